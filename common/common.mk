@@ -1,0 +1,16 @@
+# common/: plain C, no rsyslog headers. Built twice from one source list:
+#  libctxcommon.la      PIC convenience library linked into the modules
+#  libctxcommon_san.la  the same with ASan/UBSan, linked into the unit tests
+# Add a unit by appending its files to COMMON_SOURCES (one line per unit).
+COMMON_SOURCES = common/ctxlog_common.h
+COMMON_SOURCES += common/timefmt.c common/timefmt.h
+COMMON_LIBS = $(LIBFASTJSON_LIBS) $(PCRE2_LIBS) $(OPENSSL_LIBS) $(LIBZSTD_LIBS) $(ZLIB_LIBS) $(LIBCURL_LIBS) $(LIBPCAP_LIBS) -lpthread
+COMMON_CFLAGS = $(WARN_CFLAGS) $(LIBFASTJSON_CFLAGS) $(PCRE2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBZSTD_CFLAGS) $(LIBCURL_CFLAGS) $(LIBPCAP_CFLAGS) -D_GNU_SOURCE
+
+noinst_LTLIBRARIES += libctxcommon.la
+libctxcommon_la_SOURCES = $(COMMON_SOURCES)
+libctxcommon_la_CFLAGS = $(COMMON_CFLAGS) -fvisibility=hidden
+
+check_LTLIBRARIES += libctxcommon_san.la
+libctxcommon_san_la_SOURCES = $(COMMON_SOURCES)
+libctxcommon_san_la_CFLAGS = $(COMMON_CFLAGS) $(SAN_CFLAGS) -g -O1

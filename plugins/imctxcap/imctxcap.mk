@@ -1,0 +1,5 @@
+mod_LTLIBRARIES += plugins/imctxcap/imctxcap.la
+plugins_imctxcap_imctxcap_la_SOURCES = plugins/imctxcap/imctxcap.c
+plugins_imctxcap_imctxcap_la_CFLAGS = $(PLUGIN_CFLAGS)
+plugins_imctxcap_imctxcap_la_LDFLAGS = $(PLUGIN_LINKFLAGS)
+plugins_imctxcap_imctxcap_la_LIBADD = libctxcommon.la
