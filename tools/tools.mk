@@ -1,0 +1,1 @@
+# tools/: small programs built beside the modules (owned by the redaction engine for now)
