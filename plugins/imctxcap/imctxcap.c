@@ -1,1 +1,389 @@
-/* placeholder, replaced by the module skeleton */
+/* imctxcap.c: rsyslog glue of the agentless VM syslog capture input.
+ *
+ * input(type="imctxcap" interface="vnet*,tap*" profiles="/etc/ctxlog/profiles.json" ...)
+ * captures the syslog packets VMs send on their host-side vNICs (libpcap,
+ * TPACKET_V3), attributes each to a VM profile and submits it to rsyslog's
+ * parser chain with $!ctx!vm and $!ctx!capture. See docs/imctxcap.md.
+ *
+ * This file holds the parameter tables, the config life cycle and the entry
+ * points; the per-packet path is in imctxcap_packet.c, the capture loop in
+ * common/capture.c.
+ *
+ * Concurrency: the instance list and each instance's parameters are read-only
+ * after activateCnf. Each instance has one capture thread (started by runInput),
+ * which owns its capture engine and fragment table. The profile store is
+ * swapped on HUP under inst->prof_lock (see imctxcap_packet.c); readers take a
+ * reference. Counters are statsobj counters updated with atomics.
+ */
+#include "config.h"
+#include "rsyslog.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfsysline.h"
+#include "parserif.h"
+#include "errmsg.h"
+#include "glbl.h"
+#include "module-template.h"
+#include "prop.h"
+#include "rainerscript.h"
+#include "rsconf.h"
+#include "ruleset.h"
+#include "statsobj.h"
+#include "unicode-helper.h"
+#include "datetime.h"
+#include "srUtils.h"
+
+#include "cnfutil.h"
+#include "imctxcap.h"
+
+MODULE_TYPE_INPUT;
+MODULE_TYPE_KEEP;
+MODULE_CNFNAME("imctxcap")
+
+DEF_IMOD_STATIC_DATA;
+DEFobjCurrIf(glbl) DEFobjCurrIf(prop) DEFobjCurrIf(ruleset) DEFobjCurrIf(statsobj) DEFobjCurrIf(datetime)
+
+struct modConfData_s {
+    rsconf_t *pConf;
+    imctxcap_inst_t *root, *tail;
+};
+
+static modConfData_t *loadModConf = NULL;
+static modConfData_t *runModConf = NULL;
+static int had_inst_error = 0; /* an input() failed: do not also say "none configured" */
+static prop_t *pInputName = NULL;
+
+/* input instance parameters: docs/imctxcap.md lists each with type, default and meaning */
+static struct cnfparamdescr inppdescr[] = {
+    {"interface", eCmdHdlrArray, CNFPARAM_REQUIRED},
+    {"profiles", eCmdHdlrString, CNFPARAM_REQUIRED},
+    {"udp.port", eCmdHdlrArray, 0},
+    {"unattributed", eCmdHdlrGetWord, 0},
+    {"unattributed.tenant", eCmdHdlrString, 0},
+    {"ruleset", eCmdHdlrString, 0},
+    {"name", eCmdHdlrString, 0},
+    {"ringsize", eCmdHdlrSize, 0},
+    {"snaplen", eCmdHdlrPositiveInt, 0},
+    {"fragment.timeout", eCmdHdlrPositiveInt, 0},
+    {"fragment.maxmemory", eCmdHdlrSize, 0},
+};
+static struct cnfparamblk inppblk = {CNFPARAMBLK_VERSION, sizeof(inppdescr) / sizeof(struct cnfparamdescr),
+                                     inppdescr};
+
+#include "im-helper.h" /* must be included AFTER the type definitions! */
+
+static void inst_set_defaults(imctxcap_inst_t *inst) {
+    inst->unattributed = IMCTXCAP_UNATTR_PASS;
+    inst->ring_bytes = 16 * 1024 * 1024;
+    inst->snaplen = 65535;
+    inst->frag_timeout_ms = 30000;
+    inst->frag_max_bytes = 4 * 1024 * 1024;
+}
+
+static void inst_free(imctxcap_inst_t *inst) {
+    if (inst == NULL) return;
+    cnf_list_free(inst->interfaces);
+    free(inst->udp_ports);
+    free(inst->profiles_path);
+    free(inst->unattr_tenant);
+    free(inst->pszBindRuleset);
+    free(inst->name);
+    imctxcap_packet_destroy(inst);
+    if (inst->stats != NULL) statsobj.Destruct(&inst->stats);
+    free(inst);
+}
+
+/* "514", "6514": 1..65535; returns 0 or -1 */
+static int parse_port(const char *s, uint16_t *out) {
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 65535) return -1;
+    *out = (uint16_t)v;
+    return 0;
+}
+
+static rsRetVal set_ports(imctxcap_inst_t *inst, struct cnfparamvals *v) {
+    char **list = NULL;
+    DEFiRet;
+    CHKmalloc(list = cnf_list(v));
+    inst->n_udp_ports = cnf_list_len(list);
+    if (inst->n_udp_ports == 0) {
+        parser_errmsg("imctxcap: parameter 'udp.port': expected at least one port number, got none");
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
+    CHKmalloc(inst->udp_ports = calloc(inst->n_udp_ports, sizeof(uint16_t)));
+    for (size_t i = 0; i < inst->n_udp_ports; ++i) {
+        if (parse_port(list[i], &inst->udp_ports[i]) != 0) {
+            parser_errmsg("imctxcap: parameter 'udp.port': expected a port number 1..65535, got '%s'", list[i]);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
+    }
+finalize_it:
+    cnf_list_free(list);
+    RETiRet;
+}
+
+static rsRetVal set_unattributed(imctxcap_inst_t *inst, struct cnfparamvals *v) {
+    char *s = NULL;
+    DEFiRet;
+    CHKmalloc(s = cnf_str(v));
+    if (!strcmp(s, "drop")) {
+        inst->unattributed = IMCTXCAP_UNATTR_DROP;
+    } else if (!strcmp(s, "pass")) {
+        inst->unattributed = IMCTXCAP_UNATTR_PASS;
+    } else {
+        parser_errmsg("imctxcap: parameter 'unattributed': expected 'drop' or 'pass', got '%s'",
+                 s);
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
+finalize_it:
+    free(s);
+    RETiRet;
+}
+
+static rsRetVal set_interfaces(imctxcap_inst_t *inst, struct cnfparamvals *v) {
+    char err[CTX_ERRLEN];
+    DEFiRet;
+    CHKmalloc(inst->interfaces = cnf_list(v));
+    if (inst->interfaces[0] == NULL) {
+        parser_errmsg("imctxcap: parameter 'interface': expected interface names or patterns (e.g. \"vnet*,tap*\"), "
+                 "got none");
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
+    if (imctxcap_check_patterns((const char *const *)inst->interfaces, err, sizeof err) != 0) {
+        parser_errmsg("imctxcap: parameter 'interface': %s", err);
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
+finalize_it:
+    RETiRet;
+}
+
+static rsRetVal set_param(imctxcap_inst_t *inst, const char *name, struct cnfparamvals *v) {
+    DEFiRet;
+    if (!strcmp(name, "interface")) {
+        CHKiRet(set_interfaces(inst, v));
+    } else if (!strcmp(name, "profiles")) {
+        CHKmalloc(inst->profiles_path = cnf_str(v));
+    } else if (!strcmp(name, "udp.port")) {
+        CHKiRet(set_ports(inst, v));
+    } else if (!strcmp(name, "unattributed")) {
+        CHKiRet(set_unattributed(inst, v));
+    } else if (!strcmp(name, "unattributed.tenant")) {
+        CHKmalloc(inst->unattr_tenant = cnf_str(v));
+    } else if (!strcmp(name, "ruleset")) {
+        CHKmalloc(inst->pszBindRuleset = (uchar *)cnf_str(v));
+    } else if (!strcmp(name, "name")) {
+        CHKmalloc(inst->name = cnf_str(v));
+    } else if (!strcmp(name, "ringsize")) {
+        inst->ring_bytes = (size_t)v->val.d.n;
+        if (inst->ring_bytes < 65536) {
+            parser_errmsg("imctxcap: parameter 'ringSize': expected at least 64k, got %zu",
+                     inst->ring_bytes);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
+    } else if (!strcmp(name, "snaplen")) {
+        inst->snaplen = (int)v->val.d.n;
+        if (inst->snaplen < 128 || inst->snaplen > 262144) {
+            parser_errmsg("imctxcap: parameter 'snapLen': expected 128..262144, got %d",
+                     inst->snaplen);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
+    } else if (!strcmp(name, "fragment.timeout")) {
+        inst->frag_timeout_ms = (unsigned)v->val.d.n;
+    } else if (!strcmp(name, "fragment.maxmemory")) {
+        inst->frag_max_bytes = (size_t)v->val.d.n;
+    } else {
+        dbgprintf("imctxcap: program error, non-handled param '%s'\n", name);
+    }
+finalize_it:
+    RETiRet;
+}
+
+static rsRetVal inst_validate(imctxcap_inst_t *inst) {
+    DEFiRet;
+    if (inst->udp_ports == NULL) {
+        CHKmalloc(inst->udp_ports = calloc(1, sizeof(uint16_t)));
+        inst->udp_ports[0] = 514;
+        inst->n_udp_ports = 1;
+    }
+    if (inst->unattr_tenant == NULL) CHKmalloc(inst->unattr_tenant = strdup("unknown"));
+    if (inst->name == NULL) CHKmalloc(inst->name = strdup("imctxcap"));
+    /* the profiles file is validated here so that rsyslogd -N1 reports a bad one */
+    CHKiRet(imctxcap_packet_init(inst));
+finalize_it:
+    RETiRet;
+}
+
+BEGINnewInpInst
+    struct cnfparamvals *pvals;
+    imctxcap_inst_t *inst = NULL;
+    CODESTARTnewInpInst;
+    if ((pvals = nvlstGetParams(lst, &inppblk, NULL)) == NULL) ABORT_FINALIZE(RS_RET_MISSING_CNFPARAMS);
+    CHKmalloc(inst = calloc(1, sizeof(*inst)));
+    inst_set_defaults(inst);
+    for (int i = 0; i < inppblk.nParams; ++i) {
+        if (!pvals[i].bUsed) continue;
+        CHKiRet(set_param(inst, inppblk.descr[i].name, &pvals[i]));
+    }
+    CHKiRet(inst_validate(inst));
+    if (loadModConf->tail == NULL)
+        loadModConf->root = inst;
+    else
+        loadModConf->tail->next = inst;
+    loadModConf->tail = inst;
+    inst = NULL;
+finalize_it:
+    if (iRet != RS_RET_OK) had_inst_error = 1;
+    inst_free(inst);
+    CODE_STD_FINALIZERnewInpInst cnfparamvalsDestruct(pvals, &inppblk);
+ENDnewInpInst
+
+BEGINbeginCnfLoad
+    CODESTARTbeginCnfLoad;
+    loadModConf = pModConf;
+    pModConf->pConf = pConf;
+    pModConf->root = pModConf->tail = NULL;
+ENDbeginCnfLoad
+
+BEGINendCnfLoad
+    CODESTARTendCnfLoad;
+ENDendCnfLoad
+
+static inline void std_checkRuleset_genErrMsg(__attribute__((unused)) modConfData_t *modConf,
+                                              imctxcap_inst_t *inst) {
+    LogError(0, NO_ERRCODE, "imctxcap: parameter 'ruleset': ruleset '%s' not found, using the default ruleset",
+             inst->pszBindRuleset);
+}
+
+BEGINcheckCnf
+    CODESTARTcheckCnf;
+    for (imctxcap_inst_t *inst = pModConf->root; inst != NULL; inst = inst->next) std_checkRuleset(pModConf, inst);
+    if (pModConf->root == NULL && !had_inst_error) {
+        LogError(0, RS_RET_NO_LISTNERS, "imctxcap: module loaded, but no input(type=\"imctxcap\") configured");
+        iRet = RS_RET_NO_LISTNERS;
+    }
+ENDcheckCnf
+
+static rsRetVal inst_stats_setup(imctxcap_inst_t *inst) {
+    char dispname[256];
+    DEFiRet;
+    snprintf(dispname, sizeof dispname, "imctxcap(%s)", inst->name);
+    CHKiRet(statsobj.Construct(&inst->stats));
+    CHKiRet(statsobj.SetName(inst->stats, (uchar *)dispname));
+    CHKiRet(statsobj.SetOrigin(inst->stats, (uchar *)"imctxcap"));
+    for (int i = 0; i < IMCTXCAP_CTR_COUNT; ++i) {
+        intctr_t *ctr = &inst->ctr[i];
+        STATSCOUNTER_INIT(*ctr, inst->mut_ctr);
+        CHKiRet(statsobj.AddCounter(inst->stats, (uchar *)imctxcap_counter_names[i],
+                                    i == IMCTXCAP_CTR_IF_ATTACHED ? ctrType_Int : ctrType_IntCtr,
+                                    i == IMCTXCAP_CTR_IF_ATTACHED ? 0 : CTR_FLAG_RESETTABLE, ctr));
+    }
+    CHKiRet(statsobj.ConstructFinalize(inst->stats));
+finalize_it:
+    RETiRet;
+}
+
+BEGINactivateCnfPrePrivDrop
+    CODESTARTactivateCnfPrePrivDrop;
+    runModConf = pModConf;
+    for (imctxcap_inst_t *inst = pModConf->root; inst != NULL; inst = inst->next) CHKiRet(inst_stats_setup(inst));
+finalize_it:
+ENDactivateCnfPrePrivDrop
+
+BEGINactivateCnf
+    CODESTARTactivateCnf;
+ENDactivateCnf
+
+BEGINfreeCnf
+    CODESTARTfreeCnf;
+    for (imctxcap_inst_t *inst = pModConf->root, *next; inst != NULL; inst = next) {
+        next = inst->next;
+        inst_free(inst);
+    }
+ENDfreeCnf
+
+/* one capture thread per instance; runInput's own thread waits for termination */
+static void *capture_thread(void *arg) {
+    imctxcap_inst_t *inst = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    imctxcap_capture_run(inst, glbl.GetGlobalInputTermState);
+    return NULL;
+}
+
+BEGINrunInput
+    CODESTARTrunInput;
+    for (imctxcap_inst_t *inst = runModConf->root; inst != NULL; inst = inst->next) {
+        inst->pInputName = pInputName;
+        inst->running = (pthread_create(&inst->tid, NULL, capture_thread, inst) == 0);
+        if (!inst->running) LogError(errno, RS_RET_NO_RUN, "imctxcap: cannot start the capture thread of '%s'", inst->name);
+    }
+    while (glbl.GetGlobalInputTermState() == 0) srSleep(0, 100000);
+    for (imctxcap_inst_t *inst = runModConf->root; inst != NULL; inst = inst->next) {
+        if (inst->running) pthread_join(inst->tid, NULL);
+        inst->running = 0;
+    }
+ENDrunInput
+
+BEGINwillRun
+    CODESTARTwillRun;
+    CHKiRet(prop.Construct(&pInputName));
+    CHKiRet(prop.SetString(pInputName, UCHAR_CONSTANT("imctxcap"), sizeof("imctxcap") - 1));
+    CHKiRet(prop.ConstructFinalize(pInputName));
+finalize_it:
+ENDwillRun
+
+BEGINafterRun
+    CODESTARTafterRun;
+    if (pInputName != NULL) prop.Destruct(&pInputName);
+ENDafterRun
+
+/* rsyslog calls an input module's doHUP with NULL (runtime/modules.c modDoHUP) */
+static rsRetVal doHUP(void __attribute__((unused)) * pData) {
+    for (imctxcap_inst_t *inst = runModConf ? runModConf->root : NULL; inst != NULL; inst = inst->next)
+        imctxcap_packet_hup(inst);
+    return RS_RET_OK;
+}
+
+BEGINmodExit
+    CODESTARTmodExit;
+    objRelease(statsobj, CORE_COMPONENT);
+    objRelease(datetime, CORE_COMPONENT);
+    objRelease(ruleset, CORE_COMPONENT);
+    objRelease(prop, CORE_COMPONENT);
+    objRelease(glbl, CORE_COMPONENT);
+ENDmodExit
+
+BEGINisCompatibleWithFeature
+    CODESTARTisCompatibleWithFeature;
+    if (eFeat == sFEATURENonCancelInputTermination) iRet = RS_RET_OK;
+ENDisCompatibleWithFeature
+
+BEGINqueryEtryPt
+    CODESTARTqueryEtryPt
+    CODEqueryEtryPt_STD_IMOD_QUERIES
+    CODEqueryEtryPt_STD_CONF2_QUERIES
+    CODEqueryEtryPt_STD_CONF2_IMOD_QUERIES
+    CODEqueryEtryPt_STD_CONF2_PREPRIVDROP_QUERIES
+    CODEqueryEtryPt_IsCompatibleWithFeature_IF_OMOD_QUERIES
+    CODEqueryEtryPt_doHUP
+ENDqueryEtryPt
+
+BEGINmodInit()
+    CODESTARTmodInit;
+    *ipIFVersProvided = CURR_MOD_IF_VERSION;
+    CODEmodInit_QueryRegCFSLineHdlr CHKiRet(objUse(glbl, CORE_COMPONENT));
+    CHKiRet(objUse(prop, CORE_COMPONENT));
+    CHKiRet(objUse(ruleset, CORE_COMPONENT));
+    CHKiRet(objUse(statsobj, CORE_COMPONENT));
+    CHKiRet(objUse(datetime, CORE_COMPONENT));
+    imctxcap_set_objs(&prop, &datetime, &glbl);
+ENDmodInit

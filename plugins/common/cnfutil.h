@@ -1,0 +1,63 @@
+/* cnfutil.h: small helpers shared by the modules' config glue (header-only,
+ * included by plugin files after rsyslog's headers).
+ *
+ * Concurrency: used only on rsyslog's config-load thread.
+ */
+#ifndef CTXLOG_CNFUTIL_H
+#define CTXLOG_CNFUTIL_H
+
+#include <stdlib.h>
+#include <string.h>
+
+/* a C string copy of a string parameter value; NULL on allocation failure */
+static inline char *cnf_str(const struct cnfparamvals *v) {
+    return es_str2cstr(v->val.d.estr, NULL);
+}
+
+/* The members of an array parameter (a scalar is an array of one), each also split
+ * at commas, trimmed, empty pieces skipped: returns a NULL-terminated list of
+ * malloc'ed strings (free with cnf_list_free), or NULL on allocation failure. */
+static inline char **cnf_list(const struct cnfparamvals *v) {
+    const struct cnfarray *ar = v->val.d.ar;
+    size_t cap = 8, n = 0;
+    char **out = calloc(cap, sizeof(char *));
+    if (out == NULL) return NULL;
+    for (int i = 0; i < ar->nmemb; ++i) {
+        char *s = es_str2cstr(ar->arr[i], NULL), *save = NULL;
+        if (s == NULL) goto fail;
+        for (char *tok = strtok_r(s, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+            while (*tok == ' ' || *tok == '\t') ++tok;
+            size_t len = strlen(tok);
+            while (len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t')) tok[--len] = '\0';
+            if (len == 0) continue;
+            if (n + 1 >= cap) {
+                char **grown = realloc(out, 2 * cap * sizeof(char *));
+                if (grown == NULL) { free(s); goto fail; }
+                out = grown;
+                cap *= 2;
+            }
+            if ((out[n++] = strdup(tok)) == NULL) { free(s); goto fail; }
+            out[n] = NULL;
+        }
+        free(s);
+    }
+    return out;
+fail:
+    for (size_t i = 0; i < n; ++i) free(out[i]);
+    free(out);
+    return NULL;
+}
+
+static inline void cnf_list_free(char **list) {
+    if (list == NULL) return;
+    for (char **p = list; *p != NULL; ++p) free(*p);
+    free(list);
+}
+
+static inline size_t cnf_list_len(char *const *list) {
+    size_t n = 0;
+    while (list != NULL && list[n] != NULL) ++n;
+    return n;
+}
+
+#endif

@@ -1,0 +1,85 @@
+/* imctxcap.h: what the files of imctxcap share (included after rsyslog's headers).
+ *
+ * Concurrency: every field marked "config" is written on the config thread and
+ * read-only once activateCnf ran. "capture thread" fields are owned by the
+ * instance's capture thread. The profile store pointer is guarded by prof_lock.
+ */
+#ifndef IMCTXCAP_H
+#define IMCTXCAP_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "ctxlog_common.h"
+
+typedef enum { IMCTXCAP_UNATTR_DROP = 0, IMCTXCAP_UNATTR_PASS = 1 } imctxcap_unattr_t;
+
+/* impstats counters of one instance; names in imctxcap_counter_names[] */
+enum {
+    IMCTXCAP_CTR_PACKETS = 0,     /* packets.seen: frames the filter let through */
+    IMCTXCAP_CTR_SUBMITTED,       /* msgs.submitted */
+    IMCTXCAP_CTR_MALFORMED,       /* packets.malformed */
+    IMCTXCAP_CTR_UNATTRIBUTED,    /* msgs.unattributed (dropped or passed as the policy says) */
+    IMCTXCAP_CTR_UNATTR_DROPPED,  /* msgs.unattributed.dropped */
+    IMCTXCAP_CTR_TRUNCATED,       /* msgs.truncated: payload longer than maxMessageSize */
+    IMCTXCAP_CTR_EMPTY,           /* msgs.empty: zero-length payload, dropped */
+    IMCTXCAP_CTR_FRAG_REASM,      /* fragments.reassembled (datagrams) */
+    IMCTXCAP_CTR_FRAG_TIMEOUT,    /* fragments.timedout (datagrams) */
+    IMCTXCAP_CTR_FRAG_DROPPED,    /* fragments.dropped: bad, overlapping or over the memory bound */
+    IMCTXCAP_CTR_KERNEL_DROPS,    /* kernel.drops: pcap_stats ps_drop, summed over interfaces */
+    IMCTXCAP_CTR_IF_ATTACHED,     /* interfaces.attached: currently attached (a gauge) */
+    IMCTXCAP_CTR_IF_ATTACH_EVENTS,/* interfaces.attach.events */
+    IMCTXCAP_CTR_IF_DETACH_EVENTS,/* interfaces.detach.events */
+    IMCTXCAP_CTR_PROFILE_RELOADS, /* profiles.reloads */
+    IMCTXCAP_CTR_PROFILE_RELOAD_ERR, /* profiles.reload.errors */
+    IMCTXCAP_CTR_COUNT
+};
+extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];
+
+struct imctxcap_packet_state; /* imctxcap_packet.c */
+
+/* rsyslog's im-helper.h wants the instance type to be instanceConf_t */
+typedef instanceConf_t imctxcap_inst_t;
+struct instanceConf_s {
+    /* config */
+    char **interfaces;            /* NULL-terminated names / globs */
+    uint16_t *udp_ports;
+    size_t n_udp_ports;
+    char *profiles_path;
+    imctxcap_unattr_t unattributed;
+    char *unattr_tenant;          /* tenant given to unattributed messages (default "unknown") */
+    uchar *pszBindRuleset;
+    ruleset_t *pBindRuleset;
+    char *name;                   /* statistics name: imctxcap(<name>) */
+    size_t ring_bytes;
+    int snaplen;
+    unsigned frag_timeout_ms;
+    size_t frag_max_bytes;
+    /* run time */
+    prop_t *pInputName;           /* borrowed from the module */
+    statsobj_t *stats;
+    intctr_t ctr[IMCTXCAP_CTR_COUNT];
+    DEF_ATOMIC_HELPER_MUT64(mut_ctr);
+    pthread_t tid;
+    int running;
+    struct imctxcap_packet_state *pkt; /* profiles, decoder state (imctxcap_packet.c) */
+    imctxcap_inst_t *next;
+};
+
+static inline void imctxcap_ctr_add(imctxcap_inst_t *inst, int which, uint64_t n) {
+    __atomic_fetch_add(&inst->ctr[which], n, __ATOMIC_RELAXED);
+}
+static inline void imctxcap_ctr_set(imctxcap_inst_t *inst, int which, uint64_t v) {
+    __atomic_store_n(&inst->ctr[which], v, __ATOMIC_RELAXED);
+}
+
+/* imctxcap_packet.c */
+void imctxcap_set_objs(void *prop_if, void *datetime_if, void *glbl_if);
+int imctxcap_check_patterns(const char *const *patterns, char *err, size_t errlen);
+rsRetVal imctxcap_packet_init(imctxcap_inst_t *inst);  /* loads and validates the profiles */
+void imctxcap_packet_destroy(imctxcap_inst_t *inst);
+void imctxcap_packet_hup(imctxcap_inst_t *inst);
+/* runs the capture loop until term_state() is non-zero */
+void imctxcap_capture_run(imctxcap_inst_t *inst, int (*term_state)(void));
+
+#endif

@@ -1,0 +1,63 @@
+#!/bin/bash
+# rsyslogd -N1 accepts a config that loads all three modules from the build tree,
+# and rejects each bad parameter with one clear line naming the parameter, the value
+# and what was expected (and the config file and line, where rsyslog knows them).
+. "$top_srcdir/tests/lib/harness.sh"
+ctx_init config_errors
+echo '{"vms": []}' >"$CTX_WORK/profiles.json"
+echo '{"tenants": {}}' >"$CTX_WORK/tenants.json"
+
+load='module(load="@MODDIR@/imctxcap/imctxcap.so")
+module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
+module(load="@MODDIR@/omtenant/omtenant.so")'
+good_in='input(type="imctxcap" interface="vnet*,tap*" profiles="@WORK@/profiles.json")'
+good_out='action(type="mmctxenrich")
+action(type="omtenant" tenants="@WORK@/tenants.json")'
+
+# 1. a good config validates
+printf '%s\n%s\n%s\n' "$load" "$good_in" "$good_out" | ctx_conf
+ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected the good config"; }
+ctx_assert_grep "$CTX_WORK/n1.out" "End of config validation run"
+
+# 2. each bad line: the statement replacing the good input/action, and the exact message expected
+n=0
+check_bad() {
+    local stmt=$1 expect=$2 mod
+    mod=$(sed -n 's/.*type="\([a-z]*\)".*/\1/p' <<<"$stmt")
+    n=$((n + 1))
+    printf 'module(load="@MODDIR@/%s/%s.so")\n%s\naction(type="omfile" file="@WORK@/out")\n' "$mod" "$mod" "$stmt" | ctx_conf
+    if ctx_validate; then ctx_fail "case $n: rsyslogd -N1 accepted: $stmt"; fi
+    ctx_assert_grep "$CTX_WORK/n1.out" "$expect"
+    # exactly one error line from our modules: no follow-on noise
+    local errs
+    errs=$(grep -c -E "imctxcap|mmctxenrich|omtenant|not known|required but not specified" "$CTX_WORK/n1.out")
+    [ "$errs" = 1 ] || { cat "$CTX_WORK/n1.out"; ctx_fail "case $n: expected one error line, got $errs"; }
+}
+cf="$CTX_WORK/rsyslog.conf"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" unattributed="maybe")' \
+    "error during parsing file $cf, on or before line 6: imctxcap: parameter 'unattributed': expected 'drop' or 'pass', got 'maybe'"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" udp.port="514,70000")' \
+    "imctxcap: parameter 'udp.port': expected a port number 1..65535, got '70000'"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" udp.port="syslog")' \
+    "imctxcap: parameter 'udp.port': expected a port number 1..65535, got 'syslog'"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" snapLen="64")' \
+    "imctxcap: parameter 'snapLen': expected 128..262144, got 64"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" ringSize="1k")' \
+    "imctxcap: parameter 'ringSize': expected at least 64k, got 1024"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" bogus="1")' \
+    "parameter 'bogus' not known -- typo in config file?"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/nonexistent.json")' \
+    "imctxcap: parameter 'profiles': cannot open '$CTX_WORK/nonexistent.json'"
+check_bad 'input(type="imctxcap" interface="vnet*")' \
+    "parameter 'profiles' required but not specified"
+check_bad 'action(type="mmctxenrich" sample.interval="5000")' \
+    "mmctxenrich: parameter 'sample.interval': expected 1..3600 seconds, got 5000"
+check_bad 'action(type="mmctxenrich" policy="@WORK@/no-such.rules")' \
+    "mmctxenrich: parameter 'policy': cannot read '$CTX_WORK/no-such.rules': No such file or directory"
+check_bad 'action(type="omtenant" tenants="@WORK@/missing.json")' \
+    "omtenant: parameter 'tenants': cannot read '$CTX_WORK/missing.json': No such file or directory"
+check_bad 'action(type="omtenant" tenants="@WORK@/tenants.json" tenant.property="ctx!vm!tenant")' \
+    "omtenant: parameter 'tenant.property': expected a JSON property such as '\$!ctx!vm!tenant', got 'ctx!vm!tenant'"
+check_bad 'action(type="omtenant")' \
+    "parameter 'tenants' required but not specified"
+ctx_pass "good config accepted, $n bad configs rejected with their messages"
