@@ -4,6 +4,7 @@
 # Add a unit by appending its files to COMMON_SOURCES (one line per unit).
 COMMON_SOURCES = common/ctxlog_common.h
 COMMON_SOURCES += common/timefmt.c common/timefmt.h
+COMMON_SOURCES += common/pktdecode.c common/pktdecode.h common/ipfrag.c common/ipfrag.h
 COMMON_LIBS = $(LIBFASTJSON_LIBS) $(PCRE2_LIBS) $(OPENSSL_LIBS) $(LIBZSTD_LIBS) $(ZLIB_LIBS) $(LIBCURL_LIBS) $(LIBPCAP_LIBS) -lpthread
 COMMON_CFLAGS = $(WARN_CFLAGS) $(LIBFASTJSON_CFLAGS) $(PCRE2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBZSTD_CFLAGS) $(LIBCURL_CFLAGS) $(LIBPCAP_CFLAGS) -D_GNU_SOURCE
 

@@ -3,6 +3,7 @@
 # by the unit tests. Add a target: append its name to FUZZ_TARGETS and write
 # tests/fuzz/fuzz_<name>.c (LLVMFuzzerTestOneInput).
 FUZZ_TARGETS =
+FUZZ_TARGETS += pktdecode ipfrag
 FUZZ_CC = clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I$(top_srcdir)/common $(LIBFASTJSON_CFLAGS) $(PCRE2_CFLAGS)
 fuzz:
