@@ -7,7 +7,8 @@
  * the datagram is complete when the bytes held equal the length the last fragment
  * gave.
  *
- * Concurrency: none; one object per thread (see ipfrag.h).
+ * Concurrency: one owner thread per object (see ipfrag.h); only the counters are
+ * also read from other threads, through relaxed atomics.
  */
 #include "ipfrag.h"
 
@@ -17,6 +18,12 @@
 #include <time.h>
 
 #include "ctxlog_common.h"
+
+/* Counters: written by the owner thread only, read by ctx_ipfrag_get_stats() from
+ * any thread; relaxed atomic stores and loads keep each value whole. */
+#define ST_ADD(f, field, n) __atomic_store_n(&(f)->st.field, (f)->st.field + (n), __ATOMIC_RELAXED)
+#define ST_SUB(f, field, n) __atomic_store_n(&(f)->st.field, (f)->st.field - (n), __ATOMIC_RELAXED)
+#define ST_LOAD(f, field) __atomic_load_n(&(f)->st.field, __ATOMIC_RELAXED)
 
 #define OUTBUF_LEN 65535 /* largest reassembled IPv4 payload / IPv6 fragmentable part */
 
@@ -148,8 +155,8 @@ static void remove_dgram(struct ctx_ipfrag *f, struct dgram *d) {
     else f->oldest = d->newer;
     if (d->newer != NULL) d->newer->older = d->older;
     else f->newest = d->older;
-    f->st.bytes_in_use -= d->mem;
-    f->st.datagrams_in_use--;
+    ST_SUB(f, bytes_in_use, d->mem);
+    ST_SUB(f, datagrams_in_use, 1);
     free_frags(d);
     free(d);
 }
@@ -168,8 +175,8 @@ static struct dgram *create_dgram(struct ctx_ipfrag *f, const struct frag_key *k
     if (f->newest != NULL) f->newest->newer = d;
     else f->oldest = d;
     f->newest = d;
-    f->st.bytes_in_use += d->mem;
-    f->st.datagrams_in_use++;
+    ST_ADD(f, bytes_in_use, d->mem);
+    ST_ADD(f, datagrams_in_use, 1);
     return d;
 }
 
@@ -177,7 +184,7 @@ static struct dgram *create_dgram(struct ctx_ipfrag *f, const struct frag_key *k
 static void discard_dgram(struct ctx_ipfrag *f, struct dgram *d) {
     size_t frag_mem = d->mem - sizeof *d;
     free_frags(d);
-    f->st.bytes_in_use -= frag_mem;
+    ST_SUB(f, bytes_in_use, frag_mem);
     d->mem = sizeof *d;
     d->dead = 1;
     d->received = 0;
@@ -188,7 +195,7 @@ int ctx_ipfrag_expire(struct ctx_ipfrag *f, uint64_t now_ms) {
     int n = 0;
     while (f->oldest != NULL && now_ms >= f->oldest->created_ms && now_ms - f->oldest->created_ms >= f->timeout_ms) {
         if (!f->oldest->dead) {
-            f->st.timed_out++;
+            ST_ADD(f, timed_out, 1);
             n++;
         }
         remove_dgram(f, f->oldest);
@@ -207,7 +214,7 @@ static int make_room(struct ctx_ipfrag *f, const struct dgram *keep, size_t need
         struct dgram *victim = f->oldest;
         if (victim == keep) victim = victim->newer;
         if (victim == NULL) return -1;
-        if (!victim->dead) f->st.evicted++;
+        if (!victim->dead) ST_ADD(f, evicted, 1);
         remove_dgram(f, victim);
     }
 }
@@ -247,7 +254,7 @@ static int insert_frag(struct ctx_ipfrag *f, struct dgram *d, const struct ctx_p
     if (prev != NULL) prev->next = n;
     else d->frags = n;
     d->mem += sizeof *n + len;
-    f->st.bytes_in_use += sizeof *n + len;
+    ST_ADD(f, bytes_in_use, sizeof *n + len);
     d->received += len;
     if (n->off + len > d->max_end) d->max_end = n->off + len;
     if (n->off == 0) d->first_next = p->frag.next;
@@ -275,10 +282,10 @@ static int complete(struct ctx_ipfrag *f, struct dgram *d, const struct ctx_pkt 
     tmp.frag.next = next;
     int rc = ctx_pkt_decode_l4(next, f->outbuf, total, total, &tmp);
     if (rc < 0) {
-        f->st.bad++;
+        ST_ADD(f, bad, 1);
         return rc;
     }
-    f->st.reassembled++;
+    ST_ADD(f, reassembled, 1);
     *out = tmp;
     return CTX_IPFRAG_COMPLETE;
 }
@@ -311,7 +318,7 @@ int ctx_ipfrag_add(struct ctx_ipfrag *f, const struct ctx_pkt *frag, uint32_t sc
         frag->frag.data_len == 0 || frag->frag.data_len > OUTBUF_LEN ||
         (frag->ip_version != 4 && frag->ip_version != 6))
         return CTX_EINVAL;
-    f->st.fragments++;
+    ST_ADD(f, fragments, 1);
     ctx_ipfrag_expire(f, now_ms);
     const struct ctx_pkt_frag *fr = &frag->frag;
     uint32_t end = fr->offset + (uint32_t)fr->data_len;
@@ -321,22 +328,22 @@ int ctx_ipfrag_add(struct ctx_ipfrag *f, const struct ctx_pkt *frag, uint32_t sc
     else if (end > OUTBUF_LEN || need + sizeof(struct dgram) > f->max_bytes) rc = CTX_IPFRAG_ELIMIT;
     struct dgram *d = rc == CTX_OK ? get_dgram(f, frag, scope, now_ms, need, &rc) : NULL;
     if (d == NULL) {
-        f->st.bad++;
+        ST_ADD(f, bad, 1);
         return rc;
     }
     struct frag_node *prev = NULL;
     int slot = check_end(d, end, fr->more) < 0 ? -1 : find_slot(d, fr->offset, end, fr->data, &prev);
     if (slot == 1) {
-        f->st.duplicates++;
+        ST_ADD(f, duplicates, 1);
         return CTX_IPFRAG_QUEUED;
     }
     if (slot < 0) {
-        f->st.overlaps++;
+        ST_ADD(f, overlaps, 1);
         discard_dgram(f, d);
         return CTX_IPFRAG_EOVERLAP;
     }
     if (make_room(f, d, need) < 0) {
-        f->st.evicted++;
+        ST_ADD(f, evicted, 1);
         remove_dgram(f, d);
         return CTX_IPFRAG_ELIMIT;
     }
@@ -351,7 +358,15 @@ void ctx_ipfrag_get_stats(const struct ctx_ipfrag *f, struct ctx_ipfrag_stats *s
         memset(st, 0, sizeof *st);
         return;
     }
-    *st = f->st;
+    st->fragments = ST_LOAD(f, fragments);
+    st->reassembled = ST_LOAD(f, reassembled);
+    st->timed_out = ST_LOAD(f, timed_out);
+    st->evicted = ST_LOAD(f, evicted);
+    st->overlaps = ST_LOAD(f, overlaps);
+    st->duplicates = ST_LOAD(f, duplicates);
+    st->bad = ST_LOAD(f, bad);
+    st->bytes_in_use = ST_LOAD(f, bytes_in_use);
+    st->datagrams_in_use = ST_LOAD(f, datagrams_in_use);
 }
 
 const char *ctx_ipfrag_strerror(int rc) {

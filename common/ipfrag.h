@@ -21,7 +21,8 @@
  *   (capture with a snap length at least the interface MTU to reassemble).
  *
  * Concurrency: not thread-safe. One object per capture worker thread; all calls on
- * one object from one thread (or under the caller's lock).
+ * one object from one thread (or under the caller's lock), except
+ * ctx_ipfrag_get_stats(), which any thread may call.
  * Allocation: only inside ctx_ipfrag_add(), i.e. only when a fragment arrives.
  */
 #ifndef CTXLOG_IPFRAG_H
@@ -59,7 +60,7 @@ struct ctx_ipfrag_stats {
 struct ctx_ipfrag;
 
 /* Create a reassembler. max_bytes: bound on fragment data + bookkeeping (>= 4096);
- * max_datagrams: bound on pending datagrams (>= 1); timeout_ms: lifetime of an
+ * max_datagrams: bound on pending datagrams (1 .. 2^24); timeout_ms: lifetime of an
  * incomplete datagram (>= 1). Returns NULL when an argument is out of range or
  * memory is short. The result is owned by the caller: ctx_ipfrag_free() it. */
 struct ctx_ipfrag *ctx_ipfrag_new(size_t max_bytes, size_t max_datagrams, uint32_t timeout_ms);
@@ -88,7 +89,9 @@ int ctx_ipfrag_add(struct ctx_ipfrag *f, const struct ctx_pkt *frag, uint32_t sc
  * incomplete datagrams were counted as timed out. NULL: returns 0. */
 int ctx_ipfrag_expire(struct ctx_ipfrag *f, uint64_t now_ms);
 
-/* Copy the counters into *st. */
+/* Copy the counters into *st (f NULL: all 0). May be called from any thread while
+ * the owner thread works (e.g. from a statistics callback): each counter is read
+ * atomically, but the set is not one snapshot. Not concurrently with ctx_ipfrag_free(). */
 void ctx_ipfrag_get_stats(const struct ctx_ipfrag *f, struct ctx_ipfrag_stats *st);
 
 /* A static one-line description of any code ctx_ipfrag_add() returns (falls back
