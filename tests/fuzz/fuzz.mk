@@ -4,6 +4,7 @@
 # tests/fuzz/fuzz_<name>.c (LLVMFuzzerTestOneInput).
 FUZZ_TARGETS =
 FUZZ_TARGETS += pktdecode ipfrag
+FUZZ_TARGETS += profiles
 FUZZ_CC = clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I$(top_srcdir)/common $(LIBFASTJSON_CFLAGS) $(PCRE2_CFLAGS)
 fuzz:

@@ -26,4 +26,18 @@ tests_unit_test_ipfrag_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ipfrag_LDADD = $(UNIT_LDADD)
 tests_unit_test_ipfrag_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_ifglob
+TESTS += tests/unit/test_ifglob
+tests_unit_test_ifglob_SOURCES = tests/unit/test_ifglob.c
+tests_unit_test_ifglob_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ifglob_LDADD = $(UNIT_LDADD)
+tests_unit_test_ifglob_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_profiles
+TESTS += tests/unit/test_profiles
+tests_unit_test_profiles_SOURCES = tests/unit/test_profiles.c
+tests_unit_test_profiles_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_profiles_LDADD = $(UNIT_LDADD)
+tests_unit_test_profiles_LDFLAGS = $(UNIT_LINKFLAGS)
+
 endif

@@ -1,0 +1,234 @@
+/* profiles.c: the VM profiles store: lifetime, lookups, the HUP slot.
+ * (Building a store from a document is profiles_load.c.)
+ *
+ * Every string and array of a store lives in one arena, so a store is a handful of
+ * allocations and frees in one sweep.
+ *
+ * Concurrency: a store is immutable after ctx_profiles_load_*() returns; lookups
+ * only read it. Its reference count is atomic. A ctx_profiles_slot_t's pointer is
+ * guarded by its mutex (held for a few instructions, never across a free); its
+ * generation counter is atomic.
+ */
+#include "profiles.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "ctxlog_common.h"
+#include "profiles_int.h"
+
+/* ---- arena ---- */
+
+/* Regular chunks double from 4 KiB up to 1 MiB (a small file costs little); a
+ * request larger than half the next chunk gets a chunk of its own, linked behind
+ * the current one so that the current one's free space stays in use. */
+void *ctx_prof_arena_alloc(struct prof_arena *a, size_t n) {
+    n = (n + 15) & ~(size_t)15;
+    struct prof_chunk *c = a->head;
+    if (c == NULL || c->cap - c->used < n) {
+        size_t cap = a->next_cap < 4096 ? 4096 : a->next_cap;
+        int own = n > cap / 2;
+        if (own) cap = n;
+        c = malloc(sizeof *c + cap);
+        if (c == NULL) return NULL;
+        c->cap = cap;
+        c->used = 0;
+        if (own && a->head != NULL) {
+            c->next = a->head->next;
+            a->head->next = c;
+        } else {
+            c->next = a->head;
+            a->head = c;
+            if (!own) a->next_cap = cap < (1u << 20) ? cap * 2 : cap;
+        }
+    }
+    void *r = (char *)c->data + c->used;
+    c->used += n;
+    return memset(r, 0, n);
+}
+
+char *ctx_prof_arena_strndup(struct prof_arena *a, const char *s, size_t n) {
+    char *d = ctx_prof_arena_alloc(a, n + 1);
+    if (d != NULL) memcpy(d, s, n);
+    return d;
+}
+
+void ctx_prof_arena_free(struct prof_arena *a) {
+    struct prof_chunk *c = a->head;
+    while (c != NULL) {
+        struct prof_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->head = NULL;
+}
+
+/* ---- UUID text ---- */
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int ctx_prof_uuid_norm(const char *s, size_t n, char out[37]) {
+    if (n != 36) return 0;
+    for (size_t i = 0; i < 36; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : hexval(s[i]) < 0) return 0;
+        out[i] = (char)(dash ? '-' : "0123456789abcdef"[hexval(s[i])]);
+    }
+    out[36] = '\0';
+    return 1;
+}
+
+
+/* ---- references ------------------------------------------------------------------------------- */
+
+ctx_profiles_t *ctx_profiles_ref(ctx_profiles_t *p) {
+    if (p != NULL) atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+    return p;
+}
+
+void ctx_profiles_unref(ctx_profiles_t *p) {
+    if (p == NULL || atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1) return;
+    ctx_ifglob_free(p->globs);
+    ctx_prof_arena_free(&p->arena);
+    free(p);
+}
+
+/* ---- lookups ------------------------------------------------------------------------------------ */
+
+const ctx_profile_t *ctx_profiles_by_vnic(const ctx_profiles_t *p, const char *ifname, ctx_match_t *how) {
+    const struct tslot *s;
+    int g;
+    if (how) *how = CTX_MATCH_NONE;
+    if (p == NULL || ifname == NULL) return NULL;
+    if ((s = tab_find(p, &p->t_vnic, hash_str(ifname), eq_vnic, ifname)) != NULL) {
+        if (how) *how = CTX_MATCH_VNIC;
+        return &p->vms[s->vm - 1];
+    }
+    if ((g = ctx_ifglob_match(p->globs, ifname)) < 0) return NULL;
+    if (how) *how = CTX_MATCH_VNIC_GLOB;
+    return &p->vms[p->glob_vm[g]];
+}
+
+const ctx_profile_t *ctx_profiles_by_mac(const ctx_profiles_t *p, const uint8_t mac[6], const ctx_mac_t **entry) {
+    const struct tslot *s = p && mac ? tab_find(p, &p->t_mac, hash_mac(mac), eq_mac, mac) : NULL;
+    if (entry) *entry = s ? &p->vms[s->vm - 1].macs[s->key] : NULL;
+    return s ? &p->vms[s->vm - 1] : NULL;
+}
+
+const ctx_profile_t *ctx_profiles_by_ip(const ctx_profiles_t *p, const uint8_t ip16[16], const ctx_ip_t **entry) {
+    const struct tslot *s = p && ip16 ? tab_find(p, &p->t_ip, hash_ip(ip16), eq_ip, ip16) : NULL;
+    if (entry) *entry = s ? &p->vms[s->vm - 1].ips[s->key] : NULL;
+    return s ? &p->vms[s->vm - 1] : NULL;
+}
+
+const ctx_profile_t *ctx_profiles_by_uuid(const ctx_profiles_t *p, const char *uuid) {
+    char norm[37];
+    if (p == NULL || uuid == NULL || !ctx_prof_uuid_norm(uuid, strnlen(uuid, 37), norm)) return NULL;
+    const struct tslot *s = tab_find(p, &p->t_uuid, hash_str(norm), eq_uuid, norm);
+    return s ? &p->vms[s->vm - 1] : NULL;
+}
+
+const ctx_profile_t *ctx_profiles_by_name(const ctx_profiles_t *p, const char *tenant, const char *name) {
+    if (p == NULL || tenant == NULL || name == NULL) return NULL;
+    struct name_key k = {tenant, name};
+    const struct tslot *s = tab_find(p, &p->t_name, hash_name(&k), eq_name, &k);
+    return s ? &p->vms[s->vm - 1] : NULL;
+}
+
+int ctx_profiles_attribute(const ctx_profiles_t *p, const char *ifname, const uint8_t *mac, const uint8_t *ip16,
+                           ctx_attribution_t *out) {
+    const ctx_mac_t *me;
+    const ctx_ip_t *ie;
+    if (p == NULL || out == NULL) return CTX_EINVAL;
+    const ctx_profile_t *by_mac = ctx_profiles_by_mac(p, mac, &me);
+    const ctx_profile_t *by_ip = ctx_profiles_by_ip(p, ip16, &ie);
+    out->vm = ctx_profiles_by_vnic(p, ifname, &out->how);
+    if (out->vm == NULL && by_mac != NULL) {
+        out->vm = by_mac;
+        out->how = CTX_MATCH_MAC;
+    } else if (out->vm == NULL && by_ip != NULL) {
+        out->vm = by_ip;
+        out->how = CTX_MATCH_IP;
+    }
+    out->mac = out->vm != NULL && by_mac == out->vm ? me : NULL;
+    out->ip = out->vm != NULL && by_ip == out->vm ? ie : NULL;
+    return out->vm != NULL;
+}
+
+/* ---- accessors ------------------------------------------------------------------------------------ */
+
+size_t ctx_profiles_count(const ctx_profiles_t *p) {
+    return p ? p->n : 0;
+}
+
+const ctx_profile_t *ctx_profiles_at(const ctx_profiles_t *p, size_t i) {
+    return p && i < p->n ? &p->vms[i] : NULL;
+}
+
+const char *ctx_profiles_source(const ctx_profiles_t *p) {
+    return p ? p->source : NULL;
+}
+
+const char *ctx_match_name(ctx_match_t how) {
+    switch (how) {
+    case CTX_MATCH_VNIC: return "vnic";
+    case CTX_MATCH_VNIC_GLOB: return "vnic-glob";
+    case CTX_MATCH_MAC: return "mac";
+    case CTX_MATCH_IP: return "ip";
+    default: return "none";
+    }
+}
+
+/* ---- the slot ------------------------------------------------------------------------------------------ */
+
+struct ctx_profiles_slot {
+    pthread_mutex_t mu;     /* guards cur */
+    ctx_profiles_t *cur;    /* the slot's reference, or NULL */
+    _Atomic uint64_t gen;   /* bumped by every set */
+};
+
+int ctx_profiles_slot_new(ctx_profiles_slot_t **out) {
+    if (out == NULL) return CTX_EINVAL;
+    *out = calloc(1, sizeof **out);
+    if (*out == NULL) return CTX_ENOMEM;
+    pthread_mutex_init(&(*out)->mu, NULL);
+    atomic_init(&(*out)->gen, 0);
+    return 0;
+}
+
+void ctx_profiles_slot_free(ctx_profiles_slot_t *s) {
+    if (s == NULL) return;
+    ctx_profiles_unref(s->cur);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+ctx_profiles_t *ctx_profiles_slot_get(ctx_profiles_slot_t *s) {
+    if (s == NULL) return NULL;
+    pthread_mutex_lock(&s->mu);
+    ctx_profiles_t *p = ctx_profiles_ref(s->cur);
+    pthread_mutex_unlock(&s->mu);
+    return p;
+}
+
+void ctx_profiles_slot_set(ctx_profiles_slot_t *s, ctx_profiles_t *p) {
+    if (s == NULL) {
+        ctx_profiles_unref(p);
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    ctx_profiles_t *old = s->cur;
+    s->cur = p;
+    atomic_fetch_add_explicit(&s->gen, 1, memory_order_release);
+    pthread_mutex_unlock(&s->mu);
+    ctx_profiles_unref(old);
+}
+
+uint64_t ctx_profiles_slot_generation(const ctx_profiles_slot_t *s) {
+    return s ? atomic_load_explicit(&s->gen, memory_order_acquire) : 0;
+}
