@@ -144,7 +144,9 @@ int ctx_profiles_attribute(const ctx_profiles_t *p, const char *ifname, const ui
                            ctx_attribution_t *out) {
     const ctx_mac_t *me;
     const ctx_ip_t *ie;
-    if (p == NULL || out == NULL) return CTX_EINVAL;
+    if (out == NULL) return CTX_EINVAL;
+    *out = (ctx_attribution_t){NULL, CTX_MATCH_NONE, NULL, NULL};
+    if (p == NULL) return 0;
     const ctx_profile_t *by_mac = ctx_profiles_by_mac(p, mac, &me);
     const ctx_profile_t *by_ip = ctx_profiles_by_ip(p, ip16, &ie);
     out->vm = ctx_profiles_by_vnic(p, ifname, &out->how);

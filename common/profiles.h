@@ -132,8 +132,9 @@ const ctx_profile_t *ctx_profiles_by_name(const ctx_profiles_t *p, const char *t
  * IP (16-byte form). Any of ifname, mac, ip16 may be NULL (that key is skipped).
  * Fills *out (all of it, always): vm and how; mac / ip point to the VM's own entries
  * equal to the packet's source MAC / IP when the VM has them (whatever key matched),
- * so the caller can use their precomputed text. Returns 1 if attributed, 0 if not,
- * CTX_EINVAL if p or out is NULL. No allocation, no lock. */
+ * so the caller can use their precomputed text. Returns 1 if attributed, 0 if not
+ * (also when p is NULL: no store loaded yet), CTX_EINVAL if out is NULL.
+ * No allocation, no lock. */
 int ctx_profiles_attribute(const ctx_profiles_t *p, const char *ifname, const uint8_t *mac, const uint8_t *ip16,
                            ctx_attribution_t *out);
 

@@ -215,7 +215,10 @@ static void attribution_order_is_vnic_mac_ip(void **state) {
     assert_null(at.mac);
     assert_null(at.ip);
     assert_int_equal(ctx_profiles_attribute(p, NULL, NULL, NULL, &at), 0);
-    assert_int_equal(ctx_profiles_attribute(NULL, "vnet3", NULL, NULL, &at), CTX_EINVAL);
+    at.vm = web;
+    assert_int_equal(ctx_profiles_attribute(NULL, "vnet3", MAC1, web_ip, &at), 0); /* no store: unattributed */
+    assert_null(at.vm);
+    assert_int_equal(at.how, CTX_MATCH_NONE);
     assert_int_equal(ctx_profiles_attribute(p, "vnet3", NULL, NULL, NULL), CTX_EINVAL);
     ctx_profiles_unref(p);
 }
@@ -269,142 +272,144 @@ struct bad_doc {
 };
 
 /* Every validation message, exactly, with its line. */
+static const struct bad_doc bad_docs[] = {
+    {"", "p.json: line 1: the file is empty (expected a JSON object with a \"vms\" array)"},
+    {" \n\t", "p.json: line 1: the file is empty (expected a JSON object with a \"vms\" array)"},
+    {"{\"vms\":[\n]} x", "p.json: line 2, column 4: unexpected data after the end of the JSON document"},
+    {"{\"vms\":[]}{}", "p.json: line 1, column 11: unexpected data after the end of the JSON document"},
+    {"{\"vms\":[\n  1,\n]}", "p.json: line 3, column 1: JSON syntax error: unexpected character"},
+    {"{\"vms\":[\n", "p.json: line 2, column 1: JSON syntax error: unexpected end of file (an object, array or "
+                   "string is not closed)"},
+    {"{\"vms\":['a']}", "p.json: line 1, column 9: JSON syntax error: unexpected character"},
+    {"{\"vms\":[],\n'vms':[]}", "p.json: line 2: top level: key \"vms\" appears twice (lines 1 and 2)"},
+    {"{\"vms\":[], /* c */}", "p.json: line 1, column 12: JSON syntax error: quoted object property name expected"},
+    {"[]", "p.json: line 1: top level: expected an object, got an array"},
+    {"\"x\"", "p.json: line 1: top level: expected an object, got \"x\""},
+    {"{}", "p.json: line 1: top level: missing key \"vms\" (an array of VM objects)"},
+    {"{\"vms\":[],\n\"vms\":[]}", "p.json: line 2: top level: key \"vms\" appears twice (lines 1 and 2)"},
+    {"{\"vms\":[],\n \"VMs\":[]}", "p.json: line 2: top level: unknown key \"VMs\" (expected version, defaults, vms; "
+                                 "keys starting with \"_\" are ignored)"},
+    {"{\"vms\":{}}", "p.json: line 1: vms: expected an array of VM objects, got an object"},
+    {"{\"vms\":[],\"version\":2}", "p.json: line 1: version: expected 1, got 2"},
+    {"{\"vms\":[],\"version\":\"1\"}", "p.json: line 1: version: expected 1, got \"1\""},
+    {"{\"vms\":[],\"defaults\":[]}", "p.json: line 1: defaults: expected an object, got an array"},
+    {"{\"vms\":[],\"defaults\":{\"cgroup\":\"/x\"}}", "p.json: line 1: defaults: unknown key \"cgroup\" (expected "
+                                                   "tenant, user; keys starting with \"_\" are ignored)"},
+    {"{\"vms\":[],\"defaults\":{\"tenant\":\"..\"}}", "p.json: line 1: defaults.tenant: expected 1 to 64 characters "
+                                                     "of A-Z a-z 0-9 . _ - (not \".\" or \"..\"), got \"..\""},
+    {"{\"vms\":[],\"defaults\":{\"user\":7}}", "p.json: line 1: defaults.user: expected a string, got 7"},
+    {"{\"vms\":[\n{\"name\":\"a\",\"tenant\":\"t\"},\n\"b\"]}", "p.json: line 3: vms[1]: expected an object, got \"b\""},
+    {"{\"vms\":[{\"tenant\":\"t\"}]}", "p.json: line 1: vms[0]: missing key \"name\""},
+    {"{\"vms\":[{\"name\":\"a\"}]}", "p.json: line 1: vms[0]: missing key \"tenant\" (and no \"tenant\" in "
+                                   "\"defaults\")"},
+    {"{\"vms\":[{\"name\":\"\",\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: expected 1 to 255 bytes of UTF-8 "
+                                                 "text without control characters, got \"\""},
+    {"{\"vms\":[{\"name\":\"a\\nb\",\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: expected 1 to 255 bytes of "
+                                                      "UTF-8 text without control characters, got \"a\\x0ab\""},
+    {"{\"vms\":[{\"name\":\"\xc3\",\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: expected 1 to 255 bytes of "
+                                                     "UTF-8 text without control characters, got \"\\xc3\""},
+    {"{\"vms\":[{\"name\":\"\xed\xa0\x80\",\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: expected 1 to 255 "
+                                                      "bytes of UTF-8 text without control characters, got "
+                                                      "\"\\xed\\xa0\\x80\""},
+    {"{\"vms\":[{\"name\":\"\\u0085\",\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: expected 1 to 255 bytes "
+                                                        "of UTF-8 text without control characters, got "
+                                                        "\"\\xc2\\x85\""},
+    {"{\"vms\":[{\"name\":\"a\\u0000\",\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: contains a NUL character "
+                                                         "(\\u0000)"},
+    {"{\"vms\":[{\"name\":[\"a\"],\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: expected a string, got an "
+                                                    "array"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"acme corp\"}]}", "p.json: line 1: vms[0].tenant: expected 1 to 64 "
+                                                          "characters of A-Z a-z 0-9 . _ - (not \".\" or \"..\"), "
+                                                          "got \"acme corp\""},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"user\":null}]}", "p.json: line 1: vms[0].user: expected a "
+                                                                "string, got null"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"uuid\":\"6f1c2a4e0b7d4c1e9a8f2d3b4c5d6e7f\"}]}",
+     "p.json: line 1: vms[0].uuid: expected a UUID like \"6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f\", got "
+     "\"6f1c2a4e0b7d4c1e9a8f2d3b4c5d6e7f\""},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"mac\":\"zz\"}]}", "p.json: line 1: vms[0].mac: expected "
+                                                                 "\"xx:xx:xx:xx:xx:xx\", got \"zz\""},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"mac\":\"52-54-00-ab-cd-01\"}]}",
+     "p.json: line 1: vms[0].mac: expected \"xx:xx:xx:xx:xx:xx\", got \"52-54-00-ab-cd-01\""},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"mac\":\"01:00:5e:00:00:01\"}]}",
+     "p.json: line 1: vms[0].mac: \"01:00:5e:00:00:01\" is a multicast address, not a VM's source MAC"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"mac\":\"00:00:00:00:00:00\"}]}",
+     "p.json: line 1: vms[0].mac: \"00:00:00:00:00:00\" is not a valid source MAC"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"mac\":{}}]}", "p.json: line 1: vms[0].mac: expected a string or "
+                                                             "an array of strings, got an object"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\n\"ipv4\":[\"10.0.0.1\",\n true]}]}",
+     "p.json: line 3: vms[0].ipv4[1]: expected a string, got true"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv4\":\"10.0.0\"}]}", "p.json: line 1: vms[0].ipv4: expected an "
+                                                                      "IPv4 address like \"192.0.2.10\", got "
+                                                                      "\"10.0.0\""},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv4\":\"2001:db8::1\"}]}", "p.json: line 1: vms[0].ipv4: "
+                                                                           "expected an IPv4 address like "
+                                                                           "\"192.0.2.10\", got \"2001:db8::1\""},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv4\":\"0.0.0.0\"}]}", "p.json: line 1: vms[0].ipv4: "
+                                                                       "\"0.0.0.0\" is not a unicast address"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv4\":\"255.255.255.255\"}]}",
+     "p.json: line 1: vms[0].ipv4: \"255.255.255.255\" is not a unicast address"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv6\":\"fe80::1%vnet0\"}]}", "p.json: line 1: vms[0].ipv6: "
+                                                                             "expected an IPv6 address like "
+                                                                             "\"2001:db8::10\", got "
+                                                                             "\"fe80::1%vnet0\""},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv6\":\"::ffff:10.0.0.1\"}]}",
+     "p.json: line 1: vms[0].ipv6: \"::ffff:10.0.0.1\" is an IPv4-mapped address: list it under \"ipv4\""},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv6\":[\"ff02::1\"]}]}", "p.json: line 1: vms[0].ipv6[0]: "
+                                                                         "\"ff02::1\" is not a unicast address"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv6\":\"::\"}]}", "p.json: line 1: vms[0].ipv6: \"::\" is not a "
+                                                                  "unicast address"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"vnic\":\"eth0:1\"}]}", "p.json: line 1: vms[0].vnic: \"eth0:1\": "
+                                                                      "character ':' at offset 4 is not allowed in "
+                                                                      "an interface name"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"vnic\":[\"\"]}]}", "p.json: line 1: vms[0].vnic[0]: \"\": empty "
+                                                                  "pattern"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"cgroup\":\"machine.slice\"}]}",
+     "p.json: line 1: vms[0].cgroup: expected an absolute path (starting with \"/\", at most 4095 bytes, no \"..\" "
+     "component, no control characters), got \"machine.slice\""},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"cgroup\":\"/sys/fs/cgroup/..\"}]}",
+     "p.json: line 1: vms[0].cgroup: expected an absolute path (starting with \"/\", at most 4095 bytes, no \"..\" "
+     "component, no control characters), got \"/sys/fs/cgroup/..\""},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"pid\":0}]}", "p.json: line 1: vms[0].pid: expected an integer "
+                                                            "from 1 to 4194304, got 0"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"pid\":4194305}]}", "p.json: line 1: vms[0].pid: expected an "
+                                                                  "integer from 1 to 4194304, got 4194305"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"pid\":\"12\"}]}", "p.json: line 1: vms[0].pid: expected an "
+                                                                 "integer from 1 to 4194304, got \"12\""},
+    /* duplicates across and within VMs */
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"uuid\":\"6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f\"},\n"
+     "{\"name\":\"b\",\"tenant\":\"t\",\"uuid\":\"6F1C2A4E-0B7D-4C1E-9A8F-2D3B4C5D6E7F\"}]}",
+     "p.json: line 2: vms[1].uuid: \"6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f\" is already used by vms[0] (\"a\", line "
+     "1)"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"mac\":\"52:54:00:AB:CD:01\"},\n"
+     "{\"name\":\"b\",\"tenant\":\"t\",\"mac\":[\"52:54:00:ab:cd:02\",\n\"52:54:00:ab:cd:01\"]}]}",
+     "p.json: line 3: vms[1].mac[1]: \"52:54:00:ab:cd:01\" is already used by vms[0] (\"a\", line 1)"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv6\":\"2001:db8::1\"},\n"
+     "{\"name\":\"b\",\"tenant\":\"t\",\"ipv4\":\"10.1.1.1\",\"ipv6\":\"2001:DB8:0::1\"}]}",
+     "p.json: line 2: vms[1].ipv6: \"2001:db8::1\" is already used by vms[0] (\"a\", line 1)"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv4\":[\"10.1.1.1\",\"10.1.1.2\",\"10.1.1.1\"]}]}",
+     "p.json: line 1: vms[0].ipv4[2]: \"10.1.1.1\" appears twice in this VM"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"vnic\":\"vnet1\"},{\"name\":\"b\",\"tenant\":\"t\",\"vnic\":"
+     "\"vnet1\"}]}",
+     "p.json: line 1: vms[1].vnic: \"vnet1\" is already used by vms[0] (\"a\", line 1)"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"vnic\":[\"tap*\",\"tap*\"]}]}",
+     "p.json: line 1: vms[0].vnic[1]: \"tap*\" appears twice in this VM"},
+    {"{\"vms\":[{\"name\":\"a\",\n\"tenant\":\"t\",\n\"name\":\"b\"}]}", "p.json: line 3: vms[0]: key \"name\" "
+                                                                      "appears twice (lines 1 and 3)"},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\n\"mac \":\"x\"}]}", "p.json: line 2: vms[0]: unknown key \"mac \" "
+                                                                   "(expected name, uuid, tenant, user, ipv4, ipv6, "
+                                                                   "mac, vnic, cgroup, pid; keys starting with \"_\" "
+                                                                   "are ignored)"},
+};
+
 static void rejects_with_one_exact_line(void **state) {
     (void)state;
-    static const struct bad_doc cases[] = {
-        {"", "p.json: line 1: the file is empty (expected a JSON object with a \"vms\" array)"},
-        {" \n\t", "p.json: line 1: the file is empty (expected a JSON object with a \"vms\" array)"},
-        {"{\"vms\":[\n]} x", "p.json: line 2, column 4: unexpected data after the end of the JSON document"},
-        {"{\"vms\":[]}{}", "p.json: line 1, column 11: unexpected data after the end of the JSON document"},
-        {"{\"vms\":[\n  1,\n]}", "p.json: line 3, column 1: JSON syntax error: unexpected character"},
-        {"{\"vms\":[\n", "p.json: line 2, column 1: JSON syntax error: unexpected end of file (an object, array or "
-                       "string is not closed)"},
-        {"{\"vms\":['a']}", "p.json: line 1, column 9: JSON syntax error: unexpected character"},
-        {"{\"vms\":[],\n'vms':[]}", "p.json: line 2: top level: key \"vms\" appears twice (lines 1 and 2)"},
-        {"{\"vms\":[], /* c */}", "p.json: line 1, column 12: JSON syntax error: quoted object property name expected"},
-        {"[]", "p.json: line 1: top level: expected an object, got an array"},
-        {"\"x\"", "p.json: line 1: top level: expected an object, got \"x\""},
-        {"{}", "p.json: line 1: top level: missing key \"vms\" (an array of VM objects)"},
-        {"{\"vms\":[],\n\"vms\":[]}", "p.json: line 2: top level: key \"vms\" appears twice (lines 1 and 2)"},
-        {"{\"vms\":[],\n \"VMs\":[]}", "p.json: line 2: top level: unknown key \"VMs\" (expected version, defaults, vms; "
-                                     "keys starting with \"_\" are ignored)"},
-        {"{\"vms\":{}}", "p.json: line 1: vms: expected an array of VM objects, got an object"},
-        {"{\"vms\":[],\"version\":2}", "p.json: line 1: version: expected 1, got 2"},
-        {"{\"vms\":[],\"version\":\"1\"}", "p.json: line 1: version: expected 1, got \"1\""},
-        {"{\"vms\":[],\"defaults\":[]}", "p.json: line 1: defaults: expected an object, got an array"},
-        {"{\"vms\":[],\"defaults\":{\"cgroup\":\"/x\"}}", "p.json: line 1: defaults: unknown key \"cgroup\" (expected "
-                                                       "tenant, user; keys starting with \"_\" are ignored)"},
-        {"{\"vms\":[],\"defaults\":{\"tenant\":\"..\"}}", "p.json: line 1: defaults.tenant: expected 1 to 64 characters "
-                                                         "of A-Z a-z 0-9 . _ - (not \".\" or \"..\"), got \"..\""},
-        {"{\"vms\":[],\"defaults\":{\"user\":7}}", "p.json: line 1: defaults.user: expected a string, got 7"},
-        {"{\"vms\":[\n{\"name\":\"a\",\"tenant\":\"t\"},\n\"b\"]}", "p.json: line 3: vms[1]: expected an object, got \"b\""},
-        {"{\"vms\":[{\"tenant\":\"t\"}]}", "p.json: line 1: vms[0]: missing key \"name\""},
-        {"{\"vms\":[{\"name\":\"a\"}]}", "p.json: line 1: vms[0]: missing key \"tenant\" (and no \"tenant\" in "
-                                       "\"defaults\")"},
-        {"{\"vms\":[{\"name\":\"\",\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: expected 1 to 255 bytes of UTF-8 "
-                                                     "text without control characters, got \"\""},
-        {"{\"vms\":[{\"name\":\"a\\nb\",\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: expected 1 to 255 bytes of "
-                                                          "UTF-8 text without control characters, got \"a\\x0ab\""},
-        {"{\"vms\":[{\"name\":\"\xc3\",\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: expected 1 to 255 bytes of "
-                                                         "UTF-8 text without control characters, got \"\\xc3\""},
-        {"{\"vms\":[{\"name\":\"\xed\xa0\x80\",\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: expected 1 to 255 "
-                                                          "bytes of UTF-8 text without control characters, got "
-                                                          "\"\\xed\\xa0\\x80\""},
-        {"{\"vms\":[{\"name\":\"\\u0085\",\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: expected 1 to 255 bytes "
-                                                            "of UTF-8 text without control characters, got "
-                                                            "\"\\xc2\\x85\""},
-        {"{\"vms\":[{\"name\":\"a\\u0000\",\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: contains a NUL character "
-                                                             "(\\u0000)"},
-        {"{\"vms\":[{\"name\":[\"a\"],\"tenant\":\"t\"}]}", "p.json: line 1: vms[0].name: expected a string, got an "
-                                                        "array"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"acme corp\"}]}", "p.json: line 1: vms[0].tenant: expected 1 to 64 "
-                                                              "characters of A-Z a-z 0-9 . _ - (not \".\" or \"..\"), "
-                                                              "got \"acme corp\""},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"user\":null}]}", "p.json: line 1: vms[0].user: expected a "
-                                                                    "string, got null"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"uuid\":\"6f1c2a4e0b7d4c1e9a8f2d3b4c5d6e7f\"}]}",
-         "p.json: line 1: vms[0].uuid: expected a UUID like \"6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f\", got "
-         "\"6f1c2a4e0b7d4c1e9a8f2d3b4c5d6e7f\""},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"mac\":\"zz\"}]}", "p.json: line 1: vms[0].mac: expected "
-                                                                     "\"xx:xx:xx:xx:xx:xx\", got \"zz\""},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"mac\":\"52-54-00-ab-cd-01\"}]}",
-         "p.json: line 1: vms[0].mac: expected \"xx:xx:xx:xx:xx:xx\", got \"52-54-00-ab-cd-01\""},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"mac\":\"01:00:5e:00:00:01\"}]}",
-         "p.json: line 1: vms[0].mac: \"01:00:5e:00:00:01\" is a multicast address, not a VM's source MAC"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"mac\":\"00:00:00:00:00:00\"}]}",
-         "p.json: line 1: vms[0].mac: \"00:00:00:00:00:00\" is not a valid source MAC"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"mac\":{}}]}", "p.json: line 1: vms[0].mac: expected a string or "
-                                                                 "an array of strings, got an object"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\n\"ipv4\":[\"10.0.0.1\",\n true]}]}",
-         "p.json: line 3: vms[0].ipv4[1]: expected a string, got true"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv4\":\"10.0.0\"}]}", "p.json: line 1: vms[0].ipv4: expected an "
-                                                                          "IPv4 address like \"192.0.2.10\", got "
-                                                                          "\"10.0.0\""},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv4\":\"2001:db8::1\"}]}", "p.json: line 1: vms[0].ipv4: "
-                                                                               "expected an IPv4 address like "
-                                                                               "\"192.0.2.10\", got \"2001:db8::1\""},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv4\":\"0.0.0.0\"}]}", "p.json: line 1: vms[0].ipv4: "
-                                                                           "\"0.0.0.0\" is not a unicast address"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv4\":\"255.255.255.255\"}]}",
-         "p.json: line 1: vms[0].ipv4: \"255.255.255.255\" is not a unicast address"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv6\":\"fe80::1%vnet0\"}]}", "p.json: line 1: vms[0].ipv6: "
-                                                                                 "expected an IPv6 address like "
-                                                                                 "\"2001:db8::10\", got "
-                                                                                 "\"fe80::1%vnet0\""},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv6\":\"::ffff:10.0.0.1\"}]}",
-         "p.json: line 1: vms[0].ipv6: \"::ffff:10.0.0.1\" is an IPv4-mapped address: list it under \"ipv4\""},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv6\":[\"ff02::1\"]}]}", "p.json: line 1: vms[0].ipv6[0]: "
-                                                                             "\"ff02::1\" is not a unicast address"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv6\":\"::\"}]}", "p.json: line 1: vms[0].ipv6: \"::\" is not a "
-                                                                      "unicast address"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"vnic\":\"eth0:1\"}]}", "p.json: line 1: vms[0].vnic: \"eth0:1\": "
-                                                                          "character ':' at offset 4 is not allowed in "
-                                                                          "an interface name"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"vnic\":[\"\"]}]}", "p.json: line 1: vms[0].vnic[0]: \"\": empty "
-                                                                      "pattern"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"cgroup\":\"machine.slice\"}]}",
-         "p.json: line 1: vms[0].cgroup: expected an absolute path (starting with \"/\", at most 4095 bytes, no \"..\" "
-         "component, no control characters), got \"machine.slice\""},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"cgroup\":\"/sys/fs/cgroup/..\"}]}",
-         "p.json: line 1: vms[0].cgroup: expected an absolute path (starting with \"/\", at most 4095 bytes, no \"..\" "
-         "component, no control characters), got \"/sys/fs/cgroup/..\""},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"pid\":0}]}", "p.json: line 1: vms[0].pid: expected an integer "
-                                                                "from 1 to 4194304, got 0"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"pid\":4194305}]}", "p.json: line 1: vms[0].pid: expected an "
-                                                                      "integer from 1 to 4194304, got 4194305"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"pid\":\"12\"}]}", "p.json: line 1: vms[0].pid: expected an "
-                                                                     "integer from 1 to 4194304, got \"12\""},
-        /* duplicates across and within VMs */
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"uuid\":\"6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f\"},\n"
-         "{\"name\":\"b\",\"tenant\":\"t\",\"uuid\":\"6F1C2A4E-0B7D-4C1E-9A8F-2D3B4C5D6E7F\"}]}",
-         "p.json: line 2: vms[1].uuid: \"6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f\" is already used by vms[0] (\"a\", line "
-         "1)"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"mac\":\"52:54:00:AB:CD:01\"},\n"
-         "{\"name\":\"b\",\"tenant\":\"t\",\"mac\":[\"52:54:00:ab:cd:02\",\n\"52:54:00:ab:cd:01\"]}]}",
-         "p.json: line 3: vms[1].mac[1]: \"52:54:00:ab:cd:01\" is already used by vms[0] (\"a\", line 1)"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv6\":\"2001:db8::1\"},\n"
-         "{\"name\":\"b\",\"tenant\":\"t\",\"ipv4\":\"10.1.1.1\",\"ipv6\":\"2001:DB8:0::1\"}]}",
-         "p.json: line 2: vms[1].ipv6: \"2001:db8::1\" is already used by vms[0] (\"a\", line 1)"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"ipv4\":[\"10.1.1.1\",\"10.1.1.2\",\"10.1.1.1\"]}]}",
-         "p.json: line 1: vms[0].ipv4[2]: \"10.1.1.1\" appears twice in this VM"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"vnic\":\"vnet1\"},{\"name\":\"b\",\"tenant\":\"t\",\"vnic\":"
-         "\"vnet1\"}]}",
-         "p.json: line 1: vms[1].vnic: \"vnet1\" is already used by vms[0] (\"a\", line 1)"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"vnic\":[\"tap*\",\"tap*\"]}]}",
-         "p.json: line 1: vms[0].vnic[1]: \"tap*\" appears twice in this VM"},
-        {"{\"vms\":[{\"name\":\"a\",\n\"tenant\":\"t\",\n\"name\":\"b\"}]}", "p.json: line 3: vms[0]: key \"name\" "
-                                                                          "appears twice (lines 1 and 3)"},
-        {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\n\"mac \":\"x\"}]}", "p.json: line 2: vms[0]: unknown key \"mac \" "
-                                                                       "(expected name, uuid, tenant, user, ipv4, ipv6, "
-                                                                       "mac, vnic, cgroup, pid; keys starting with \"_\" "
-                                                                       "are ignored)"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    for (size_t i = 0; i < sizeof bad_docs / sizeof *bad_docs; i++) {
+        const struct bad_doc *c = &bad_docs[i];
         ctx_profiles_t *p = (ctx_profiles_t *)1;
         char err[CTX_ERRLEN] = "";
-        int r = ctx_profiles_load_buffer(cases[i].doc, strlen(cases[i].doc), "p.json", &p, err, sizeof err);
-        if (r != CTX_EPARSE || p != NULL || strcmp(err, cases[i].err) != 0)
-            fail_msg("case %zu: got %d\n  \"%s\"\nexpected\n  \"%s\"", i, r, err, cases[i].err);
+        int r = ctx_profiles_load_buffer(c->doc, strlen(c->doc), "p.json", &p, err, sizeof err);
+        if (r != CTX_EPARSE || p != NULL || strcmp(err, c->err) != 0)
+            fail_msg("case %zu: got %d\n  \"%s\"\nexpected\n  \"%s\"", i, r, err, c->err);
         assert_null(strchr(err, '\n'));
     }
 }
