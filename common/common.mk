@@ -4,6 +4,7 @@
 # Add a unit by appending its files to COMMON_SOURCES (one line per unit).
 COMMON_SOURCES = common/ctxlog_common.h
 COMMON_SOURCES += common/timefmt.c common/timefmt.h
+COMMON_SOURCES += common/cmcache.c common/cmcache.h common/cmfetch.c common/cmfetch.h common/hostsample.c common/hostsample.h common/cgstat.c common/cgstat.h
 COMMON_SOURCES += common/pktdecode.c common/pktdecode.h common/ipfrag.c common/ipfrag.h
 COMMON_SOURCES += common/ifglob.c common/ifglob.h common/jsonpos.c common/jsonpos.h common/profiles.c common/profiles.h common/profiles_int.h common/profiles_load.c
 COMMON_LIBS = $(LIBFASTJSON_LIBS) $(PCRE2_LIBS) $(OPENSSL_LIBS) $(LIBZSTD_LIBS) $(ZLIB_LIBS) $(LIBCURL_LIBS) $(LIBPCAP_LIBS) -lpthread

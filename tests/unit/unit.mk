@@ -12,6 +12,27 @@ tests_unit_test_timefmt_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_timefmt_LDADD = $(UNIT_LDADD)
 tests_unit_test_timefmt_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_cmcache
+TESTS += tests/unit/test_cmcache
+tests_unit_test_cmcache_SOURCES = tests/unit/test_cmcache.c
+tests_unit_test_cmcache_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cmcache_LDADD = $(UNIT_LDADD)
+tests_unit_test_cmcache_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_cmfetch
+TESTS += tests/unit/test_cmfetch
+tests_unit_test_cmfetch_SOURCES = tests/unit/test_cmfetch.c
+tests_unit_test_cmfetch_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cmfetch_LDADD = $(UNIT_LDADD)
+tests_unit_test_cmfetch_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_hostsample
+TESTS += tests/unit/test_hostsample
+tests_unit_test_hostsample_SOURCES = tests/unit/test_hostsample.c
+tests_unit_test_hostsample_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hostsample_LDADD = $(UNIT_LDADD)
+tests_unit_test_hostsample_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_pktdecode
 TESTS += tests/unit/test_pktdecode
 tests_unit_test_pktdecode_SOURCES = tests/unit/test_pktdecode.c tests/unit/guardbuf.h tests/unit/pktbuild.h

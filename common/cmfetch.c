@@ -1,0 +1,634 @@
+/* cmfetch.c: background compute-manager fetcher: libcurl multi in one thread.
+ *
+ * Concurrency: conf strings are copied in cmfetch_new() and read-only afterwards.
+ * Everything else in struct cmfetch marked "fetcher" (transfers in flight, token
+ * bucket, hold, auth header, log rate limit) is touched only by the fetcher thread
+ * (or by cmfetch_free() after joining it). `stop` and the counters are atomics. The
+ * cache is reached only through its API (its mutex is never held across I/O: this
+ * file pops a request, then does the transfer without any lock).
+ */
+#include "cmfetch.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <json.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctxlog_common.h"
+
+#define URL_MAX 8192
+#define TOKEN_MAX 16384
+#define TOKEN_RECHECK_MS 10000
+#define POLL_MAX_MS 200
+#define HOLD_MAX_MS 60000
+#define SWEEP_MS 10000
+
+/* One transfer in flight (fetcher thread only). */
+struct xfer {
+    struct xfer *next;
+    CURL *easy;
+    struct curl_slist *headers;
+    cm_request_t req;
+    char url[URL_MAX];
+    char *body;      /* received body, NUL-terminated */
+    size_t len, cap; /* bytes in body, allocated */
+    size_t max;      /* conf max_body */
+    bool too_big;    /* aborted past max */
+};
+
+struct cmfetch {
+    cmfetch_conf_t conf;          /* read-only; strings point into owned copies below */
+    char *own[8];                 /* owned copies of the conf strings */
+    cmcache_t *cache;             /* borrowed */
+    cmfetch_reply_fn on_reply;
+    cmfetch_log_fn log;
+    void *arg;
+    CURLM *multi;
+    pthread_t thread;
+    bool started;
+    atomic_bool stop;
+    struct xfer *inflight;        /* fetcher */
+    int ninflight;                /* fetcher */
+    double tokens;                /* fetcher: token bucket */
+    int64_t tokens_at;            /* fetcher */
+    int64_t hold_until;           /* fetcher: no new request before (429 / 503) */
+    char *auth;                   /* fetcher: "Authorization: Bearer ..." or NULL */
+    struct timespec token_mtime;  /* fetcher */
+    int64_t token_checked;        /* fetcher */
+    int64_t log_last;             /* fetcher */
+    int64_t swept_at;             /* fetcher: last cmcache_sweep() */
+    unsigned log_suppressed;      /* fetcher */
+    atomic_uint_fast64_t n_requests, n_ok, n_errors, n_timeouts, n_bytes, n_http, n_transport, n_too_big,
+        n_parse, n_rejected, n_throttled, n_inflight;
+};
+
+#define INC(f, c) atomic_fetch_add_explicit(&(f)->c, 1, memory_order_relaxed)
+
+void cmfetch_conf_defaults(cmfetch_conf_t *conf) {
+    memset(conf, 0, sizeof *conf);
+    conf->tls_verify = 1;
+    conf->connect_timeout_ms = 5000;
+    conf->timeout_ms = 10000;
+    conf->max_body = 1048576;
+    conf->max_inflight = 4;
+    conf->rate_per_sec = 10;
+    conf->burst = 10;
+    conf->user_agent = "ctxlog-mmctxenrich";
+    conf->log_interval_ms = 10000;
+}
+
+/* ---- URL templates ------------------------------------------------------------------- */
+
+/* Length of the placeholder at s ("{uuid}" or "{name}"), 0 if none. */
+static size_t placeholder(const char *s, const char **which) {
+    if (strncmp(s, "{uuid}", 6) == 0) { *which = "uuid"; return 6; }
+    if (strncmp(s, "{name}", 6) == 0) { *which = "name"; return 6; }
+    return 0;
+}
+
+static int check_url(const char *key, const char *tmpl, bool allow_ph, char *err, size_t errlen) {
+    if (tmpl == NULL) return CTX_OK;
+    if (strncasecmp(tmpl, "http://", 7) != 0 && strncasecmp(tmpl, "https://", 8) != 0) {
+        snprintf(err, errlen, "%s: '%s' must start with http:// or https://", key, tmpl);
+        return CTX_EINVAL;
+    }
+    for (const char *p = tmpl; *p; p++) {
+        const char *which;
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+            snprintf(err, errlen, "%s: control character or space at offset %zu", key, (size_t)(p - tmpl));
+            return CTX_EINVAL;
+        }
+        if (*p != '{') continue;
+        size_t n = placeholder(p, &which);
+        if (n == 0) {
+            const char *e = strchr(p, '}');
+            int show = e != NULL && e - p < 32 ? (int)(e - p + 1) : 1;
+            snprintf(err, errlen, "%s: unknown placeholder '%.*s' at offset %zu (expected {uuid} or {name})", key,
+                     show, p, (size_t)(p - tmpl));
+            return CTX_EINVAL;
+        }
+        if (!allow_ph) {
+            snprintf(err, errlen, "%s: placeholder {%s} not allowed in the bulk URL", key, which);
+            return CTX_EINVAL;
+        }
+        p += n - 1;
+    }
+    return CTX_OK;
+}
+
+static size_t escape_into(const char *s, char *out, size_t room) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    for (; s != NULL && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+            if (n + 1 < room) out[n] = (char)ch;
+            n++;
+        } else {
+            if (n + 3 < room) { out[n] = '%'; out[n + 1] = hex[ch >> 4]; out[n + 2] = hex[ch & 15]; }
+            n += 3;
+        }
+    }
+    return n;
+}
+
+int cmfetch_expand(const char *tmpl, const char *uuid, const char *name, char *out, size_t outlen) {
+    if (tmpl == NULL || out == NULL || outlen == 0) return CTX_EINVAL;
+    size_t n = 0;
+    for (const char *p = tmpl; *p; p++) {
+        const char *which;
+        size_t ph = *p == '{' ? placeholder(p, &which) : 0;
+        if (*p == '{' && ph == 0) { out[0] = '\0'; return CTX_EINVAL; }
+        if (ph) {
+            n += escape_into(*which == 'u' ? uuid : name, n < outlen ? out + n : out, n < outlen ? outlen - n : 0);
+            p += ph - 1;
+        } else {
+            if (n + 1 < outlen) out[n] = *p;
+            n++;
+        }
+    }
+    if (n >= outlen) { out[0] = '\0'; return CTX_EFULL; }
+    out[n] = '\0';
+    return (int)n;
+}
+
+/* ---- configuration ------------------------------------------------------------------ */
+
+static int check_range(const char *key, long long v, long long lo, long long hi, char *err, size_t errlen) {
+    if (v >= lo && v <= hi) return CTX_OK;
+    snprintf(err, errlen, "%s: must be between %lld and %lld (got %lld)", key, lo, hi, v);
+    return CTX_EINVAL;
+}
+
+int cmfetch_conf_check(const cmfetch_conf_t *c, char *err, size_t errlen) {
+    int rc;
+    if ((rc = check_url("cm.url", c->url, true, err, errlen)) < 0) return rc;
+    if ((rc = check_url("cm.statsUrl", c->stats_url, true, err, errlen)) < 0) return rc;
+    if ((rc = check_url("cm.bulkUrl", c->bulk_url, false, err, errlen)) < 0) return rc;
+    if (c->url == NULL && c->stats_url == NULL && c->bulk_url == NULL) {
+        snprintf(err, errlen, "cm.url: no compute-manager URL set (need cm.url, cm.statsUrl or cm.bulkUrl)");
+        return CTX_EINVAL;
+    }
+    if (c->token_file != NULL && c->user != NULL) {
+        snprintf(err, errlen, "cm.tokenFile: cannot be combined with cm.user (choose bearer or basic auth)");
+        return CTX_EINVAL;
+    }
+    if ((c->user == NULL) != (c->password == NULL)) {
+        snprintf(err, errlen, "%s: basic auth needs both cm.user and cm.password", c->user ? "cm.password" : "cm.user");
+        return CTX_EINVAL;
+    }
+    if ((rc = check_range("cm.tlsVerify", c->tls_verify, 0, 1, err, errlen)) < 0) return rc;
+    if ((rc = check_range("cm.connectTimeout", c->connect_timeout_ms, 1, 600000, err, errlen)) < 0) return rc;
+    if ((rc = check_range("cm.timeout", c->timeout_ms, 1, 600000, err, errlen)) < 0) return rc;
+    if ((rc = check_range("cm.maxResponseBytes", (long long)c->max_body, 64, 1 << 30, err, errlen)) < 0) return rc;
+    if ((rc = check_range("cm.maxInFlight", c->max_inflight, 1, 1000, err, errlen)) < 0) return rc;
+    if ((rc = check_range("cm.burst", c->burst, 1, 100000, err, errlen)) < 0) return rc;
+    if (!(c->rate_per_sec > 0 && c->rate_per_sec <= 100000)) {
+        snprintf(err, errlen, "cm.ratePerSec: must be > 0 and <= 100000 (got %g)", c->rate_per_sec);
+        return CTX_EINVAL;
+    }
+    return check_range("cm.logInterval", c->log_interval_ms, 0, 86400000, err, errlen);
+}
+
+/* Reads the first line of the token file into a fresh "Authorization: Bearer" header. */
+static int read_token(const char *path, char **header, struct timespec *mtime, char *err, size_t errlen) {
+    FILE *fp = fopen(path, "re");
+    struct stat st;
+    if (fp == NULL || fstat(fileno(fp), &st) != 0) {
+        snprintf(err, errlen, "cm.tokenFile: cannot read '%s': %s", path, strerror(errno));
+        if (fp) fclose(fp);
+        return CTX_EIO;
+    }
+    char buf[TOKEN_MAX + 2];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    size_t len = strcspn(buf, "\r\n");
+    while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t')) len--;
+    size_t start = strspn(buf, " \t");
+    if (start >= len || len > TOKEN_MAX) {
+        snprintf(err, errlen, "cm.tokenFile: '%s': %s", path, start >= len ? "first line is empty" : "token too long");
+        return CTX_EPARSE;
+    }
+    for (size_t i = start; i < len; i++)
+        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) {
+            snprintf(err, errlen, "cm.tokenFile: '%s': control character in token at offset %zu", path, i);
+            return CTX_EPARSE;
+        }
+    char *h = NULL;
+    if (asprintf(&h, "Authorization: Bearer %.*s", (int)(len - start), buf + start) < 0) return CTX_ENOMEM;
+    free(*header);
+    *header = h;
+    *mtime = st.st_mtim;
+    return CTX_OK;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static int copy_conf(cmfetch_t *f, const cmfetch_conf_t *conf) {
+    f->conf = *conf;
+    const char **s[] = {&f->conf.url, &f->conf.stats_url, &f->conf.bulk_url, &f->conf.token_file, &f->conf.user,
+                        &f->conf.password, &f->conf.ca_file, &f->conf.user_agent};
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        if (*s[i] == NULL) continue;
+        f->own[i] = strdup(*s[i]);
+        if (f->own[i] == NULL) return CTX_ENOMEM;
+        *s[i] = f->own[i];
+    }
+    return CTX_OK;
+}
+
+int cmfetch_new(cmfetch_t **out, const cmfetch_conf_t *conf, cmcache_t *cache, cmfetch_reply_fn on_reply,
+                cmfetch_log_fn log, void *arg, char *err, size_t errlen) {
+    *out = NULL;
+    if (cache == NULL || on_reply == NULL) {
+        snprintf(err, errlen, "cm: internal error: cmfetch_new() needs a cache and a reply callback");
+        return CTX_EINVAL;
+    }
+    int rc = cmfetch_conf_check(conf, err, errlen);
+    if (rc < 0) return rc;
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK) {
+        snprintf(err, errlen, "cm: curl_global_init failed: %s", curl_easy_strerror(curl_init_rc));
+        return CTX_EIO;
+    }
+    cmfetch_t *f = calloc(1, sizeof *f);
+    if (f == NULL || copy_conf(f, conf) < 0 || (f->multi = curl_multi_init()) == NULL) {
+        snprintf(err, errlen, "cm: out of memory creating the fetcher");
+        cmfetch_free(f);
+        return CTX_ENOMEM;
+    }
+    if (f->conf.ca_file != NULL && access(f->conf.ca_file, R_OK) != 0) {
+        snprintf(err, errlen, "cm.caFile: cannot read '%s': %s", f->conf.ca_file, strerror(errno));
+        cmfetch_free(f);
+        return CTX_EIO;
+    }
+    if (f->conf.token_file != NULL &&
+        (rc = read_token(f->conf.token_file, &f->auth, &f->token_mtime, err, errlen)) < 0) {
+        cmfetch_free(f);
+        return rc;
+    }
+    f->cache = cache;
+    f->on_reply = on_reply;
+    f->log = log;
+    f->arg = arg;
+    f->tokens = f->conf.burst;
+    f->tokens_at = cmcache_clock_ms();
+    f->token_checked = f->tokens_at;
+    atomic_init(&f->stop, false);
+    *out = f;
+    return CTX_OK;
+}
+
+/* ---- fetcher thread: logging and auth ------------------------------------------------ */
+
+__attribute__((format(printf, 3, 4))) static void logf_(cmfetch_t *f, int64_t now, const char *fmt, ...) {
+    if (f->log == NULL) return;
+    if (f->log_last != 0 && now - f->log_last < f->conf.log_interval_ms) {
+        f->log_suppressed++;
+        return;
+    }
+    char line[CTX_ERRLEN + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (f->log_suppressed > 0 && n >= 0 && (size_t)n < sizeof line)
+        snprintf(line + n, sizeof line - (size_t)n, " (%u similar suppressed)", f->log_suppressed);
+    f->log_suppressed = 0;
+    f->log_last = now;
+    f->log(f->arg, line);
+}
+
+static void maybe_reload_token(cmfetch_t *f, int64_t now) {
+    if (f->conf.token_file == NULL || now - f->token_checked < TOKEN_RECHECK_MS) return;
+    f->token_checked = now;
+    struct stat st;
+    if (stat(f->conf.token_file, &st) == 0 && st.st_mtim.tv_sec == f->token_mtime.tv_sec &&
+        st.st_mtim.tv_nsec == f->token_mtime.tv_nsec)
+        return;
+    char err[CTX_ERRLEN];
+    if (read_token(f->conf.token_file, &f->auth, &f->token_mtime, err, sizeof err) < 0)
+        logf_(f, now, "%s (keeping the previous token)", err);
+}
+
+/* ---- fetcher thread: starting transfers ------------------------------------------------ */
+
+static size_t on_data(char *p, size_t size, size_t nmemb, void *ud) {
+    struct xfer *x = ud;
+    size_t add = size * nmemb;
+    if (add > x->max - x->len) {
+        x->too_big = true;
+        return 0;
+    }
+    if (x->len + add + 1 > x->cap) {
+        size_t cap = x->cap ? x->cap : 4096;
+        while (cap < x->len + add + 1) cap *= 2;
+        if (cap > x->max + 1) cap = x->max + 1;
+        char *b = realloc(x->body, cap);
+        if (b == NULL) return 0;
+        x->body = b;
+        x->cap = cap;
+    }
+    memcpy(x->body + x->len, p, add);
+    x->len += add;
+    x->body[x->len] = '\0';
+    return add;
+}
+
+static const char *kind_template(const cmfetch_t *f, cm_req_kind_t k) {
+    return k == CM_REQ_STATIC ? f->conf.url : k == CM_REQ_DYNAMIC ? f->conf.stats_url : f->conf.bulk_url;
+}
+
+static const char *kind_name(cm_req_kind_t k) {
+    return k == CM_REQ_STATIC ? "static (cm.url)" : k == CM_REQ_DYNAMIC ? "stats (cm.statsUrl)" : "bulk (cm.bulkUrl)";
+}
+
+static int setup_easy(cmfetch_t *f, struct xfer *x) {
+    CURL *e = x->easy;
+    x->headers = curl_slist_append(NULL, "Accept: application/json");
+    if (x->headers == NULL || (f->auth && curl_slist_append(x->headers, f->auth) == NULL)) return CTX_ENOMEM;
+    curl_easy_setopt(e, CURLOPT_URL, x->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, f->conf.connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, f->conf.timeout_ms);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, f->conf.tls_verify ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, f->conf.tls_verify ? 2L : 0L);
+    if (f->conf.ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, f->conf.ca_file);
+    if (f->conf.user) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERNAME, f->conf.user);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, f->conf.password);
+    }
+    curl_easy_setopt(e, CURLOPT_USERAGENT, f->conf.user_agent);
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->conf.max_body);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
+    return CTX_OK;
+}
+
+static void xfer_free(struct xfer *x) {
+    if (x == NULL) return;
+    if (x->easy) curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->headers);
+    free(x->body);
+    free(x);
+}
+
+/* Fails req before any transfer (no URL for the kind, URL too long, no memory). */
+static void fail_early(cmfetch_t *f, const cm_request_t *req, int64_t now, const char *why) {
+    INC(f, n_errors);
+    INC(f, n_transport);
+    cmcache_fail(f->cache, req, 0, 0, now);
+    logf_(f, now, "cm %s request for '%s' failed: %s", kind_name(req->kind), *req->uuid ? req->uuid : req->name, why);
+}
+
+static void start_xfer(cmfetch_t *f, const cm_request_t *req, int64_t now) {
+    const char *tmpl = kind_template(f, req->kind);
+    if (tmpl == NULL) { fail_early(f, req, now, "no URL configured for this kind of request"); return; }
+    struct xfer *x = calloc(1, sizeof *x);
+    if (x == NULL) { fail_early(f, req, now, "out of memory"); return; }
+    x->req = *req;
+    x->max = f->conf.max_body;
+    if (cmfetch_expand(tmpl, req->uuid, req->name, x->url, sizeof x->url) < 0) {
+        xfer_free(x);
+        fail_early(f, req, now, "URL longer than 8191 bytes");
+        return;
+    }
+    if ((x->easy = curl_easy_init()) == NULL || setup_easy(f, x) < 0 ||
+        curl_multi_add_handle(f->multi, x->easy) != CURLM_OK) {
+        xfer_free(x);
+        fail_early(f, req, now, "cannot set up the transfer (out of memory)");
+        return;
+    }
+    x->next = f->inflight;
+    f->inflight = x;
+    f->ninflight++;
+    f->tokens -= 1;
+    INC(f, n_requests);
+    atomic_store_explicit(&f->n_inflight, (uint64_t)f->ninflight, memory_order_relaxed);
+}
+
+static void refill(cmfetch_t *f, int64_t now) {
+    f->tokens += (double)(now - f->tokens_at) * f->conf.rate_per_sec / 1000.0;
+    if (f->tokens > f->conf.burst) f->tokens = f->conf.burst;
+    f->tokens_at = now;
+}
+
+static void launch(cmfetch_t *f, int64_t now) {
+    refill(f, now);
+    cm_request_t req;
+    while (f->ninflight < f->conf.max_inflight && f->tokens >= 1.0 && now >= f->hold_until &&
+           cmcache_pop_request(f->cache, &req))
+        start_xfer(f, &req, now);
+}
+
+/* ---- fetcher thread: completed transfers ----------------------------------------------- */
+
+/* Parses a whole body as one JSON object or array; NULL if not (truncated, trailing
+ * garbage, HTML, a bare scalar). */
+static struct fjson_object *parse_body(const char *buf, size_t len, const char **why) {
+    struct fjson_tokener *tok = fjson_tokener_new();
+    if (tok == NULL) { *why = "out of memory"; return NULL; }
+    struct fjson_object *o = len > 0 && len <= INT32_MAX ? fjson_tokener_parse_ex(tok, buf, (int)len) : NULL;
+    enum fjson_tokener_error je = fjson_tokener_get_error(tok);
+    size_t used = (size_t)tok->char_offset;
+    fjson_tokener_free(tok);
+    *why = len == 0 ? "empty body" : je == fjson_tokener_continue ? "truncated JSON" : "not JSON";
+    if (o == NULL || je != fjson_tokener_success) { fjson_object_put(o); return NULL; }
+    while (used < len && isspace((unsigned char)buf[used])) used++;
+    enum fjson_type t = fjson_object_get_type(o);
+    if (used < len || (t != fjson_type_object && t != fjson_type_array)) {
+        *why = used < len ? "trailing data after the JSON value" : "JSON is not an object or array";
+        fjson_object_put(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void http_failed(cmfetch_t *f, struct xfer *x, long code, int64_t now) {
+    curl_off_t ra = -1;
+    if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK || ra < 0) ra = 0;
+    int64_t ra_ms = ra > 86400 ? 86400000 : (int64_t)ra * 1000;
+    INC(f, n_errors);
+    INC(f, n_http);
+    if (code == 429 || code == 503) {
+        INC(f, n_throttled);
+        int64_t hold = ra_ms > 0 ? ra_ms : 1000;
+        f->hold_until = now + (hold < HOLD_MAX_MS ? hold : HOLD_MAX_MS);
+    }
+    cmcache_fail(f->cache, &x->req, (int)code, ra_ms, now);
+    logf_(f, now, "cm request %s failed: HTTP %ld", x->url, code);
+}
+
+static void transfer_failed(cmfetch_t *f, struct xfer *x, CURLcode res, int64_t now) {
+    if (x->too_big || res == CURLE_FILESIZE_EXCEEDED) {
+        INC(f, n_errors);
+        INC(f, n_too_big);
+        logf_(f, now, "cm request %s failed: response larger than cm.maxResponseBytes=%zu", x->url, x->max);
+    } else if (res == CURLE_OPERATION_TIMEDOUT) {
+        INC(f, n_timeouts);
+        logf_(f, now, "cm request %s failed: timeout (%s)", x->url, curl_easy_strerror(res));
+    } else {
+        INC(f, n_errors);
+        INC(f, n_transport);
+        logf_(f, now, "cm request %s failed: %s", x->url, curl_easy_strerror(res));
+    }
+    cmcache_fail(f->cache, &x->req, 0, 0, now);
+}
+
+static void finish(cmfetch_t *f, struct xfer *x, CURLcode res) {
+    int64_t now = cmcache_clock_ms();
+    long code = 0;
+    atomic_fetch_add_explicit(&f->n_bytes, x->len, memory_order_relaxed);
+    if (res != CURLE_OK || x->too_big) {
+        transfer_failed(f, x, res, now);
+        return;
+    }
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code < 200 || code > 299) {
+        http_failed(f, x, code, now);
+        return;
+    }
+    const char *why;
+    struct fjson_object *reply = parse_body(x->body, x->len, &why);
+    if (reply == NULL) {
+        INC(f, n_errors);
+        INC(f, n_parse);
+        cmcache_fail(f->cache, &x->req, 0, 0, now);
+        logf_(f, now, "cm request %s failed: %s (%zu bytes)", x->url, why, x->len);
+        return;
+    }
+    int rc = f->on_reply(f->arg, &x->req, reply, now);
+    fjson_object_put(reply);
+    if (rc < 0) {
+        INC(f, n_errors);
+        INC(f, n_rejected);
+        cmcache_fail(f->cache, &x->req, 0, 0, now);
+        logf_(f, now, "cm request %s failed: reply rejected by the field mapping", x->url);
+        return;
+    }
+    INC(f, n_ok);
+    cmcache_done(f->cache, &x->req, now);
+}
+
+static void unlink_xfer(cmfetch_t *f, struct xfer *x) {
+    for (struct xfer **pp = &f->inflight; *pp; pp = &(*pp)->next)
+        if (*pp == x) { *pp = x->next; break; }
+    f->ninflight--;
+    atomic_store_explicit(&f->n_inflight, (uint64_t)f->ninflight, memory_order_relaxed);
+    curl_multi_remove_handle(f->multi, x->easy);
+}
+
+static int reap(cmfetch_t *f) {
+    int n = 0, left;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(f->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE) continue;
+        struct xfer *x = NULL;
+        CURLcode res = m->data.result;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        unlink_xfer(f, x); /* m is invalid from here */
+        finish(f, x, res);
+        xfer_free(x);
+        n++;
+    }
+    return n;
+}
+
+/* ---- the thread --------------------------------------------------------------------------- */
+
+static int poll_timeout(const cmfetch_t *f, int64_t now) {
+    int64_t t = POLL_MAX_MS;
+    if (f->hold_until > now && f->hold_until - now < t) t = f->hold_until - now;
+    if (f->tokens < 1.0) {
+        int64_t need = (int64_t)((1.0 - f->tokens) * 1000.0 / f->conf.rate_per_sec) + 1;
+        if (need < t) t = need;
+    }
+    return t < 1 ? 1 : (int)t;
+}
+
+static void *run(void *arg) {
+    cmfetch_t *f = arg;
+    int efd = cmcache_notify_fd(f->cache);
+    while (!atomic_load(&f->stop)) {
+        uint64_t v;
+        ssize_t r = read(efd, &v, sizeof v); /* reset the wake-up; EAGAIN when not set */
+        (void)r;
+        int64_t now = cmcache_clock_ms();
+        maybe_reload_token(f, now);
+        if (now - f->swept_at >= SWEEP_MS) {
+            cmcache_sweep(f->cache, now);
+            f->swept_at = now;
+        }
+        launch(f, now);
+        int running = 0;
+        curl_multi_perform(f->multi, &running);
+        if (reap(f) > 0) continue;
+        struct curl_waitfd wfd = {.fd = efd, .events = CURL_WAIT_POLLIN, .revents = 0};
+        curl_multi_poll(f->multi, &wfd, 1, poll_timeout(f, now), NULL);
+    }
+    while (f->inflight != NULL) {
+        struct xfer *x = f->inflight;
+        unlink_xfer(f, x);
+        cmcache_abandon(f->cache, &x->req);
+        xfer_free(x);
+    }
+    return NULL;
+}
+
+int cmfetch_start(cmfetch_t *f) {
+    if (f == NULL || f->started) return CTX_EINVAL;
+    int rc = pthread_create(&f->thread, NULL, run, f);
+    if (rc != 0) return rc == ENOMEM || rc == EAGAIN ? CTX_ENOMEM : CTX_EIO;
+    f->started = true;
+    return CTX_OK;
+}
+
+void cmfetch_free(cmfetch_t *f) {
+    if (f == NULL) return;
+    if (f->started) {
+        atomic_store(&f->stop, true);
+        curl_multi_wakeup(f->multi);
+        pthread_join(f->thread, NULL);
+    }
+    if (f->multi) curl_multi_cleanup(f->multi);
+    for (size_t i = 0; i < sizeof f->own / sizeof f->own[0]; i++) free(f->own[i]);
+    free(f->auth);
+    free(f);
+}
+
+#define LD(c) atomic_load_explicit(&f->c, memory_order_relaxed)
+
+void cmfetch_get_stats(cmfetch_t *f, cmfetch_stats_t *out) {
+    out->requests = LD(n_requests);
+    out->ok = LD(n_ok);
+    out->errors = LD(n_errors);
+    out->timeouts = LD(n_timeouts);
+    out->bytes = LD(n_bytes);
+    out->http_errors = LD(n_http);
+    out->transport_errors = LD(n_transport);
+    out->too_big = LD(n_too_big);
+    out->parse_errors = LD(n_parse);
+    out->reply_rejected = LD(n_rejected);
+    out->throttled = LD(n_throttled);
+    out->inflight = LD(n_inflight);
+}
