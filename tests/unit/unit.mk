@@ -61,4 +61,32 @@ tests_unit_test_profiles_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_profiles_LDADD = $(UNIT_LDADD)
 tests_unit_test_profiles_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_backoff
+TESTS += tests/unit/test_backoff
+tests_unit_test_backoff_SOURCES = tests/unit/test_backoff.c
+tests_unit_test_backoff_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_backoff_LDADD = $(UNIT_LDADD)
+tests_unit_test_backoff_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_batch
+TESTS += tests/unit/test_batch
+tests_unit_test_batch_SOURCES = tests/unit/test_batch.c
+tests_unit_test_batch_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_batch_LDADD = $(UNIT_LDADD)
+tests_unit_test_batch_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_spool
+TESTS += tests/unit/test_spool
+tests_unit_test_spool_SOURCES = tests/unit/test_spool.c
+tests_unit_test_spool_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
+tests_unit_test_spool_LDADD = $(UNIT_LDADD)
+tests_unit_test_spool_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_tenants
+TESTS += tests/unit/test_tenants
+tests_unit_test_tenants_SOURCES = tests/unit/test_tenants.c
+tests_unit_test_tenants_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
+tests_unit_test_tenants_LDADD = $(UNIT_LDADD)
+tests_unit_test_tenants_LDFLAGS = $(UNIT_LINKFLAGS)
+
 endif

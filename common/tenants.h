@@ -1,0 +1,147 @@
+/* tenants.h: the tenants file (JSON): where each tenant's logs go and how.
+ *
+ * ctx_tenants_load() reads and validates the whole file into an immutable,
+ * reference-counted ctx_tenants_t; the file format and every error message are in
+ * docs/tenants.md. A HUP loads a new set and swaps it in (ctx_tenants_slot_t); a
+ * set that fails to load leaves the running one in place.
+ *
+ * Thread-safety: a loaded ctx_tenants_t is read-only; any number of threads may
+ * look up tenants in it concurrently while they hold a reference. References are
+ * atomic. A ctx_tenants_slot_t may be read and swapped from any thread.
+ * The ctx_tenant_t pointers (and every string in them) stay valid while the caller
+ * holds a reference to the set they came from.
+ */
+#ifndef CTXLOG_TENANTS_H
+#define CTXLOG_TENANTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "spool.h"
+
+#define CTX_TENANT_ID_MAX 64
+#define CTX_TLS_1_2 0x0303 /* = OpenSSL TLS1_2_VERSION */
+#define CTX_TLS_1_3 0x0304 /* = OpenSSL TLS1_3_VERSION */
+
+typedef enum {
+    CTX_TRANSPORT_SYSLOG_TLS = 0, /* RFC 5425: octet-counted frames over TLS */
+    CTX_TRANSPORT_HTTPS = 1,      /* POST of a batch body (libcurl) */
+    CTX_TRANSPORT_PLAIN_TCP = 2   /* RFC 6587 octet-counted frames over TCP, no TLS (opt-in) */
+} ctx_transport_t;
+
+typedef enum {
+    CTX_AUTH_NONE = 0,
+    CTX_AUTH_BEARER = 1, /* "Authorization: Bearer <first line of file>" */
+    CTX_AUTH_BASIC = 2   /* user + password (first line of file) */
+} ctx_auth_t;
+
+typedef struct {
+    const char *name;  /* header name (an HTTP token) */
+    const char *value; /* header value, no CR / LF */
+} ctx_header_t;
+
+/* TLS of one tenant (syslog-tls and https). Paths are absolute (relative ones in the
+ * file are resolved against the tenants file's directory). */
+typedef struct {
+    const char *ca_file;     /* trust anchors (PEM) or NULL: the system's default store */
+    const char *cert_file;   /* client certificate (PEM) for mTLS, or NULL; set iff key_file is */
+    const char *key_file;    /* its private key (PEM), or NULL */
+    const char *server_name; /* name checked in the server's certificate and sent as SNI; NULL =
+                                the host (syslog-tls) / the URL's host (https) */
+    const char *ciphers;     /* OpenSSL cipher list for TLS 1.2, or NULL: OpenSSL's default */
+    const char *ciphersuites; /* OpenSSL TLS 1.3 cipher suites, or NULL: OpenSSL's default */
+    int min_version;         /* CTX_TLS_1_2 (default) or CTX_TLS_1_3 */
+    int verify_peer;         /* 1 (default): the chain must verify and be in date */
+    int verify_hostname;     /* 1 (default): the certificate must be for server_name */
+} ctx_tenant_tls_t;
+
+/* One tenant's destination. Invariants (checked at load): syslog-tls and plain-tcp
+ * have host + port and body CTX_BATCH_OCTET_COUNTED; https has url and body NDJSON or
+ * JSON array; plain-tcp and "http://" URLs only with allow_plaintext. */
+typedef struct {
+    const char *id;               /* tenant id: 1..64 of [A-Za-z0-9._-], not "." / ".." */
+    int line;                     /* line of the tenants file where its entry starts */
+    ctx_transport_t transport;
+    const char *host;             /* syslog-tls / plain-tcp: host name or IP address; else NULL */
+    unsigned port;                /* syslog-tls (default 6514) / plain-tcp (default 514); else 0 */
+    const char *url;              /* https: the URL batches are POSTed to; else NULL */
+    ctx_batch_format_t body;      /* how messages are framed in a batch */
+    ctx_encoding_t encoding;      /* https: Content-Encoding (default zstd); syslog-tls /
+                                     plain-tcp: stream compression, only if the receiver
+                                     declares it understands it (default none) */
+    const ctx_header_t *headers;  /* https: extra headers, file order */
+    size_t nheaders;
+    ctx_auth_t auth;              /* https: authentication */
+    const char *auth_user;        /* CTX_AUTH_BASIC: user name */
+    const char *auth_file;        /* bearer: token file; basic: password file (absolute) */
+    ctx_tenant_tls_t tls;         /* unused for plain-tcp and http:// URLs */
+    int allow_plaintext;          /* 1 if the operator opted in to unencrypted transport */
+    ctx_batch_limits_t batch;     /* max_messages (default 1000), max_bytes (1 MiB),
+                                     max_delay_ms (1000) */
+    uint64_t spool_max_bytes;     /* default 1 GiB */
+    ctx_spool_policy_t spool_when_full; /* default block */
+    const char *redaction;        /* name of the redaction rule set, or NULL: the module's default */
+} ctx_tenant_t;
+
+typedef struct ctx_tenants ctx_tenants_t;
+typedef struct ctx_tenants_slot ctx_tenants_slot_t;
+
+/* Reads, parses and validates the tenants file at path. On success returns 0 and
+ * *out holding one reference; warnings (ctx_tenants_warning) are for the caller to
+ * log. On failure returns CTX_EIO (cannot read), CTX_EPARSE (invalid) or CTX_ENOMEM,
+ * *out is NULL and err holds one line: "PATH:LINE: KEY.PATH: what was expected". */
+int ctx_tenants_load(const char *path, ctx_tenants_t **out, char *err, size_t errlen);
+
+/* The same from text[0..len) (borrowed). name is used in messages in place of the
+ * path; relative file paths in the text resolve against base_dir (NULL: the
+ * current directory). */
+int ctx_tenants_parse(const char *text, size_t len, const char *name, const char *base_dir, ctx_tenants_t **out,
+                      char *err, size_t errlen);
+
+/* Takes one more reference; returns t. NULL-safe. */
+ctx_tenants_t *ctx_tenants_ref(ctx_tenants_t *t);
+
+/* Drops one reference; the set is freed with the last one. NULL is a no-op. */
+void ctx_tenants_free(ctx_tenants_t *t);
+
+/* The tenant with exactly this id (idlen bytes, need not be NUL-terminated), or NULL. */
+const ctx_tenant_t *ctx_tenants_get(const ctx_tenants_t *t, const char *id, size_t idlen);
+
+/* Routing: the tenant with this id, else the "default" entry, else NULL (drop and
+ * count). id may be NULL (no tenant known). *used_default (may be NULL) is set to 1
+ * when the default entry was chosen for an id that has no entry of its own. */
+const ctx_tenant_t *ctx_tenants_route(const ctx_tenants_t *t, const char *id, size_t idlen, int *used_default);
+
+/* Number of tenants (the "default" entry included) and the i-th in file order. */
+size_t ctx_tenants_count(const ctx_tenants_t *t);
+const ctx_tenant_t *ctx_tenants_at(const ctx_tenants_t *t, size_t i);
+
+/* Warnings of the load, one line each ("PATH:LINE: KEY.PATH: ..."), to be logged. */
+size_t ctx_tenants_warning_count(const ctx_tenants_t *t);
+const char *ctx_tenants_warning(const ctx_tenants_t *t, size_t i);
+
+/* 1 if id[0..len) is a valid tenant id (safe as a directory name), else 0. */
+int ctx_tenants_id_ok(const char *id, size_t len);
+
+/* "syslog-tls", "https", "plain-tcp" */
+const char *ctx_transport_name(ctx_transport_t tr);
+
+/* ---------------------------------------------------------------- slot */
+
+/* A slot holds the active set; HUP swaps a new one in while workers keep using
+ * the old one until they release it. */
+int ctx_tenants_slot_new(ctx_tenants_slot_t **out);
+
+/* Frees the slot and drops its reference; NULL is a no-op. */
+void ctx_tenants_slot_free(ctx_tenants_slot_t *s);
+
+/* Takes ownership of the caller's reference to t (may be NULL) and makes it the
+ * active set; the previous set's slot reference is dropped. */
+void ctx_tenants_slot_set(ctx_tenants_slot_t *s, ctx_tenants_t *t);
+
+/* Returns a new reference to the active set (release it with ctx_tenants_free), or
+ * NULL if none is set. */
+ctx_tenants_t *ctx_tenants_slot_get(ctx_tenants_slot_t *s);
+
+#endif

@@ -1,0 +1,803 @@
+/* test_spool: ordering, ack, restart, crash recovery at every offset of the tail,
+ * corruption, both full policies, ENOSPC (injected, and on a tiny tmpfs when the
+ * test may mount one), and an appender and a reader on two threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "ctxlog_common.h"
+#include "spool.h"
+
+/* the documented layout (docs/spool.md) */
+#define SEG_HDR 32
+#define REC_HDR 40
+#define SEG1 "0000000000000001.seg"
+
+/* record i (i < 10) is 46 + i bytes on disk ("rec-i-" + i x's + the 40-byte header).
+ * Segments of SEGB bytes hold 3 of them (1..3: 176, 4..6: 185, 7..9: 194), and
+ * MAXB = 440 holds two segments but not a third. */
+#define SEGB (SEG_HDR + 3 * 55)
+#define MAXB 440
+
+static char base[64];
+static char err[CTX_ERRLEN];
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f) {
+    (void)sb, (void)flag, (void)f;
+    return remove(p);
+}
+
+static void rm_rf(const char *p) {
+    nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(base, sizeof base, "/tmp/ctx_spool_XXXXXX");
+    return mkdtemp(base) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    rm_rf(base);
+    return 0;
+}
+
+static char *path(const char *a, const char *b) {
+    static char buf[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s%s%s", base, a, b ? "/" : "", b ? b : "");
+    return buf[k];
+}
+
+static ctx_spool_t *open_spool(const char *dir, uint64_t max, ctx_spool_policy_t pol, uint64_t seg) {
+    ctx_spool_opts_t o = {max, pol, seg, NULL};
+    ctx_spool_t *sp = NULL;
+    int rc = ctx_spool_new(dir, &o, &sp, err, sizeof err);
+    if (rc != 0)
+        print_message("open %s: %d %s\n", dir, rc, err);
+    assert_int_equal(rc, 0);
+    return sp;
+}
+
+/* payload of record i: "rec-<i>-" then i % 50 'x's */
+static size_t payload(unsigned i, char *buf) {
+    int n = sprintf(buf, "rec-%u-", i);
+    memset(buf + n, 'x', i % 50);
+    return (size_t)n + i % 50;
+}
+
+static uint64_t append_n(ctx_spool_t *sp, unsigned from, unsigned to) {
+    char buf[128];
+    uint64_t seq = 0;
+    for (unsigned i = from; i <= to; i++) {
+        size_t n = payload(i, buf);
+        assert_int_equal(ctx_spool_append(sp, buf, n, 1000 + i, i * 3, &seq, err, sizeof err), 0);
+    }
+    return seq;
+}
+
+/* peeks and acks records from..to; each must be record i with seq i */
+static void drain_records(ctx_spool_t *sp, unsigned from, unsigned to) {
+    ctx_spool_rec_t r = {0};
+    char buf[128];
+    for (unsigned i = from; i <= to; i++) {
+        assert_int_equal(ctx_spool_peek(sp, &r), 0);
+        size_t n = payload(i, buf);
+        assert_int_equal(r.seq, i);
+        assert_int_equal(r.len, n);
+        assert_memory_equal(r.data, buf, n);
+        assert_int_equal(r.batch_us, 1000 + i);
+        assert_int_equal(r.tag, i * 3);
+        assert_int_equal(ctx_spool_ack(sp, r.seq, err, sizeof err), 0);
+    }
+    ctx_spool_rec_clear(&r);
+}
+
+/* the same, and then the spool must be empty */
+static void drain_expect(ctx_spool_t *sp, unsigned from, unsigned to) {
+    drain_records(sp, from, to);
+    ctx_spool_rec_t r = {0};
+    assert_int_equal(ctx_spool_peek(sp, &r), CTX_ENOENT);
+    ctx_spool_rec_clear(&r);
+}
+
+static uint64_t recsz(unsigned i) {
+    char b[128];
+    return REC_HDR + payload(i, b);
+}
+
+static off_t fsize(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 ? st.st_size : -1;
+}
+
+static int count_files(const char *dir, const char *suffix) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name), s = strlen(suffix);
+        n += l > s && strcmp(e->d_name + l - s, suffix) == 0;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static uint64_t seg_bytes(const char *dir) {
+    DIR *d = opendir(dir);
+    uint64_t n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        char p[600];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (l > 4 && strcmp(e->d_name + l - 4, ".seg") == 0)
+            n += (uint64_t)fsize(p);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* ---------------------------------------------------------------- basics */
+
+static void order_peek_ack(void **state) {
+    (void)state;
+    char *dir = path("a", NULL);
+    ctx_spool_t *sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
+    ctx_spool_rec_t r = {0};
+    assert_int_equal(ctx_spool_peek(sp, &r), CTX_ENOENT);
+    assert_int_equal(append_n(sp, 1, 5), 5);
+    assert_int_equal(ctx_spool_peek(sp, &r), 0);
+    assert_int_equal(r.seq, 1);
+    assert_int_equal(ctx_spool_peek(sp, &r), 0); /* same record until acked */
+    assert_int_equal(r.seq, 1);
+    assert_true(r.append_us > 1600000000000000ULL);
+    assert_int_equal(ctx_spool_ack(sp, 2, err, sizeof err), CTX_EINVAL); /* not the peeked one */
+    assert_non_null(strstr(err, "not the record last peeked"));
+    ctx_spool_stats_t st;
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.records, 5);
+    assert_int_equal(st.appended, 5);
+    assert_int_equal(st.next_seq, 6);
+    assert_int_equal(st.segments, 1);
+    assert_int_equal(st.bytes, fsize(path("a", SEG1)));
+    drain_expect(sp, 1, 5);
+    assert_int_equal(ctx_spool_ack(sp, 3, err, sizeof err), 0); /* already acked: no-op */
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.records, 0);
+    assert_int_equal(st.acked, 5);
+    assert_int_equal(st.appended_bytes, 7 + 8 + 9 + 10 + 11); /* "rec-1-x" .. "rec-5-xxxxx" */
+    ctx_spool_rec_clear(&r);
+    ctx_spool_free(sp);
+    ctx_spool_free(NULL);
+}
+
+static void restart_keeps_position_and_sequence(void **state) {
+    (void)state;
+    char *dir = path("b", NULL);
+    ctx_spool_t *sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
+    append_n(sp, 1, 5);
+    ctx_spool_rec_t r = {0};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(ctx_spool_peek(sp, &r), 0);
+        assert_int_equal(ctx_spool_ack(sp, r.seq, err, sizeof err), 0);
+    }
+    ctx_spool_free(sp);
+    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
+    ctx_spool_stats_t st;
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.records, 3);
+    assert_int_equal(st.torn_records, 0);
+    assert_int_equal(append_n(sp, 6, 6), 6);
+    drain_expect(sp, 3, 6);
+    ctx_spool_free(sp);
+    /* everything delivered: sequence numbers still continue, never reused */
+    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.records, 0);
+    assert_int_equal(st.next_seq, 7);
+    assert_int_equal(append_n(sp, 7, 7), 7);
+    drain_expect(sp, 7, 7);
+    ctx_spool_rec_clear(&r);
+    ctx_spool_free(sp);
+}
+
+static void one_open_per_directory(void **state) {
+    (void)state;
+    char *dir = path("c", NULL);
+    ctx_spool_t *sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0), *sp2 = (ctx_spool_t *)1;
+    assert_int_equal(ctx_spool_new(dir, NULL, &sp2, err, sizeof err), CTX_EAGAIN);
+    assert_null(sp2);
+    assert_non_null(strstr(err, "already open"));
+    ctx_spool_free(sp);
+    assert_int_equal(ctx_spool_new(dir, NULL, &sp2, err, sizeof err), 0);
+    ctx_spool_free(sp2);
+    assert_int_equal(ctx_spool_new(path("no/such/parent", NULL), NULL, &sp2, err, sizeof err), CTX_EIO);
+    assert_non_null(strstr(err, "cannot create the directory: No such file or directory"));
+    char big[64];
+    assert_int_equal(ctx_spool_new(dir, NULL, &sp2, err, sizeof err), 0);
+    assert_int_equal(ctx_spool_append(sp2, big, 0, 0, 0, NULL, err, sizeof err), CTX_EINVAL);
+    assert_int_equal(ctx_spool_append(sp2, big, CTX_SPOOL_MAX_RECORD + 1u, 0, 0, NULL, err, sizeof err), CTX_EINVAL);
+    ctx_spool_free(sp2);
+}
+
+static void segments_roll_and_are_deleted(void **state) {
+    (void)state;
+    char *dir = path("d", NULL);
+    /* a record of payload 50..99 bytes is 90..139 on disk; segments of <= 300 bytes */
+    ctx_spool_t *sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 300);
+    append_n(sp, 1, 20);
+    /* the documented rule: a record goes to a new segment if the current one holds a
+     * record and would pass segment_bytes */
+    int want = 1;
+    for (unsigned i = 1, size = SEG_HDR; i <= 20; i++) {
+        if (size > SEG_HDR && size + recsz(i) > 300) {
+            want++;
+            size = SEG_HDR;
+        }
+        size += recsz(i);
+    }
+    int nseg = count_files(dir, ".seg");
+    assert_int_equal(nseg, want);
+    assert_true(want >= 5);
+    ctx_spool_stats_t st;
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.segments, (uint64_t)nseg);
+    ctx_spool_free(sp);
+    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 300); /* recovery walks every segment */
+    drain_records(sp, 1, 19);
+    assert_int_equal(count_files(dir, ".seg"), 1); /* the write segment */
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.segments, 1);
+    assert_int_equal(st.bytes, seg_bytes(dir));
+    drain_expect(sp, 20, 20);
+    assert_int_equal(count_files(dir, ".seg"), 0); /* a drained spool holds no data */
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.segments, 0);
+    assert_int_equal(st.bytes, 0);
+    append_n(sp, 21, 25);
+    drain_expect(sp, 21, 25);
+    ctx_spool_free(sp);
+}
+
+/* ---------------------------------------------------------------- crash recovery */
+
+static void copy_file(const char *from, const char *to, off_t len) {
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[4096];
+    size_t n;
+    off_t left = len;
+    while (left > 0 && (n = fread(buf, 1, (size_t)(left < 4096 ? left : 4096), in)) > 0) {
+        fwrite(buf, 1, n, out);
+        left -= (off_t)n;
+    }
+    fclose(in);
+    fclose(out);
+}
+
+/* 4 records in one segment; the segment cut at every offset 0..size, as a crash
+ * mid-write leaves it: exactly the whole records before the cut survive */
+static void torn_tail_at_every_offset(void **state) {
+    (void)state;
+    char *src = path("src", NULL);
+    ctx_spool_t *sp = open_spool(src, 0, CTX_SPOOL_BLOCK, 0);
+    off_t ends[5];
+    ends[0] = SEG_HDR;
+    for (unsigned i = 1; i <= 4; i++) {
+        append_n(sp, i, i);
+        ends[i] = fsize(path("src", SEG1));
+    }
+    ctx_spool_free(sp);
+    char seg[256];
+    snprintf(seg, sizeof seg, "%s", path("src", SEG1));
+    for (off_t cut = 0; cut <= ends[4]; cut++) {
+        char *dir = path("t", NULL);
+        rm_rf(dir);
+        mkdir(dir, 0700);
+        copy_file(seg, path("t", SEG1), cut);
+        unsigned whole = 0;
+        while (whole < 4 && ends[whole + 1] <= cut)
+            whole++;
+        sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
+        ctx_spool_stats_t st;
+        ctx_spool_stats(sp, &st);
+        off_t kept = cut < SEG_HDR ? 0 : ends[whole];
+        assert_int_equal(st.torn_bytes, (uint64_t)(cut - kept));
+        assert_int_equal(st.torn_records, cut != kept ? 1 : 0);
+        assert_int_equal(st.records, whole);
+        assert_int_equal(st.corrupt_records, 0);
+        if (cut < SEG_HDR || whole == 0)
+            assert_int_equal(fsize(path("t", SEG1)), -1); /* an empty segment is removed */
+        else
+            assert_int_equal(fsize(path("t", SEG1)), kept); /* the tail is cut off on disk */
+        /* the survivors in order, then a new record continues the sequence */
+        append_n(sp, whole + 1, whole + 1);
+        drain_expect(sp, 1, whole + 1);
+        ctx_spool_free(sp);
+    }
+}
+
+/* a flipped byte anywhere in the last segment's records: the records from the
+ * damaged one on are cut off (they cannot be told apart from a torn write) */
+static void corrupt_tail_at_every_offset(void **state) {
+    (void)state;
+    char *src = path("src2", NULL);
+    ctx_spool_t *sp = open_spool(src, 0, CTX_SPOOL_BLOCK, 0);
+    off_t ends[4];
+    ends[0] = SEG_HDR;
+    for (unsigned i = 1; i <= 3; i++) {
+        append_n(sp, i, i);
+        ends[i] = fsize(path("src2", SEG1));
+    }
+    ctx_spool_free(sp);
+    char seg[256];
+    snprintf(seg, sizeof seg, "%s", path("src2", SEG1));
+    for (off_t at = SEG_HDR; at < ends[3]; at++) {
+        char *dir = path("u", NULL);
+        rm_rf(dir);
+        mkdir(dir, 0700);
+        copy_file(seg, path("u", SEG1), ends[3]);
+        int fd = open(path("u", SEG1), O_RDWR);
+        unsigned char c;
+        assert_int_equal(pread(fd, &c, 1, at), 1);
+        c ^= 0x20;
+        assert_int_equal(pwrite(fd, &c, 1, at), 1);
+        close(fd);
+        unsigned good = 0;
+        while (ends[good + 1] <= at)
+            good++;
+        sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
+        ctx_spool_stats_t st;
+        ctx_spool_stats(sp, &st);
+        assert_int_equal(st.records, good);
+        assert_int_equal(st.torn_records, 1);
+        assert_int_equal(st.torn_bytes, (uint64_t)(ends[3] - ends[good]));
+        drain_expect(sp, 1, good);
+        ctx_spool_free(sp);
+    }
+    /* a damaged segment header: the segment is put aside as NAME.bad, counted */
+    char *dir = path("u", NULL);
+    rm_rf(dir);
+    mkdir(dir, 0700);
+    copy_file(seg, path("u", SEG1), ends[3]);
+    int fd = open(path("u", SEG1), O_RDWR);
+    assert_int_equal(pwrite(fd, "X", 1, 3), 1);
+    close(fd);
+    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
+    ctx_spool_stats_t st;
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.records, 0);
+    assert_int_equal(st.corrupt_records, 1);
+    assert_int_equal(st.corrupt_bytes, (uint64_t)ends[3]);
+    assert_int_equal(fsize(path("u", SEG1 ".bad")), ends[3]);
+    assert_int_equal(append_n(sp, 1, 1), 1); /* continues in a new segment */
+    assert_int_equal(fsize(path("u", "0000000000000002.seg")), SEG_HDR + REC_HDR + 7);
+    ctx_spool_free(sp);
+}
+
+/* a bad record in an older segment is only found when read: the rest of that
+ * segment is skipped and counted, later segments are delivered */
+static void corrupt_older_segment_skipped_on_read(void **state) {
+    (void)state;
+    char *dir = path("v", NULL);
+    ctx_spool_t *sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, SEGB);
+    append_n(sp, 1, 6); /* 3 a segment */
+    ctx_spool_free(sp);
+    assert_int_equal(count_files(dir, ".seg"), 2);
+    int fd = open(path("v", SEG1), O_RDWR);
+    off_t second = SEG_HDR + REC_HDR + 7; /* record 2 starts here */
+    assert_int_equal(pwrite(fd, "Z", 1, second + REC_HDR + 2), 1); /* inside its payload */
+    close(fd);
+    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, SEGB);
+    ctx_spool_stats_t st;
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.records, 6); /* not checked at open: it is not the last segment */
+    ctx_spool_rec_t r = {0};
+    assert_int_equal(ctx_spool_peek(sp, &r), 0);
+    assert_int_equal(r.seq, 1);
+    assert_int_equal(ctx_spool_ack(sp, 1, err, sizeof err), 0);
+    assert_int_equal(ctx_spool_peek(sp, &r), 0);
+    assert_int_equal(r.seq, 4); /* 2 and 3 skipped */
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.corrupt_records, 2);
+    assert_int_equal(st.corrupt_bytes, (uint64_t)(fsize(path("v", SEG1)) - second));
+    assert_int_equal(ctx_spool_ack(sp, 4, err, sizeof err), 0);
+    assert_int_equal(fsize(path("v", SEG1)), -1); /* the damaged segment is gone once passed */
+    ctx_spool_rec_clear(&r);
+    ctx_spool_free(sp);
+}
+
+/* the ack file: a torn newest slot falls back to the older one (one record is
+ * delivered again: at least once); no ack file means everything again */
+static void ack_file_damage(void **state) {
+    (void)state;
+    char *dir = path("w", NULL);
+    ctx_spool_t *sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
+    append_n(sp, 1, 4);
+    ctx_spool_rec_t r = {0};
+    for (int i = 0; i < 2; i++) { /* gen 1 -> slot 1, gen 2 -> slot 0 */
+        assert_int_equal(ctx_spool_peek(sp, &r), 0);
+        assert_int_equal(ctx_spool_ack(sp, r.seq, err, sizeof err), 0);
+    }
+    ctx_spool_free(sp);
+    assert_int_equal(fsize(path("w", "ack")), 128);
+    int fd = open(path("w", "ack"), O_RDWR);
+    assert_int_equal(pwrite(fd, "\xff", 1, 20), 1); /* slot 0 (gen 2) damaged */
+    close(fd);
+    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
+    ctx_spool_stats_t st;
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.records, 3);
+    assert_int_equal(ctx_spool_peek(sp, &r), 0);
+    assert_int_equal(r.seq, 2);
+    ctx_spool_free(sp);
+    unlink(path("w", "ack"));
+    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.records, 4); /* all of the segment again */
+    drain_expect(sp, 1, 4);
+    ctx_spool_rec_clear(&r);
+    ctx_spool_free(sp);
+}
+
+/* ---------------------------------------------------------------- full policies */
+
+
+static void policy_block(void **state) {
+    (void)state;
+    char *dir = path("x", NULL);
+    ctx_spool_t *sp = open_spool(dir, MAXB, CTX_SPOOL_BLOCK, SEGB);
+    append_n(sp, 1, 6);
+    ctx_spool_stats_t st;
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.bytes, 176 + 185);
+    assert_int_equal(st.segments, 2);
+    assert_int_equal(st.bytes, seg_bytes(dir));
+    char buf[128];
+    size_t n = payload(7, buf); /* needs a new segment: 361 + 32 + 53 > 440 */
+    assert_int_equal(ctx_spool_append(sp, buf, n, 0, 0, NULL, err, sizeof err), CTX_EFULL);
+    assert_non_null(strstr(err, "full (440 bytes)"));
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.full_rejects, 1);
+    assert_int_equal(st.records, 6);
+    assert_int_equal(st.bytes, 361);
+    assert_int_equal(st.next_seq, 7);
+    assert_int_equal(st.dropped_records, 0);
+    /* a record that can never fit */
+    char huge[500] = {0};
+    assert_int_equal(ctx_spool_append(sp, huge, sizeof huge, 0, 0, NULL, err, sizeof err), CTX_EINVAL);
+    assert_non_null(strstr(err, "can never fit"));
+    /* delivering the first segment frees its bytes */
+    ctx_spool_rec_t r = {0};
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(ctx_spool_peek(sp, &r), 0);
+        assert_int_equal(ctx_spool_ack(sp, r.seq, err, sizeof err), 0);
+    }
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.bytes, 185);
+    assert_int_equal(append_n(sp, 7, 7), 7);
+    drain_expect(sp, 4, 7);
+    /* lifting the limit (a HUP) lets appends through again */
+    ctx_spool_set_limits(sp, 0, CTX_SPOOL_BLOCK);
+    append_n(sp, 8, 13);
+    drain_expect(sp, 8, 13);
+    ctx_spool_rec_clear(&r);
+    ctx_spool_free(sp);
+}
+
+static void policy_drop_oldest(void **state) {
+    (void)state;
+    char *dir = path("y", NULL);
+    ctx_spool_t *sp = open_spool(dir, MAXB, CTX_SPOOL_DROP_OLDEST, SEGB);
+    append_n(sp, 1, 6); /* as above: 361 bytes in 2 segments */
+    ctx_spool_rec_t r = {0};
+    assert_int_equal(ctx_spool_peek(sp, &r), 0); /* record 1 delivered before the overflow */
+    assert_int_equal(ctx_spool_ack(sp, 1, err, sizeof err), 0);
+    assert_int_equal(ctx_spool_peek(sp, &r), 0); /* record 2 peeked (in flight) */
+    assert_int_equal(r.seq, 2);
+    append_n(sp, 7, 7); /* drops segment 1: records 2, 3 undelivered */
+    ctx_spool_stats_t st;
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.dropped_records, 2);
+    assert_int_equal(st.dropped_bytes, recsz(2) + recsz(3));
+    assert_int_equal(st.bytes, 185 + SEG_HDR + recsz(7));
+    assert_int_equal(st.full_rejects, 0);
+    assert_int_equal(fsize(path("y", SEG1)), -1);
+    assert_int_equal(ctx_spool_ack(sp, 2, err, sizeof err), 0); /* the in-flight one was dropped: no-op */
+    append_n(sp, 8, 9);   /* segment 3: 7..9 */
+    append_n(sp, 10, 10); /* drops segment 2 (4..6) */
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.dropped_records, 5);
+    assert_int_equal(st.dropped_bytes, recsz(2) + recsz(3) + recsz(4) + recsz(5) + recsz(6));
+    assert_int_equal(st.records, 4);
+    assert_int_equal(st.bytes, seg_bytes(dir));
+    drain_expect(sp, 7, 10);
+    ctx_spool_free(sp);
+
+    /* one big write segment is the oldest: it is rolled, then dropped */
+    dir = path("y2", NULL);
+    sp = open_spool(dir, MAXB, CTX_SPOOL_DROP_OLDEST, 100000);
+    append_n(sp, 1, 8); /* 32 + 47..54 = 436 */
+    append_n(sp, 9, 9); /* 436 + 55 > 440: segment 1 goes */
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.dropped_records, 8);
+    assert_int_equal(st.bytes, SEG_HDR + recsz(9));
+    assert_int_equal(st.segments, 1);
+    drain_expect(sp, 9, 9);
+    ctx_spool_free(sp);
+    /* the drop survives a restart: nothing of segment 1 comes back */
+    sp = open_spool(dir, MAXB, CTX_SPOOL_DROP_OLDEST, 100000);
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.records, 0);
+    assert_int_equal(st.next_seq, 10);
+    ctx_spool_rec_clear(&r);
+    ctx_spool_free(sp);
+}
+
+/* ---------------------------------------------------------------- ENOSPC */
+
+static long budget = -1; /* bytes the fake disk still takes; -1 = unlimited */
+static int short_writes;
+
+static ssize_t fake_pwrite(int fd, const void *buf, size_t len, off_t off) {
+    if (budget >= 0 && (size_t)budget < len) {
+        if (budget > 0 && short_writes) { /* a partial write first, as a kernel may */
+            ssize_t n = pwrite(fd, buf, (size_t)budget, off);
+            budget = 0;
+            return n;
+        }
+        errno = ENOSPC;
+        return -1;
+    }
+    if (budget >= 0)
+        budget -= (long)len;
+    return pwrite(fd, buf, len, off);
+}
+
+static void enospc_injected(void **state) {
+    (void)state;
+    char *dir = path("z", NULL);
+    ctx_spool_opts_t o = {0, CTX_SPOOL_BLOCK, 0, fake_pwrite};
+    ctx_spool_t *sp;
+    budget = 0; /* the disk is full before the first segment */
+    assert_int_equal(ctx_spool_new(dir, &o, &sp, err, sizeof err), 0);
+    char buf[128];
+    size_t n = payload(1, buf);
+    errno = 0;
+    assert_int_equal(ctx_spool_append(sp, buf, n, 1001, 3, NULL, err, sizeof err), CTX_EIO);
+    assert_int_equal(errno, ENOSPC);
+    assert_non_null(strstr(err, "cannot create " SEG1 ": No space left on device"));
+    assert_int_equal(count_files(dir, ".seg"), 0); /* no half-made segment left */
+    budget = -1;
+    append_n(sp, 1, 2);
+    for (int sw = 0; sw < 2; sw++) {
+        short_writes = sw;
+        budget = REC_HDR + 3; /* the header fits, the payload does not */
+        n = payload(3, buf);
+        assert_int_equal(ctx_spool_append(sp, buf, n, 0, 0, NULL, err, sizeof err), CTX_EIO);
+        assert_int_equal(errno, ENOSPC);
+        assert_non_null(strstr(err, "cannot append 9 bytes to " SEG1 ": No space left on device"));
+        assert_int_equal(fsize(path("z", SEG1)), SEG_HDR + recsz(1) + recsz(2)); /* the partial record is gone */
+    }
+    ctx_spool_stats_t st;
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.io_errors, 3);
+    assert_int_equal(st.appended, 2);
+    assert_int_equal(st.next_seq, 3); /* no sequence number consumed */
+    budget = -1;                      /* space again */
+    append_n(sp, 3, 3);
+    ctx_spool_free(sp);
+    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.torn_records, 0);
+    drain_expect(sp, 1, 3);
+    ctx_spool_free(sp);
+    short_writes = 0;
+}
+
+/* a real full file system: a 64 KiB tmpfs (needs CAP_SYS_ADMIN) */
+static void enospc_tmpfs(void **state) {
+    (void)state;
+    char *mnt = path("mnt", NULL);
+    mkdir(mnt, 0700);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=64k") != 0) {
+        print_message("SKIP: cannot mount a tmpfs (%s): ENOSPC covered by the injected test only\n",
+                      strerror(errno));
+        skip();
+    }
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/tenant", mnt);
+    ctx_spool_t *sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 1 << 20);
+    char rec[4000];
+    int ok = 0, rc = 0;
+    for (int i = 0; i < 100 && rc == 0; i++) {
+        memset(rec, 'a' + i % 26, sizeof rec);
+        rc = ctx_spool_append(sp, rec, sizeof rec, 0, (uint32_t)i, NULL, err, sizeof err);
+        ok += rc == 0;
+    }
+    int e = errno;
+    assert_int_equal(rc, CTX_EIO);
+    assert_int_equal(e, ENOSPC);
+    assert_non_null(strstr(err, "No space left on device"));
+    assert_true(ok >= 10 && ok < 17);
+    ctx_spool_free(sp);
+    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 1 << 20);
+    ctx_spool_stats_t st;
+    ctx_spool_stats(sp, &st);
+    assert_int_equal(st.records, (uint64_t)ok);
+    assert_int_equal(st.torn_records, 0);
+    ctx_spool_rec_t r = {0};
+    for (int i = 0; i < ok; i++) {
+        assert_int_equal(ctx_spool_peek(sp, &r), 0);
+        assert_int_equal(r.tag, (uint32_t)i);
+        assert_int_equal(r.len, sizeof rec);
+        assert_int_equal(r.data[0], 'a' + i % 26);
+        assert_int_equal(ctx_spool_ack(sp, r.seq, err, sizeof err), 0);
+    }
+    assert_int_equal(count_files(dir, ".seg"), 0); /* drained: the space is free again */
+    assert_int_equal(ctx_spool_append(sp, rec, sizeof rec, 0, 99, NULL, err, sizeof err), 0);
+    ctx_spool_rec_clear(&r);
+    ctx_spool_free(sp);
+    umount(mnt);
+}
+
+/* ---------------------------------------------------------------- threads */
+
+#define NTHREAD_RECS 300
+
+static void *appender(void *arg) {
+    ctx_spool_t *sp = arg;
+    char buf[128], e[CTX_ERRLEN];
+    for (unsigned i = 1; i <= NTHREAD_RECS; i++) {
+        size_t n = payload(i, buf);
+        if (ctx_spool_append(sp, buf, n, 1000 + i, i * 3, NULL, e, sizeof e) != 0)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void appender_and_reader_threads(void **state) {
+    (void)state;
+    char *dir = path("th", NULL);
+    ctx_spool_t *sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 400); /* many segments: roll + reap race */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, appender, sp), 0);
+    ctx_spool_rec_t r = {0};
+    char buf[128];
+    unsigned next = 1;
+    while (next <= NTHREAD_RECS) {
+        int rc = ctx_spool_peek(sp, &r);
+        if (rc == CTX_ENOENT) {
+            usleep(100);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        size_t n = payload(next, buf);
+        assert_int_equal(r.seq, next); /* in order, no gap, no duplicate */
+        assert_int_equal(r.len, n);
+        assert_memory_equal(r.data, buf, n);
+        assert_int_equal(ctx_spool_ack(sp, r.seq, err, sizeof err), 0);
+        next++;
+    }
+    void *ret;
+    pthread_join(t, &ret);
+    assert_null(ret);
+    assert_int_equal(ctx_spool_peek(sp, &r), CTX_ENOENT);
+    assert_true(count_files(dir, ".seg") <= 1); /* 0 unless the last append raced the last ack */
+    ctx_spool_rec_clear(&r);
+    ctx_spool_free(sp);
+}
+
+/* ---------------------------------------------------------------- fuzz corpus */
+
+#ifndef CTX_SRCDIR
+#define CTX_SRCDIR "."
+#endif
+
+/* the fuzz target's input format (tests/fuzz/fuzz_spool.c): flags byte; bit 0: a
+ * valid segment header goes first; bit 1: the next 128 bytes are the ack file */
+static void replay_one(const unsigned char *data, size_t size) {
+    char *dir = path("fz", NULL);
+    rm_rf(dir);
+    mkdir(dir, 0700);
+    unsigned flags = data[0];
+    data++, size--;
+    if ((flags & 2) && size >= 128) {
+        FILE *f = fopen(path("fz", "ack"), "wb");
+        fwrite(data, 1, 128, f);
+        fclose(f);
+        data += 128, size -= 128;
+    }
+    unsigned char h[32] = "CTXSPL01";
+    h[8] = 1;
+    h[16] = 1;
+    uint32_t c = (uint32_t)crc32(0, h + 16, 16);
+    for (int i = 0; i < 4; i++)
+        h[12 + i] = (unsigned char)(c >> (8 * i));
+    FILE *f = fopen(path("fz", SEG1), "wb");
+    if (flags & 1)
+        fwrite(h, 1, 32, f);
+    fwrite(data, 1, size, f);
+    fclose(f);
+    ctx_spool_t *sp = NULL;
+    if (ctx_spool_new(dir, NULL, &sp, err, sizeof err) != 0)
+        return;
+    ctx_spool_rec_t r = {0};
+    uint64_t last = 0, seq = 0;
+    while (ctx_spool_peek(sp, &r) == 0) {
+        assert_true(r.len > 0);
+        assert_int_equal(ctx_spool_ack(sp, r.seq, err, sizeof err), 0);
+        last = r.seq;
+    }
+    assert_int_equal(ctx_spool_append(sp, "x", 1, 0, 0, &seq, err, sizeof err), 0);
+    assert_true(seq > last);
+    ctx_spool_rec_clear(&r);
+    ctx_spool_free(sp);
+}
+
+static void fuzz_corpus_replay(void **state) {
+    (void)state;
+    DIR *d = opendir(CTX_SRCDIR "/tests/fuzz/corpus/spool");
+    if (d == NULL) {
+        print_message("SKIP: no tests/fuzz/corpus/spool\n");
+        skip();
+    }
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[600];
+        snprintf(p, sizeof p, "%s/tests/fuzz/corpus/spool/%s", CTX_SRCDIR, e->d_name);
+        FILE *f = fopen(p, "rb");
+        static unsigned char buf[1 << 16];
+        size_t len = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        if (len > 0)
+            replay_one(buf, len);
+        n++;
+    }
+    closedir(d);
+    assert_true(n > 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(order_peek_ack),
+        cmocka_unit_test(restart_keeps_position_and_sequence),
+        cmocka_unit_test(one_open_per_directory),
+        cmocka_unit_test(segments_roll_and_are_deleted),
+        cmocka_unit_test(torn_tail_at_every_offset),
+        cmocka_unit_test(corrupt_tail_at_every_offset),
+        cmocka_unit_test(corrupt_older_segment_skipped_on_read),
+        cmocka_unit_test(ack_file_damage),
+        cmocka_unit_test(policy_block),
+        cmocka_unit_test(policy_drop_oldest),
+        cmocka_unit_test(enospc_injected),
+        cmocka_unit_test(enospc_tmpfs),
+        cmocka_unit_test(appender_and_reader_threads),
+        cmocka_unit_test(fuzz_corpus_replay),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,706 @@
+/* test_tenants: the tenants file: every field of a full example, lookups and the
+ * default route, every error message (exact text, line and key path), warnings,
+ * reference counting and the HUP slot under concurrent readers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctxlog_common.h"
+#include "tenants.h"
+
+#ifndef CTX_SRCDIR
+#define CTX_SRCDIR "."
+#endif
+#define DATA CTX_SRCDIR "/tests/data/tenants"
+
+static char tmp[64];
+static char err[CTX_ERRLEN];
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f) {
+    (void)sb, (void)flag, (void)f;
+    return remove(p);
+}
+
+static void put_file(const char *dir, const char *name, const char *text, mode_t mode) {
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(chmod(p, mode), 0);
+}
+
+static void copy_in(const char *from, const char *to_dir, const char *name, mode_t mode) {
+    char p[512], buf[8192];
+    snprintf(p, sizeof p, "%s/%s", from, name);
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    put_file(to_dir, name, buf, mode);
+}
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(tmp, sizeof tmp, "/tmp/ctx_tenants_XXXXXX");
+    if (mkdtemp(tmp) == NULL)
+        return -1;
+    char p[256];
+    snprintf(p, sizeof p, "%s/certs", tmp);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/adir", tmp);
+    mkdir(p, 0700);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    nftw(tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the full example */
+
+static ctx_tenants_t *load_full(void) {
+    char certs[256];
+    snprintf(certs, sizeof certs, "%s/certs", tmp);
+    copy_in(DATA, tmp, "full.json", 0644);
+    copy_in(DATA "/certs", certs, "ca.pem", 0644);
+    copy_in(DATA "/certs", certs, "client.pem", 0644);
+    copy_in(DATA "/certs", certs, "client.key", 0644);      /* world-readable: a warning */
+    copy_in(DATA "/certs", certs, "acme.token", 0600);      /* fine */
+    copy_in(DATA "/certs", certs, "globex.password", 0604); /* world-readable: a warning */
+    char p[256];
+    snprintf(p, sizeof p, "%s/full.json", tmp);
+    ctx_tenants_t *t = NULL;
+    int rc = ctx_tenants_load(p, &t, err, sizeof err);
+    if (rc != 0)
+        print_message("%s\n", err);
+    assert_int_equal(rc, 0);
+    assert_non_null(t);
+    return t;
+}
+
+static const char *in_tmp(const char *rel) {
+    static char buf[4][300];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmp, rel);
+    return buf[k];
+}
+
+static void full_example_fields(void **state) {
+    (void)state;
+    ctx_tenants_t *t = load_full();
+    assert_int_equal(ctx_tenants_count(t), 5);
+    const char *ids[] = {"acme", "globex", "initech.prod", "lab_1", "default"};
+    const int lines[] = {3, 22, 27, 39, 45};
+    for (size_t i = 0; i < 5; i++) {
+        assert_string_equal(ctx_tenants_at(t, i)->id, ids[i]);
+        assert_int_equal(ctx_tenants_at(t, i)->line, lines[i]);
+    }
+    assert_null(ctx_tenants_at(t, 5));
+
+    const ctx_tenant_t *a = ctx_tenants_get(t, "acme", 4);
+    assert_int_equal(a->transport, CTX_TRANSPORT_HTTPS);
+    assert_string_equal(a->url, "https://logs.acme.example:8443/bulk?pipeline=ctx");
+    assert_null(a->host);
+    assert_int_equal(a->port, 0);
+    assert_int_equal(a->body, CTX_BATCH_JSON_ARRAY);
+    assert_int_equal(a->encoding, CTX_ENC_GZIP);
+    assert_int_equal(a->nheaders, 2);
+    assert_string_equal(a->headers[0].name, "X-Scope-OrgID");
+    assert_string_equal(a->headers[0].value, "acme");
+    assert_string_equal(a->headers[1].name, "Content-Type");
+    assert_string_equal(a->headers[1].value, "application/json");
+    assert_int_equal(a->auth, CTX_AUTH_BEARER);
+    assert_string_equal(a->auth_file, in_tmp("certs/acme.token"));
+    assert_null(a->auth_user);
+    assert_string_equal(a->tls.ca_file, in_tmp("certs/ca.pem"));
+    assert_null(a->tls.cert_file);
+    assert_int_equal(a->tls.min_version, CTX_TLS_1_3);
+    assert_string_equal(a->tls.ciphersuites, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+    assert_null(a->tls.ciphers);
+    assert_int_equal(a->tls.verify_peer, 1);
+    assert_int_equal(a->tls.verify_hostname, 1);
+    assert_int_equal(a->batch.max_messages, 500);
+    assert_int_equal(a->batch.max_bytes, 262144);
+    assert_int_equal(a->batch.max_delay_ms, 250);
+    assert_int_equal(a->spool_max_bytes, 104857600);
+    assert_int_equal(a->spool_when_full, CTX_SPOOL_DROP_OLDEST);
+    assert_string_equal(a->redaction, "strict-pii");
+    assert_int_equal(a->allow_plaintext, 0);
+
+    const ctx_tenant_t *g = ctx_tenants_get(t, "globex", 6);
+    assert_int_equal(g->body, CTX_BATCH_NDJSON);  /* defaults */
+    assert_int_equal(g->encoding, CTX_ENC_ZSTD);
+    assert_int_equal(g->nheaders, 0);
+    assert_int_equal(g->auth, CTX_AUTH_BASIC);
+    assert_string_equal(g->auth_user, "ctxlog");
+    assert_string_equal(g->auth_file, in_tmp("certs/globex.password"));
+    assert_null(g->tls.ca_file);
+    assert_int_equal(g->tls.min_version, CTX_TLS_1_2);
+    assert_int_equal(g->batch.max_messages, 1000);
+    assert_int_equal(g->batch.max_bytes, 1048576);
+    assert_int_equal(g->batch.max_delay_ms, 1000);
+    assert_int_equal(g->spool_max_bytes, 1073741824);
+    assert_int_equal(g->spool_when_full, CTX_SPOOL_BLOCK);
+    assert_null(g->redaction);
+
+    const ctx_tenant_t *i = ctx_tenants_get(t, "initech.prod", 12);
+    assert_int_equal(i->transport, CTX_TRANSPORT_SYSLOG_TLS);
+    assert_string_equal(i->host, "syslog.initech.example");
+    assert_int_equal(i->port, 6514);
+    assert_int_equal(i->body, CTX_BATCH_OCTET_COUNTED);
+    assert_int_equal(i->encoding, CTX_ENC_NONE); /* syslog-tls: off unless declared */
+    assert_null(i->url);
+    assert_string_equal(i->tls.cert_file, in_tmp("certs/client.pem"));
+    assert_string_equal(i->tls.key_file, in_tmp("certs/client.key"));
+    assert_string_equal(i->tls.server_name, "central.initech.example");
+    assert_string_equal(i->tls.ciphers, "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384");
+    assert_int_equal(i->tls.verify_hostname, 0);
+    assert_int_equal(i->tls.verify_peer, 1);
+
+    const ctx_tenant_t *l = ctx_tenants_get(t, "lab_1", 5);
+    assert_int_equal(l->transport, CTX_TRANSPORT_PLAIN_TCP);
+    assert_int_equal(l->allow_plaintext, 1);
+    assert_string_equal(l->host, "10.0.0.7");
+    assert_int_equal(l->port, 10514);
+
+    const ctx_tenant_t *d = ctx_tenants_get(t, "default", 7);
+    assert_int_equal(d->port, 6515);
+    assert_int_equal(d->encoding, CTX_ENC_ZSTD); /* declared */
+    assert_string_equal(ctx_transport_name(d->transport), "syslog-tls");
+    ctx_tenants_free(t);
+}
+
+static void full_example_warnings(void **state) {
+    (void)state;
+    ctx_tenants_t *t = load_full();
+    char want[4][512];
+    snprintf(want[0], 512,
+             "%s/full.json:25: tenants.globex.auth.password_file: \"%s/certs/globex.password\" is readable by every "
+             "user (mode 0604): chmod o-r it",
+             tmp, tmp);
+    snprintf(want[1], 512,
+             "%s/full.json:33: tenants.initech.prod.tls.key_file: \"%s/certs/client.key\" is readable by every user "
+             "(mode 0644): chmod o-r it",
+             tmp, tmp);
+    snprintf(want[2], 512,
+             "%s/full.json:36: tenants.initech.prod.tls.verify_hostname: false: the server's certificate name is NOT "
+             "checked for tenant initech.prod",
+             tmp);
+    snprintf(want[3], 512,
+             "%s/full.json:40: tenants.lab_1.transport: logs of tenant lab_1 are sent unencrypted (allow_plaintext)",
+             tmp);
+    assert_int_equal(ctx_tenants_warning_count(t), 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(ctx_tenants_warning(t, i), want[i]);
+    assert_null(ctx_tenants_warning(t, 4));
+    ctx_tenants_free(t);
+}
+
+/* ---------------------------------------------------------------- lookups */
+
+static void lookup_and_default_route(void **state) {
+    (void)state;
+    ctx_tenants_t *t = load_full();
+    int dflt = -1;
+    const ctx_tenant_t *e = ctx_tenants_route(t, "globex", 6, &dflt);
+    assert_string_equal(e->id, "globex");
+    assert_int_equal(dflt, 0);
+    e = ctx_tenants_route(t, "umbrella", 8, &dflt);
+    assert_string_equal(e->id, "default");
+    assert_int_equal(dflt, 1);
+    e = ctx_tenants_route(t, NULL, 0, &dflt); /* no tenant known for the message */
+    assert_string_equal(e->id, "default");
+    assert_int_equal(dflt, 1);
+    /* ids need not be NUL-terminated; prefixes and extensions do not match */
+    assert_string_equal(ctx_tenants_get(t, "acmeXYZ", 4)->id, "acme");
+    assert_null(ctx_tenants_get(t, "acm", 3));
+    assert_null(ctx_tenants_get(t, "acme2", 5));
+    assert_null(ctx_tenants_get(t, "", 0));
+    assert_null(ctx_tenants_get(NULL, "acme", 4));
+    ctx_tenants_free(t);
+
+    /* without a default entry an unknown tenant has no route */
+    const char *text = "{\"tenants\": {\"a\": {\"transport\": \"syslog-tls\", \"host\": \"h\"}}}";
+    assert_int_equal(ctx_tenants_parse(text, strlen(text), "t.json", NULL, &t, err, sizeof err), 0);
+    assert_null(ctx_tenants_route(t, "b", 1, &dflt));
+    assert_int_equal(dflt, 0);
+    assert_string_equal(ctx_tenants_route(t, "a", 1, NULL)->id, "a");
+    ctx_tenants_free(t);
+    ctx_tenants_free(NULL);
+}
+
+static void many_tenants_hash(void **state) {
+    (void)state;
+    size_t cap = 2000 * 80 + 64, o = 0;
+    char *text = malloc(cap);
+    o += (size_t)snprintf(text + o, cap - o, "{\"tenants\": {");
+    for (int i = 0; i < 2000; i++)
+        o += (size_t)snprintf(text + o, cap - o, "%s\"t%d\": {\"transport\": \"syslog-tls\", \"host\": \"h%d\"}",
+                              i ? "," : "", i, i);
+    o += (size_t)snprintf(text + o, cap - o, "}}");
+    ctx_tenants_t *t;
+    assert_int_equal(ctx_tenants_parse(text, o, "t.json", NULL, &t, err, sizeof err), 0);
+    assert_int_equal(ctx_tenants_count(t), 2000);
+    for (int i = 0; i < 2000; i++) {
+        char id[16], host[16];
+        snprintf(id, sizeof id, "t%d", i);
+        snprintf(host, sizeof host, "h%d", i);
+        const ctx_tenant_t *e = ctx_tenants_get(t, id, strlen(id));
+        assert_non_null(e);
+        assert_string_equal(e->host, host);
+    }
+    assert_null(ctx_tenants_get(t, "t2000", 5));
+    ctx_tenants_free(t);
+    free(text);
+}
+
+static void tenant_ids(void **state) {
+    (void)state;
+    assert_int_equal(ctx_tenants_id_ok("acme", 4), 1);
+    assert_int_equal(ctx_tenants_id_ok("A.b_c-9", 7), 1);
+    assert_int_equal(ctx_tenants_id_ok("...", 3), 1);
+    char id[66];
+    memset(id, 'a', sizeof id);
+    assert_int_equal(ctx_tenants_id_ok(id, 64), 1);
+    assert_int_equal(ctx_tenants_id_ok(id, 65), 0);
+    assert_int_equal(ctx_tenants_id_ok("", 0), 0);
+    assert_int_equal(ctx_tenants_id_ok(".", 1), 0);
+    assert_int_equal(ctx_tenants_id_ok("..", 2), 0);
+    assert_int_equal(ctx_tenants_id_ok("../x", 4), 0);
+    assert_int_equal(ctx_tenants_id_ok("a/b", 3), 0);
+    assert_int_equal(ctx_tenants_id_ok("a b", 3), 0);
+    assert_int_equal(ctx_tenants_id_ok("a\0b", 3), 0);
+    assert_int_equal(ctx_tenants_id_ok("é", 2), 0);
+    assert_int_equal(ctx_tenants_id_ok(NULL, 1), 0);
+}
+
+/* ---------------------------------------------------------------- errors */
+
+static void expect_error(const char *text, const char *want) {
+    ctx_tenants_t *t = (ctx_tenants_t *)1;
+    int rc = ctx_tenants_parse(text, strlen(text), "t.json", tmp, &t, err, sizeof err);
+    if (rc == 0 || strcmp(err, want) != 0)
+        print_message("text: %s\nwant: %s\ngot:  %s (rc %d)\n", text, want, err, rc);
+    assert_int_equal(rc, CTX_EPARSE);
+    assert_null(t);
+    assert_string_equal(err, want);
+}
+
+#define T1(body) "{\"tenants\": {\"a\": {" body "}}}"
+#define TLS_T(body) T1("\"transport\": \"syslog-tls\", \"host\": \"h\", " body)
+#define HTTPS_T(body) T1("\"transport\": \"https\", \"url\": \"https://x.example/\", " body)
+
+static void errors_structure_and_ids(void **state) {
+    (void)state;
+    expect_error("", "t.json:1:1: invalid JSON: unexpected end of file");
+    expect_error("{\n  \"tenants\": {\n    \"a\": 1,\n  }\n}", "t.json:4:3: invalid JSON: unexpected character");
+    expect_error("{} x", "t.json:1:4: invalid JSON: unexpected character");
+    expect_error("[]", "t.json:1: expected a JSON object {\"tenants\": {...}}, got an array");
+    expect_error("{}", "t.json:1: \"tenants\" is required: an object of tenant id -> destination");
+    expect_error("{\"tenants\": {}, \"x\": 1}", "t.json:1: x: unknown key; expected one of: tenants");
+    expect_error("{\"tenants\": []}", "t.json:1: tenants: expected an object, got an array");
+    const char *id_msg = ": a tenant id is 1..64 characters A-Z a-z 0-9 . _ - and not \".\" or \"..\" (it names the "
+                         "tenant's spool directory)";
+    const char *bad_ids[] = {"..", ".", "a/b", "", "a b", "\\u00e9"};
+    const char *shown_ids[] = {"..", ".", "a/b", "", "a b", "\\xc3\\xa9"};
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        char text[256], want[512];
+        snprintf(text, sizeof text, "{\"tenants\": {\"%s\": {\"transport\": \"syslog-tls\", \"host\": \"h\"}}}",
+                 bad_ids[i]);
+        snprintf(want, sizeof want, "t.json:1: tenants.%s%s", shown_ids[i], id_msg);
+        expect_error(text, want);
+    }
+    char text[256], want[512];
+    snprintf(text, sizeof text, "{\"tenants\": {\"%065d\": {}}}", 0);
+    snprintf(want, sizeof want, "t.json:1: tenants.%064d...%s", 0, id_msg);
+    expect_error(text, want);
+    expect_error("{\"tenants\": {\"a\": []}}", "t.json:1: tenants.a: expected an object, got an array");
+    expect_error(T1(""), "t.json:1: tenants.a: \"transport\" is required: \"syslog-tls\", \"https\" or \"plain-tcp\"");
+    expect_error(T1("\"transport\": \"udp\""),
+                 "t.json:1: tenants.a.transport: expected \"syslog-tls\", \"https\" or \"plain-tcp\", got \"udp\"");
+    expect_error(T1("\"transport\": 5"),
+                 "t.json:1: tenants.a.transport: expected \"syslog-tls\", \"https\" or \"plain-tcp\", got a number");
+}
+
+static void errors_files_from_data_dir(void **state) {
+    (void)state;
+    struct {
+        const char *file, *msg;
+    } cases[] = {
+        {"syntax_error.json", "5:7: invalid JSON: object value separator ',' expected"},
+        {"duplicate_tenant.json", "5: tenants.acme: duplicate key (first at line 3)"},
+        {"path_traversal.json", "4: tenants.../../etc: a tenant id is 1..64 characters A-Z a-z 0-9 . _ - and not "
+                                "\".\" or \"..\" (it names the tenant's spool directory)"},
+        {"deep_error.json", "8: tenants.acme.tls.min_version: expected \"1.2\" or \"1.3\", got \"1.1\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char p[512], want[1024];
+        snprintf(p, sizeof p, "%s/%s", DATA, cases[i].file);
+        snprintf(want, sizeof want, "%s:%s", p, cases[i].msg);
+        ctx_tenants_t *t = (ctx_tenants_t *)1;
+        assert_int_equal(ctx_tenants_load(p, &t, err, sizeof err), CTX_EPARSE);
+        assert_null(t);
+        assert_string_equal(err, want);
+    }
+    ctx_tenants_t *t;
+    assert_int_equal(ctx_tenants_load(DATA "/nope.json", &t, err, sizeof err), CTX_EIO);
+    assert_string_equal(err, DATA "/nope.json: cannot read the tenants file: No such file or directory");
+    assert_int_equal(ctx_tenants_load(DATA, &t, err, sizeof err), CTX_EIO);
+    assert_string_equal(err, DATA ": cannot read the tenants file: not a regular file");
+}
+
+static void errors_transports(void **state) {
+    (void)state;
+    expect_error(T1("\"transport\": \"plain-tcp\", \"host\": \"h\""),
+                 "t.json:1: tenants.a.transport: \"plain-tcp\" sends logs unencrypted: set \"allow_plaintext\": true "
+                 "to allow it");
+    expect_error(T1("\"transport\": \"plain-tcp\", \"allow_plaintext\": 1, \"host\": \"h\""),
+                 "t.json:1: tenants.a.allow_plaintext: expected true or false, got a number");
+    expect_error(T1("\"transport\": \"plain-tcp\", \"allow_plaintext\": true, \"host\": \"h\", \"tls\": {}"),
+                 "t.json:1: tenants.a.tls: not valid for transport \"plain-tcp\" (no TLS, no HTTP)");
+    expect_error(T1("\"transport\": \"syslog-tls\""),
+                 "t.json:1: tenants.a: \"host\" is required for transport \"syslog-tls\"");
+    expect_error(TLS_T("\"port\": 0"), "t.json:1: tenants.a.port: expected an integer from 1 to 65535, got 0");
+    expect_error(TLS_T("\"port\": 65536"), "t.json:1: tenants.a.port: expected an integer from 1 to 65535, got 65536");
+    expect_error(TLS_T("\"port\": \"514\""),
+                 "t.json:1: tenants.a.port: expected an integer from 1 to 65535, got a string");
+    expect_error(TLS_T("\"port\": 514.5"),
+                 "t.json:1: tenants.a.port: expected an integer from 1 to 65535, got a number with a fraction or "
+                 "exponent");
+    expect_error(T1("\"transport\": \"syslog-tls\", \"host\": \"a/b\""),
+                 "t.json:1: tenants.a.host: expected a host name or IP address (letters, digits, \".-:_%\")");
+    expect_error(T1("\"transport\": \"syslog-tls\", \"host\": \"\""),
+                 "t.json:1: tenants.a.host: expected a non-empty string");
+    expect_error(TLS_T("\"url\": \"https://x/\""), "t.json:1: tenants.a.url: not valid for transport \"syslog-tls\"");
+    expect_error(TLS_T("\"compression\": \"lz4\""),
+                 "t.json:1: tenants.a.compression: expected \"none\", \"zstd\" or \"gzip\", got \"lz4\"");
+    expect_error(TLS_T("\"colour\": \"blue\""),
+                 "t.json:1: tenants.a.colour: unknown key; expected one of: transport, allow_plaintext, tls, batch, "
+                 "spool, redaction, host, port, compression");
+    expect_error(T1("\"transport\": \"https\""), "t.json:1: tenants.a: \"url\" is required for transport \"https\"");
+    expect_error(HTTPS_T("\"host\": \"h\""), "t.json:1: tenants.a.host: not valid for transport \"https\"");
+    expect_error(T1("\"transport\": \"https\", \"url\": \"ftp://x/\""),
+                 "t.json:1: tenants.a.url: expected an https:// URL");
+    expect_error(T1("\"transport\": \"https\", \"url\": \"https:///bulk\""),
+                 "t.json:1: tenants.a.url: expected a URL with a host and no spaces");
+    expect_error(T1("\"transport\": \"https\", \"url\": \"https://a b/\""),
+                 "t.json:1: tenants.a.url: expected a URL with a host and no spaces");
+    expect_error(T1("\"transport\": \"https\", \"url\": \"http://x/\""),
+                 "t.json:1: tenants.a.url: http:// sends logs unencrypted: use https:// or set \"allow_plaintext\": "
+                 "true");
+    expect_error(T1("\"transport\": \"https\", \"allow_plaintext\": true, \"url\": \"http://x/\", \"tls\": {}"),
+                 "t.json:1: tenants.a.tls: not valid with an http:// url");
+    expect_error(HTTPS_T("\"body\": \"xml\""),
+                 "t.json:1: tenants.a.body: expected \"ndjson\" or \"json-array\", got \"xml\"");
+    expect_error(HTTPS_T("\"content_encoding\": \"br\""),
+                 "t.json:1: tenants.a.content_encoding: expected \"none\", \"zstd\" or \"gzip\", got \"br\"");
+    expect_error(HTTPS_T("\"redaction\": \"a/b\""),
+                 "t.json:1: tenants.a.redaction: expected a rule set name of 1..64 characters A-Z a-z 0-9 . _ -");
+    expect_error(HTTPS_T("\"redaction\": \"a\\u0000b\""),
+                 "t.json:1: tenants.a.redaction: expected a string without NUL characters");
+    expect_error(HTTPS_T("\"redaction\": \"a\\tb\""),
+                 "t.json:1: tenants.a.redaction: expected a string without control characters");
+}
+
+static void errors_headers_auth(void **state) {
+    (void)state;
+    put_file(tmp, "token", "t0k3n\n", 0600);
+    expect_error(HTTPS_T("\"headers\": [\"a\"]"), "t.json:1: tenants.a.headers: expected an object, got an array");
+    expect_error(HTTPS_T("\"headers\": {\"X Bad\": \"v\"}"),
+                 "t.json:1: tenants.a.headers.X Bad: expected a header name (letters, digits, !#$%&'*+-.^_`|~)");
+    expect_error(HTTPS_T("\"headers\": {\"content-length\": \"5\"}"),
+                 "t.json:1: tenants.a.headers.content-length: set by omtenant itself; it cannot be configured");
+    expect_error(HTTPS_T("\"headers\": {\"X-A\": \"a\\r\\nInjected: 1\"}"),
+                 "t.json:1: tenants.a.headers.X-A: expected a string without control characters");
+    expect_error(HTTPS_T("\"headers\": {\"X-A\": 1}"),
+                 "t.json:1: tenants.a.headers.X-A: expected a string, got a number");
+    expect_error(HTTPS_T("\"auth\": {\"type\": \"bearer\", \"token_file\": \"token\"}, "
+                         "\"headers\": {\"authorization\": \"x\"}"),
+                 "t.json:1: tenants.a.headers.authorization: conflicts with \"auth\"");
+    expect_error(HTTPS_T("\"auth\": {}"), "t.json:1: tenants.a.auth: \"type\" is required: \"bearer\" or \"basic\"");
+    expect_error(HTTPS_T("\"auth\": {\"type\": \"digest\"}"),
+                 "t.json:1: tenants.a.auth.type: expected \"bearer\" or \"basic\", got \"digest\"");
+    expect_error(HTTPS_T("\"auth\": {\"type\": \"bearer\"}"),
+                 "t.json:1: tenants.a.auth: \"token_file\" is required for auth type \"bearer\"");
+    expect_error(HTTPS_T("\"auth\": {\"type\": \"bearer\", \"token_file\": \"token\", \"user\": \"u\"}"),
+                 "t.json:1: tenants.a.auth.user: not valid for auth type \"bearer\"");
+    expect_error(HTTPS_T("\"auth\": {\"type\": \"basic\", \"token_file\": \"token\"}"),
+                 "t.json:1: tenants.a.auth.token_file: not valid for auth type \"basic\"");
+    expect_error(HTTPS_T("\"auth\": {\"type\": \"basic\", \"password_file\": \"token\"}"),
+                 "t.json:1: tenants.a.auth: \"user\" is required for auth type \"basic\"");
+    expect_error(HTTPS_T("\"auth\": {\"type\": \"basic\", \"user\": \"a:b\", \"password_file\": \"token\"}"),
+                 "t.json:1: tenants.a.auth.user: a basic-auth user name cannot contain \":\"");
+    expect_error(HTTPS_T("\"auth\": {\"type\": \"basic\", \"user\": \"u\", \"password\": \"hunter2\"}"),
+                 "t.json:1: tenants.a.auth.password: unknown key; expected one of: type, token_file, user, "
+                 "password_file");
+    char want[512];
+    snprintf(want, sizeof want,
+             "t.json:1: tenants.a.auth.token_file: cannot read \"%s/missing\": No such file or directory", tmp);
+    expect_error(HTTPS_T("\"auth\": {\"type\": \"bearer\", \"token_file\": \"missing\"}"), want);
+    snprintf(want, sizeof want, "t.json:1: tenants.a.auth.token_file: \"%s/adir\" is not a regular file", tmp);
+    expect_error(HTTPS_T("\"auth\": {\"type\": \"bearer\", \"token_file\": \"adir\"}"), want);
+}
+
+static void errors_tls_batch_spool(void **state) {
+    (void)state;
+    put_file(tmp, "key.pem", "k\n", 0600);
+    put_file(tmp, "ca.pem", "c\n", 0644);
+    expect_error(TLS_T("\"tls\": true"), "t.json:1: tenants.a.tls: expected an object, got a boolean");
+    expect_error(TLS_T("\"tls\": {\"verify\": false}"),
+                 "t.json:1: tenants.a.tls.verify: unknown key; expected one of: ca_file, cert_file, key_file, "
+                 "server_name, min_version, ciphers, ciphersuites, verify_peer, verify_hostname");
+    expect_error(TLS_T("\"tls\": {\"key_file\": \"key.pem\"}"),
+                 "t.json:1: tenants.a.tls.key_file: cert_file and key_file must be given together");
+    expect_error(TLS_T("\"tls\": {\"cert_file\": \"ca.pem\"}"),
+                 "t.json:1: tenants.a.tls.cert_file: cert_file and key_file must be given together");
+    expect_error(TLS_T("\"tls\": {\"min_version\": 1.2}"),
+                 "t.json:1: tenants.a.tls.min_version: expected \"1.2\" or \"1.3\", got a number with a fraction or "
+                 "exponent");
+    expect_error(TLS_T("\"tls\": {\"ciphers\": \"NO-SUCH-CIPHER\"}"),
+                 "t.json:1: tenants.a.tls.ciphers: OpenSSL knows no cipher in this list");
+    expect_error(TLS_T("\"tls\": {\"ciphersuites\": \"TLS_NOPE\"}"),
+                 "t.json:1: tenants.a.tls.ciphersuites: OpenSSL knows no cipher suite in this list");
+    char want[512];
+    snprintf(want, sizeof want,
+             "t.json:1: tenants.a.tls.ca_file: cannot read \"%s/none.pem\": No such file or directory", tmp);
+    expect_error(TLS_T("\"tls\": {\"ca_file\": \"none.pem\"}"), want);
+    expect_error(TLS_T("\"tls\": {\"ca_file\": \"/nonexistent/ca.pem\"}"),
+                 "t.json:1: tenants.a.tls.ca_file: cannot read \"/nonexistent/ca.pem\": No such file or directory");
+    expect_error(TLS_T("\"batch\": {\"max_messages\": 0}"),
+                 "t.json:1: tenants.a.batch.max_messages: expected an integer from 1 to 1000000, got 0");
+    expect_error(TLS_T("\"batch\": {\"max_bytes\": 100}"),
+                 "t.json:1: tenants.a.batch.max_bytes: expected an integer from 1024 to 67108864, got 100");
+    expect_error(TLS_T("\"batch\": {\"max_delay_ms\": \"5\"}"),
+                 "t.json:1: tenants.a.batch.max_delay_ms: expected an integer from 1 to 3600000, got a string");
+    expect_error(TLS_T("\"batch\": {\"max_delay\": 5}"),
+                 "t.json:1: tenants.a.batch.max_delay: unknown key; expected one of: max_messages, max_bytes, "
+                 "max_delay_ms");
+    expect_error(TLS_T("\"spool\": {\"when_full\": \"drop-newest\"}"),
+                 "t.json:1: tenants.a.spool.when_full: expected \"block\" or \"drop-oldest\", got \"drop-newest\"");
+    expect_error(TLS_T("\"spool\": {\"max_bytes\": 99999999999999999999}"),
+                 "t.json:1: tenants.a.spool.max_bytes: expected an integer from 1048576 to 1125899906842624, got "
+                 "9223372036854775807");
+    expect_error(TLS_T("\"batch\": {\"max_bytes\": 1048576}, \"spool\": {\"max_bytes\": 2000000}"),
+                 "t.json:1: tenants.a.spool.max_bytes: expected at least 2 x batch.max_bytes (2097152), got 2000000");
+}
+
+static void errors_name_the_right_line(void **state) {
+    (void)state;
+    /* the same key name at several places: the line of the one meant */
+    const char *text = "{\n"
+                       "  \"tenants\": {\n"
+                       "    \"a\": {\n"
+                       "      \"transport\": \"syslog-tls\", \"host\": \"h\",\n"
+                       "      \"batch\": {\"max_bytes\": 4096},\n"
+                       "      \"spool\": {\n"
+                       "        \"when_full\": \"block\",\n"
+                       "        \"max_bytes\": 5\n"
+                       "      }\n"
+                       "    }\n"
+                       "  }\n"
+                       "}\n";
+    expect_error(text, "t.json:8: tenants.a.spool.max_bytes: expected an integer from 1048576 to 1125899906842624, "
+                       "got 5");
+    /* a duplicate inside a tenant, and keys that differ only after unescaping */
+    expect_error("{\"tenants\": {\"a\": {\"transport\": \"syslog-tls\",\n\"host\": \"h\",\n\"host\": \"i\"}}}",
+                 "t.json:3: tenants.a.host: duplicate key (first at line 2)");
+    expect_error("{\"tenants\": {\"a\": {\"transport\": \"syslog-tls\",\n\"host\": \"h\",\n\"\\u0068ost\": \"i\"}}}",
+                 "t.json:3: tenants.a.host: duplicate key (first at line 2)");
+    /* the same key in two different objects is not a duplicate */
+    const char *ok = "{\"tenants\": {\"a\": {\"transport\": \"syslog-tls\", \"host\": \"h\"},"
+                     "\"b\": {\"transport\": \"syslog-tls\", \"host\": \"h\"}}}";
+    ctx_tenants_t *t;
+    assert_int_equal(ctx_tenants_parse(ok, strlen(ok), "t.json", NULL, &t, err, sizeof err), 0);
+    assert_int_equal(ctx_tenants_count(t), 2);
+    ctx_tenants_free(t);
+}
+
+static void warnings_verify_off_and_empty(void **state) {
+    (void)state;
+    const char *text = "{\"tenants\": {\"a\": {\"transport\": \"https\", \"url\": \"https://x/\",\n"
+                       "\"tls\": {\"verify_peer\": false, \"verify_hostname\": false}}}}";
+    ctx_tenants_t *t;
+    assert_int_equal(ctx_tenants_parse(text, strlen(text), "t.json", NULL, &t, err, sizeof err), 0);
+    assert_int_equal(ctx_tenants_warning_count(t), 2);
+    assert_string_equal(ctx_tenants_warning(t, 0), "t.json:2: tenants.a.tls.verify_peer: false: the server's "
+                                                   "certificate chain and dates are NOT checked for tenant a");
+    assert_string_equal(ctx_tenants_warning(t, 1), "t.json:2: tenants.a.tls.verify_hostname: false: the server's "
+                                                   "certificate name is NOT checked for tenant a");
+    assert_int_equal(ctx_tenants_at(t, 0)->tls.verify_peer, 0);
+    ctx_tenants_free(t);
+    text = "\xef\xbb\xbf{\"tenants\": {}}"; /* with a UTF-8 BOM */
+    assert_int_equal(ctx_tenants_parse(text, strlen(text), "t.json", NULL, &t, err, sizeof err), 0);
+    assert_int_equal(ctx_tenants_count(t), 0);
+    assert_int_equal(ctx_tenants_warning_count(t), 1);
+    assert_string_equal(ctx_tenants_warning(t, 0), "t.json:1: tenants: no tenant is defined: every message will be "
+                                                   "dropped");
+    assert_null(ctx_tenants_route(t, "a", 1, NULL));
+    ctx_tenants_free(t);
+}
+
+/* the operator example loads, once its /etc/ctxlog paths exist */
+static void conf_example_is_valid(void **state) {
+    (void)state;
+    FILE *f = fopen(CTX_SRCDIR "/conf-examples/tenants.json", "r");
+    assert_non_null(f);
+    static char text[65536], out[70000];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    size_t o = 0;
+    for (const char *p = text; *p;) { /* /etc/ctxlog/ -> TMP/ */
+        if (strncmp(p, "/etc/ctxlog/", 12) == 0) {
+            o += (size_t)snprintf(out + o, sizeof out - o, "%s/", tmp);
+            p += 12;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    const char *files[] = {"tls/ca.pem", "tls/client.pem", "tls/client.key", "secrets/acme.token",
+                           "secrets/globex.password"};
+    char d[300];
+    snprintf(d, sizeof d, "%s/tls", tmp);
+    mkdir(d, 0700);
+    snprintf(d, sizeof d, "%s/secrets", tmp);
+    mkdir(d, 0700);
+    for (size_t i = 0; i < 5; i++)
+        put_file(tmp, files[i], "x\n", 0600);
+    ctx_tenants_t *t;
+    int rc = ctx_tenants_parse(out, o, "tenants.json", NULL, &t, err, sizeof err);
+    if (rc != 0)
+        print_message("%s\n", err);
+    assert_int_equal(rc, 0);
+    assert_true(ctx_tenants_count(t) >= 3);
+    assert_non_null(ctx_tenants_get(t, "default", 7));
+    assert_int_equal(ctx_tenants_warning_count(t), 0);
+    ctx_tenants_free(t);
+}
+
+/* ---------------------------------------------------------------- references and HUP */
+
+typedef struct {
+    ctx_tenants_slot_t *slot;
+    _Atomic int stop;
+    unsigned long lookups;
+} reader_arg_t;
+
+static void *reader(void *p) {
+    reader_arg_t *a = p;
+    while (!a->stop) {
+        ctx_tenants_t *t = ctx_tenants_slot_get(a->slot);
+        const ctx_tenant_t *e = ctx_tenants_route(t, "acme", 4, NULL);
+        if (e == NULL || strcmp(e->id, "acme") != 0 || e->url == NULL)
+            return (void *)1;
+        ctx_tenants_free(t);
+        a->lookups++;
+    }
+    return NULL;
+}
+
+static void slot_swap_under_readers(void **state) {
+    (void)state;
+#define SLOT_TEXT "{\"tenants\": {\"acme\": {\"transport\": \"https\", \"url\": \"https://a.example/%d\"}}}"
+    ctx_tenants_slot_t *slot;
+    assert_int_equal(ctx_tenants_slot_new(&slot), 0);
+    assert_null(ctx_tenants_slot_get(slot));
+    char buf[256];
+    ctx_tenants_t *t;
+    snprintf(buf, sizeof buf, SLOT_TEXT, 0);
+    assert_int_equal(ctx_tenants_parse(buf, strlen(buf), "t.json", NULL, &t, err, sizeof err), 0);
+    ctx_tenants_slot_set(slot, t);
+    /* a reader's reference outlives a swap */
+    ctx_tenants_t *held = ctx_tenants_slot_get(slot);
+    reader_arg_t args[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        args[i] = (reader_arg_t){slot, 0, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, reader, &args[i]), 0);
+    }
+    for (int i = 1; i <= 300; i++) {
+        snprintf(buf, sizeof buf, SLOT_TEXT, i);
+        assert_int_equal(ctx_tenants_parse(buf, strlen(buf), "t.json", NULL, &t, err, sizeof err), 0);
+        ctx_tenants_slot_set(slot, t);
+    }
+    for (int i = 0; i < 3; i++) {
+        args[i].stop = 1;
+        void *ret;
+        pthread_join(th[i], &ret);
+        assert_null(ret);
+        assert_true(args[i].lookups > 0);
+    }
+    assert_string_equal(ctx_tenants_get(held, "acme", 4)->url, "https://a.example/0");
+    ctx_tenants_free(held);
+    t = ctx_tenants_slot_get(slot);
+    assert_string_equal(ctx_tenants_get(t, "acme", 4)->url, "https://a.example/300");
+    assert_ptr_equal(ctx_tenants_ref(t), t);
+    ctx_tenants_free(t);
+    ctx_tenants_free(t);
+    ctx_tenants_slot_set(slot, NULL);
+    assert_null(ctx_tenants_slot_get(slot));
+    ctx_tenants_slot_free(slot);
+    ctx_tenants_slot_free(NULL);
+}
+
+/* inputs the fuzzer found interesting: each must load or fail cleanly */
+static void fuzz_corpus_replay(void **state) {
+    (void)state;
+    DIR *d = opendir(CTX_SRCDIR "/tests/fuzz/corpus/tenants");
+    if (d == NULL) {
+        print_message("SKIP: no tests/fuzz/corpus/tenants\n");
+        skip();
+    }
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[600];
+        snprintf(p, sizeof p, "%s/tests/fuzz/corpus/tenants/%s", CTX_SRCDIR, e->d_name);
+        ctx_tenants_t *t = NULL;
+        int rc = ctx_tenants_load(p, &t, err, sizeof err);
+        assert_true(rc == 0 || rc == CTX_EPARSE || rc == CTX_EIO);
+        assert_true(rc == 0 ? t != NULL : (t == NULL && err[0] != '\0' && strchr(err, '\n') == NULL));
+        ctx_tenants_free(t);
+        n++;
+    }
+    closedir(d);
+    assert_true(n > 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(full_example_fields),
+        cmocka_unit_test(full_example_warnings),
+        cmocka_unit_test(lookup_and_default_route),
+        cmocka_unit_test(many_tenants_hash),
+        cmocka_unit_test(tenant_ids),
+        cmocka_unit_test(errors_structure_and_ids),
+        cmocka_unit_test(errors_files_from_data_dir),
+        cmocka_unit_test(errors_transports),
+        cmocka_unit_test(errors_headers_auth),
+        cmocka_unit_test(errors_tls_batch_spool),
+        cmocka_unit_test(errors_name_the_right_line),
+        cmocka_unit_test(warnings_verify_off_and_empty),
+        cmocka_unit_test(conf_example_is_valid),
+        cmocka_unit_test(slot_swap_under_readers),
+        cmocka_unit_test(fuzz_corpus_replay),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
