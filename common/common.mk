@@ -1,6 +1,7 @@
-# common/: plain C, no rsyslog headers. Built twice from one source list:
-#  libctxcommon.la      PIC convenience library linked into the modules
-#  libctxcommon_san.la  the same with ASan/UBSan, linked into the unit tests
+# common/: plain C, no rsyslog headers. COMMON_SOURCES lists every unit; it is built
+# with ASan/UBSan into libctxcommon_san.la for the unit tests. Each module compiles
+# the units it uses itself (its SOURCES in plugins/<mod>/<mod>.mk): no module carries
+# code, or needs libraries, of units it does not use.
 # Add a unit by appending its files to COMMON_SOURCES (one line per unit).
 COMMON_SOURCES = common/ctxlog_common.h
 COMMON_SOURCES += common/timefmt.c common/timefmt.h
@@ -8,12 +9,9 @@ COMMON_SOURCES += common/cmcache.c common/cmcache.h common/cmfetch.c common/cmfe
 COMMON_SOURCES += common/pktdecode.c common/pktdecode.h common/ipfrag.c common/ipfrag.h
 COMMON_SOURCES += common/backoff.c common/backoff.h common/batch.c common/batch.h common/spool.c common/spool.h common/tenants.c common/tenants.h
 COMMON_SOURCES += common/ifglob.c common/ifglob.h common/jsonpos.c common/jsonpos.h common/profiles.c common/profiles.h common/profiles_int.h common/profiles_load.c
+COMMON_SOURCES += common/capture.c common/capture.h
 COMMON_LIBS = $(LIBFASTJSON_LIBS) $(PCRE2_LIBS) $(OPENSSL_LIBS) $(LIBZSTD_LIBS) $(ZLIB_LIBS) $(LIBCURL_LIBS) $(LIBPCAP_LIBS) -lpthread
 COMMON_CFLAGS = $(WARN_CFLAGS) $(LIBFASTJSON_CFLAGS) $(PCRE2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBZSTD_CFLAGS) $(LIBCURL_CFLAGS) $(LIBPCAP_CFLAGS) -D_GNU_SOURCE
-
-noinst_LTLIBRARIES += libctxcommon.la
-libctxcommon_la_SOURCES = $(COMMON_SOURCES)
-libctxcommon_la_CFLAGS = $(COMMON_CFLAGS) -fvisibility=hidden
 
 check_LTLIBRARIES += libctxcommon_san.la
 libctxcommon_san_la_SOURCES = $(COMMON_SOURCES)

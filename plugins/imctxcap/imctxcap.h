@@ -32,6 +32,7 @@ enum {
     IMCTXCAP_CTR_IF_DETACH_EVENTS,/* interfaces.detach.events */
     IMCTXCAP_CTR_PROFILE_RELOADS, /* profiles.reloads */
     IMCTXCAP_CTR_PROFILE_RELOAD_ERR, /* profiles.reload.errors */
+    IMCTXCAP_CTR_SUBMIT_ERR,      /* msgs.submit.errors: rsyslog refused a message (out of memory) */
     IMCTXCAP_CTR_COUNT
 };
 extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];

@@ -1,6 +1,10 @@
+# the common/ units imctxcap uses
+IMCTXCAP_COMMON = common/capture.c common/pktdecode.c common/ipfrag.c common/ifglob.c common/profiles.c \
+	common/profiles_load.c common/jsonpos.c common/timefmt.c
 mod_LTLIBRARIES += plugins/imctxcap/imctxcap.la
-plugins_imctxcap_imctxcap_la_SOURCES = plugins/imctxcap/imctxcap.c plugins/imctxcap/imctxcap.h plugins/imctxcap/imctxcap_packet.c plugins/common/cnfutil.h
+plugins_imctxcap_imctxcap_la_SOURCES = plugins/imctxcap/imctxcap.c plugins/imctxcap/imctxcap.h plugins/imctxcap/imctxcap_packet.c plugins/common/cnfutil.h \
+	$(IMCTXCAP_COMMON)
 plugins_imctxcap_imctxcap_la_CFLAGS = $(PLUGIN_CFLAGS)
 plugins_imctxcap_imctxcap_la_LDFLAGS = $(PLUGIN_LINKFLAGS)
-plugins_imctxcap_imctxcap_la_LIBADD = libctxcommon.la
-plugins_imctxcap_imctxcap_la_LIBADD += $(LIBPCAP_LIBS) $(LIBFASTJSON_LIBS)
+plugins_imctxcap_imctxcap_la_LIBADD = $(PLUGIN_LIBS)
+EXTRA_plugins_imctxcap_imctxcap_la_DEPENDENCIES = plugins/common/module.map

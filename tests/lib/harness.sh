@@ -21,7 +21,7 @@ set -u
 : "${top_builddir:=$top_srcdir}"
 : "${RSYSLOGD:=/usr/sbin/rsyslogd}"
 export top_srcdir top_builddir RSYSLOGD
-CTX_MODDIR="$top_builddir/plugins"
+CTX_MODDIR="${CTX_MODDIR:-$top_builddir/plugins}"
 CTX_SKIP=77
 CTX_HARD_ERROR=99
 
@@ -38,6 +38,7 @@ ctx_init() {
     CTX_CONF="$CTX_WORK/rsyslog.conf"
     CTX_DLOG="$CTX_WORK/rsyslogd.log"
     CTX_VGLOG="$CTX_WORK/valgrind.log"
+    CTX_ILOG="$CTX_WORK/internal.log"
     CTX_RESULT=fail
     CTX_CLEANUPS=()
     trap ctx_exit EXIT
@@ -59,7 +60,7 @@ ctx_exit() {
     ctx_vm_cleanup_all
     if [ "$CTX_RESULT" != pass ] || [ "$rc" != 0 ]; then
         echo "---- $CTX_TEST failed (rc=$rc); work dir kept: $CTX_WORK"
-        for f in "$CTX_DLOG" "$CTX_VGLOG"; do
+        for f in "$CTX_DLOG" "$CTX_ILOG" "$CTX_VGLOG"; do
             [ -s "$f" ] && { echo "---- $f (last 60 lines)"; tail -n 60 "$f"; }
         done
     elif [ "${CTXLOG_KEEP:-0}" != 1 ]; then
@@ -76,10 +77,15 @@ ctx_skip() { CTX_RESULT=pass; echo "SKIP: $CTX_TEST: $*"; exit $CTX_SKIP; }
 ctx_conf() {
     {
         cat <<EOF
-global(workDirectory="$CTX_WORK" maxMessageSize="${CTX_MAXMSG:-8k}"
+global(workDirectory="$CTX_WORK" maxMessageSize="${CTX_MAXMSG:-8k}" processInternalMessages="on"
        defaultNetstreamDriverCAFile="${CTX_CAFILE:-/etc/ssl/certs/ca-certificates.crt}")
 main_queue(queue.timeoutShutdown="20000" queue.timeoutEnqueue="20000")
 module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$CTX_WORK/stats.log" resetCounters="off")
+# rsyslogd's own messages (errors, module notices) go to their own file
+if \$inputname == "rsyslogd" then {
+    action(type="omfile" file="$CTX_ILOG" template="RSYSLOG_FileFormat")
+    stop
+}
 EOF
         sed -e "s|@WORK@|$CTX_WORK|g" -e "s|@MODDIR@|$CTX_MODDIR|g" -e "s|@TOP@|$top_srcdir|g"
     } >"$CTX_CONF"
@@ -122,7 +128,7 @@ ctx_stop() {
     CTX_RSYSLOG_PID=
     if [ "$rc" = "$CTX_HARD_ERROR" ]; then ctx_fail "valgrind reported errors (see $CTX_VGLOG)"; fi
     [ "$rc" = 0 ] || ctx_fail "rsyslogd exited with $rc"
-    if grep -qE "AddressSanitizer|runtime error:" "$CTX_DLOG" 2>/dev/null; then ctx_fail "sanitizer report in $CTX_DLOG"; fi
+    if grep -qE "AddressSanitizer|runtime error:" "$CTX_DLOG" "$CTX_ILOG" 2>/dev/null; then ctx_fail "sanitizer report in $CTX_DLOG"; fi
 }
 
 ctx_stop_quiet() {
@@ -149,7 +155,8 @@ ctx_wait_lines() {
 
 # ctx_stat NAME COUNTER: the counter's value in the latest impstats record of NAME (or empty)
 ctx_stat() {
-    grep -F "\"name\": \"$1\"" "$CTX_WORK/stats.log" 2>/dev/null | tail -n 1 | jq -r ".\"$2\" // empty"
+    grep -F "\"name\": \"$1\"" "$CTX_WORK/stats.log" 2>/dev/null | tail -n 1 | sed 's/^[^{]*//' |
+        jq -r ".\"$2\" // empty"
 }
 
 # ctx_wait_stat NAME COUNTER MIN [TIMEOUT]: until the counter is >= MIN
@@ -189,4 +196,13 @@ if missing or extra or dups:
           f"unexpected {len(extra)} {extra[:10]}", file=sys.stderr)
     sys.exit(1)
 PY
+}
+
+# the output template of system tests, parsed by tests/lib/ctxcheck.py
+CTX_CHECK_TEMPLATE='template(name="ctxcheck" type="string" string="%inputname%|%fromhost-ip%|%hostname%|%programname%|%syslogseverity-text%|%msg:::drop-last-lf%|%$!ctx%\n")'
+
+# ctx_check OUTFILE EXPECTFILE: every expected message arrived as often as expected,
+# with the expected fields, and nothing else arrived
+ctx_check() {
+    /usr/bin/python3 "$top_srcdir/tests/lib/ctxcheck.py" "$1" "$2" || ctx_fail "output check of $1 failed"
 }

@@ -13,25 +13,34 @@
 # Every namespace, interface and cgroup made here is recorded and removed by
 # ctx_vm_cleanup_all (the harness calls it from its EXIT trap).
 
+#
+# Twins of a test (e.g. its valgrind twin) that may run at the same time set
+# CTX_VM_OFFSET (added to every IDX) and CTX_SUFFIX (appended to every VM name), so
+# that they use other namespaces, vNICs and addresses; tests name vNICs with
+# ctx_vm_vnic IDX rather than "vnetIDX".
+
 CTX_VMS=()
 CTX_VM_CGROUPS=()
 
-ctx_vm_ns() { echo "ctxvm-$1"; }
-ctx_vm_ip4() { echo "10.231.$1.2"; }
-ctx_vm_host_ip4() { echo "10.231.$1.1"; }
-ctx_vm_ip6() { echo "fd42:c7:0:$1::2"; }
-ctx_vm_host_ip6() { echo "fd42:c7:0:$1::1"; }
-ctx_vm_mac() { printf '52:54:00:c7:00:%02x' "$1"; }
+ctx_vm_i() { echo $(($1 + ${CTX_VM_OFFSET:-0})); }
+ctx_vm_ns() { echo "ctxvm-$1${CTX_SUFFIX:-}"; }
+ctx_vm_vnic() { echo "vnet$(ctx_vm_i "$1")"; }
+ctx_vm_ip4() { echo "10.231.$(ctx_vm_i "$1").2"; }
+ctx_vm_host_ip4() { echo "10.231.$(ctx_vm_i "$1").1"; }
+ctx_vm_ip6() { echo "fd42:c7:0:$(ctx_vm_i "$1")::2"; }
+ctx_vm_host_ip6() { echo "fd42:c7:0:$(ctx_vm_i "$1")::1"; }
+ctx_vm_mac() { printf '52:54:00:c7:00:%02x' "$(ctx_vm_i "$1")"; }
 # an address in the VM's subnet that nobody owns; the VM has a permanent neighbour
 # entry for it pointing at the host side, so packets to it cross the vNIC and die there
-ctx_vm_dead_ip4() { echo "10.231.$1.254"; }
-ctx_vm_dead_ip6() { echo "fd42:c7:0:$1::fe"; }
+ctx_vm_dead_ip4() { echo "10.231.$(ctx_vm_i "$1").254"; }
+ctx_vm_dead_ip6() { echo "fd42:c7:0:$(ctx_vm_i "$1")::fe"; }
 
 # ctx_vm_add NAME IDX [--vnic IFNAME] [--vlan VID] [--cgroup]
 ctx_vm_add() {
     local name=$1 idx=$2
     shift 2
-    local vnic="vnet$idx" vlan="" cg=0
+    local vnic vlan="" cg=0
+    vnic=$(ctx_vm_vnic "$idx")
     while [ $# -gt 0 ]; do
         case "$1" in
             --vnic) vnic=$2; shift 2 ;;
@@ -54,7 +63,7 @@ ctx_vm_add() {
     ip link set "$vnic" up
     local hdev="$vnic" vdev=eth0
     if [ -n "$vlan" ]; then
-        hdev="ctxvl$idx"
+        hdev="ctxvl$(ctx_vm_i "$idx")"
         vdev="eth0.$vlan"
         ip link add link "$vnic" name "$hdev" type vlan id "$vlan" || return 1
         ip link set "$hdev" up
@@ -116,7 +125,7 @@ ctx_vm_cleanup_all() {
         IFS=: read -r name vnic idx <<<"$e"
         ctx_vm_del "$name" 2>/dev/null || true
         ip link del "$vnic" 2>/dev/null || true
-        ip link del "ctxvl$idx" 2>/dev/null || true
+        ip link del "ctxvl$(ctx_vm_i "$idx")" 2>/dev/null || true
     done
     CTX_VMS=()
     local i

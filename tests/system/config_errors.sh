@@ -27,6 +27,8 @@ check_bad() {
     n=$((n + 1))
     printf 'module(load="@MODDIR@/%s/%s.so")\n%s\naction(type="omfile" file="@WORK@/out")\n' "$mod" "$mod" "$stmt" | ctx_conf
     if ctx_validate; then ctx_fail "case $n: rsyslogd -N1 accepted: $stmt"; fi
+    # LINE stands for the line of the statement in the generated config
+    expect=${expect//LINE/$(grep -n -F "${stmt:0:20}" "$CTX_CONF" | head -1 | cut -d: -f1)}
     ctx_assert_grep "$CTX_WORK/n1.out" "$expect"
     # exactly one error line from our modules: no follow-on noise
     local errs
@@ -35,7 +37,7 @@ check_bad() {
 }
 cf="$CTX_WORK/rsyslog.conf"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" unattributed="maybe")' \
-    "error during parsing file $cf, on or before line 6: imctxcap: parameter 'unattributed': expected 'drop' or 'pass', got 'maybe'"
+    "error during parsing file $cf, on or before line LINE: imctxcap: parameter 'unattributed': expected 'drop' or 'pass', got 'maybe'"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" udp.port="514,70000")' \
     "imctxcap: parameter 'udp.port': expected a port number 1..65535, got '70000'"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" udp.port="syslog")' \
@@ -47,7 +49,7 @@ check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.jso
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" bogus="1")' \
     "parameter 'bogus' not known -- typo in config file?"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/nonexistent.json")' \
-    "imctxcap: parameter 'profiles': cannot open '$CTX_WORK/nonexistent.json'"
+    "imctxcap: parameter 'profiles': $CTX_WORK/nonexistent.json: cannot read: No such file or directory"
 check_bad 'input(type="imctxcap" interface="vnet*")' \
     "parameter 'profiles' required but not specified"
 check_bad 'action(type="mmctxenrich" sample.interval="5000")' \

@@ -5,6 +5,14 @@
 SYSTEM_TESTS = \
 	tests/system/symbols.sh \
 	tests/system/config_errors.sh \
-	tests/system/harness_vm_imudp.sh
+	tests/system/harness_vm_imudp.sh \
+	tests/system/imctxcap_udp.sh \
+	tests/system/imctxcap_udp-vg.sh \
+	tests/system/imctxcap_raw.sh \
+	tests/system/imctxcap_raw-vg.sh \
+	tests/system/imctxcap_dynamic.sh \
+	tests/system/imctxcap_unattributed.sh \
+	tests/system/imctxcap_hup.sh \
+	tests/system/imctxcap_guest_rsyslog.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)

@@ -12,6 +12,13 @@ tests_unit_test_timefmt_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_timefmt_LDADD = $(UNIT_LDADD)
 tests_unit_test_timefmt_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_capture
+TESTS += tests/unit/test_capture
+tests_unit_test_capture_SOURCES = tests/unit/test_capture.c
+tests_unit_test_capture_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_capture_LDADD = $(UNIT_LDADD)
+tests_unit_test_capture_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_cmcache
 TESTS += tests/unit/test_cmcache
 tests_unit_test_cmcache_SOURCES = tests/unit/test_cmcache.c

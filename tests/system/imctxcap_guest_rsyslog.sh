@@ -1,0 +1,44 @@
+#!/bin/bash
+# A guest running its own rsyslogd (Debian's) forwards with `*.* @host` (UDP) from
+# inside its VM namespace; the host captures and attributes every message.
+. "$top_srcdir/tests/lib/harness.sh"
+ctx_init "imctxcap_guest_rsyslog${CTX_SUFFIX:-}"
+ctx_vm_add guest1 91 || ctx_fail "VM"
+cat >"$CTX_WORK/profiles.json" <<JSON
+{"vms": [{"name": "guest-1", "uuid": "22222222-2222-4222-8222-222222222291", "tenant": "acme", "vnic": "vnet91"}]}
+JSON
+ctx_conf <<CONF
+module(load="@MODDIR@/imctxcap/imctxcap.so")
+input(type="imctxcap" name="guest" interface="vnet91" profiles="@WORK@/profiles.json")
+$CTX_CHECK_TEMPLATE
+action(type="omfile" file="@WORK@/out" template="ctxcheck")
+CONF
+ctx_start
+ctx_wait_stat "imctxcap(guest)" interfaces.attached 1
+
+# the guest's rsyslogd: local input on the guest's loopback, forwarding everything
+gdir="$CTX_WORK/guest"
+mkdir -p "$gdir"
+cat >"$gdir/rsyslog.conf" <<GCONF
+global(workDirectory="$gdir" processInternalMessages="on")
+module(load="imudp")
+input(type="imudp" address="127.0.0.1" port="5140")
+*.* @$(ctx_vm_host_ip4 91):514
+GCONF
+ctx_vm_exec guest1 "$RSYSLOGD" -n -f "$gdir/rsyslog.conf" -i "$gdir/pid" >"$gdir/log" 2>&1 &
+gpid=$!
+ctx_on_exit "kill $gpid"
+ctx_wait_for "guest rsyslogd" 20 "[ -s '$gdir/pid' ]"
+N=100
+for i in $(seq 1 $N); do
+    ctx_vm_exec guest1 logger --udp -n 127.0.0.1 -P 5140 -t guestapp -p user.notice "seq=g-$i"
+done
+ctx_wait_for "$N guest messages" 30 "[ \$(grep -c 'seq=g-' '$CTX_WORK/out' 2>/dev/null || echo 0) -ge $N ]"
+ctx_stop
+ctx_check_seq "$CTX_WORK/out" "seq=g-" 1 $N
+# every line from the guest carries the VM identity (the guest's own start notice too)
+bad=$(grep -v '"name": "guest-1", "uuid": "22222222-2222-4222-8222-222222222291", "tenant": "acme"' "$CTX_WORK/out" | wc -l)
+ctx_assert_eq "lines without the VM identity" 0 "$bad"
+grep "seq=g-1|" "$CTX_WORK/out" | grep -q "^imctxcap|$(ctx_vm_ip4 91)|[^|]*|guestapp|notice|" ||
+    ctx_fail "guest message not parsed as expected: $(grep 'seq=g-1|' "$CTX_WORK/out")"
+ctx_pass "$N messages forwarded by a guest rsyslogd, each once, attributed"
