@@ -12,6 +12,27 @@ tests_unit_test_timefmt_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_timefmt_LDADD = $(UNIT_LDADD)
 tests_unit_test_timefmt_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_redact
+TESTS += tests/unit/test_redact
+tests_unit_test_redact_SOURCES = tests/unit/test_redact.c
+tests_unit_test_redact_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_redact_LDADD = $(UNIT_LDADD)
+tests_unit_test_redact_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_redact_errors
+TESTS += tests/unit/test_redact_errors
+tests_unit_test_redact_errors_SOURCES = tests/unit/test_redact_errors.c
+tests_unit_test_redact_errors_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_redact_errors_LDADD = $(UNIT_LDADD)
+tests_unit_test_redact_errors_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_redact_corpus
+TESTS += tests/unit/test_redact_corpus
+tests_unit_test_redact_corpus_SOURCES = tests/unit/test_redact_corpus.c
+tests_unit_test_redact_corpus_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_redact_corpus_LDADD = $(UNIT_LDADD)
+tests_unit_test_redact_corpus_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_capture
 TESTS += tests/unit/test_capture
 tests_unit_test_capture_SOURCES = tests/unit/test_capture.c
