@@ -5,6 +5,8 @@
 # Add a unit by appending its files to COMMON_SOURCES (one line per unit).
 COMMON_SOURCES = common/ctxlog_common.h
 COMMON_SOURCES += common/timefmt.c common/timefmt.h
+COMMON_SOURCES += common/policy.c common/policy.h
+COMMON_SOURCES += common/fieldmap.c common/fieldmap.h
 COMMON_SOURCES += common/redact.h common/redact_int.h common/redact_conf.h common/redact_apply.c common/redact_builtin.c common/redact_compile.c common/redact_conf.c common/redact_hmac.c common/redact_json.c common/redact_output.c common/redact_prefilter.c common/redact_rules.c common/redact_scan.c common/redact_sd.c common/redact_sets.c common/redact_validate.c
 COMMON_SOURCES += common/cmcache.c common/cmcache.h common/cmfetch.c common/cmfetch.h common/hostsample.c common/hostsample.h common/cgstat.c common/cgstat.h
 COMMON_SOURCES += common/pktdecode.c common/pktdecode.h common/ipfrag.c common/ipfrag.h

@@ -3,6 +3,7 @@
 # by the unit tests. Add a target: append its name to FUZZ_TARGETS and write
 # tests/fuzz/fuzz_<name>.c (LLVMFuzzerTestOneInput).
 FUZZ_TARGETS =
+FUZZ_TARGETS += policy
 FUZZ_TARGETS += pktdecode ipfrag
 FUZZ_TARGETS += profiles
 FUZZ_TARGETS += tenants spool

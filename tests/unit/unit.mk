@@ -12,6 +12,20 @@ tests_unit_test_timefmt_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_timefmt_LDADD = $(UNIT_LDADD)
 tests_unit_test_timefmt_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_policy
+TESTS += tests/unit/test_policy
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
+tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
+tests_unit_test_policy_LDADD = $(UNIT_LDADD)
+tests_unit_test_policy_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_fieldmap
+TESTS += tests/unit/test_fieldmap
+tests_unit_test_fieldmap_SOURCES = tests/unit/test_fieldmap.c
+tests_unit_test_fieldmap_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
+tests_unit_test_fieldmap_LDADD = $(UNIT_LDADD)
+tests_unit_test_fieldmap_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_redact
 TESTS += tests/unit/test_redact
 tests_unit_test_redact_SOURCES = tests/unit/test_redact.c
