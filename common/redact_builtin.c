@@ -45,7 +45,7 @@ static const char *const default_keys[] = {
 static const struct builtin builtins[] = {
     {"kv-secret", NULL, RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 0, NULL, NULL},
     {"url-userinfo", "(?<=[A-Za-z0-9])://[^\\s/?#@:\"'<>\\[\\]]*:([^\\s/?#@\"'<>]+)@", 1, RX_V_NONE, 1, RX_SP_NONE, 1,
-     0, "://", NULL},
+     0, NULL, NULL},
     {"auth-header",
      "(?i)authorization(?:\\\\?[\"'])?[ \\t]*[:=][ \\t]*(?:\\\\?[\"'])?"
      "(?:(?:basic|bearer|token|digest|negotiate|ntlm)[ \\t]+)?([^\\s\"'\\\\,;]+)"

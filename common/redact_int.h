@@ -46,7 +46,7 @@ struct rx_rule {          /* one rule; read-only after load */
     int on;               /* default switch in the global view */
     int builtin;          /* 1 for built-in rules */
     int special;          /* enum rx_special */
-    int need_at;          /* run only if the message holds an '@' (url-userinfo) */
+    int need_at;          /* run only if the message holds an '@'; with no trigger: from offset 0 */
     size_t back;          /* start the search this many bytes before the first trigger */
     char **trig;          /* trigger literals (NULL-terminated list), NULL if none */
     uint8_t *trig_nocase; /* per trigger */
@@ -66,8 +66,8 @@ struct ctx_redact_set {            /* one view: global, or one tenant; read-only
     struct rx_trigger *trig;       /* triggers of active rules */
     size_t ntrig;
     uint8_t bitmap[RX_BITMAP_BITS / 8]; /* bit rx_hash3(x) set for every trigger */
-    uint8_t nib_lo[3][16];         /* SIMD filter: buckets whose literal has byte j's low nibble = index */
-    uint8_t nib_hi[3][16];         /* ... and high nibble = index (bytes OR-ed with 0x20) */
+    uint8_t nib_lo[4][16];         /* SIMD filter: buckets whose literal has byte j's low nibble = index */
+    uint8_t nib_hi[4][16];         /* ... and high nibble = index (bytes OR-ed with 0x20) */
     int digits_rule;               /* rule number with RX_SP_DIGITS, or -1 */
     int at_rule;                   /* rule number with RX_SP_AT, or -1 */
     int dotted_rule;               /* rule number with RX_SP_DOTTED, or -1 */

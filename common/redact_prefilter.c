@@ -1,8 +1,8 @@
 /* redact_prefilter.c: build the prefilter of a set (the scan is redact_scan.c): the trigger
  * literals of its active rules, an 8 KiB bitmap keyed by a 16-bit hash of each literal's first
  * three bytes, and the nibble tables of the SIMD pass (a "Teddy"-style filter, as in Hyperscan:
- * each literal goes into one of 8 buckets; a position is a candidate when its three bytes match
- * the nibbles of some literal of one bucket).
+ * each literal goes into one of 8 buckets; a position is a candidate when its four bytes match
+ * the nibbles of the first four bytes of some literal of one bucket).
  *
  * Concurrency: runs while loading; the tables are read-only afterwards.
  */
@@ -42,7 +42,7 @@ static int add_rule_triggers(struct ctx_redact_set *s, const struct rx_rule *r, 
 
 static int cmp_prefix(const void *a, const void *b) {
     const struct rx_trigger *x = *(const struct rx_trigger *const *)a, *y = *(const struct rx_trigger *const *)b;
-    for (int j = 0; j < 3; j++) {
+    for (int j = 0; j < 4; j++) {
         int d = (x->lit[j] | 0x20) - (y->lit[j] | 0x20);
         if (d != 0) return d;
     }
@@ -54,16 +54,33 @@ static int cmp_hash(const void *a, const void *b) {
     return (x->hash > y->hash) - (x->hash < y->hash);
 }
 
-/* literals sorted by their first three bytes fill the 8 buckets in turn, so that a bucket holds
- * similar prefixes (fewer nibble combinations, fewer false candidates) */
+/* bucket 0 holds the 3-byte literals (any 4th byte); the longer ones, sorted by their first four
+ * bytes, fill the other buckets in turn so that a bucket holds similar prefixes (fewer nibble
+ * combinations, fewer false candidates). With no 3-byte literal, all 8 buckets are for long ones. */
 static int build_nibbles(struct ctx_redact_set *s) {
     const struct rx_trigger **order = malloc((s->ntrig + 1) * sizeof *order);
+    size_t nlong = 0, nshort = 0;
     if (order == NULL) return CTX_ENOMEM;
-    for (size_t k = 0; k < s->ntrig; k++) order[k] = &s->trig[k];
-    qsort(order, s->ntrig, sizeof *order, cmp_prefix);
+    for (size_t k = 0; k < s->ntrig; k++)
+        if (s->trig[k].len >= 4) order[nlong++] = &s->trig[k];
+    nshort = s->ntrig - nlong;
+    qsort(order, nlong, sizeof *order, cmp_prefix);
+    size_t first_long = nshort > 0 ? 1 : 0, nbuckets = 8 - first_long;
     for (size_t k = 0; k < s->ntrig; k++) {
-        uint8_t bucket = (uint8_t)(1u << (k * 8 / s->ntrig));
+        const struct rx_trigger *t = &s->trig[k];
+        if (t->len >= 4) continue;
         for (int j = 0; j < 3; j++) {
+            s->nib_lo[j][(t->lit[j] | 0x20) & 0xF] |= 1;
+            s->nib_hi[j][((uint8_t)t->lit[j] | 0x20) >> 4] |= 1;
+        }
+        for (int x = 0; x < 16; x++) {
+            s->nib_lo[3][x] |= 1;
+            s->nib_hi[3][x] |= 1;
+        }
+    }
+    for (size_t k = 0; k < nlong; k++) {
+        uint8_t bucket = (uint8_t)(1u << (first_long + k * nbuckets / nlong));
+        for (int j = 0; j < 4; j++) {
             uint8_t c = (uint8_t)order[k]->lit[j] | 0x20;
             s->nib_lo[j][c & 0xF] |= bucket;
             s->nib_hi[j][c >> 4] |= bucket;
@@ -92,8 +109,8 @@ int rx_set_prefilter(struct ctx_redact_set *s) {
         else if (r->special == RX_SP_AT) s->at_rule = (int)id;
         else if (r->special == RX_SP_DOTTED) s->dotted_rule = (int)id;
         else if (r->special == RX_SP_COLONS) s->colons_rule = (int)id;
-        else if (r->trig == NULL || r->trig[0] == NULL) s->always[s->nalways++] = id;
-        else if (add_rule_triggers(s, r, id, &cap) < 0) return CTX_ENOMEM;
+        else if ((r->trig == NULL || r->trig[0] == NULL) && !r->need_at) s->always[s->nalways++] = id;
+        else if (r->trig != NULL && add_rule_triggers(s, r, id, &cap) < 0) return CTX_ENOMEM;
         if (r->need_at) s->need_at[s->nneed_at++] = id;
     }
     qsort(s->trig, s->ntrig, sizeof *s->trig, cmp_hash); /* the scan looks literals up by hash */

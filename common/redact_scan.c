@@ -111,11 +111,11 @@ static void card_block(struct scan *sc, size_t i, uint32_t m) {
     sc->run = (size_t)__builtin_clz((~m & 0xFFFFu) << 16); /* card-ish bytes at the end */
 }
 
-/* bit k: the three bytes at p[k..k+2] match the nibbles of some literal of one bucket */
+/* bit k: the four bytes at p[k..k+3] match the nibbles of some literal of one bucket */
 __attribute__((target("ssse3"))) static inline uint32_t lit_block(const uint8_t *p, const __m128i *tl, const __m128i *th) {
     const __m128i f = _mm_set1_epi8(0x20), lo4 = _mm_set1_epi8(0x0F);
     __m128i m = _mm_set1_epi8(-1);
-    for (int j = 0; j < 3; j++) {
+    for (int j = 0; j < 4; j++) {
         __m128i x = _mm_or_si128(_mm_loadu_si128((const __m128i *)(p + j)), f);
         m = _mm_and_si128(m, _mm_shuffle_epi8(tl[j], _mm_and_si128(x, lo4)));
         m = _mm_and_si128(m, _mm_shuffle_epi8(th[j], _mm_and_si128(_mm_srli_epi16(x, 4), lo4)));
@@ -134,18 +134,18 @@ __attribute__((target("ssse3"))) static inline uint32_t card_mask(const uint8_t 
  * scalar card pass goes on (literals are all done, the last block overlapping the one before) */
 __attribute__((target("ssse3"))) static size_t scan_ssse3(struct scan *sc) {
     const struct ctx_redact_set *s = sc->s;
-    __m128i tl[3], th[3];
-    for (int j = 0; j < 3; j++) {
+    __m128i tl[4], th[4];
+    for (int j = 0; j < 4; j++) {
         tl[j] = _mm_loadu_si128((const __m128i *)s->nib_lo[j]);
         th[j] = _mm_loadu_si128((const __m128i *)s->nib_hi[j]);
     }
     size_t i = 0;
-    for (; i + 18 <= sc->n; i += 16) {
+    for (; i + 19 <= sc->n; i += 16) {
         for (uint32_t c = lit_block(sc->p + i, tl, th); c != 0; c &= c - 1) check_pos(sc, i + (size_t)__builtin_ctz(c));
         if (s->digits_rule >= 0) card_block(sc, i, card_mask(sc->p + i));
     }
-    if (i > 0 && i + 2 < sc->n) { /* positions i .. n-3 through one block at n-18 */
-        size_t b = sc->n - 18;
+    if (i > 0 && i + 2 < sc->n) { /* positions i .. n-4 through one block at n-19 */
+        size_t b = sc->n - 19;
         for (uint32_t c = lit_block(sc->p + b, tl, th) >> (i - b); c != 0; c &= c - 1)
             check_pos(sc, i + (size_t)__builtin_ctz(c));
     }
@@ -194,9 +194,10 @@ static void scan_special(const struct ctx_redact_set *s, const uint8_t *p, size_
     if (s->colons_rule >= 0) first[s->colons_rule] = find_colons(p, n);
     for (size_t i = 0; i < s->nneed_at; i++) {
         uint32_t r = s->need_at[i];
-        if (first[r] == RX_NONE) continue;
+        int has_trig = s->rules->rule[r].trig != NULL;
+        if (has_trig && first[r] == RX_NONE) continue;
         if (at < 0) at = memchr(p, '@', n) != NULL;
-        if (!at) first[r] = RX_NONE;
+        first[r] = !at ? RX_NONE : has_trig ? first[r] : 0;
     }
 }
 
@@ -206,9 +207,9 @@ void rx_prefilter_scan(const struct ctx_redact_set *s, const uint8_t *p, size_t 
     size_t lit_done = 0, card_done = 0;
     pthread_once(&tables_once, tables_init);
 #ifdef RX_HAVE_SSSE3
-    if (use_ssse3 && n >= 18) {
+    if (use_ssse3 && n >= 19) {
         card_done = scan_ssse3(&sc);
-        lit_done = n;
+        lit_done = n - 3; /* the scalar pass checks the last trigram start, n-3 (a 3-byte literal) */
     }
 #endif
     scan_scalar(&sc, lit_done, card_done);
