@@ -12,22 +12,22 @@
 
 struct builtin {
     const char *name;
-    const char *pattern;   /* NULL for kv-secret: made from the key list */
+    const char *pattern; /* NULL for kv-secret: made from the key list */
     int group;
     int validator;
     int on;
     int special;
     int need_at;
     size_t back;
-    const char *trig_cs;   /* '|'-separated literals, case-sensitive */
-    const char *trig_ci;   /* '|'-separated literals, ASCII case-insensitive */
+    const char *trig_cs; /* '|'-separated literals, case-sensitive */
+    const char *trig_ci; /* '|'-separated literals, ASCII case-insensitive */
 };
 
 /* key names that mark a secret value; '=' = exact case (sudo's "PWD=/home/x" is not a secret) */
 static const char *const default_keys[] = {
-    "password", "passwd", "=pwd", "passphrase", "secret", "token", "api_key", "apikey", "api-key",
-    "access_key", "accesskey", "secret_key", "secretkey", "private_key", "privatekey", "credential",
-    "credentials", NULL,
+    "password",  "passwd",      "=pwd",       "passphrase", "secret",      "token",
+    "api_key",   "apikey",      "api-key",    "access_key", "accesskey",   "secret_key",
+    "secretkey", "private_key", "privatekey", "credential", "credentials", NULL,
 };
 
 /* kv-secret = KV_A KEYS KV_B KEYS KV_C VALUE: "--key value", key=value, key: value, "key": "value",
@@ -36,10 +36,10 @@ static const char *const default_keys[] = {
 #define KV_A "(?i)(?:(?<=--)(?:"
 #define KV_B ")[ \\t]+(?=[^\\s-])|(?:"
 #define KV_C ")(?:\\\\?[\"']|%2[27])?(?:[ \\t]*=[ \\t]*|[ \\t]*:(?=[\\s\"'\\\\])[ \\t]*|%3[ad]))(?:%2[27])?"
-#define KV_VALUE                                                                        \
-    "(?:\"((?:[^\"\\\\\\n]|\\\\.)+)(?:\"|\\z)"                                          \
-    "|'([^'\\n]+)(?:'|\\z)"                                                             \
-    "|\\\\\"((?:[^\"\\\\\\n]|\\\\[^\"\\n])+)(?:\\\\\"|\"|\\z)"                          \
+#define KV_VALUE                                               \
+    "(?:\"((?:[^\"\\\\\\n]|\\\\.)+)(?:\"|\\z)"                 \
+    "|'([^'\\n]+)(?:'|\\z)"                                    \
+    "|\\\\\"((?:[^\"\\\\\\n]|\\\\[^\"\\n])+)(?:\\\\\"|\"|\\z)" \
     "|((?:[^\\s\"'\\\\,;&}\\]\\)<>%]|%(?!2[267Cc]))+))"
 
 static const struct builtin builtins[] = {
@@ -54,8 +54,8 @@ static const struct builtin builtins[] = {
     {"jwt", "(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]*", 0, RX_V_NONE, 1,
      RX_SP_NONE, 0, 0, "eyJ", NULL},
     {"pem-private-key",
-     "-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\\z)",
-     0, RX_V_NONE, 1, RX_SP_NONE, 0, 0, "-----BEGIN", NULL},
+     "-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\\z)", 0,
+     RX_V_NONE, 1, RX_SP_NONE, 0, 0, "-----BEGIN", NULL},
     {"aws-access-key",
      "(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z0-9]{16}(?![A-Za-z0-9])", 0,
      RX_V_NONE, 1, RX_SP_NONE, 0, 0, "AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA", NULL},
@@ -65,8 +65,8 @@ static const struct builtin builtins[] = {
      "|(?<=(?-i:AKIA|ASIA)[A-Z0-9]{16})[\\s:,;|=\"']{1,3}([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
      RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 0, "AKIA|ASIA", "secret"},
     {"github-token",
-     "(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])", 0,
-     RX_V_NONE, 1, RX_SP_NONE, 0, 0, "ghp_|gho_|ghu_|ghs_|ghr_|github_pat_", NULL},
+     "(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])", 0, RX_V_NONE,
+     1, RX_SP_NONE, 0, 0, "ghp_|gho_|ghu_|ghs_|ghr_|github_pat_", NULL},
     {"gitlab-token",
      "(?<![A-Za-z0-9_-])(?:gl(?:pat|dt|rt|ptt|cbt|oas|soat|imt|ft|agent|ffct)-|GR1348941)[A-Za-z0-9_-]{20,}", 0,
      RX_V_NONE, 1, RX_SP_NONE, 0, 0,
@@ -75,17 +75,16 @@ static const struct builtin builtins[] = {
      "(?<![A-Za-z0-9_-])(xox[abposre]-[A-Za-z0-9-]{10,})|(?<![A-Za-z0-9_-])(xapp-[0-9]-[A-Za-z0-9-]{10,})"
      "|hooks\\.slack\\.com/((?:services|workflows|triggers)/[A-Za-z0-9/_-]+)",
      RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 0, "xox|xapp-|hooks.slack.com", NULL},
-    {"google-api-key",
-     "(?<![A-Za-z0-9_-])(?:AIza[0-9A-Za-z_-]{35}|ya29\\.[0-9A-Za-z_-]{20,}|GOCSPX-[0-9A-Za-z_-]{28})", 0, RX_V_NONE,
-     1, RX_SP_NONE, 0, 0, "AIza|ya29.|GOCSPX-", NULL},
+    {"google-api-key", "(?<![A-Za-z0-9_-])(?:AIza[0-9A-Za-z_-]{35}|ya29\\.[0-9A-Za-z_-]{20,}|GOCSPX-[0-9A-Za-z_-]{28})",
+     0, RX_V_NONE, 1, RX_SP_NONE, 0, 0, "AIza|ya29.|GOCSPX-", NULL},
     {"card", "(?<![0-9A-Za-z_])(?<![0-9A-Za-z][.-])[2-6](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z_]|[.-][0-9A-Za-z])", 0,
      RX_V_LUHN, 1, RX_SP_DIGITS, 0, 0, NULL, NULL},
     {"email",
      "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
      "(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
      0, RX_V_NONE, 0, RX_SP_AT, 0, 65, NULL, NULL},
-    {"ipv4", "(?<![0-9A-Za-z.])(?:[0-9]{1,3}\\.){3}[0-9]{1,3}(?![0-9A-Za-z]|\\.[0-9])", 0, RX_V_IPV4, 0, RX_SP_DOTTED, 0,
-     0, NULL, NULL},
+    {"ipv4", "(?<![0-9A-Za-z.])(?:[0-9]{1,3}\\.){3}[0-9]{1,3}(?![0-9A-Za-z]|\\.[0-9])", 0, RX_V_IPV4, 0, RX_SP_DOTTED,
+     0, 0, NULL, NULL},
     {"ipv6",
      "(?<![0-9A-Za-z_:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}"
      "(?:(?<=:)[0-9]{1,3}(?:\\.[0-9]{1,3}){3})?(?![0-9A-Za-z_:]|\\.[0-9A-Za-z])",

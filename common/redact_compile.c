@@ -15,8 +15,10 @@
 #include "redact_int.h"
 
 static void where(char *buf, size_t len, const struct rx_rule *r, const char *file, int line) {
-    if (file == NULL) snprintf(buf, len, "built-in rule %s", r->name);
-    else snprintf(buf, len, "%s:%d: [rule %s]", file, line, r->name);
+    if (file == NULL)
+        snprintf(buf, len, "built-in rule %s", r->name);
+    else
+        snprintf(buf, len, "%s:%d: [rule %s]", file, line, r->name);
 }
 
 static pcre2_code *compile(const char *pat, int caseless, const char *at, char *err, size_t errlen) {
@@ -131,13 +133,15 @@ int rx_custom_fill(struct rx_rule *r, const struct rx_custom *c, const char *fil
         if ((r->tenants = split_list(c->tenants)) == NULL) return CTX_ENOMEM;
         for (char **t = r->tenants; *t; t++)
             if (!rx_name_ok(*t)) {
-                snprintf(err, errlen, "%s:%d: [rule %s] tenants: tenant name '%s' invalid, expected "
-                         "[A-Za-z0-9_-], 1..%d characters", file, c->tenants_line, c->name, *t, RX_NAME_MAX);
+                snprintf(err, errlen,
+                         "%s:%d: [rule %s] tenants: tenant name '%s' invalid, expected "
+                         "[A-Za-z0-9_-], 1..%d characters",
+                         file, c->tenants_line, c->name, *t, RX_NAME_MAX);
                 return CTX_EPARSE;
             }
         if (r->tenants[0] == NULL) {
-            snprintf(err, errlen, "%s:%d: [rule %s] tenants: empty list, expected tenant names", file,
-                     c->tenants_line, c->name);
+            snprintf(err, errlen, "%s:%d: [rule %s] tenants: empty list, expected tenant names", file, c->tenants_line,
+                     c->name);
             return CTX_EPARSE;
         }
     }

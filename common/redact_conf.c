@@ -19,10 +19,10 @@
 struct pstate {
     struct rx_conf *conf;
     int line;
-    int section;                 /* 0 global, 1 rule, 2 tenant */
-    struct rx_custom *rule;      /* current [rule] */
-    struct rx_section *tenant;   /* current [tenant] */
-    int seen_keys;               /* secret_keys = was given */
+    int section;               /* 0 global, 1 rule, 2 tenant */
+    struct rx_custom *rule;    /* current [rule] */
+    struct rx_section *tenant; /* current [tenant] */
+    int seen_keys;             /* secret_keys = was given */
     char *err;
     size_t errlen;
 };
@@ -49,9 +49,12 @@ int rx_name_ok(const char *s) {
 
 int rx_parse_mode(const char *v, int *mode, int *keep) {
     *keep = 4;
-    if (strcmp(v, "redact") == 0) *mode = RX_REDACT;
-    else if (strcmp(v, "hash") == 0) *mode = RX_HASH;
-    else if (strcmp(v, "mask") == 0) *mode = RX_MASK;
+    if (strcmp(v, "redact") == 0)
+        *mode = RX_REDACT;
+    else if (strcmp(v, "hash") == 0)
+        *mode = RX_HASH;
+    else if (strcmp(v, "mask") == 0)
+        *mode = RX_MASK;
     else if (strncmp(v, "mask:", 5) == 0) {
         char *end;
         errno = 0;
@@ -66,9 +69,12 @@ int rx_parse_mode(const char *v, int *mode, int *keep) {
 }
 
 static int parse_bool(const char *v, int *out) {
-    if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "on") == 0) *out = 1;
-    else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "off") == 0) *out = 0;
-    else return -1;
+    if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "on") == 0)
+        *out = 1;
+    else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "off") == 0)
+        *out = 0;
+    else
+        return -1;
     return 0;
 }
 
@@ -148,8 +154,10 @@ static int secret_keys(struct pstate *ps, const char *v, int append) {
     for (char *tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
         tok = trim(tok);
         if (!key_name_ok(tok)) {
-            rc = perr(ps, "secret_keys: key name '%s' invalid, expected [A-Za-z0-9_.-], 1..48 characters, "
-                      "optionally after '='", tok);
+            rc = perr(ps,
+                      "secret_keys: key name '%s' invalid, expected [A-Za-z0-9_.-], 1..48 characters, "
+                      "optionally after '='",
+                      tok);
             break;
         }
         char **k = realloc(c->keys, (c->nkeys + 2) * sizeof *k);
@@ -178,13 +186,18 @@ static int global_key(struct pstate *ps, const char *key, const char *v, int app
         return 0;
     }
     if (strcmp(key, "invalid_utf8") == 0) {
-        if (strcmp(v, "replace") == 0) c->utf8_replace = 1;
-        else if (strcmp(v, "keep") == 0) c->utf8_replace = 0;
-        else return perr(ps, "invalid_utf8: expected replace or keep, got '%s'", v);
+        if (strcmp(v, "replace") == 0)
+            c->utf8_replace = 1;
+        else if (strcmp(v, "keep") == 0)
+            c->utf8_replace = 0;
+        else
+            return perr(ps, "invalid_utf8: expected replace or keep, got '%s'", v);
         return 0;
     }
-    return perr(ps, "unknown key '%s' in [global], expected key_file, hash_length, invalid_utf8, secret_keys, "
-                "enable, disable or replace.RULE", key);
+    return perr(ps,
+                "unknown key '%s' in [global], expected key_file, hash_length, invalid_utf8, secret_keys, "
+                "enable, disable or replace.RULE",
+                key);
 }
 
 static int rule_validator(struct pstate *ps, struct rx_custom *r, const char *v) {
@@ -212,8 +225,10 @@ static int rule_key2(struct pstate *ps, struct rx_custom *r, const char *key, co
         r->trig_line = ps->line;
         return set_once(ps, key[7] ? &r->trig_nocase : &r->trig, key, v);
     }
-    return perr(ps, "unknown key '%s' in [rule %s], expected pattern, group, replace, validator, trigger, "
-                "trigger_nocase, caseless, enabled or tenants", key, r->name);
+    return perr(ps,
+                "unknown key '%s' in [rule %s], expected pattern, group, replace, validator, trigger, "
+                "trigger_nocase, caseless, enabled or tenants",
+                key, r->name);
 }
 
 static int rule_key(struct pstate *ps, const char *key, const char *v, int append) {
@@ -225,7 +240,8 @@ static int rule_key(struct pstate *ps, const char *key, const char *v, int appen
     }
     if (strcmp(key, "group") == 0) {
         r->group_line = ps->line;
-        if (strcmp(v, "any") == 0) r->group = RX_GROUP_ANY;
+        if (strcmp(v, "any") == 0)
+            r->group = RX_GROUP_ANY;
         else if (parse_int(v, 0, 99, &r->group) < 0)
             return perr(ps, "group: expected a capture group number 0..99 or 'any', got '%s'", v);
         return 0;

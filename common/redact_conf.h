@@ -4,46 +4,46 @@
 
 #include <stddef.h>
 
-struct rx_setting {       /* one enable / disable / replace.RULE line of a [global] or [tenant] section */
-    char *key;            /* "enable", "disable" or "replace.RULE" */
+struct rx_setting { /* one enable / disable / replace.RULE line of a [global] or [tenant] section */
+    char *key;      /* "enable", "disable" or "replace.RULE" */
     char *value;
     int line;
 };
 
-struct rx_section {       /* [global] (tenant NULL) or [tenant NAME] */
+struct rx_section { /* [global] (tenant NULL) or [tenant NAME] */
     char *tenant;
     int line;
     struct rx_setting *set;
     size_t nset;
 };
 
-struct rx_custom {        /* one [rule NAME] */
+struct rx_custom { /* one [rule NAME] */
     char *name;
-    int line;             /* of the section header */
+    int line; /* of the section header */
     char *pattern;
     int pattern_line;
-    int group;            /* 0.., or RX_GROUP_ANY */
+    int group; /* 0.., or RX_GROUP_ANY */
     int group_line;
-    char *replace;        /* NULL = redact */
+    char *replace; /* NULL = redact */
     int replace_line;
     int validator;
-    char *trig;           /* ','-separated, or NULL */
+    char *trig; /* ','-separated, or NULL */
     char *trig_nocase;
     int trig_line;
     int caseless;
     int enabled;
-    char *tenants;        /* ','-separated, or NULL = every tenant */
+    char *tenants; /* ','-separated, or NULL = every tenant */
     int tenants_line;
 };
 
 struct rx_conf {
-    const char *file;     /* name used in messages (borrowed) */
-    char *dir;            /* directory of the file, for a relative key_file; NULL for a string */
+    const char *file; /* name used in messages (borrowed) */
+    char *dir;        /* directory of the file, for a relative key_file; NULL for a string */
     char *key_file;
     int key_file_line;
-    int hash_len;         /* 8 */
-    int utf8_replace;     /* 1 */
-    char **keys;          /* secret key names, NULL-terminated */
+    int hash_len;     /* 8 */
+    int utf8_replace; /* 1 */
+    char **keys;      /* secret key names, NULL-terminated */
     size_t nkeys;
     struct rx_section global;
     struct rx_section *tenant;

@@ -41,8 +41,10 @@ int rx_key_load(struct ctx_redact_rules *rules, const char *path, char *err, siz
     if (buf == NULL) return CTX_ENOMEM;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     int rc = fd < 0 ? -1 : fstat(fd, &st) < 0 ? -1 : read_all(fd, buf, KEY_MAX + 1, &len);
-    if (rc < 0) snprintf(err, errlen, "key file %s: cannot read: %s", path, strerror(errno));
-    else if (rc > 0) snprintf(err, errlen, "key file %s: longer than %d bytes, expected a key", path, KEY_MAX);
+    if (rc < 0)
+        snprintf(err, errlen, "key file %s: cannot read: %s", path, strerror(errno));
+    else if (rc > 0)
+        snprintf(err, errlen, "key file %s: longer than %d bytes, expected a key", path, KEY_MAX);
     if (fd >= 0) close(fd);
     if (rc == 0 && len > 0 && buf[len - 1] == '\n') len--;
     if (rc == 0 && len > 0 && buf[len - 1] == '\r') len--;

@@ -13,9 +13,9 @@
 
 #include "redact.h"
 
-#define RX_NAME_MAX 48     /* longest rule / tenant name */
-#define RX_HASH_MAX 64     /* longest hash tag, hex digits */
-#define RX_MAX_REPL 72     /* longest replacement token, bytes ("[REDACTED:" name "]" or "[H:" hex "]") */
+#define RX_NAME_MAX 48 /* longest rule / tenant name */
+#define RX_HASH_MAX 64 /* longest hash tag, hex digits */
+#define RX_MAX_REPL 72 /* longest replacement token, bytes ("[REDACTED:" name "]" or "[H:" hex "]") */
 #define RX_BITMAP_BITS 65536u
 #define RX_NONE ((size_t)-1)
 
@@ -26,12 +26,12 @@ enum rx_special { RX_SP_NONE = 0, RX_SP_DIGITS = 1, RX_SP_AT = 2, RX_SP_DOTTED =
 #define RX_GROUP_ANY (-1) /* replace the first capture group that is set (whole match if none is) */
 #define RX_DIGIT_RUN 13   /* RX_SP_DIGITS fires on this many digits with only ' ' / '-' between them */
 
-struct rx_trigger {   /* a literal whose presence lets a rule run */
-    char *lit;        /* the literal (lower-cased when nocase) */
-    uint32_t len;     /* >= 3 */
-    uint16_t hash;    /* rx_hash3() of its first three (lower-cased) bytes */
-    uint8_t nocase;   /* compare ASCII case-insensitively */
-    uint32_t rule;    /* rule number */
+struct rx_trigger { /* a literal whose presence lets a rule run */
+    char *lit;      /* the literal (lower-cased when nocase) */
+    uint32_t len;   /* >= 3 */
+    uint16_t hash;  /* rx_hash3() of its first three (lower-cased) bytes */
+    uint8_t nocase; /* compare ASCII case-insensitively */
+    uint32_t rule;  /* rule number */
 };
 
 struct rx_rule {          /* one rule; read-only after load */
@@ -53,41 +53,41 @@ struct rx_rule {          /* one rule; read-only after load */
     char **tenants;       /* NULL-terminated; NULL = all tenants */
 };
 
-struct ctx_redact_set {            /* one view: global, or one tenant; read-only after load */
+struct ctx_redact_set { /* one view: global, or one tenant; read-only after load */
     const struct ctx_redact_rules *rules;
-    char *tenant;                  /* NULL for the global view */
-    uint8_t *on;                   /* per rule number */
-    uint8_t *mode;                 /* per rule number, enum rx_mode */
-    uint8_t *mask_keep;            /* per rule number */
-    uint32_t *active;              /* rule numbers that are on, in order */
+    char *tenant;       /* NULL for the global view */
+    uint8_t *on;        /* per rule number */
+    uint8_t *mode;      /* per rule number, enum rx_mode */
+    uint8_t *mask_keep; /* per rule number */
+    uint32_t *active;   /* rule numbers that are on, in order */
     size_t nactive;
-    uint32_t *always;              /* active rules with no prefilter: always run */
+    uint32_t *always; /* active rules with no prefilter: always run */
     size_t nalways;
-    struct rx_trigger *trig;       /* triggers of active rules */
+    struct rx_trigger *trig; /* triggers of active rules */
     size_t ntrig;
     uint8_t bitmap[RX_BITMAP_BITS / 8]; /* bit rx_hash3(x) set for every trigger */
-    uint8_t nib_lo[4][16];         /* SIMD filter: buckets whose literal has byte j's low nibble = index */
-    uint8_t nib_hi[4][16];         /* ... and high nibble = index (bytes OR-ed with 0x20) */
-    int digits_rule;               /* rule number with RX_SP_DIGITS, or -1 */
-    int at_rule;                   /* rule number with RX_SP_AT, or -1 */
-    int dotted_rule;               /* rule number with RX_SP_DOTTED, or -1 */
-    int colons_rule;               /* rule number with RX_SP_COLONS, or -1 */
-    uint32_t *need_at;             /* active rules with need_at */
+    uint8_t nib_lo[4][16];              /* SIMD filter: buckets whose literal has byte j's low nibble = index */
+    uint8_t nib_hi[4][16];              /* ... and high nibble = index (bytes OR-ed with 0x20) */
+    int digits_rule;                    /* rule number with RX_SP_DIGITS, or -1 */
+    int at_rule;                        /* rule number with RX_SP_AT, or -1 */
+    int dotted_rule;                    /* rule number with RX_SP_DOTTED, or -1 */
+    int colons_rule;                    /* rule number with RX_SP_COLONS, or -1 */
+    uint32_t *need_at;                  /* active rules with need_at */
     size_t nneed_at;
 };
 
 struct ctx_redact_rules {
-    struct rx_rule *rule;          /* nrules */
+    struct rx_rule *rule; /* nrules */
     int nrules;
-    char **keys;                   /* secret key names; a leading '=' means exact case */
+    char **keys; /* secret key names; a leading '=' means exact case */
     size_t nkeys;
-    int kv_rule;                   /* number of kv-secret */
-    unsigned char *key;            /* HMAC key or NULL */
+    int kv_rule;        /* number of kv-secret */
+    unsigned char *key; /* HMAC key or NULL */
     size_t keylen;
     char *key_path;
-    unsigned warnings;             /* CTX_REDACT_WARN_* */
-    int hash_len;                  /* hex digits in a hash tag */
-    int utf8_replace;              /* 1: invalid UTF-8 becomes U+FFFD */
+    unsigned warnings; /* CTX_REDACT_WARN_* */
+    int hash_len;      /* hex digits in a hash tag */
+    int utf8_replace;  /* 1: invalid UTF-8 becomes U+FFFD */
     struct ctx_redact_set *global;
     struct ctx_redact_set **tenant_sets; /* sorted by tenant name */
     size_t ntenant_sets;
@@ -98,25 +98,25 @@ struct rx_span {
     uint32_t rule;
 };
 
-struct ctx_redact_ctx {                /* per thread */
+struct ctx_redact_ctx { /* per thread */
     const struct ctx_redact_rules *rules;
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jstack;
-    size_t *first;                     /* per rule: first trigger offset of this message, RX_NONE */
-    uint64_t *count;                   /* per rule: matches */
-    uint64_t errors;                   /* regex run-time errors */
+    size_t *first;   /* per rule: first trigger offset of this message, RX_NONE */
+    uint64_t *count; /* per rule: matches */
+    uint64_t errors; /* regex run-time errors */
     struct rx_span *span;
     size_t nspan, spancap;
-    char *out;                         /* output of ctx_redact_apply */
+    char *out; /* output of ctx_redact_apply */
     size_t outlen, outcap;
-    char *sdout;                       /* output of ctx_redact_sd */
+    char *sdout; /* output of ctx_redact_sd */
     size_t sdlen, sdcap;
-    char *tmp;                         /* ctx_redact_sd: one unescaped PARAM-VALUE */
+    char *tmp; /* ctx_redact_sd: one unescaped PARAM-VALUE */
     size_t tmpcap;
-    void *mac;                         /* EVP_MAC_CTX *, NULL without key */
-    int cur_group;                     /* callout: group of the rule being matched */
-    int cur_validator;                 /* callout: enum rx_validator of that rule */
+    void *mac;         /* EVP_MAC_CTX *, NULL without key */
+    int cur_group;     /* callout: group of the rule being matched */
+    int cur_validator; /* callout: enum rx_validator of that rule */
 };
 
 /* --- redact_builtin.c */

@@ -28,7 +28,8 @@ static size_t utf8_seq(const uint8_t *s, size_t n) {
     if (c < 0x80) return 1;
     size_t need;
     uint8_t lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) need = 2;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 2;
     else if (c >= 0xE0 && c <= 0xEF) {
         need = 3;
         if (c == 0xE0) lo = 0xA0;
@@ -37,7 +38,8 @@ static size_t utf8_seq(const uint8_t *s, size_t n) {
         need = 4;
         if (c == 0xF0) lo = 0x90;
         if (c == 0xF4) hi = 0x8F;
-    } else return 0;
+    } else
+        return 0;
     if (n < need || s[1] < lo || s[1] > hi) return 0;
     for (size_t i = 2; i < need; i++)
         if ((s[i] & 0xC0) != 0x80) return 0;

@@ -105,15 +105,20 @@ int rx_set_prefilter(struct ctx_redact_set *s) {
     for (size_t i = 0; i < s->nactive; i++) {
         uint32_t id = s->active[i];
         const struct rx_rule *r = &s->rules->rule[id];
-        if (r->special == RX_SP_DIGITS) s->digits_rule = (int)id;
-        else if (r->special == RX_SP_AT) s->at_rule = (int)id;
-        else if (r->special == RX_SP_DOTTED) s->dotted_rule = (int)id;
-        else if (r->special == RX_SP_COLONS) s->colons_rule = (int)id;
-        else if ((r->trig == NULL || r->trig[0] == NULL) && !r->need_at) s->always[s->nalways++] = id;
-        else if (r->trig != NULL && add_rule_triggers(s, r, id, &cap) < 0) return CTX_ENOMEM;
+        if (r->special == RX_SP_DIGITS)
+            s->digits_rule = (int)id;
+        else if (r->special == RX_SP_AT)
+            s->at_rule = (int)id;
+        else if (r->special == RX_SP_DOTTED)
+            s->dotted_rule = (int)id;
+        else if (r->special == RX_SP_COLONS)
+            s->colons_rule = (int)id;
+        else if ((r->trig == NULL || r->trig[0] == NULL) && !r->need_at)
+            s->always[s->nalways++] = id;
+        else if (r->trig != NULL && add_rule_triggers(s, r, id, &cap) < 0)
+            return CTX_ENOMEM;
         if (r->need_at) s->need_at[s->nneed_at++] = id;
     }
     qsort(s->trig, s->ntrig, sizeof *s->trig, cmp_hash); /* the scan looks literals up by hash */
     return build_nibbles(s);
 }
-

@@ -114,10 +114,12 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen) 
     }
     buf = malloc(RULES_FILE_MAX + 1);
     *len = buf ? fread(buf, 1, RULES_FILE_MAX + 1, f) : 0;
-    if (buf != NULL && ferror(f)) snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    if (buf != NULL && ferror(f))
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
     else if (buf != NULL && *len > RULES_FILE_MAX)
         snprintf(err, errlen, "%s: larger than %d bytes, expected a rules file", path, RULES_FILE_MAX);
-    else if (buf == NULL) snprintf(err, errlen, "%s: out of memory", path);
+    else if (buf == NULL)
+        snprintf(err, errlen, "%s: out of memory", path);
     if (buf != NULL && (ferror(f) || *len > RULES_FILE_MAX)) {
         free(buf);
         buf = NULL;

@@ -31,19 +31,20 @@ static void tables_init(void) {
     for (int i = '0'; i <= '9'; i++) class_tab[i] = 1;
     class_tab[' '] = 2;
     class_tab['-'] = 2;
-    for (int i = 0; i < 256; i++) hex_tab[i] = (i >= '0' && i <= '9') || ((i | 32) >= 'a' && (i | 32) <= 'f') || i == ':';
+    for (int i = 0; i < 256; i++)
+        hex_tab[i] = (i >= '0' && i <= '9') || ((i | 32) >= 'a' && (i | 32) <= 'f') || i == ':';
 #ifdef RX_HAVE_SSSE3
     __builtin_cpu_init();
     use_ssse3 = __builtin_cpu_supports("ssse3");
 #endif
 }
 
-struct scan {                        /* state of one pass */
+struct scan { /* state of one pass */
     const struct ctx_redact_set *s;
     const uint8_t *p;
     size_t n;
     size_t *first;
-    size_t run;                      /* card-ish bytes ending at the current position */
+    size_t run; /* card-ish bytes ending at the current position */
     int want_card;
 };
 
@@ -54,8 +55,10 @@ static void check_literals(struct scan *sc, size_t start, uint16_t h) {
     size_t lo = 0, hi = sc->s->ntrig; /* trig is sorted by hash: the first with hash >= h */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (sc->s->trig[mid].hash < h) lo = mid + 1;
-        else hi = mid;
+        if (sc->s->trig[mid].hash < h)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     for (size_t k = lo; k < sc->s->ntrig && sc->s->trig[k].hash == h; k++) {
         const struct rx_trigger *t = &sc->s->trig[k];
@@ -88,8 +91,10 @@ static void scan_scalar(struct scan *sc, size_t lit_from, size_t card_from) {
     for (size_t i = lit_from; i + 3 <= sc->n; i++) check_pos(sc, i);
     if (sc->s->digits_rule < 0) return;
     for (size_t i = card_from; i < sc->n; i++) {
-        if (class_tab[sc->p[i]] == 0) sc->run = 0;
-        else if (++sc->run == RX_DIGIT_RUN) card_stretch(sc, i + 1 - RX_DIGIT_RUN);
+        if (class_tab[sc->p[i]] == 0)
+            sc->run = 0;
+        else if (++sc->run == RX_DIGIT_RUN)
+            card_stretch(sc, i + 1 - RX_DIGIT_RUN);
     }
 }
 
@@ -112,7 +117,8 @@ static void card_block(struct scan *sc, size_t i, uint32_t m) {
 }
 
 /* bit k: the four bytes at p[k..k+3] match the nibbles of some literal of one bucket */
-__attribute__((target("ssse3"))) static inline uint32_t lit_block(const uint8_t *p, const __m128i *tl, const __m128i *th) {
+__attribute__((target("ssse3"))) static inline uint32_t lit_block(const uint8_t *p, const __m128i *tl,
+                                                                  const __m128i *th) {
     const __m128i f = _mm_set1_epi8(0x20), lo4 = _mm_set1_epi8(0x0F);
     __m128i m = _mm_set1_epi8(-1);
     for (int j = 0; j < 4; j++) {

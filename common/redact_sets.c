@@ -16,7 +16,7 @@
 struct builder {
     struct ctx_redact_rules *rules;
     const struct rx_conf *conf;
-    int *mode_line;       /* per rule: line that set the mode (0 = rule default) */
+    int *mode_line; /* per rule: line that set the mode (0 = rule default) */
     char *err;
     size_t errlen;
 };
@@ -81,11 +81,13 @@ static int apply_switch(struct builder *b, struct ctx_redact_set *s, const struc
         while (l > 0 && (t[l - 1] == ' ' || t[l - 1] == '\t')) t[--l] = '\0';
         if (l == 0) continue;
         int i = ctx_redact_rules_find(b->rules, t);
-        if (i < 0) rc = serr(b, st->line, "%s: unknown rule '%s', expected a built-in rule or a [rule] name", st->key, t);
+        if (i < 0)
+            rc = serr(b, st->line, "%s: unknown rule '%s', expected a built-in rule or a [rule] name", st->key, t);
         else if (on && !scoped_to(&b->rules->rule[i], s->tenant))
             rc = serr(b, st->line, "enable: rule '%s' is limited by its tenants key, not on for %s", t,
                       s->tenant ? s->tenant : "the global view");
-        else s->on[i] = (uint8_t)on;
+        else
+            s->on[i] = (uint8_t)on;
     }
     free(copy);
     return rc;

@@ -49,13 +49,13 @@ int rx_callout(pcre2_callout_block *cb, void *data) {
         e = cb->offset_vector[2 * g + 1];
     }
     switch (ctx->cur_validator) {
-    case RX_V_LUHN:
-        return rx_luhn_ok(subj + s, e - s) ? 0 : 1;
-    case RX_V_IPV4:
-        return inet_ok(AF_INET, subj + s, e - s) ? 0 : 1;
-    case RX_V_IPV6:
-        return inet_ok(AF_INET6, subj + s, e - s) ? 0 : 1;
-    default:
-        return 0;
+        case RX_V_LUHN:
+            return rx_luhn_ok(subj + s, e - s) ? 0 : 1;
+        case RX_V_IPV4:
+            return inet_ok(AF_INET, subj + s, e - s) ? 0 : 1;
+        case RX_V_IPV6:
+            return inet_ok(AF_INET6, subj + s, e - s) ? 0 : 1;
+        default:
+            return 0;
     }
 }

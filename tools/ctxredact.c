@@ -14,13 +14,14 @@
 #include "redact.h"
 
 static void usage(void) {
-    fprintf(stderr, "usage: ctxredact [-r RULES] [-k KEYFILE] [-t TENANT] [-m text|json|sd] [-c] [-n]\n"
-                    "  -r RULES   rules file (default: built-in rules only)\n"
-                    "  -k KEYFILE HMAC key for replace = hash (overrides key_file)\n"
-                    "  -t TENANT  use this tenant's view of the rules\n"
-                    "  -m MODE    each line is text (default), a JSON object, or RFC 5424 STRUCTURED-DATA\n"
-                    "  -c         print the match count of every rule to stderr at the end\n"
-                    "  -n         only check the rules file, print problems, exit 0 if it is good\n");
+    fprintf(stderr,
+            "usage: ctxredact [-r RULES] [-k KEYFILE] [-t TENANT] [-m text|json|sd] [-c] [-n]\n"
+            "  -r RULES   rules file (default: built-in rules only)\n"
+            "  -k KEYFILE HMAC key for replace = hash (overrides key_file)\n"
+            "  -t TENANT  use this tenant's view of the rules\n"
+            "  -m MODE    each line is text (default), a JSON object, or RFC 5424 STRUCTURED-DATA\n"
+            "  -c         print the match count of every rule to stderr at the end\n"
+            "  -n         only check the rules file, print problems, exit 0 if it is good\n");
 }
 
 static int do_json(ctx_redact_ctx *ctx, const ctx_redact_set *set, const char *line, size_t len) {
@@ -56,7 +57,8 @@ static void print_counts(const ctx_redact_rules *rules, ctx_redact_ctx *ctx) {
     uint64_t *sum = calloc((size_t)n + 1, sizeof *sum);
     if (sum == NULL) return;
     uint64_t errors = ctx_redact_ctx_take_counters(ctx, sum);
-    for (int i = 0; i < n; i++) fprintf(stderr, "%s\t%llu\n", ctx_redact_rules_name(rules, i), (unsigned long long)sum[i]);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "%s\t%llu\n", ctx_redact_rules_name(rules, i), (unsigned long long)sum[i]);
     fprintf(stderr, "match-errors\t%llu\n", (unsigned long long)errors);
     free(sum);
 }
@@ -85,13 +87,27 @@ int main(int argc, char **argv) {
     int counts = 0, check = 0, opt;
     while ((opt = getopt(argc, argv, "r:k:t:m:cnh")) != -1) {
         switch (opt) {
-        case 'r': rules_path = optarg; break;
-        case 'k': key_path = optarg; break;
-        case 't': tenant = optarg; break;
-        case 'm': mode = optarg[0]; break;
-        case 'c': counts = 1; break;
-        case 'n': check = 1; break;
-        default: usage(); return 2;
+            case 'r':
+                rules_path = optarg;
+                break;
+            case 'k':
+                key_path = optarg;
+                break;
+            case 't':
+                tenant = optarg;
+                break;
+            case 'm':
+                mode = optarg[0];
+                break;
+            case 'c':
+                counts = 1;
+                break;
+            case 'n':
+                check = 1;
+                break;
+            default:
+                usage();
+                return 2;
         }
     }
     if (optind != argc || (mode != 't' && mode != 'j' && mode != 's')) {

@@ -16,14 +16,15 @@
 static ctx_redact_rules *rules;
 static ctx_redact_ctx *ctx;
 
-static const char rules_text[] = "enable = email, ipv4, ipv6\n"
-                                 "replace.card = mask:4\n"
-                                 "replace.jwt = hash\n"
-                                 "secret_keys += pin\n"
-                                 "[rule digits]\npattern = (?<!\\d)(\\d{3})-(\\d{4})\ngroup = any\nreplace = mask:1\n"
-                                 "[rule luhn]\npattern = \\b\\d{8,19}\\b\nvalidator = luhn\ntenants = t1\n"
-                                 "[rule cut]\npattern = \\xA9|\\xE2\\x82\ntenants = t1\n"
-                                 "[tenant t1]\nenable = luhn, cut\ndisable = kv-secret\n";
+static const char rules_text[] =
+    "enable = email, ipv4, ipv6\n"
+    "replace.card = mask:4\n"
+    "replace.jwt = hash\n"
+    "secret_keys += pin\n"
+    "[rule digits]\npattern = (?<!\\d)(\\d{3})-(\\d{4})\ngroup = any\nreplace = mask:1\n"
+    "[rule luhn]\npattern = \\b\\d{8,19}\\b\nvalidator = luhn\ntenants = t1\n"
+    "[rule cut]\npattern = \\xA9|\\xE2\\x82\ntenants = t1\n"
+    "[tenant t1]\nenable = luhn, cut\ndisable = kv-secret\n";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -68,15 +69,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *s = (const char *)data + 1, *out = NULL;
     size_t n = size - 1, outlen = 0;
     switch (data[0] & 3) {
-    case 0:
-    case 3:
-        check(ctx_redact_apply(ctx, set, s, n, &out, &outlen), out, outlen);
-        break;
-    case 1:
-        check(ctx_redact_sd(ctx, set, s, n, &out, &outlen), out, outlen);
-        break;
-    default:
-        fuzz_json(set, s, n);
+        case 0:
+        case 3:
+            check(ctx_redact_apply(ctx, set, s, n, &out, &outlen), out, outlen);
+            break;
+        case 1:
+            check(ctx_redact_sd(ctx, set, s, n, &out, &outlen), out, outlen);
+            break;
+        default:
+            fuzz_json(set, s, n);
     }
     ctx_redact_ctx_take_counters(ctx, NULL);
     return 0;

@@ -52,9 +52,10 @@ static void expect(ctx_redact_rules *r, const char *in, const char *want) {
 
 static void names_and_defaults(void **state) {
     (void)state;
-    static const char *const names[] = {"kv-secret", "url-userinfo", "auth-header", "jwt", "pem-private-key",
-                                        "aws-access-key", "aws-secret-key", "github-token", "gitlab-token",
-                                        "slack-token", "google-api-key", "card", "email", "ipv4", "ipv6"};
+    static const char *const names[] = {
+        "kv-secret",      "url-userinfo",   "auth-header",  "jwt",          "pem-private-key",
+        "aws-access-key", "aws-secret-key", "github-token", "gitlab-token", "slack-token",
+        "google-api-key", "card",           "email",        "ipv4",         "ipv6"};
     ctx_redact_rules *r = NULL;
     char err[CTX_ERRLEN];
     assert_int_equal(ctx_redact_rules_new(&r, err, sizeof err), 0);
@@ -102,8 +103,9 @@ static void kv_shapes(void **state) {
 static void secret_keys_extend_and_replace(void **state) {
     (void)state;
     ctx_redact_rules *r = load("secret_keys += session_id, =PIN\n", NULL);
-    expect(r, "session_id=abc pin=1234 PIN=5678 password=x", "session_id=[REDACTED:kv-secret] pin=1234 "
-                                                            "PIN=[REDACTED:kv-secret] password=[REDACTED:kv-secret]");
+    expect(r, "session_id=abc pin=1234 PIN=5678 password=x",
+           "session_id=[REDACTED:kv-secret] pin=1234 "
+           "PIN=[REDACTED:kv-secret] password=[REDACTED:kv-secret]");
     ctx_redact_rules_free(r);
     r = load("secret_keys = cookie\n", NULL);
     expect(r, "cookie: sid=1; password=x", "cookie: [REDACTED:kv-secret]; password=x");
@@ -117,18 +119,19 @@ static void token_rules(void **state) {
     (void)state;
     ctx_redact_rules *r = load("", NULL);
     expect(r, "dsn postgres://app:pw%21x@db:5432/a", "dsn postgres://app:[REDACTED:url-userinfo]@db:5432/a");
-    expect(r, "redis://:pw@h/0 and http://host:8080/a@b", "redis://:[REDACTED:url-userinfo]@h/0 and http://host:8080/a@b");
+    expect(r, "redis://:pw@h/0 and http://host:8080/a@b",
+           "redis://:[REDACTED:url-userinfo]@h/0 and http://host:8080/a@b");
     expect(r, "Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic [REDACTED:auth-header]");
     expect(r, "\"authorization\":\"Bearer abc.DEF-123\"", "\"authorization\":\"Bearer [REDACTED:auth-header]\"");
     expect(r, "got bearer abc123def456 back", "got bearer [REDACTED:auth-header] back");
     expect(r, "Basic authentication uses bearer tokens", "Basic authentication uses bearer tokens");
-    expect(r, "t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig-_x y",
-           "t=[REDACTED:jwt] y");
+    expect(r, "t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig-_x y", "t=[REDACTED:jwt] y");
     expect(r, "k -----BEGIN EC PRIVATE KEY-----\\nMHcCAQ\\n-----END EC PRIVATE KEY----- z",
            "k [REDACTED:pem-private-key] z");
     expect(r, "k -----BEGIN PRIVATE KEY----- MIIEvQ", "k [REDACTED:pem-private-key]");
     expect(r, "-----BEGIN CERTIFICATE----- MIIB", "-----BEGIN CERTIFICATE----- MIIB");
-    expect(r, "id AKIAIOSFODNN7EXAMPLE, ASIAY34FZKBOKMUTVV7A", "id [REDACTED:aws-access-key], [REDACTED:aws-access-key]");
+    expect(r, "id AKIAIOSFODNN7EXAMPLE, ASIAY34FZKBOKMUTVV7A",
+           "id [REDACTED:aws-access-key], [REDACTED:aws-access-key]");
     expect(r, "AKIAIOSFODNN7EXAMPLEX AKIA", "AKIAIOSFODNN7EXAMPLEX AKIA");
     expect(r, "\"SecretAccessKey\":\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"",
            "\"SecretAccessKey\":\"[REDACTED:kv-secret]\"");
@@ -150,9 +153,9 @@ static void cards_luhn(void **state) {
     expect(r, "cc 4111 1111 1111 1111.", "cc [REDACTED:card].");
     expect(r, "cc 5555-5555-5555-4444 12/29", "cc [REDACTED:card] 12/29");
     expect(r, "amex 378282246310005", "amex [REDACTED:card]");
-    expect(r, "order 4111111111111112 ok", "order 4111111111111112 ok");              /* not Luhn */
+    expect(r, "order 4111111111111112 ok", "order 4111111111111112 ok");                             /* not Luhn */
     expect(r, "ts 1700000000000 ns 1700000000000000000", "ts 1700000000000 ns 1700000000000000000"); /* starts 1 */
-    expect(r, "v 3.4111111111111111", "v 3.4111111111111111");                         /* decimals */
+    expect(r, "v 3.4111111111111111", "v 3.4111111111111111");                                       /* decimals */
     expect(r, "id ORD-4111111111111111", "id ORD-4111111111111111");
     expect(r, "uuid 12345678-1234-1234-1234-123456789012", "uuid 12345678-1234-1234-1234-123456789012");
     /* a shorter Luhn-valid number inside a longer run is found by backtracking */
@@ -259,22 +262,23 @@ static void key_file_warnings_and_relative_path(void **state) {
 
 static void custom_rules_and_tenants(void **state) {
     (void)state;
-    const char *text = "# custom rules\n"
-                       "[rule ssn]\n"
-                       "pattern = \\b(\\d{3})-(\\d{2})-(\\d{4})\\b\n"
-                       "group = 0\n"
-                       "trigger = -\n"
-                       "[rule acme-id]\n"
-                       "pattern = ACME-([0-9]{6})\n"
-                       "group = 1\n"
-                       "replace = mask:2\n"
-                       "trigger_nocase = acme-\n"
-                       "tenants = acme\n"
-                       "[tenant acme]\n"
-                       "enable = email\n"
-                       "disable = card\n"
-                       "[tenant globex]\n"
-                       "replace.ssn = mask:4\n";
+    const char *text =
+        "# custom rules\n"
+        "[rule ssn]\n"
+        "pattern = \\b(\\d{3})-(\\d{2})-(\\d{4})\\b\n"
+        "group = 0\n"
+        "trigger = -\n"
+        "[rule acme-id]\n"
+        "pattern = ACME-([0-9]{6})\n"
+        "group = 1\n"
+        "replace = mask:2\n"
+        "trigger_nocase = acme-\n"
+        "tenants = acme\n"
+        "[tenant acme]\n"
+        "enable = email\n"
+        "disable = card\n"
+        "[tenant globex]\n"
+        "replace.ssn = mask:4\n";
     ctx_redact_rules *r = NULL;
     char err[CTX_ERRLEN];
     int rc = ctx_redact_rules_load_string(&r, text, strlen(text), "t.rules", NULL, err, sizeof err);
@@ -312,9 +316,14 @@ static void utf8_cut_points(void **state) {
     /* invalid UTF-8 becomes U+FFFD (replace, the default) or stays (keep) */
     r = load("", NULL);
     int changed = -1;
-    char *o = redact(r, NULL, "a\xff" "b\xc3", &changed);
+    char *o = redact(r, NULL,
+                     "a\xff"
+                     "b\xc3",
+                     &changed);
     assert_int_equal(changed, 1);
-    assert_string_equal(o, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+    assert_string_equal(o,
+                        "a\xef\xbf\xbd"
+                        "b\xef\xbf\xbd");
     free(o);
     o = redact(r, NULL, "\xed\xa0\x80 \xc0\xaf \xf4\x90\x80\x80", &changed); /* surrogate, overlong, > U+10FFFF */
     assert_int_equal(changed, 1);
