@@ -359,8 +359,13 @@ int ctx_capture_run(ctx_capture_t *c, int (*should_stop)(void), char *err, size_
         int r = poll(pfd, n, c->cfg.idle_ms);
         if (r > 0 && (pfd[1].revents & POLLIN)) read_netlink(c);
         /* drain interfaces (reverse order: a detach moves the last entry into slot i) */
+        int drained = 0;
         for (size_t k = n_polled; r > 0 && k-- > 0;)
-            if (k < c->n_ifs && (pfd[k + 2].revents & (POLLIN | POLLERR | POLLHUP))) drain_if(c, k);
+            if (k < c->n_ifs && (pfd[k + 2].revents & (POLLIN | POLLERR | POLLHUP))) {
+                drain_if(c, k);
+                drained = 1;
+            }
+        if (drained && c->cfg.on_round) c->cfg.on_round(c->cfg.ud);
         uint64_t now = now_ms();
         if (now >= next_tick) {
             tick(c, now);

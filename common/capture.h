@@ -30,6 +30,8 @@ typedef void (*ctx_capture_pkt_fn)(void *ud, const char *ifname, const struct ti
 typedef void (*ctx_capture_log_fn)(void *ud, int level, const char *msg);
 /* called about every idle_ms, with a monotonic time in ms (fragment expiry, stats) */
 typedef void (*ctx_capture_tick_fn)(void *ud, uint64_t now_ms);
+/* called after each poll round that delivered packets (e.g. to submit a batch) */
+typedef void (*ctx_capture_round_fn)(void *ud);
 
 struct ctx_capture_cfg {
     const ctx_ifglob_t *patterns;  /* borrowed; must outlive the engine */
@@ -44,6 +46,7 @@ struct ctx_capture_cfg {
     ctx_capture_pkt_fn on_packet;
     ctx_capture_log_fn on_log;     /* may be NULL */
     ctx_capture_tick_fn on_tick;   /* may be NULL */
+    ctx_capture_round_fn on_round; /* may be NULL */
     void *ud;
 };
 

@@ -38,6 +38,7 @@ enum {
 extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];
 
 struct imctxcap_packet_state; /* imctxcap_packet.c */
+#define IMCTXCAP_BATCH 1024        /* most messages submitted to rsyslog at once */
 
 /* rsyslog's im-helper.h wants the instance type to be instanceConf_t */
 typedef instanceConf_t imctxcap_inst_t;

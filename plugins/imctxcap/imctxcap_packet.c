@@ -57,6 +57,8 @@ struct imctxcap_packet_state {
     uint64_t cur_gen;
     prop_t *from_prop; /* last fromhost / fromhost-ip, reused while the source stays the same */
     int max_line;
+    multi_submit_t multi; /* messages of this poll round, submitted together (one queue lock) */
+    smsg_t *msgs[IMCTXCAP_BATCH];
 };
 
 static prop_if_t *p_prop;
@@ -158,8 +160,13 @@ static int port_wanted(const imctxcap_inst_t *inst, uint16_t port) {
     return 0;
 }
 
+/* keys are string literals: libfastjson need not copy them (saves an allocation each) */
+static void json_add(struct json_object *o, const char *k, struct json_object *v) {
+    json_object_object_add_ex(o, k, v, JSON_C_OBJECT_KEY_IS_CONSTANT);
+}
+
 static void json_add_str(struct json_object *o, const char *k, const char *v) {
-    if (v != NULL) json_object_object_add(o, k, json_object_new_string(v));
+    if (v != NULL) json_add(o, k, json_object_new_string(v));
 }
 
 /* $!ctx!vm: identity of the sending VM (or of nobody, for a passed unattributed packet) */
@@ -191,14 +198,14 @@ static struct json_object *capture_json(const struct ctx_pkt *pkt, const struct 
     if (ctx_rfc3339_us(ts, buf, sizeof buf) > 0) json_add_str(c, "ts", buf);
     json_add_str(c, "src", src_ip);
     if (ctx_pkt_addr_ntop(pkt->ip_version, &pkt->dst, buf, sizeof buf) > 0) json_add_str(c, "dst", buf);
-    json_object_object_add(c, "sport", json_object_new_int(pkt->sport));
-    json_object_object_add(c, "dport", json_object_new_int(pkt->dport));
+    json_add(c, "sport", json_object_new_int(pkt->sport));
+    json_add(c, "dport", json_object_new_int(pkt->dport));
     json_add_str(c, "proto", pkt->proto == 17 ? "udp" : "tcp");
-    json_object_object_add(c, "ipv", json_object_new_int(pkt->ip_version));
-    if (pkt->vlan_count > 0) json_object_object_add(c, "vlan", json_object_new_int(pkt->vlan_id[0]));
-    if (pkt->vlan_count > 1) json_object_object_add(c, "vlan_inner", json_object_new_int(pkt->vlan_id[1]));
-    if (pkt->frag.reassembled) json_object_object_add(c, "reassembled", json_object_new_boolean(1));
-    if (truncated) json_object_object_add(c, "truncated", json_object_new_boolean(1));
+    json_add(c, "ipv", json_object_new_int(pkt->ip_version));
+    if (pkt->vlan_count > 0) json_add(c, "vlan", json_object_new_int(pkt->vlan_id[0]));
+    if (pkt->vlan_count > 1) json_add(c, "vlan_inner", json_object_new_int(pkt->vlan_id[1]));
+    if (pkt->frag.reassembled) json_add(c, "reassembled", json_object_new_boolean(1));
+    if (truncated) json_add(c, "truncated", json_object_new_boolean(1));
     return c;
 }
 
@@ -228,9 +235,9 @@ static rsRetVal submit(imctxcap_inst_t *inst, const char *ifname, const struct t
         truncated = 1;
     }
     if (truncated) imctxcap_ctr_add(inst, IMCTXCAP_CTR_TRUNCATED, 1);
-    if (a->ip != NULL) snprintf(src_ip, sizeof src_ip, "%s", a->ip->text);
+    if (a->ip != NULL) memcpy(src_ip, a->ip->text, sizeof src_ip);
     else ctx_pkt_addr_ntop(pkt->ip_version, &pkt->src, src_ip, sizeof src_ip);
-    if (a->mac != NULL) snprintf(src_mac, sizeof src_mac, "%s", a->mac->text);
+    if (a->mac != NULL) memcpy(src_mac, a->mac->text, sizeof src_mac);
     else ctx_pkt_mac_ntop(pkt->src_mac, src_mac, sizeof src_mac);
 
     struct timeval tv = *ts;
@@ -252,12 +259,13 @@ static rsRetVal submit(imctxcap_inst_t *inst, const char *ifname, const struct t
         json_object_put(cap);
         ABORT_FINALIZE(RS_RET_OUT_OF_MEMORY);
     }
-    json_object_object_add(ctx, "vm", vm);
-    json_object_object_add(ctx, "capture", cap);
+    json_add(ctx, "vm", vm);
+    json_add(ctx, "capture", cap);
     CHKiRet(msgAddJSON(pMsg, (uchar *)"!ctx", ctx, 0, 0));
     ctx = NULL;
-    CHKiRet(submitMsg2(pMsg));
+    st->msgs[st->multi.nElem++] = pMsg;
     pMsg = NULL;
+    if (st->multi.nElem == st->multi.maxElem) CHKiRet(multiSubmitMsg2(&st->multi));
     imctxcap_ctr_add(inst, IMCTXCAP_CTR_SUBMITTED, 1);
 finalize_it:
     json_object_put(ctx);
@@ -309,6 +317,12 @@ static void on_packet(void *ud, const char *ifname, const struct timeval *ts, co
     if (submit(inst, ifname, ts, p, &a) != RS_RET_OK) imctxcap_ctr_add(inst, IMCTXCAP_CTR_SUBMIT_ERR, 1);
 }
 
+/* end of a poll round: hand the batch to rsyslog's queue */
+static void on_round(void *ud) {
+    imctxcap_inst_t *inst = ud;
+    if (inst->pkt->multi.nElem > 0) multiSubmitFlush(&inst->pkt->multi);
+}
+
 static void on_log(void *ud, int level, const char *msg) {
     imctxcap_inst_t *inst = ud;
     if (level >= 2)
@@ -344,9 +358,13 @@ void imctxcap_capture_run(imctxcap_inst_t *inst, int (*term_state)(void)) {
         .on_packet = on_packet,
         .on_log = on_log,
         .on_tick = on_tick,
+        .on_round = on_round,
         .ud = inst,
     };
     st->max_line = p_glbl->GetMaxLine(runConf);
+    st->multi.ppMsgs = st->msgs;
+    st->multi.maxElem = IMCTXCAP_BATCH;
+    st->multi.nElem = 0;
     st->frag = ctx_ipfrag_new(inst->frag_max_bytes, 4096, inst->frag_timeout_ms);
     if (st->frag == NULL || ctx_capture_new(&cfg, &st->cap, err, sizeof err) != 0) {
         LogError(0, RS_RET_NO_RUN, "imctxcap(%s): cannot start capturing: %s", inst->name,
@@ -356,5 +374,6 @@ void imctxcap_capture_run(imctxcap_inst_t *inst, int (*term_state)(void)) {
     }
     if (ctx_capture_run(st->cap, term_state, err, sizeof err) != 0)
         LogError(0, RS_RET_NO_RUN, "imctxcap(%s): capture stopped: %s", inst->name, err);
+    on_round(inst);
     while (term_state() == 0) srSleep(0, 100000);
 }

@@ -6,7 +6,7 @@
 CTX_TEST=symbols
 CTX_WORK="$top_builddir/tests/work/symbols"; mkdir -p "$CTX_WORK"
 defs="$CTX_WORK/defined"
-libs_of() { ldd "$1" | awk '/=> \// {print $3} /^\s*\/.*\(0x/ {print $1}'; }
+libs_of() { ldd "$1" | awk '/=> \// {print $3} /^[ \t]*\/.*\(0x/ {print $1}'; }
 {
     nm -D --defined-only "$RSYSLOGD" | awk '{print $NF}'
     for l in $(libs_of "$RSYSLOGD"); do nm -D --defined-only "$l" | awk '{print $NF}'; done

@@ -1,0 +1,151 @@
+#!/bin/bash
+# bench/imctxcap/run.sh [--quick] [--rates "50000 100000 ..."] [--seconds S]
+#
+# imctxcap vs rsyslog's imudp on the same traffic, in one run. A VM namespace sends
+# with syslog-ng's loggen (UDP, 200-byte messages, sequence-numbered) over a veth to
+# the host side; a real listener exists in every case, so no ICMP is generated. The
+# pipeline after the input is the same: a fixedArray ruleset queue -> omfile
+# (asyncWriting). For each input and rate: messages received, loss, rsyslogd CPU
+# seconds per million messages, kernel drops. Then imudp's rate while imctxcap
+# captures the same interface. Appends a section to bench/imctxcap/RESULTS.md.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+quick=0 rates="50000 100000 150000 200000" secs=3
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) quick=1; rates="20000"; secs=1; shift ;;
+        --rates) rates=$2; shift 2 ;;
+        --seconds) secs=$2; shift 2 ;;
+        *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S]" >&2; exit 2 ;;
+    esac
+done
+[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+RSYSLOGD=${RSYSLOGD:-/usr/sbin/rsyslogd}
+loggen=$("$top/bench/lib/get-loggen.sh" | tail -1)
+. "$top/tests/lib/vm.sh"
+W=$(mktemp -d /tmp/ctxbench-imctxcap.XXXXXX)
+IDX=240
+cleanup() {
+    [ -f "$W/pid" ] && kill "$(cat "$W/pid")" 2>/dev/null || true
+    [ -n "${SINK:-}" ] && kill "$SINK" 2>/dev/null || true
+    ctx_vm_cleanup_all
+    rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ctx_vm_add bench "$IDX" >/dev/null
+HOST=$(ctx_vm_host_ip4 $IDX) VNIC=$(ctx_vm_vnic $IDX)
+echo "{\"vms\": [{\"name\": \"bench-vm\", \"tenant\": \"bench\", \"vnic\": \"$VNIC\"}]}" >"$W/profiles.json"
+
+conf() { # $1: inputs block
+    cat >"$W/rsyslog.conf" <<EOF
+global(workDirectory="$W" processInternalMessages="on")
+module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$W/stats.log")
+$1
+ruleset(name="out" queue.type="fixedArray" queue.size="200000" queue.dequeueBatchSize="1024") {
+    action(type="omfile" file="$W/out" asyncWriting="on" ioBufferSize="256k" flushInterval="1")
+}
+ruleset(name="aside" queue.type="fixedArray" queue.size="200000" queue.dequeueBatchSize="1024") {
+    action(type="omfile" file="$W/aside" asyncWriting="on" ioBufferSize="256k" flushInterval="1")
+}
+EOF
+}
+IN_IMUDP="module(load=\"imudp\" batchSize=\"128\")
+input(type=\"imudp\" address=\"$HOST\" port=\"514\" rcvbufSize=\"16m\" ruleset=\"out\")"
+IN_CAP="module(load=\"$top/plugins/imctxcap/imctxcap.so\")
+input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"out\")"
+IN_BOTH="$IN_IMUDP
+module(load=\"$top/plugins/imctxcap/imctxcap.so\")
+input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"aside\")"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+lines() { cat "$1" 2>/dev/null | wc -l; }
+stat_of() { { grep -F "\"name\": \"$1\"" "$W/stats.log" 2>/dev/null || true; } | tail -1 | sed 's/^[^{]*//' | jq -r ".\"$2\" // 0"; }
+
+# one case: $1 input block, $2 rate, $3 "sink" to run a UDP listener; prints "recv cpu_s kdrops"
+run_case() {
+    local inputs=$1 rate=$2 sink=${3:-}
+    local n=$((rate * secs))
+    rm -f "$W/out" "$W/aside" "$W/stats.log" "$W/pid"
+    conf "$inputs"
+    SINK=
+    if [ -n "$sink" ]; then
+        /usr/bin/python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+s.bind(('$HOST', 514))
+while True: s.recv(65535)" &
+        SINK=$!
+    fi
+    "$RSYSLOGD" -n -f "$W/rsyslog.conf" -i "$W/pid" >"$W/stderr" 2>&1 &
+    local rpid=$!
+    for _ in $(seq 1 100); do [ -s "$W/stats.log" ] && break; sleep 0.05; done
+    sleep 0.3
+    local t0
+    t0=$(cpu_ticks $rpid)
+    ctx_vm_exec bench "$loggen" -i -D -r "$rate" -n "$n" -s 200 -I $((secs + 30)) "$HOST" 514 >"$W/loggen.out" 2>&1 || true
+    # wait until the output stops growing
+    local last=-1 cur
+    for _ in $(seq 1 100); do
+        cur=$(lines "$W/out")
+        [ "$cur" = "$last" ] && [ "$cur" -gt 0 ] && break
+        last=$cur
+        sleep 0.5
+    done
+    local t1
+    t1=$(cpu_ticks $rpid)
+    sleep 1.1
+    local kd
+    kd=$(stat_of "imctxcap(b)" kernel.drops)
+    kill $rpid; wait $rpid 2>/dev/null || true
+    [ -n "$SINK" ] && { kill "$SINK" 2>/dev/null; wait "$SINK" 2>/dev/null || true; SINK=; }
+    local recv
+    recv=$(lines "$W/out")
+    local hz
+    hz=$(getconf CLK_TCK)
+    echo "$n $recv $(echo "scale=3; ($t1 - $t0) / $hz" | bc) $kd"
+}
+
+res="$top/bench/imctxcap/RESULTS.md"
+{
+    echo
+    echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    echo "- command: \`bench/imctxcap/run.sh${quick:+ $([ $quick = 1 ] && echo --quick)} --rates \"$rates\" --seconds $secs\`"
+    echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+    echo "- rsyslogd $("$RSYSLOGD" -v | head -1 | awk '{print $2}'), loggen from syslog-ng-core (200-byte messages, UDP), sender in a VM namespace on the same 2 cores"
+    echo
+    echo "| input | offered msg/s | sent | received | lost | rsyslogd CPU s | CPU s / 1M msgs | kernel drops |"
+    echo "|---|---|---|---|---|---|---|---|"
+} >>"$res.tmp"
+declare -A best cpu_pm
+for input in imudp imctxcap; do
+    best[$input]=0
+    for rate in $rates; do
+        if [ $input = imudp ]; then read -r n recv cpu kd < <(run_case "$IN_IMUDP" "$rate"); kd=-
+        else read -r n recv cpu kd < <(run_case "$IN_CAP" "$rate" sink); fi
+        lost=$((n - recv))
+        pm=$(echo "scale=2; $cpu * 1000000 / ($recv + 1)" | bc)
+        echo "| $input | $rate | $n | $recv | $lost | $cpu | $pm | $kd |" >>"$res.tmp"
+        echo "$input rate=$rate sent=$n received=$recv lost=$lost cpu=${cpu}s cpu/M=$pm kdrops=$kd" >&2
+        if [ "$lost" -le 0 ]; then best[$input]=$rate; cpu_pm[$input]=$pm; fi
+    done
+done
+# imudp while imctxcap captures the same interface
+both_best=0
+for rate in $rates; do
+    read -r n recv cpu kd < <(run_case "$IN_BOTH" "$rate")
+    lost=$((n - recv))
+    echo "| imudp + imctxcap on the same vNIC | $rate | $n | $recv (imudp) | $lost | $cpu | - | $kd |" >>"$res.tmp"
+    echo "both rate=$rate received(imudp)=$recv lost=$lost" >&2
+    [ "$lost" -le 0 ] && both_best=$rate
+done
+{
+    echo
+    echo "Highest offered rate with zero loss: imudp ${best[imudp]}, imctxcap ${best[imctxcap]}, imudp while imctxcap captures ${both_best}."
+    echo "CPU seconds per million messages at that rate: imudp ${cpu_pm[imudp]:-n/a}, imctxcap ${cpu_pm[imctxcap]:-n/a}."
+} >>"$res.tmp"
+cat "$res.tmp"
+[ -f "$res" ] || printf '# imctxcap vs imudp: measured figures\n\nEach run appends a section; figures are as measured, on a noisy shared machine.\n' >"$res"
+cat "$res.tmp" >>"$res"
+rm -f "$res.tmp"
