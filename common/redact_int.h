@@ -143,6 +143,9 @@ int rx_set_prefilter(struct ctx_redact_set *set);
 
 /* --- redact_scan.c */
 void rx_prefilter_scan(const struct ctx_redact_set *set, const uint8_t *p, size_t n, size_t *first);
+/* tests only: 0 forces the scalar scan in every thread (not thread-safe: call before any scan);
+ * returns 1 if the SIMD scan is in use afterwards */
+int rx_scan_use_simd(int on);
 
 /* --- redact_validate.c */
 int rx_callout(pcre2_callout_block *cb, void *data);

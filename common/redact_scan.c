@@ -24,8 +24,11 @@
 
 static uint8_t class_tab[256]; /* 1 digit, 2 separator inside a card number (' ' or '-'), 0 other */
 static uint8_t hex_tab[256];   /* 1 for [0-9A-Fa-f:] (the characters of an IPv6 address) */
-static int use_ssse3;
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+#ifdef RX_HAVE_SSSE3
+static int use_ssse3; /* set once from the CPU; rx_scan_use_simd() may turn it off (tests) */
+static int simd_allowed = 1;
+#endif
 
 static void tables_init(void) {
     for (int i = '0'; i <= '9'; i++) class_tab[i] = 1;
@@ -36,6 +39,17 @@ static void tables_init(void) {
 #ifdef RX_HAVE_SSSE3
     __builtin_cpu_init();
     use_ssse3 = __builtin_cpu_supports("ssse3");
+#endif
+}
+
+int rx_scan_use_simd(int on) {
+    pthread_once(&tables_once, tables_init);
+#ifdef RX_HAVE_SSSE3
+    simd_allowed = on;
+    return use_ssse3 && on;
+#else
+    (void)on;
+    return 0;
 #endif
 }
 
@@ -213,7 +227,7 @@ void rx_prefilter_scan(const struct ctx_redact_set *s, const uint8_t *p, size_t 
     size_t lit_done = 0, card_done = 0;
     pthread_once(&tables_once, tables_init);
 #ifdef RX_HAVE_SSSE3
-    if (use_ssse3 && n >= 19) {
+    if (use_ssse3 && simd_allowed && n >= 19) {
         card_done = scan_ssse3(&sc);
         lit_done = n - 3; /* the scalar pass checks the last trigram start, n-3 (a 3-byte literal) */
     }

@@ -17,6 +17,7 @@
 
 #include "ctxlog_common.h"
 #include "redact.h"
+#include "redact_int.h" /* rx_scan_use_simd(): run the corpora through both scans */
 
 static char *path_of(const char *rel) {
     const char *top = getenv("top_srcdir");
@@ -168,11 +169,23 @@ static void fuzz_inputs_replay(void **state) {
     ctx_redact_rules_free(r);
 }
 
+/* the same corpora through the scalar scan (the path of short messages, message tails and CPUs
+ * without SSSE3) */
+static void scalar_scan_same_results(void **state) {
+    assert_int_equal(rx_scan_use_simd(0), 0);
+    print_message("scan: scalar\n");
+    secrets_all_redacted(state);
+    clean_unchanged(state);
+    print_message("scan: %s\n", rx_scan_use_simd(1) ? "SIMD again" : "scalar (no SSSE3 on this CPU)");
+}
+
 int main(void) {
+    print_message("scan: %s\n", rx_scan_use_simd(1) ? "SIMD (SSSE3)" : "scalar (no SSSE3 on this CPU)");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(secrets_all_redacted),
         cmocka_unit_test(clean_unchanged),
         cmocka_unit_test(fuzz_inputs_replay),
+        cmocka_unit_test(scalar_scan_same_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
