@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -190,6 +191,20 @@ static const char *activate(ctx_capture_t *c, pcap_t *p, char *ebuf, size_t elen
     return NULL;
 }
 
+/* joins the interface's fanout group: flows are hashed to one member, and IP
+ * fragments are reassembled by the kernel's defrag step first (so all of a
+ * datagram goes to one member) */
+static const char *join_fanout(ctx_capture_t *c, pcap_t *p, const char *name, char *ebuf, size_t elen) {
+    unsigned idx = if_nametoindex(name);
+    int arg = (int)((((unsigned)idx ^ c->cfg.fanout_salt) & 0xffffu) |
+                    ((unsigned)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16));
+    if (idx == 0 || setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
+        snprintf(ebuf, elen, "cannot join the PACKET_FANOUT group: %s", strerror(errno));
+        return ebuf;
+    }
+    return NULL;
+}
+
 static void attach(ctx_capture_t *c, const char *name) {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     if (find_if(c, name) != NULL || ctx_ifglob_match(c->cfg.patterns, name) < 0) return;
@@ -206,6 +221,7 @@ static void attach(ctx_capture_t *c, const char *name) {
     }
     pcap_t *p = pcap_create(name, ebuf);
     const char *why = p == NULL ? ebuf : activate(c, p, ebuf, sizeof ebuf);
+    if (why == NULL && c->cfg.fanout) why = join_fanout(c, p, name, ebuf, sizeof ebuf);
     if (why != NULL) {
         cap_log(c, 2, "capture: cannot attach interface %s: %s", name, why);
         st_add(&c->st.attach_errors, 1);

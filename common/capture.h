@@ -43,6 +43,9 @@ struct ctx_capture_cfg {
     int snaplen;
     int block_timeout_ms;          /* TPACKET_V3 block retire timeout (default 10) */
     int idle_ms;                   /* tick period (default 100) */
+    int fanout;                    /* 1: join each interface's PACKET_FANOUT group (hash, defrag), so that
+                                    * several engines with the same fanout_salt share its packets */
+    uint16_t fanout_salt;          /* group id = ifindex ^ salt: same for the engines of one input */
     ctx_capture_pkt_fn on_packet;
     ctx_capture_log_fn on_log;     /* may be NULL */
     ctx_capture_tick_fn on_tick;   /* may be NULL */

@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/demo.sh [--keep] [--vms N] [--messages N]
+# scripts/demo.sh [--keep] [--vms N] [--messages N] [--isolate]
 # A small datacenter on this machine: VMs as network namespaces with libvirt-like
 # vNICs, guests sending syslog with util-linux logger (one of them to an address
 # where nothing listens), and the host's rsyslogd (Debian's) running the drop-in
@@ -8,12 +8,13 @@
 # error) unless --keep is given. Run as root after a build (./bootstrap demo does both).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-keep=0 nvms=4 nmsg=25
+keep=0 nvms=4 nmsg=25 isolate=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --keep) keep=1; shift ;;
         --vms) nvms=$2; shift 2 ;;
         --messages) nmsg=$2; shift 2 ;;
+        --isolate) isolate=1; shift ;; # capture only the demo's vNICs (when tests run beside it)
         --stop) [ -f /tmp/ctxlog-demo/stop.sh ] && exec bash /tmp/ctxlog-demo/stop.sh; echo "no demo running"; exit 0 ;;
         *) echo "usage: $0 [--keep] [--vms N (2..18)] [--messages N]" >&2; exit 2 ;;
     esac
@@ -58,6 +59,10 @@ printf '{"vms": [%s\n]}\n' "$vms_json" >"$DEMO/etc/profiles.json"
 sed -e "s|module(load=\"imctxcap\")|module(load=\"$top/plugins/imctxcap/imctxcap.so\")|" \
     -e "s|/etc/ctxlog/|$DEMO/etc/|g" -e "s|/var/log/ctxlog/|$DEMO/log/|g" \
     "$top/conf-examples/50-ctxlog.conf" >"$DEMO/etc/50-ctxlog.conf"
+if [ "$isolate" = 1 ]; then
+    own=$(for i in $(seq 1 "$nvms"); do printf '%s,' "$(ctx_vm_vnic $((10 + i)))"; done)
+    sed -i "s|interface=\"vnet\*,tap\*\"|interface=\"${own%,}\"|" "$DEMO/etc/50-ctxlog.conf"
+fi
 cat >"$DEMO/etc/rsyslog.conf" <<EOF
 global(workDirectory="$DEMO/work" processInternalMessages="on")
 module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$DEMO/log/impstats.json")

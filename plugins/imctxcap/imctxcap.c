@@ -72,6 +72,7 @@ static struct cnfparamdescr inppdescr[] = {
     {"snaplen", eCmdHdlrPositiveInt, 0},
     {"fragment.timeout", eCmdHdlrPositiveInt, 0},
     {"fragment.maxmemory", eCmdHdlrSize, 0},
+    {"workers", eCmdHdlrPositiveInt, 0},
 };
 static struct cnfparamblk inppblk = {CNFPARAMBLK_VERSION, sizeof(inppdescr) / sizeof(struct cnfparamdescr),
                                      inppdescr};
@@ -84,6 +85,7 @@ static void inst_set_defaults(imctxcap_inst_t *inst) {
     inst->snaplen = 65535;
     inst->frag_timeout_ms = 30000;
     inst->frag_max_bytes = 4 * 1024 * 1024;
+    inst->n_workers = 1;
 }
 
 static void inst_free(imctxcap_inst_t *inst) {
@@ -199,6 +201,12 @@ static rsRetVal set_param(imctxcap_inst_t *inst, const char *name, struct cnfpar
         inst->frag_timeout_ms = (unsigned)v->val.d.n;
     } else if (!strcmp(name, "fragment.maxmemory")) {
         inst->frag_max_bytes = (size_t)v->val.d.n;
+    } else if (!strcmp(name, "workers")) {
+        if (v->val.d.n < 1 || v->val.d.n > 64) {
+            parser_errmsg("imctxcap: parameter 'workers': expected 1..64, got %lld", (long long)v->val.d.n);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
+        inst->n_workers = (int)v->val.d.n;
     } else {
         dbgprintf("imctxcap: program error, non-handled param '%s'\n", name);
     }
@@ -215,6 +223,7 @@ static rsRetVal inst_validate(imctxcap_inst_t *inst) {
     }
     if (inst->unattr_tenant == NULL) CHKmalloc(inst->unattr_tenant = strdup("unknown"));
     if (inst->name == NULL) CHKmalloc(inst->name = strdup("imctxcap"));
+    inst->fanout_salt = (uint16_t)(0x5a00u ^ ((uintptr_t)inst >> 4)); /* distinct per input */
     /* the profiles file is validated here so that rsyslogd -N1 reports a bad one */
     CHKiRet(imctxcap_packet_init(inst));
 finalize_it:

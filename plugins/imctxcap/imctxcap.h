@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/time.h>
 
 #include "ctxlog_common.h"
 
@@ -37,7 +38,7 @@ enum {
 };
 extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];
 
-struct imctxcap_packet_state; /* imctxcap_packet.c */
+struct imctxcap_packet_state; /* below */
 #define IMCTXCAP_BATCH 1024        /* most messages submitted to rsyslog at once */
 
 /* rsyslog's im-helper.h wants the instance type to be instanceConf_t */
@@ -57,6 +58,8 @@ struct instanceConf_s {
     int snaplen;
     unsigned frag_timeout_ms;
     size_t frag_max_bytes;
+    int n_workers;                /* capture workers (PACKET_FANOUT when > 1) */
+    uint16_t fanout_salt;         /* makes this input's fanout group ids its own */
     /* run time */
     prop_t *pInputName;           /* borrowed from the module */
     statsobj_t *stats;
@@ -75,13 +78,43 @@ static inline void imctxcap_ctr_set(imctxcap_inst_t *inst, int which, uint64_t v
     __atomic_store_n(&inst->ctr[which], v, __ATOMIC_RELAXED);
 }
 
-/* imctxcap_packet.c */
+/* One capture worker: owned by its thread (see imctxcap_worker.c). */
+typedef struct imctxcap_worker_s {
+    imctxcap_inst_t *inst;        /* borrowed */
+    int index;                    /* 0 .. n_workers-1; worker 0 publishes the counters */
+    int ready;                    /* set (release) once cap and frag exist */
+    int started;                  /* a thread was created for it (index > 0) */
+    pthread_t tid;
+    int (*term_state)(void);
+    struct ctx_capture *cap;
+    struct ctx_ipfrag *frag;
+    struct ctx_profiles *cur;     /* this worker's reference to the current profiles */
+    uint64_t cur_gen;
+    prop_t *from_prop;            /* last fromhost / fromhost-ip, reused while the source is the same */
+    multi_submit_t multi;         /* messages of this poll round, submitted together (one queue lock) */
+    smsg_t *msgs[IMCTXCAP_BATCH];
+} imctxcap_worker_t;
+
+/* Shared by an input's workers. slot and globs: see imctxcap_worker.c. */
+struct imctxcap_packet_state {
+    struct ctx_profiles_slot *slot;
+    struct ctx_ifglob *globs;
+    int max_line;                 /* rsyslog's maxMessageSize, read at run start */
+    imctxcap_worker_t *workers;   /* n_workers of them */
+};
+
+/* imctxcap_worker.c */
 void imctxcap_set_objs(void *prop_if, void *datetime_if, void *glbl_if);
 int imctxcap_check_patterns(const char *const *patterns, char *err, size_t errlen);
 rsRetVal imctxcap_packet_init(imctxcap_inst_t *inst);  /* loads and validates the profiles */
 void imctxcap_packet_destroy(imctxcap_inst_t *inst);
 void imctxcap_packet_hup(imctxcap_inst_t *inst);
-/* runs the capture loop until term_state() is non-zero */
+/* runs the capture workers until term_state() is non-zero */
 void imctxcap_capture_run(imctxcap_inst_t *inst, int (*term_state)(void));
+/* imctxcap_packet.c: the per-packet path (capture callbacks; ud is the worker) */
+void imctxcap_packet_set_objs(void *prop_if, void *datetime_if);
+void imctxcap_on_packet(void *ud, const char *ifname, const struct timeval *ts, const uint8_t *frame, size_t caplen,
+                        size_t wirelen);
+void imctxcap_on_round(void *ud);
 
 #endif

@@ -1,13 +1,14 @@
-/* imctxcap_packet.c: profiles, the capture thread and the per-packet path of imctxcap.
+/* imctxcap_packet.c: the per-packet path of imctxcap.
  *
- * Per packet (capture thread): decode (common/pktdecode) -> reassemble fragments
+ * Per packet (on a capture worker thread): decode (common/pktdecode) -> reassemble fragments
  * (common/ipfrag) -> attribute to a VM (common/profiles) -> build an smsg with the
  * raw payload for rsyslog's parser chain plus $!ctx!vm and $!ctx!capture -> submit.
  *
- * Concurrency: the capture thread owns st->cap, st->frag, st->cur and the cached
- * props. The profile slot is shared with the HUP handler (main thread), which
- * loads a new store and swaps it in; the capture thread notices the generation
- * change and takes a new reference. Counters: atomics (imctxcap.h).
+ * Concurrency: everything here runs on one capture worker and touches only that
+ * worker's state (imctxcap_worker_t: fragment table, profile reference, cached
+ * prop, message batch), the instance's read-only configuration, the profile slot
+ * (its generation is read atomically; a HUP swaps the store in) and the counters
+ * (atomics, imctxcap.h).
  */
 #include "config.h"
 #include "rsyslog.h"
@@ -47,105 +48,12 @@ const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT] = {
     "msgs.submit.errors",
 };
 
-struct imctxcap_packet_state {
-    ctx_profiles_slot_t *slot;
-    ctx_ifglob_t *globs;
-    /* capture thread */
-    ctx_capture_t *cap;
-    struct ctx_ipfrag *frag;
-    ctx_profiles_t *cur;
-    uint64_t cur_gen;
-    prop_t *from_prop; /* last fromhost / fromhost-ip, reused while the source stays the same */
-    int max_line;
-    multi_submit_t multi; /* messages of this poll round, submitted together (one queue lock) */
-    smsg_t *msgs[IMCTXCAP_BATCH];
-};
-
 static prop_if_t *p_prop;
 static datetime_if_t *p_datetime;
-static glbl_if_t *p_glbl;
 
-void imctxcap_set_objs(void *prop_if, void *datetime_if, void *glbl_if) {
+void imctxcap_packet_set_objs(void *prop_if, void *datetime_if) {
     p_prop = prop_if;
     p_datetime = datetime_if;
-    p_glbl = glbl_if;
-}
-
-static size_t count_list(const char *const *l) {
-    size_t n = 0;
-    while (l != NULL && l[n] != NULL) ++n;
-    return n;
-}
-
-int imctxcap_check_patterns(const char *const *patterns, char *err, size_t errlen) {
-    ctx_ifglob_t *g = NULL;
-    int rc = ctx_ifglob_new_array(patterns, count_list(patterns), &g, err, errlen);
-    ctx_ifglob_free(g);
-    return rc;
-}
-
-rsRetVal imctxcap_packet_init(imctxcap_inst_t *inst) {
-    char err[CTX_ERRLEN];
-    ctx_profiles_t *prof = NULL;
-    struct imctxcap_packet_state *st = NULL;
-    DEFiRet;
-    if (!ctx_tenant_id_valid(inst->unattr_tenant)) {
-        parser_errmsg("imctxcap: parameter 'unattributed.tenant': expected 1..64 characters of [A-Za-z0-9._-], "
-                      "got '%s'", inst->unattr_tenant);
-        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
-    }
-    if (ctx_profiles_load_file(inst->profiles_path, &prof, err, sizeof err) != 0) {
-        parser_errmsg("imctxcap: parameter 'profiles': %s", err);
-        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
-    }
-    CHKmalloc(st = calloc(1, sizeof(*st)));
-    if (ctx_profiles_slot_new(&st->slot) != 0) ABORT_FINALIZE(RS_RET_OUT_OF_MEMORY);
-    ctx_profiles_slot_set(st->slot, prof);
-    prof = NULL;
-    if (ctx_ifglob_new_array((const char *const *)inst->interfaces, count_list((const char *const *)inst->interfaces),
-                             &st->globs, err, sizeof err) != 0) {
-        parser_errmsg("imctxcap: parameter 'interface': %s", err);
-        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
-    }
-    inst->pkt = st;
-    st = NULL;
-finalize_it:
-    ctx_profiles_unref(prof);
-    if (st != NULL) {
-        ctx_profiles_slot_free(st->slot);
-        ctx_ifglob_free(st->globs);
-        free(st);
-    }
-    RETiRet;
-}
-
-void imctxcap_packet_destroy(imctxcap_inst_t *inst) {
-    struct imctxcap_packet_state *st = inst->pkt;
-    if (st == NULL) return;
-    ctx_capture_free(st->cap);
-    ctx_ipfrag_free(st->frag);
-    ctx_profiles_unref(st->cur);
-    ctx_profiles_slot_free(st->slot);
-    ctx_ifglob_free(st->globs);
-    if (st->from_prop != NULL) p_prop->Destruct(&st->from_prop);
-    free(st);
-    inst->pkt = NULL;
-}
-
-/* HUP (main thread): re-read the profiles; a bad file keeps the old ones */
-void imctxcap_packet_hup(imctxcap_inst_t *inst) {
-    char err[CTX_ERRLEN];
-    ctx_profiles_t *prof = NULL;
-    if (inst->pkt == NULL) return;
-    if (ctx_profiles_load_file(inst->profiles_path, &prof, err, sizeof err) != 0) {
-        imctxcap_ctr_add(inst, IMCTXCAP_CTR_PROFILE_RELOAD_ERR, 1);
-        LogError(0, RS_RET_CONF_PARSE_ERROR, "imctxcap: profiles not reloaded, keeping the previous ones: %s", err);
-        return;
-    }
-    size_t n = ctx_profiles_count(prof);
-    ctx_profiles_slot_set(inst->pkt->slot, prof);
-    imctxcap_ctr_add(inst, IMCTXCAP_CTR_PROFILE_RELOADS, 1);
-    LogMsg(0, NO_ERRCODE, LOG_INFO, "imctxcap: reloaded profiles from '%s': %zu VMs", inst->profiles_path, n);
 }
 
 static uint64_t mono_ms(void) {
@@ -210,19 +118,20 @@ static struct json_object *capture_json(const struct ctx_pkt *pkt, const struct 
 }
 
 /* the current profiles (a new reference only when a HUP installed new ones) */
-static const ctx_profiles_t *current_profiles(struct imctxcap_packet_state *st) {
-    uint64_t gen = ctx_profiles_slot_generation(st->slot);
-    if (st->cur == NULL || gen != st->cur_gen) {
-        ctx_profiles_unref(st->cur);
-        st->cur = ctx_profiles_slot_get(st->slot);
-        st->cur_gen = gen;
+static const ctx_profiles_t *current_profiles(imctxcap_worker_t *w) {
+    ctx_profiles_slot_t *slot = w->inst->pkt->slot;
+    uint64_t gen = ctx_profiles_slot_generation(slot);
+    if (w->cur == NULL || gen != w->cur_gen) {
+        ctx_profiles_unref(w->cur);
+        w->cur = ctx_profiles_slot_get(slot);
+        w->cur_gen = gen;
     }
-    return st->cur;
+    return w->cur;
 }
 
-static rsRetVal submit(imctxcap_inst_t *inst, const char *ifname, const struct timeval *ts, const struct ctx_pkt *pkt,
+static rsRetVal submit(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *pkt,
                        const ctx_attribution_t *a) {
-    struct imctxcap_packet_state *st = inst->pkt;
+    imctxcap_inst_t *inst = w->inst;
     char src_ip[CTX_PKT_ADDRSTRLEN], src_mac[CTX_PKT_MACSTRLEN];
     struct syslogTime stime;
     smsg_t *pMsg = NULL;
@@ -230,8 +139,8 @@ static rsRetVal submit(imctxcap_inst_t *inst, const char *ifname, const struct t
     DEFiRet;
     size_t len = pkt->payload_len;
     int truncated = pkt->truncated;
-    if (len > (size_t)st->max_line) {
-        len = (size_t)st->max_line;
+    if (len > (size_t)inst->pkt->max_line) {
+        len = (size_t)inst->pkt->max_line;
         truncated = 1;
     }
     if (truncated) imctxcap_ctr_add(inst, IMCTXCAP_CTR_TRUNCATED, 1);
@@ -248,8 +157,8 @@ static rsRetVal submit(imctxcap_inst_t *inst, const char *ifname, const struct t
     if (inst->pBindRuleset != NULL) MsgSetRuleset(pMsg, inst->pBindRuleset);
     MsgSetFlowControlType(pMsg, eFLOWCTL_LIGHT_DELAY);
     pMsg->msgFlags = NEEDS_PARSING | PARSE_HOSTNAME;
-    MsgSetRcvFromStr(pMsg, (uchar *)src_ip, (int)strlen(src_ip), &st->from_prop);
-    CHKiRet(MsgSetRcvFromIP(pMsg, st->from_prop));
+    MsgSetRcvFromStr(pMsg, (uchar *)src_ip, (int)strlen(src_ip), &w->from_prop);
+    CHKiRet(MsgSetRcvFromIP(pMsg, w->from_prop));
 
     CHKmalloc(ctx = json_object_new_object());
     struct json_object *vm = vm_json(inst, a, ifname, src_ip, src_mac);
@@ -263,9 +172,9 @@ static rsRetVal submit(imctxcap_inst_t *inst, const char *ifname, const struct t
     json_add(ctx, "capture", cap);
     CHKiRet(msgAddJSON(pMsg, (uchar *)"!ctx", ctx, 0, 0));
     ctx = NULL;
-    st->msgs[st->multi.nElem++] = pMsg;
+    w->msgs[w->multi.nElem++] = pMsg;
     pMsg = NULL;
-    if (st->multi.nElem == st->multi.maxElem) CHKiRet(multiSubmitMsg2(&st->multi));
+    if (w->multi.nElem == w->multi.maxElem) CHKiRet(multiSubmitMsg2(&w->multi));
     imctxcap_ctr_add(inst, IMCTXCAP_CTR_SUBMITTED, 1);
 finalize_it:
     json_object_put(ctx);
@@ -274,18 +183,20 @@ finalize_it:
 }
 
 /* fragments: returns 1 and fills *whole when a datagram completed, else 0 */
-static int reassemble(imctxcap_inst_t *inst, const char *ifname, const struct ctx_pkt *frag, struct ctx_pkt *whole) {
+static int reassemble(imctxcap_worker_t *w, const char *ifname, const struct ctx_pkt *frag, struct ctx_pkt *whole) {
+    imctxcap_inst_t *inst = w->inst;
     uint32_t scope = 2166136261u; /* FNV-1a of the interface name keeps vNICs apart */
     for (const char *p = ifname; *p; ++p) scope = (scope ^ (uint8_t)*p) * 16777619u;
-    int rc = ctx_ipfrag_add(inst->pkt->frag, frag, scope, mono_ms(), whole);
+    int rc = ctx_ipfrag_add(w->frag, frag, scope, mono_ms(), whole);
     if (rc == CTX_IPFRAG_COMPLETE) return 1;
     if (rc < 0) imctxcap_ctr_add(inst, IMCTXCAP_CTR_FRAG_DROPPED, 1);
     return 0;
 }
 
-static void on_packet(void *ud, const char *ifname, const struct timeval *ts, const uint8_t *frame, size_t caplen,
-                      size_t wirelen) {
-    imctxcap_inst_t *inst = ud;
+void imctxcap_on_packet(void *ud, const char *ifname, const struct timeval *ts, const uint8_t *frame, size_t caplen,
+                        size_t wirelen) {
+    imctxcap_worker_t *w = ud;
+    imctxcap_inst_t *inst = w->inst;
     struct ctx_pkt pkt, whole;
     const struct ctx_pkt *p = &pkt;
     ctx_attribution_t a;
@@ -294,7 +205,7 @@ static void on_packet(void *ud, const char *ifname, const struct timeval *ts, co
     imctxcap_ctr_add(inst, IMCTXCAP_CTR_PACKETS, 1);
     int rc = ctx_pkt_decode(frame, caplen, wirelen, &pkt);
     if (rc == CTX_PKT_FRAGMENT) {
-        if (!reassemble(inst, ifname, &pkt, &whole)) return;
+        if (!reassemble(w, ifname, &pkt, &whole)) return;
         p = &whole;
     } else if (rc < 0) {
         if (ctx_pkt_is_malformed(rc)) imctxcap_ctr_add(inst, IMCTXCAP_CTR_MALFORMED, 1);
@@ -306,7 +217,7 @@ static void on_packet(void *ud, const char *ifname, const struct timeval *ts, co
         return;
     }
     memcpy(ip16, &p->src, 16);
-    ctx_profiles_attribute(current_profiles(inst->pkt), ifname, p->src_mac, ip16, &a);
+    ctx_profiles_attribute(current_profiles(w), ifname, p->src_mac, ip16, &a);
     if (a.vm == NULL) {
         imctxcap_ctr_add(inst, IMCTXCAP_CTR_UNATTRIBUTED, 1);
         if (inst->unattributed == IMCTXCAP_UNATTR_DROP) {
@@ -314,66 +225,11 @@ static void on_packet(void *ud, const char *ifname, const struct timeval *ts, co
             return;
         }
     }
-    if (submit(inst, ifname, ts, p, &a) != RS_RET_OK) imctxcap_ctr_add(inst, IMCTXCAP_CTR_SUBMIT_ERR, 1);
+    if (submit(w, ifname, ts, p, &a) != RS_RET_OK) imctxcap_ctr_add(inst, IMCTXCAP_CTR_SUBMIT_ERR, 1);
 }
 
 /* end of a poll round: hand the batch to rsyslog's queue */
-static void on_round(void *ud) {
-    imctxcap_inst_t *inst = ud;
-    if (inst->pkt->multi.nElem > 0) multiSubmitFlush(&inst->pkt->multi);
-}
-
-static void on_log(void *ud, int level, const char *msg) {
-    imctxcap_inst_t *inst = ud;
-    if (level >= 2)
-        LogError(0, RS_RET_ERR, "imctxcap(%s): %s", inst->name, msg);
-    else
-        LogMsg(0, NO_ERRCODE, level == 1 ? LOG_WARNING : LOG_INFO, "imctxcap(%s): %s", inst->name, msg);
-}
-
-static void on_tick(void *ud, uint64_t now) {
-    imctxcap_inst_t *inst = ud;
-    struct ctx_capture_stats cs;
-    struct ctx_ipfrag_stats fs;
-    ctx_ipfrag_expire(inst->pkt->frag, now);
-    ctx_capture_get_stats(inst->pkt->cap, &cs);
-    ctx_ipfrag_get_stats(inst->pkt->frag, &fs);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_KERNEL_DROPS, cs.kernel_drops);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_ATTACHED, cs.attached);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_ATTACH_EVENTS, cs.attach_events);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_DETACH_EVENTS, cs.detach_events);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_REASM, fs.reassembled);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_TIMEOUT, fs.timed_out);
-}
-
-void imctxcap_capture_run(imctxcap_inst_t *inst, int (*term_state)(void)) {
-    struct imctxcap_packet_state *st = inst->pkt;
-    char err[CTX_ERRLEN];
-    struct ctx_capture_cfg cfg = {
-        .patterns = st->globs,
-        .udp_ports = inst->udp_ports,
-        .n_udp_ports = inst->n_udp_ports,
-        .ring_bytes = inst->ring_bytes,
-        .snaplen = inst->snaplen,
-        .on_packet = on_packet,
-        .on_log = on_log,
-        .on_tick = on_tick,
-        .on_round = on_round,
-        .ud = inst,
-    };
-    st->max_line = p_glbl->GetMaxLine(runConf);
-    st->multi.ppMsgs = st->msgs;
-    st->multi.maxElem = IMCTXCAP_BATCH;
-    st->multi.nElem = 0;
-    st->frag = ctx_ipfrag_new(inst->frag_max_bytes, 4096, inst->frag_timeout_ms);
-    if (st->frag == NULL || ctx_capture_new(&cfg, &st->cap, err, sizeof err) != 0) {
-        LogError(0, RS_RET_NO_RUN, "imctxcap(%s): cannot start capturing: %s", inst->name,
-                 st->frag == NULL ? "out of memory" : err);
-        while (term_state() == 0) srSleep(0, 100000);
-        return;
-    }
-    if (ctx_capture_run(st->cap, term_state, err, sizeof err) != 0)
-        LogError(0, RS_RET_NO_RUN, "imctxcap(%s): capture stopped: %s", inst->name, err);
-    on_round(inst);
-    while (term_state() == 0) srSleep(0, 100000);
+void imctxcap_on_round(void *ud) {
+    imctxcap_worker_t *w = ud;
+    if (w->multi.nElem > 0) multiSubmitFlush(&w->multi);
 }

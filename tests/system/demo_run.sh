@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init demo_run
 out="$CTX_WORK/demo.out"
-bash "$top_srcdir/scripts/demo.sh" --vms 4 --messages 10 >"$out" 2>&1 || { cat "$out"; ctx_fail "demo failed"; }
+bash "$top_srcdir/scripts/demo.sh" --vms 4 --messages 10 --isolate >"$out" 2>&1 || { cat "$out"; ctx_fail "demo failed"; }
 ctx_assert_grep "$out" "End of config validation run"
 ctx_assert_grep "$out" "tenant acme: sent 20, received 20"
 ctx_assert_grep "$out" "tenant globex: sent 20, received 20"

@@ -1,0 +1,235 @@
+/* imctxcap_worker.c: profiles (load, HUP) and the capture workers of imctxcap.
+ *
+ * An input has `workers` capture workers. Each runs a capture engine
+ * (common/capture.c) on every matching interface; with more than one worker the
+ * engines join each interface's PACKET_FANOUT group (hash of the flow, kernel
+ * defragmentation first), so each packet reaches exactly one worker.
+ *
+ * Concurrency: the profile slot is written by the HUP handler (main thread) and
+ * read by the workers (see profiles.h). Each worker's state is its own; worker 0
+ * also sums the engines' and fragment tables' statistics into the counters (their
+ * getters are safe from any thread). Everything else is read-only after config.
+ */
+#include "config.h"
+#include "rsyslog.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dirty.h"
+#include "errmsg.h"
+#include "glbl.h"
+#include "msg.h"
+#include "parserif.h"
+#include "prop.h"
+#include "rsconf.h"
+#include "srUtils.h"
+#include "statsobj.h"
+
+#include "capture.h"
+#include "ifglob.h"
+#include "imctxcap.h"
+#include "ipfrag.h"
+#include "profiles.h"
+
+static prop_if_t *p_prop;
+static glbl_if_t *p_glbl;
+
+void imctxcap_set_objs(void *prop_if, void *datetime_if, void *glbl_if) {
+    p_prop = prop_if;
+    p_glbl = glbl_if;
+    imctxcap_packet_set_objs(prop_if, datetime_if);
+}
+
+static size_t count_list(const char *const *l) {
+    size_t n = 0;
+    while (l != NULL && l[n] != NULL) ++n;
+    return n;
+}
+
+int imctxcap_check_patterns(const char *const *patterns, char *err, size_t errlen) {
+    ctx_ifglob_t *g = NULL;
+    int rc = ctx_ifglob_new_array(patterns, count_list(patterns), &g, err, errlen);
+    ctx_ifglob_free(g);
+    return rc;
+}
+
+/* config load: the profiles file and the patterns are validated here, so that
+ * rsyslogd -N1 reports a bad one */
+rsRetVal imctxcap_packet_init(imctxcap_inst_t *inst) {
+    char err[CTX_ERRLEN];
+    ctx_profiles_t *prof = NULL;
+    struct imctxcap_packet_state *st = NULL;
+    DEFiRet;
+    if (!ctx_tenant_id_valid(inst->unattr_tenant)) {
+        parser_errmsg("imctxcap: parameter 'unattributed.tenant': expected 1..64 characters of [A-Za-z0-9._-], "
+                      "got '%s'", inst->unattr_tenant);
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
+    if (ctx_profiles_load_file(inst->profiles_path, &prof, err, sizeof err) != 0) {
+        parser_errmsg("imctxcap: parameter 'profiles': %s", err);
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
+    CHKmalloc(st = calloc(1, sizeof(*st)));
+    if (ctx_profiles_slot_new(&st->slot) != 0) ABORT_FINALIZE(RS_RET_OUT_OF_MEMORY);
+    ctx_profiles_slot_set(st->slot, prof);
+    prof = NULL;
+    if (ctx_ifglob_new_array((const char *const *)inst->interfaces, count_list((const char *const *)inst->interfaces),
+                             &st->globs, err, sizeof err) != 0) {
+        parser_errmsg("imctxcap: parameter 'interface': %s", err);
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
+    CHKmalloc(st->workers = calloc((size_t)inst->n_workers, sizeof(*st->workers)));
+    inst->pkt = st;
+    st = NULL;
+finalize_it:
+    ctx_profiles_unref(prof);
+    if (st != NULL) {
+        ctx_profiles_slot_free(st->slot);
+        ctx_ifglob_free(st->globs);
+        free(st);
+    }
+    RETiRet;
+}
+
+static void worker_release(imctxcap_worker_t *w) {
+    ctx_capture_free(w->cap);
+    w->cap = NULL;
+    ctx_ipfrag_free(w->frag);
+    w->frag = NULL;
+    ctx_profiles_unref(w->cur);
+    w->cur = NULL;
+    if (w->from_prop != NULL) p_prop->Destruct(&w->from_prop);
+}
+
+void imctxcap_packet_destroy(imctxcap_inst_t *inst) {
+    struct imctxcap_packet_state *st = inst->pkt;
+    if (st == NULL) return;
+    for (int i = 0; st->workers != NULL && i < inst->n_workers; ++i) worker_release(&st->workers[i]);
+    free(st->workers);
+    ctx_profiles_slot_free(st->slot);
+    ctx_ifglob_free(st->globs);
+    free(st);
+    inst->pkt = NULL;
+}
+
+/* HUP (main thread): re-read the profiles; a bad file keeps the old ones */
+void imctxcap_packet_hup(imctxcap_inst_t *inst) {
+    char err[CTX_ERRLEN];
+    ctx_profiles_t *prof = NULL;
+    if (inst->pkt == NULL) return;
+    if (ctx_profiles_load_file(inst->profiles_path, &prof, err, sizeof err) != 0) {
+        imctxcap_ctr_add(inst, IMCTXCAP_CTR_PROFILE_RELOAD_ERR, 1);
+        LogError(0, RS_RET_CONF_PARSE_ERROR, "imctxcap: profiles not reloaded, keeping the previous ones: %s", err);
+        return;
+    }
+    size_t n = ctx_profiles_count(prof);
+    ctx_profiles_slot_set(inst->pkt->slot, prof);
+    imctxcap_ctr_add(inst, IMCTXCAP_CTR_PROFILE_RELOADS, 1);
+    LogMsg(0, NO_ERRCODE, LOG_INFO, "imctxcap: reloaded profiles from '%s': %zu VMs", inst->profiles_path, n);
+}
+
+static void on_log(void *ud, int level, const char *msg) {
+    imctxcap_worker_t *w = ud;
+    if (w->index > 0 && level < 2) return; /* attach/detach notices: once per input, not per worker */
+    if (level >= 2)
+        LogError(0, RS_RET_ERR, "imctxcap(%s): %s", w->inst->name, msg);
+    else
+        LogMsg(0, NO_ERRCODE, level == 1 ? LOG_WARNING : LOG_INFO, "imctxcap(%s): %s", w->inst->name, msg);
+}
+
+/* every worker expires its fragments; worker 0 publishes the sums */
+static void on_tick(void *ud, uint64_t now) {
+    imctxcap_worker_t *w = ud;
+    imctxcap_inst_t *inst = w->inst;
+    ctx_ipfrag_expire(w->frag, now);
+    if (w->index != 0) return;
+    uint64_t drops = 0, reasm = 0, tmo = 0;
+    struct ctx_capture_stats cs0 = {0};
+    for (int i = 0; i < inst->n_workers; ++i) {
+        imctxcap_worker_t *x = &inst->pkt->workers[i];
+        struct ctx_capture_stats cs;
+        struct ctx_ipfrag_stats fs;
+        if (__atomic_load_n(&x->ready, __ATOMIC_ACQUIRE) == 0) continue;
+        ctx_capture_get_stats(x->cap, &cs);
+        ctx_ipfrag_get_stats(x->frag, &fs);
+        if (i == 0) cs0 = cs;
+        drops += cs.kernel_drops;
+        reasm += fs.reassembled;
+        tmo += fs.timed_out;
+    }
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_KERNEL_DROPS, drops);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_ATTACHED, cs0.attached);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_ATTACH_EVENTS, cs0.attach_events);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_DETACH_EVENTS, cs0.detach_events);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_REASM, reasm);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_TIMEOUT, tmo);
+}
+
+static int worker_setup(imctxcap_worker_t *w, char *err, size_t errlen) {
+    imctxcap_inst_t *inst = w->inst;
+    struct ctx_capture_cfg cfg = {
+        .patterns = inst->pkt->globs,
+        .udp_ports = inst->udp_ports,
+        .n_udp_ports = inst->n_udp_ports,
+        .ring_bytes = inst->ring_bytes,
+        .snaplen = inst->snaplen,
+        .fanout = inst->n_workers > 1,
+        .fanout_salt = inst->fanout_salt,
+        .on_packet = imctxcap_on_packet,
+        .on_log = on_log,
+        .on_tick = on_tick,
+        .on_round = imctxcap_on_round,
+        .ud = w,
+    };
+    w->multi.ppMsgs = w->msgs;
+    w->multi.maxElem = IMCTXCAP_BATCH;
+    w->multi.nElem = 0;
+    if ((w->frag = ctx_ipfrag_new(inst->frag_max_bytes, 4096, inst->frag_timeout_ms)) == NULL) {
+        snprintf(err, errlen, "out of memory for the fragment table");
+        return CTX_ENOMEM;
+    }
+    int rc = ctx_capture_new(&cfg, &w->cap, err, errlen);
+    if (rc == 0) __atomic_store_n(&w->ready, 1, __ATOMIC_RELEASE);
+    return rc;
+}
+
+static void *worker_main(void *arg) {
+    imctxcap_worker_t *w = arg;
+    char err[CTX_ERRLEN];
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    if (w->ready && ctx_capture_run(w->cap, w->term_state, err, sizeof err) != 0)
+        LogError(0, RS_RET_NO_RUN, "imctxcap(%s): capture stopped: %s", w->inst->name, err);
+    imctxcap_on_round(w);
+    return NULL;
+}
+
+/* runs on the instance's thread: worker 0 here, the others on threads of their own */
+void imctxcap_capture_run(imctxcap_inst_t *inst, int (*term_state)(void)) {
+    struct imctxcap_packet_state *st = inst->pkt;
+    char err[CTX_ERRLEN];
+    st->max_line = p_glbl->GetMaxLine(runConf);
+    for (int i = 0; i < inst->n_workers; ++i) {
+        imctxcap_worker_t *w = &st->workers[i];
+        w->inst = inst;
+        w->index = i;
+        w->term_state = term_state;
+        if (worker_setup(w, err, sizeof err) != 0) {
+            LogError(0, RS_RET_NO_RUN, "imctxcap(%s): cannot start capture worker %d: %s", inst->name, i, err);
+            worker_release(w);
+        }
+    }
+    for (int i = 1; i < inst->n_workers; ++i) {
+        imctxcap_worker_t *w = &st->workers[i];
+        w->started = w->ready && pthread_create(&w->tid, NULL, worker_main, w) == 0;
+    }
+    worker_main(&st->workers[0]);
+    while (term_state() == 0) srSleep(0, 100000);
+    for (int i = 1; i < inst->n_workers; ++i)
+        if (st->workers[i].started) pthread_join(st->workers[i].tid, NULL);
+}
