@@ -81,7 +81,8 @@ def main():
     ap.add_argument("--frag", type=int, default=0)
     ap.add_argument("--reverse", action="store_true")
     ap.add_argument("--bad", choices=["udplen", "ihl", "trunc"])
-    ap.add_argument("--payload", action="append", required=True)
+    ap.add_argument("--payload", action="append", default=[])
+    ap.add_argument("--payload-hex", action="append", default=[], help="a payload given as hex bytes")
     a = ap.parse_args()
     src, dst = ipaddress.ip_address(a.src), ipaddress.ip_address(a.dst)
     v6 = src.version == 6
@@ -94,8 +95,11 @@ def main():
         tpid = 0x88A8 if (len(a.vlan) == 2 and i == 0) else 0x8100
         tags += struct.pack("!HH", tpid, vid & 0xFFF)
     ethertype = struct.pack("!H", 0x86DD if v6 else 0x0800)
-    for n, text in enumerate(a.payload):
-        l4 = udp_segment(src, dst, a.sport, a.dport, text.encode(), v6)
+    payloads = [t.encode() for t in a.payload] + [bytes.fromhex(h) for h in a.payload_hex]
+    if not payloads:
+        ap.error("give at least one --payload or --payload-hex")
+    for n, data in enumerate(payloads):
+        l4 = udp_segment(src, dst, a.sport, a.dport, data, v6)
         if a.bad == "udplen":
             l4 = l4[:4] + struct.pack("!H", len(l4) + 100) + l4[6:]
         ident = 0x4000 + n
