@@ -2,12 +2,19 @@
  *
  * action(type="mmctxenrich" policy="/etc/ctxlog/policy.rules" ...) adds what the
  * host knows ($!ctx!host) and what the compute manager knows ($!ctx!cm) to each
- * message, as the policy rulebase decides by severity, and may drop noise.
- * See docs/mmctxenrich.md.
+ * message, as the policy rulebase decides by severity, and marks noise for drop
+ * ($!ctx!drop, see docs/mmctxenrich.md for why a marker). This file holds the
+ * entry points and the life cycle; the parameters are in mmctxenrich_conf.c, the
+ * per-message work in mmctxenrich_msg.c.
  *
- * Concurrency: instanceData is read-only after newActInst; each worker has its
- * own wrkrInstanceData. Host snapshots and the compute-manager cache are filled
- * by background threads and read without holding locks across I/O.
+ * Life cycle: newActInst validates every parameter and file and builds the
+ * objects, without threads (rsyslogd -N1 stops there; a daemonizing rsyslogd forks
+ * after it). activateCnf starts the sampler and fetcher threads of every instance
+ * of the configuration; freeInstance stops and frees them. doHUP re-reads the
+ * policy and profiles files.
+ *
+ * Concurrency: see mmctxenrich.h. The instance list of a configuration is built
+ * and walked on the config/activation thread only.
  */
 #include "config.h"
 #include "rsyslog.h"
@@ -15,37 +22,80 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "conf.h"
 #include "errmsg.h"
 #include "module-template.h"
 #include "msg.h"
 #include "parserif.h"
+#include "statsobj.h"
 #include "syslogd-types.h"
 
-#include "cnfutil.h"
+#include "mmctxenrich.h"
 
 MODULE_TYPE_OUTPUT;
 MODULE_TYPE_KEEP;
 MODULE_CNFNAME("mmctxenrich")
 
 DEF_OMOD_STATIC_DATA;
+DEFobjCurrIf(statsobj)
 
-typedef struct _instanceData {
-    char *policy_path;       /* NULL: built-in default policy */
-    char *profiles_path;     /* optional: VM cgroups for per-VM host context */
-    unsigned sample_interval; /* seconds */
-} instanceData;
+typedef mmx_inst instanceData;
 
 typedef struct wrkrInstanceData {
     instanceData *pData;
+    mmx_wrkr w;
 } wrkrInstanceData_t;
 
+struct modConfData_s {
+    rsconf_t *pConf;
+    mmx_inst *root; /* instances of this configuration, newest first */
+};
+static modConfData_t *loadModConf = NULL;
+
+int mmx_process(mmx_wrkr *w, smsg_t *pMsg); /* mmctxenrich_msg.c */
+
+/* action parameters: docs/mmctxenrich.md lists each with type, default and meaning */
 static struct cnfparamdescr actpdescr[] = {
+    {"name", eCmdHdlrGetWord, 0},
     {"policy", eCmdHdlrString, 0},
     {"profiles", eCmdHdlrString, 0},
     {"sample.interval", eCmdHdlrPositiveInt, 0},
+    {"host.diskPaths", eCmdHdlrArray, 0},
+    {"host.procRoot", eCmdHdlrString, 0},
+    {"host.cgroupRoot", eCmdHdlrString, 0},
+    {"host.cgroupTemplate", eCmdHdlrString, 0},
+    {"host.pidfileTemplate", eCmdHdlrString, 0},
+    {"cm.url", eCmdHdlrString, 0},
+    {"cm.statsUrl", eCmdHdlrString, 0},
+    {"cm.bulkUrl", eCmdHdlrString, 0},
+    {"cm.hostUrl", eCmdHdlrString, 0},
+    {"cm.hostName", eCmdHdlrString, 0},
+    {"cm.mapping", eCmdHdlrString, 0},
+    {"cm.tokenFile", eCmdHdlrString, 0},
+    {"cm.user", eCmdHdlrString, 0},
+    {"cm.password", eCmdHdlrString, 0},
+    {"cm.caFile", eCmdHdlrString, 0},
+    {"cm.tlsVerify", eCmdHdlrBinary, 0},
+    {"cm.connectTimeout", eCmdHdlrNonNegInt, 0},
+    {"cm.timeout", eCmdHdlrNonNegInt, 0},
+    {"cm.maxResponseBytes", eCmdHdlrSize, 0},
+    {"cm.maxInFlight", eCmdHdlrNonNegInt, 0},
+    {"cm.ratePerSec", eCmdHdlrGetWord, 0},
+    {"cm.burst", eCmdHdlrNonNegInt, 0},
+    {"cm.logInterval", eCmdHdlrNonNegInt, 0},
+    {"cache.maxEntries", eCmdHdlrNonNegInt, 0},
+    {"cache.queueMax", eCmdHdlrNonNegInt, 0},
+    {"cache.staticTTL", eCmdHdlrNonNegInt, 0},
+    {"cache.dynamicTTL", eCmdHdlrNonNegInt, 0},
+    {"cache.unknownTTL", eCmdHdlrNonNegInt, 0},
+    {"cache.backoffMin", eCmdHdlrNonNegInt, 0},
+    {"cache.backoffMax", eCmdHdlrNonNegInt, 0},
+    {"cache.jitter", eCmdHdlrNonNegInt, 0},
+    {"cache.idleExpire", eCmdHdlrNonNegInt, 0},
+    {"cache.maxStale", eCmdHdlrNonNegInt, 0},
+    {"cache.pendingTimeout", eCmdHdlrNonNegInt, 0},
+    {"cache.hostTTL", eCmdHdlrNonNegInt, 0},
 };
 static struct cnfparamblk actpblk = {CNFPARAMBLK_VERSION, sizeof(actpdescr) / sizeof(struct cnfparamdescr),
                                      actpdescr};
@@ -56,63 +106,52 @@ ENDcreateInstance
 
 BEGINcreateWrkrInstance
     CODESTARTcreateWrkrInstance;
+    pWrkrData->w.inst = pData;
+    if ((pWrkrData->w.scratch = ctx_policy_scratch_new()) == NULL) {
+        free(pWrkrData);
+        pWrkrData = NULL;
+        ABORT_FINALIZE(RS_RET_OUT_OF_MEMORY);
+    }
+finalize_it:
 ENDcreateWrkrInstance
 
 BEGINisCompatibleWithFeature
     CODESTARTisCompatibleWithFeature;
 ENDisCompatibleWithFeature
 
+/* unlinks pData from the configuration it was loaded into (if still there) */
+static void unlink_inst(instanceData *pData) {
+    if (loadModConf == NULL) return;
+    for (mmx_inst **pp = &loadModConf->root; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == pData) {
+            *pp = pData->next;
+            return;
+        }
+    }
+}
+
 BEGINfreeInstance
     CODESTARTfreeInstance;
-    free(pData->policy_path);
-    free(pData->profiles_path);
+    unlink_inst(pData);
+    mmx_inst_free(pData);
 ENDfreeInstance
 
 BEGINfreeWrkrInstance
     CODESTARTfreeWrkrInstance;
+    ctx_policy_free(pWrkrData->w.pol);
+    ctx_policy_scratch_free(pWrkrData->w.scratch);
+    hs_snapshot_release(pWrkrData->w.snap);
 ENDfreeWrkrInstance
 
 BEGINdbgPrintInstInfo
     CODESTARTdbgPrintInstInfo;
-    dbgprintf("mmctxenrich: policy='%s'\n", pData->policy_path ? pData->policy_path : "(built-in)");
+    dbgprintf("mmctxenrich(%s): policy='%s'\n", pData->name,
+              pData->policy_path ? pData->policy_path : "(built-in)");
 ENDdbgPrintInstInfo
 
 BEGINtryResume
     CODESTARTtryResume;
 ENDtryResume
-
-static void set_defaults(instanceData *pData) {
-    pData->sample_interval = 5;
-}
-
-/* a file parameter must name a readable file */
-static rsRetVal check_readable(const char *param, const char *path) {
-    if (access(path, R_OK) != 0) {
-        parser_errmsg("mmctxenrich: parameter '%s': cannot read '%s': %s", param, path, strerror(errno));
-        return RS_RET_NO_FILE_ACCESS;
-    }
-    return RS_RET_OK;
-}
-
-static rsRetVal set_param(instanceData *pData, const char *name, struct cnfparamvals *v) {
-    DEFiRet;
-    if (!strcmp(name, "policy")) {
-        CHKmalloc(pData->policy_path = cnf_str(v));
-        CHKiRet(check_readable("policy", pData->policy_path));
-    } else if (!strcmp(name, "profiles")) {
-        CHKmalloc(pData->profiles_path = cnf_str(v));
-        CHKiRet(check_readable("profiles", pData->profiles_path));
-    } else if (!strcmp(name, "sample.interval")) {
-        if (v->val.d.n < 1 || v->val.d.n > 3600) {
-            parser_errmsg("mmctxenrich: parameter 'sample.interval': expected 1..3600 seconds, got %lld",
-                          (long long)v->val.d.n);
-            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
-        }
-        pData->sample_interval = (unsigned)v->val.d.n;
-    }
-finalize_it:
-    RETiRet;
-}
 
 BEGINnewActInst
     struct cnfparamvals *pvals;
@@ -120,24 +159,63 @@ BEGINnewActInst
     if ((pvals = nvlstGetParams(lst, &actpblk, NULL)) == NULL) ABORT_FINALIZE(RS_RET_MISSING_CNFPARAMS);
     CODE_STD_STRING_REQUESTnewActInst(1) CHKiRet(OMSRsetEntry(*ppOMSR, 0, NULL, OMSR_TPL_AS_MSG));
     CHKiRet(createInstance(&pData));
-    set_defaults(pData);
+    mmx_set_defaults(pData);
     for (int i = 0; i < actpblk.nParams; ++i) {
         if (!pvals[i].bUsed) continue;
-        CHKiRet(set_param(pData, actpblk.descr[i].name, &pvals[i]));
+        CHKiRet(mmx_set_param(pData, actpblk.descr[i].name, &pvals[i]));
+    }
+    CHKiRet(mmx_finish(pData));
+    if (loadModConf != NULL) {
+        pData->next = loadModConf->root;
+        loadModConf->root = pData;
     }
     CODE_STD_FINALIZERnewActInst cnfparamvalsDestruct(pvals, &actpblk);
 ENDnewActInst
 
+BEGINbeginCnfLoad
+    CODESTARTbeginCnfLoad;
+    loadModConf = pModConf;
+    pModConf->pConf = pConf;
+ENDbeginCnfLoad
+
+BEGINendCnfLoad
+    CODESTARTendCnfLoad;
+ENDendCnfLoad
+
+BEGINcheckCnf
+    CODESTARTcheckCnf;
+ENDcheckCnf
+
+/* after the fork of a daemonizing rsyslogd: now threads may start */
+BEGINactivateCnf
+    CODESTARTactivateCnf;
+    for (mmx_inst *inst = pModConf->root; inst != NULL; inst = inst->next) {
+        if (mmx_stats_setup(inst) != RS_RET_OK)
+            LogError(0, RS_RET_ERR, "mmctxenrich(%s): cannot register the statistics counters", inst->name);
+        if (mmx_start(inst) != 0)
+            LogError(errno, RS_RET_ERR, "mmctxenrich(%s): cannot start the sampler or fetcher threads", inst->name);
+    }
+ENDactivateCnf
+
+BEGINfreeCnf
+    CODESTARTfreeCnf;
+    if (loadModConf == pModConf) loadModConf = NULL;
+ENDfreeCnf
+
+BEGINdoHUP
+    CODESTARTdoHUP;
+    mmx_reload(pData);
+ENDdoHUP
 
 BEGINdoAction_NoStrings
     smsg_t **ppMsg = (smsg_t **)pMsgData;
-    smsg_t *pMsg = ppMsg[0];
     CODESTARTdoAction;
-    (void)pMsg;
+    iRet = mmx_process(&pWrkrData->w, ppMsg[0]);
 ENDdoAction
 
 BEGINmodExit
     CODESTARTmodExit;
+    objRelease(statsobj, CORE_COMPONENT);
 ENDmodExit
 
 NO_LEGACY_CONF_parseSelectorAct
@@ -146,11 +224,14 @@ BEGINqueryEtryPt
     CODESTARTqueryEtryPt
     CODEqueryEtryPt_STD_OMOD_QUERIES
     CODEqueryEtryPt_STD_OMOD8_QUERIES
+    CODEqueryEtryPt_STD_CONF2_QUERIES
     CODEqueryEtryPt_STD_CONF2_OMOD_QUERIES
+    CODEqueryEtryPt_doHUP
 ENDqueryEtryPt
 
 BEGINmodInit()
     CODESTARTmodInit;
     *ipIFVersProvided = CURR_MOD_IF_VERSION;
-    CODEmodInit_QueryRegCFSLineHdlr
+    CODEmodInit_QueryRegCFSLineHdlr CHKiRet(objUse(statsobj, CORE_COMPONENT));
+    mmx_stats_use(&statsobj);
 ENDmodInit

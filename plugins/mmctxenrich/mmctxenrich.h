@@ -1,0 +1,185 @@
+/* mmctxenrich.h: what the files of the mmctxenrich module share (rsyslog glue).
+ *
+ * mmctxenrich.c        entry points, parameter table, life cycle, HUP
+ * mmctxenrich_conf.c   parameter values -> validated settings and objects (config-load thread)
+ * mmctxenrich_cm.c     compute manager: fetcher callbacks, lookups, the $!ctx!cm object
+ * mmctxenrich_host.c   host sampler: VM list from the profiles, the $!ctx!host object
+ * mmctxenrich_msg.c    per message: policy, pruning, attaching, drop marker
+ * mmctxenrich_stats.c  impstats counters
+ *
+ * Concurrency (of mmx_inst, i.e. instanceData): every field marked "config" is
+ * written on the config-load thread (newActInst) and read-only afterwards. The
+ * common/ objects (cache, fetchers, sampler, profiles slot) are thread-safe by
+ * their own contracts. `policy` is swapped on HUP under pol_lock and readers take a
+ * reference (ctx_policy_hold) only when pol_gen changed. Counters are uint64 cells
+ * updated with atomic builtins. Workers (mmx_wrkr) are per worker thread.
+ */
+#ifndef MMCTXENRICH_H
+#define MMCTXENRICH_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "cmcache.h"
+#include "cmfetch.h"
+#include "ctxlog_common.h"
+#include "fieldmap.h"
+#include "hostsample.h"
+#include "policy.h"
+#include "profiles.h"
+
+/* impstats counters of one action; names in mmx_counter_names[] (docs/mmctxenrich.md) */
+enum mmx_ctr {
+    MMX_CTR_PROCESSED,       /* msgs.processed */
+    MMX_CTR_DROPPED,         /* msgs.dropped: marked for drop by the policy */
+    MMX_CTR_DEFAULTED,       /* policy.defaulted: groups chosen by the built-in defaults */
+    MMX_CTR_NOVM,            /* msgs.novm: no $!ctx!vm identity (no per-VM context possible) */
+    MMX_CTR_ST_OK,           /* cm.status.ok ... unavailable: $!ctx!cm!status written */
+    MMX_CTR_ST_STALE,
+    MMX_CTR_ST_PENDING,
+    MMX_CTR_ST_UNAVAIL,
+    MMX_CTR_CACHE_HITS,      /* copied from the VM cache (cmcache_get_stats) */
+    MMX_CTR_CACHE_MISSES,
+    MMX_CTR_CACHE_STALE,
+    MMX_CTR_CACHE_EVICTIONS,
+    MMX_CTR_CACHE_EXPIRED,
+    MMX_CTR_CACHE_COALESCED,
+    MMX_CTR_CACHE_QFULL,
+    MMX_CTR_CACHE_ENTRIES,
+    MMX_CTR_CM_REQUESTS,     /* copied from both fetchers (per-VM and host), summed */
+    MMX_CTR_CM_OK,
+    MMX_CTR_CM_ERRORS,
+    MMX_CTR_CM_TIMEOUTS,
+    MMX_CTR_CM_BYTES,
+    MMX_CTR_CM_HTTP_ERRORS,
+    MMX_CTR_CM_TRANSPORT_ERRORS,
+    MMX_CTR_CM_PARSE_ERRORS,
+    MMX_CTR_CM_TOO_BIG,
+    MMX_CTR_CM_REJECTED,
+    MMX_CTR_CM_THROTTLED,
+    MMX_CTR_CM_MAP_PROBLEMS, /* cm.mapping.problems: mapped fields missing / null / wrong type / out of range */
+    MMX_CTR_HOST_VM_ERRORS,  /* host.vm_errors, host.host_errors: from the latest snapshot */
+    MMX_CTR_HOST_ERRORS,
+    MMX_CTR_HOST_PASSES,     /* host.passes: sampler passes (snapshot seq) */
+    MMX_CTR_POLICY_REGEX_ERR,/* policy.regex_errors */
+    MMX_CTR_POLICY_RELOADS,  /* policy.reloads: rulebase re-read on HUP */
+    MMX_CTR_POLICY_RELOAD_ERRORS,   /* policy.reload_errors: a HUP found a bad rulebase (old one kept) */
+    MMX_CTR_PROFILES_RELOADS,       /* profiles.reloads */
+    MMX_CTR_PROFILES_RELOAD_ERRORS, /* profiles.reload_errors */
+    MMX_CTR_COUNT
+};
+extern const char *const mmx_counter_names[MMX_CTR_COUNT];
+
+/* Which compute-manager data the context groups need (computed at config time). */
+#define MMX_NEED_VM_STATIC 1u  /* per-VM static part (cm.url or cm.bulkUrl) */
+#define MMX_NEED_VM_DYNAMIC 2u /* per-VM dynamic part (cm.statsUrl) */
+#define MMX_NEED_HOST 4u       /* host part (cm.hostUrl) */
+
+typedef struct mmx_inst {
+    struct mmx_inst *next;     /* config: the load's instance list (activateCnf starts them) */
+    char *name;                /* config: statistics origin "mmctxenrich(<name>)" */
+    /* files */
+    char *policy_path;         /* config: NULL = built-in rulebase */
+    char *profiles_path;       /* config: NULL = no per-VM host sampling */
+    char *mapping_path;        /* config: cm.mapping */
+    /* host sampler */
+    unsigned sample_interval;  /* config: seconds */
+    char *proc_root, *cgroup_root, *cgroup_tmpl, *pidfile_tmpl; /* config */
+    char **disk_paths;         /* config: NULL-terminated */
+    /* compute manager */
+    char *url, *stats_url, *bulk_url, *host_url, *host_name; /* config */
+    char *token_file, *user, *password, *ca_file;            /* config */
+    char *rate_text;           /* config: cm.ratePerSec as written */
+    cmfetch_conf_t fetch_conf; /* config: strings point into the fields above */
+    cmcache_conf_t cache_conf; /* config */
+    int64_t host_ttl_ms;       /* config: cache.hostTTL, 0 = cache.dynamicTTL */
+    unsigned need_standard;    /* config: MMX_NEED_* a standard message asks for */
+    unsigned need_verbose;     /* config: MMX_NEED_* a verbose message asks for */
+    int64_t bulk_period_ms;    /* config: bulk listing re-requested this often (static TTL / 2) */
+    /* objects */
+    ctx_fieldmap *map;         /* config: immutable */
+    cmcache_t *cache;          /* per-VM parts (thread-safe) */
+    cmcache_t *hcache;         /* the host part: one entry, keyed by host_name */
+    cmfetch_t *fetch, *hfetch; /* fetcher threads (started by mmx_start) */
+    hostsample_t *hs;          /* sampler thread (started by mmx_start) */
+    ctx_profiles_slot_t *profiles; /* current profiles (HUP swaps) */
+    pthread_mutex_t pol_lock;  /* guards policy (swap and hold) */
+    ctx_policy *policy;        /* current rulebase: one module reference */
+    uint64_t pol_gen;          /* bumped (atomically) on every swap */
+    int started;               /* threads started (activation thread only) */
+    int64_t wall_offset_ms;    /* realtime - cmcache_clock_ms(), fixed at start */
+    int64_t next_bulk_ms;      /* atomic: when to re-request the bulk listing */
+    int64_t next_copy_ms;      /* atomic: when a worker next copies the counters */
+    /* statistics */
+    void *stats;               /* statsobj_t* (opaque here) */
+    uint64_t ctr[MMX_CTR_COUNT];
+    void **rule_ctrs;          /* ctr_t* per rule of ctr_policy (statsobj managed counters) */
+    size_t n_rule_ctrs;
+    ctx_policy *ctr_policy;    /* the policy whose cells rule_ctrs point to (held) */
+    pthread_mutex_t log_lock;  /* guards the mapping-problem log limiter below */
+    int64_t log_next_ms;
+    unsigned log_suppressed;
+} mmx_inst;
+
+/* One worker thread's state. */
+typedef struct mmx_wrkr {
+    mmx_inst *inst;
+    ctx_policy *pol;           /* held reference */
+    uint64_t pol_gen;
+    ctx_policy_scratch *scratch;
+    const hs_snapshot_t *snap; /* held reference (hostsample_refresh) */
+    uint64_t fmt_seq;          /* snapshot seq the host texts below were made for */
+    char host_cpu[24], host_mem[24], load[3][24], disk_min[24], sampled_at[40];
+    int64_t fa_ms;             /* fetched_at cache: monotonic ms -> text */
+    char fa_text[40];
+} mmx_wrkr;
+
+static inline void mmx_inc(mmx_inst *inst, enum mmx_ctr c) { __atomic_fetch_add(&inst->ctr[c], 1, __ATOMIC_RELAXED); }
+static inline void mmx_add(mmx_inst *inst, enum mmx_ctr c, uint64_t n) {
+    __atomic_fetch_add(&inst->ctr[c], n, __ATOMIC_RELAXED);
+}
+static inline void mmx_set(mmx_inst *inst, enum mmx_ctr c, uint64_t v) {
+    __atomic_store_n(&inst->ctr[c], v, __ATOMIC_RELAXED);
+}
+
+/* ---- mmctxenrich_conf.c (config-load thread) ---- */
+struct cnfparamvals;
+void mmx_set_defaults(mmx_inst *inst);
+/* one parameter; reports with parser_errmsg; rsRetVal */
+int mmx_set_param(mmx_inst *inst, const char *name, struct cnfparamvals *v);
+/* after all parameters: validates, loads the files, builds the objects (no threads) */
+int mmx_finish(mmx_inst *inst);
+void mmx_inst_free(mmx_inst *inst);
+/* HUP: re-reads the policy and profiles files (keeps the old ones on error, logged) */
+void mmx_reload(mmx_inst *inst);
+/* starts the sampler and fetcher threads and requests the bulk listing; idempotent */
+int mmx_start(mmx_inst *inst);
+
+/* ---- mmctxenrich_cm.c ---- */
+/* fetcher callbacks (arg = mmx_inst) */
+int mmx_cm_on_reply(void *arg, const cm_request_t *req, struct fjson_object *reply, int64_t now_ms);
+int mmx_cm_on_host_reply(void *arg, const cm_request_t *req, struct fjson_object *reply, int64_t now_ms);
+void mmx_cm_on_log(void *arg, const char *line);
+/* The $!ctx!cm object for a message with the given groups (CTX_POLICY_G_*), or NULL when
+ * the module has no compute manager. uuid/name may be "" (no identity). */
+struct fjson_object *mmx_cm_object(mmx_wrkr *w, unsigned groups, const char *uuid, const char *name, int64_t now);
+
+/* ---- mmctxenrich_host.c ---- */
+/* builds the sampler's VM list from a profiles store; 0 or CTX_E* with err */
+int mmx_host_set_vms(mmx_inst *inst, const ctx_profiles_t *p, char *err, size_t errlen);
+/* The $!ctx!host object (verbose group), or NULL before the first sample. */
+struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *name);
+
+/* ---- mmctxenrich_stats.c ---- */
+int mmx_stats_setup(mmx_inst *inst);                 /* rsRetVal */
+void mmx_stats_policy(mmx_inst *inst, ctx_policy *p); /* (re)registers rule.<name> counters */
+void mmx_stats_copy(mmx_inst *inst);                 /* copies cache/fetcher/sampler counters */
+void mmx_stats_maybe_copy(mmx_inst *inst, int64_t now_ms);
+void mmx_stats_destroy(mmx_inst *inst);
+void mmx_stats_use(void *statsobj_if);               /* the statsobj interface (modInit) */
+
+/* ---- shared helpers ---- */
+/* "2024-05-01T12:00:00.123Z" for wall-clock ms; returns the length */
+int mmx_fmt_time_ms(int64_t wall_ms, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,240 @@
+/* mmctxenrich_cm.c: the compute-manager side of mmctxenrich.
+ *
+ * Fetcher callbacks (on the fetcher threads): map a reply with the field mapping and
+ * store it in the cache: per-VM static ("vm" section, cm.url), per-VM dynamic
+ * ("stats", cm.statsUrl), the bulk listing ("bulk", cm.bulkUrl: one static part per
+ * listed VM) and the host part ("host", cm.hostUrl: a second cache with one entry
+ * keyed by cm.hostName, fetched by a second fetcher as its "dynamic" part).
+ *
+ * Per message (worker threads): look the parts up (never waiting for the network;
+ * a miss queues one coalesced fetch) and build $!ctx!cm from copies of the cached
+ * values, plus status and fetched_at.
+ *
+ * Concurrency: the mapping is immutable; the caches are thread-safe; cached objects
+ * are read with typed getters only (never serialized: see cmcache.h). The problem-log
+ * limiter is guarded by inst->log_lock.
+ */
+#include "config.h"
+#include "rsyslog.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "errmsg.h"
+
+#include "mmctxenrich.h"
+
+#define PROBLEM_LOG_MS 10000
+
+/* ---- fetcher side ----------------------------------------------------------------- */
+
+/* counts mapping problems and logs the first of a reply, at most one line per 10 s */
+static void note_problems(mmx_inst *inst, ctx_fm_section s, const ctx_fm_problems *pr, const char *vm,
+                          int64_t now) {
+    char line[512];
+    unsigned suppressed;
+    if (pr == NULL || pr->n == 0) return;
+    mmx_add(inst, MMX_CTR_CM_MAP_PROBLEMS, pr->n);
+    pthread_mutex_lock(&inst->log_lock);
+    int log = now >= inst->log_next_ms;
+    if (log) {
+        inst->log_next_ms = now + PROBLEM_LOG_MS;
+        suppressed = inst->log_suppressed;
+        inst->log_suppressed = 0;
+    } else {
+        inst->log_suppressed++;
+    }
+    pthread_mutex_unlock(&inst->log_lock);
+    if (!log) return;
+    ctx_fieldmap_problem_str(inst->map, s, &pr->p[0], line, sizeof line);
+    LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmctxenrich(%s): compute-manager reply for '%s': %zu field(s) not mapped, "
+           "first: %s (%u similar suppressed)", inst->name, vm, pr->n, line, suppressed);
+}
+
+static const char *vm_label(const cm_request_t *req) { return req->uuid[0] ? req->uuid : req->name; }
+
+/* maps one reply section and stores it; -1 (request failed) when nothing could be mapped */
+static int map_and_store(mmx_inst *inst, cmcache_t *cache, ctx_fm_section s, const cm_request_t *req,
+                         const char *uuid, const char *name, cm_part_t part, struct fjson_object *reply,
+                         int64_t now) {
+    ctx_fm_problems pr;
+    struct fjson_object *fields = NULL;
+    int n = ctx_fieldmap_apply(inst->map, s, reply, &fields, &pr);
+    if (n < 0) return -1;
+    note_problems(inst, s, &pr, vm_label(req), now);
+    if (n == 0) {
+        fjson_object_put(fields);
+        return -1;
+    }
+    return cmcache_store(cache, uuid, name, part, cmctx_new(fields), 0, now) == 0 ? 0 : -1;
+}
+
+struct bulk_ctx {
+    mmx_inst *inst;
+    ctx_profiles_t *prof; /* held for the reply */
+    int by_name;
+    int64_t now;
+};
+
+/* a bulk listing keyed by name: store under the uuid of every profile with that name
+ * (lookups use the uuid when the message has one), or under the name alone */
+static int bulk_store_by_name(struct bulk_ctx *b, const char *name, cmctx_t *c) {
+    int stored = 0;
+    for (size_t i = 0; i < ctx_profiles_count(b->prof); i++) {
+        const ctx_profile_t *p = ctx_profiles_at(b->prof, i);
+        if (strcmp(p->name, name) != 0) continue;
+        cmcache_store(b->inst->cache, p->uuid, p->name, CM_PART_STATIC, cmctx_ref(c), 0, b->now);
+        stored++;
+    }
+    if (stored == 0) cmcache_store(b->inst->cache, NULL, name, CM_PART_STATIC, cmctx_ref(c), 0, b->now);
+    cmctx_unref(c);
+    return 0;
+}
+
+static int bulk_one(void *ud, const char *key, struct fjson_object *fields, const ctx_fm_problems *pr) {
+    struct bulk_ctx *b = ud;
+    note_problems(b->inst, CTX_FM_BULK, pr, key, b->now);
+    if (fjson_object_object_length(fields) == 0) {
+        fjson_object_put(fields);
+        return 0;
+    }
+    cmctx_t *c = cmctx_new(fields);
+    if (c == NULL) return 0;
+    if (b->by_name) return bulk_store_by_name(b, key, c);
+    cmcache_store(b->inst->cache, key, NULL, CM_PART_STATIC, c, 0, b->now);
+    return 0;
+}
+
+static int on_bulk(mmx_inst *inst, struct fjson_object *reply, int64_t now) {
+    size_t skipped = 0;
+    struct bulk_ctx b = {inst, ctx_profiles_slot_get(inst->profiles),
+                         ctx_fieldmap_bulk_key_kind(inst->map) == CTX_FM_KEY_NAME, now};
+    int n = ctx_fieldmap_apply_bulk(inst->map, reply, bulk_one, &b, &skipped);
+    ctx_profiles_unref(b.prof);
+    if (n < 0) {
+        LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmctxenrich(%s): bulk listing: the field mapping's \"items\" %s",
+               inst->name, n == CTX_ENOENT ? "was not found in the reply" : "is neither an array nor an object");
+        return -1;
+    }
+    dbgprintf("mmctxenrich(%s): bulk listing: %d VMs, %zu skipped\n", inst->name, n, skipped);
+    return 0;
+}
+
+int mmx_cm_on_reply(void *arg, const cm_request_t *req, struct fjson_object *reply, int64_t now_ms) {
+    mmx_inst *inst = arg;
+    if (req->kind == CM_REQ_BULK) return on_bulk(inst, reply, now_ms);
+    ctx_fm_section s = req->kind == CM_REQ_STATIC ? CTX_FM_VM : CTX_FM_STATS;
+    return map_and_store(inst, inst->cache, s, req, req->uuid, req->name, (cm_part_t)req->kind, reply, now_ms);
+}
+
+int mmx_cm_on_host_reply(void *arg, const cm_request_t *req, struct fjson_object *reply, int64_t now_ms) {
+    mmx_inst *inst = arg;
+    return map_and_store(inst, inst->hcache, CTX_FM_HOST, req, NULL, inst->host_name, CM_PART_DYNAMIC, reply,
+                         now_ms);
+}
+
+void mmx_cm_on_log(void *arg, const char *line) {
+    mmx_inst *inst = arg;
+    LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmctxenrich(%s): %s", inst->name, line);
+}
+
+/* ---- worker side ------------------------------------------------------------------ */
+
+/* A copy of a cached scalar with typed getters only (the cached object is shared and
+ * must not be serialized). Doubles keep their shortest round-trip text, so a value the
+ * mapping rounded to 12.3 prints as 12.3. */
+static struct fjson_object *copy_scalar(struct fjson_object *v) {
+    char buf[40];
+    switch (fjson_object_get_type(v)) {
+    case fjson_type_string:
+        return fjson_object_new_string_len(fjson_object_get_string(v), fjson_object_get_string_len(v));
+    case fjson_type_int: return fjson_object_new_int64(fjson_object_get_int64(v));
+    case fjson_type_boolean: return fjson_object_new_boolean(fjson_object_get_boolean(v));
+    case fjson_type_double: {
+        double d = fjson_object_get_double(v);
+        snprintf(buf, sizeof buf, "%.15g", d);
+        if (strtod(buf, NULL) != d) snprintf(buf, sizeof buf, "%.17g", d);
+        return fjson_object_new_double_s(d, buf);
+    }
+    default: return NULL;
+    }
+}
+
+static int is_standard_field(const char *k) { return !strcmp(k, "host_ip") || !strcmp(k, "guest_os"); }
+
+/* adds the members of a cached part (all, or only the standard group's) to obj */
+static void add_part(struct fjson_object *obj, cmctx_t *c, int all, int64_t fetched_at, int64_t *oldest) {
+    struct fjson_object *src = cmctx_peek(c);
+    int added = 0;
+    if (src == NULL) return;
+    struct fjson_object_iterator it = fjson_object_iter_begin(src);
+    struct fjson_object_iterator end = fjson_object_iter_end(src);
+    for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it)) {
+        const char *k = fjson_object_iter_peek_name(&it);
+        if (!all && !is_standard_field(k)) continue;
+        struct fjson_object *v = copy_scalar(fjson_object_iter_peek_value(&it));
+        if (v == NULL) continue;
+        fjson_object_object_add(obj, k, v);
+        added = 1;
+    }
+    if (added && fetched_at < *oldest) *oldest = fetched_at;
+}
+
+static cm_status_t worse(cm_status_t a, cm_status_t b) { return a > b ? a : b; }
+
+static cm_status_t add_vm_parts(mmx_inst *inst, struct fjson_object *obj, unsigned need, int verbose,
+                                const char *uuid, const char *name, int64_t now, int64_t *oldest) {
+    cmcache_result_t r;
+    unsigned mask = ((need & MMX_NEED_VM_STATIC) ? CM_MASK_STATIC : 0) |
+                    ((need & MMX_NEED_VM_DYNAMIC) ? CM_MASK_DYNAMIC : 0);
+    if (uuid[0] == '\0' && name[0] == '\0') return CM_UNAVAILABLE; /* no identity: nothing to ask */
+    cmcache_lookup(inst->cache, uuid[0] ? uuid : NULL, name[0] ? name : NULL, mask, now, &r);
+    if (r.ctx[CM_PART_STATIC]) add_part(obj, r.ctx[CM_PART_STATIC], 1, r.fetched_at_ms[CM_PART_STATIC], oldest);
+    if (r.ctx[CM_PART_DYNAMIC])
+        add_part(obj, r.ctx[CM_PART_DYNAMIC], verbose, r.fetched_at_ms[CM_PART_DYNAMIC], oldest);
+    cm_status_t st = r.status;
+    cmcache_result_release(&r);
+    return st;
+}
+
+static cm_status_t add_host_part(mmx_inst *inst, struct fjson_object *obj, int verbose, int64_t now,
+                                 int64_t *oldest) {
+    cmcache_result_t r;
+    cmcache_lookup(inst->hcache, NULL, inst->host_name, CM_MASK_DYNAMIC, now, &r);
+    if (r.ctx[CM_PART_DYNAMIC])
+        add_part(obj, r.ctx[CM_PART_DYNAMIC], verbose, r.fetched_at_ms[CM_PART_DYNAMIC], oldest);
+    cm_status_t st = r.status;
+    cmcache_result_release(&r);
+    return st;
+}
+
+static const char *fetched_at_text(mmx_wrkr *w, int64_t mono_ms) {
+    if (mono_ms != w->fa_ms) {
+        mmx_fmt_time_ms(mono_ms + w->inst->wall_offset_ms, w->fa_text, sizeof w->fa_text);
+        w->fa_ms = mono_ms;
+    }
+    return w->fa_text;
+}
+
+struct fjson_object *mmx_cm_object(mmx_wrkr *w, unsigned groups, const char *uuid, const char *name, int64_t now) {
+    mmx_inst *inst = w->inst;
+    int verbose = (groups & CTX_POLICY_G_VERBOSE) != 0;
+    unsigned need = verbose ? inst->need_verbose : inst->need_standard;
+    int64_t oldest = INT64_MAX;
+    cm_status_t st = CM_OK;
+    if (need == 0) return NULL; /* no compute manager, or nothing this group shows */
+    struct fjson_object *obj = fjson_object_new_object();
+    if (obj == NULL) return NULL;
+    if (need & (MMX_NEED_VM_STATIC | MMX_NEED_VM_DYNAMIC))
+        st = worse(st, add_vm_parts(inst, obj, need, verbose, uuid, name, now, &oldest));
+    if (need & MMX_NEED_HOST) st = worse(st, add_host_part(inst, obj, verbose, now, &oldest));
+    fjson_object_object_add(obj, "status", fjson_object_new_string(cm_status_str(st)));
+    if (oldest != INT64_MAX)
+        fjson_object_object_add(obj, "fetched_at", fjson_object_new_string(fetched_at_text(w, oldest)));
+    mmx_inc(inst, MMX_CTR_ST_OK + (enum mmx_ctr)st);
+    return obj;
+}

@@ -1,0 +1,191 @@
+/* mmctxenrich_stats.c: impstats counters of mmctxenrich (one statsobj per action,
+ * named "mmctxenrich(<name>)"; docs/mmctxenrich.md lists every counter).
+ *
+ * Counters of the glue (msgs.*, cm.status.*, policy.defaulted, hup.*) are updated
+ * live. Those the cache, the fetchers and the sampler keep are copied into the
+ * cells here by a worker at most every 250 ms while messages flow, and after each
+ * impstats read (statsobj's read notifier) when idle. rule.<name> counters point at
+ * the policy's own cells and are re-registered when a HUP loads a new rulebase.
+ * All counters are cumulative (not reset by impstats' resetCounters).
+ *
+ * Concurrency: cells are uint64 written with atomic builtins. mmx_stats_setup runs on
+ * the activation thread, mmx_stats_policy on it or the HUP thread (statsobj guards
+ * its counter list with its own mutex), mmx_stats_copy on any thread.
+ */
+#include "config.h"
+#include "rsyslog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errmsg.h"
+#include "statsobj.h"
+
+#include "mmctxenrich.h"
+
+#define COPY_EVERY_MS 250
+
+static statsobj_if_t *S; /* the statsobj interface, from modInit */
+
+const char *const mmx_counter_names[MMX_CTR_COUNT] = {
+    "msgs.processed", "msgs.dropped", "policy.defaulted", "msgs.novm", "cm.status.ok", "cm.status.stale",
+    "cm.status.pending", "cm.status.unavailable", "cache.hits", "cache.misses", "cache.stale", "cache.evictions",
+    "cache.expired", "cache.coalesced", "cache.queue_full", "cache.entries", "cm.requests", "cm.ok", "cm.errors",
+    "cm.timeouts", "cm.bytes", "cm.http_errors", "cm.transport_errors", "cm.parse_errors", "cm.too_big",
+    "cm.rejected", "cm.throttled", "cm.mapping_problems", "host.vm_errors", "host.host_errors", "host.passes",
+    "policy.regex_errors", "policy.reloads", "policy.reload_errors", "profiles.reloads",
+    "profiles.reload_errors",
+};
+
+void mmx_stats_use(void *statsobj_if) { S = statsobj_if; }
+
+static void copy_cache(mmx_inst *inst) {
+    cmcache_stats_t c;
+    if (inst->cache == NULL) return;
+    cmcache_get_stats(inst->cache, &c);
+    mmx_set(inst, MMX_CTR_CACHE_HITS, c.hits);
+    mmx_set(inst, MMX_CTR_CACHE_MISSES, c.misses);
+    mmx_set(inst, MMX_CTR_CACHE_STALE, c.stale);
+    mmx_set(inst, MMX_CTR_CACHE_EVICTIONS, c.evictions);
+    mmx_set(inst, MMX_CTR_CACHE_EXPIRED, c.expired);
+    mmx_set(inst, MMX_CTR_CACHE_COALESCED, c.coalesced);
+    mmx_set(inst, MMX_CTR_CACHE_QFULL, c.queue_full);
+    mmx_set(inst, MMX_CTR_CACHE_ENTRIES, c.entries);
+}
+
+static void add_fetch(cmfetch_t *f, cmfetch_stats_t *sum) {
+    cmfetch_stats_t s;
+    if (f == NULL) return;
+    cmfetch_get_stats(f, &s);
+    sum->requests += s.requests;
+    sum->ok += s.ok;
+    sum->errors += s.errors;
+    sum->timeouts += s.timeouts;
+    sum->bytes += s.bytes;
+    sum->http_errors += s.http_errors;
+    sum->transport_errors += s.transport_errors;
+    sum->parse_errors += s.parse_errors;
+    sum->too_big += s.too_big;
+    sum->reply_rejected += s.reply_rejected;
+    sum->throttled += s.throttled;
+}
+
+static void copy_fetch(mmx_inst *inst) {
+    cmfetch_stats_t s;
+    memset(&s, 0, sizeof s);
+    add_fetch(inst->fetch, &s);
+    add_fetch(inst->hfetch, &s);
+    mmx_set(inst, MMX_CTR_CM_REQUESTS, s.requests);
+    mmx_set(inst, MMX_CTR_CM_OK, s.ok);
+    mmx_set(inst, MMX_CTR_CM_ERRORS, s.errors);
+    mmx_set(inst, MMX_CTR_CM_TIMEOUTS, s.timeouts);
+    mmx_set(inst, MMX_CTR_CM_BYTES, s.bytes);
+    mmx_set(inst, MMX_CTR_CM_HTTP_ERRORS, s.http_errors);
+    mmx_set(inst, MMX_CTR_CM_TRANSPORT_ERRORS, s.transport_errors);
+    mmx_set(inst, MMX_CTR_CM_PARSE_ERRORS, s.parse_errors);
+    mmx_set(inst, MMX_CTR_CM_TOO_BIG, s.too_big);
+    mmx_set(inst, MMX_CTR_CM_REJECTED, s.reply_rejected);
+    mmx_set(inst, MMX_CTR_CM_THROTTLED, s.throttled);
+}
+
+/* the first VM with an error in s, for the log line */
+static const hs_vm_t *first_failed(const hs_snapshot_t *s) {
+    for (size_t i = 0; i < s->n_vms; i++)
+        if (s->vms[i].err != HS_VM_OK) return &s->vms[i];
+    return NULL;
+}
+
+/* counters of the latest snapshot; a pass with new VM errors is logged (at most one line per
+ * copy, so at most one per 250 ms while messages flow, and only when the count rises) */
+static void copy_host(mmx_inst *inst) {
+    if (inst->hs == NULL) return;
+    const hs_snapshot_t *s = hostsample_acquire(inst->hs);
+    if (s == NULL) return;
+    uint64_t before = __atomic_exchange_n(&inst->ctr[MMX_CTR_HOST_VM_ERRORS], s->vm_errors, __ATOMIC_RELAXED);
+    mmx_set(inst, MMX_CTR_HOST_ERRORS, s->host_errors);
+    mmx_set(inst, MMX_CTR_HOST_PASSES, s->seq);
+    const hs_vm_t *v = s->vm_errors > before ? first_failed(s) : NULL;
+    if (v != NULL && (before == 0 || s->seq % 12 == 0))
+        LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmctxenrich(%s): host sampling: VM '%s': %s (%llu failed VM samples so far)",
+               inst->name, v->name[0] ? v->name : v->uuid, hs_vm_strerror(v->err), (unsigned long long)s->vm_errors);
+    hs_snapshot_release(s);
+}
+
+void mmx_stats_copy(mmx_inst *inst) {
+    copy_cache(inst);
+    copy_fetch(inst);
+    copy_host(inst);
+    pthread_mutex_lock(&inst->pol_lock);
+    mmx_set(inst, MMX_CTR_POLICY_REGEX_ERR, ctx_policy_regex_errors(inst->policy));
+    pthread_mutex_unlock(&inst->pol_lock);
+}
+
+void mmx_stats_maybe_copy(mmx_inst *inst, int64_t now_ms) {
+    int64_t next = __atomic_load_n(&inst->next_copy_ms, __ATOMIC_RELAXED);
+    if (now_ms < next) return;
+    if (__atomic_compare_exchange_n(&inst->next_copy_ms, &next, now_ms + COPY_EVERY_MS, 0, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED))
+        mmx_stats_copy(inst);
+}
+
+static void read_notifier(statsobj_t __attribute__((unused)) * o, void *arg) { mmx_stats_copy(arg); }
+
+int mmx_stats_setup(mmx_inst *inst) {
+    char name[300];
+    statsobj_t *st = NULL;
+    DEFiRet;
+    if (S == NULL || inst->stats != NULL) FINALIZE;
+    snprintf(name, sizeof name, "mmctxenrich(%s)", inst->name);
+    CHKiRet(S->Construct(&st));
+    CHKiRet(S->SetName(st, (uchar *)name));
+    CHKiRet(S->SetOrigin(st, (uchar *)"mmctxenrich"));
+    CHKiRet(S->SetReadNotifier(st, read_notifier, inst));
+    mmx_stats_copy(inst);
+    for (int i = 0; i < MMX_CTR_COUNT; i++)
+        CHKiRet(S->AddCounter(st, (const uchar *)mmx_counter_names[i], ctrType_IntCtr, CTR_FLAG_NONE, &inst->ctr[i]));
+    CHKiRet(S->ConstructFinalize(st));
+    inst->stats = st;
+    st = NULL;
+    mmx_stats_policy(inst, inst->policy);
+finalize_it:
+    if (st != NULL) S->Destruct(&st);
+    RETiRet;
+}
+
+static void drop_rule_ctrs(mmx_inst *inst) {
+    for (size_t i = 0; i < inst->n_rule_ctrs; i++) S->DestructCounter(inst->stats, inst->rule_ctrs[i]);
+    free(inst->rule_ctrs);
+    inst->rule_ctrs = NULL;
+    inst->n_rule_ctrs = 0;
+    ctx_policy_free(inst->ctr_policy);
+    inst->ctr_policy = NULL;
+}
+
+void mmx_stats_policy(mmx_inst *inst, ctx_policy *p) {
+    char name[100];
+    if (inst->stats == NULL || p == NULL) return;
+    size_t n = ctx_policy_nrules(p);
+    void **ctrs = calloc(n ? n : 1, sizeof *ctrs);
+    if (ctrs == NULL) return;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        ctr_t *c = NULL;
+        snprintf(name, sizeof name, "rule.%s", ctx_policy_rule_name(p, i));
+        if (S->AddManagedCounter(inst->stats, (uchar *)name, ctrType_IntCtr, CTR_FLAG_NONE,
+                                 ctx_policy_rule_hits_ctr(p, i), &c, 1) == RS_RET_OK)
+            ctrs[k++] = c;
+    }
+    drop_rule_ctrs(inst); /* the old rulebase's counters, after the new ones exist */
+    inst->rule_ctrs = ctrs;
+    inst->n_rule_ctrs = k;
+    inst->ctr_policy = ctx_policy_hold(p);
+}
+
+void mmx_stats_destroy(mmx_inst *inst) {
+    if (inst->stats == NULL) return;
+    drop_rule_ctrs(inst);
+    statsobj_t *st = inst->stats;
+    S->Destruct(&st);
+    inst->stats = NULL;
+}

@@ -1,0 +1,137 @@
+# tests/system/mmctxenrich_lib.sh: helpers of the mmctxenrich system tests (sourced after
+# tests/lib/harness.sh; not a test itself).
+#
+#   mmx_port                          a free loopback port
+#   mmx_cm_start [--tls] [--token T] [--port P]   the test compute manager (tests/lib/cmserver.py)
+#                                     on $CTX_WORK/routes.json; sets MMX_CM (base URL), MMX_CM_PORT;
+#                                     --tls makes a test CA in $CTX_WORK/pki (ca.pem, other-ca.pem)
+#   mmx_cm_stop / mmx_cm_ctl k=v ... / mmx_cm_n JQ   stop it, change its behaviour, read a counter
+#   mmx_send PORT N PREFIX [k=v ...]  N syslog messages over UDP to 127.0.0.1:PORT, as fast as the
+#                                     socket takes them or at rate=<msg/s>; keys: sev (a list cycles),
+#                                     fac, app, vms (name:uuid,... cycles), tenant; message text "seq=<PREFIX><i> vm=<name> uuid=<uuid> ..."
+#   mmx_check OUT PYTHON              runs PYTHON with `rows` = the records of OUT (written with
+#                                     $CTX_CHECK_TEMPLATE: dicts app, sev, msg, ctx, seq); the
+#                                     code calls fail("why") or falls through
+#   MMX_SET_VM                        rainerscript that sets $!ctx!vm from such a message text
+
+mmx_port() {
+    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+MMX_CM_PID=
+mmx_cm_start() {
+    local tls=0 token="" port=0
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --tls) tls=1; shift ;;
+            --token) token=$2; shift 2 ;;
+            --port) port=$2; shift 2 ;;
+            *) ctx_fail "mmx_cm_start: unknown option $1" ;;
+        esac
+    done
+    local args=(serve --port-file "$CTX_WORK/cm.port" --port "$port" --routes "$CTX_WORK/routes.json"
+        --log "$CTX_WORK/cm.log")
+    if [ "$tls" = 1 ]; then
+        if [ ! -f "$CTX_WORK/pki/ca.pem" ]; then
+            mkdir -p "$CTX_WORK/pki"
+            /usr/bin/python3 "$top_srcdir/tests/lib/cmserver.py" mkca "$CTX_WORK/pki" || ctx_fail "test CA"
+        fi
+        args+=(--tls-cert "$CTX_WORK/pki/server.pem" --tls-key "$CTX_WORK/pki/server.key")
+    fi
+    [ -n "$token" ] && args+=(--token "$token")
+    rm -f "$CTX_WORK/cm.port"
+    /usr/bin/python3 "$top_srcdir/tests/lib/cmserver.py" "${args[@]}" &
+    MMX_CM_PID=$!
+    ctx_on_exit "kill $MMX_CM_PID"
+    ctx_wait_for "the test compute manager" 20 "[ -s '$CTX_WORK/cm.port' ]"
+    MMX_CM_PORT=$(cat "$CTX_WORK/cm.port")
+    MMX_CM_TLS=$tls
+    if [ "$tls" = 1 ]; then MMX_CM="https://127.0.0.1:$MMX_CM_PORT"; else MMX_CM="http://127.0.0.1:$MMX_CM_PORT"; fi
+}
+
+mmx_cm_stop() {
+    [ -n "$MMX_CM_PID" ] || return 0
+    kill "$MMX_CM_PID" 2>/dev/null
+    wait "$MMX_CM_PID" 2>/dev/null
+    MMX_CM_PID=
+}
+
+mmx_cm_cafile() { [ "$MMX_CM_TLS" = 1 ] && echo "--cafile $CTX_WORK/pki/ca.pem"; }
+
+mmx_cm_ctl() {
+    # shellcheck disable=SC2046
+    /usr/bin/python3 "$top_srcdir/tests/lib/cmserver.py" ctl "$MMX_CM" $(mmx_cm_cafile) "$@" || ctx_fail "cm ctl $*"
+}
+
+# mmx_cm_n JQ: a value of the server's counters, e.g. '.total', '.paths["/servers/x"] // 0'
+mmx_cm_n() {
+    # shellcheck disable=SC2046
+    /usr/bin/python3 "$top_srcdir/tests/lib/cmserver.py" counts "$MMX_CM" $(mmx_cm_cafile) | jq -r "$1"
+}
+
+mmx_send() {
+    /usr/bin/python3 - "$@" <<'PY'
+import socket, sys, time
+port, n, prefix = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+kv = dict(a.split("=", 1) for a in sys.argv[4:])
+sevs = {"emerg": 0, "alert": 1, "crit": 2, "err": 3, "warning": 4, "notice": 5, "info": 6, "debug": 7}
+sev_list = kv.get("sev", "info").split(",")
+fac = int(kv.get("fac", "1"))
+app = kv.get("app", "app")
+vms = [v.split(":") for v in kv.get("vms", "").split(",") if v]
+tenant = kv.get("tenant", "acme")
+extra = kv.get("text", "")
+rate = float(kv.get("rate", "0"))
+t0 = time.time()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+ts = time.strftime("%b %e %H:%M:%S")
+for i in range(n):
+    sev = sev_list[i % len(sev_list)]
+    ident = ""
+    if vms:
+        name, uuid = vms[i % len(vms)]
+        ident = f" vm={name} uuid={uuid} tenant={tenant}"
+    line = f"<{fac * 8 + sevs[sev]}>{ts} testhost {app}[{1000 + i % 7}]: seq={prefix}{i}{ident}{extra}"
+    s.sendto(line.encode(), ("127.0.0.1", port))
+    if rate and (rate < 1000 or i % 50 == 49):
+        ahead = t0 + (i + 1) / rate - time.time()
+        if ahead > 0:
+            time.sleep(ahead)
+    elif i % 500 == 499:
+        time.sleep(0.002)
+PY
+}
+
+MMX_SET_VM='set $!ctx!vm!name = re_extract($msg, "vm=([^ ]+)", 0, 1, "");
+set $!ctx!vm!uuid = re_extract($msg, "uuid=([^ ]+)", 0, 1, "");
+set $!ctx!vm!tenant = re_extract($msg, "tenant=([^ ]+)", 0, 1, "");'
+
+mmx_check() {
+    /usr/bin/python3 - "$1" "$2" <<'PY' || ctx_fail "check of $1 failed"
+import json, re, sys
+rows = []
+for n, line in enumerate(open(sys.argv[1], encoding="utf-8", errors="replace"), 1):
+    parts = line.rstrip("\n").split("|", 6)
+    if len(parts) != 7:
+        sys.exit(f"{sys.argv[1]}:{n}: malformed line {line!r}")
+    m = re.search(r"seq=(\S+)", parts[5])
+    rows.append({"app": parts[3], "sev": parts[4], "msg": parts[5], "seq": m.group(1) if m else None,
+                 "ctx": json.loads(parts[6]) if parts[6].strip() else {}})
+by_seq = {r["seq"]: r for r in rows}
+
+def fail(why):
+    print("mmx_check: " + why, file=sys.stderr)
+    sys.exit(1)
+
+def get(r, path, default=None):
+    cur = r["ctx"]
+    for p in path.split("."):
+        if not isinstance(cur, dict) or p not in cur:
+            return default
+        cur = cur[p]
+    return cur
+
+exec(sys.argv[2])
+PY
+}
