@@ -70,8 +70,8 @@ static rsRetVal set_template(char **dst, const char *param, const char *what, st
     char err[CTX_ERRLEN];
     DEFiRet;
     CHKiRet(set_string(dst, v));
-    if (cg_template_check(*dst, what, "template", err, sizeof err) != 0) {
-        parser_errmsg("mmctxenrich: parameter '%s': %s", param, err);
+    if (cg_template_check(*dst, what, "t", err, sizeof err) != 0) {
+        parser_errmsg("mmctxenrich: parameter '%s': %s", param, strncmp(err, "t: ", 3) ? err : err + 3);
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
     }
 finalize_it:

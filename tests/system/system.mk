@@ -17,7 +17,8 @@ SYSTEM_TESTS = \
 	tests/system/imctxcap_hup.sh \
 	tests/system/imctxcap_guest_rsyslog.sh
 SYSTEM_TESTS += tests/system/mmctxenrich_policy.sh tests/system/mmctxenrich_policy-vg.sh tests/system/mmctxenrich_cm.sh \
-	tests/system/mmctxenrich_cmfail.sh
+	tests/system/mmctxenrich_cmfail.sh tests/system/mmctxenrich_cm-vg.sh tests/system/mmctxenrich_cgroup.sh \
+	tests/system/mmctxenrich_config.sh
 EXTRA_DIST += tests/system/mmctxenrich_lib.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)

@@ -1,0 +1,85 @@
+#!/bin/bash
+# rsyslogd -N1 rejects each bad mmctxenrich setting with one line naming the config file
+# and line, the parameter, the value and what was expected; for files (policy, profiles,
+# field mapping) also the file's own line or key. A complete good config validates.
+. "$top_srcdir/tests/lib/harness.sh"
+ctx_init mmctxenrich_config
+W=$CTX_WORK
+echo '{"vms": [{"name": "a", "tenant": "t"}]}' >"$W/profiles.json"
+printf 'rule a then standard\nrule b when severity <= err then verbose\n' >"$W/good.rules"
+printf 'rule a then standard\n\nrule b when sev <= err then verbose\n' >"$W/bad.rules"
+echo '{"vm": {"fields": {"guest_os": {"pointer": "/os", "type": "string"}}}}' >"$W/vm-only.json"
+echo '{"vm": {"fields": {"guest_os": {"pointer": "os", "type": "string"}}}}' >"$W/bad-map.json"
+echo tok >"$W/token"
+echo '{"vms": [{"name": "x", "tenant": "t", "cgroup": "/sys/fs/cgroup/m/{id}"}]}' >"$W/bad-cg.json"
+echo '{"vms": [{"name": "x", "tenant": "t", "ipv4": "1.2.3"}]}' >"$W/bad-prof.json"
+load='module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")'
+out='action(type="omfile" file="@WORK@/out")'
+
+# a good, complete config validates
+printf '%s\n%s\n%s\n' "$load" 'action(type="mmctxenrich" name="all" policy="@WORK@/good.rules" profiles="@WORK@/profiles.json"
+  sample.interval="2" host.diskPaths=["/", "/tmp"] host.cgroupTemplate="machine.slice/machine-qemu*{name_sd}.scope"
+  cm.url="https://cm.example/servers/{uuid}" cm.statsUrl="https://cm.example/servers/{uuid}/diagnostics"
+  cm.bulkUrl="https://cm.example/servers/detail" cm.hostUrl="https://cm.example/os-hypervisors/{name}"
+  cm.mapping="@TOP@/conf-examples/cm-nova.json" cm.tokenFile="@WORK@/token" cm.timeout="3000" cm.ratePerSec="2.5"
+  cache.maxEntries="100" cache.dynamicTTL="60000" cache.hostTTL="120000")' "$out" | ctx_conf
+ctx_validate || { cat "$W/n1.out"; ctx_fail "rsyslogd -N1 rejected the good config"; }
+
+n=0
+check_bad() { # statement expected-text
+    local stmt=$1 expect=$2 line
+    n=$((n + 1))
+    printf '%s\n%s\n%s\n' "$load" "$stmt" "$out" | ctx_conf
+    if ctx_validate; then ctx_fail "case $n: rsyslogd -N1 accepted: $stmt"; fi
+    line=$(grep -n -F "${stmt:0:30}" "$CTX_CONF" | head -1 | cut -d: -f1)
+    ctx_assert_grep "$W/n1.out" "error during parsing file $CTX_CONF, on or before line $line: $expect"
+    local errs
+    errs=$(grep -c "mmctxenrich: \|not known\|required but not specified" "$W/n1.out")
+    [ "$errs" = 1 ] || { cat "$W/n1.out"; ctx_fail "case $n: expected one error line, got $errs"; }
+}
+A='action(type="mmctxenrich" '
+check_bad "$A"'policy="@WORK@/bad.rules")' \
+    "mmctxenrich: parameter 'policy': $W/bad.rules:3: a field (severity, facility, tenant, vm, uuid, app, msg), got \"sev\""
+check_bad "$A"'policy="@WORK@/none.rules")' \
+    "mmctxenrich: parameter 'policy': cannot read '$W/none.rules': No such file or directory"
+check_bad "$A"'profiles="@WORK@/bad-prof.json")' \
+    "mmctxenrich: parameter 'profiles': $W/bad-prof.json: line 1: vms[0].ipv4: expected"
+check_bad "$A"'profiles="@WORK@/bad-cg.json")' \
+    "mmctxenrich: parameter 'profiles': $W/bad-cg.json: vm 'x': cgroup 'm/{id}': unknown placeholder '{id}' (expected {name}, {uuid} or {name_sd})"
+check_bad "$A"'sample.interval="5000")' \
+    "mmctxenrich: parameter 'sample.interval': expected 1..3600 seconds, got 5000"
+check_bad "$A"'host.diskPaths="var/log")' \
+    "mmctxenrich: parameter 'host.diskPaths': 'var/log' must be an absolute path"
+check_bad "$A"'host.cgroupTemplate="machine.slice/../x")' \
+    "mmctxenrich: parameter 'host.cgroupTemplate': cgroup 'machine.slice/../x': component '..' not allowed"
+check_bad "$A"'host.pidfileTemplate="run/{name}.pid")' \
+    "mmctxenrich: parameter 'host.pidfileTemplate': pidfile 'run/{name}.pid': must be an absolute path"
+check_bad "$A"'cm.url="https://cm/servers/{uuid}")' \
+    "mmctxenrich: parameter 'cm.mapping': required with cm.url, cm.statsUrl, cm.bulkUrl or cm.hostUrl"
+check_bad "$A"'cm.mapping="@WORK@/vm-only.json")' \
+    "mmctxenrich: parameter 'cm.mapping': set, but no cm.url, cm.statsUrl, cm.bulkUrl or cm.hostUrl to use it with"
+check_bad "$A"'cm.statsUrl="https://cm/s/{uuid}" cm.mapping="@WORK@/vm-only.json")' \
+    "mmctxenrich: parameter 'cm.statsUrl': the field mapping '$W/vm-only.json' has no \"stats\" section"
+check_bad "$A"'cm.url="https://cm/s/{uuid}" cm.mapping="@WORK@/bad-map.json")' \
+    "mmctxenrich: parameter 'cm.mapping': $W/bad-map.json: /vm/fields/guest_os/pointer: expected a JSON pointer string"
+check_bad "$A"'cm.url="https://cm/servers/{id}" cm.mapping="@WORK@/vm-only.json")' \
+    "mmctxenrich: parameter 'cm.url': unknown placeholder '{id}' at offset 19 (expected {uuid} or {name})"
+check_bad "$A"'cm.url="ftp://cm/{uuid}" cm.mapping="@WORK@/vm-only.json")' \
+    "mmctxenrich: parameter 'cm.url': 'ftp://cm/{uuid}' must start with http:// or https://"
+check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.tokenFile="@WORK@/token" cm.user="u" cm.password="p")' \
+    "mmctxenrich: parameter 'cm.tokenFile': cannot be combined with cm.user (choose bearer or basic auth)"
+check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.tokenFile="@WORK@/no-token")' \
+    "mmctxenrich: parameter 'cm.tokenFile': cannot read '$W/no-token': No such file or directory"
+check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.ratePerSec="fast")' \
+    "mmctxenrich: parameter 'cm.ratePerSec': expected a number of requests per second, got 'fast'"
+check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.ratePerSec="0")' \
+    "mmctxenrich: parameter 'cm.ratePerSec': must be > 0 and <= 100000 (got 0)"
+check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.timeout="0")' \
+    "mmctxenrich: parameter 'cm.timeout': must be between 1 and 600000 (got 0)"
+check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cache.maxEntries="0")' \
+    "mmctxenrich: parameter 'cache.maxEntries': must be >= 1 (got 0)"
+check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cache.jitter="101")' \
+    "mmctxenrich: parameter 'cache.jitter': must be <= 100 (got 101)"
+check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cache.hostTTL="10")' \
+    "mmctxenrich: parameter 'cache.hostTTL': must be >= 1000 (got 10)"
+ctx_pass "a complete config accepted, $n bad ones rejected with their one-line messages"
