@@ -131,4 +131,32 @@ tests_unit_test_tenants_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)
 tests_unit_test_tenants_LDADD = $(UNIT_LDADD)
 tests_unit_test_tenants_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_tls_client
+TESTS += tests/unit/test_tls_client
+tests_unit_test_tls_client_SOURCES = tests/unit/test_tls_client.c tests/unit/tlsserver.h
+tests_unit_test_tls_client_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_tls_client_LDADD = $(UNIT_LDADD)
+tests_unit_test_tls_client_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_https_post
+TESTS += tests/unit/test_https_post
+tests_unit_test_https_post_SOURCES = tests/unit/test_https_post.c tests/unit/tlsserver.h
+tests_unit_test_https_post_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_https_post_LDADD = $(UNIT_LDADD)
+tests_unit_test_https_post_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_outrec
+TESTS += tests/unit/test_outrec
+tests_unit_test_outrec_SOURCES = tests/unit/test_outrec.c
+tests_unit_test_outrec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_outrec_LDADD = $(UNIT_LDADD)
+tests_unit_test_outrec_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_delivery
+TESTS += tests/unit/test_delivery
+tests_unit_test_delivery_SOURCES = tests/unit/test_delivery.c
+tests_unit_test_delivery_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_delivery_LDADD = $(UNIT_LDADD)
+tests_unit_test_delivery_LDFLAGS = $(UNIT_LINKFLAGS)
+
 endif

@@ -1,0 +1,182 @@
+/* delivery.h: one tenant's outbound pipeline: open batch -> sealed, compressed batch
+ * -> (memory or the tenant's spool) -> sender thread -> transport; dead-letter file
+ * for rejections. Used by omtenant, one ctx_dest_t per tenant.
+ *
+ * Messages are added to the open batch (ctx_dest_add); a batch is sealed when it
+ * reaches its limits, when it is due (ctx_dest_flush_due, called by a timer) or on
+ * ctx_dest_flush. Sealing compresses it with the caller's encoder and queues it.
+ *
+ * Queue and spool. Sealed batches wait in order: first the records of the spool (on
+ * disk), then the batches held in memory (always newer than any spooled one). While
+ * the destination is healthy and keeps up, at most max_pending sealed batches are
+ * kept in memory and nothing touches the disk. As soon as a send fails (retryable),
+ * or more than max_pending batches wait, the tenant switches to spool mode: every
+ * batch not yet on disk is appended to the spool, oldest first, and each later batch
+ * is appended (and fsync'd) by the thread that seals it before that thread returns,
+ * i.e. before omtenant acknowledges the messages to rsyslog. The sender delivers
+ * the spool in order with exponential backoff and full jitter between failed
+ * attempts, and returns to memory mode when the spool is empty. With write_ahead
+ * every batch is spooled before it is sent.
+ *
+ * When a batch cannot be spooled (spool full under policy "block", or a disk error
+ * such as ENOSPC), it stays in memory, in order, and the tenant is blocked:
+ * ctx_dest_accepting() is 0 (omtenant then refuses new messages of the tenant, and
+ * rsyslog keeps and retries them) until the batch could be written or delivered.
+ *
+ * A rejection (the transport says REJECT: HTTP 4xx other than 408 / 429) writes the
+ * batch, decoded, to the tenant's dead-letter file (fsync'd) and removes it.
+ *
+ * Thread-safety: ctx_dest_add / _flush_due / _flush / _accepting / _stats /
+ * _reconfigure / _set_transport may be called from any threads concurrently (one
+ * mutex guards the open batch and the queue; it is never held across network or
+ * disk I/O, only across the compression of a batch being sealed). The transport
+ * and the log callback are called from the dest's sender thread and, for the log
+ * callback, from any thread that seals a batch.
+ */
+#ifndef CTXLOG_DELIVERY_H
+#define CTXLOG_DELIVERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "spool.h"
+
+/* the 32-bit tag stored with each sealed batch (and in its spool record) */
+#define CTX_DEST_TAG(enc, fmt, nmsgs) \
+    ((uint32_t)(enc)&0xfu) | (((uint32_t)(fmt)&0xfu) << 4) | (((uint32_t)(nmsgs)&0xffffffu) << 8)
+#define CTX_DEST_TAG_ENC(tag) ((ctx_encoding_t)((tag)&0xfu))
+#define CTX_DEST_TAG_FMT(tag) ((ctx_batch_format_t)(((tag) >> 4) & 0xfu))
+#define CTX_DEST_TAG_MSGS(tag) ((size_t)((tag) >> 8))
+
+typedef enum {
+    CTX_SEND_OK = 0,    /* delivered (HTTP 2xx; syslog-tls: written on a healthy connection) */
+    CTX_SEND_RETRY = 1, /* not delivered; retry later (spool, backoff) */
+    CTX_SEND_REJECT = 2 /* refused for good: dead-letter */
+} ctx_send_result_t;
+
+typedef struct {
+    char err[512];               /* transport's one-line reason when not OK */
+    unsigned long retry_after_ms; /* server's hint (HTTP Retry-After), 0 if none */
+    int tls_failure;             /* 1 if the failure was a TLS refusal (for the counter) */
+} ctx_send_info_t;
+
+/* A transport. send() is called on the dest's sender thread only, never concurrently;
+ * body is borrowed for the call; tag is the batch's CTX_DEST_TAG. free() releases arg
+ * (called on the sender thread or in ctx_dest_free; may be NULL). */
+typedef struct {
+    ctx_send_result_t (*send)(void *arg, const void *body, size_t len, uint32_t tag, ctx_send_info_t *info);
+    void (*close)(void *arg); /* drop an idle connection (may be NULL) */
+    void (*free)(void *arg);
+    void *arg;
+} ctx_dest_transport_t;
+
+/* severities of log lines (syslog's) */
+#define CTX_DEST_LOG_ERR 3
+#define CTX_DEST_LOG_WARNING 4
+#define CTX_DEST_LOG_INFO 6
+
+/* line is one complete sentence naming the tenant; called from any pipeline thread */
+typedef void (*ctx_dest_log_fn)(void *arg, int severity, const char *line);
+
+/* What may change on HUP. */
+typedef struct {
+    ctx_batch_format_t format;  /* body format of new batches */
+    ctx_batch_limits_t limits;  /* copied */
+    ctx_encoding_t encoding;    /* compression of new batches */
+    int level;                  /* compression level (0 = the encoding's default) */
+    uint64_t spool_max_bytes;   /* 0 = unbounded */
+    ctx_spool_policy_t spool_when_full;
+} ctx_dest_config_t;
+
+typedef struct {
+    const char *tenant;          /* tenant id (copied), named in every log line */
+    const char *spool_dir;       /* this tenant's spool directory (copied; its parent must exist) */
+    const char *deadletter_path; /* the tenant's dead-letter file (copied; its directory must exist) */
+    ctx_dest_config_t cfg;
+    unsigned max_pending;        /* sealed batches kept in memory in memory mode; 0 = 2 */
+    int write_ahead;             /* 1: spool every batch before sending it */
+    uint64_t backoff_initial_ms; /* ceiling of the first retry delay; 0 = 1000 */
+    uint64_t backoff_max_ms;     /* largest delay; 0 = 60000 */
+    unsigned shutdown_ms;        /* ctx_dest_free: time to keep delivering before spooling the rest; 0 = 5000 */
+    ctx_dest_transport_t transport; /* ownership taken, also on failure */
+    ctx_dest_log_fn log;         /* may be NULL */
+    void *log_arg;
+    ctx_spool_pwrite_fn spool_pwrite; /* tests only; NULL = pwrite(2) */
+} ctx_dest_opts_t;
+
+typedef struct {
+    uint64_t msgs_in;            /* messages added */
+    uint64_t batches_sealed;     /* batches sealed */
+    uint64_t bytes_raw;          /* body bytes of sealed batches before compression */
+    uint64_t bytes_encoded;      /* ... after compression */
+    uint64_t batches_delivered;  /* acknowledged by the destination */
+    uint64_t msgs_delivered;
+    uint64_t bytes_delivered;    /* encoded bytes of delivered batches */
+    uint64_t retries;            /* failed attempts that will be retried */
+    uint64_t tls_failures;       /* of which TLS refusals */
+    uint64_t spooled_batches;    /* appended to the spool */
+    uint64_t spooled_bytes;
+    uint64_t spool_records;      /* records in the spool now */
+    uint64_t spool_bytes;        /* bytes of the spool on disk now */
+    uint64_t spool_dropped;      /* records deleted unsent by drop-oldest */
+    uint64_t spool_full;         /* appends refused: spool full (block) */
+    uint64_t spool_errors;       /* appends / reads / acks that failed (disk full, I/O) */
+    uint64_t deadletter_batches; /* rejected batches written to the dead-letter file */
+    uint64_t deadletter_msgs;
+    uint64_t lost_batches;       /* could be neither delivered nor spooled at shutdown (logged) */
+    uint64_t lost_msgs;
+    uint64_t held_batches;       /* sealed batches in memory now */
+    uint64_t blocked;            /* 1 while the tenant is blocked */
+} ctx_dest_stats_t;
+
+typedef struct ctx_dest ctx_dest_t;
+
+/* Opens (and recovers) the tenant's spool, and starts the sender thread, which
+ * begins with delivering what the spool holds from an earlier run. Returns 0 and
+ * *out, or CTX_EAGAIN (spool open elsewhere), CTX_EIO, CTX_EINVAL, CTX_ENOMEM with
+ * err. The transport is owned (freed on failure too). */
+int ctx_dest_new(const ctx_dest_opts_t *o, ctx_dest_t **out, char *err, size_t errlen);
+
+/* Stops: seals the open batch (with enc, may be NULL only if the batch is empty or
+ * its encoding is none), keeps delivering for up to shutdown_ms (not while in
+ * backoff), appends every batch still in memory to the spool, stops the sender,
+ * frees the transport and closes the spool. NULL is a no-op. */
+void ctx_dest_free(ctx_dest_t *d, ctx_batch_encoder_t *enc);
+
+/* Adds one formatted message (borrowed) to the open batch, sealing batches as they
+ * fill (enc: the calling thread's encoder, or NULL: the dest's own). It always
+ * takes the message, also while the tenant is blocked: the caller checks
+ * ctx_dest_accepting() before it accepts a group of messages (omtenant: one rsyslog
+ * transaction, all or nothing) and so bounds what is held in memory. Returns 0,
+ * CTX_EINVAL (the message is empty or, for NDJSON, contains a newline: not added),
+ * CTX_ENOMEM. A batch that cannot be compressed stays open and is sealed later. */
+int ctx_dest_add(ctx_dest_t *d, ctx_batch_encoder_t *enc, const char *msg, size_t len);
+
+/* Seals the open batch if it is due at now_ms (ctx_batch_now_ms()); returns 1 if it
+ * sealed one, 0 if not, or a negative CTX_E* code. */
+int ctx_dest_flush_due(ctx_dest_t *d, ctx_batch_encoder_t *enc, uint64_t now_ms);
+
+/* Seals the open batch now if it is non-empty; returns 1, 0, or CTX_E*. */
+int ctx_dest_flush(ctx_dest_t *d, ctx_batch_encoder_t *enc);
+
+/* 1 if the tenant takes new messages, 0 while it is blocked (a sealed batch could
+ * be neither spooled nor delivered yet). */
+int ctx_dest_accepting(ctx_dest_t *d);
+
+/* HUP: new format, limits, encoding and spool limits (the open batch is sealed
+ * first if its format changes). Returns 0 or CTX_E*. */
+int ctx_dest_reconfigure(ctx_dest_t *d, ctx_batch_encoder_t *enc, const ctx_dest_config_t *cfg);
+
+/* HUP: replaces the transport (ownership taken); the old one is freed by the sender
+ * between two sends. */
+void ctx_dest_set_transport(ctx_dest_t *d, ctx_dest_transport_t tr);
+
+/* A snapshot of the counters. */
+void ctx_dest_stats(ctx_dest_t *d, ctx_dest_stats_t *st);
+
+/* Waits until nothing is queued (memory and spool empty) or timeout_ms passes;
+ * returns 1 if idle, 0 on timeout. For tests and shutdown. */
+int ctx_dest_wait_idle(ctx_dest_t *d, unsigned timeout_ms);
+
+#endif

@@ -1,0 +1,251 @@
+/* delivery_sender.c: a tenant's sender thread. It delivers the queue in order (the
+ * spool's records first, then the batches in memory), one batch at a time, through
+ * the transport; backs off with full jitter after a failed attempt; writes rejected
+ * batches to the dead-letter file; returns the tenant to memory mode once the spool
+ * is empty. Invariants of the queue in delivery_int.h.
+ *
+ * Concurrency: one thread per ctx_dest_t. It holds d->mu except while it sends,
+ * reads or acks the spool, or writes the dead-letter file; it is the only caller of
+ * ctx_spool_peek / ctx_spool_ack, of the transport and of the backoff state.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctxlog_common.h"
+#include "deadletter.h"
+#include "delivery_int.h"
+
+typedef struct {
+    dnode_t *node;      /* sending a batch from memory, or NULL: from the spool */
+    const void *body;
+    size_t len;
+    uint32_t tag;
+    uint64_t seq;       /* spool record (from the spool) */
+} item_t;
+
+static void wait_ms(ctx_dest_t *d, uint64_t ms) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    pthread_cond_timedwait(&d->cv_work, &d->mu, &ts);
+}
+
+static void swap_transport(ctx_dest_t *d) {
+    if (!d->have_tr_next) return;
+    ctx_dest_transport_t old = d->tr;
+    d->tr = d->tr_next;
+    d->have_tr_next = 0;
+    pthread_mutex_unlock(&d->mu);
+    if (old.free) old.free(old.arg);
+    pthread_mutex_lock(&d->mu);
+}
+
+/* acks the spool record of a node written while it was being delivered */
+static void ack_written(ctx_dest_t *d, uint64_t seq, ctx_spool_rec_t *rec) {
+    char err[CTX_ERRLEN] = "";
+    pthread_mutex_unlock(&d->mu);
+    if (ctx_spool_peek(d->sp, rec) == 0 && rec->seq == seq && ctx_spool_ack(d->sp, seq, err, sizeof err) != 0)
+        ST_ADD(d, spool_errors, 1);
+    pthread_mutex_lock(&d->mu);
+}
+
+/* removes delivered nodes at the head that the writer had been writing */
+static void clean_done(ctx_dest_t *d, ctx_spool_rec_t *rec) {
+    while (d->head != NULL && d->head->done && !d->head->writing) {
+        dnode_t *n = d->head;
+        if (n->on_disk) ack_written(d, n->seq, rec);
+        dq_remove(d, n);
+        dq_node_free(n);
+    }
+}
+
+/* picks the next batch: 1 (it is set), 0 (nothing to send now), -1 (look again now) */
+static int next_item(ctx_dest_t *d, item_t *it, ctx_spool_rec_t *rec) {
+    memset(it, 0, sizeof *it);
+    if (dq_spool_records(d) > 0) {
+        d->sending = 1;
+        pthread_mutex_unlock(&d->mu);
+        int rc = ctx_spool_peek(d->sp, rec);
+        pthread_mutex_lock(&d->mu);
+        if (rc == 0) {
+            it->body = rec->data, it->len = rec->len, it->tag = rec->tag, it->seq = rec->seq;
+            return 1;
+        }
+        d->sending = 0;
+        if (rc == CTX_ENOENT) return -1; /* drop-oldest removed it meanwhile */
+        {
+            ST_ADD(d, spool_errors, 1);
+            dest_log(d, CTX_DEST_LOG_ERR, "tenant '%s': cannot read the spool (%s); retrying", d->tenant,
+                     rc == CTX_ENOMEM ? "out of memory" : strerror(errno));
+            d->retry_at_ms = dest_now_ms() + ctx_backoff_next_ms(d->bo);
+        }
+        return 0;
+    }
+    dnode_t *h = d->head;
+    if (h != NULL && !h->on_disk && !h->writing && !h->done) {
+        h->in_flight = 1;
+        d->sending = 1;
+        it->node = h, it->body = h->body, it->len = h->len, it->tag = h->tag;
+        return 1;
+    }
+    if (d->spool_mode && !d->write_ahead && d->head == NULL && !d->writer_active && !d->blocked) {
+        d->spool_mode = 0;
+        dest_log(d, CTX_DEST_LOG_INFO, "tenant '%s': spool drained; batches go straight to the destination again",
+                 d->tenant);
+    }
+    return 0;
+}
+
+/* the batch left the queue: delivered or dead-lettered */
+static void finish(ctx_dest_t *d, const item_t *it, ctx_spool_rec_t *rec) {
+    char err[CTX_ERRLEN] = "";
+    if (it->node == NULL) {
+        pthread_mutex_unlock(&d->mu);
+        if (ctx_spool_ack(d->sp, it->seq, err, sizeof err) != 0) {
+            ST_ADD(d, spool_errors, 1);
+            dest_log(d, CTX_DEST_LOG_ERR, "tenant '%s': %s (the batch will be sent again)", d->tenant, err);
+        }
+        pthread_mutex_lock(&d->mu);
+        return;
+    }
+    dnode_t *n = it->node;
+    n->in_flight = 0;
+    if (n->writing) {
+        n->done = 1; /* the writer is appending it: clean_done() acks and removes it */
+        return;
+    }
+    if (n->on_disk) ack_written(d, n->seq, rec);
+    dq_remove(d, n);
+    dq_node_free(n);
+}
+
+static void on_delivered(ctx_dest_t *d, const item_t *it, ctx_spool_rec_t *rec) {
+    ST_ADD(d, batches_delivered, 1);
+    ST_ADD(d, msgs_delivered, CTX_DEST_TAG_MSGS(it->tag));
+    ST_ADD(d, bytes_delivered, it->len);
+    finish(d, it, rec);
+    ctx_backoff_reset(d->bo);
+    if (d->failures_in_row > 0)
+        dest_log(d, CTX_DEST_LOG_INFO, "tenant '%s': delivery resumed after %u failed attempts", d->tenant,
+                 d->failures_in_row);
+    d->failures_in_row = 0;
+    d->last_err[0] = '\0';
+    if (d->blocked) dq_write_pending(d); /* space was freed, or the held batch went out */
+}
+
+static void on_retry(ctx_dest_t *d, const item_t *it, const ctx_send_info_t *info) {
+    ST_ADD(d, retries, 1);
+    ST_ADD(d, tls_failures, info->tls_failure ? 1 : 0);
+    d->failures_in_row++;
+    uint64_t delay = ctx_backoff_next_ms(d->bo);
+    if (info->retry_after_ms > delay) delay = info->retry_after_ms;
+    d->retry_at_ms = dest_now_ms() + delay;
+    if (strcmp(d->last_err, info->err) != 0) {
+        snprintf(d->last_err, sizeof d->last_err, "%s", info->err);
+        dest_log(d, CTX_DEST_LOG_ERR, "tenant '%s': %s%s; its batches are spooled and retried with backoff",
+                 d->tenant, info->tls_failure ? "TLS refused: " : "", info->err[0] ? info->err : "delivery failed");
+    }
+    if (it->node != NULL) {
+        dnode_t *n = it->node;
+        n->in_flight = 0;
+        if (!d->spool_mode) d->spool_mode = 1;
+        if (n->on_disk && !n->writing) { /* written while in flight: the spool has it */
+            dq_remove(d, n);
+            dq_node_free(n);
+        }
+    }
+    if (d->spool_mode && !d->stopping) dq_write_pending(d);
+}
+
+/* writes the batch to the dead-letter file; 0, or -1 (then it is retried) */
+static int dead_letter(ctx_dest_t *d, const item_t *it, const ctx_send_info_t *info) {
+    char err[CTX_ERRLEN] = "";
+    pthread_mutex_unlock(&d->mu);
+    int rc = ctx_deadletter_write(d->deadletter_path, d->tenant, info->err, it->body, it->len, it->tag, err, sizeof err);
+    pthread_mutex_lock(&d->mu);
+    if (rc != 0) {
+        dest_log(d, CTX_DEST_LOG_ERR, "tenant '%s': a batch was rejected (%s) but %s; it is kept and retried",
+                 d->tenant, info->err, err);
+        return -1;
+    }
+    ST_ADD(d, deadletter_batches, 1);
+    ST_ADD(d, deadletter_msgs, CTX_DEST_TAG_MSGS(it->tag));
+    dest_log(d, CTX_DEST_LOG_WARNING, "tenant '%s': a batch of %zu messages was rejected (%s): written to %s",
+             d->tenant, CTX_DEST_TAG_MSGS(it->tag), info->err, d->deadletter_path);
+    return 0;
+}
+
+static void handle(ctx_dest_t *d, const item_t *it, ctx_send_result_t r, const ctx_send_info_t *info,
+                   ctx_spool_rec_t *rec) {
+    d->sending = 0;
+    if (r == CTX_SEND_REJECT) {
+        if (dead_letter(d, it, info) == 0) {
+            finish(d, it, rec);
+            ctx_backoff_reset(d->bo);
+            if (d->blocked) dq_write_pending(d);
+        } else {
+            ctx_send_info_t again = *info;
+            snprintf(again.err, sizeof again.err, "dead-letter file not writable");
+            on_retry(d, it, &again);
+        }
+    } else if (r == CTX_SEND_OK) {
+        on_delivered(d, it, rec);
+    } else {
+        on_retry(d, it, info);
+    }
+    pthread_cond_broadcast(&d->cv_state);
+}
+
+/* 1 to stop now: stopping, and the deadline passed or the destination is in backoff */
+static int must_stop(ctx_dest_t *d, uint64_t now) {
+    return d->stopping && (now >= d->stop_deadline_ms || d->retry_at_ms > now);
+}
+
+static void send_one(ctx_dest_t *d, const item_t *it, ctx_spool_rec_t *rec) {
+    ctx_send_info_t info;
+    memset(&info, 0, sizeof info);
+    ctx_dest_transport_t tr = d->tr;
+    pthread_mutex_unlock(&d->mu);
+    ctx_send_result_t r = tr.send(tr.arg, it->body, it->len, it->tag, &info);
+    pthread_mutex_lock(&d->mu);
+    handle(d, it, r, &info, rec);
+}
+
+void *dest_sender_main(void *arg) {
+    ctx_dest_t *d = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    ctx_spool_rec_t rec = {0};
+    item_t it;
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        swap_transport(d);
+        clean_done(d, &rec);
+        uint64_t now = dest_now_ms();
+        if (must_stop(d, now)) break;
+        if (d->retry_at_ms > now) {
+            wait_ms(d, d->retry_at_ms - now);
+            if (dest_now_ms() >= d->retry_at_ms && d->blocked) dq_write_pending(d); /* the disk may have room now */
+            continue;
+        }
+        int got = next_item(d, &it, &rec);
+        if (got != 0) {
+            if (got > 0) send_one(d, &it, &rec);
+            continue;
+        }
+        if (d->stopping && !d->writer_active) break;
+        pthread_cond_broadcast(&d->cv_state); /* idle: wake ctx_dest_wait_idle */
+        wait_ms(d, 1000);
+    }
+    clean_done(d, &rec);
+    pthread_mutex_unlock(&d->mu);
+    ctx_spool_rec_clear(&rec);
+    return NULL;
+}

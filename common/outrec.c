@@ -1,0 +1,346 @@
+/* outrec.c: omtenant's outgoing record of one message, redacted. Contract in outrec.h.
+ *
+ * Concurrency: a ctx_outrec_t is used by one thread; the tables are constant.
+ */
+#include "outrec.h"
+
+#include <json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctxlog_common.h"
+
+struct ctx_outrec {
+    char *buf; /* the record being built */
+    size_t len, cap;
+    struct fjson_tokener *tok;
+};
+
+typedef struct {
+    const char *p;
+    size_t n;
+} span_t;
+
+enum { H_PRI, H_TS, H_HOST, H_APP, H_PROCID, H_MSGID, H_COUNT };
+
+static const char *const fac_names[24] = {"kern",   "user",   "mail",   "daemon", "auth",   "syslog",
+                                          "lpr",    "news",   "uucp",   "cron",   "authpriv", "ftp",
+                                          "ntp",    "audit",  "alert",  "clock",  "local0", "local1",
+                                          "local2", "local3", "local4", "local5", "local6", "local7"};
+static const char *const sev_names[8] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+
+const char *ctx_facility_name(int fac) {
+    return fac >= 0 && fac < 24 ? fac_names[fac] : "?";
+}
+
+const char *ctx_severity_name(int sev) {
+    return sev >= 0 && sev < 8 ? sev_names[sev] : "?";
+}
+
+int ctx_outrec_new(ctx_outrec_t **out) {
+    if (out == NULL) return CTX_EINVAL;
+    ctx_outrec_t *b = calloc(1, sizeof *b);
+    if (b == NULL || (b->tok = fjson_tokener_new()) == NULL) {
+        free(b);
+        *out = NULL;
+        return CTX_ENOMEM;
+    }
+    *out = b;
+    return 0;
+}
+
+void ctx_outrec_free(ctx_outrec_t *b) {
+    if (b == NULL) return;
+    fjson_tokener_free(b->tok);
+    free(b->buf);
+    free(b);
+}
+
+/* ---------------------------------------------------------------- buffer */
+
+static int reserve(char **buf, size_t *used, size_t *cap, size_t more) {
+    if (*cap - *used >= more) return 0;
+    size_t ncap = *cap ? *cap : 512;
+    while (ncap - *used < more) ncap *= 2;
+    char *p = realloc(*buf, ncap);
+    if (p == NULL) return CTX_ENOMEM;
+    *buf = p;
+    *cap = ncap;
+    return 0;
+}
+
+static int put(ctx_outrec_t *b, const char *s, size_t n) {
+    if (reserve(&b->buf, &b->len, &b->cap, n + 1) != 0) return CTX_ENOMEM;
+    memcpy(b->buf + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+static int puts_(ctx_outrec_t *b, const char *s) {
+    return put(b, s, strlen(s));
+}
+
+/* length of a valid UTF-8 sequence at s (n bytes left), or 0 if invalid */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+    unsigned c = s[0];
+    size_t len = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
+    if (len == 0 || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    if (len == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))) return 0; /* overlong, surrogate */
+    if (len == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))) return 0; /* overlong, > U+10FFFF */
+    return len;
+}
+
+int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    if (reserve(buf, used, cap, len + 1) != 0) return CTX_ENOMEM;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = p[i];
+        size_t run = 0;
+        while (i + run < len && p[i + run] >= 0x20 && p[i + run] < 0x80 && p[i + run] != '"' && p[i + run] != '\\')
+            run++;
+        if (run > 0) {
+            if (reserve(buf, used, cap, run + 1) != 0) return CTX_ENOMEM;
+            memcpy(*buf + *used, p + i, run);
+            *used += run;
+            i += run;
+            continue;
+        }
+        char esc[8];
+        size_t en = 0, seq = 0;
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\', esc[1] = (char)c, en = 2;
+        } else if (c == '\n' || c == '\r' || c == '\t') {
+            esc[0] = '\\', esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't', en = 2;
+        } else if (c < 0x20) {
+            memcpy(esc, "\\u00", 4), esc[4] = hex[c >> 4], esc[5] = hex[c & 15], en = 6;
+        } else if ((seq = utf8_seq(p + i, len - i)) > 0) {
+            memcpy(esc, p + i, seq), en = seq;
+        } else {
+            memcpy(esc, "\xef\xbf\xbd", 3), en = 3, seq = 1; /* U+FFFD for an invalid byte */
+        }
+        if (reserve(buf, used, cap, en + 1) != 0) return CTX_ENOMEM;
+        memcpy(*buf + *used, esc, en);
+        *used += en;
+        i += seq ? seq : 1;
+    }
+    return 0;
+}
+
+static int put_str(ctx_outrec_t *b, const char *s, size_t n) {
+    if (put(b, "\"", 1) != 0 || ctx_json_escape_append(&b->buf, &b->len, &b->cap, s, n) != 0) return CTX_ENOMEM;
+    return put(b, "\"", 1);
+}
+
+/* ,"key":"value" */
+static int put_member(ctx_outrec_t *b, const char *key, const char *s, size_t n) {
+    if (put(b, ",\"", 2) != 0 || puts_(b, key) != 0 || put(b, "\":", 2) != 0) return CTX_ENOMEM;
+    return put_str(b, s, n);
+}
+
+/* ---------------------------------------------------------------- fields */
+
+static void split_hdr(const ctx_outrec_fields_t *f, span_t h[H_COUNT]) {
+    const char *p = f->hdr ? f->hdr : "", *end = p + (f->hdr ? f->hdrlen : 0);
+    for (int i = 0; i < H_COUNT; i++) {
+        const char *q = i == H_COUNT - 1 ? NULL : memchr(p, CTX_OUTREC_SEP, (size_t)(end - p));
+        if (q == NULL) q = end;
+        h[i].p = p;
+        h[i].n = (size_t)(q - p);
+        p = q < end ? q + 1 : end;
+    }
+}
+
+static int nil(span_t s) {
+    return s.n == 0 || (s.n == 1 && s.p[0] == '-');
+}
+
+static int parse_pri(span_t s) {
+    int v = 0;
+    if (s.n == 0 || s.n > 3) return 13; /* user.notice, rsyslog's default */
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9') return 13;
+        v = v * 10 + (s.p[i] - '0');
+    }
+    return v <= 191 ? v : 13;
+}
+
+/* ---------------------------------------------------------------- redaction */
+
+static int redact_text(ctx_redact_ctx *rx, const ctx_redact_set *set, const char *in, size_t n, const char **out,
+                       size_t *outn) {
+    *out = in, *outn = n;
+    if (rx == NULL || set == NULL) return 0;
+    int rc = ctx_redact_apply(rx, set, in, n, out, outn);
+    return rc < 0 ? CTX_EINVAL : rc;
+}
+
+static int redact_sd(ctx_redact_ctx *rx, const ctx_redact_set *set, const char *in, size_t n, const char **out,
+                     size_t *outn) {
+    *out = in, *outn = n;
+    if (rx == NULL || set == NULL) return 0;
+    int rc = ctx_redact_sd(rx, set, in, n, out, outn);
+    return rc < 0 ? CTX_EINVAL : rc;
+}
+
+/* parses text[0..n) as one complete JSON value; NULL if it is not one */
+static struct fjson_object *parse_json(ctx_outrec_t *b, const char *text, size_t n) {
+    if (n == 0 || n > 0x7fffffff) return NULL;
+    fjson_tokener_reset(b->tok);
+    struct fjson_object *o = fjson_tokener_parse_ex(b->tok, text, (int)n);
+    if (o == NULL || fjson_tokener_get_error(b->tok) != fjson_tokener_success || (size_t)b->tok->char_offset != n) {
+        fjson_object_put(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* appends a JSON document, redacted value by value; returns values changed or CTX_E* */
+static int put_json_redacted(ctx_outrec_t *b, struct fjson_object *o, const char *text, size_t n,
+                             ctx_redact_ctx *rx, const ctx_redact_set *set) {
+    int changed = 0;
+    if (rx != NULL && set != NULL) {
+        changed = ctx_redact_json(rx, set, o);
+        if (changed < 0) return CTX_EINVAL;
+    }
+    if (changed == 0) return put(b, text, n) != 0 ? CTX_ENOMEM : 0;
+    const char *s = fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN);
+    if (s == NULL) return CTX_ENOMEM;
+    return puts_(b, s) != 0 ? CTX_ENOMEM : changed;
+}
+
+static size_t trim_ws(const char *s, size_t n, const char **start) {
+    while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
+    *start = s;
+    return n;
+}
+
+/* ,"ctx":<object> (or a string if it is not JSON); returns values changed or CTX_E* */
+static int put_ctx(ctx_outrec_t *b, const ctx_outrec_fields_t *f, ctx_redact_ctx *rx, const ctx_redact_set *set) {
+    const char *t;
+    size_t n = trim_ws(f->ctx ? f->ctx : "", f->ctx ? f->ctxlen : 0, &t);
+    if (n == 0) return 0;
+    struct fjson_object *o = (t[0] == '{') ? parse_json(b, t, n) : NULL;
+    if (puts_(b, ",\"ctx\":") != 0) {
+        fjson_object_put(o);
+        return CTX_ENOMEM;
+    }
+    if (o != NULL) {
+        int rc = put_json_redacted(b, o, t, n, rx, set);
+        fjson_object_put(o);
+        return rc;
+    }
+    const char *r;
+    size_t rn;
+    int rc = redact_text(rx, set, t, n, &r, &rn);
+    if (rc < 0) return rc;
+    return put_str(b, r, rn) != 0 ? CTX_ENOMEM : rc;
+}
+
+/* ---------------------------------------------------------------- records */
+
+/* the JSON object; with_sd: include the "sd" member (the syslog kind carries it in the header) */
+static int put_object(ctx_outrec_t *b, const span_t h[H_COUNT], const ctx_outrec_fields_t *f, int with_sd,
+                      ctx_redact_ctx *rx, const ctx_redact_set *set) {
+    int pri = parse_pri(h[H_PRI]), changed = 0, rc;
+    const char *r;
+    size_t rn;
+    if (puts_(b, "{\"time\":") != 0 || put_str(b, h[H_TS].p, h[H_TS].n) != 0 ||
+        put_member(b, "host", h[H_HOST].p, h[H_HOST].n) != 0 ||
+        put_member(b, "facility", ctx_facility_name(pri >> 3), strlen(ctx_facility_name(pri >> 3))) != 0 ||
+        put_member(b, "severity", ctx_severity_name(pri & 7), strlen(ctx_severity_name(pri & 7))) != 0)
+        return CTX_ENOMEM;
+    if (!nil(h[H_APP]) && put_member(b, "app", h[H_APP].p, h[H_APP].n) != 0) return CTX_ENOMEM;
+    if (!nil(h[H_PROCID]) && put_member(b, "procid", h[H_PROCID].p, h[H_PROCID].n) != 0) return CTX_ENOMEM;
+    if (!nil(h[H_MSGID]) && put_member(b, "msgid", h[H_MSGID].p, h[H_MSGID].n) != 0) return CTX_ENOMEM;
+    span_t sd = {f->sd ? f->sd : "", f->sd ? f->sdlen : 0};
+    if (with_sd && !nil(sd)) {
+        if ((rc = redact_sd(rx, set, sd.p, sd.n, &r, &rn)) < 0) return rc;
+        changed += rc;
+        if (put_member(b, "sd", r, rn) != 0) return CTX_ENOMEM;
+    }
+    if ((rc = redact_text(rx, set, f->msg ? f->msg : "", f->msg ? f->msglen : 0, &r, &rn)) < 0) return rc;
+    changed += rc;
+    if (put_member(b, "msg", r, rn) != 0) return CTX_ENOMEM;
+    if ((rc = put_ctx(b, f, rx, set)) < 0) return rc;
+    changed += rc;
+    return put(b, "}", 1) != 0 ? CTX_ENOMEM : changed;
+}
+
+/* an RFC 5424 header token: PRINTUSASCII, at most max characters, "-" if empty */
+static int put_token(ctx_outrec_t *b, span_t s, size_t max) {
+    if (nil(s)) return put(b, "- ", 2);
+    size_t n = s.n < max ? s.n : max;
+    if (reserve(&b->buf, &b->len, &b->cap, n + 2) != 0) return CTX_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        b->buf[b->len++] = (c > 32 && c < 127) ? (char)c : '_';
+    }
+    b->buf[b->len++] = ' ';
+    return 0;
+}
+
+static int put_syslog_header(ctx_outrec_t *b, const span_t h[H_COUNT], const ctx_outrec_fields_t *f,
+                             ctx_redact_ctx *rx, const ctx_redact_set *set) {
+    char pri[16];
+    int n = snprintf(pri, sizeof pri, "<%d>1 ", parse_pri(h[H_PRI]));
+    if (put(b, pri, (size_t)n) != 0 || put_token(b, h[H_TS], 64) != 0 || put_token(b, h[H_HOST], 255) != 0 ||
+        put_token(b, h[H_APP], 48) != 0 || put_token(b, h[H_PROCID], 128) != 0 || put_token(b, h[H_MSGID], 32) != 0)
+        return CTX_ENOMEM;
+    span_t sd = {f->sd ? f->sd : "", f->sd ? f->sdlen : 0};
+    if (nil(sd) || sd.p[0] != '[') return put(b, "- ", 2);
+    const char *r;
+    size_t rn;
+    int rc = redact_sd(rx, set, sd.p, sd.n, &r, &rn);
+    if (rc < 0) return rc;
+    if (put(b, r, rn) != 0 || put(b, " ", 1) != 0) return CTX_ENOMEM;
+    return rc;
+}
+
+int ctx_outrec_build(ctx_outrec_t *b, ctx_outrec_kind_t kind, ctx_redact_ctx *rx, const ctx_redact_set *set,
+                     const ctx_outrec_fields_t *f, const char **out, size_t *outlen) {
+    if (b == NULL || f == NULL || out == NULL || outlen == NULL) return CTX_EINVAL;
+    span_t h[H_COUNT];
+    int changed = 0, rc;
+    b->len = 0;
+    split_hdr(f, h);
+    if (kind == CTX_OUTREC_SYSLOG) {
+        if ((rc = put_syslog_header(b, h, f, rx, set)) < 0) return rc;
+        changed += rc;
+    }
+    if ((rc = put_object(b, h, f, kind != CTX_OUTREC_SYSLOG, rx, set)) < 0) return rc;
+    changed += rc;
+    b->buf[b->len] = '\0';
+    *out = b->buf;
+    *outlen = b->len;
+    return changed;
+}
+
+int ctx_outrec_custom(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const char *in, size_t len,
+                      const char **out, size_t *outlen) {
+    if (b == NULL || (in == NULL && len > 0) || out == NULL || outlen == NULL) return CTX_EINVAL;
+    if (len > 0 && in[len - 1] == '\n') len--;
+    b->len = 0;
+    const char *t;
+    size_t tn = trim_ws(in ? in : "", len, &t);
+    struct fjson_object *o = (tn > 0 && (t[0] == '{' || t[0] == '[')) ? parse_json(b, t, tn) : NULL;
+    int rc;
+    if (o != NULL) {
+        rc = put_json_redacted(b, o, in, len, rx, set);
+        fjson_object_put(o);
+    } else {
+        const char *r;
+        size_t rn;
+        rc = redact_text(rx, set, in ? in : "", len, &r, &rn);
+        if (rc >= 0 && put(b, r, rn) != 0) rc = CTX_ENOMEM;
+    }
+    if (rc < 0) return rc;
+    if (reserve(&b->buf, &b->len, &b->cap, 1) != 0) return CTX_ENOMEM;
+    b->buf[b->len] = '\0';
+    *out = b->buf;
+    *outlen = b->len;
+    return rc;
+}

@@ -1,0 +1,83 @@
+/* outrec.h: the outgoing record of one message, built and redacted by omtenant
+ * before it leaves the module.
+ *
+ * The default record is one JSON object (docs/omtenant.md lists its members):
+ *   {"time":..,"host":..,"facility":..,"severity":..,"app":..,"procid":..,"msgid":..,
+ *    "sd":..,"msg":..,"ctx":{...}}
+ * built from raw (unescaped) message fields, so redaction sees the real values:
+ * the message text is redacted as text, the structured data with the RFC 5424
+ * STRUCTURED-DATA rules, and the $!ctx tree value by value (ctx_redact_json). For
+ * syslog-tls the default frame is an RFC 5424 message whose header carries the
+ * original PRI, timestamp, host name, app name, proc id and msg id, whose
+ * STRUCTURED-DATA is the redacted SD, and whose MSG is that JSON object.
+ *
+ * A record made by an operator's own template (ctx_outrec_custom) is redacted as a
+ * JSON document, value by value, when it is one (it starts with '{' or '[' and
+ * parses), else as text.
+ *
+ * The fields arrive as the strings of omtenant's internal templates:
+ *   hdr: PRI 0x1f TIMESTAMP 0x1f HOSTNAME 0x1f APP-NAME 0x1f PROCID 0x1f MSGID
+ *   msg, sd, ctx: raw %msg%, %structured-data% and %$!ctx% (JSON text or "").
+ *
+ * Thread-safety: a ctx_outrec_t (its buffers and JSON parser) belongs to one thread.
+ */
+#ifndef CTXLOG_OUTREC_H
+#define CTXLOG_OUTREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redact.h"
+
+#define CTX_OUTREC_SEP '\x1f' /* separator of the header fields */
+
+typedef struct {
+    const char *hdr;
+    size_t hdrlen;
+    const char *msg;
+    size_t msglen;
+    const char *sd;
+    size_t sdlen;
+    const char *ctx;
+    size_t ctxlen;
+} ctx_outrec_fields_t;
+
+typedef enum {
+    CTX_OUTREC_JSON = 0,  /* the JSON object */
+    CTX_OUTREC_SYSLOG = 1 /* RFC 5424 header + SD + the JSON object as MSG */
+} ctx_outrec_kind_t;
+
+typedef struct ctx_outrec ctx_outrec_t;
+
+/* Returns 0 and *out, or CTX_ENOMEM. */
+int ctx_outrec_new(ctx_outrec_t **out);
+
+/* NULL is a no-op. */
+void ctx_outrec_free(ctx_outrec_t *b);
+
+/* Builds the default record of one message. rx and set may be NULL (no redaction:
+ * tests only). On success returns the number of values redaction changed (>= 0)
+ * and sets *out / *outlen to the record (borrowed: valid until the next call on b;
+ * no trailing newline). Returns CTX_ENOMEM, or CTX_EINVAL when redaction failed
+ * (the record must not be sent). A $!ctx that is not a JSON object is carried as
+ * a string. */
+int ctx_outrec_build(ctx_outrec_t *b, ctx_outrec_kind_t kind, ctx_redact_ctx *rx, const ctx_redact_set *set,
+                     const ctx_outrec_fields_t *f, const char **out, size_t *outlen);
+
+/* Redacts the output of an operator's template (in[0..len), borrowed; one trailing
+ * "\n" is dropped). Return values as for ctx_outrec_build. */
+int ctx_outrec_custom(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const char *in, size_t len,
+                      const char **out, size_t *outlen);
+
+/* Appends s[0..len) as the body of a JSON string (no quotes) to the growable buffer
+ * *buf (malloc'd, *cap bytes, *used in use): '"', '\\' and control characters are
+ * escaped, invalid UTF-8 becomes U+FFFD. Returns 0 or CTX_ENOMEM. */
+int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s, size_t len);
+
+/* "kern", "user", ... for a facility 0..23 ("local7" for 23); "?" otherwise */
+const char *ctx_facility_name(int fac);
+
+/* "emerg", "alert", ... "debug" for a severity 0..7; "?" otherwise */
+const char *ctx_severity_name(int sev);
+
+#endif

@@ -1,0 +1,462 @@
+/* test_delivery.c: one tenant's pipeline with a scripted transport: batches by size
+ * and by age, order and completeness of what is delivered (no gap, no duplicate)
+ * through failures, spooling and recovery, a restart that drains the spool, a slow
+ * destination (overflow into the spool without duplicates), dead-letter records,
+ * spool full under "block" (refusal, then recovery without loss) and "drop-oldest"
+ * (whole oldest batches dropped and counted), a full disk (ENOSPC), write-ahead.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctxlog_common.h"
+#include "delivery.h"
+
+/* ---------------------------------------------------------------- scripted transport */
+
+typedef struct {
+    pthread_mutex_t mu;
+    ctx_send_result_t mode; /* what send answers (after `fail_first` RETRYs) */
+    int fail_first;         /* answer RETRY this many times first */
+    int reject_call;        /* answer REJECT on this call number (1-based), 0: never */
+    unsigned delay_ms;      /* sleep in each send (a slow destination) */
+    unsigned long retry_after_ms;
+    int calls;
+    char got[8 << 20];      /* decoded bodies of delivered batches, concatenated */
+    size_t len;
+    int delivered;
+} fake_t;
+
+static ctx_send_result_t fake_send(void *arg, const void *body, size_t len, uint32_t tag, ctx_send_info_t *info) {
+    fake_t *f = arg;
+    if (f->delay_ms) usleep(f->delay_ms * 1000);
+    pthread_mutex_lock(&f->mu);
+    int call = ++f->calls;
+    ctx_send_result_t r = f->fail_first > 0 ? CTX_SEND_RETRY : f->mode;
+    if (f->fail_first > 0) f->fail_first--;
+    if (call == f->reject_call) r = CTX_SEND_REJECT;
+    if (r == CTX_SEND_OK) {
+        unsigned char *plain;
+        size_t n;
+        assert_int_equal(ctx_batch_decode(CTX_DEST_TAG_ENC(tag), body, len, 1 << 24, &plain, &n), 0);
+        assert_true(f->len + n <= sizeof f->got);
+        memcpy(f->got + f->len, plain, n);
+        f->len += n;
+        f->delivered++;
+        free(plain);
+    } else {
+        snprintf(info->err, sizeof info->err, r == CTX_SEND_REJECT ? "HTTP 400: bad" : "HTTP 503");
+        info->retry_after_ms = f->retry_after_ms;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return r;
+}
+
+static void fake_set(fake_t *f, ctx_send_result_t mode, int fail_first) {
+    pthread_mutex_lock(&f->mu);
+    f->mode = mode;
+    f->fail_first = fail_first;
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* ---------------------------------------------------------------- fixture */
+
+static char root[256];
+static char logs[1 << 16];
+static size_t loglen;
+static pthread_mutex_t logmu = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_log(void *arg, int sev, const char *line) {
+    (void)arg;
+    pthread_mutex_lock(&logmu);
+    loglen += (size_t)snprintf(logs + loglen, sizeof logs - loglen, "%d %s\n", sev, line);
+    if (loglen >= sizeof logs) loglen = sizeof logs - 1;
+    pthread_mutex_unlock(&logmu);
+}
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(root, sizeof root, "/tmp/test_delivery.XXXXXX");
+    return mkdtemp(root) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static char spooldir[300], dlpath[300];
+
+static ctx_dest_opts_t opts(const char *name, fake_t *f, size_t max_msgs, ctx_encoding_t enc) {
+    ctx_dest_opts_t o;
+    memset(&o, 0, sizeof o);
+    snprintf(spooldir, sizeof spooldir, "%s/%s", root, name);
+    snprintf(dlpath, sizeof dlpath, "%s/%s.deadletter", root, name);
+    o.tenant = name;
+    o.spool_dir = spooldir;
+    o.deadletter_path = dlpath;
+    o.cfg.format = CTX_BATCH_NDJSON;
+    o.cfg.limits.max_messages = max_msgs;
+    o.cfg.limits.max_bytes = 1 << 20;
+    o.cfg.limits.max_delay_ms = 60000;
+    o.cfg.encoding = enc;
+    o.cfg.spool_max_bytes = 0;
+    o.backoff_initial_ms = 20;
+    o.backoff_max_ms = 80;
+    o.shutdown_ms = 2000;
+    o.transport.send = fake_send;
+    o.transport.arg = f;
+    o.log = on_log;
+    return o;
+}
+
+static fake_t *fake_new(void) {
+    fake_t *f = calloc(1, sizeof *f);
+    pthread_mutex_init(&f->mu, NULL);
+    return f;
+}
+
+static ctx_dest_t *dest_new(ctx_dest_opts_t *o) {
+    ctx_dest_t *d = NULL;
+    char err[CTX_ERRLEN] = "";
+    int rc = ctx_dest_new(o, &d, err, sizeof err);
+    if (rc != 0) fail_msg("ctx_dest_new: %d %s", rc, err);
+    return d;
+}
+
+/* adds msg-FROM..TO like omtenant does: one message a "transaction", each only
+ * while the tenant accepts; returns 0, or the first message refused */
+static int add_range(ctx_dest_t *d, ctx_batch_encoder_t *enc, int from, int to) {
+    char m[64];
+    for (int i = from; i <= to; i++) {
+        if (!ctx_dest_accepting(d)) return i;
+        int n = snprintf(m, sizeof m, "msg-%06d", i);
+        if (ctx_dest_add(d, enc, m, (size_t)n) != 0) return -1;
+    }
+    return 0;
+}
+
+/* the delivered messages are exactly msg-FROM .. msg-TO in order, each once */
+static void check_seq(const fake_t *f, int from, int to) {
+    char want[64];
+    size_t off = 0;
+    for (int i = from; i <= to; i++) {
+        int n = snprintf(want, sizeof want, "msg-%06d\n", i);
+        if (off + (size_t)n > f->len || memcmp(f->got + off, want, (size_t)n) != 0)
+            fail_msg("message %d: expected '%.*s' at offset %zu, got '%.12s'", i, n - 1, want, off,
+                     off < f->len ? f->got + off : "<end>");
+        off += (size_t)n;
+    }
+    assert_int_equal(off, f->len);
+}
+
+static void wait_idle(ctx_dest_t *d) {
+    assert_int_equal(ctx_dest_wait_idle(d, 10000), 1);
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void batches_by_size_and_age_in_order(void **state) {
+    (void)state;
+    fake_t *f = fake_new();
+    ctx_batch_encoder_t *enc;
+    assert_int_equal(ctx_batch_encoder_new(&enc), 0);
+    ctx_dest_opts_t o = opts("sizeage", f, 3, CTX_ENC_ZSTD);
+    o.cfg.limits.max_delay_ms = 50;
+    o.max_pending = 8; /* a burst of 4 batches stays in memory */
+    ctx_dest_t *d = dest_new(&o);
+    assert_int_equal(add_range(d, enc, 1, 10), 0);
+    uint64_t now = ctx_batch_now_ms();
+    assert_int_equal(ctx_dest_flush_due(d, enc, now), 0); /* msg 10 is not 50 ms old yet */
+    assert_int_equal(ctx_dest_flush_due(d, enc, now + 60), 1);
+    assert_int_equal(ctx_dest_flush_due(d, enc, now + 60), 0);
+    wait_idle(d);
+    ctx_dest_stats_t st;
+    ctx_dest_stats(d, &st);
+    assert_int_equal(st.batches_sealed, 4);
+    assert_int_equal(st.batches_delivered, 4);
+    assert_int_equal(st.msgs_in, 10);
+    assert_int_equal(st.msgs_delivered, 10);
+    assert_int_equal(st.spooled_batches, 0); /* healthy: nothing touched the disk */
+    assert_int_equal(st.bytes_raw, 10 * 11);
+    assert_int_equal(st.bytes_encoded, st.bytes_delivered);
+    assert_true(st.bytes_encoded > 0);
+    ctx_dest_free(d, enc);
+    check_seq(f, 1, 10);
+    assert_int_equal(f->delivered, 4);
+    ctx_batch_encoder_free(enc);
+    free(f);
+}
+
+static void failures_spool_then_drain_in_order(void **state) {
+    (void)state;
+    fake_t *f = fake_new();
+    f->fail_first = 6;
+    ctx_dest_opts_t o = opts("failspool", f, 10, CTX_ENC_GZIP);
+    ctx_dest_t *d = dest_new(&o);
+    for (int k = 0; k < 20; k++) assert_int_equal(add_range(d, NULL, k * 10 + 1, k * 10 + 10), 0);
+    wait_idle(d);
+    ctx_dest_stats_t st;
+    ctx_dest_stats(d, &st);
+    assert_int_equal(st.retries, 6);
+    assert_true(st.spooled_batches >= 1);
+    assert_int_equal(st.batches_delivered, 20);
+    assert_int_equal(st.spool_records, 0);
+    assert_int_equal(st.held_batches, 0);
+    ctx_dest_free(d, NULL);
+    check_seq(f, 1, 200);
+    assert_non_null(strstr(logs, "tenant 'failspool': HTTP 503; its batches are spooled and retried with backoff"));
+    assert_non_null(strstr(logs, "tenant 'failspool': delivery resumed after 6 failed attempts"));
+    free(f);
+}
+
+static void restart_drains_what_was_spooled(void **state) {
+    (void)state;
+    fake_t *down = fake_new();
+    down->mode = CTX_SEND_RETRY;
+    ctx_dest_opts_t o = opts("restart", down, 7, CTX_ENC_ZSTD);
+    o.shutdown_ms = 100;
+    ctx_dest_t *d = dest_new(&o);
+    assert_int_equal(add_range(d, NULL, 1, 100), 0);
+    ctx_dest_free(d, NULL); /* 14 full batches + 1 of 2: all spooled */
+    assert_int_equal(down->delivered, 0);
+    fake_t *up = fake_new();
+    o = opts("restart", up, 7, CTX_ENC_ZSTD);
+    d = dest_new(&o);
+    wait_idle(d);
+    ctx_dest_stats_t st;
+    ctx_dest_stats(d, &st);
+    assert_int_equal(st.batches_delivered, 15);
+    ctx_dest_free(d, NULL);
+    check_seq(up, 1, 100);
+    free(down);
+    free(up);
+}
+
+static void slow_destination_overflows_without_duplicates(void **state) {
+    (void)state;
+    fake_t *f = fake_new();
+    f->delay_ms = 30;
+    ctx_dest_opts_t o = opts("slow", f, 5, CTX_ENC_NONE);
+    o.max_pending = 1;
+    ctx_dest_t *d = dest_new(&o);
+    assert_int_equal(add_range(d, NULL, 1, 200), 0);
+    wait_idle(d);
+    ctx_dest_stats_t st;
+    ctx_dest_stats(d, &st);
+    assert_true(st.spooled_batches > 0);
+    assert_int_equal(st.batches_delivered, 40);
+    ctx_dest_free(d, NULL);
+    check_seq(f, 1, 200);
+    assert_non_null(strstr(logs, "tenant 'slow': the destination does not keep up"));
+    free(f);
+}
+
+static void rejection_goes_to_dead_letter(void **state) {
+    (void)state;
+    fake_t *f = fake_new();
+    f->reject_call = 2;
+    ctx_dest_opts_t o = opts("reject", f, 2, CTX_ENC_ZSTD);
+    ctx_dest_t *d = dest_new(&o);
+    assert_int_equal(add_range(d, NULL, 1, 6), 0);
+    wait_idle(d);
+    ctx_dest_stats_t st;
+    ctx_dest_stats(d, &st);
+    assert_int_equal(st.deadletter_batches, 1);
+    assert_int_equal(st.deadletter_msgs, 2);
+    assert_int_equal(st.batches_delivered, 2);
+    ctx_dest_free(d, NULL);
+    assert_int_equal(f->len, 2 * 11 * 2);
+    assert_memory_equal(f->got, "msg-000001\nmsg-000002\nmsg-000005\nmsg-000006\n", f->len);
+    FILE *fp = fopen(dlpath, "r");
+    assert_non_null(fp);
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    char *nl = strchr(buf, '\n');
+    assert_non_null(nl);
+    assert_true(strncmp(buf, "{\"deadletter\":{\"time\":\"", 23) == 0);
+    assert_non_null(strstr(buf, "\",\"tenant\":\"reject\",\"reason\":\"HTTP 400: bad\",\"messages\":2,\"format\":\"ndjson\","
+                                "\"encoding\":\"none\",\"bytes\":22}}\nmsg-000003\nmsg-000004\n\n"));
+    assert_int_equal(strlen(nl + 1), 23);
+    assert_non_null(strstr(logs, "tenant 'reject': a batch of 2 messages was rejected (HTTP 400: bad): written to"));
+    free(f);
+}
+
+/* messages of ~1 KiB so that a few batches fill a 1 MiB spool */
+static int add_big(ctx_dest_t *d, int from, int to) {
+    static char m[1100];
+    for (int i = from; i <= to; i++) {
+        if (!ctx_dest_accepting(d)) return i;
+        int n = snprintf(m, sizeof m, "msg-%06d ", i);
+        memset(m + n, 'x', 1000);
+        if (ctx_dest_add(d, NULL, m, (size_t)n + 1000) != 0) return -1;
+    }
+    return 0;
+}
+
+/* checks msg-FROM..TO, each once, in order, in big messages; returns how many */
+static int count_big(const fake_t *f, int *first) {
+    int n = 0, prev = 0;
+    for (const char *p = f->got; p < f->got + f->len; n++) {
+        int v = atoi(p + 4);
+        if (n == 0) *first = v;
+        else assert_int_equal(v, prev + 1);
+        prev = v;
+        p = memchr(p, '\n', (size_t)(f->got + f->len - p));
+        assert_non_null(p);
+        p++;
+    }
+    return n;
+}
+
+static void spool_full_block_refuses_then_recovers(void **state) {
+    (void)state;
+    fake_t *f = fake_new();
+    f->mode = CTX_SEND_RETRY;
+    ctx_dest_opts_t o = opts("block", f, 100, CTX_ENC_NONE);
+    o.cfg.spool_max_bytes = 1 << 20;
+    o.cfg.spool_when_full = CTX_SPOOL_BLOCK;
+    ctx_dest_t *d = dest_new(&o);
+    int refused_at = add_big(d, 1, 5000);
+    assert_true(refused_at > 800 && refused_at < 1500); /* ~1 MiB of 1 KiB messages */
+    assert_int_equal(ctx_dest_accepting(d), 0);
+    ctx_dest_stats_t st;
+    ctx_dest_stats(d, &st);
+    assert_int_equal(st.blocked, 1);
+    assert_true(st.spool_full >= 1);
+    assert_non_null(strstr(logs, "tenant 'block': spool full (1048576 bytes, policy block)"));
+    fake_set(f, CTX_SEND_OK, 0);
+    for (int i = 0; i < 500 && !ctx_dest_accepting(d); i++) usleep(10000);
+    if (!ctx_dest_accepting(d)) fail_msg("still blocked; log:\n%s", logs);
+    assert_int_equal(add_big(d, refused_at, refused_at + 98), 0);
+    assert_int_equal(ctx_dest_flush(d, NULL), 1); /* the last, partial batch */
+    wait_idle(d);
+    ctx_dest_free(d, NULL);
+    int first = 0;
+    assert_int_equal(count_big(f, &first), refused_at + 98);
+    assert_int_equal(first, 1);
+    free(f);
+}
+
+static void spool_full_drop_oldest_counts(void **state) {
+    (void)state;
+    fake_t *f = fake_new();
+    f->mode = CTX_SEND_RETRY;
+    ctx_dest_opts_t o = opts("dropold", f, 100, CTX_ENC_NONE);
+    o.cfg.spool_max_bytes = 1 << 20;
+    o.cfg.spool_when_full = CTX_SPOOL_DROP_OLDEST;
+    ctx_dest_t *d = dest_new(&o);
+    assert_int_equal(add_big(d, 1, 3000), 0); /* never refused */
+    ctx_dest_stats_t st;
+    ctx_dest_stats(d, &st);
+    assert_true(st.spool_dropped > 0);
+    assert_int_equal(st.blocked, 0);
+    fake_set(f, CTX_SEND_OK, 0);
+    wait_idle(d);
+    ctx_dest_stats(d, &st);
+    ctx_dest_free(d, NULL);
+    int first = 0, n = count_big(f, &first);
+    /* whole oldest batches (100 messages each) are gone, the newest all arrived */
+    assert_int_equal(first + n - 1, 3000);
+    assert_int_equal((first - 1) % 100, 0);
+    assert_true(first > 1);
+    free(f);
+}
+
+static int enospc_on;
+static ssize_t enospc_pwrite(int fd, const void *buf, size_t len, off_t off) {
+    if (__atomic_load_n(&enospc_on, __ATOMIC_RELAXED)) {
+        errno = ENOSPC;
+        return -1;
+    }
+    return pwrite(fd, buf, len, off);
+}
+
+static void disk_full_blocks_and_delivers_from_memory(void **state) {
+    (void)state;
+    fake_t *f = fake_new();
+    f->mode = CTX_SEND_RETRY;
+    ctx_dest_opts_t o = opts("diskfull", f, 10, CTX_ENC_NONE);
+    o.spool_pwrite = enospc_pwrite;
+    enospc_on = 1;
+    ctx_dest_t *d = dest_new(&o);
+    int refused_at = add_range(d, NULL, 1, 100);
+    assert_true(refused_at > 1);
+    assert_int_equal(ctx_dest_accepting(d), 0);
+    ctx_dest_stats_t st;
+    ctx_dest_stats(d, &st);
+    assert_true(st.spool_errors >= 1);
+    assert_non_null(strstr(logs, "tenant 'diskfull': cannot spool a batch: "));
+    assert_non_null(strstr(logs, "No space left on device"));
+    fake_set(f, CTX_SEND_OK, 0); /* the destination is back; the disk is still full */
+    for (int i = 0; i < 500 && !ctx_dest_accepting(d); i++) usleep(10000);
+    assert_int_equal(ctx_dest_accepting(d), 1);
+    enospc_on = 0;
+    assert_int_equal(add_range(d, NULL, refused_at, 100), 0);
+    ctx_dest_flush(d, NULL);
+    wait_idle(d);
+    ctx_dest_free(d, NULL);
+    check_seq(f, 1, 100);
+    free(f);
+}
+
+static void write_ahead_spools_every_batch(void **state) {
+    (void)state;
+    fake_t *f = fake_new();
+    ctx_dest_opts_t o = opts("wal", f, 4, CTX_ENC_ZSTD);
+    o.write_ahead = 1;
+    ctx_dest_t *d = dest_new(&o);
+    assert_int_equal(add_range(d, NULL, 1, 40), 0);
+    wait_idle(d);
+    ctx_dest_stats_t st;
+    ctx_dest_stats(d, &st);
+    assert_int_equal(st.spooled_batches, 10);
+    assert_int_equal(st.batches_delivered, 10);
+    ctx_dest_free(d, NULL);
+    check_seq(f, 1, 40);
+    free(f);
+}
+
+static void retry_after_is_honoured(void **state) {
+    (void)state;
+    fake_t *f = fake_new();
+    f->fail_first = 1;
+    f->retry_after_ms = 300;
+    ctx_dest_opts_t o = opts("retryafter", f, 2, CTX_ENC_NONE);
+    ctx_dest_t *d = dest_new(&o);
+    uint64_t t0 = ctx_batch_now_ms();
+    assert_int_equal(add_range(d, NULL, 1, 2), 0);
+    wait_idle(d);
+    assert_true(ctx_batch_now_ms() - t0 >= 300);
+    ctx_dest_free(d, NULL);
+    check_seq(f, 1, 2);
+    free(f);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(batches_by_size_and_age_in_order),
+        cmocka_unit_test(failures_spool_then_drain_in_order),
+        cmocka_unit_test(restart_drains_what_was_spooled),
+        cmocka_unit_test(slow_destination_overflows_without_duplicates),
+        cmocka_unit_test(rejection_goes_to_dead_letter),
+        cmocka_unit_test(spool_full_block_refuses_then_recovers),
+        cmocka_unit_test(spool_full_drop_oldest_counts),
+        cmocka_unit_test(disk_full_blocks_and_delivers_from_memory),
+        cmocka_unit_test(write_ahead_spools_every_batch),
+        cmocka_unit_test(retry_after_is_honoured),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,165 @@
+/* test_outrec.c: omtenant's outgoing record: the default JSON object and RFC 5424
+ * frame built from raw fields, exact bytes; redaction of the message text, the
+ * structured data and every value of $!ctx (also non-string values of secret keys
+ * and escaped URLs that a scan of the serialised text would miss); an operator's
+ * template output redacted as JSON or as text; JSON escaping and invalid UTF-8.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctxlog_common.h"
+#include "outrec.h"
+#include "redact.h"
+
+typedef struct {
+    ctx_redact_rules *rules;
+    ctx_redact_ctx *rx;
+    const ctx_redact_set *set;
+    ctx_outrec_t *b;
+} fx_t;
+
+static int setup(void **state) {
+    static fx_t fx;
+    char err[CTX_ERRLEN];
+    if (ctx_redact_rules_new(&fx.rules, err, sizeof err) != 0) return -1;
+    fx.rx = ctx_redact_ctx_new(fx.rules);
+    fx.set = ctx_redact_for_tenant(fx.rules, NULL);
+    if (fx.rx == NULL || ctx_outrec_new(&fx.b) != 0) return -1;
+    *state = &fx;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fx_t *fx = *state;
+    ctx_outrec_free(fx->b);
+    ctx_redact_ctx_free(fx->rx);
+    ctx_redact_rules_free(fx->rules);
+    return 0;
+}
+
+#define HDR(pri, ts, host, app, pid, mid) pri "\x1f" ts "\x1f" host "\x1f" app "\x1f" pid "\x1f" mid
+
+static ctx_outrec_fields_t fields(const char *hdr, const char *msg, const char *sd, const char *ctx) {
+    ctx_outrec_fields_t f = {hdr, strlen(hdr), msg, strlen(msg), sd, strlen(sd), ctx, strlen(ctx)};
+    return f;
+}
+
+static void default_json_object_exact(void **state) {
+    fx_t *fx = *state;
+    const char *out;
+    size_t n;
+    ctx_outrec_fields_t f = fields(HDR("11", "2026-11-27T06:13:44.123456+00:00", "web-1", "nginx", "42", "ID7"),
+                                   "GET /index.html \"ok\"", "[m@1 a=\"b\"]",
+                                   "{ \"vm\": { \"name\": \"web-1\", \"tenant\": \"acme\" } }");
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 0);
+    const char *want = "{\"time\":\"2026-11-27T06:13:44.123456+00:00\",\"host\":\"web-1\",\"facility\":\"user\","
+                       "\"severity\":\"err\",\"app\":\"nginx\",\"procid\":\"42\",\"msgid\":\"ID7\",\"sd\":\"[m@1 a=\\\"b\\\"]\","
+                       "\"msg\":\"GET /index.html \\\"ok\\\"\",\"ctx\":{ \"vm\": { \"name\": \"web-1\", \"tenant\": \"acme\" } }}";
+    assert_string_equal(out, want);
+    assert_int_equal(n, strlen(want));
+}
+
+static void nil_fields_are_left_out(void **state) {
+    fx_t *fx = *state;
+    const char *out;
+    size_t n;
+    ctx_outrec_fields_t f = fields(HDR("134", "2026-01-01T00:00:00Z", "h", "-", "-", "-"), "hello", "-", "");
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 0);
+    assert_string_equal(out, "{\"time\":\"2026-01-01T00:00:00Z\",\"host\":\"h\",\"facility\":\"local0\",\"severity\":\"info\","
+                             "\"msg\":\"hello\"}");
+    /* a $!ctx that is not an object is carried as a string; a broken header gives user.notice */
+    f = fields("x", "m", "", "not json");
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 0);
+    assert_string_equal(out, "{\"time\":\"\",\"host\":\"\",\"facility\":\"user\",\"severity\":\"notice\",\"msg\":\"m\","
+                             "\"ctx\":\"not json\"}");
+}
+
+static void redacts_text_sd_and_every_ctx_value(void **state) {
+    fx_t *fx = *state;
+    const char *out;
+    size_t n;
+    ctx_outrec_fields_t f = fields(HDR("14", "T", "h", "app", "-", "-"), "login user=bob password=hunter2 ok",
+                                   "[x@1 password=\"abc\" user=\"bob\"]",
+                                   "{\"vm\":{\"name\":\"web-1\"},\"cm\":{\"password\":12345,\"url\":\"https:\\/\\/u:pw@h\\/x\"}}");
+    int rc = ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n);
+    assert_int_equal(rc, 4); /* sd, msg, and two $!ctx values */
+    assert_non_null(strstr(out, "\"sd\":\"[x@1 password=\\\"[REDACTED:kv-secret\\\\]\\\" user=\\\"bob\\\"]\""));
+    assert_non_null(strstr(out, "\"msg\":\"login user=bob password=[REDACTED:kv-secret] ok\""));
+    assert_non_null(strstr(out, "\"cm\":{\"password\":\"[REDACTED:kv-secret]\""));
+    assert_non_null(strstr(out, "u:[REDACTED:url-userinfo]@h"));
+    assert_null(strstr(out, "hunter2"));
+    assert_null(strstr(out, "12345"));
+    assert_null(strstr(out, "pw@"));
+    /* the redacted $!ctx is still an object of the record */
+    assert_non_null(strstr(out, ",\"ctx\":{\"vm\":{\"name\":\"web-1\"}"));
+}
+
+static void syslog_frame_exact(void **state) {
+    fx_t *fx = *state;
+    const char *out;
+    size_t n;
+    ctx_outrec_fields_t f = fields(HDR("165", "2026-11-27T06:13:44Z", "my host", "app", "-", "ID47"),
+                                   "token=abc", "[x@1 password=\"abc\"]", "");
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_SYSLOG, fx->rx, fx->set, &f, &out, &n), 2);
+    assert_string_equal(out, "<165>1 2026-11-27T06:13:44Z my_host app - ID47 [x@1 password=\"[REDACTED:kv-secret\\]\"] "
+                             "{\"time\":\"2026-11-27T06:13:44Z\",\"host\":\"my host\",\"facility\":\"local4\","
+                             "\"severity\":\"notice\",\"app\":\"app\",\"msgid\":\"ID47\",\"msg\":\"token=[REDACTED:kv-secret]\"}");
+    f = fields(HDR("13", "-", "", "", "", ""), "x", "-", "");
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_SYSLOG, fx->rx, fx->set, &f, &out, &n), 0);
+    assert_true(strncmp(out, "<13>1 - - - - - - {", 19) == 0);
+}
+
+static void custom_template_output(void **state) {
+    fx_t *fx = *state;
+    const char *out;
+    size_t n;
+    const char *json = "{\"m\":\"a\\/b password=x\",\"pin\":{\"password\":true}}\n";
+    assert_int_equal(ctx_outrec_custom(fx->b, fx->rx, fx->set, json, strlen(json), &out, &n), 2);
+    assert_string_equal(out, "{\"m\":\"a\\/b password=[REDACTED:kv-secret]\",\"pin\":{\"password\":\"[REDACTED:kv-secret]\"}}");
+    const char *clean = " {\"m\": \"a\\/b\"} \n";
+    assert_int_equal(ctx_outrec_custom(fx->b, fx->rx, fx->set, clean, strlen(clean), &out, &n), 0);
+    assert_string_equal(out, " {\"m\": \"a\\/b\"} "); /* unchanged: verbatim, one newline dropped */
+    const char *text = "<13>1 - h a - - - Authorization: Bearer abc.def.ghi\n";
+    assert_int_equal(ctx_outrec_custom(fx->b, fx->rx, fx->set, text, strlen(text), &out, &n), 1);
+    assert_null(strstr(out, "abc.def.ghi"));
+    assert_int_equal(out[n - 1] != '\n', 1);
+    /* no redaction at all (rx NULL): verbatim */
+    assert_int_equal(ctx_outrec_custom(fx->b, NULL, NULL, "a=b", 3, &out, &n), 0);
+    assert_string_equal(out, "a=b");
+    assert_int_equal(ctx_outrec_custom(fx->b, NULL, NULL, "", 0, &out, &n), 0);
+    assert_string_equal(out, "");
+}
+
+static void escaping_and_invalid_utf8(void **state) {
+    (void)state;
+    char *b = NULL;
+    size_t used = 0, cap = 0;
+    const char in[] = "q\"b\\s/\n\r\t\x01\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 bad:\xff\xc3 end\xed\xa0\x80.";
+    assert_int_equal(ctx_json_escape_append(&b, &used, &cap, in, sizeof in - 1), 0);
+    const char want[] = "q\\\"b\\\\s/\\n\\r\\t\\u0001\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 bad:\xef\xbf\xbd\xef\xbf\xbd"
+                        " end\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.";
+    assert_int_equal(used, sizeof want - 1);
+    assert_memory_equal(b, want, used);
+    free(b);
+    assert_string_equal(ctx_facility_name(23), "local7");
+    assert_string_equal(ctx_facility_name(24), "?");
+    assert_string_equal(ctx_severity_name(7), "debug");
+    assert_string_equal(ctx_severity_name(-1), "?");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(default_json_object_exact),
+        cmocka_unit_test(nil_fields_are_left_out),
+        cmocka_unit_test(redacts_text_sd_and_every_ctx_value),
+        cmocka_unit_test(syslog_frame_exact),
+        cmocka_unit_test(custom_template_output),
+        cmocka_unit_test(escaping_and_invalid_utf8),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
