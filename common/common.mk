@@ -10,6 +10,7 @@ COMMON_SOURCES += common/fieldmap.c common/fieldmap.h
 COMMON_SOURCES += common/redact.h common/redact_int.h common/redact_conf.h common/redact_apply.c common/redact_builtin.c common/redact_compile.c common/redact_conf.c common/redact_hmac.c common/redact_json.c common/redact_output.c common/redact_prefilter.c common/redact_rules.c common/redact_scan.c common/redact_sd.c common/redact_sets.c common/redact_validate.c
 COMMON_SOURCES += common/cmcache.c common/cmcache.h common/cmfetch.c common/cmfetch.h common/hostsample.c common/hostsample.h common/cgstat.c common/cgstat.h
 COMMON_SOURCES += common/pktdecode.c common/pktdecode.h common/ipfrag.c common/ipfrag.h
+COMMON_SOURCES += common/sysframe.c common/sysframe.h common/tcpreasm.c common/tcpreasm.h common/tcpreasm_pool.c common/tcpreasm_pool.h
 COMMON_SOURCES += common/backoff.c common/backoff.h common/batch.c common/batch.h common/spool.c common/spool.h common/tenants.c common/tenants.h
 COMMON_SOURCES += common/ifglob.c common/ifglob.h common/jsonpos.c common/jsonpos.h common/profiles.c common/profiles.h common/profiles_int.h common/profiles_load.c
 COMMON_SOURCES += common/capture.c common/capture.h

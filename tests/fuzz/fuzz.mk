@@ -5,6 +5,7 @@
 FUZZ_TARGETS =
 FUZZ_TARGETS += policy
 FUZZ_TARGETS += pktdecode ipfrag
+FUZZ_TARGETS += tcpframe tcpreasm
 FUZZ_TARGETS += profiles
 FUZZ_TARGETS += tenants spool
 FUZZ_TARGETS += redact

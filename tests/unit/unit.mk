@@ -159,4 +159,18 @@ tests_unit_test_delivery_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_delivery_LDADD = $(UNIT_LDADD)
 tests_unit_test_delivery_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_sysframe
+TESTS += tests/unit/test_sysframe
+tests_unit_test_sysframe_SOURCES = tests/unit/test_sysframe.c tests/unit/guardbuf.h
+tests_unit_test_sysframe_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_sysframe_LDADD = $(UNIT_LDADD)
+tests_unit_test_sysframe_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_tcpreasm
+TESTS += tests/unit/test_tcpreasm
+tests_unit_test_tcpreasm_SOURCES = tests/unit/test_tcpreasm.c tests/unit/guardbuf.h tests/unit/pktbuild.h
+tests_unit_test_tcpreasm_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_tcpreasm_LDADD = $(UNIT_LDADD)
+tests_unit_test_tcpreasm_LDFLAGS = $(UNIT_LINKFLAGS)
+
 endif

@@ -1,0 +1,707 @@
+/* tcpreasm.c: passive TCP reassembly of the client-to-server direction (policy: tcpreasm.h).
+ *
+ * Flows live in a hash table (chained, seeded) and on one of three lists ordered
+ * by last activity, oldest first: ended flows (remembered for linger_ms), flows
+ * without data yet, and flows with data. Timeouts and evictions take from the
+ * heads. Flows holding data ahead of a hole are also on a fourth list ordered by
+ * the age of that hole, for the gap timeout.
+ *
+ * Per flow, rcv_next is the next byte the framer expects. Held data ("pieces", at
+ * most PIECE_DATA bytes each, from the pool) is kept sorted and disjoint, every
+ * piece strictly after rcv_next; a new segment only fills what is neither framed
+ * nor held yet (first copy wins). A piece may also stand for bytes the snap length
+ * cut off ("lost"): reaching it is a gap.
+ *
+ * Concurrency: one owner thread (tcpreasm.h); counters are written with relaxed
+ * atomic stores so that ctx_tcpreasm_get_stats() may read them from any thread.
+ */
+#include "tcpreasm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "ctxlog_common.h"
+#include "tcpreasm_pool.h"
+
+#define ST_ADD(r, field, n) __atomic_store_n(&(r)->st.field, (r)->st.field + (n), __ATOMIC_RELAXED)
+#define ST_LOAD(r, field) __atomic_load_n(&(r)->st.field, __ATOMIC_RELAXED)
+
+#define PIECE_BUF 8192                              /* pool class of a full piece */
+#define PIECE_DATA (PIECE_BUF - sizeof(struct piece)) /* data bytes in a full piece */
+#define SLAB_FLOWS 64
+#define EXPIRE_EVERY_MS 100
+
+struct piece {
+    struct piece *next; /* by sequence */
+    uint32_t seq;       /* first byte */
+    uint32_t len;       /* bytes covered */
+    uint32_t cap;       /* pool buffer size */
+    uint8_t lost;       /* bytes the capture did not get: no data */
+    uint8_t data[];
+};
+
+enum { L_CLOSED = 0, L_EMBRYONIC = 1, L_ACTIVE = 2, L_COUNT = 3 };
+enum end_why { END_FIN, END_TIMEOUT, END_EVICT, END_SHUTDOWN, END_REPLACED };
+
+struct flow {
+    struct ctx_tcp_flow_key key;
+    uint32_t hash;
+    struct flow *hnext;                  /* hash chain; free list link */
+    struct flow *older, *newer;          /* on lists[list] */
+    struct flow *hole_older, *hole_newer; /* on holes while held != NULL */
+    uint8_t list;
+    uint8_t has_isn, has_fin, picked_up, closed, in_holes;
+    uint8_t src_mac[6], dst_mac[6];
+    uint32_t isn, rcv_next, fin_seq;
+    uint64_t last_ms;                    /* last packet; for a closed flow: when it ended */
+    uint64_t hole_since_ms;
+    struct timeval last_ts;
+    struct piece *held, *held_tail;
+    size_t held_mem;                     /* caps of the held pieces */
+    struct ctx_sysframe_stream fr;
+};
+
+struct slab {
+    struct slab *next;
+    struct flow flows[SLAB_FLOWS];
+};
+
+struct flist {
+    struct flow *oldest, *newest;
+};
+
+struct ctx_tcpreasm {
+    struct ctx_tcpreasm_cfg cfg;
+    struct rpool *pool;
+    ctx_sysframe_t *framer;
+    struct flow **buckets;
+    size_t nbuckets;                     /* power of two */
+    uint32_t seed;
+    struct flist lists[L_COUNT];
+    struct flist holes;
+    struct flow *free_flows;
+    struct slab *slabs;
+    size_t nflows;                       /* in the table */
+    size_t held_budget;                  /* per flow: flow_max_bytes minus room for a partial frame */
+    struct flow *cur;                    /* the flow being worked on: never evicted */
+    uint64_t now_ms, next_expire_ms;
+    struct ctx_tcpreasm_stats st;
+};
+
+/* what the framer's emit callback needs */
+struct emit_ctx {
+    ctx_tcpreasm_t *r;
+    struct flow *f;
+};
+
+static size_t pow2_at_least(size_t n) {
+    size_t p = 64;
+    while (p < n) p <<= 1;
+    return p;
+}
+
+/* ---- configuration ---- */
+
+void ctx_tcpreasm_cfg_defaults(struct ctx_tcpreasm_cfg *cfg) {
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->max_bytes = 32u << 20;
+    cfg->flow_max_bytes = 1u << 20;
+    cfg->max_flows = 16384;
+    cfg->window = 4u << 20;
+    cfg->gap_timeout_ms = 1000;
+    cfg->idle_timeout_ms = 600000;
+    cfg->embryonic_timeout_ms = 30000;
+    cfg->linger_ms = 10000;
+    cfg->max_frame = 8096;
+    cfg->max_octet_count = 200000;
+}
+
+static size_t min_flow_bytes(const struct ctx_tcpreasm_cfg *c) { return pow2_at_least(c->max_frame + 16) + (128u << 10); }
+
+static int check_cfg(const struct ctx_tcpreasm_cfg *c, char *err, size_t errlen) {
+    if (c->on_frame == NULL) return snprintf(err, errlen, "on_frame: expected a callback, got NULL"), -1;
+    if (c->max_frame < 16 || c->max_frame > (16u << 20))
+        return snprintf(err, errlen, "max_frame: expected 16..16777216 bytes, got %zu", c->max_frame), -1;
+    if (c->flow_max_bytes < min_flow_bytes(c) || c->flow_max_bytes > (1u << 30))
+        return snprintf(err, errlen, "flow_max_bytes: expected %zu (2 x max_frame + 128 KiB) .. 1 GiB, got %zu",
+                        min_flow_bytes(c), c->flow_max_bytes), -1;
+    if (c->max_bytes < (1u << 20) || c->max_bytes < 2 * c->flow_max_bytes)
+        return snprintf(err, errlen, "max_bytes: expected at least 1 MiB and 2 x flow_max_bytes (%zu), got %zu",
+                        2 * c->flow_max_bytes, c->max_bytes), -1;
+    if (c->max_flows < 1 || c->max_flows > (1u << 24))
+        return snprintf(err, errlen, "max_flows: expected 1..16777216, got %zu", c->max_flows), -1;
+    if (c->window < (64u << 10) || c->window > (1u << 30))
+        return snprintf(err, errlen, "window: expected 65536..1073741824 bytes, got %u", c->window), -1;
+    if (c->gap_timeout_ms < 1 || c->idle_timeout_ms < 1 || c->embryonic_timeout_ms < 1 || c->linger_ms < 1)
+        return snprintf(err, errlen, "timeouts: expected at least 1 ms each"), -1;
+    return 0;
+}
+
+static void *fr_alloc(void *ud, size_t want, size_t *cap);
+static void fr_release(void *ud, void *p, size_t cap);
+
+static int make_framer(ctx_tcpreasm_t *r, char *err, size_t errlen) {
+    struct ctx_sysframe_cfg fc = {
+        .max_frame = r->cfg.max_frame,
+        .max_octet_count = r->cfg.max_octet_count,
+        .nul_delimiter = r->cfg.nul_delimiter,
+        .gap_emit = r->cfg.gap_emit,
+        .buf_alloc = fr_alloc,
+        .buf_release = fr_release,
+        .buf_ud = r,
+    };
+    if (fc.max_octet_count == 0) fc.max_octet_count = fc.max_frame > 200000 ? fc.max_frame : 200000;
+    return ctx_sysframe_new(&fc, &r->framer, err, errlen);
+}
+
+int ctx_tcpreasm_new(const struct ctx_tcpreasm_cfg *cfg, ctx_tcpreasm_t **out, char *err, size_t errlen) {
+    if (err != NULL && errlen > 0) err[0] = '\0';
+    if (cfg == NULL || out == NULL) return CTX_EINVAL;
+    *out = NULL;
+    if (check_cfg(cfg, err, errlen) != 0) return CTX_EINVAL;
+    ctx_tcpreasm_t *r = calloc(1, sizeof(*r));
+    if (r == NULL) return CTX_ENOMEM;
+    r->cfg = *cfg;
+    r->nbuckets = pow2_at_least(cfg->max_flows);
+    r->held_budget = cfg->flow_max_bytes - pow2_at_least(cfg->max_frame + 16);
+    r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
+    r->pool = rpool_new(cfg->max_bytes);
+    if (getrandom(&r->seed, sizeof r->seed, GRND_NONBLOCK) != sizeof r->seed) r->seed = (uint32_t)(uintptr_t)r;
+    int rc = (r->buckets == NULL || r->pool == NULL) ? CTX_ENOMEM : make_framer(r, err, errlen);
+    if (rc != 0) {
+        ctx_tcpreasm_free(r);
+        return rc;
+    }
+    *out = r;
+    return CTX_OK;
+}
+
+/* ---- lists and table ---- */
+
+static void age_unlink(ctx_tcpreasm_t *r, struct flow *f) {
+    struct flist *l = &r->lists[f->list];
+    if (f->older != NULL) f->older->newer = f->newer; else l->oldest = f->newer;
+    if (f->newer != NULL) f->newer->older = f->older; else l->newest = f->older;
+    f->older = f->newer = NULL;
+}
+
+static void age_append(ctx_tcpreasm_t *r, struct flow *f, int list) {
+    struct flist *l = &r->lists[list];
+    f->list = (uint8_t)list;
+    f->newer = NULL;
+    f->older = l->newest;
+    if (l->newest != NULL) l->newest->newer = f; else l->oldest = f;
+    l->newest = f;
+}
+
+static void hole_unlink(ctx_tcpreasm_t *r, struct flow *f) {
+    if (!f->in_holes) return;
+    if (f->hole_older != NULL) f->hole_older->hole_newer = f->hole_newer; else r->holes.oldest = f->hole_newer;
+    if (f->hole_newer != NULL) f->hole_newer->hole_older = f->hole_older; else r->holes.newest = f->hole_older;
+    f->hole_older = f->hole_newer = NULL;
+    f->in_holes = 0;
+}
+
+/* a (new) first hole opens now */
+static void hole_restart(ctx_tcpreasm_t *r, struct flow *f) {
+    hole_unlink(r, f);
+    f->hole_since_ms = r->now_ms;
+    f->hole_older = r->holes.newest;
+    if (r->holes.newest != NULL) r->holes.newest->hole_newer = f; else r->holes.oldest = f;
+    r->holes.newest = f;
+    f->in_holes = 1;
+}
+
+static uint32_t mix32(uint32_t h, uint32_t v) {
+    h ^= v;
+    h *= 0x9e3779b1u;
+    return h ^ (h >> 15);
+}
+
+_Static_assert(sizeof(struct ctx_tcp_flow_key) % 4 == 0, "key_hash reads the key as 32-bit words");
+
+static uint32_t key_hash(const ctx_tcpreasm_t *r, const struct ctx_tcp_flow_key *k) {
+    uint32_t w[sizeof(*k) / 4], h = r->seed;
+    memcpy(w, k, sizeof w);
+    for (size_t i = 0; i < sizeof w / 4; i++) h = mix32(h, w[i]);
+    return h;
+}
+
+static void make_key(struct ctx_tcp_flow_key *k, const char *ifname, const struct ctx_pkt *p) {
+    memset(k, 0, sizeof(*k));
+    size_t n = strnlen(ifname, CTX_TCP_IFNAMSIZ - 1);
+    memcpy(k->ifname, ifname, n);
+    k->src = p->src;
+    k->dst = p->dst;
+    k->sport = p->sport;
+    k->dport = p->dport;
+    k->vlan_count = p->vlan_count;
+    for (int i = 0; i < CTX_PKT_MAX_VLANS && i < p->vlan_count; i++) k->vlan_id[i] = p->vlan_id[i];
+    k->ip_version = p->ip_version;
+}
+
+static struct flow *lookup(const ctx_tcpreasm_t *r, const struct ctx_tcp_flow_key *k, uint32_t h) {
+    for (struct flow *f = r->buckets[h & (r->nbuckets - 1)]; f != NULL; f = f->hnext)
+        if (f->hash == h && memcmp(&f->key, k, sizeof(*k)) == 0) return f;
+    return NULL;
+}
+
+static void table_remove(ctx_tcpreasm_t *r, struct flow *f) {
+    struct flow **pp = &r->buckets[f->hash & (r->nbuckets - 1)];
+    while (*pp != f) pp = &(*pp)->hnext;
+    *pp = f->hnext;
+}
+
+/* ---- memory ---- */
+
+static void flow_drop(ctx_tcpreasm_t *r, struct flow *f, enum end_why why);
+
+/* evict the oldest flow other than the current one: ended, then without data, then any */
+static int evict_one(ctx_tcpreasm_t *r) {
+    for (int l = L_CLOSED; l < L_COUNT; l++) {
+        struct flow *f = r->lists[l].oldest;
+        if (f == r->cur && f != NULL) f = f->newer;
+        if (f == NULL) continue;
+        flow_drop(r, f, END_EVICT);
+        return 1;
+    }
+    return 0;
+}
+
+static void *pool_get(ctx_tcpreasm_t *r, size_t want, size_t *cap) {
+    void *p;
+    while ((p = rpool_get(r->pool, want, cap)) == NULL)
+        if (!evict_one(r)) return NULL;
+    return p;
+}
+
+static void *fr_alloc(void *ud, size_t want, size_t *cap) { return pool_get(ud, want, cap); }
+
+static void fr_release(void *ud, void *p, size_t cap) { rpool_put(((ctx_tcpreasm_t *)ud)->pool, p, cap); }
+
+static struct flow *flow_record(ctx_tcpreasm_t *r) {
+    while (r->free_flows == NULL) {
+        if (rpool_charge(r->pool, (long)sizeof(struct slab)) == 0) {
+            struct slab *s = malloc(sizeof(*s));
+            if (s == NULL) {
+                rpool_charge(r->pool, -(long)sizeof(struct slab));
+                return NULL;
+            }
+            s->next = r->slabs;
+            r->slabs = s;
+            for (int i = 0; i < SLAB_FLOWS; i++) {
+                s->flows[i].hnext = r->free_flows;
+                r->free_flows = &s->flows[i];
+            }
+        } else if (!evict_one(r)) {
+            return NULL;
+        }
+    }
+    struct flow *f = r->free_flows;
+    r->free_flows = f->hnext;
+    return f;
+}
+
+static void piece_free(ctx_tcpreasm_t *r, struct flow *f, struct piece *p) {
+    f->held_mem -= p->cap;
+    rpool_put(r->pool, p, p->cap);
+}
+
+/* ---- feeding the framer ---- */
+
+static void on_emit(void *ud, const struct ctx_sysframe_frame *fr) {
+    const struct emit_ctx *e = ud;
+    struct ctx_tcp_flow_info info = {&e->f->key, e->f->src_mac, e->f->dst_mac, e->f->last_ts, e->f->picked_up};
+    e->r->cfg.on_frame(e->r->cfg.ud, &info, fr);
+}
+
+static void frame_feed(ctx_tcpreasm_t *r, struct flow *f, const uint8_t *d, size_t n) {
+    struct emit_ctx e = {r, f};
+    ctx_sysframe_feed(r->framer, &f->fr, d, n, on_emit, &e);
+}
+
+static void frame_gap(ctx_tcpreasm_t *r, struct flow *f, uint32_t lost) {
+    struct emit_ctx e = {r, f};
+    ST_ADD(r, gaps, 1);
+    ST_ADD(r, bytes_lost, lost);
+    ctx_sysframe_gap(r->framer, &f->fr, lost, on_emit, &e);
+}
+
+/* pass the held pieces that start at rcv_next to the framer */
+static void drain(ctx_tcpreasm_t *r, struct flow *f) {
+    struct piece *p;
+    int moved = 0;
+    while ((p = f->held) != NULL && p->seq == f->rcv_next) {
+        f->held = p->next;
+        if (f->held == NULL) f->held_tail = NULL;
+        f->rcv_next += p->len;
+        if (p->lost)
+            frame_gap(r, f, p->len);
+        else
+            frame_feed(r, f, p->data, p->len);
+        piece_free(r, f, p);
+        moved = 1;
+    }
+    if (f->held == NULL)
+        hole_unlink(r, f);
+    else if (moved)
+        hole_restart(r, f);
+}
+
+/* give up the first hole: its bytes are lost, the data after it goes on */
+static void force_gap(ctx_tcpreasm_t *r, struct flow *f) {
+    uint32_t lost = f->held->seq - f->rcv_next;
+    f->rcv_next = f->held->seq;
+    frame_gap(r, f, lost);
+    drain(r, f);
+}
+
+/* ---- segments ---- */
+
+/* pool bytes that holding cap captured bytes (and a lost tail) may take, at most */
+static size_t hold_cost(uint32_t cap, int lost_tail) {
+    size_t rest = cap % PIECE_DATA;
+    return (cap / PIECE_DATA) * PIECE_BUF + (rest > 0 ? pow2_at_least(rest + sizeof(struct piece)) : 0) +
+           (lost_tail ? 64 : 0);
+}
+
+/* create pieces for [*from, to) (offsets from base; data bytes below dend, at seg + offset) before **pp */
+static int insert_range(ctx_tcpreasm_t *r, struct flow *f, struct piece ***pp, uint32_t base, uint32_t *from,
+                        uint32_t to, uint32_t dend, const uint8_t *seg, uint32_t seg_off) {
+    while (*from < to) {
+        int lost = *from >= dend;
+        uint32_t n = lost ? to - *from : (to < dend ? to : dend) - *from;
+        if (!lost && n > PIECE_DATA) n = (uint32_t)PIECE_DATA;
+        size_t cap;
+        struct piece *p = pool_get(r, sizeof(struct piece) + (lost ? 0 : n), &cap);
+        if (p == NULL) return -1;
+        p->seq = base + *from;
+        p->len = n;
+        p->cap = (uint32_t)cap;
+        p->lost = (uint8_t)lost;
+        if (!lost) memcpy(p->data, seg + (*from - seg_off), n);
+        p->next = **pp;
+        **pp = p;
+        *pp = &p->next;
+        if (p->next == NULL) f->held_tail = p;
+        f->held_mem += cap;
+        *from += n;
+    }
+    return 0;
+}
+
+/* hold a segment that starts after rcv_next: only what is not held yet (first copy wins) */
+static void hold(ctx_tcpreasm_t *r, struct flow *f, uint32_t seq, const uint8_t *data, uint32_t cap, uint32_t wire) {
+    uint32_t base = f->rcv_next, start = seq - base, end = start + wire, dend = start + cap, cur = start;
+    struct piece **pp = &f->held;
+    int was_empty = f->held == NULL;
+    ST_ADD(r, segments_ooo, 1);
+    if (f->held_tail != NULL && f->held_tail->seq - base + f->held_tail->len <= start) pp = &f->held_tail->next;
+    while (cur < end) {
+        while (*pp != NULL && (*pp)->seq - base + (*pp)->len <= cur) pp = &(*pp)->next;
+        uint32_t next = *pp != NULL ? (*pp)->seq - base : UINT32_MAX;
+        if (next <= cur) {
+            uint32_t upto = next + (*pp)->len < end ? next + (*pp)->len : end;
+            ST_ADD(r, bytes_dup, upto - cur);
+            cur = upto;
+            continue;
+        }
+        if (insert_range(r, f, &pp, base, &cur, end < next ? end : next, dend, data, start) != 0) {
+            if (cur < dend) ST_ADD(r, bytes_dropped, dend - cur); /* no memory even after evictions */
+            break;
+        }
+    }
+    if (was_empty && f->held != NULL) hole_restart(r, f);
+}
+
+/* bytes at rcv_next: to the framer, up to the first held piece, which wins over the rest */
+static void deliver(ctx_tcpreasm_t *r, struct flow *f, const uint8_t *data, uint32_t cap, uint32_t wire) {
+    while (wire > 0) {
+        uint32_t lim = wire;
+        if (f->held != NULL && f->held->seq - f->rcv_next < lim) lim = f->held->seq - f->rcv_next;
+        uint32_t dn = lim < cap ? lim : cap;
+        f->rcv_next += lim;
+        if (dn > 0) frame_feed(r, f, data, dn);
+        if (lim > dn) frame_gap(r, f, lim - dn); /* cut by the snap length */
+        data += dn;
+        cap -= dn;
+        wire -= lim;
+        uint32_t before = f->rcv_next;
+        drain(r, f);
+        uint32_t adv = f->rcv_next - before;
+        if (adv == 0) continue;
+        if (adv >= wire) {
+            ST_ADD(r, bytes_dup, wire);
+            return;
+        }
+        ST_ADD(r, bytes_dup, adv);
+        uint32_t ds = adv < cap ? adv : cap;
+        data += ds;
+        cap -= ds;
+        wire -= adv;
+    }
+}
+
+static void segment_in(ctx_tcpreasm_t *r, struct flow *f, uint32_t seq, const uint8_t *data, uint32_t cap,
+                       uint32_t wire) {
+    while (wire > 0) {
+        int32_t off = (int32_t)(seq - f->rcv_next);
+        if (off < 0) { /* (partly) framed already */
+            uint32_t behind = (uint32_t)(-(int64_t)off);
+            if (behind >= wire) {
+                ST_ADD(r, bytes_dup, wire);
+                return;
+            }
+            ST_ADD(r, bytes_dup, behind);
+            uint32_t ds = behind < cap ? behind : cap;
+            data += ds;
+            cap -= ds;
+            wire -= behind;
+            seq += behind;
+            continue;
+        }
+        if (off == 0) {
+            deliver(r, f, data, cap, wire);
+            return;
+        }
+        if ((uint32_t)off <= r->cfg.window && f->held_mem + hold_cost(cap, wire > cap) <= r->held_budget) {
+            hold(r, f, seq, data, cap, wire);
+            return;
+        }
+        /* beyond the window, or no room: give up the first hole (or jump to this segment) */
+        if (f->held != NULL && (int32_t)(f->held->seq - seq) < 0) {
+            force_gap(r, f);
+        } else {
+            uint32_t lost = seq - f->rcv_next;
+            f->rcv_next = seq;
+            frame_gap(r, f, lost);
+        }
+    }
+}
+
+/* ---- flow life cycle ---- */
+
+static void set_nflows(ctx_tcpreasm_t *r, size_t n) { __atomic_store_n(&r->nflows, n, __ATOMIC_RELAXED); }
+
+static void drop_held(ctx_tcpreasm_t *r, struct flow *f) {
+    struct piece *p;
+    while ((p = f->held) != NULL) {
+        f->held = p->next;
+        if (!p->lost) ST_ADD(r, bytes_dropped, p->len);
+        piece_free(r, f, p);
+    }
+    f->held_tail = NULL;
+    hole_unlink(r, f);
+}
+
+/* end the connection: flush (or, evicting, drop) what is held, end the stream, count */
+static void flow_finish(ctx_tcpreasm_t *r, struct flow *f, enum end_why why) {
+    struct flow *saved = r->cur;
+    struct emit_ctx e = {r, f};
+    r->cur = f;
+    if (why == END_EVICT) drop_held(r, f);
+    while (f->held != NULL) force_gap(r, f);
+    ctx_sysframe_end(r->framer, &f->fr, why == END_FIN ? CTX_SYSFRAME_END_CLEAN : CTX_SYSFRAME_END_LOST, on_emit, &e);
+    r->cur = saved;
+    if (why == END_FIN || why == END_REPLACED) ST_ADD(r, flows_closed, 1);
+    if (why == END_TIMEOUT) ST_ADD(r, flows_timed_out, 1);
+    if (why == END_EVICT) ST_ADD(r, flows_evicted, 1);
+}
+
+static void flow_remove(ctx_tcpreasm_t *r, struct flow *f) {
+    hole_unlink(r, f);
+    age_unlink(r, f);
+    table_remove(r, f);
+    set_nflows(r, r->nflows - 1);
+    f->hnext = r->free_flows;
+    r->free_flows = f;
+}
+
+static void flow_drop(ctx_tcpreasm_t *r, struct flow *f, enum end_why why) {
+    if (!f->closed) flow_finish(r, f, why);
+    flow_remove(r, f);
+}
+
+/* FIN reached or RST: end now, remember the flow for linger_ms */
+static void flow_close(ctx_tcpreasm_t *r, struct flow *f) {
+    flow_finish(r, f, END_FIN);
+    f->closed = 1;
+    f->last_ms = r->now_ms;
+    age_unlink(r, f);
+    age_append(r, f, L_CLOSED);
+}
+
+static void check_fin(ctx_tcpreasm_t *r, struct flow *f) {
+    if (!f->closed && f->has_fin && (int32_t)(f->rcv_next - f->fin_seq) >= 0) flow_close(r, f);
+}
+
+/* (re)start a connection on a record that holds nothing and is on no age list */
+static void flow_start(ctx_tcpreasm_t *r, struct flow *f, const struct ctx_pkt *p, int syn) {
+    f->has_isn = (uint8_t)syn;
+    f->isn = p->tcp.seq;
+    f->rcv_next = p->tcp.seq + (syn ? 1u : 0u);
+    f->has_fin = 0;
+    f->fin_seq = 0;
+    f->closed = 0;
+    f->picked_up = (uint8_t)!syn;
+    ctx_sysframe_stream_init(&f->fr, syn);
+    age_append(r, f, L_EMBRYONIC);
+    ST_ADD(r, flows_opened, 1);
+    if (!syn) ST_ADD(r, flows_picked_up, 1);
+}
+
+static struct flow *flow_open(ctx_tcpreasm_t *r, const struct ctx_tcp_flow_key *k, uint32_t h,
+                              const struct ctx_pkt *p, int syn) {
+    if (r->nflows >= r->cfg.max_flows && !evict_one(r)) return NULL;
+    struct flow *f = flow_record(r);
+    if (f == NULL) return NULL;
+    memset(f, 0, sizeof(*f));
+    f->key = *k;
+    f->hash = h;
+    f->hnext = r->buckets[h & (r->nbuckets - 1)];
+    r->buckets[h & (r->nbuckets - 1)] = f;
+    set_nflows(r, r->nflows + 1);
+    flow_start(r, f, p, syn);
+    return f;
+}
+
+/* the flow this segment belongs to, opening / restarting one as needed; NULL: ignore it */
+static struct flow *flow_for(ctx_tcpreasm_t *r, struct flow *f, const struct ctx_tcp_flow_key *k, uint32_t h,
+                             const struct ctx_pkt *p, int syn) {
+    if (f == NULL) {
+        if ((p->tcp.flags & CTX_PKT_TCP_RST) || (!syn && p->payload_wire_len == 0)) return NULL;
+        return flow_open(r, k, h, p, syn);
+    }
+    if (f->closed) {
+        if (!syn || (f->has_isn && p->tcp.seq == f->isn)) return NULL; /* retransmission, stray ACK */
+        age_unlink(r, f);
+        flow_start(r, f, p, 1);
+    } else if (syn && (!f->has_isn || p->tcp.seq != f->isn)) { /* new connection, the old one ended unseen */
+        flow_finish(r, f, END_REPLACED);
+        age_unlink(r, f);
+        flow_start(r, f, p, 1);
+    }
+    return f;
+}
+
+int ctx_tcpreasm_packet(ctx_tcpreasm_t *r, const char *ifname, const struct timeval *ts, uint64_t now_ms,
+                        const struct ctx_pkt *pkt) {
+    if (r == NULL || ifname == NULL || ts == NULL || pkt == NULL || pkt->proto != 6) return CTX_EINVAL;
+    ST_ADD(r, segments, 1);
+    r->now_ms = now_ms;
+    if (now_ms >= r->next_expire_ms) ctx_tcpreasm_expire(r, now_ms);
+    struct ctx_tcp_flow_key k;
+    make_key(&k, ifname, pkt);
+    uint32_t h = key_hash(r, &k);
+    uint8_t fl = pkt->tcp.flags;
+    int syn = (fl & CTX_PKT_TCP_SYN) && !(fl & CTX_PKT_TCP_ACK);
+    uint32_t wire = (uint32_t)pkt->payload_wire_len, cap = (uint32_t)pkt->payload_len;
+    struct flow *f = flow_for(r, lookup(r, &k, h), &k, h, pkt, syn);
+    if (f == NULL) {
+        ST_ADD(r, segments_ignored, 1);
+        return CTX_OK;
+    }
+    r->cur = f;
+    f->last_ms = now_ms;
+    f->last_ts = *ts;
+    memcpy(f->src_mac, pkt->src_mac, 6);
+    memcpy(f->dst_mac, pkt->dst_mac, 6);
+    int list = (f->list == L_EMBRYONIC && wire > 0) ? L_ACTIVE : f->list;
+    age_unlink(r, f);
+    age_append(r, f, list);
+    uint32_t seq = pkt->tcp.seq + (syn ? 1u : 0u);
+    if ((fl & CTX_PKT_TCP_FIN) && !f->has_fin) {
+        f->has_fin = 1;
+        f->fin_seq = seq + wire;
+    }
+    segment_in(r, f, seq, pkt->payload, cap < wire ? cap : wire, wire);
+    if (fl & CTX_PKT_TCP_RST)
+        flow_close(r, f);
+    else
+        check_fin(r, f);
+    r->cur = NULL;
+    return CTX_OK;
+}
+
+int ctx_tcpreasm_expire(ctx_tcpreasm_t *r, uint64_t now_ms) {
+    struct flow *f;
+    int n = 0;
+    if (r == NULL) return 0;
+    r->now_ms = now_ms;
+    r->next_expire_ms = now_ms + EXPIRE_EVERY_MS;
+    while ((f = r->holes.oldest) != NULL && f->hole_since_ms + r->cfg.gap_timeout_ms <= now_ms) {
+        r->cur = f;
+        force_gap(r, f);
+        check_fin(r, f);
+        r->cur = NULL;
+    }
+    while ((f = r->lists[L_CLOSED].oldest) != NULL && f->last_ms + r->cfg.linger_ms <= now_ms) flow_remove(r, f);
+    while ((f = r->lists[L_EMBRYONIC].oldest) != NULL && f->last_ms + r->cfg.embryonic_timeout_ms <= now_ms) {
+        flow_drop(r, f, END_TIMEOUT);
+        n++;
+    }
+    while ((f = r->lists[L_ACTIVE].oldest) != NULL && f->last_ms + r->cfg.idle_timeout_ms <= now_ms) {
+        flow_drop(r, f, END_TIMEOUT);
+        n++;
+    }
+    rpool_trim(r->pool, r->cfg.max_bytes / 8);
+    return n;
+}
+
+void ctx_tcpreasm_flush(ctx_tcpreasm_t *r) {
+    struct flow *f;
+    if (r == NULL) return;
+    for (int l = L_CLOSED; l < L_COUNT; l++)
+        while ((f = r->lists[l].oldest) != NULL) flow_drop(r, f, END_SHUTDOWN);
+}
+
+static void no_emit(void *ud, const struct ctx_sysframe_frame *fr) {
+    (void)ud;
+    (void)fr;
+}
+
+void ctx_tcpreasm_free(ctx_tcpreasm_t *r) {
+    if (r == NULL) return;
+    for (int l = L_CLOSED; l < L_COUNT; l++) {
+        for (struct flow *f = r->lists[l].oldest; f != NULL; f = f->newer) {
+            struct piece *p;
+            while ((p = f->held) != NULL) {
+                f->held = p->next;
+                piece_free(r, f, p);
+            }
+            ctx_sysframe_end(r->framer, &f->fr, CTX_SYSFRAME_END_LOST, no_emit, NULL);
+        }
+    }
+    while (r->slabs != NULL) {
+        struct slab *s = r->slabs;
+        r->slabs = s->next;
+        free(s);
+    }
+    ctx_sysframe_free(r->framer);
+    rpool_free(r->pool);
+    free(r->buckets);
+    free(r);
+}
+
+void ctx_tcpreasm_get_stats(const ctx_tcpreasm_t *r, struct ctx_tcpreasm_stats *st) {
+    memset(st, 0, sizeof(*st));
+    if (r == NULL) return;
+    st->segments = ST_LOAD(r, segments);
+    st->flows_opened = ST_LOAD(r, flows_opened);
+    st->flows_picked_up = ST_LOAD(r, flows_picked_up);
+    st->flows_closed = ST_LOAD(r, flows_closed);
+    st->flows_timed_out = ST_LOAD(r, flows_timed_out);
+    st->flows_evicted = ST_LOAD(r, flows_evicted);
+    st->gaps = ST_LOAD(r, gaps);
+    st->bytes_lost = ST_LOAD(r, bytes_lost);
+    st->bytes_dropped = ST_LOAD(r, bytes_dropped);
+    st->bytes_dup = ST_LOAD(r, bytes_dup);
+    st->segments_ooo = ST_LOAD(r, segments_ooo);
+    st->segments_ignored = ST_LOAD(r, segments_ignored);
+    st->bytes_in_use = rpool_in_use(r->pool);
+    st->bytes_allocated = rpool_allocated(r->pool);
+    st->flows_in_use = __atomic_load_n(&r->nflows, __ATOMIC_RELAXED);
+    ctx_sysframe_get_stats(r->framer, &st->frames);
+}
