@@ -141,6 +141,7 @@ BEGINfreeWrkrInstance
     ctx_policy_free(pWrkrData->w.pol);
     ctx_policy_scratch_free(pWrkrData->w.scratch);
     hs_snapshot_release(pWrkrData->w.snap);
+    mmx_flat_free_all(&pWrkrData->w);
 ENDfreeWrkrInstance
 
 BEGINdbgPrintInstInfo

@@ -3,6 +3,7 @@
  * mmctxenrich.c        entry points, parameter table, life cycle, HUP
  * mmctxenrich_conf.c   parameter values -> validated settings and objects (config-load thread)
  * mmctxenrich_cm.c     compute manager: fetcher callbacks, lookups, the $!ctx!cm object
+ * mmctxenrich_flat.c   per-worker memo of cached parts flattened for copying into messages
  * mmctxenrich_host.c   host sampler: VM list from the profiles, the $!ctx!host object
  * mmctxenrich_msg.c    per message: policy, pruning, attaching, drop marker
  * mmctxenrich_stats.c  impstats counters
@@ -96,6 +97,7 @@ typedef struct mmx_inst {
     unsigned need_standard;    /* config: MMX_NEED_* a standard message asks for */
     unsigned need_verbose;     /* config: MMX_NEED_* a verbose message asks for */
     int64_t bulk_period_ms;    /* config: bulk listing re-requested this often (static TTL / 2) */
+    int cm_overlap;            /* config: a field name is mapped by sections feeding different parts */
     /* objects */
     ctx_fieldmap *map;         /* config: immutable */
     cmcache_t *cache;          /* per-VM parts (thread-safe) */
@@ -121,6 +123,8 @@ typedef struct mmx_inst {
     unsigned log_suppressed;
 } mmx_inst;
 
+struct mmx_flat;
+
 /* One worker thread's state. */
 typedef struct mmx_wrkr {
     mmx_inst *inst;
@@ -130,8 +134,7 @@ typedef struct mmx_wrkr {
     const hs_snapshot_t *snap; /* held reference (hostsample_refresh) */
     uint64_t fmt_seq;          /* snapshot seq the host texts below were made for */
     char host_cpu[24], host_mem[24], load[3][24], disk_min[24], sampled_at[40];
-    int64_t fa_ms;             /* fetched_at cache: monotonic ms -> text */
-    char fa_text[40];
+    struct mmx_flat **memo;    /* flattened cached parts (mmctxenrich_flat.c), lazily allocated */
 } mmx_wrkr;
 
 static inline void mmx_inc(mmx_inst *inst, enum mmx_ctr c) { __atomic_fetch_add(&inst->ctr[c], 1, __ATOMIC_RELAXED); }
@@ -163,6 +166,15 @@ void mmx_cm_on_log(void *arg, const char *line);
 /* The $!ctx!cm object for a message with the given groups (CTX_POLICY_G_*), or NULL when
  * the module has no compute manager. uuid/name may be "" (no identity). */
 struct fjson_object *mmx_cm_object(mmx_wrkr *w, unsigned groups, const char *uuid, const char *name, int64_t now);
+
+/* ---- mmctxenrich_flat.c (one worker's memo) ---- */
+/* the flattened fields of cached part c (fetched at monotonic fetched_at), or NULL (no memory) */
+const struct mmx_flat *mmx_flat_get(mmx_wrkr *w, cmctx_t *c, int64_t fetched_at);
+/* adds its fields (all, or the standard group's) to obj; may_exist: a key may already be there */
+int mmx_flat_add(struct fjson_object *obj, const struct mmx_flat *fl, int all, int may_exist);
+int64_t mmx_flat_fetched_at(const struct mmx_flat *fl);
+const char *mmx_flat_fetched_at_text(const struct mmx_flat *fl);
+void mmx_flat_free_all(mmx_wrkr *w);
 
 /* ---- mmctxenrich_host.c ---- */
 /* builds the sampler's VM list from a profiles store; 0 or CTX_E* with err */

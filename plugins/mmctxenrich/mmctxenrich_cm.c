@@ -144,97 +144,66 @@ void mmx_cm_on_log(void *arg, const char *line) {
 
 /* ---- worker side ------------------------------------------------------------------ */
 
-/* A copy of a cached scalar with typed getters only (the cached object is shared and
- * must not be serialized). Doubles keep their shortest round-trip text, so a value the
- * mapping rounded to 12.3 prints as 12.3. */
-static struct fjson_object *copy_scalar(struct fjson_object *v) {
-    char buf[40];
-    switch (fjson_object_get_type(v)) {
-    case fjson_type_string:
-        return fjson_object_new_string_len(fjson_object_get_string(v), fjson_object_get_string_len(v));
-    case fjson_type_int: return fjson_object_new_int64(fjson_object_get_int64(v));
-    case fjson_type_boolean: return fjson_object_new_boolean(fjson_object_get_boolean(v));
-    case fjson_type_double: {
-        double d = fjson_object_get_double(v);
-        snprintf(buf, sizeof buf, "%.15g", d);
-        if (strtod(buf, NULL) != d) snprintf(buf, sizeof buf, "%.17g", d);
-        return fjson_object_new_double_s(d, buf);
+/* Adds a cached part's fields (all, or only the standard group's) to obj, from the
+ * worker's flattened copy (mmctxenrich_flat.c). *first: no field is in obj yet. */
+static void add_part(mmx_wrkr *w, struct fjson_object *obj, cmctx_t *c, int64_t fetched_at, int all, int *first,
+                     const struct mmx_flat **oldest) {
+    const struct mmx_flat *fl = mmx_flat_get(w, c, fetched_at);
+    if (fl == NULL) return;
+    if (mmx_flat_add(obj, fl, all, !*first && w->inst->cm_overlap) > 0) {
+        *first = 0;
+        if (*oldest == NULL || mmx_flat_fetched_at(fl) < mmx_flat_fetched_at(*oldest)) *oldest = fl;
     }
-    default: return NULL;
-    }
-}
-
-static int is_standard_field(const char *k) { return !strcmp(k, "host_ip") || !strcmp(k, "guest_os"); }
-
-/* adds the members of a cached part (all, or only the standard group's) to obj */
-static void add_part(struct fjson_object *obj, cmctx_t *c, int all, int64_t fetched_at, int64_t *oldest) {
-    struct fjson_object *src = cmctx_peek(c);
-    int added = 0;
-    if (src == NULL) return;
-    struct fjson_object_iterator it = fjson_object_iter_begin(src);
-    struct fjson_object_iterator end = fjson_object_iter_end(src);
-    for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it)) {
-        const char *k = fjson_object_iter_peek_name(&it);
-        if (!all && !is_standard_field(k)) continue;
-        struct fjson_object *v = copy_scalar(fjson_object_iter_peek_value(&it));
-        if (v == NULL) continue;
-        fjson_object_object_add(obj, k, v);
-        added = 1;
-    }
-    if (added && fetched_at < *oldest) *oldest = fetched_at;
 }
 
 static cm_status_t worse(cm_status_t a, cm_status_t b) { return a > b ? a : b; }
 
-static cm_status_t add_vm_parts(mmx_inst *inst, struct fjson_object *obj, unsigned need, int verbose,
-                                const char *uuid, const char *name, int64_t now, int64_t *oldest) {
+static cm_status_t add_vm_parts(mmx_wrkr *w, struct fjson_object *obj, unsigned need, int verbose, const char *uuid,
+                                const char *name, int64_t now, int *first, const struct mmx_flat **oldest) {
     cmcache_result_t r;
     unsigned mask = ((need & MMX_NEED_VM_STATIC) ? CM_MASK_STATIC : 0) |
                     ((need & MMX_NEED_VM_DYNAMIC) ? CM_MASK_DYNAMIC : 0);
     if (uuid[0] == '\0' && name[0] == '\0') return CM_UNAVAILABLE; /* no identity: nothing to ask */
-    cmcache_lookup(inst->cache, uuid[0] ? uuid : NULL, name[0] ? name : NULL, mask, now, &r);
-    if (r.ctx[CM_PART_STATIC]) add_part(obj, r.ctx[CM_PART_STATIC], 1, r.fetched_at_ms[CM_PART_STATIC], oldest);
+    cmcache_lookup(w->inst->cache, uuid[0] ? uuid : NULL, name[0] ? name : NULL, mask, now, &r);
+    if (r.ctx[CM_PART_STATIC])
+        add_part(w, obj, r.ctx[CM_PART_STATIC], r.fetched_at_ms[CM_PART_STATIC], 1, first, oldest);
     if (r.ctx[CM_PART_DYNAMIC])
-        add_part(obj, r.ctx[CM_PART_DYNAMIC], verbose, r.fetched_at_ms[CM_PART_DYNAMIC], oldest);
+        add_part(w, obj, r.ctx[CM_PART_DYNAMIC], r.fetched_at_ms[CM_PART_DYNAMIC], verbose, first, oldest);
     cm_status_t st = r.status;
     cmcache_result_release(&r);
     return st;
 }
 
-static cm_status_t add_host_part(mmx_inst *inst, struct fjson_object *obj, int verbose, int64_t now,
-                                 int64_t *oldest) {
+static cm_status_t add_host_part(mmx_wrkr *w, struct fjson_object *obj, int verbose, int64_t now, int *first,
+                                 const struct mmx_flat **oldest) {
     cmcache_result_t r;
-    cmcache_lookup(inst->hcache, NULL, inst->host_name, CM_MASK_DYNAMIC, now, &r);
+    cmcache_lookup(w->inst->hcache, NULL, w->inst->host_name, CM_MASK_DYNAMIC, now, &r);
     if (r.ctx[CM_PART_DYNAMIC])
-        add_part(obj, r.ctx[CM_PART_DYNAMIC], verbose, r.fetched_at_ms[CM_PART_DYNAMIC], oldest);
+        add_part(w, obj, r.ctx[CM_PART_DYNAMIC], r.fetched_at_ms[CM_PART_DYNAMIC], verbose, first, oldest);
     cm_status_t st = r.status;
     cmcache_result_release(&r);
     return st;
 }
 
-static const char *fetched_at_text(mmx_wrkr *w, int64_t mono_ms) {
-    if (mono_ms != w->fa_ms) {
-        mmx_fmt_time_ms(mono_ms + w->inst->wall_offset_ms, w->fa_text, sizeof w->fa_text);
-        w->fa_ms = mono_ms;
-    }
-    return w->fa_text;
+static void add_const(struct fjson_object *o, const char *k, struct fjson_object *v) {
+    fjson_object_object_add_ex(o, k, v, FJSON_OBJECT_KEY_IS_CONSTANT | FJSON_OBJECT_ADD_KEY_IS_NEW);
 }
 
 struct fjson_object *mmx_cm_object(mmx_wrkr *w, unsigned groups, const char *uuid, const char *name, int64_t now) {
     mmx_inst *inst = w->inst;
-    int verbose = (groups & CTX_POLICY_G_VERBOSE) != 0;
+    int verbose = (groups & CTX_POLICY_G_VERBOSE) != 0, first = 1;
     unsigned need = verbose ? inst->need_verbose : inst->need_standard;
-    int64_t oldest = INT64_MAX;
+    const struct mmx_flat *oldest = NULL;
     cm_status_t st = CM_OK;
     if (need == 0) return NULL; /* no compute manager, or nothing this group shows */
     struct fjson_object *obj = fjson_object_new_object();
     if (obj == NULL) return NULL;
     if (need & (MMX_NEED_VM_STATIC | MMX_NEED_VM_DYNAMIC))
-        st = worse(st, add_vm_parts(inst, obj, need, verbose, uuid, name, now, &oldest));
-    if (need & MMX_NEED_HOST) st = worse(st, add_host_part(inst, obj, verbose, now, &oldest));
-    fjson_object_object_add(obj, "status", fjson_object_new_string(cm_status_str(st)));
-    if (oldest != INT64_MAX)
-        fjson_object_object_add(obj, "fetched_at", fjson_object_new_string(fetched_at_text(w, oldest)));
+        st = worse(st, add_vm_parts(w, obj, need, verbose, uuid, name, now, &first, &oldest));
+    if (need & MMX_NEED_HOST) st = worse(st, add_host_part(w, obj, verbose, now, &first, &oldest));
+    /* the mapping refuses these two names, so they are new keys */
+    add_const(obj, "status", fjson_object_new_string(cm_status_str(st)));
+    if (oldest != NULL) add_const(obj, "fetched_at", fjson_object_new_string(mmx_flat_fetched_at_text(oldest)));
     mmx_inc(inst, MMX_CTR_ST_OK + (enum mmx_ctr)st);
     return obj;
 }

@@ -306,7 +306,20 @@ static int maps_standard_field(const ctx_fieldmap *m, ctx_fm_section s) {
     return 0;
 }
 
+/* 1 if a field name of section a is also mapped by section b */
+static int sections_share(const ctx_fieldmap *m, ctx_fm_section a, ctx_fm_section b) {
+    for (size_t i = 0; i < ctx_fieldmap_nfields(m, a); i++)
+        for (size_t j = 0; j < ctx_fieldmap_nfields(m, b); j++)
+            if (!strcmp(ctx_fieldmap_field_name(m, a, i), ctx_fieldmap_field_name(m, b, j))) return 1;
+    return 0;
+}
+
 static void compute_needs(mmx_inst *inst) {
+    const ctx_fieldmap *m = inst->map;
+    /* parts: static (vm or bulk), dynamic (stats), host (host): may one key come from two? */
+    inst->cm_overlap = sections_share(m, CTX_FM_VM, CTX_FM_STATS) || sections_share(m, CTX_FM_VM, CTX_FM_HOST) ||
+                       sections_share(m, CTX_FM_BULK, CTX_FM_STATS) || sections_share(m, CTX_FM_BULK, CTX_FM_HOST) ||
+                       sections_share(m, CTX_FM_STATS, CTX_FM_HOST);
     unsigned all = 0;
     if (inst->url || inst->bulk_url) all |= MMX_NEED_VM_STATIC;
     if (inst->stats_url) all |= MMX_NEED_VM_DYNAMIC;

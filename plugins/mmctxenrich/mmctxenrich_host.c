@@ -22,6 +22,9 @@
 
 #include "mmctxenrich.h"
 
+/* keys below are literals, each added once to a fresh object */
+#define KEYFLAGS (FJSON_OBJECT_KEY_IS_CONSTANT | FJSON_OBJECT_ADD_KEY_IS_NEW)
+
 /* controller directories of a v1 / hybrid hierarchy: the sampler looks under each */
 static const char *const controller_dirs[] = {"unified", "cpuacct", "cpu,cpuacct", "cpu", "memory", "systemd"};
 
@@ -82,7 +85,7 @@ static void fmt_fixed(double d, int dec, char *buf) {
 }
 
 static void add_num(struct fjson_object *o, const char *k, double d, const char *text) {
-    fjson_object_object_add_ex(o, k, fjson_object_new_double_s(d, text), FJSON_OBJECT_KEY_IS_CONSTANT);
+    fjson_object_object_add_ex(o, k, fjson_object_new_double_s(d, text), KEYFLAGS);
 }
 
 static void add_fixed(struct fjson_object *o, const char *k, double d, int dec) {
@@ -115,29 +118,29 @@ static void add_disks(struct fjson_object *o, const hs_snapshot_t *s, const mmx_
     for (size_t i = 0; arr != NULL && i < s->n_disks; i++) {
         struct fjson_object *d = fjson_object_new_object();
         if (d == NULL) break;
-        fjson_object_object_add_ex(d, "path", fjson_object_new_string(s->disks[i].path), FJSON_OBJECT_KEY_IS_CONSTANT);
+        fjson_object_object_add_ex(d, "path", fjson_object_new_string(s->disks[i].path), KEYFLAGS);
         if (s->disks[i].ok) {
             add_fixed(d, "free_pct", s->disks[i].free_pct, 1);
             fjson_object_object_add_ex(d, "free_bytes", fjson_object_new_int64((int64_t)s->disks[i].free_bytes),
-                                       FJSON_OBJECT_KEY_IS_CONSTANT);
+                                       KEYFLAGS);
         } else {
             fjson_object_object_add_ex(d, "error", fjson_object_new_string("statvfs failed"),
-                                       FJSON_OBJECT_KEY_IS_CONSTANT);
+                                       KEYFLAGS);
         }
         fjson_object_array_add(arr, d);
     }
-    if (arr != NULL) fjson_object_object_add_ex(o, "disks", arr, FJSON_OBJECT_KEY_IS_CONSTANT);
+    if (arr != NULL) fjson_object_object_add_ex(o, "disks", arr, KEYFLAGS);
 }
 
 static void add_vm(struct fjson_object *o, const hs_vm_t *v) {
     if (v->flags & HS_VM_CPU) add_fixed(o, "vm_cpu_pct", v->cpu_pct, 1);
     if (v->flags & HS_VM_MEM)
         fjson_object_object_add_ex(o, "vm_mem_bytes", fjson_object_new_int64((int64_t)v->mem_bytes),
-                                   FJSON_OBJECT_KEY_IS_CONSTANT);
+                                   KEYFLAGS);
     if (v->flags & HS_VM_MEMPCT) add_fixed(o, "vm_mem_pct", v->mem_pct, 1);
     if (v->err != HS_VM_OK)
         fjson_object_object_add_ex(o, "vm_error", fjson_object_new_string(hs_vm_strerror(v->err)),
-                                   FJSON_OBJECT_KEY_IS_CONSTANT);
+                                   KEYFLAGS);
 }
 
 struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *name) {
@@ -160,6 +163,6 @@ struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *
     const hs_vm_t *v = (uuid[0] || name[0]) ? hs_snapshot_find(s, uuid[0] ? uuid : NULL, name[0] ? name : NULL)
                                             : NULL;
     if (v != NULL) add_vm(o, v);
-    fjson_object_object_add_ex(o, "sampled_at", fjson_object_new_string(w->sampled_at), FJSON_OBJECT_KEY_IS_CONSTANT);
+    fjson_object_object_add_ex(o, "sampled_at", fjson_object_new_string(w->sampled_at), KEYFLAGS);
     return o;
 }

@@ -20,6 +20,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <json.h>
@@ -76,23 +77,21 @@ static const char *vm_str(struct fjson_object *vm, const char *k) {
     return (v != NULL && fjson_object_is_type(v, fjson_type_string)) ? fjson_object_get_string(v) : "";
 }
 
+/* sets (or, with v NULL, removes) member k (a literal) of o */
+static void put(struct fjson_object *o, const char *k, struct fjson_object *v) {
+    if (member(o, k) != NULL) fjson_object_object_del(o, k);
+    if (v != NULL) fjson_object_object_add_ex(o, k, v, FJSON_OBJECT_KEY_IS_CONSTANT | FJSON_OBJECT_ADD_KEY_IS_NEW);
+}
+
 /* $!ctx of the message, created when missing (caller holds pMsg->mut) */
 static struct fjson_object *ctx_node(smsg_t *pMsg) {
     if (pMsg->json == NULL && (pMsg->json = fjson_object_new_object()) == NULL) return NULL;
     struct fjson_object *ctx = member(pMsg->json, "ctx");
     if (ctx == NULL) {
         if ((ctx = fjson_object_new_object()) == NULL) return NULL;
-        fjson_object_object_add(pMsg->json, "ctx", ctx);
+        put(pMsg->json, "ctx", ctx);
     }
     return ctx;
-}
-
-/* sets (or, with v NULL, removes) member k of o */
-static void put(struct fjson_object *o, const char *k, struct fjson_object *v) {
-    if (v != NULL)
-        fjson_object_object_add(o, k, v);
-    else if (member(o, k) != NULL)
-        fjson_object_object_del(o, k);
 }
 
 static struct fjson_object *tags_object(const ctx_policy_result *r) {
@@ -106,22 +105,55 @@ static struct fjson_object *tags_object(const ctx_policy_result *r) {
 static struct fjson_object *process_object(smsg_t *pMsg) {
     struct fjson_object *p = fjson_object_new_object();
     if (p == NULL) return NULL;
-    fjson_object_object_add_ex(p, "app", fjson_object_new_string(getAPPNAME(pMsg, MUTEX_ALREADY_LOCKED)),
-                               FJSON_OBJECT_KEY_IS_CONSTANT);
-    fjson_object_object_add_ex(p, "pid", fjson_object_new_string(getPROCID(pMsg, MUTEX_ALREADY_LOCKED)),
-                               FJSON_OBJECT_KEY_IS_CONSTANT);
+    put(p, "app", fjson_object_new_string(getAPPNAME(pMsg, MUTEX_ALREADY_LOCKED)));
+    put(p, "pid", fjson_object_new_string(getPROCID(pMsg, MUTEX_ALREADY_LOCKED)));
     return p;
 }
 
+/* The members of $!ctx this module reads or replaces, found in one pass over $!ctx. */
+struct ctx_view {
+    struct fjson_object *vm;
+    unsigned has; /* HAS_* bits: members present before this module ran */
+};
+#define HAS_CM 1u
+#define HAS_HOST 2u
+#define HAS_TAGS 4u
+#define HAS_DROP 8u
+#define HAS_CAPTURE 16u
+
+static void scan_ctx(struct fjson_object *ctx, struct ctx_view *cv) {
+    static const struct { const char *k; unsigned bit; } T[] = {
+        {"cm", HAS_CM}, {"host", HAS_HOST}, {"tags", HAS_TAGS}, {"drop", HAS_DROP}, {"capture", HAS_CAPTURE}};
+    struct fjson_object_iterator it = fjson_object_iter_begin(ctx), end = fjson_object_iter_end(ctx);
+    cv->vm = NULL;
+    cv->has = 0;
+    for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it)) {
+        const char *k = fjson_object_iter_peek_name(&it);
+        if (strcasecmp(k, "vm") == 0) {
+            struct fjson_object *v = fjson_object_iter_peek_value(&it);
+            if (v != NULL && fjson_object_is_type(v, fjson_type_object)) cv->vm = v;
+            continue;
+        }
+        for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
+            if (strcasecmp(k, T[i].k) == 0) cv->has |= T[i].bit;
+    }
+}
+
+/* sets member k (a literal) of ctx to v, or removes it (v NULL); `had`: it existed */
+static void set_member(struct fjson_object *ctx, const char *k, struct fjson_object *v, int had) {
+    if (had) fjson_object_object_del(ctx, k);
+    if (v != NULL) fjson_object_object_add_ex(ctx, k, v, FJSON_OBJECT_KEY_IS_CONSTANT | FJSON_OBJECT_ADD_KEY_IS_NEW);
+}
+
 /* removes what the groups do not include; adds process (debug) */
-static void prune_vm(smsg_t *pMsg, struct fjson_object *ctx, unsigned groups) {
+static void prune_vm(smsg_t *pMsg, struct fjson_object *ctx, const struct ctx_view *cv, unsigned groups) {
     static const char *const standard_keys[] = {"ip", "mac", "vnic", "match"};
-    struct fjson_object *vm = member(ctx, "vm");
-    if (!(groups & CTX_POLICY_G_DEBUG)) put(ctx, "capture", NULL);
+    struct fjson_object *vm = cv->vm;
+    if (!(groups & CTX_POLICY_G_DEBUG) && (cv->has & HAS_CAPTURE)) fjson_object_object_del(ctx, "capture");
     if (vm != NULL && !(groups & CTX_POLICY_G_STANDARD))
         for (size_t i = 0; i < sizeof standard_keys / sizeof standard_keys[0]; i++) put(vm, standard_keys[i], NULL);
     if (groups & CTX_POLICY_G_DEBUG) {
-        if (vm == NULL && (vm = fjson_object_new_object()) != NULL) fjson_object_object_add(ctx, "vm", vm);
+        if (vm == NULL && (vm = fjson_object_new_object()) != NULL) put(ctx, "vm", vm);
         if (vm != NULL) put(vm, "process", process_object(pMsg));
     } else if (vm != NULL) {
         put(vm, "process", NULL);
@@ -134,22 +166,31 @@ struct msg_view {
     int has_vm;
 };
 
-static void read_vm(struct fjson_object *ctx, struct msg_view *v) {
-    struct fjson_object *vm = member(ctx, "vm");
+/* a bounded copy of a string member of vm ("" if none) */
+static void copy_str(char *dst, size_t len, struct fjson_object *vm, const char *k) {
+    const char *s = vm_str(vm, k);
+    size_t n = strnlen(s, len - 1);
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+static void read_vm(struct fjson_object *vm, struct msg_view *v) {
     v->has_vm = vm != NULL;
-    snprintf(v->name, sizeof v->name, "%s", vm_str(vm, "name"));
-    snprintf(v->uuid, sizeof v->uuid, "%s", vm_str(vm, "uuid"));
+    copy_str(v->name, sizeof v->name, vm, "name");
+    copy_str(v->uuid, sizeof v->uuid, vm, "uuid");
     v->tenant = vm_str(vm, "tenant");
 }
 
-static void enrich(mmx_wrkr *w, smsg_t *pMsg, struct fjson_object *ctx, const struct msg_view *v,
-                   const ctx_policy_result *r, int64_t now) {
+static void enrich(mmx_wrkr *w, smsg_t *pMsg, struct fjson_object *ctx, const struct ctx_view *cv,
+                   const struct msg_view *v, const ctx_policy_result *r, int64_t now) {
     unsigned g = r->groups;
-    put(ctx, "cm", (g & CTX_POLICY_G_STANDARD) ? mmx_cm_object(w, g, v->uuid, v->name, now) : NULL);
-    put(ctx, "host", (g & CTX_POLICY_G_VERBOSE) ? mmx_host_object(w, v->uuid, v->name) : NULL);
-    put(ctx, "tags", tags_object(r));
-    put(ctx, "drop", NULL);
-    prune_vm(pMsg, ctx, g);
+    set_member(ctx, "cm", (g & CTX_POLICY_G_STANDARD) ? mmx_cm_object(w, g, v->uuid, v->name, now) : NULL,
+               cv->has & HAS_CM);
+    set_member(ctx, "host", (g & CTX_POLICY_G_VERBOSE) ? mmx_host_object(w, v->uuid, v->name) : NULL,
+               cv->has & HAS_HOST);
+    set_member(ctx, "tags", tags_object(r), cv->has & HAS_TAGS);
+    if (cv->has & HAS_DROP) fjson_object_object_del(ctx, "drop");
+    prune_vm(pMsg, ctx, cv, g);
 }
 
 int mmx_process(mmx_wrkr *w, smsg_t *pMsg) {
@@ -162,19 +203,21 @@ int mmx_process(mmx_wrkr *w, smsg_t *pMsg) {
     maybe_request_bulk(inst, now);
     mmx_inc(inst, MMX_CTR_PROCESSED);
     pthread_mutex_lock(&pMsg->mut);
+    struct ctx_view cv;
     struct fjson_object *ctx = ctx_node(pMsg);
     if (ctx == NULL) goto out;
-    read_vm(ctx, &v);
+    scan_ctx(ctx, &cv);
+    read_vm(cv.vm, &v);
     if (!v.has_vm || (v.uuid[0] == '\0' && v.name[0] == '\0')) mmx_inc(inst, MMX_CTR_NOVM);
     ctx_policy_msg m = {pMsg->iSeverity, pMsg->iFacility, v.tenant, v.name, v.uuid,
                         getAPPNAME(pMsg, MUTEX_ALREADY_LOCKED), (const char *)getMSG(pMsg), (size_t)getMSGLen(pMsg)};
     ctx_policy_eval(pol, &m, w->scratch, &r);
     if (r.defaulted) mmx_inc(inst, MMX_CTR_DEFAULTED);
     if (r.drop) {
-        put(ctx, "drop", fjson_object_new_int(1));
+        set_member(ctx, "drop", fjson_object_new_int(1), cv.has & HAS_DROP);
         mmx_inc(inst, MMX_CTR_DROPPED);
     } else {
-        enrich(w, pMsg, ctx, &v, &r, now);
+        enrich(w, pMsg, ctx, &cv, &v, &r, now);
     }
 out:
     pthread_mutex_unlock(&pMsg->mut);

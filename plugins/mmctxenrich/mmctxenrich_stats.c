@@ -107,7 +107,8 @@ static void copy_host(mmx_inst *inst) {
     mmx_set(inst, MMX_CTR_HOST_PASSES, s->seq);
     const hs_vm_t *v = s->vm_errors > before ? first_failed(s) : NULL;
     if (v != NULL && (before == 0 || s->seq % 12 == 0))
-        LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmctxenrich(%s): host sampling: VM '%s': %s (%llu failed VM samples so far)",
+        LogMsg(0, NO_ERRCODE, LOG_WARNING,
+               "mmctxenrich(%s): host sampling: VM '%s': %s (%llu failed VM samples so far)",
                inst->name, v->name[0] ? v->name : v->uuid, hs_vm_strerror(v->err), (unsigned long long)s->vm_errors);
     hs_snapshot_release(s);
 }

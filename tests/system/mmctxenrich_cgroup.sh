@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/mmctxenrich_lib.sh"
 ctx_init "mmctxenrich_cgroup${CTX_SUFFIX:-}"
-sfx=${CTX_SUFFIX:-}
+sfx=${CTX_SUFFIX:-}-$$ # cgroups are host-wide: a run in another checkout must not share them
 busy=mmxcg-busy$sfx idle=mmxcg-idle$sfx
 cg_busy=$(ctx_vm_cgroup "$busy") || ctx_fail "cgroup"
 cg_idle=$(ctx_vm_cgroup "$idle") || ctx_fail "cgroup"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # rsyslogd -N1 rejects each bad mmctxenrich setting with one line naming the config file
 # and line, the parameter, the value and what was expected; for files (policy, profiles,
-# field mapping) also the file's own line or key. A complete good config validates.
+# field mapping) also the file's own line or key. A complete good config and the shipped
+# example (conf-examples/mmctxenrich.conf) validate.
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init mmctxenrich_config
 W=$CTX_WORK
@@ -24,6 +25,15 @@ printf '%s\n%s\n%s\n' "$load" 'action(type="mmctxenrich" name="all" policy="@WOR
   cm.mapping="@TOP@/conf-examples/cm-nova.json" cm.tokenFile="@WORK@/token" cm.timeout="3000" cm.ratePerSec="2.5"
   cache.maxEntries="100" cache.dynamicTTL="60000" cache.hostTTL="120000")' "$out" | ctx_conf
 ctx_validate || { cat "$W/n1.out"; ctx_fail "rsyslogd -N1 rejected the good config"; }
+
+# the shipped example validates (module paths and /etc/ctxlog files pointed at this tree)
+mkdir -p "$W/etc"
+cp "$top_srcdir/conf-examples/profiles.json" "$top_srcdir/conf-examples/policy.rules" "$top_srcdir/conf-examples/cm-nova.json" "$W/etc/"
+echo tok >"$W/etc/cm.token"
+cp /etc/ssl/certs/ca-certificates.crt "$W/etc/cm-ca.pem"
+sed -e 's|module(load="\([a-z]*\)")|module(load="@MODDIR@/\1/\1.so")|' -e 's|/etc/ctxlog/|@WORK@/etc/|g' \
+    -e 's|/var/log/ctxlog/|@WORK@/|g' "$top_srcdir/conf-examples/mmctxenrich.conf" | ctx_conf
+ctx_validate || { cat "$W/n1.out"; ctx_fail "rsyslogd -N1 rejected conf-examples/mmctxenrich.conf"; }
 
 n=0
 check_bad() { # statement expected-text

@@ -1,0 +1,237 @@
+#!/bin/bash
+# bench/mmctxenrich/run.sh [--messages N] [--rounds R] [--vms V] [--callgrind M] [--cm-seconds S] [--cm-rate R]
+#
+# The cost of mmctxenrich in a whole rsyslog pipeline, in one run:
+#  1. throughput: the same N messages (TCP, imptcp, 200-byte lines of V VMs, 85% info,
+#     10% warning, 5% err) through the same ruleset and output (omfile, one line per
+#     message with %msg% and %$!ctx% as JSON), three ways, R rounds interleaved:
+#       base    no mmctxenrich ($!ctx!vm is set by the ruleset in every variant)
+#       enrich  mmctxenrich with the default policy, host sampling, and a compute
+#               manager (tests/lib/cmserver.py, Nova-shaped) answering, cache warm
+#       hang    the same while the compute manager accepts requests and never answers
+#       lean    enrich with a policy that gives info/warning messages `minimal` (identity
+#               only) and err `verbose`: the cost follows the fields a message carries
+#     msg/s = N / (time from the first byte sent to the last line written);
+#     rsyslogd CPU seconds per million messages from /proc/PID/stat.
+#  2. instructions per message (valgrind --tool=callgrind, M messages): rsyslogd's
+#     total for base and enrich, and the inclusive cost of mmctxenrich's doAction.
+#  3. compute-manager requests per VM per hour: V VMs log at R msg/s for S seconds with
+#     short TTLs (static 30 s, dynamic 10 s, host 10 s); requests counted by the server
+#     and scaled to the default TTLs.
+# Appends a section to bench/mmctxenrich/RESULTS.md.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+N=1000000 ROUNDS=3 VMS=100 CG=20000 CMSECS=60 CMRATE=2000
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --messages) N=$2; shift 2 ;;
+        --rounds) ROUNDS=$2; shift 2 ;;
+        --vms) VMS=$2; shift 2 ;;
+        --callgrind) CG=$2; shift 2 ;;
+        --cm-seconds) CMSECS=$2; shift 2 ;;
+        --cm-rate) CMRATE=$2; shift 2 ;;
+        *) echo "usage: $0 [--messages N] [--rounds R] [--vms V] [--callgrind M] [--cm-seconds S] [--cm-rate R]" >&2
+           exit 2 ;;
+    esac
+done
+RSYSLOGD=${RSYSLOGD:-/usr/sbin/rsyslogd}
+MOD=${MOD:-$top/plugins/mmctxenrich/mmctxenrich.so}
+[ -f "$MOD" ] || { echo "build first: $MOD missing" >&2; exit 1; }
+W=$(mktemp -d /tmp/ctxbench-mmx.XXXXXX)
+PY=/usr/bin/python3
+CMPID= RSPID=
+cleanup() {
+    [ -n "$RSPID" ] && kill "$RSPID" 2>/dev/null || true
+    [ -n "$CMPID" ] && kill "$CMPID" 2>/dev/null || true
+    [ -n "${KEEPW:-}" ] || rm -rf "$W" # KEEPW=1 keeps the work directory (callgrind files)
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+log() { echo "[$(date +%T)] $*" >&2; }
+port() { $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# ---- inputs: messages, uuids lookup table, compute-manager routes ----------------------
+$PY "$top/bench/mmctxenrich/gen.py" "$W" "$N" "$VMS" "$CG"
+cm_start() {
+    rm -f "$W/cm.port"
+    $PY "$top/tests/lib/cmserver.py" serve --port-file "$W/cm.port" --routes "$W/routes.json" &
+    CMPID=$!
+    while [ ! -s "$W/cm.port" ]; do sleep 0.05; done
+    CM="http://127.0.0.1:$(cat "$W/cm.port")"
+}
+cm_ctl() { $PY "$top/tests/lib/cmserver.py" ctl "$CM" "$@"; }
+cm_count() { $PY "$top/tests/lib/cmserver.py" counts "$CM" | jq -r "$1"; }
+cm_start
+printf 'rule errors when severity <= err then verbose\nrule rest then minimal\n' >"$W/lean.rules"
+
+conf() { # variant port [extra mmctxenrich parameters]
+    local v=$1 p=$2 extra=${3:-}
+    local enrich=""
+    if [ "$v" != base ]; then
+        local pol=""
+        [ "$v" = lean ] && pol="policy=\"$W/lean.rules\""
+        enrich="action(type=\"mmctxenrich\" name=\"bench\" sample.interval=\"5\" host.diskPaths=\"/\" $pol
+            cm.url=\"$CM/servers/{uuid}\" cm.statsUrl=\"$CM/servers/{uuid}/diagnostics\"
+            cm.hostUrl=\"$CM/os-hypervisors/{name}\" cm.hostName=\"hv-1\"
+            cm.mapping=\"$top/conf-examples/cm-nova.json\" cm.timeout=\"30000\" cm.ratePerSec=\"200\" cm.burst=\"200\" $extra)
+        if \$!ctx!drop == 1 then stop"
+    fi
+    cat >"$W/rsyslog.conf" <<CONF
+global(workDirectory="$W" maxMessageSize="8k")
+main_queue(queue.type="FixedArray" queue.size="200000" queue.dequeueBatchSize="1024" queue.workerThreads="1")
+module(load="imptcp")
+module(load="$MOD")
+${STATS:-}
+input(type="imptcp" address="127.0.0.1" port="$p" ruleset="r")
+lookup_table(name="uuids" file="$W/uuids.json")
+template(name="out" type="string" string="%timegenerated:::date-rfc3339% %programname% %msg%|%\$!ctx%\n")
+ruleset(name="r") {
+    set \$!ctx!vm!name = \$programname;
+    set \$!ctx!vm!uuid = lookup("uuids", \$programname);
+    set \$!ctx!vm!tenant = "acme";
+    $enrich
+    action(type="omfile" file="$W/out" template="out" ioBufferSize="256k" flushOnTXEnd="on")
+}
+CONF
+}
+
+rs_start() { # [command prefix...]
+    rm -f "$W/out" "$W/rs.pid"
+    "$@" "$RSYSLOGD" -n -f "$W/rsyslog.conf" -i "$W/rs.pid" >"$W/rs.log" 2>&1 &
+    RSPID=$!
+    local i=0
+    while [ ! -s "$W/rs.pid" ]; do sleep 0.05; i=$((i + 1)); [ $i -lt 600 ] || { cat "$W/rs.log"; exit 1; }; done
+    sleep 0.5
+}
+rs_stop() { kill "$RSPID"; wait "$RSPID" 2>/dev/null || true; RSPID=; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$(cat "$W/rs.pid")/stat"; }
+send() { # port file: one TCP connection (retried while rsyslogd starts listening)
+    $PY - "$1" "$2" <<'PY'
+import socket, sys, time
+for _ in range(600):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        break
+    except ConnectionRefusedError:
+        time.sleep(0.1)
+s.sendfile(open(sys.argv[2], "rb"))
+s.close()
+PY
+}
+wait_end() { # marker
+    until tail -c 4096 "$W/out" 2>/dev/null | grep -q "seq=$1 "; do sleep 0.01; done
+}
+
+# ---- 1. throughput -------------------------------------------------------------------------
+declare -A RATE CPU
+run_variant() { # variant round
+    local v=$1 r=$2 p
+    p=$(port)
+    conf "$v" "$p"
+    if [ "$v" = hang ]; then cm_ctl mode=hang; else cm_ctl mode=ok; fi
+    rs_start
+    send "$p" "$W/warm.txt" # every VM once (fills the cache), then 2 s for the fetches
+    wait_end WARMEND
+    sleep 2
+    local c0 t0 t1 c1
+    c0=$(cpu_ticks)
+    t0=$(date +%s%N)
+    send "$p" "$W/msgs.txt"
+    wait_end END
+    t1=$(date +%s%N)
+    c1=$(cpu_ticks)
+    rs_stop
+    local tck
+    tck=$(getconf CLK_TCK)
+    RATE[$v,$r]=$(awk "BEGIN {printf \"%d\", $N / (($t1 - $t0) / 1e9)}")
+    CPU[$v,$r]=$(awk "BEGIN {printf \"%.2f\", ($c1 - $c0) / $tck / ($N / 1e6)}")
+    log "round $r $v: ${RATE[$v,$r]} msg/s, ${CPU[$v,$r]} CPU-s per 1M msgs, output $(wc -l <"$W/out") lines"
+    rm -f "$W/out"
+}
+for r in $(seq 1 "$ROUNDS"); do
+    for v in base enrich hang lean; do run_variant "$v" "$r"; done
+done
+cm_ctl mode=ok
+median() { tr ' ' '\n' | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+declare -A MED MEDCPU
+for v in base enrich hang lean; do
+    MED[$v]=$(for r in $(seq 1 "$ROUNDS"); do echo -n "${RATE[$v,$r]} "; done | median)
+    MEDCPU[$v]=$(for r in $(seq 1 "$ROUNDS"); do echo -n "${CPU[$v,$r]} "; done | median)
+done
+
+# ---- 2. instructions per message ---------------------------------------------------------
+declare -A IR
+callgrind_variant() { # variant
+    local v=$1 p
+    p=$(port)
+    conf "$v" "$p"
+    rs_start valgrind --tool=callgrind --callgrind-out-file="$W/cg.$v" --dump-instr=no
+    send "$p" "$W/warm.txt"
+    wait_end WARMEND
+    sleep 3
+    send "$p" "$W/cg.txt"
+    wait_end CGEND
+    rs_stop
+    IR[$v]=$(callgrind_annotate "$W/cg.$v" 2>/dev/null | awk '/PROGRAM TOTALS/ && !done {gsub(",", "", $1); print $1; done = 1}')
+    if [ "$v" = enrich ]; then
+        IR[doaction]=$(callgrind_annotate --inclusive=yes "$W/cg.$v" 2>/dev/null |
+            awk '/mmx_process/ && !done {gsub(",", "", $1); print $1; done = 1}')
+    fi
+    log "callgrind $v: ${IR[$v]} instructions in all"
+}
+if [ "$CG" -gt 0 ]; then
+    callgrind_variant base
+    callgrind_variant enrich
+fi
+per_msg() { awk "BEGIN {printf \"%d\", $1 / $CG}"; }
+
+# ---- 3. compute-manager requests per VM per hour ---------------------------------------------
+p=$(port)
+conf enrich "$p" 'cache.staticTTL="30000" cache.dynamicTTL="10000" cache.hostTTL="10000"'
+rs_start
+before=$(cm_count .total)
+$PY "$top/bench/mmctxenrich/gen.py" --paced "$W/msgs.txt" "$CMRATE" "$CMSECS" "$p"
+sleep 1
+after=$(cm_count .total)
+rs_stop
+reqs=$((after - before))
+per_vm_h=$(awk "BEGIN {printf \"%.1f\", $reqs / $VMS * 3600 / $CMSECS}")
+bound_short=$(awk "BEGIN {printf \"%.1f\", 3600 / 30 + 3600 / 10 + 3600 / 10 / $VMS}")
+log "compute manager: $reqs requests for $VMS VMs in $CMSECS s at $CMRATE msg/s"
+
+# ---- results ---------------------------------------------------------------------------------
+ratio() { awk "BEGIN {printf \"%.2f\", $1 / $2}"; }
+{
+    echo
+    echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    echo "- command: \`bench/mmctxenrich/run.sh --messages $N --rounds $ROUNDS --vms $VMS --callgrind $CG --cm-seconds $CMSECS --cm-rate $CMRATE\`"
+    echo "- machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- rsyslogd $($RSYSLOGD -v | head -1 | awk '{print $2}' | tr -d ,), imptcp input (one TCP connection, python sendfile), one main-queue worker, omfile"
+    echo
+    echo "### 1. Throughput ($N messages per run, $VMS VMs)"
+    echo
+    echo "| variant | msg/s per round | median msg/s | vs base | CPU-s per 1M msgs (median) |"
+    echo "|---|---|---|---|---|"
+    for v in base enrich hang lean; do
+        rates=$(for r in $(seq 1 "$ROUNDS"); do echo -n "${RATE[$v,$r]} "; done)
+        echo "| $v | $rates | ${MED[$v]} | $(ratio "${MED[$v]}" "${MED[base]}")x | ${MEDCPU[$v]} |"
+    done
+    echo
+    if [ "$CG" -gt 0 ]; then
+        echo "### 2. Instructions per message (callgrind, $CG messages after a warm-up)"
+        echo
+        echo "| | instructions per message |"
+        echo "|---|---|"
+        echo "| rsyslogd, base pipeline | $(per_msg "${IR[base]}") |"
+        echo "| rsyslogd, with mmctxenrich | $(per_msg "${IR[enrich]}") |"
+        echo "| difference | $(per_msg "$((IR[enrich] - IR[base]))") |"
+        echo "| mmctxenrich's doAction (inclusive) | $(per_msg "${IR[doaction]:-0}") |"
+        echo
+    fi
+    echo "### 3. Compute-manager requests"
+    echo
+    echo "$VMS VMs logging $CMRATE msg/s in all for $CMSECS s, TTLs static 30 s, dynamic 10 s, host 10 s:"
+    echo "$reqs requests = $per_vm_h per VM per hour (bound at these TTLs: $bound_short per VM per hour, whatever the log rate)."
+    echo "At the default TTLs (static 1 h, dynamic 5 min, host = dynamic) the bound is 1 + 12 per VM per hour plus 12 per host."
+} | tee -a "$top/bench/mmctxenrich/RESULTS.md"
