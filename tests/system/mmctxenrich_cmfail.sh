@@ -6,7 +6,8 @@
 #  C. it is down (killed): cached data is served "stale", messages flow;
 #  D. it comes back on the same port: "ok" again within one TTL;
 #  E. garbage, HTML, truncated JSON, 3 MB of JSON, wrong types, 500, 404, 429: each
-#     counted under its counter and logged with its reason, never a crash;
+#     counted under its counter and logged with its reason, never a crash; a slow
+#     answer (2 s) leaves messages pending meanwhile, then serves them;
 #  F. rsyslogd stops promptly while a request hangs.
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/mmctxenrich_lib.sh"
@@ -123,12 +124,20 @@ bad_case 16 mode=fail status=404
 ctx_assert_grep "$CTX_ILOG" "cm request $(url 16) failed: HTTP 404"
 bad_case 17 mode=fail status=429 retry_after=1
 ctx_assert_grep "$CTX_ILOG" "cm request $(url 17) failed: HTTP 429"
-mmx_cm_ctl mode=ok
-sleep 1.2 # the 429's hold (Retry-After 1 s)
-for i in 10 11 12 13 14 15 16 17; do mmx_send "$PORT" 1 "again$i-" "vms=b$i:$(uuid "$i")" sev=info; done
-expect_lines 8
+# a slow answer (2 s): the VM's messages meanwhile are pending, nothing waits for it
+mmx_cm_ctl mode=delay delay=2 "only=$(uuid 18)"
+mmx_send "$PORT" 3 slow- "vms=b18:$(uuid 18)" sev=info
+expect_lines 3
 mmx_check "$CTX_WORK/out" '
-st = {i: get(by_seq["again%d-0" % i], "cm.status") for i in range(10, 18)}
+if [get(by_seq["slow-%d" % i], "cm.status") for i in range(3)] != ["pending"] * 3: fail("while slow")
+'
+mmx_cm_ctl mode=ok
+sleep 2.2 # the slow answer arrives; also the 429's hold (Retry-After 1 s) is over
+for i in 10 11 12 13 14 15 16 17 18; do mmx_send "$PORT" 1 "again$i-" "vms=b$i:$(uuid "$i")" sev=info; done
+expect_lines 9
+mmx_check "$CTX_WORK/out" '
+st = {i: get(by_seq["again%d-0" % i], "cm.status") for i in range(10, 19)}
+if st[18] != "ok" or get(by_seq["again18-0"], "cm.guest_os") != "debian-12": fail("after the slow answer: %s" % st[18])
 for i in (10, 11, 12, 13, 15, 16, 17):
     if st[i] != "unavailable": fail("VM %d after its failure: %s" % (i, st[i]))
 w = by_seq["again14-0"]
