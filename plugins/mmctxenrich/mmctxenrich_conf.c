@@ -332,11 +332,18 @@ static void compute_needs(mmx_inst *inst) {
     inst->bulk_period_ms = inst->cache_conf.static_ttl_ms / 2;
 }
 
+/* host: the fetcher of the host part, whose URL the fetcher knows as its cm.statsUrl */
 static rsRetVal make_fetcher(mmx_inst *inst, cmfetch_t **out, const cmfetch_conf_t *fc, cmcache_t *cache,
-                             cmfetch_reply_fn fn) {
-    char err[CTX_ERRLEN];
+                             cmfetch_reply_fn fn, int host) {
+    char err[CTX_ERRLEN], named[CTX_ERRLEN + 16];
+    static const char stats_key[] = "cm.statsUrl: ";
     if (cmfetch_new(out, fc, cache, fn, mmx_cm_on_log, inst, err, sizeof err) != 0) {
-        param_error(err);
+        if (host && strncmp(err, stats_key, sizeof stats_key - 1) == 0) {
+            snprintf(named, sizeof named, "cm.hostUrl: %s", err + sizeof stats_key - 1);
+            param_error(named);
+        } else {
+            param_error(err);
+        }
         return RS_RET_PARAM_ERROR;
     }
     return RS_RET_OK;
@@ -362,7 +369,7 @@ static rsRetVal make_host_part(mmx_inst *inst) {
     fc.url = NULL;
     fc.bulk_url = NULL;
     fc.stats_url = inst->host_url; /* the host part is fetched as a "dynamic" part of one pseudo-VM */
-    CHKiRet(make_fetcher(inst, &inst->hfetch, &fc, inst->hcache, mmx_cm_on_host_reply));
+    CHKiRet(make_fetcher(inst, &inst->hfetch, &fc, inst->hcache, mmx_cm_on_host_reply, 1));
 finalize_it:
     RETiRet;
 }
@@ -393,7 +400,7 @@ static rsRetVal make_cm(mmx_inst *inst) {
             param_error(err);
             ABORT_FINALIZE(RS_RET_PARAM_ERROR);
         }
-        CHKiRet(make_fetcher(inst, &inst->fetch, &inst->fetch_conf, inst->cache, mmx_cm_on_reply));
+        CHKiRet(make_fetcher(inst, &inst->fetch, &inst->fetch_conf, inst->cache, mmx_cm_on_reply, 0));
     }
     if (inst->host_url) CHKiRet(make_host_part(inst));
     compute_needs(inst);
