@@ -461,16 +461,18 @@ static void bounds_requests_in_flight(void **state) {
     fc.max_inflight = 2;
     env_start(&e, &fc);
     const char *ids[] = {"slow-a", "slow-b", "slow-c", "slow-d", "slow-e", "slow-f"};
+    uint64_t t0 = cmcache_clock_ms();
     for (int i = 0; i < 6; i++) assert_int_equal(look(&e, ids[i], NULL, CM_MASK_STATIC), CM_PENDING);
     wait_completed(e.f, 6);
-    /* The server's own "active" count can briefly see 3: the client starts the next
-     * request as soon as it has read a reply, before the server thread has noted that
-     * it is done. Arrival times are exact: each slow reply takes 300 ms, so with at
-     * most 2 in flight the 3rd and 5th requests arrive at least one reply later. */
+    uint64_t took = cmcache_clock_ms() - t0;
+    /* Each slow reply takes 300 ms. With at most 2 transfers in flight, 6 of them take
+     * at least 3 rounds (900 ms); with 3 in flight they would be done after 2 rounds.
+     * A loaded machine only makes it slower, so this cannot fail spuriously. (The
+     * server's own "active" count is not used: the client starts the next request as
+     * soon as it has read a reply, before the server thread notes that it is done.) */
+    assert_true(took >= 880);
     assert_true(srv_max_active(e.srv) >= 2);
     assert_int_equal(srv_count(e.srv), 6);
-    assert_true(srv_seen(e.srv, 2).at - srv_seen(e.srv, 0).at >= 250);
-    assert_true(srv_seen(e.srv, 4).at - srv_seen(e.srv, 2).at >= 250);
     for (int i = 0; i < 6; i++) assert_int_equal(look(&e, ids[i], NULL, CM_MASK_STATIC), CM_OK);
     env_stop(&e);
 }
