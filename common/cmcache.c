@@ -61,7 +61,13 @@ static struct fjson_object *json_copy(struct fjson_object *o) {
     if (o == NULL) return NULL;
     switch (fjson_object_get_type(o)) {
     case fjson_type_boolean: return fjson_object_new_boolean(fjson_object_get_boolean(o));
-    case fjson_type_double: return fjson_object_new_double(fjson_object_get_double(o));
+    case fjson_type_double: { /* keep the shortest text that reads back: 12.3, not 12.300000000000001 */
+        char t[32];
+        double d = fjson_object_get_double(o);
+        snprintf(t, sizeof t, "%.15g", d);
+        if (strtod(t, NULL) != d) snprintf(t, sizeof t, "%.17g", d);
+        return fjson_object_new_double_s(d, t);
+    }
     case fjson_type_int: return fjson_object_new_int64(fjson_object_get_int64(o));
     case fjson_type_string:
         return fjson_object_new_string_len(fjson_object_get_string(o), fjson_object_get_string_len(o));

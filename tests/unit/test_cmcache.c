@@ -537,6 +537,14 @@ static void cmctx_copies_are_deep(void **state) {
     cmctx_unref(NULL);
     assert_null(cmctx_new(NULL));
     assert_null(cmctx_to_json(NULL));
+    /* a number the field mapping rounded (kept with its text) copies as that text */
+    struct fjson_object *r = fjson_object_new_object();
+    fjson_object_object_add(r, "pct", fjson_object_new_double_s(12.3, "12.3"));
+    cmctx_t *y = cmctx_new(r);
+    struct fjson_object *ry = cmctx_to_json(y);
+    assert_string_equal(fjson_object_to_json_string_ext(ry, FJSON_TO_STRING_PLAIN), "{\"pct\":12.3}");
+    fjson_object_put(ry);
+    cmctx_unref(y);
 }
 
 /* ---- threads: many workers, one fetcher: exactly one request per VM ---------------- */
