@@ -53,8 +53,8 @@ int ctx_https_global_init(void) {
 
 ctx_https_class_t ctx_https_classify(long status) {
     if (status >= 200 && status <= 299) return CTX_HTTPS_DELIVERED;
-    if (status == 408 || status == 429 || (status >= 500 && status <= 599)) return CTX_HTTPS_RETRY;
-    return CTX_HTTPS_REJECTED;
+    if (status >= 400 && status <= 499 && status != 408 && status != 429) return CTX_HTTPS_REJECTED;
+    return CTX_HTTPS_RETRY; /* 408, 429, 5xx; and 1xx / 3xx: a misconfigured URL, not a verdict on the data */
 }
 
 ctx_https_failure_t ctx_https_failure(const ctx_https_t *h) {

@@ -6,9 +6,10 @@
  * options and reads the credential file (bearer token or basic-auth password:
  * its first line) without touching the network. ctx_https_post() sends one body
  * and reports the HTTP status; ctx_https_classify() says what a status means for
- * delivery: 2xx delivered; 408, 429 and 5xx (and any transport failure) retryable;
- * every other status (3xx and the other 4xx) a rejection that retrying cannot fix.
- * Redirects are not followed.
+ * delivery: 2xx delivered; 4xx other than 408 and 429 a rejection that retrying
+ * cannot fix; everything else (408, 429, 5xx, and 1xx / 3xx, which mean a
+ * misconfigured URL rather than a verdict on the data), like any transport failure,
+ * retryable. Redirects are not followed.
  *
  * Errors are one line naming the URL's host and the reason, e.g.
  *   "POST to https://logs.example:8443/bulk failed: SSL certificate problem: certificate has expired"
@@ -58,8 +59,8 @@ typedef struct {
 /* delivery classes of a POST's outcome */
 typedef enum {
     CTX_HTTPS_DELIVERED = 0, /* 2xx */
-    CTX_HTTPS_RETRY = 1,     /* transport failure, 408, 429, 5xx */
-    CTX_HTTPS_REJECTED = 2   /* any other status: do not retry (dead-letter) */
+    CTX_HTTPS_RETRY = 1,     /* transport failure, 408, 429, 5xx, 1xx, 3xx */
+    CTX_HTTPS_REJECTED = 2   /* 4xx other than 408 / 429: do not retry (dead-letter) */
 } ctx_https_class_t;
 
 /* kinds of transport failure, for counters */

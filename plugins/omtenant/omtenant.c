@@ -5,8 +5,14 @@
  * sends it to that tenant's central server, spooling while it is away.
  * See docs/omtenant.md.
  *
- * Concurrency: instanceData is read-only after newActInst (the tenants table is
- * swapped on HUP by reference); each worker has its own wrkrInstanceData.
+ * This file holds the parameter table, the config life cycle and rsyslog's entry
+ * points; parameters are in omtenant_conf.c, the transaction in omtenant_commit.c,
+ * the tenant pipelines, HUP and timer in omtenant_route.c, transports in
+ * omtenant_transport.c, statistics in omtenant_stats.c.
+ *
+ * Concurrency: see omtenant.h. instanceData's configuration is read-only after
+ * newActInst; its run time starts in activateCnf (not under rsyslogd -N1); each
+ * worker has its own wrkrInstanceData (omt_wrk_t).
  */
 #include "config.h"
 #include "rsyslog.h"
@@ -21,40 +27,64 @@
 #include "module-template.h"
 #include "msg.h"
 #include "parserif.h"
+#include "rsconf.h"
+#include "statsobj.h"
 #include "syslogd-types.h"
 
 #include "cnfutil.h"
+#include "https_post.h"
+#include "omtenant.h"
 
 MODULE_TYPE_OUTPUT;
 MODULE_TYPE_KEEP;
 MODULE_CNFNAME("omtenant")
 
 DEF_OMOD_STATIC_DATA;
+DEFobjCurrIf(statsobj)
 
-typedef struct _instanceData {
-    char *tenants_path;
-    char *tenant_property; /* e.g. "!ctx!vm!tenant" */
-    char *template_name;
-} instanceData;
+struct modConfData_s {
+    rsconf_t *pConf;
+    instanceData *insts; /* the actions of this config, started in activateCnf */
+};
+static modConfData_t *loadModConf = NULL;
 
 typedef struct wrkrInstanceData {
     instanceData *pData;
+    omt_wrk_t *w;
 } wrkrInstanceData_t;
 
+/* action parameters: docs/omtenant.md lists each with type, default and meaning */
 static struct cnfparamdescr actpdescr[] = {
     {"tenants", eCmdHdlrString, CNFPARAM_REQUIRED},
     {"tenant.property", eCmdHdlrString, 0},
     {"template", eCmdHdlrGetWord, 0},
+    {"name", eCmdHdlrGetWord, 0},
+    {"spool.directory", eCmdHdlrString, 0},
+    {"deadletter.directory", eCmdHdlrString, 0},
+    {"redaction.rules", eCmdHdlrString, 0},
+    {"redaction.key", eCmdHdlrString, 0},
+    {"compression.level", eCmdHdlrInt, 0},
+    {"pending.max", eCmdHdlrInt, 0},
+    {"spool.writeahead", eCmdHdlrBinary, 0},
+    {"backoff.initial", eCmdHdlrInt, 0},
+    {"backoff.max", eCmdHdlrInt, 0},
+    {"timeout.connect", eCmdHdlrInt, 0},
+    {"timeout.send", eCmdHdlrInt, 0},
+    {"timeout.shutdown", eCmdHdlrInt, 0},
 };
 static struct cnfparamblk actpblk = {CNFPARAMBLK_VERSION, sizeof(actpdescr) / sizeof(struct cnfparamdescr),
                                      actpdescr};
 
 BEGINcreateInstance
     CODESTARTcreateInstance;
+    pthread_mutex_init(&pData->mu, NULL);
+    omt_set_defaults(pData);
 ENDcreateInstance
 
 BEGINcreateWrkrInstance
     CODESTARTcreateWrkrInstance;
+    CHKmalloc(pWrkrData->w = omt_wrk_new());
+finalize_it:
 ENDcreateWrkrInstance
 
 BEGINisCompatibleWithFeature
@@ -63,46 +93,44 @@ ENDisCompatibleWithFeature
 
 BEGINfreeInstance
     CODESTARTfreeInstance;
+    omt_stop(pData);
+    omt_stats_free_all(pData);
+    ctx_tenants_free(pData->loaded);
+    omt_rules_release(pData->loaded_rules);
     free(pData->tenants_path);
     free(pData->tenant_property);
     free(pData->template_name);
+    free(pData->name);
+    free(pData->spool_dir);
+    free(pData->deadletter_dir);
+    free(pData->redact_rules_path);
+    free(pData->redact_key_path);
+    pthread_mutex_destroy(&pData->mu);
 ENDfreeInstance
 
 BEGINfreeWrkrInstance
     CODESTARTfreeWrkrInstance;
+    omt_wrk_free(pWrkrData->w);
 ENDfreeWrkrInstance
 
 BEGINdbgPrintInstInfo
     CODESTARTdbgPrintInstInfo;
-    dbgprintf("omtenant: tenants='%s'\n", pData->tenants_path);
+    dbgprintf("omtenant: tenants='%s' spool='%s'\n", pData->tenants_path, pData->spool_dir);
 ENDdbgPrintInstInfo
 
 BEGINtryResume
     CODESTARTtryResume;
+    iRet = omt_try_resume(pWrkrData->w);
 ENDtryResume
 
-static rsRetVal set_param(instanceData *pData, const char *name, struct cnfparamvals *v) {
-    DEFiRet;
-    if (!strcmp(name, "tenants")) {
-        CHKmalloc(pData->tenants_path = cnf_str(v));
-        if (access(pData->tenants_path, R_OK) != 0) {
-            parser_errmsg("omtenant: parameter 'tenants': cannot read '%s': %s", pData->tenants_path,
-                          strerror(errno));
-            ABORT_FINALIZE(RS_RET_NO_FILE_ACCESS);
-        }
-    } else if (!strcmp(name, "tenant.property")) {
-        CHKmalloc(pData->tenant_property = cnf_str(v));
-        if (pData->tenant_property[0] != '$' || pData->tenant_property[1] != '!') {
-            parser_errmsg("omtenant: parameter 'tenant.property': expected a JSON property such as "
-                          "'$!ctx!vm!tenant', got '%s'", pData->tenant_property);
-            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
-        }
-    } else if (!strcmp(name, "template")) {
-        CHKmalloc(pData->template_name = cnf_str(v));
-    }
-finalize_it:
-    RETiRet;
-}
+BEGINbeginTransaction
+    CODESTARTbeginTransaction;
+ENDbeginTransaction
+
+BEGINcommitTransaction
+    CODESTARTcommitTransaction;
+    iRet = omt_commit(pWrkrData->pData, pWrkrData->w, pParams, nParams);
+ENDcommitTransaction
 
 BEGINnewActInst
     struct cnfparamvals *pvals;
@@ -111,35 +139,72 @@ BEGINnewActInst
     CHKiRet(createInstance(&pData));
     for (int i = 0; i < actpblk.nParams; ++i) {
         if (!pvals[i].bUsed) continue;
-        CHKiRet(set_param(pData, actpblk.descr[i].name, &pvals[i]));
+        CHKiRet(omt_set_param(pData, actpblk.descr[i].name, &pvals[i]));
     }
-    if (pData->tenant_property == NULL) CHKmalloc(pData->tenant_property = strdup("$!ctx!vm!tenant"));
-    CODE_STD_STRING_REQUESTnewActInst(1) CHKiRet(OMSRsetEntry(*ppOMSR, 0, NULL, OMSR_TPL_AS_MSG));
+    CHKiRet(omt_validate(pData));
+    CODE_STD_STRING_REQUESTnewActInst(omt_num_templates(pData));
+    CHKiRet(omt_request_templates(pData, loadModConf->pConf, *ppOMSR));
+    pData->next_loaded = loadModConf->insts;
+    loadModConf->insts = pData;
     CODE_STD_FINALIZERnewActInst cnfparamvalsDestruct(pvals, &actpblk);
 ENDnewActInst
 
-BEGINdoAction_NoStrings
-    smsg_t **ppMsg = (smsg_t **)pMsgData;
-    smsg_t *pMsg = ppMsg[0];
-    CODESTARTdoAction;
-    (void)pMsg;
-ENDdoAction
+BEGINbeginCnfLoad
+    CODESTARTbeginCnfLoad;
+    loadModConf = pModConf;
+    pModConf->pConf = pConf;
+    pModConf->insts = NULL;
+ENDbeginCnfLoad
+
+BEGINendCnfLoad
+    CODESTARTendCnfLoad;
+ENDendCnfLoad
+
+BEGINcheckCnf
+    CODESTARTcheckCnf;
+    for (instanceData *p = pModConf->insts; p != NULL; p = p->next_loaded)
+        if (omt_dirs(p, pModConf->pConf) != RS_RET_OK) iRet = RS_RET_PARAM_ERROR;
+ENDcheckCnf
+
+BEGINactivateCnf
+    CODESTARTactivateCnf;
+    for (instanceData *p = pModConf->insts; p != NULL; p = p->next_loaded)
+        if (p->spool_dir == NULL || omt_start(p) != RS_RET_OK)
+            LogError(0, RS_RET_ERR, "omtenant: the action could not start; its messages are held back");
+ENDactivateCnf
+
+BEGINfreeCnf
+    CODESTARTfreeCnf;
+ENDfreeCnf
+
+BEGINdoHUP
+    CODESTARTdoHUP;
+    omt_reload(pData);
+ENDdoHUP
 
 BEGINmodExit
     CODESTARTmodExit;
+    objRelease(statsobj, CORE_COMPONENT);
 ENDmodExit
 
 NO_LEGACY_CONF_parseSelectorAct
 
 BEGINqueryEtryPt
     CODESTARTqueryEtryPt
-    CODEqueryEtryPt_STD_OMOD_QUERIES
+    CODEqueryEtryPt_STD_OMODTX_QUERIES
     CODEqueryEtryPt_STD_OMOD8_QUERIES
+    CODEqueryEtryPt_STD_CONF2_QUERIES
     CODEqueryEtryPt_STD_CONF2_OMOD_QUERIES
+    CODEqueryEtryPt_doHUP
 ENDqueryEtryPt
 
 BEGINmodInit()
     CODESTARTmodInit;
     *ipIFVersProvided = CURR_MOD_IF_VERSION;
-    CODEmodInit_QueryRegCFSLineHdlr
+    CODEmodInit_QueryRegCFSLineHdlr CHKiRet(objUse(statsobj, CORE_COMPONENT));
+    omt_stats_set_obj(&statsobj);
+    if (ctx_https_global_init() != 0) {
+        LogError(0, RS_RET_ERR, "omtenant: libcurl could not be initialised");
+        ABORT_FINALIZE(RS_RET_ERR);
+    }
 ENDmodInit

@@ -62,4 +62,15 @@ check_bad 'action(type="omtenant" tenants="@WORK@/tenants.json" tenant.property=
     "omtenant: parameter 'tenant.property': expected a JSON property such as '\$!ctx!vm!tenant', got 'ctx!vm!tenant'"
 check_bad 'action(type="omtenant")' \
     "parameter 'tenants' required but not specified"
+echo '{"tenants": {"acme": {"transport": "ftp"}}}' >"$CTX_WORK/bad-tenants.json"
+echo '{"tenants": {"acme": {"transport": "https", "url": "https://logs.example/"}}}' >"$CTX_WORK/one-tenant.json"
+printf '[rule x]\npattern = (\n' >"$CTX_WORK/bad.rules"
+check_bad 'action(type="omtenant" tenants="@WORK@/bad-tenants.json")' \
+    "omtenant: parameter 'tenants': $CTX_WORK/bad-tenants.json:1: tenants.acme.transport: expected \"syslog-tls\", \"https\" or \"plain-tcp\", got \"ftp\""
+check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" redaction.rules="@WORK@/bad.rules")' \
+    "omtenant: parameter 'redaction.rules': $CTX_WORK/bad.rules:2: [rule x] pattern: PCRE2 error at offset 1: missing closing parenthesis"
+check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" compression.level="99")' \
+    "omtenant: parameter 'compression.level': expected -5..19, got 99"
+check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" spool.directory="/x" deadletter.directory="/x")' \
+    "omtenant: parameters 'spool.directory' and 'deadletter.directory': expected two different directories, got '/x' for both"
 ctx_pass "good config accepted, $n bad configs rejected with their messages"

@@ -169,10 +169,11 @@ static void status_classes_and_messages(void **state) {
     assert_int_equal(ra, 3000);
     snprintf(want, sizeof want, "POST to https://127.0.0.1:%d/bulk: HTTP 429", s.port);
     assert_string_equal(err, want);
-    long delivered[] = {200, 201, 204, 299}, retry[] = {408, 429, 500, 502, 503, 599}, rejected[] = {301, 400, 401, 403, 404, 413, 100};
+    long delivered[] = {200, 201, 204, 299}, retry[] = {408, 429, 500, 502, 503, 599, 301, 308, 100},
+         rejected[] = {400, 401, 403, 404, 413, 499};
     for (size_t i = 0; i < 4; i++) assert_int_equal(ctx_https_classify(delivered[i]), CTX_HTTPS_DELIVERED);
-    for (size_t i = 0; i < 6; i++) assert_int_equal(ctx_https_classify(retry[i]), CTX_HTTPS_RETRY);
-    for (size_t i = 0; i < 7; i++) assert_int_equal(ctx_https_classify(rejected[i]), CTX_HTTPS_REJECTED);
+    for (size_t i = 0; i < 9; i++) assert_int_equal(ctx_https_classify(retry[i]), CTX_HTTPS_RETRY);
+    for (size_t i = 0; i < 6; i++) assert_int_equal(ctx_https_classify(rejected[i]), CTX_HTTPS_REJECTED);
 }
 
 /* a TLS refusal: CTX_EIO, failure kind TLS, err contains `expect` */

@@ -1,0 +1,285 @@
+#!/bin/bash
+# bench/omtenant/run.sh [--messages N] [--quick] [--no-append]
+#
+# omtenant vs rsyslog's omfwd with the ossl TLS driver, in one run, on the same
+# message stream and the same local receivers:
+#   omfwd-ossl        omfwd, TCP + TLS (ossl, server certificate verified), a template
+#                     producing omtenant's record (RFC 5424 header + the same JSON object,
+#                     unredacted), LF-framed, action queue with 1024-message batches
+#   omtenant-tls      omtenant, tenant transport syslog-tls (no compression: RFC 5425)
+#   omtenant-https    omtenant, tenant transport https, zstd -3, NDJSON
+# The stream: N RFC 5424 messages from bench/redact/gen_logmix.py's realistic mix
+# (1% with a planted secret), sent over plain TCP to the sending rsyslogd's imtcp, which
+# sets $!ctx (tenant, VM name, uuid, ...) on each. Receivers: a second rsyslogd (imtcp +
+# ossl -> omfile) for the two syslog-tls senders, tests/lib/https_receiver.py
+# (--count-only) for https.
+# Per mode: msg/s (first byte sent -> last message at the receiver), sender CPU seconds
+# per million messages, TCP payload bytes to the receiver per message (ss bytes_acked:
+# TLS records and HTTP headers included). Then the compression ratio of omtenant's zstd
+# batches vs the zstd CLI (-3) on the same batch bytes. Appends to bench/omtenant/RESULTS.md.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+N=300000 append=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --messages) N=$2; shift 2 ;;
+        --quick) N=30000; shift ;;
+        --no-append) append=0; shift ;;
+        *) echo "usage: $0 [--messages N] [--quick] [--no-append]" >&2; exit 2 ;;
+    esac
+done
+[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+RSYSLOGD=${RSYSLOGD:-/usr/sbin/rsyslogd}
+PY=/usr/bin/python3
+MOD="$top/plugins/omtenant/omtenant.so"
+[ -f "$MOD" ] || { echo "build first: make (no $MOD)" >&2; exit 1; }
+W=$(mktemp -d /tmp/ctxbench-omtenant.XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    [ "${KEEP:-0}" = 1 ] && echo "kept $W" >&2 || rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+port() { $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for() { # timeout_s condition
+    local deadline=$((SECONDS + $1))
+    until eval "$2"; do
+        [ $SECONDS -lt $deadline ] || { echo "timeout: $2" >&2; cat "$W/send/internal.log" >&2 2>/dev/null; exit 1; }
+        sleep 0.02
+    done
+}
+listening() { $PY -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $1)))" 2>/dev/null; }
+
+# ---------------------------------------------------------------- certificates, stream
+(
+    cd "$W"
+    ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+    openssl req -x509 $ec -keyout ca.key -out ca.pem -days 2 -subj "/CN=bench CA" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >srv.ext
+    openssl req $ec -keyout srv.key -out srv.csr -subj "/CN=localhost" 2>/dev/null
+    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile srv.ext -out srv.pem 2>/dev/null
+)
+$PY "$top/bench/redact/gen_logmix.py" "$W/mix.txt" 64 >/dev/null
+$PY - "$W/mix.txt" "$W/stream" "$N" <<'PY'
+import sys
+lines = [l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8", errors="replace") if l.strip()]
+n = int(sys.argv[3])
+with open(sys.argv[2], "w") as f:
+    for i in range(n):
+        f.write("<14>1 2026-11-27T10:00:%02d.%06dZ web-%d app%d %d - - %s\n"
+                % (i // 1000000 % 60, i % 1000000, i % 7, i % 5, 1000 + i % 97, lines[i % len(lines)]))
+    f.write("<14>1 2026-11-27T10:00:00.000000Z web-0 app0 1 - - BENCH-END-MARKER\n")
+PY
+stream_bytes=$(stat -c %s "$W/stream")
+
+# ---------------------------------------------------------------- receivers
+PR=$(port)
+mkdir -p "$W/recv"
+cat >"$W/recv/rsyslog.conf" <<EOF
+global(workDirectory="$W/recv" maxMessageSize="64k")
+module(load="imtcp" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")
+input(type="imtcp" port="$PR" ruleset="r" streamDriver.caFile="$W/ca.pem" streamDriver.certFile="$W/srv.pem"
+      streamDriver.keyFile="$W/srv.key")
+template(name="rawline" type="string" string="%rawmsg%\n")
+ruleset(name="r" queue.type="LinkedList" queue.size="500000" queue.dequeueBatchSize="1024") {
+    action(type="omfile" file="$W/recv/out" template="rawline" asyncWriting="on" ioBufferSize="1m" flushInterval="1")
+}
+EOF
+RECV=
+recv_start() { # a fresh receiving rsyslogd (and output file) for each run
+    rm -f "$W/recv/out" "$W/recv/pid"
+    $RSYSLOGD -n -f "$W/recv/rsyslog.conf" -i "$W/recv/pid" >"$W/recv/log" 2>&1 &
+    RECV=$!
+    PIDS+=($RECV)
+    wait_for 30 "listening $PR"
+}
+recv_stop() { kill "$RECV" 2>/dev/null || true; wait "$RECV" 2>/dev/null || true; }
+mkdir -p "$W/https"
+$PY "$top/tests/lib/https_receiver.py" serve --out "$W/https" --port-file "$W/https/port" --cert "$W/srv.pem" \
+    --key "$W/srv.key" --count-only >"$W/https/log" 2>&1 &
+PIDS+=($!)
+wait_for 30 "[ -s '$W/https/port' ]"
+PH=$(cat "$W/https/port")
+
+# ---------------------------------------------------------------- the sending rsyslogd
+PS=$(port)
+sender_conf() { # action
+    cat <<EOF
+global(workDirectory="$W/send" maxMessageSize="64k" defaultNetstreamDriverCAFile="$W/ca.pem")
+module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$W/send/stats.log")
+module(load="imtcp")
+input(type="imtcp" port="$PS" ruleset="in")
+ruleset(name="in") {
+    set \$!ctx!vm!tenant = "bench";
+    set \$!ctx!vm!name = \$hostname;
+    set \$!ctx!vm!uuid = "8f14e45f-ceea-467e-a9f1-62ad0c3a9b21";
+    set \$!ctx!vm!user = "alice";
+    set \$!ctx!capture!src = "10.1.2.3";
+    call out
+}
+if \$inputname == "rsyslogd" then action(type="omfile" file="$W/send/internal.log")
+template(name="fwd" type="string"
+         string="<%pri%>1 %timereported:::date-rfc3339% %hostname% %app-name% %procid% %msgid% - {\"time\":\"%timereported:::date-rfc3339%\",\"host\":\"%hostname:::json%\",\"facility\":\"%syslogfacility-text%\",\"severity\":\"%syslogseverity-text%\",\"app\":\"%app-name:::json%\",\"procid\":\"%procid:::json%\",\"msg\":\"%msg:::json%\",\"ctx\":%\$!ctx%}\n")
+ruleset(name="out") {
+$1
+}
+EOF
+}
+Q='queue.type="LinkedList" queue.size="500000" queue.dequeueBatchSize="1024"'
+A_OMFWD="action(type=\"omfwd\" target=\"127.0.0.1\" port=\"$PR\" protocol=\"tcp\" template=\"fwd\" StreamDriver=\"ossl\"
+       StreamDriverMode=\"1\" StreamDriverAuthMode=\"x509/name\" StreamDriverPermittedPeers=\"localhost\" $Q)"
+tenants() { # transport json
+    echo "{\"tenants\": {\"bench\": $1}}" >"$W/tenants.json"
+}
+# batches of up to 1000 messages / 1 MiB; a quiet tenant's batch waits at most 100 ms
+BATCH='"batch": {"max_messages": 1000, "max_bytes": 1048576, "max_delay_ms": 100}'
+A_OMT="action(type=\"omtenant\" tenants=\"$W/tenants.json\" $Q action.resumeRetryCount=\"-1\")"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+wire_bytes() { # dport: sum of bytes_acked of established connections to it
+    ss -tinH state established "( dport = :$1 )" | grep -o 'bytes_acked:[0-9]*' | cut -d: -f2 | awk '{s += $1} END {print s + 0}'
+}
+# the receiving rsyslogd does not keep the order of the stream: count the lines it wrote,
+# reading each byte once (a python tail), until all N + 1 (the end marker) are there
+recv_count_tls() {
+    $PY - "$W/recv/out" $((N + 1)) $((120 + N / 2000)) <<'PY'
+import os, sys, time
+path, want, deadline = sys.argv[1], int(sys.argv[2]), time.time() + int(sys.argv[3])
+n, pos = 0, 0
+while n < want:
+    if time.time() > deadline:
+        sys.exit(1)
+    try:
+        with open(path, "rb") as f:
+            f.seek(pos)
+            b = f.read()
+    except FileNotFoundError:
+        b = b""
+    pos += len(b)
+    n += b.count(b"\n")
+    if n < want:
+        time.sleep(0.01)
+PY
+}
+recv_count_https() { [ -s "$W/https/total" ] && [ "$(cat "$W/https/total")" -ge $((N + 1)) ]; }
+
+RESULTS=()
+run() { # name action done-condition dport
+    local name=$1 action=$2 cond=$3 dport=$4
+    rm -rf "$W/send"
+    mkdir -p "$W/send"
+    [ "$dport" = "$PR" ] && recv_start
+    { echo "module(load=\"$MOD\")"; sender_conf "$action"; } >"$W/send/rsyslog.conf"
+    $RSYSLOGD -n -f "$W/send/rsyslog.conf" -i "$W/send/pid" >"$W/send/log" 2>&1 &
+    local pid=$!
+    PIDS+=($pid)
+    wait_for 30 "listening $PS"
+    sleep 1 # let it settle (the first TLS connect happens with the first batch)
+    local c0 t0 t1 c1 bytes
+    local perf=
+    if [ "${PERF_MODE:-}" = "$name" ]; then perf record -F 999 -p "$pid" -o "$W/perf.data" >/dev/null 2>&1 & perf=$!; fi
+    c0=$(cpu_ticks "$pid")
+    t0=$(date +%s.%N)
+    $PY -c "
+import socket, sys
+s = socket.create_connection(('127.0.0.1', $PS))
+with open('$W/stream', 'rb') as f:
+    while True:
+        b = f.read(1 << 20)
+        if not b: break
+        s.sendall(b)
+s.close()"
+    wait_for $((120 + N / 2000)) "$cond"
+    t1=$(date +%s.%N)
+    c1=$(cpu_ticks "$pid")
+    if [ -n "$perf" ]; then
+        kill -INT "$perf"; wait "$perf" 2>/dev/null || true
+        { perf report -i "$W/perf.data" --no-children --sort dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
+          perf report -i "$W/perf.data" --no-children --sort dso,symbol 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60
+        } >"${PERF_OUT:-/tmp/omtenant-perf.txt}" || true
+    fi
+    bytes=$(wire_bytes "$dport")
+    sleep 1.2 # one more impstats round
+    local spooled
+    spooled=$(grep -h '"omtenant(bench)"' "$W/send/stats.log" 2>/dev/null | tail -1 | sed 's/^[^{]*//' | $PY -c 'import json,sys; d=sys.stdin.read().strip(); print(json.loads(d)["spooled.batches"] if d else "-")' || true)
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    local got
+    if [ "$dport" = "$PR" ]; then got=$(($(wc -l <"$W/recv/out") - 1)); else got=$(($(cat "$W/https/total") - 1)); fi
+    [ "$got" = "$N" ] || { echo "$name: receiver got $got messages, expected $N" >&2; cat "$W/send/internal.log" >&2; exit 1; }
+    [ "$dport" = "$PR" ] && recv_stop
+    local hz secs
+    hz=$(getconf CLK_TCK)
+    secs=$(echo "$t1 - $t0" | bc -l)
+    RESULTS+=("$(printf '| %s | %.0f | %.2f | %.1f | %s |' "$name" "$(echo "$N / $secs" | bc -l)" \
+        "$(echo "($c1 - $c0) / $hz / $N * 1000000" | bc -l)" "$(echo "$bytes / $N" | bc -l)" "$spooled")")
+    echo "${RESULTS[-1]}" >&2
+}
+
+run omfwd-ossl "$A_OMFWD" recv_count_tls "$PR"
+tenants "{\"transport\": \"syslog-tls\", \"host\": \"127.0.0.1\", \"port\": $PR, \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
+run omtenant-tls "$A_OMT" recv_count_tls "$PR"
+tenants "{\"transport\": \"https\", \"url\": \"https://127.0.0.1:$PH/bulk\", \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
+run omtenant-https "$A_OMT" recv_count_https "$PH"
+
+# ---------------------------------------------------------------- compression vs the zstd CLI
+# the https run's batches once more, with the receiver keeping every decoded body
+rm -rf "$W/z"
+mkdir -p "$W/z"
+$PY "$top/tests/lib/https_receiver.py" serve --out "$W/z" --port-file "$W/z/port" --cert "$W/srv.pem" --key "$W/srv.key" \
+    --count-only --save-bodies >"$W/z/log" 2>&1 &
+PIDS+=($!)
+wait_for 30 "[ -s '$W/z/port' ]"
+PZ=$(cat "$W/z/port")
+tenants "{\"transport\": \"https\", \"url\": \"https://127.0.0.1:$PZ/bulk\", \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
+run_z() {
+    rm -rf "$W/send"; mkdir -p "$W/send"
+    { echo "module(load=\"$MOD\")"; sender_conf "$A_OMT"; } >"$W/send/rsyslog.conf"
+    $RSYSLOGD -n -f "$W/send/rsyslog.conf" -i "$W/send/pid" >"$W/send/log" 2>&1 &
+    local pid=$!
+    PIDS+=($pid)
+    wait_for 30 "listening $PS"
+    $PY -c "
+import socket
+s = socket.create_connection(('127.0.0.1', $PS))
+s.sendall(open('$W/stream', 'rb').read())
+s.close()"
+    wait_for 600 "[ -s '$W/z/total' ] && [ \$(cat '$W/z/total') -ge $((N + 1)) ]"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+run_z
+read -r raw ours nb < <($PY - "$W/z/batches.jsonl" <<'PY'
+import json, sys
+raw = ours = n = 0
+for b in map(json.loads, open(sys.argv[1])):
+    if b["status"] == 200:
+        raw += b["bytes"]; ours += b["wire_bytes"]; n += 1
+print(raw, ours, n)
+PY
+)
+cli=0
+for f in "$W"/z/bodies/*; do cli=$((cli + $(zstd -3 -q -c "$f" | wc -c))); done
+
+# ---------------------------------------------------------------- report
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GB, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+report=$(
+    echo
+    echo "## $(date -u +%Y-%m-%dT%H:%MZ): $N messages ($((stream_bytes / N)) bytes each on average at the input)"
+    echo
+    echo "Command: \`bench/omtenant/run.sh --messages $N\`  "
+    echo "Machine: $machine  "
+    echo "rsyslogd $($RSYSLOGD -v | head -1 | awk '{print $2}') (Debian), omtenant at $(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo
+    echo "| sender | msg/s | sender CPU s per 1M msgs | TCP payload bytes to the receiver per msg | batches spooled |"
+    echo "|---|---|---|---|---|"
+    printf '%s\n' "${RESULTS[@]}"
+    echo
+    printf 'Compression, the same %d batches (%d raw bytes, %d messages / batch on average): omtenant zstd %d bytes (ratio %.2f), `zstd -3` CLI on each batch %d bytes (ratio %.2f): omtenant / CLI = %.3f\n' \
+        "$nb" "$raw" "$((N / (nb > 0 ? nb : 1)))" "$ours" "$(echo "$raw / $ours" | bc -l)" "$cli" "$(echo "$raw / $cli" | bc -l)" \
+        "$(echo "($raw / $ours) / ($raw / $cli)" | bc -l)"
+)
+echo "$report"
+[ "$append" = 1 ] && echo "$report" >>"$top/bench/omtenant/RESULTS.md"
+exit 0

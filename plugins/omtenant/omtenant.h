@@ -1,0 +1,194 @@
+/* omtenant.h: what the files of omtenant share (included after rsyslog's headers).
+ *
+ * Concurrency:
+ *  - "config" fields are written on the config thread (newActInst) and read-only
+ *    afterwards;
+ *  - the routing snapshot (omt_route_t) is immutable; the instance's current one is
+ *    swapped on HUP under inst->mu and workers hold a reference to the one they use
+ *    (refcount, atomics);
+ *  - the tenant runtime objects (omt_tenant_t) form an append-only list guarded by
+ *    inst->mu; each lives until the instance is freed, so a snapshot's pointers to
+ *    them stay valid; each has its own delivery pipeline (common/delivery.h, thread-
+ *    safe) and atomic counters;
+ *  - a worker's omt_wrk_t (encoder, record builder, redaction context) is used by
+ *    that worker only.
+ */
+#ifndef OMTENANT_H
+#define OMTENANT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "statsobj.h"
+
+#include "ctxlog_common.h"
+#include "delivery.h"
+#include "outrec.h"
+#include "redact.h"
+#include "tenants.h"
+
+/* impstats counters of one tenant: names in omt_tenant_counter_names[] */
+enum {
+    OMT_TC_MSGS = 0,         /* msgs: messages routed to this tenant and accepted */
+    OMT_TC_BATCHES,          /* batches: batches sealed */
+    OMT_TC_BYTES_RAW,        /* bytes.raw: batch bytes before compression */
+    OMT_TC_BYTES_COMPRESSED, /* bytes.compressed: ... after */
+    OMT_TC_REDACTIONS,       /* redactions: values changed by redaction */
+    OMT_TC_DELIVERED_BATCHES,/* delivered.batches */
+    OMT_TC_DELIVERED_MSGS,   /* delivered.msgs */
+    OMT_TC_DELIVERED_BYTES,  /* delivered.bytes: bytes on the wire (compressed bodies) */
+    OMT_TC_RETRIES,          /* retries: failed attempts that will be retried */
+    OMT_TC_TLS_FAILURES,     /* tls.failures */
+    OMT_TC_SPOOLED_BATCHES,  /* spooled.batches: batches written to the spool */
+    OMT_TC_SPOOLED_BYTES,    /* spooled.bytes */
+    OMT_TC_SPOOL_BATCHES,    /* spool.batches: in the spool now (gauge) */
+    OMT_TC_SPOOL_BYTES,      /* spool.bytes: spool size on disk now (gauge) */
+    OMT_TC_SPOOL_DROPPED,    /* spool.dropped: batches dropped by drop-oldest */
+    OMT_TC_SPOOL_FULL,       /* spool.full: batches the full spool refused (block) */
+    OMT_TC_SPOOL_ERRORS,     /* spool.errors: disk errors (ENOSPC, I/O) */
+    OMT_TC_DEADLETTER_BATCHES, /* deadletter.batches */
+    OMT_TC_DEADLETTER_MSGS,  /* deadletter.msgs */
+    OMT_TC_REFUSED,          /* refused: messages refused while blocked (rsyslog retries them) */
+    OMT_TC_INVALID,          /* invalid: messages the body format cannot carry (dropped) */
+    OMT_TC_LOST_MSGS,        /* lost.msgs: neither delivered nor spooled at shutdown */
+    OMT_TC_BLOCKED,          /* blocked: 1 while the tenant is blocked (gauge) */
+    OMT_TC_COUNT
+};
+extern const char *const omt_tenant_counter_names[OMT_TC_COUNT];
+
+/* impstats counters of the action */
+enum {
+    OMT_MC_MSGS = 0,         /* msgs: messages processed */
+    OMT_MC_NO_TENANT,        /* dropped.notenant: no entry for the tenant and no "default" */
+    OMT_MC_DEFAULT,          /* routed.default: sent to "default" */
+    OMT_MC_REDACT_ERRORS,    /* redact.errors: redaction failed (message withheld) */
+    OMT_MC_RELOADS,          /* reloads: successful HUP reloads */
+    OMT_MC_RELOAD_ERRORS,    /* reload.errors */
+    OMT_MC_COUNT
+};
+extern const char *const omt_module_counter_names[OMT_MC_COUNT];
+
+/* the redaction rules of one generation, with their per-rule counters */
+typedef struct omt_rules {
+    ctx_redact_rules *r;
+    int nrules;
+    uint64_t *hits;          /* per rule, atomics; read by the stats notifier */
+    intctr_t *ctr;           /* per rule, the statsobj's copies */
+    int refs;                /* atomic */
+} omt_rules_t;
+
+typedef struct omt_tenant {
+    struct omt_tenant *next;     /* the instance's list (append-only, under inst->mu) */
+    char id[CTX_TENANT_ID_MAX + 1];
+    ctx_dest_t *dest;
+    uint64_t msgs, redactions, refused, invalid; /* atomics */
+    statsobj_t *stats;           /* "omtenant(<tenant>)" */
+    intctr_t ctr[OMT_TC_COUNT];
+} omt_tenant_t;
+
+/* one entry of a routing snapshot */
+typedef struct {
+    const ctx_tenant_t *t;       /* borrowed from the snapshot's set */
+    omt_tenant_t *ot;
+    const ctx_redact_set *set;   /* borrowed from the snapshot's rules */
+    ctx_outrec_kind_t kind;      /* the default record for its transport */
+} omt_route_ent_t;
+
+typedef struct {
+    int refs;                    /* atomic */
+    ctx_tenants_t *set;          /* one reference */
+    omt_rules_t *rules;          /* one reference */
+    size_t n;
+    omt_route_ent_t *ent;        /* n entries, file order */
+    size_t nb;                   /* hash buckets (power of two) */
+    int32_t *bucket;             /* index into ent, -1 empty (open addressing) */
+    omt_route_ent_t *dflt;       /* the "default" entry, or NULL */
+} omt_route_t;
+
+typedef struct _instanceData {
+    /* config */
+    char *tenants_path;
+    char *tenant_property;       /* "$!ctx!vm!tenant" */
+    char *template_name;         /* NULL: the built-in record */
+    char *name;                  /* statistics name */
+    char *spool_dir;
+    char *deadletter_dir;
+    char *redact_rules_path;     /* NULL: built-in rules */
+    char *redact_key_path;
+    int level;                   /* zstd / gzip level */
+    int max_pending;
+    int write_ahead;
+    int backoff_initial_ms, backoff_max_ms;
+    int connect_timeout_ms, send_timeout_ms, shutdown_timeout_ms;
+    ctx_tenants_t *loaded;       /* the tenants file as validated at config load */
+    omt_rules_t *loaded_rules;   /* the rules as validated at config load */
+    /* run time */
+    pthread_mutex_t mu;
+    int started;
+    omt_route_t *route;          /* current snapshot (under mu) */
+    omt_tenant_t *tenants;       /* every tenant ever configured (under mu) */
+    pthread_t timer;
+    int timer_running;
+    int stop;                    /* atomic */
+    uint64_t mctr_val[OMT_MC_COUNT]; /* atomics */
+    statsobj_t *stats;           /* "omtenant(<name>)" */
+    intctr_t mctr[OMT_MC_COUNT];
+    statsobj_t *rules_stats;     /* "omtenant(<name>)-redaction": one counter per rule */
+    omt_rules_t *rules_shown;    /* the generation rules_stats reports (one reference) */
+    struct _instanceData *next_loaded; /* instances of the config being loaded */
+} instanceData;
+
+/* per worker */
+typedef struct {
+    ctx_batch_encoder_t *enc;
+    ctx_outrec_t *rec;
+    ctx_redact_ctx *rx;
+    omt_rules_t *rx_rules;       /* the rules rx belongs to (one reference) */
+    uint64_t *scratch;           /* per-rule counts taken from rx */
+    omt_tenant_t *blocked_on;    /* tenant that refused the last transaction, for tryResume */
+    const omt_route_ent_t **ents; /* the route of each message of the transaction */
+    unsigned nents;              /* allocated entries */
+} omt_wrk_t;
+
+static inline void omt_add(uint64_t *ctr, uint64_t n) {
+    __atomic_add_fetch(ctr, n, __ATOMIC_RELAXED);
+}
+
+/* omtenant_conf.c */
+void omt_set_defaults(instanceData *pData);
+rsRetVal omt_set_param(instanceData *pData, const char *name, struct cnfparamvals *v);
+rsRetVal omt_validate(instanceData *pData);
+rsRetVal omt_dirs(instanceData *pData, rsconf_t *conf);
+rsRetVal omt_request_templates(instanceData *pData, rsconf_t *conf, omodStringRequest_t *pOMSR);
+int omt_num_templates(const instanceData *pData);
+
+/* omtenant_route.c */
+omt_rules_t *omt_rules_load(instanceData *pData, char *err, size_t errlen);
+omt_rules_t *omt_rules_ref(omt_rules_t *r);
+void omt_rules_release(omt_rules_t *r);
+rsRetVal omt_start(instanceData *pData);
+void omt_stop(instanceData *pData);
+void omt_reload(instanceData *pData);
+omt_route_t *omt_route_get(instanceData *pData);
+void omt_route_release(omt_route_t *rt);
+const omt_route_ent_t *omt_route_find(const omt_route_t *rt, const char *id, size_t len, int *used_default);
+
+/* omtenant_transport.c */
+int omt_transport_new(const instanceData *pData, const ctx_tenant_t *t, ctx_dest_transport_t *out, char *err,
+                      size_t errlen);
+
+/* omtenant_stats.c */
+rsRetVal omt_stats_module(instanceData *pData);
+rsRetVal omt_stats_tenant(instanceData *pData, omt_tenant_t *ot);
+rsRetVal omt_stats_rules(instanceData *pData, omt_rules_t *r);
+void omt_stats_destruct(statsobj_t **s);
+void omt_stats_free_all(instanceData *pData);
+void omt_stats_set_obj(statsobj_if_t *statsobj_if);
+
+/* omtenant_commit.c */
+omt_wrk_t *omt_wrk_new(void);
+void omt_wrk_free(omt_wrk_t *w);
+rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams, unsigned nParams);
+rsRetVal omt_try_resume(omt_wrk_t *w);
+
+#endif

@@ -1,0 +1,158 @@
+/* omtenant_commit.c: one rsyslog transaction: route each message by its tenant, build
+ * and redact its record, add it to the tenant's open batch.
+ *
+ * A transaction is taken whole or not at all: if one of its tenants is blocked
+ * (its spool full under "block", or a disk error), nothing is taken and rsyslog is
+ * told to retry (RS_RET_SUSPENDED); rsyslog then retries the messages one by one,
+ * so the other tenants' messages go through and only the blocked tenant's wait.
+ * Taking part of a transaction would make rsyslog send the taken part again.
+ *
+ * Concurrency: runs on an rsyslog worker thread with that worker's omt_wrk_t; the
+ * routing snapshot is a reference taken for the transaction.
+ */
+#include "config.h"
+#include "rsyslog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "errmsg.h"
+#include "module-template.h"
+
+#include "omtenant.h"
+
+omt_wrk_t *omt_wrk_new(void) {
+    omt_wrk_t *w = calloc(1, sizeof *w);
+    if (w == NULL) return NULL;
+    if (ctx_batch_encoder_new(&w->enc) != 0 || ctx_outrec_new(&w->rec) != 0) {
+        omt_wrk_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void omt_wrk_free(omt_wrk_t *w) {
+    if (w == NULL) return;
+    ctx_batch_encoder_free(w->enc);
+    ctx_outrec_free(w->rec);
+    ctx_redact_ctx_free(w->rx);
+    omt_rules_release(w->rx_rules);
+    free(w->scratch);
+    free(w->ents);
+    free(w);
+}
+
+/* the worker's redaction context must belong to the snapshot's rules */
+static rsRetVal bind_rules(omt_wrk_t *w, omt_rules_t *r) {
+    if (w->rx_rules == r) return RS_RET_OK;
+    ctx_redact_ctx *rx = ctx_redact_ctx_new(r->r);
+    uint64_t *scratch = calloc((size_t)r->nrules + 1, sizeof *scratch);
+    if (rx == NULL || scratch == NULL) {
+        ctx_redact_ctx_free(rx);
+        free(scratch);
+        return RS_RET_OUT_OF_MEMORY;
+    }
+    ctx_redact_ctx_free(w->rx);
+    omt_rules_release(w->rx_rules);
+    free(w->scratch);
+    w->rx = rx;
+    w->scratch = scratch;
+    w->rx_rules = omt_rules_ref(r);
+    return RS_RET_OK;
+}
+
+/* per-rule match counts of the last record into the rule counters; returns their sum */
+static uint64_t take_counts(instanceData *pData, omt_wrk_t *w) {
+    omt_rules_t *r = w->rx_rules;
+    memset(w->scratch, 0, (size_t)r->nrules * sizeof *w->scratch);
+    uint64_t errors = ctx_redact_ctx_take_counters(w->rx, w->scratch), sum = 0;
+    for (int i = 0; i < r->nrules; i++) {
+        if (w->scratch[i] == 0) continue;
+        omt_add(&r->hits[i], w->scratch[i]);
+        sum += w->scratch[i];
+    }
+    if (errors) omt_add(&pData->mctr_val[OMT_MC_REDACT_ERRORS], errors);
+    return sum;
+}
+
+/* the record of message p (its templates' strings); rc as ctx_outrec_build */
+static int build(instanceData *pData, omt_wrk_t *w, const omt_route_ent_t *e, actWrkrIParams_t *p, const char **out,
+                 size_t *outlen) {
+    if (pData->template_name != NULL)
+        return ctx_outrec_custom(w->rec, w->rx, e->set, (const char *)p[1].param, p[1].lenStr, out, outlen);
+    ctx_outrec_fields_t f = {(const char *)p[1].param, p[1].lenStr, (const char *)p[2].param, p[2].lenStr,
+                             (const char *)p[3].param, p[3].lenStr, (const char *)p[4].param, p[4].lenStr};
+    return ctx_outrec_build(w->rec, e->kind, w->rx, e->set, &f, out, outlen);
+}
+
+static void one(instanceData *pData, omt_wrk_t *w, const omt_route_t *rt, const omt_route_ent_t *e,
+                actWrkrIParams_t *p) {
+    const char *out;
+    size_t outlen;
+    omt_add(&pData->mctr_val[OMT_MC_MSGS], 1);
+    if (e == NULL) {
+        omt_add(&pData->mctr_val[OMT_MC_NO_TENANT], 1);
+        return;
+    }
+    if (e == rt->dflt && !(p[0].lenStr == 7 && memcmp(p[0].param, "default", 7) == 0))
+        omt_add(&pData->mctr_val[OMT_MC_DEFAULT], 1);
+    int rc = build(pData, w, e, p, &out, &outlen);
+    if (rc < 0) { /* never send what could not be redacted */
+        omt_add(&pData->mctr_val[OMT_MC_REDACT_ERRORS], 1);
+        return;
+    }
+    if (rc > 0) omt_add(&e->ot->redactions, take_counts(pData, w));
+    rc = ctx_dest_add(e->ot->dest, w->enc, out, outlen);
+    omt_add(rc == 0 ? &e->ot->msgs : &e->ot->invalid, 1);
+}
+
+static rsRetVal grow(omt_wrk_t *w, unsigned n) {
+    if (n <= w->nents) return RS_RET_OK;
+    const omt_route_ent_t **p = realloc(w->ents, n * sizeof *p);
+    if (p == NULL) return RS_RET_OUT_OF_MEMORY;
+    w->ents = p;
+    w->nents = n;
+    return RS_RET_OK;
+}
+
+/* messages i.. of the transaction that go to the same tenant as e (refused with it) */
+static unsigned count_for(const omt_route_t *rt, actWrkrIParams_t *pParams, int ntpl, unsigned i, unsigned nParams,
+                          const omt_route_ent_t *e) {
+    unsigned n = 0;
+    for (; i < nParams; i++) {
+        actWrkrIParams_t *p = &actParam(pParams, ntpl, i, 0);
+        int used_default;
+        n += omt_route_find(rt, (const char *)p[0].param, p[0].lenStr, &used_default) == e;
+    }
+    return n;
+}
+
+rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams, unsigned nParams) {
+    const int ntpl = omt_num_templates(pData);
+    omt_route_t *rt = omt_route_get(pData);
+    DEFiRet;
+    if (rt == NULL) ABORT_FINALIZE(RS_RET_SUSPENDED); /* not started: the start-up error was logged */
+    CHKiRet(bind_rules(w, rt->rules));
+    CHKiRet(grow(w, nParams));
+    for (unsigned i = 0; i < nParams; i++) {
+        actWrkrIParams_t *p = &actParam(pParams, ntpl, i, 0);
+        int used_default; /* counted in one(), once the transaction is taken */
+        const omt_route_ent_t *e = omt_route_find(rt, (const char *)p[0].param, p[0].lenStr, &used_default);
+        if (e != NULL && !ctx_dest_accepting(e->ot->dest)) {
+            w->blocked_on = e->ot;
+            omt_add(&e->ot->refused, count_for(rt, pParams, ntpl, i, nParams, e));
+            ABORT_FINALIZE(RS_RET_SUSPENDED);
+        }
+        w->ents[i] = e;
+    }
+    w->blocked_on = NULL;
+    for (unsigned i = 0; i < nParams; i++) one(pData, w, rt, w->ents[i], &actParam(pParams, ntpl, i, 0));
+finalize_it:
+    omt_route_release(rt);
+    RETiRet;
+}
+
+rsRetVal omt_try_resume(omt_wrk_t *w) {
+    if (w != NULL && w->blocked_on != NULL && !ctx_dest_accepting(w->blocked_on->dest)) return RS_RET_SUSPENDED;
+    return RS_RET_OK;
+}

@@ -1,0 +1,229 @@
+/* omtenant_conf.c: omtenant's action parameters: defaults, parsing, validation
+ * (the tenants file and the redaction rules are loaded here so that rsyslogd -N1
+ * reports them), and the templates the action asks rsyslog for. docs/omtenant.md
+ * lists every parameter.
+ *
+ * Concurrency: config thread only.
+ */
+#include "config.h"
+#include "rsyslog.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "errmsg.h"
+#include "glbl.h"
+#include "module-template.h"
+#include "parserif.h"
+#include "template.h"
+
+#include "cnfutil.h"
+#include "omtenant.h"
+
+void omt_set_defaults(instanceData *pData) {
+    pData->level = 3;
+    pData->max_pending = 4;
+    pData->write_ahead = 0;
+    pData->backoff_initial_ms = 1000;
+    pData->backoff_max_ms = 60000;
+    pData->connect_timeout_ms = 10000;
+    pData->send_timeout_ms = 30000;
+    pData->shutdown_timeout_ms = 5000;
+}
+
+/* an integer parameter within [lo, hi]; the message names it */
+static rsRetVal int_param(const char *name, struct cnfparamvals *v, long lo, long hi, int *out) {
+    long long n = v->val.d.n;
+    if (n < lo || n > hi) {
+        parser_errmsg("omtenant: parameter '%s': expected %ld..%ld, got %lld", name, lo, hi, n);
+        return RS_RET_PARAM_ERROR;
+    }
+    *out = (int)n;
+    return RS_RET_OK;
+}
+
+static rsRetVal set_tenants(instanceData *pData, struct cnfparamvals *v) {
+    DEFiRet;
+    CHKmalloc(pData->tenants_path = cnf_str(v));
+    if (access(pData->tenants_path, R_OK) != 0) {
+        parser_errmsg("omtenant: parameter 'tenants': cannot read '%s': %s", pData->tenants_path, strerror(errno));
+        ABORT_FINALIZE(RS_RET_NO_FILE_ACCESS);
+    }
+finalize_it:
+    RETiRet;
+}
+
+static rsRetVal set_property(instanceData *pData, struct cnfparamvals *v) {
+    DEFiRet;
+    CHKmalloc(pData->tenant_property = cnf_str(v));
+    const char *p = pData->tenant_property;
+    int ok = p[0] == '$' && p[1] == '!' && strlen(p) < 200 && strpbrk(p, "%\"\\ ") == NULL;
+    if (!ok) {
+        parser_errmsg("omtenant: parameter 'tenant.property': expected a JSON property such as "
+                      "'$!ctx!vm!tenant', got '%s'", pData->tenant_property);
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
+finalize_it:
+    RETiRet;
+}
+
+static rsRetVal set_string(const char *name, struct cnfparamvals *v, char **out) {
+    DEFiRet;
+    free(*out);
+    CHKmalloc(*out = cnf_str(v));
+    if ((*out)[0] == '\0') {
+        parser_errmsg("omtenant: parameter '%s': expected a non-empty value", name);
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
+finalize_it:
+    RETiRet;
+}
+
+static rsRetVal set_number(instanceData *pData, const char *name, struct cnfparamvals *v) {
+    if (!strcmp(name, "compression.level")) return int_param("compression.level", v, -5, 19, &pData->level);
+    if (!strcmp(name, "pending.max")) return int_param("pending.max", v, 1, 1000, &pData->max_pending);
+    if (!strcmp(name, "backoff.initial")) return int_param("backoff.initial", v, 10, 3600000, &pData->backoff_initial_ms);
+    if (!strcmp(name, "backoff.max")) return int_param("backoff.max", v, 10, 86400000, &pData->backoff_max_ms);
+    if (!strcmp(name, "timeout.connect")) return int_param("timeout.connect", v, 100, 600000, &pData->connect_timeout_ms);
+    if (!strcmp(name, "timeout.send")) return int_param("timeout.send", v, 100, 3600000, &pData->send_timeout_ms);
+    if (!strcmp(name, "timeout.shutdown"))
+        return int_param("timeout.shutdown", v, 0, 3600000, &pData->shutdown_timeout_ms);
+    if (!strcmp(name, "spool.writeahead")) {
+        pData->write_ahead = (int)v->val.d.n;
+        return RS_RET_OK;
+    }
+    dbgprintf("omtenant: program error, non-handled param '%s'\n", name);
+    return RS_RET_OK;
+}
+
+rsRetVal omt_set_param(instanceData *pData, const char *name, struct cnfparamvals *v) {
+    if (!strcmp(name, "tenants")) return set_tenants(pData, v);
+    if (!strcmp(name, "tenant.property")) return set_property(pData, v);
+    if (!strcmp(name, "template")) return set_string("template", v, &pData->template_name);
+    if (!strcmp(name, "name")) return set_string("name", v, &pData->name);
+    if (!strcmp(name, "spool.directory")) return set_string("spool.directory", v, &pData->spool_dir);
+    if (!strcmp(name, "deadletter.directory")) return set_string("deadletter.directory", v, &pData->deadletter_dir);
+    if (!strcmp(name, "redaction.rules")) return set_string("redaction.rules", v, &pData->redact_rules_path);
+    if (!strcmp(name, "redaction.key")) return set_string("redaction.key", v, &pData->redact_key_path);
+    return set_number(pData, name, v);
+}
+
+static rsRetVal load_files(instanceData *pData) {
+    char err[CTX_ERRLEN];
+    DEFiRet;
+    if (ctx_tenants_load(pData->tenants_path, &pData->loaded, err, sizeof err) != 0) {
+        parser_errmsg("omtenant: parameter 'tenants': %s", err);
+        ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+    }
+    for (size_t i = 0; i < ctx_tenants_warning_count(pData->loaded); i++)
+        LogMsg(0, RS_RET_OK, LOG_WARNING, "omtenant: %s", ctx_tenants_warning(pData->loaded, i));
+    if ((pData->loaded_rules = omt_rules_load(pData, err, sizeof err)) == NULL) {
+        parser_errmsg("omtenant: parameter '%s': %s", pData->redact_rules_path ? "redaction.rules" : "redaction.key",
+                      err);
+        ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+    }
+finalize_it:
+    RETiRet;
+}
+
+rsRetVal omt_validate(instanceData *pData) {
+    DEFiRet;
+    if (pData->tenant_property == NULL) CHKmalloc(pData->tenant_property = strdup("$!ctx!vm!tenant"));
+    if (pData->name == NULL) CHKmalloc(pData->name = strdup("omtenant"));
+    /* spool.directory and deadletter.directory default to directories under the global
+     * workDirectory, known only once the whole config is loaded: see omt_dirs() */
+    if (pData->spool_dir != NULL && pData->deadletter_dir != NULL && strcmp(pData->spool_dir, pData->deadletter_dir) == 0) {
+        parser_errmsg("omtenant: parameters 'spool.directory' and 'deadletter.directory': expected two different "
+                      "directories, got '%s' for both", pData->spool_dir);
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
+    if (pData->backoff_max_ms < pData->backoff_initial_ms) {
+        parser_errmsg("omtenant: parameter 'backoff.max': expected at least backoff.initial (%d), got %d",
+                      pData->backoff_initial_ms, pData->backoff_max_ms);
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
+    CHKiRet(load_files(pData));
+finalize_it:
+    RETiRet;
+}
+
+/* "<workDirectory>/<leaf>", or NULL with an error if there is no work directory */
+static char *under_workdir(rsconf_t *conf, const char *param, const char *leaf) {
+    const char *wd = conf ? (const char *)glblGetWorkDirRaw(conf) : NULL;
+    if (wd == NULL || wd[0] == '\0') {
+        LogError(0, RS_RET_PARAM_ERROR, "omtenant: parameter '%s' is required when no global(workDirectory=...) is set",
+                 param);
+        return NULL;
+    }
+    size_t n = strlen(wd) + strlen(leaf) + 2;
+    char *p = malloc(n);
+    if (p != NULL) snprintf(p, n, "%s/%s", wd, leaf);
+    return p;
+}
+
+/* the spool and dead-letter directories, defaults resolved against the loaded config */
+rsRetVal omt_dirs(instanceData *pData, rsconf_t *conf) {
+    DEFiRet;
+    if (pData->spool_dir == NULL && (pData->spool_dir = under_workdir(conf, "spool.directory", "omtenant-spool")) == NULL)
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    if (pData->deadletter_dir == NULL &&
+        (pData->deadletter_dir = under_workdir(conf, "deadletter.directory", "omtenant-deadletter")) == NULL)
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+finalize_it:
+    RETiRet;
+}
+
+int omt_num_templates(const instanceData *pData) {
+    return pData->template_name ? 2 : 5;
+}
+
+/* an internal template: found, or added to conf from its legacy string definition */
+static rsRetVal internal_template(rsconf_t *conf, const char *name, const char *def) {
+    DEFiRet;
+    if (tplFind(conf, (char *)name, (int)strlen(name)) != NULL) FINALIZE;
+    uchar *copy = (uchar *)strdup(def), *p = copy;
+    CHKmalloc(copy);
+    struct template *t = tplAddLine(conf, name, &p);
+    free(copy);
+    if (t == NULL) {
+        LogError(0, RS_RET_INTERNAL_ERROR, "omtenant: cannot define internal template '%s'", name);
+        ABORT_FINALIZE(RS_RET_INTERNAL_ERROR);
+    }
+finalize_it:
+    RETiRet;
+}
+
+static rsRetVal request(omodStringRequest_t *pOMSR, int i, const char *name) {
+    char *n = strdup(name);
+    if (n == NULL) return RS_RET_OUT_OF_MEMORY;
+    return OMSRsetEntry(pOMSR, i, (uchar *)n, OMSR_NO_RQD_TPL_OPTS);
+}
+
+/* template 0: the tenant; then the operator's template, or the raw fields of the
+ * built-in record (header fields separated by 0x1f, see common/outrec.h) */
+rsRetVal omt_request_templates(instanceData *pData, rsconf_t *conf, omodStringRequest_t *pOMSR) {
+    static const char *const names[] = {" omtenant.hdr", " omtenant.msg", " omtenant.sd", " omtenant.ctx"};
+    static const char *const defs[] = {
+        "\"%pri%\\31%timereported:::date-rfc3339%\\31%hostname%\\31%app-name%\\31%procid%\\31%msgid%\"",
+        "\"%msg%\"", "\"%structured-data%\"", "\"%$!ctx%\""};
+    char tname[256], tdef[256];
+    DEFiRet;
+    snprintf(tname, sizeof tname, " omtenant.tenant:%s", pData->tenant_property);
+    snprintf(tdef, sizeof tdef, "\"%%%s%%\"", pData->tenant_property);
+    CHKiRet(internal_template(conf, tname, tdef));
+    CHKiRet(request(pOMSR, 0, tname));
+    if (pData->template_name != NULL) {
+        CHKiRet(request(pOMSR, 1, pData->template_name));
+        FINALIZE;
+    }
+    for (int i = 0; i < 4; i++) {
+        CHKiRet(internal_template(conf, names[i], defs[i]));
+        CHKiRet(request(pOMSR, i + 1, names[i]));
+    }
+finalize_it:
+    RETiRet;
+}

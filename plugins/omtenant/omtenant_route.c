@@ -1,0 +1,372 @@
+/* omtenant_route.c: omtenant's run time: the redaction rules generations, the tenant
+ * pipelines (one common/delivery.h pipeline per tenant), the routing snapshot that
+ * maps a tenant id to its pipeline, start / stop, the HUP reload and the timer that
+ * seals quiet tenants' batches.
+ *
+ * Concurrency: see omtenant.h. The tenant list is append-only: a node is published
+ * with a release store at the head and never freed before the instance, so the
+ * timer walks it without a lock. inst->mu is held only to swap the snapshot
+ * pointer, take a reference to it, or append to the list (never across I/O).
+ */
+#include "config.h"
+#include "rsyslog.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "errmsg.h"
+#include "module-template.h"
+#include "statsobj.h"
+
+#include "omtenant.h"
+
+/* ---------------------------------------------------------------- rules */
+
+omt_rules_t *omt_rules_load(instanceData *pData, char *err, size_t errlen) {
+    ctx_redact_rules *r = NULL;
+    int rc = (pData->redact_rules_path || pData->redact_key_path)
+                 ? ctx_redact_rules_load_file(&r, pData->redact_rules_path, pData->redact_key_path, err, errlen)
+                 : ctx_redact_rules_new(&r, err, errlen);
+    if (rc != 0) return NULL;
+    omt_rules_t *w = calloc(1, sizeof *w);
+    int n = ctx_redact_rules_count(r);
+    if (w == NULL || (w->hits = calloc((size_t)n + 1, sizeof *w->hits)) == NULL ||
+        (w->ctr = calloc((size_t)n + 1, sizeof *w->ctr)) == NULL) {
+        if (w) free(w->hits);
+        free(w);
+        ctx_redact_rules_free(r);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    w->r = r;
+    w->nrules = n;
+    w->refs = 1;
+    char warn[CTX_ERRLEN];
+    if (ctx_redact_rules_warnings(r, warn, sizeof warn) != 0)
+        LogMsg(0, RS_RET_OK, LOG_WARNING, "omtenant: redaction rules: %s", warn);
+    return w;
+}
+
+omt_rules_t *omt_rules_ref(omt_rules_t *r) {
+    if (r != NULL) __atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
+    return r;
+}
+
+void omt_rules_release(omt_rules_t *r) {
+    if (r == NULL || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    ctx_redact_rules_free(r->r);
+    free(r->hits);
+    free(r->ctr);
+    free(r);
+}
+
+/* ---------------------------------------------------------------- snapshot */
+
+static uint64_t hash_id(const char *s, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+const omt_route_ent_t *omt_route_find(const omt_route_t *rt, const char *id, size_t len, int *used_default) {
+    *used_default = 0;
+    if (len > 0 && len <= CTX_TENANT_ID_MAX) {
+        size_t mask = rt->nb - 1;
+        for (size_t i = hash_id(id, len) & mask; rt->bucket[i] >= 0; i = (i + 1) & mask) {
+            const omt_route_ent_t *e = &rt->ent[rt->bucket[i]];
+            if (strlen(e->t->id) == len && memcmp(e->t->id, id, len) == 0) return e;
+        }
+    }
+    *used_default = rt->dflt != NULL;
+    return rt->dflt;
+}
+
+static void route_free(omt_route_t *rt) {
+    if (rt == NULL) return;
+    ctx_tenants_free(rt->set);
+    omt_rules_release(rt->rules);
+    free(rt->ent);
+    free(rt->bucket);
+    free(rt);
+}
+
+omt_route_t *omt_route_get(instanceData *pData) {
+    pthread_mutex_lock(&pData->mu);
+    omt_route_t *rt = pData->route;
+    if (rt != NULL) __atomic_add_fetch(&rt->refs, 1, __ATOMIC_ACQ_REL);
+    pthread_mutex_unlock(&pData->mu);
+    return rt;
+}
+
+void omt_route_release(omt_route_t *rt) {
+    if (rt != NULL && __atomic_sub_fetch(&rt->refs, 1, __ATOMIC_ACQ_REL) == 0) route_free(rt);
+}
+
+/* the snapshot for set and rules (references taken); ots[i] is tenant i's pipeline */
+static omt_route_t *route_new(ctx_tenants_t *set, omt_rules_t *rules, omt_tenant_t **ots) {
+    omt_route_t *rt = calloc(1, sizeof *rt);
+    size_t n = ctx_tenants_count(set), nb = 8;
+    while (nb < 2 * n) nb *= 2;
+    if (rt == NULL || (rt->ent = calloc(n + 1, sizeof *rt->ent)) == NULL ||
+        (rt->bucket = malloc(nb * sizeof *rt->bucket)) == NULL) {
+        route_free(rt);
+        return NULL;
+    }
+    rt->refs = 1;
+    rt->set = ctx_tenants_ref(set);
+    rt->rules = omt_rules_ref(rules);
+    rt->n = n;
+    rt->nb = nb;
+    for (size_t i = 0; i < nb; i++) rt->bucket[i] = -1;
+    for (size_t i = 0; i < n; i++) {
+        omt_route_ent_t *e = &rt->ent[i];
+        e->t = ctx_tenants_at(set, i);
+        e->ot = ots[i];
+        e->set = ctx_redact_for_tenant(rules->r, e->t->redaction ? e->t->redaction : e->t->id);
+        e->kind = e->t->transport == CTX_TRANSPORT_HTTPS ? CTX_OUTREC_JSON : CTX_OUTREC_SYSLOG;
+        if (strcmp(e->t->id, "default") == 0) rt->dflt = e;
+        size_t b = hash_id(e->t->id, strlen(e->t->id)) & (nb - 1);
+        while (rt->bucket[b] >= 0) b = (b + 1) & (nb - 1);
+        rt->bucket[b] = (int32_t)i;
+    }
+    return rt;
+}
+
+/* ---------------------------------------------------------------- tenant pipelines */
+
+static void dest_log(void *arg, int sev, const char *line) {
+    (void)arg;
+    if (sev <= CTX_DEST_LOG_ERR)
+        LogError(0, RS_RET_ERR, "omtenant: %s", line);
+    else
+        LogMsg(0, RS_RET_OK, sev, "omtenant: %s", line);
+}
+
+static int level_for(ctx_encoding_t enc, int level) {
+    if (enc == CTX_ENC_GZIP) return level >= 1 && level <= 9 ? level : 6;
+    return enc == CTX_ENC_ZSTD ? level : 0;
+}
+
+static ctx_dest_config_t dest_config(const instanceData *pData, const ctx_tenant_t *t) {
+    ctx_dest_config_t c;
+    memset(&c, 0, sizeof c);
+    c.format = t->body;
+    c.limits = t->batch;
+    c.encoding = t->encoding;
+    c.level = level_for(t->encoding, pData->level);
+    c.spool_max_bytes = t->spool_max_bytes;
+    c.spool_when_full = t->spool_when_full;
+    return c;
+}
+
+static omt_tenant_t *tenant_find(instanceData *pData, const char *id) {
+    for (omt_tenant_t *ot = __atomic_load_n(&pData->tenants, __ATOMIC_ACQUIRE); ot != NULL; ot = ot->next)
+        if (strcmp(ot->id, id) == 0) return ot;
+    return NULL;
+}
+
+/* a new pipeline for t (its spool is opened and drained from now on) */
+static omt_tenant_t *tenant_new(instanceData *pData, const ctx_tenant_t *t, char *err, size_t errlen) {
+    char spool[4096], dl[4096], why[CTX_ERRLEN];
+    ctx_dest_opts_t o;
+    memset(&o, 0, sizeof o);
+    snprintf(spool, sizeof spool, "%s/%s", pData->spool_dir, t->id);
+    snprintf(dl, sizeof dl, "%s/%s.deadletter", pData->deadletter_dir, t->id);
+    if (omt_transport_new(pData, t, &o.transport, why, sizeof why) != 0) {
+        snprintf(err, errlen, "tenant '%s': %s", t->id, why);
+        return NULL;
+    }
+    omt_tenant_t *ot = calloc(1, sizeof *ot);
+    if (ot == NULL) {
+        if (o.transport.free) o.transport.free(o.transport.arg);
+        snprintf(err, errlen, "tenant '%s': out of memory", t->id);
+        return NULL;
+    }
+    snprintf(ot->id, sizeof ot->id, "%s", t->id);
+    o.tenant = t->id;
+    o.spool_dir = spool;
+    o.deadletter_path = dl;
+    o.cfg = dest_config(pData, t);
+    o.max_pending = (unsigned)pData->max_pending;
+    o.write_ahead = pData->write_ahead;
+    o.backoff_initial_ms = (uint64_t)pData->backoff_initial_ms;
+    o.backoff_max_ms = (uint64_t)pData->backoff_max_ms;
+    o.shutdown_ms = pData->shutdown_timeout_ms > 0 ? (unsigned)pData->shutdown_timeout_ms : 1;
+    o.log = dest_log;
+    if (ctx_dest_new(&o, &ot->dest, why, sizeof why) != 0) {
+        snprintf(err, errlen, "tenant '%s': %s", t->id, why);
+        free(ot);
+        return NULL;
+    }
+    if (omt_stats_tenant(pData, ot) != RS_RET_OK)
+        LogError(0, RS_RET_ERR, "omtenant: tenant '%s': cannot register its statistics", t->id);
+    pthread_mutex_lock(&pData->mu);
+    ot->next = pData->tenants;
+    __atomic_store_n(&pData->tenants, ot, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&pData->mu);
+    return ot;
+}
+
+/* For every tenant of set: its existing pipeline with a new transport prepared
+ * (applied only if every tenant succeeds), or a new pipeline. Fills ots[]. */
+static int prepare(instanceData *pData, ctx_tenants_t *set, omt_tenant_t **ots, ctx_dest_transport_t *trs,
+                   char *err, size_t errlen) {
+    size_t n = ctx_tenants_count(set);
+    for (size_t i = 0; i < n; i++) {
+        const ctx_tenant_t *t = ctx_tenants_at(set, i);
+        char why[CTX_ERRLEN];
+        if ((ots[i] = tenant_find(pData, t->id)) == NULL) {
+            if ((ots[i] = tenant_new(pData, t, err, errlen)) == NULL) return -1;
+        } else if (omt_transport_new(pData, t, &trs[i], why, sizeof why) != 0) {
+            snprintf(err, errlen, "tenant '%s': %s", t->id, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void apply(instanceData *pData, ctx_tenants_t *set, omt_tenant_t **ots, ctx_dest_transport_t *trs) {
+    for (size_t i = 0; i < ctx_tenants_count(set); i++) {
+        if (trs[i].send == NULL) continue; /* new pipeline: already configured */
+        const ctx_tenant_t *t = ctx_tenants_at(set, i);
+        ctx_dest_config_t c = dest_config(pData, t);
+        if (ctx_dest_reconfigure(ots[i]->dest, NULL, &c) != 0)
+            LogError(0, RS_RET_ERR, "omtenant: tenant '%s': cannot apply its new batch settings", t->id);
+        ctx_dest_set_transport(ots[i]->dest, trs[i]);
+        trs[i].send = NULL;
+    }
+}
+
+/* builds the snapshot of set + rules (references taken) and makes it current */
+static int install(instanceData *pData, ctx_tenants_t *set, omt_rules_t *rules, char *err, size_t errlen) {
+    size_t n = ctx_tenants_count(set);
+    omt_tenant_t **ots = calloc(n + 1, sizeof *ots);
+    ctx_dest_transport_t *trs = calloc(n + 1, sizeof *trs);
+    omt_route_t *rt = NULL;
+    int rc = (ots && trs) ? prepare(pData, set, ots, trs, err, errlen) : -1;
+    if (rc == 0 && (rt = route_new(set, rules, ots)) == NULL) rc = -1;
+    if (rc == 0) {
+        apply(pData, set, ots, trs);
+        pthread_mutex_lock(&pData->mu);
+        omt_route_t *old = pData->route;
+        pData->route = rt;
+        pthread_mutex_unlock(&pData->mu);
+        omt_route_release(old);
+    } else if (err[0] == '\0') {
+        snprintf(err, errlen, "out of memory");
+    }
+    for (size_t i = 0; trs && i < n; i++)
+        if (trs[i].send != NULL && trs[i].free) trs[i].free(trs[i].arg);
+    free(ots);
+    free(trs);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- timer */
+
+/* how often quiet tenants are looked at: a quarter of the smallest max_delay_ms */
+static unsigned tick_ms(const ctx_tenants_t *set) {
+    uint64_t min = 1000;
+    for (size_t i = 0; i < ctx_tenants_count(set); i++) {
+        uint64_t d = ctx_tenants_at(set, i)->batch.max_delay_ms;
+        if (d < min) min = d;
+    }
+    min /= 4;
+    return (unsigned)(min < 10 ? 10 : min > 200 ? 200 : min);
+}
+
+static void *timer_main(void *arg) {
+    instanceData *pData = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    ctx_batch_encoder_t *enc = NULL;
+    if (ctx_batch_encoder_new(&enc) != 0) return NULL;
+    while (!__atomic_load_n(&pData->stop, __ATOMIC_ACQUIRE)) {
+        omt_route_t *rt = omt_route_get(pData);
+        unsigned tick = rt ? tick_ms(rt->set) : 200;
+        omt_route_release(rt);
+        struct timespec ts = {0, (long)tick * 1000000L};
+        nanosleep(&ts, NULL);
+        uint64_t now = ctx_batch_now_ms();
+        for (omt_tenant_t *ot = __atomic_load_n(&pData->tenants, __ATOMIC_ACQUIRE); ot != NULL; ot = ot->next)
+            ctx_dest_flush_due(ot->dest, enc, now);
+    }
+    ctx_batch_encoder_free(enc);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+static int make_dir(const char *param, const char *dir) {
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST) return 0;
+    LogError(errno, RS_RET_ERR, "omtenant: parameter '%s': cannot create directory '%s'", param, dir);
+    return -1;
+}
+
+rsRetVal omt_start(instanceData *pData) {
+    char err[CTX_ERRLEN] = "";
+    DEFiRet;
+    if (pData->started) FINALIZE;
+    if (make_dir("spool.directory", pData->spool_dir) != 0 || make_dir("deadletter.directory", pData->deadletter_dir) != 0)
+        ABORT_FINALIZE(RS_RET_ERR);
+    CHKiRet(omt_stats_module(pData));
+    CHKiRet(omt_stats_rules(pData, pData->loaded_rules));
+    if (install(pData, pData->loaded, pData->loaded_rules, err, sizeof err) != 0) {
+        LogError(0, RS_RET_ERR, "omtenant: %s", err);
+        ABORT_FINALIZE(RS_RET_ERR);
+    }
+    pData->started = 1;
+    pData->timer_running = pthread_create(&pData->timer, NULL, timer_main, pData) == 0;
+    if (!pData->timer_running) LogError(errno, RS_RET_ERR, "omtenant: cannot start the batch timer thread");
+finalize_it:
+    RETiRet;
+}
+
+void omt_stop(instanceData *pData) {
+    if (!pData->started) return;
+    __atomic_store_n(&pData->stop, 1, __ATOMIC_RELEASE);
+    if (pData->timer_running) pthread_join(pData->timer, NULL);
+    pData->timer_running = 0;
+    omt_route_release(pData->route);
+    pData->route = NULL;
+    for (omt_tenant_t *ot = pData->tenants, *next; ot != NULL; ot = next) {
+        next = ot->next;
+        omt_stats_destruct(&ot->stats);
+        ctx_dest_free(ot->dest, NULL);
+        free(ot);
+    }
+    pData->tenants = NULL;
+    pData->started = 0;
+}
+
+void omt_reload(instanceData *pData) {
+    char err[CTX_ERRLEN] = "";
+    ctx_tenants_t *set = NULL;
+    omt_rules_t *rules = NULL;
+    if (!pData->started) return;
+    if (ctx_tenants_load(pData->tenants_path, &set, err, sizeof err) != 0) {
+        LogError(0, RS_RET_CONFIG_ERROR, "omtenant: HUP: %s; the running tenants file stays in use", err);
+    } else if ((rules = omt_rules_load(pData, err, sizeof err)) == NULL) {
+        LogError(0, RS_RET_CONFIG_ERROR, "omtenant: HUP: redaction rules: %s; the running rules stay in use", err);
+    } else if (omt_stats_rules(pData, rules) != RS_RET_OK || install(pData, set, rules, err, sizeof err) != 0) {
+        LogError(0, RS_RET_CONFIG_ERROR, "omtenant: HUP: %s; the running tenants file stays in use", err);
+    } else {
+        for (size_t i = 0; i < ctx_tenants_warning_count(set); i++)
+            LogMsg(0, RS_RET_OK, LOG_WARNING, "omtenant: %s", ctx_tenants_warning(set, i));
+        LogMsg(0, RS_RET_OK, LOG_INFO, "omtenant: HUP: reloaded %s (%zu tenants)", pData->tenants_path,
+               ctx_tenants_count(set));
+        omt_add(&pData->mctr_val[OMT_MC_RELOADS], 1);
+        ctx_tenants_free(set);
+        omt_rules_release(rules);
+        return;
+    }
+    omt_add(&pData->mctr_val[OMT_MC_RELOAD_ERRORS], 1);
+    ctx_tenants_free(set);
+    omt_rules_release(rules);
+}

@@ -1,0 +1,195 @@
+# tests/system/omtenant_common.sh: helpers of the omtenant system tests (sourced after
+# tests/lib/harness.sh; not a test itself).
+#
+#   omt_port                       a free loopback TCP port
+#   omt_certs DIR                  a test CA and certificates (see the function)
+#   omt_syslog_server NAME <<CONF  a second, receiving rsyslogd (Debian's, imtcp + ossl)
+#   omt_receiver_start NAME ARGS   tests/lib/https_receiver.py serve (port in $OMT_DIR_NAME/port)
+#   omt_receiver_stop NAME
+#   omt_send PORT SPEC...          RFC 5424 lines over TCP to the sending rsyslogd's imtcp
+#   omt_sender_conf PORT           input + ruleset that sets $!ctx from the app name
+#
+# Messages: "<13>1 2026-11-27T10:00:00.000001Z host-T T - - - seq=T-000001 user=bob password=hunter2"
+# for tenant T: the sending rsyslogd sets $!ctx!vm!tenant (and name) from the app name.
+
+OMT_TS=2026-11-27T10:00:00.000001Z
+OMT_PY=/usr/bin/python3
+
+omt_port() {
+    $OMT_PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# omt_wait_port PORT: until something listens on 127.0.0.1:PORT
+omt_wait_port() {
+    ctx_wait_for "a listener on port $1" "${2:-30}" \
+        "$OMT_PY -c 'import socket,sys; s=socket.socket(); sys.exit(s.connect_ex((\"127.0.0.1\", $1)))' 2>/dev/null"
+}
+
+# omt_certs DIR: ca.pem/key (the test CA), evilca.pem/key (a CA nobody trusts), and
+# signed by the test CA unless said otherwise, each NAME.pem + NAME.key:
+#   server (localhost, 127.0.0.1), other (other.example only), expired (localhost, 2020),
+#   evil (localhost, signed by evilca), client (ctxlog-client, for mutual TLS)
+omt_certs() {
+    local d=$1
+    mkdir -p "$d"
+    (
+        cd "$d" || exit 1
+        local ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+        openssl req -x509 $ec -keyout ca.key -out ca.pem -days 30 -subj "/CN=ctxlog test CA" 2>/dev/null
+        openssl req -x509 $ec -keyout evilca.key -out evilca.pem -days 30 -subj "/CN=evil CA" 2>/dev/null
+        issue() { # name cn san ca
+            printf 'basicConstraints=CA:FALSE\nsubjectAltName=%s\n' "$3" >"$1.ext"
+            openssl req $ec -keyout "$1.key" -out "$1.csr" -subj "/CN=$2" 2>/dev/null
+            openssl x509 -req -in "$1.csr" -CA "$4.pem" -CAkey "$4.key" -CAcreateserial -days 10 \
+                -extfile "$1.ext" -out "$1.pem" 2>/dev/null
+        }
+        issue server localhost "DNS:localhost,IP:127.0.0.1" ca
+        issue other other.example "DNS:other.example" ca
+        issue evil localhost "DNS:localhost,IP:127.0.0.1" evilca
+        issue client ctxlog-client "DNS:ctxlog-client" ca
+        # expired: openssl ca can sign with dates in the past
+        : >index.txt
+        echo 1000 >serial
+        cat >ca.cnf <<EOF
+[ca]
+default_ca = d
+[d]
+database = $d/index.txt
+new_certs_dir = $d
+serial = $d/serial
+certificate = $d/ca.pem
+private_key = $d/ca.key
+default_md = sha256
+policy = p
+x509_extensions = ext
+[p]
+commonName = supplied
+[ext]
+basicConstraints = CA:FALSE
+subjectAltName = DNS:localhost,IP:127.0.0.1
+EOF
+        openssl req $ec -keyout expired.key -out expired.csr -subj "/CN=localhost" 2>/dev/null
+        openssl ca -batch -config ca.cnf -startdate 20200101000000Z -enddate 20200201000000Z \
+            -in expired.csr -out expired.pem >/dev/null 2>&1
+        chmod 600 ./*.key
+    ) || ctx_fail "cannot make test certificates"
+    for f in ca server other evil client expired; do [ -s "$d/$f.pem" ] || ctx_fail "certificate $f.pem missing"; done
+}
+
+# omt_syslog_server NAME: starts a receiving rsyslogd whose config body is read from
+# stdin (inputs and actions; @D@ is its directory); its pid goes to $OMT_SRV_PID_<NAME>
+omt_syslog_server() {
+    local name=$1 d="$CTX_WORK/srv-$1"
+    mkdir -p "$d"
+    {
+        echo "global(workDirectory=\"$d\" maxMessageSize=\"64k\")"
+        echo "module(load=\"imtcp\" streamDriver.name=\"ossl\" streamDriver.mode=\"1\" streamDriver.authMode=\"anon\")"
+        sed -e "s|@D@|$d|g"
+    } >"$d/rsyslog.conf"
+    $RSYSLOGD -n -f "$d/rsyslog.conf" -i "$d/pid" >"$d/rsyslogd.log" 2>&1 &
+    local pid=$!
+    eval "OMT_SRV_PID_$name=$pid"
+    ctx_on_exit "kill $pid; wait $pid"
+    ctx_wait_for "receiving rsyslogd $name" 30 "[ -s '$d/pid' ] || ! kill -0 $pid 2>/dev/null"
+    kill -0 "$pid" 2>/dev/null || { cat "$d/rsyslogd.log"; ctx_fail "receiving rsyslogd $name did not start"; }
+}
+
+# omt_receiver_start NAME ARGS...: https_receiver.py serve --out $CTX_WORK/rcv-NAME;
+# the first start picks a free port (in $CTX_WORK/rcv-NAME/port), later starts reuse it
+omt_receiver_start() {
+    local name=$1 d="$CTX_WORK/rcv-$1"
+    shift
+    mkdir -p "$d"
+    local portarg=()
+    [ -s "$d/port" ] && portarg=(--port "$(cat "$d/port")")
+    rm -f "$d/port.new"
+    $OMT_PY "$top_srcdir/tests/lib/https_receiver.py" serve --out "$d" --port-file "$d/port.new" "${portarg[@]}" \
+        "$@" >>"$d/receiver.log" 2>&1 &
+    local pid=$!
+    echo "$pid" >"$d/pid"
+    ctx_on_exit "kill $pid"
+    ctx_wait_for "receiver $name" 30 "[ -s '$d/port.new' ] || ! kill -0 $pid 2>/dev/null"
+    kill -0 "$pid" 2>/dev/null || { cat "$d/receiver.log"; ctx_fail "receiver $name did not start"; }
+    mv "$d/port.new" "$d/port"
+}
+
+omt_receiver_stop() {
+    local d="$CTX_WORK/rcv-$1" pid
+    pid=$(cat "$d/pid")
+    kill "$pid" 2>/dev/null
+    ctx_wait_for "receiver $1 to stop" 30 "! kill -0 $pid 2>/dev/null"
+}
+
+omt_receiver_port() { cat "$CTX_WORK/rcv-$1/port"; }
+
+# omt_sender_conf PORT [RULESET_EXTRA]: the sending side's input; messages get
+# $!ctx!vm!tenant = app name and $!ctx!vm!name = "vm-" + app name, then call ruleset "out"
+omt_sender_conf() {
+    cat <<EOF
+module(load="imtcp")
+input(type="imtcp" port="$1" ruleset="in")
+ruleset(name="in") {
+    set \$!ctx!vm!tenant = \$app-name;
+    set \$!ctx!vm!name = "vm-" & \$app-name;
+    call out
+}
+EOF
+}
+
+# omt_send PORT [--rate N] SPEC...: SPEC is TENANT:FIRST:LAST (messages seq=TENANT-FIRST ..
+# TENANT-LAST), all specs interleaved; --big adds ~1 KiB of incompressible text to each
+omt_send() {
+    $OMT_PY - "$@" <<'PY' || ctx_fail "omt_send failed"
+import base64, os, socket, sys, time
+args = sys.argv[1:]
+port, rate, big, specs = int(args.pop(0)), 0, False, []
+while args:
+    a = args.pop(0)
+    if a == "--rate": rate = int(args.pop(0))
+    elif a == "--big": big = True
+    else:
+        t, f, l = a.split(":")
+        specs.append((t, int(f), int(l)))
+s = socket.create_connection(("127.0.0.1", port))
+gens = [iter([(t, n) for n in range(f, l + 1)]) for t, f, l in specs]
+sent, t0, buf = 0, time.time(), []
+while gens:
+    alive = []
+    for g in gens:
+        x = next(g, None)
+        if x is None:
+            continue
+        alive.append(g)
+        t, n = x
+        pad = (" pad=" + base64.b64encode(os.urandom(750)).decode()) if big else ""
+        buf.append("<13>1 2026-11-27T10:00:00.000001Z host-%s %s - - - seq=%s-%06d user=bob password=hunter2%s\n"
+                   % (t, t, t, n, pad))
+        sent += 1
+        if len(buf) >= 64 or (rate and len(buf) >= max(1, rate // 200)):
+            s.sendall("".join(buf).encode())
+            buf = []
+            if rate:
+                ahead = sent / rate - (time.time() - t0)
+                if ahead > 0:
+                    time.sleep(ahead)
+    gens = alive
+s.sendall("".join(buf).encode())
+s.close()
+PY
+}
+
+# omt_lines FILE: line count (0 if missing)
+omt_lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+
+# omt_expect_a TENANT N: the exact frame a syslog-tls tenant's server receives for
+# message N (default record: RFC 5424 header + the JSON object, redacted)
+omt_expect_syslog() {
+    printf '<13>1 %s host-%s %s - - - {"time":"%s","host":"host-%s","facility":"user","severity":"notice","app":"%s","msg":"seq=%s-%06d user=bob password=[REDACTED:kv-secret]","ctx":{ "vm": { "tenant": "%s", "name": "vm-%s" } }}\n' \
+        "$OMT_TS" "$1" "$1" "$OMT_TS" "$1" "$1" "$1" "$2" "$1" "$1"
+}
+
+# the JSON object an https tenant receives for message N
+omt_expect_json() {
+    printf '{"time":"%s","host":"host-%s","facility":"user","severity":"notice","app":"%s","msg":"seq=%s-%06d user=bob password=[REDACTED:kv-secret]","ctx":{ "vm": { "tenant": "%s", "name": "vm-%s" } }}\n' \
+        "$OMT_TS" "$1" "$1" "$1" "$2" "$1" "$1"
+}
