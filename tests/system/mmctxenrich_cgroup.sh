@@ -56,10 +56,13 @@ ctx_wait_lines "$CTX_WORK/out" 4
 mmx_check "$CTX_WORK/out" "
 busy, idle, pid, missing = (by_seq['r1-%d' % i]['ctx']['host'] for i in range(4))
 print('busy %s, idle %s, pid %s' % (busy.get('vm_cpu_pct'), idle.get('vm_cpu_pct'), pid.get('vm_cpu_pct')))
-if not 30 <= busy.get('vm_cpu_pct', -1) <= 110: fail('busy VM (one busy loop; 30 allows for a loaded machine): %s' % busy)
+# the loop's share depends on what else runs on the machine (CI, other tests): it must
+# clearly show, and the idle VM not; no timing threshold beyond that
+if not 5 <= busy.get('vm_cpu_pct', -1) <= 110: fail('busy VM (one busy loop): %s' % busy)
 if not 0 <= idle.get('vm_cpu_pct', -1) < 10: fail('idle VM: %s' % idle)
-if not 30 <= pid.get('vm_cpu_pct', -1) <= 110: fail('pid VM: %s' % pid)
-if abs(pid['vm_cpu_pct'] - busy['vm_cpu_pct']) > 15: fail('the same loop by cgroup and by pid: %s vs %s' % (busy, pid))
+if not 5 <= pid.get('vm_cpu_pct', -1) <= 110: fail('pid VM: %s' % pid)
+if busy['vm_cpu_pct'] < idle.get('vm_cpu_pct', 0) + 5: fail('busy VM not above the idle one: %s vs %s' % (busy, idle))
+if abs(pid['vm_cpu_pct'] - busy['vm_cpu_pct']) > max(15, busy['vm_cpu_pct'] / 2): fail('the same loop by cgroup and by pid: %s vs %s' % (busy, pid))
 if not (64 << 20) <= idle.get('vm_mem_bytes', 0) < (200 << 20): fail('idle VM memory: %s' % idle)
 if missing.get('vm_error') != 'cgroup not found' or 'vm_cpu_pct' in missing: fail('missing cgroup: %s' % missing)
 for h in (busy, idle, pid):
