@@ -129,6 +129,24 @@ int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s,
     return 0;
 }
 
+/* appends JSON text (valid JSON, so any byte >= 0x80 is inside a string or key) with every
+ * invalid UTF-8 sequence replaced by U+FFFD: the text stays valid JSON and becomes valid UTF-8 */
+static int put_utf8_fixed(ctx_outrec_t *b, const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t run = 0, seq = 0;
+        while (i + run < n && (p[i + run] < 0x80 || (seq = utf8_seq(p + i + run, n - i - run)) > 0))
+            run += p[i + run] < 0x80 ? 1 : seq;
+        if (run > 0 && put(b, s + i, run) != 0) return CTX_ENOMEM;
+        i += run;
+        if (i < n) {
+            if (put(b, "\xef\xbf\xbd", 3) != 0) return CTX_ENOMEM;
+            i++;
+        }
+    }
+    return 0;
+}
+
 static int put_str(ctx_outrec_t *b, const char *s, size_t n) {
     if (put(b, "\"", 1) != 0 || ctx_json_escape_append(&b->buf, &b->len, &b->cap, s, n) != 0) return CTX_ENOMEM;
     return put(b, "\"", 1);
@@ -205,10 +223,10 @@ static int put_json_redacted(ctx_outrec_t *b, struct fjson_object *o, const char
         changed = ctx_redact_json(rx, set, o);
         if (changed < 0) return CTX_EINVAL;
     }
-    if (changed == 0) return put(b, text, n) != 0 ? CTX_ENOMEM : 0;
+    if (changed == 0) return put_utf8_fixed(b, text, n) != 0 ? CTX_ENOMEM : 0;
     const char *s = fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN);
     if (s == NULL) return CTX_ENOMEM;
-    return puts_(b, s) != 0 ? CTX_ENOMEM : changed;
+    return put_utf8_fixed(b, s, strlen(s)) != 0 ? CTX_ENOMEM : changed;
 }
 
 static size_t trim_ws(const char *s, size_t n, const char **start) {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/omtenant/run.sh [--messages N] [--quick] [--no-append]
+# bench/omtenant/run.sh [--messages N] [--rounds R] [--quick] [--no-append]
 #
 # omtenant vs rsyslog's omfwd with the ossl TLS driver, in one run, on the same
 # message stream and the same local receivers:
@@ -13,19 +13,22 @@
 # sets $!ctx (tenant, VM name, uuid, ...) on each. Receivers: a second rsyslogd (imtcp +
 # ossl -> omfile) for the two syslog-tls senders, tests/lib/https_receiver.py
 # (--count-only) for https.
+# The three run in turn, ROUNDS times (default 3: the machine may be shared); the table
+# has every run and the median per sender.
 # Per mode: msg/s (first byte sent -> last message at the receiver), sender CPU seconds
 # per million messages, TCP payload bytes to the receiver per message (ss bytes_acked:
 # TLS records and HTTP headers included). Then the compression ratio of omtenant's zstd
 # batches vs the zstd CLI (-3) on the same batch bytes. Appends to bench/omtenant/RESULTS.md.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-N=300000 append=1
+N=300000 ROUNDS=3 append=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --messages) N=$2; shift 2 ;;
-        --quick) N=30000; shift ;;
+        --rounds) ROUNDS=$2; shift 2 ;;
+        --quick) N=30000; ROUNDS=1; shift ;;
         --no-append) append=0; shift ;;
-        *) echo "usage: $0 [--messages N] [--quick] [--no-append]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--messages N] [--rounds R] [--quick] [--no-append]" >&2; exit 2 ;;
     esac
 done
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
@@ -163,7 +166,8 @@ while n < want:
         time.sleep(0.01)
 PY
 }
-recv_count_https() { [ -s "$W/https/total" ] && [ "$(cat "$W/https/total")" -ge $((N + 1)) ]; }
+HBASE=0 # the https receiver's running total before the current run
+recv_count_https() { [ -s "$W/https/total" ] && [ "$(cat "$W/https/total")" -ge $((HBASE + N + 1)) ]; }
 
 RESULTS=()
 run() { # name action done-condition dport
@@ -179,7 +183,7 @@ run() { # name action done-condition dport
     sleep 1 # let it settle (the first TLS connect happens with the first batch)
     local c0 t0 t1 c1 bytes
     local perf=
-    if [ "${PERF_MODE:-}" = "$name" ]; then perf record -F 999 -p "$pid" -o "$W/perf.data" >/dev/null 2>&1 & perf=$!; fi
+    if [ "${PERF_MODE:-}" = "$name" ]; then perf record -F 999 -a -o "$W/perf.data" >/dev/null 2>&1 & perf=$!; fi
     c0=$(cpu_ticks "$pid")
     t0=$(date +%s.%N)
     $PY -c "
@@ -196,8 +200,8 @@ s.close()"
     c1=$(cpu_ticks "$pid")
     if [ -n "$perf" ]; then
         kill -INT "$perf"; wait "$perf" 2>/dev/null || true
-        { perf report -i "$W/perf.data" --no-children --sort dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
-          perf report -i "$W/perf.data" --no-children --sort dso,symbol 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60
+        { perf report -i "$W/perf.data" --no-children --sort comm,dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
+          perf report -i "$W/perf.data" --no-children --comms "$(perf report -i "$W/perf.data" --sort comm 2>/dev/null | grep -o "rs:action[^ ]*" | head -1)" --sort dso,symbol 2>/dev/null | grep -v "^#" | grep -v "^$" | head -60
         } >"${PERF_OUT:-/tmp/omtenant-perf.txt}" || true
     fi
     bytes=$(wire_bytes "$dport")
@@ -207,7 +211,7 @@ s.close()"
     kill "$pid"
     wait "$pid" 2>/dev/null || true
     local got
-    if [ "$dport" = "$PR" ]; then got=$(($(wc -l <"$W/recv/out") - 1)); else got=$(($(cat "$W/https/total") - 1)); fi
+    if [ "$dport" = "$PR" ]; then got=$(($(wc -l <"$W/recv/out") - 1)); else got=$(($(cat "$W/https/total") - HBASE - 1)); fi
     [ "$got" = "$N" ] || { echo "$name: receiver got $got messages, expected $N" >&2; cat "$W/send/internal.log" >&2; exit 1; }
     [ "$dport" = "$PR" ] && recv_stop
     local hz secs
@@ -218,11 +222,27 @@ s.close()"
     echo "${RESULTS[-1]}" >&2
 }
 
-run omfwd-ossl "$A_OMFWD" recv_count_tls "$PR"
-tenants "{\"transport\": \"syslog-tls\", \"host\": \"127.0.0.1\", \"port\": $PR, \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
-run omtenant-tls "$A_OMT" recv_count_tls "$PR"
-tenants "{\"transport\": \"https\", \"url\": \"https://127.0.0.1:$PH/bulk\", \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
-run omtenant-https "$A_OMT" recv_count_https "$PH"
+T_TLS="{\"transport\": \"syslog-tls\", \"host\": \"127.0.0.1\", \"port\": $PR, \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
+T_HTTPS="{\"transport\": \"https\", \"url\": \"https://127.0.0.1:$PH/bulk\", \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
+for round in $(seq 1 "$ROUNDS"); do
+    run omfwd-ossl "$A_OMFWD" recv_count_tls "$PR"
+    tenants "$T_TLS"
+    run omtenant-tls "$A_OMT" recv_count_tls "$PR"
+    tenants "$T_HTTPS"
+    HBASE=$(cat "$W/https/total" 2>/dev/null || echo 0)
+    run omtenant-https "$A_OMT" recv_count_https "$PH"
+done
+# the median of each column per sender
+MEDIANS=$(printf '%s\n' "${RESULTS[@]}" | $PY -c '
+import statistics, sys
+rows = {}
+for line in sys.stdin:
+    c = [x.strip() for x in line.strip().strip("|").split("|")]
+    rows.setdefault(c[0], []).append(c[1:])
+for name, rs in rows.items():
+    med = [statistics.median(float(r[i]) for r in rs) for i in range(3)]
+    print("| %s, median of %d | %.0f | %.2f | %.1f | %s |" % (name, len(rs), med[0], med[1], med[2], "/".join(r[3] for r in rs)))
+')
 
 # ---------------------------------------------------------------- compression vs the zstd CLI
 # the https run's batches once more, with the receiver keeping every decoded body
@@ -275,6 +295,7 @@ report=$(
     echo "| sender | msg/s | sender CPU s per 1M msgs | TCP payload bytes to the receiver per msg | batches spooled |"
     echo "|---|---|---|---|---|"
     printf '%s\n' "${RESULTS[@]}"
+    echo "$MEDIANS"
     echo
     printf 'Compression, the same %d batches (%d raw bytes, %d messages / batch on average): omtenant zstd %d bytes (ratio %.2f), `zstd -3` CLI on each batch %d bytes (ratio %.2f): omtenant / CLI = %.3f\n' \
         "$nb" "$raw" "$((N / (nb > 0 ? nb : 1)))" "$ours" "$(echo "$raw / $ours" | bc -l)" "$cli" "$(echo "$raw / $cli" | bc -l)" \

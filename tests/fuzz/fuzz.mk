@@ -9,6 +9,7 @@ FUZZ_TARGETS += tcpframe tcpreasm
 FUZZ_TARGETS += profiles
 FUZZ_TARGETS += tenants spool
 FUZZ_TARGETS += redact
+FUZZ_TARGETS += outrec
 FUZZ_CC = clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I$(top_srcdir)/common $(LIBFASTJSON_CFLAGS) $(PCRE2_CFLAGS)
 fuzz:

@@ -77,7 +77,9 @@ EOF
 }
 
 # omt_syslog_server NAME: starts a receiving rsyslogd whose config body is read from
-# stdin (inputs and actions; @D@ is its directory); its pid goes to $OMT_SRV_PID_<NAME>
+# stdin (inputs and actions; @D@ is its directory); its pid goes to $OMT_SRV_PID_<NAME>.
+# Call it in the test's shell (a here-document or a file on stdin), never at the end of a
+# pipe: a pipe's subshell would register the clean-up that stops it in vain.
 omt_syslog_server() {
     local name=$1 d="$CTX_WORK/srv-$1"
     mkdir -p "$d"

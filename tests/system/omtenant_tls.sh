@@ -23,7 +23,8 @@ tls_input() { # port cert [authmode]
     tls_input "$P5" server
     echo 'template(name="raw" type="string" string="%rawmsg%\n")'
     echo 'ruleset(name="r") { action(type="omfile" file="@D@/out" template="raw") }'
-} | omt_syslog_server S
+} >"$CTX_WORK/srv-S.conf"
+omt_syslog_server S <"$CTX_WORK/srv-S.conf" # not in a pipe: its clean-up must register in this shell
 for p in $P1 $P2 $P3 $P4 $P5; do omt_wait_port "$p"; done
 omt_receiver_start OLD --cert "$C/server.pem" --key "$C/server.key" --tls-max 1.1
 PO=$(omt_receiver_port OLD)

@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
+#include <json.h>
+#include <stdio.h>
+
 #include "ctxlog_common.h"
 #include "outrec.h"
 #include "redact.h"
@@ -152,6 +156,45 @@ static void escaping_and_invalid_utf8(void **state) {
     assert_string_equal(ctx_severity_name(-1), "?");
 }
 
+/* the fuzz corpus (tests/fuzz/corpus/outrec: fields separated by 0x00, as fuzz_outrec.c reads
+ * them): every record parses as one JSON object and is valid UTF-8 */
+static void replays_fuzz_corpus(void **state) {
+    fx_t *fx = *state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/outrec", CTX_SRCDIR);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        char path[1024], buf[65536];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        size_t size = fread(buf, 1, sizeof buf, f), pos = 0;
+        fclose(f);
+        const char *part[4];
+        size_t len[4];
+        for (int i = 0; i < 4; i++) {
+            const char *z = pos < size ? memchr(buf + pos, 0, size - pos) : NULL;
+            size_t end = z ? (size_t)(z - buf) : size;
+            part[i] = buf + (pos < size ? pos : size), len[i] = end - (pos < size ? pos : size);
+            pos = z ? end + 1 : size;
+        }
+        ctx_outrec_fields_t fl = {part[0], len[0], part[1], len[1], part[2], len[2], part[3], len[3]};
+        const char *out;
+        size_t n;
+        assert_true(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &fl, &out, &n) >= 0);
+        assert_true(ctx_redact_utf8_valid(out, n));
+        struct fjson_object *o = fjson_tokener_parse(out);
+        if (o == NULL || !fjson_object_is_type(o, fjson_type_object)) fail_msg("%s: not a JSON object: %s", path, out);
+        fjson_object_put(o);
+        files++;
+    }
+    closedir(d);
+    assert_true(files >= 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(default_json_object_exact),
@@ -160,6 +203,7 @@ int main(void) {
         cmocka_unit_test(syslog_frame_exact),
         cmocka_unit_test(custom_template_output),
         cmocka_unit_test(escaping_and_invalid_utf8),
+        cmocka_unit_test(replays_fuzz_corpus),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -148,7 +148,7 @@ tests_unit_test_https_post_LDFLAGS = $(UNIT_LINKFLAGS)
 check_PROGRAMS += tests/unit/test_outrec
 TESTS += tests/unit/test_outrec
 tests_unit_test_outrec_SOURCES = tests/unit/test_outrec.c
-tests_unit_test_outrec_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_outrec_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_test_outrec_LDADD = $(UNIT_LDADD)
 tests_unit_test_outrec_LDFLAGS = $(UNIT_LINKFLAGS)
 

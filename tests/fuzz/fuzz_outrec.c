@@ -1,0 +1,92 @@
+/* fuzz_outrec: arbitrary message fields through omtenant's record builder (common/outrec.h)
+ * with the default redaction rules. Must not crash; the JSON record must parse as one JSON
+ * object and be valid UTF-8; the RFC 5424 frame must carry exactly the JSON object after its
+ * header; an operator template's output redacted as JSON must still parse.
+ * Input: the fields separated by 0x00 bytes: header (0x1f-separated), msg, sd, ctx.
+ */
+#include <json.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctxlog_common.h"
+#include "outrec.h"
+#include "redact.h"
+
+static ctx_redact_rules *rules;
+static ctx_redact_ctx *rx;
+static ctx_outrec_t *b;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    char err[CTX_ERRLEN];
+    if (ctx_redact_rules_new(&rules, err, sizeof err) != 0 || (rx = ctx_redact_ctx_new(rules)) == NULL ||
+        ctx_outrec_new(&b) != 0)
+        abort();
+    return 0;
+}
+
+static int parses(const char *s, size_t n, int want_object) {
+    struct fjson_tokener *tok = fjson_tokener_new();
+    struct fjson_object *o = fjson_tokener_parse_ex(tok, s, (int)n);
+    int ok = o != NULL && fjson_tokener_get_error(tok) == fjson_tokener_success && (size_t)tok->char_offset == n &&
+             (!want_object || fjson_object_is_type(o, fjson_type_object));
+    fjson_object_put(o);
+    fjson_tokener_free(tok);
+    return ok;
+}
+
+/* the next 0x00-terminated field of data[*pos..size) */
+static const char *field(const uint8_t *data, size_t size, size_t *pos, size_t *len) {
+    const char *start = (const char *)data + *pos;
+    const uint8_t *z = *pos < size ? memchr(data + *pos, 0, size - *pos) : NULL;
+    size_t end = z ? (size_t)(z - data) : size;
+    *len = end - (*pos < size ? *pos : size);
+    *pos = z ? end + 1 : size;
+    return *len ? start : "";
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    size_t pos = 0;
+    ctx_outrec_fields_t f;
+    f.hdr = field(data, size, &pos, &f.hdrlen);
+    f.msg = field(data, size, &pos, &f.msglen);
+    f.sd = field(data, size, &pos, &f.sdlen);
+    f.ctx = field(data, size, &pos, &f.ctxlen);
+    const ctx_redact_set *set = ctx_redact_for_tenant(rules, NULL);
+    const char *out;
+    size_t n;
+    if (ctx_outrec_build(b, CTX_OUTREC_JSON, rx, set, &f, &out, &n) >= 0) {
+        if (!parses(out, n, 1) || !ctx_redact_utf8_valid(out, n)) {
+            fprintf(stderr, "bad JSON record: %.*s\n", (int)n, out);
+            abort();
+        }
+    }
+    /* the frame ends with " " and the JSON object without "sd" (= the JSON record of the message without SD) */
+    ctx_outrec_fields_t nosd = f;
+    nosd.sd = "-", nosd.sdlen = 1;
+    char *obj = NULL;
+    size_t objlen = 0;
+    if (ctx_outrec_build(b, CTX_OUTREC_JSON, rx, set, &nosd, &out, &n) >= 0 && (obj = malloc(n + 1)) != NULL) {
+        memcpy(obj, out, n);
+        objlen = n;
+    }
+    if (obj != NULL && ctx_outrec_build(b, CTX_OUTREC_SYSLOG, rx, set, &f, &out, &n) >= 0) {
+        if (n <= objlen || out[n - objlen - 1] != ' ' || memcmp(out + n - objlen, obj, objlen) != 0 ||
+            memcmp(out, "<", 1) != 0) {
+            fprintf(stderr, "bad syslog record: %.*s\n", (int)n, out);
+            abort();
+        }
+    }
+    free(obj);
+    if (ctx_outrec_custom(b, rx, set, f.ctx, f.ctxlen, &out, &n) > 0 && f.ctxlen > 0 &&
+        (f.ctx[0] == '{' || f.ctx[0] == '[') && parses(f.ctx, f.ctxlen, 0) && !parses(out, n, 0)) {
+        fprintf(stderr, "redacted JSON template output does not parse: %.*s\n", (int)n, out);
+        abort();
+    }
+    return 0;
+}
