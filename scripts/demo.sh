@@ -1,13 +1,24 @@
 #!/bin/bash
-# scripts/demo.sh [--keep] [--vms N] [--messages N] [--isolate]
-# A small datacenter on this machine: VMs as network namespaces with libvirt-like
-# vNICs, guests sending syslog with util-linux logger (one of them to an address
-# where nothing listens), and the host's rsyslogd (Debian's) running the drop-in
-# from conf-examples/ with ctxlog's modules from this build tree. Prints what
-# arrived, with each VM's identity, then tears everything down (also on Ctrl-C or
-# error) unless --keep is given. Run as root after a build (./bootstrap demo does both).
+# scripts/demo.sh [--keep] [--vms N] [--messages N] [--isolate] | --stop
+#
+# A small datacenter on this machine, end to end:
+#   - VMs of two tenants as network namespaces with libvirt-like vNICs (vnet11..),
+#     each in its own cgroup with a process using some CPU;
+#   - guests sending syslog with util-linux logger (UDP), one of them "misconfigured"
+#     (it sends to an address where nothing listens); messages of all severities,
+#     some carrying secrets;
+#   - a compute manager (tests/lib/cmserver.py, Nova-shaped, HTTPS, token);
+#   - tenant acme's central server: a real rsyslogd (imtcp + the ossl TLS driver);
+#     tenant globex's: an HTTPS receiver decoding zstd (tests/lib/https_receiver.py);
+#   - the host's rsyslogd (Debian's) running conf-examples/50-ctxlog.conf with paths
+#     substituted: imctxcap -> mmctxenrich -> omtenant.
+# It prints what each tenant received, two messages with the three context sets,
+# redactions by rule, bytes before and after compression and the compute-manager
+# requests made; then tears everything down (also on Ctrl-C or error), unless --keep.
+# Run as root after a build (./bootstrap demo does both).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+DEMO=/tmp/ctxlog-demo
 keep=0 nvms=4 nmsg=25 isolate=0
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -15,108 +26,242 @@ while [ $# -gt 0 ]; do
         --vms) nvms=$2; shift 2 ;;
         --messages) nmsg=$2; shift 2 ;;
         --isolate) isolate=1; shift ;; # capture only the demo's vNICs (when tests run beside it)
-        --stop) [ -f /tmp/ctxlog-demo/stop.sh ] && exec bash /tmp/ctxlog-demo/stop.sh; echo "no demo running"; exit 0 ;;
-        *) echo "usage: $0 [--keep] [--vms N (2..18)] [--messages N]" >&2; exit 2 ;;
+        --stop) [ -f "$DEMO/stop.sh" ] && exec bash "$DEMO/stop.sh"; echo "no demo running"; exit 0 ;;
+        *) echo "usage: $0 [--keep] [--vms N (2..18)] [--messages N] [--isolate] | --stop" >&2; exit 2 ;;
     esac
 done
 [ "$nvms" -ge 2 ] && [ "$nvms" -le 18 ] || { echo "--vms: 2..18" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "demo: run as root (namespaces, packet capture)" >&2; exit 1; }
-[ -f "$top/plugins/imctxcap/imctxcap.so" ] || { echo "demo: build first (./bootstrap build)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "demo: run as root (namespaces, packet capture, cgroups)" >&2; exit 1; }
+for m in imctxcap mmctxenrich omtenant; do
+    [ -f "$top/plugins/$m/$m.so" ] || { echo "demo: build first (./bootstrap build)" >&2; exit 1; }
+done
 
-DEMO=/tmp/ctxlog-demo
 . "$top/tests/lib/vm.sh"
 RSYSLOGD=${RSYSLOGD:-/usr/sbin/rsyslogd}
+PY=/usr/bin/python3
 if [ -t 1 ]; then JQC=-C; bold() { printf '\033[1m%s\033[0m\n' "$*"; }; else JQC=-M; bold() { printf '%s\n' "$*"; }; fi
 say() { printf '%s\n' "$*"; }
-
+PIDS=()
 cleanup() {
     [ -f "$DEMO/rsyslogd.pid" ] && kill "$(cat "$DEMO/rsyslogd.pid")" 2>/dev/null || true
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     ctx_vm_cleanup_all
 }
-if [ -f "$DEMO/stop.sh" ]; then bash "$DEMO/stop.sh" >/dev/null 2>&1 || true; fi
+[ -f "$DEMO/stop.sh" ] && { bash "$DEMO/stop.sh" >/dev/null 2>&1 || true; }
 rm -rf "$DEMO"
-mkdir -p "$DEMO/etc" "$DEMO/log" "$DEMO/work"
-trap 'cleanup' EXIT
+mkdir -p "$DEMO/etc" "$DEMO/log" "$DEMO/work" "$DEMO/pki" "$DEMO/tenants/acme" "$DEMO/tenants/globex"
+trap cleanup EXIT
 trap 'echo; echo "interrupted: tearing down"; exit 130' INT TERM
 
-# ---- the VMs: two tenants; the last VM is "misconfigured" (sends to a dead address)
-tenants=(acme globex)
-bold "== creating $nvms VMs (network namespaces, vNICs vnet11..)"
-vms_json=""
-for i in $(seq 1 "$nvms"); do
-    idx=$((10 + i)) t=${tenants[$(((i - 1) % 2))]}
-    name=$(printf '%s-vm%02d' "$t" "$i")
-    ctx_vm_add "demo$i" "$idx"
-    uuid=$(printf '5eb1c0de-0000-4000-8000-%012d' "$idx")
-    vms_json+="${vms_json:+,}
-    {\"name\": \"$name\", \"uuid\": \"$uuid\", \"tenant\": \"$t\", \"user\": \"owner-$t\",
-     \"vnic\": \"$(ctx_vm_vnic "$idx")\", \"mac\": \"$(ctx_vm_mac "$idx")\", \"ipv4\": \"$(ctx_vm_ip4 "$idx")\"}"
-    say "   $name  tenant=$t  vNIC=$(ctx_vm_vnic "$idx")  ip=$(ctx_vm_ip4 "$idx")"
-done
-printf '{"vms": [%s\n]}\n' "$vms_json" >"$DEMO/etc/profiles.json"
+free_port() { $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; echo "demo: $2 did not start" >&2; exit 1; }
+tenant_of() { if [ $(($1 % 2)) = 1 ]; then echo acme; else echo globex; fi; }
+vm_name() { printf '%s-vm%02d' "$(tenant_of "$1")" "$1"; }
+vm_uuid() { printf '5eb1c0de-0000-4000-8000-%012d' "$((10 + $1))"; }
 
-# ---- the host's rsyslogd: a private main config that includes the drop-in from conf-examples/
-sed -e "s|module(load=\"imctxcap\")|module(load=\"$top/plugins/imctxcap/imctxcap.so\")|" \
-    -e "s|/etc/ctxlog/|$DEMO/etc/|g" -e "s|/var/log/ctxlog/|$DEMO/log/|g" \
-    "$top/conf-examples/50-ctxlog.conf" >"$DEMO/etc/50-ctxlog.conf"
-if [ "$isolate" = 1 ]; then
-    own=$(for i in $(seq 1 "$nvms"); do printf '%s,' "$(ctx_vm_vnic $((10 + i)))"; done)
-    sed -i "s|interface=\"vnet\*,tap\*\"|interface=\"${own%,}\"|" "$DEMO/etc/50-ctxlog.conf"
-fi
-cat >"$DEMO/etc/rsyslog.conf" <<EOF
+make_vms() {
+    bold "== $nvms VMs: network namespaces with vNICs vnet11.., each in its own cgroup with a busy process"
+    local i idx cg
+    for i in $(seq 1 "$nvms"); do
+        idx=$((10 + i))
+        ctx_vm_add "demo$i" "$idx" --cgroup
+        cg=$(eval echo "\${CTX_VM_CG_demo$i}")
+        # some CPU: a loop that works a fifth of the time, started inside the VM's cgroup
+        # (v1: its cpuacct and memory twins) and network namespace
+        local join="echo \$\$ >$cg/cgroup.procs"
+        case "$cg" in /sys/fs/cgroup/cpuacct/*)
+            join="$join; echo \$\$ >/sys/fs/cgroup/memory/${cg#/sys/fs/cgroup/cpuacct/}/cgroup.procs" ;; esac
+        # (join first: `ip netns exec` mounts its own /sys, without the cgroup file systems)
+        sh -c "$join; exec ip netns exec $(ctx_vm_ns "demo$i") $PY -c 'import time
+b = bytearray(16 << 20); b[::4096] = b\"x\" * len(b[::4096])
+while True:
+    t = time.time()
+    while time.time() - t < 0.02: pass
+    time.sleep(0.08)'" &
+        PIDS+=($!)
+        echo "$cg" >"$DEMO/work/cg.$i"
+        say "   $(vm_name "$i")  tenant=$(tenant_of "$i")  vNIC=$(ctx_vm_vnic "$idx")  ip=$(ctx_vm_ip4 "$idx")  cgroup=$cg"
+    done
+}
+
+write_profiles() {
+    local i idx s=""
+    for i in $(seq 1 "$nvms"); do
+        idx=$((10 + i))
+        s+="${s:+,}
+  {\"name\": \"$(vm_name "$i")\", \"uuid\": \"$(vm_uuid "$i")\", \"tenant\": \"$(tenant_of "$i")\", \"user\": \"owner-$(tenant_of "$i")\",
+   \"vnic\": \"$(ctx_vm_vnic "$idx")\", \"mac\": \"$(ctx_vm_mac "$idx")\", \"ipv4\": \"$(ctx_vm_ip4 "$idx")\",
+   \"cgroup\": \"$(cat "$DEMO/work/cg.$i")\"}"
+    done
+    printf '{"vms": [%s\n]}\n' "$s" >"$DEMO/etc/profiles.json"
+}
+
+start_compute_manager() {
+    local i srv=""
+    for i in $(seq 1 "$nvms"); do
+        srv+="${srv:+,}{\"id\": \"$(vm_uuid "$i")\", \"name\": \"$(vm_name "$i")\", \"metadata\": {\"os_distro\": \"debian-12\"},
+          \"OS-EXT-SRV-ATTR:host\": \"compute-7\", \"flavor\": {\"original_name\": \"m1.small\", \"vcpus\": 2, \"ram\": 2048}}"
+    done
+    cat >"$DEMO/work/cm-routes.json" <<EOF
+{"/v2.1/servers/{id}": {"server": {"id": "{id}", "name": "vm-{id}", "metadata": {"os_distro": "debian-12"},
+   "OS-EXT-SRV-ATTR:host": "compute-7", "flavor": {"original_name": "m1.small", "vcpus": 2, "ram": 2048}}},
+ "/v2.1/servers/{id}/diagnostics": {"cpu_details": [{"id": 0, "time": 5, "utilisation": 12}, {"id": 1, "time": 6, "utilisation": 30}],
+   "memory_details": {"maximum": 2048, "used": 700}, "uptime": 3600},
+ "/v2.1/os-hypervisors/{id}": {"hypervisor": {"host_ip": "192.0.2.7", "vcpus": 32, "vcpus_used": 8, "memory_mb": 65536,
+   "memory_mb_used": 16384, "running_vms": $nvms, "state": "up"}},
+ "/v2.1/servers/detail": {"servers": [$srv]}}
+EOF
+    echo "demo-token-$RANDOM$RANDOM" >"$DEMO/etc/cm.token"
+    chmod 600 "$DEMO/etc/cm.token"
+    $PY "$top/tests/lib/cmserver.py" serve --port-file "$DEMO/work/cm.port" --routes "$DEMO/work/cm-routes.json" \
+        --tls-cert "$DEMO/pki/server.pem" --tls-key "$DEMO/pki/server.key" --token "$(cat "$DEMO/etc/cm.token")" \
+        --log "$DEMO/log/cm.log" >/dev/null 2>&1 &
+    PIDS+=($!)
+    wait_file "$DEMO/work/cm.port" "the compute manager"
+    CM="https://127.0.0.1:$(cat "$DEMO/work/cm.port")"
+    say "   compute manager (Nova-shaped, HTTPS, token): $CM"
+}
+
+start_tenant_servers() {
+    local pa d=$DEMO/tenants/acme
+    pa=$(free_port)
+    cat >"$d/rsyslog.conf" <<EOF
+global(workDirectory="$d" maxMessageSize="64k")
+module(load="imtcp" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")
+input(type="imtcp" port="$pa" address="127.0.0.1" ruleset="in" streamDriver.caFile="$DEMO/pki/ca.pem"
+      streamDriver.certFile="$DEMO/pki/server.pem" streamDriver.keyFile="$DEMO/pki/server.key")
+template(name="record" type="string" string="%msg%\n")
+ruleset(name="in") { action(type="omfile" file="$d/received.jsonl" template="record") }
+EOF
+    "$RSYSLOGD" -n -f "$d/rsyslog.conf" -i "$d/pid" >"$d/rsyslogd.log" 2>&1 &
+    PIDS+=($!)
+    wait_file "$d/pid" "tenant acme's rsyslogd"
+    $PY "$top/tests/lib/https_receiver.py" serve --out "$DEMO/tenants/globex" --port-file "$DEMO/work/globex.port" \
+        --cert "$DEMO/pki/server.pem" --key "$DEMO/pki/server.key" >"$DEMO/tenants/globex/receiver.log" 2>&1 &
+    PIDS+=($!)
+    wait_file "$DEMO/work/globex.port" "tenant globex's HTTPS receiver"
+    local pb
+    pb=$(cat "$DEMO/work/globex.port")
+    say "   tenant acme:   Debian's rsyslogd, imtcp + TLS (ossl), 127.0.0.1:$pa"
+    say "   tenant globex: HTTPS receiver decoding zstd, https://127.0.0.1:$pb/ingest"
+    cat >"$DEMO/etc/tenants.json" <<EOF
+{"tenants": {
+  "acme":   {"transport": "syslog-tls", "host": "127.0.0.1", "port": $pa,
+             "tls": {"ca_file": "$DEMO/pki/ca.pem", "server_name": "localhost"},
+             "batch": {"max_messages": 100, "max_delay_ms": 200}},
+  "globex": {"transport": "https", "url": "https://127.0.0.1:$pb/ingest", "body": "ndjson", "content_encoding": "zstd",
+             "tls": {"ca_file": "$DEMO/pki/ca.pem", "server_name": "localhost"},
+             "batch": {"max_messages": 100, "max_delay_ms": 200}}
+}}
+EOF
+}
+
+configure_host() {
+    cp "$top/conf-examples/policy.rules" "$top/conf-examples/cm-nova.json" "$DEMO/etc/"
+    cp "$DEMO/pki/ca.pem" "$DEMO/etc/cm-ca.pem"
+    sed -e "s|module(load=\"\([a-z]*\)\")|module(load=\"$top/plugins/\1/\1.so\")|" \
+        -e "s|/etc/ctxlog/|$DEMO/etc/|g" -e "s|/var/log/ctxlog/|$DEMO/log/|g" \
+        -e "s|https://nova.example.net:8774|$CM|g" -e 's|host.diskPaths=\["/"\]|host.diskPaths=["/"] sample.interval="1"|' \
+        "$top/conf-examples/50-ctxlog.conf" >"$DEMO/etc/50-ctxlog.conf"
+    if [ "$isolate" = 1 ]; then
+        local own
+        own=$(for i in $(seq 1 "$nvms"); do printf '%s,' "$(ctx_vm_vnic $((10 + i)))"; done)
+        sed -i "s|interface=\"vnet\\*,tap\\*\"|interface=\"${own%,}\"|" "$DEMO/etc/50-ctxlog.conf"
+    fi
+    cat >"$DEMO/etc/rsyslog.conf" <<EOF
 global(workDirectory="$DEMO/work" processInternalMessages="on")
 module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$DEMO/log/impstats.json")
 if \$inputname == "rsyslogd" then { action(type="omfile" file="$DEMO/log/rsyslogd.log") stop }
 include(file="$DEMO/etc/50-ctxlog.conf")
 EOF
-bold "== validating the config: rsyslogd -N1"
-"$RSYSLOGD" -N1 -f "$DEMO/etc/rsyslog.conf" 2>&1 | sed "s/^/   /" || { echo "demo: the config does not validate" >&2; exit 1; }
-bold "== starting the host's rsyslogd ($RSYSLOGD) with imctxcap"
-"$RSYSLOGD" -n -f "$DEMO/etc/rsyslog.conf" -i "$DEMO/rsyslogd.pid" >"$DEMO/log/rsyslogd.stderr" 2>&1 &
-stat() { grep -F "\"name\": \"imctxcap(vms)\"" "$DEMO/log/impstats.json" 2>/dev/null | tail -1 | sed 's/^[^{]*//' | jq -r ".\"$1\" // 0"; }
-for _ in $(seq 1 200); do [ "$(stat interfaces.attached)" = "$nvms" ] && break; sleep 0.05; done
-say "   attached vNICs: $(stat interfaces.attached)"
+    bold "== the host's configuration: conf-examples/50-ctxlog.conf, checked with rsyslogd -N1"
+    "$RSYSLOGD" -N1 -f "$DEMO/etc/rsyslog.conf" 2>&1 | sed "s/^/   /" ||
+        { echo "demo: the config does not validate" >&2; exit 1; }
+}
 
-# ---- traffic
-bold "== the guests send syslog ($nmsg messages each, all severities)"
-sevs=(emerg alert crit err warning notice info debug)
-sent_total=0
-for m in $(seq 1 "$nmsg"); do
-    for i in $(seq 1 "$nvms"); do
-        idx=$((10 + i))
-        dst=$(ctx_vm_host_ip4 "$idx")
-        [ "$i" = "$nvms" ] && dst=$(ctx_vm_dead_ip4 "$idx") # misconfigured guest: nobody listens there
-        sev=${sevs[$(((m + i) % 8))]}
-        ctx_vm_exec "demo$i" logger --udp -n "$dst" -P 514 -t "app$i" -p "user.$sev" \
-            "demo message $m from guest $i (seq=$i-$m)"
-        sent_total=$((sent_total + 1))
+stat() { # NAME COUNTER
+    { grep -F "\"name\": \"$1\"" "$DEMO/log/impstats.json" 2>/dev/null || true; } | tail -1 | sed 's/^[^{]*//' |
+        jq -r ".\"$2\" // 0"
+}
+
+# the guests' messages: all severities; every fifth carries a secret
+send_traffic() {
+    bold "== the guests send syslog ($nmsg messages each); VM $nvms is misconfigured (sends to $(ctx_vm_dead_ip4 $((10 + nvms))))"
+    local sevs=(err warning notice info debug crit alert emerg)
+    local secrets=("deploy from https://deploy:S3cretPass@git.internal/app.git"
+        "upstream call Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJlLWRlbW8tMTIzNDU2Nzg5MA"
+        "payment accepted card=4111 1111 1111 1111 amount=42.00")
+    local m i idx dst sev text
+    : >"$DEMO/work/sent"
+    for m in $(seq 1 "$nmsg"); do
+        for i in $(seq 1 "$nvms"); do
+            idx=$((10 + i))
+            dst=$(ctx_vm_host_ip4 "$idx")
+            [ "$i" = "$nvms" ] && dst=$(ctx_vm_dead_ip4 "$idx")
+            sev=${sevs[$(((m + i) % 8))]}
+            text="request $m done"
+            [ $((m % 5)) = 0 ] && text=${secrets[$(((m / 5 + i) % 3))]}
+            ctx_vm_exec "demo$i" logger --udp -n "$dst" -P 514 -t "app$i" -p "user.$sev" "seq=$i-$m $text"
+            echo "$(tenant_of "$i") seq=$i-$m" >>"$DEMO/work/sent"
+        done
+        printf '\r   sent %d/%d  captured %s' $((m * nvms)) $((nmsg * nvms)) "$(stat 'imctxcap(vms)' msgs.submitted)"
     done
-    printf '\r   sent %d/%d  captured %s' "$sent_total" $((nmsg * nvms)) "$(stat msgs.submitted)"
-done
-for _ in $(seq 1 100); do
-    [ "$(wc -l <"$DEMO/log/vms.json" 2>/dev/null || echo 0)" -ge "$sent_total" ] && [ "$(stat msgs.submitted)" -ge "$sent_total" ] && break
-    sleep 0.1
-done
-printf '\r   sent %d  captured %s  written %s\n' "$sent_total" "$(stat msgs.submitted)" "$(wc -l <"$DEMO/log/vms.json")"
+    echo
+}
 
-# ---- report
-bold "== what arrived, per tenant"
-for t in "${tenants[@]}"; do
-    sent=0
-    for i in $(seq 1 "$nvms"); do [ "${tenants[$(((i - 1) % 2))]}" = "$t" ] && sent=$((sent + nmsg)); done
-    got=$(jq -r "select(.ctx.vm.tenant == \"$t\") | .msg" "$DEMO/log/vms.json" | wc -l)
-    say "   tenant $t: sent $sent, received $got"
-done
-bold "== a message from the misconfigured guest (sent to $(ctx_vm_dead_ip4 $((10 + nvms))), where nothing listens)"
-jq -c "select(.ctx.capture.dst == \"$(ctx_vm_dead_ip4 $((10 + nvms)))\")" "$DEMO/log/vms.json" | sed -n 1p | jq $JQC .
-bold "== imctxcap counters (impstats)"
-grep -F '"name": "imctxcap(vms)"' "$DEMO/log/impstats.json" | tail -1 | sed 's/^[^{]*//' | jq $JQC .
-say "full output: $DEMO/log/vms.json (one JSON object a line), rsyslogd's own log: $DEMO/log/rsyslogd.log"
+received() { # TENANT: the records that tenant's server got, one JSON object a line
+    if [ "$1" = acme ]; then cat "$DEMO/tenants/acme/received.jsonl" 2>/dev/null || true
+    else cut -f2- "$DEMO/tenants/globex/messages.log" 2>/dev/null || true; fi
+}
 
-if [ "$keep" = 1 ]; then
+wait_delivery() {
+    local t want got
+    for t in acme globex; do
+        want=$(grep -c "^$t " "$DEMO/work/sent" || true)
+        for _ in $(seq 1 300); do
+            got=$(received "$t" | wc -l)
+            [ "$got" -ge "$want" ] && break
+            sleep 0.1
+        done
+    done
+    sleep 1.2 # one more impstats round, for the counters below
+}
+
+report() {
+    bold "== what each tenant's central server received"
+    local t sent got foreign
+    for t in acme globex; do
+        sent=$(grep -c "^$t " "$DEMO/work/sent" || true)
+        got=$(received "$t" | jq -r '.msg' | grep -o 'seq=[0-9]*-[0-9]*' | sort -u | wc -l)
+        foreign=$(received "$t" | jq -r "select(.ctx.vm.tenant != \"$t\") | .msg" | wc -l)
+        say "   tenant $t: sent $sent, received $got, foreign messages: $foreign"
+    done
+    bold "== one message at tenant acme's server (identity, host and compute-manager context)"
+    received acme | jq -c 'select(.severity == "err")' | sed -n 1p | jq $JQC '{msg, severity, vm: .ctx.vm, host: .ctx.host, cm: .ctx.cm}'
+    bold "== one message with a secret, as tenant globex received it (redacted before it left the host)"
+    received globex | jq -c 'select(.msg | test("REDACTED|\\[H:"))' | sed -n 1p | jq $JQC '{msg, vm: .ctx.vm.name, tenant: .ctx.vm.tenant, cm: .ctx.cm}'
+    bold "== redactions by rule (impstats omtenant(tenants)-redaction)"
+    { grep -F '"name": "omtenant(tenants)-redaction"' "$DEMO/log/impstats.json" || true; } | tail -1 | sed 's/^[^{]*//' |
+        jq -r 'to_entries[] | select(.value | type == "number" and . > 0) | "   \(.key): \(.value)"'
+    bold "== bytes per tenant before and after compression"
+    for t in acme globex; do
+        say "   $t: $(stat "omtenant(tenants:$t)" bytes.raw) -> $(stat "omtenant(tenants:$t)" bytes.compressed) bytes in $(stat "omtenant(tenants:$t)" batches) batches"
+    done
+    bold "== compute-manager requests"
+    $PY "$top/tests/lib/cmserver.py" counts "$CM" --cafile "$DEMO/pki/ca.pem" | jq -r '"   total \(.total): \(.routes | to_entries | map("\(.key) \(.value)") | join(", "))"'
+    bold "== imctxcap counters"
+    say "   packets $(stat 'imctxcap(vms)' packets.seen), messages $(stat 'imctxcap(vms)' msgs.submitted), vNICs $(stat 'imctxcap(vms)' interfaces.attached), kernel drops $(stat 'imctxcap(vms)' kernel.drops)"
+    say "full output: $DEMO/log/vms.json (host copy), $DEMO/tenants/*/ (what each tenant received), $DEMO/log/impstats.json"
+}
+
+keep_running() {
     {
-        echo "kill \$(cat $DEMO/rsyslogd.pid) 2>/dev/null || true"
-        for i in $(seq 1 "$nvms"); do echo "ip netns del $(ctx_vm_ns "demo$i") 2>/dev/null || true"; echo "ip link del $(ctx_vm_vnic $((10 + i))) 2>/dev/null || true"; done
+        echo "kill \$(cat $DEMO/rsyslogd.pid) ${PIDS[*]} 2>/dev/null || true"
+        for i in $(seq 1 "$nvms"); do
+            echo "ip netns del $(ctx_vm_ns "demo$i") 2>/dev/null || true"
+            echo "ip link del $(ctx_vm_vnic $((10 + i))) 2>/dev/null || true"
+            echo "rmdir $(cat "$DEMO/work/cg.$i") 2>/dev/null || true"
+        done
         echo "rm -f $DEMO/stop.sh; echo 'demo stopped'"
     } >"$DEMO/stop.sh"
     trap - EXIT
@@ -124,4 +269,21 @@ if [ "$keep" = 1 ]; then
     say "   watch:      tail -f $DEMO/log/vms.json | jq ."
     say "   send more:  ip netns exec $(ctx_vm_ns demo1) logger --udp -n $(ctx_vm_host_ip4 11) -P 514 hello"
     say "   stop:       $0 --stop"
-fi
+}
+
+$PY "$top/tests/lib/cmserver.py" mkca "$DEMO/pki" >/dev/null
+make_vms
+write_profiles
+bold "== the compute manager and the tenants' central servers"
+start_compute_manager
+start_tenant_servers
+configure_host
+bold "== starting the host's rsyslogd ($RSYSLOGD) with imctxcap, mmctxenrich, omtenant"
+"$RSYSLOGD" -n -f "$DEMO/etc/rsyslog.conf" -i "$DEMO/rsyslogd.pid" >"$DEMO/log/rsyslogd.stderr" 2>&1 &
+for _ in $(seq 1 200); do [ "$(stat 'imctxcap(vms)' interfaces.attached)" = "$nvms" ] && break; sleep 0.05; done
+say "   attached vNICs: $(stat 'imctxcap(vms)' interfaces.attached)"
+send_traffic
+wait_delivery
+report
+[ "$keep" = 1 ] && keep_running
+exit 0
