@@ -30,7 +30,6 @@
 
 #define PIECE_BUF 8192                              /* pool class of a full piece */
 #define PIECE_DATA (PIECE_BUF - sizeof(struct piece)) /* data bytes in a full piece */
-#define SLAB_FLOWS 64
 #define EXPIRE_EVERY_MS 100
 
 struct piece {
@@ -48,7 +47,7 @@ enum end_why { END_FIN, END_TIMEOUT, END_EVICT, END_SHUTDOWN, END_REPLACED };
 struct flow {
     struct ctx_tcp_flow_key key;
     uint32_t hash;
-    struct flow *hnext;                  /* hash chain; free list link */
+    struct flow *hnext;                  /* hash chain */
     struct flow *older, *newer;          /* on lists[list] */
     struct flow *hole_older, *hole_newer; /* on holes while held != NULL */
     uint8_t list;
@@ -61,11 +60,6 @@ struct flow {
     struct piece *held, *held_tail;
     size_t held_mem;                     /* caps of the held pieces */
     struct ctx_sysframe_stream fr;
-};
-
-struct slab {
-    struct slab *next;
-    struct flow flows[SLAB_FLOWS];
 };
 
 struct flist {
@@ -81,8 +75,6 @@ struct ctx_tcpreasm {
     uint32_t seed;
     struct flist lists[L_COUNT];
     struct flist holes;
-    struct flow *free_flows;
-    struct slab *slabs;
     size_t nflows;                       /* in the table */
     size_t held_budget;                  /* per flow: flow_max_bytes minus room for a partial frame */
     struct flow *cur;                    /* the flow being worked on: never evicted */
@@ -118,7 +110,9 @@ void ctx_tcpreasm_cfg_defaults(struct ctx_tcpreasm_cfg *cfg) {
     cfg->max_octet_count = 200000;
 }
 
-static size_t min_flow_bytes(const struct ctx_tcpreasm_cfg *c) { return pow2_at_least(c->max_frame + 16) + (128u << 10); }
+size_t ctx_tcpreasm_min_flow_bytes(size_t max_frame) { return pow2_at_least(max_frame + 16) + (128u << 10); }
+
+static size_t min_flow_bytes(const struct ctx_tcpreasm_cfg *c) { return ctx_tcpreasm_min_flow_bytes(c->max_frame); }
 
 static int check_cfg(const struct ctx_tcpreasm_cfg *c, char *err, size_t errlen) {
     if (c->on_frame == NULL) return snprintf(err, errlen, "on_frame: expected a callback, got NULL"), -1;
@@ -281,27 +275,14 @@ static void *fr_alloc(void *ud, size_t want, size_t *cap) { return pool_get(ud, 
 
 static void fr_release(void *ud, void *p, size_t cap) { rpool_put(((ctx_tcpreasm_t *)ud)->pool, p, cap); }
 
+/* a flow record from the pool, so that evicting a flow gives its memory back for buffers */
 static struct flow *flow_record(ctx_tcpreasm_t *r) {
-    while (r->free_flows == NULL) {
-        if (rpool_charge(r->pool, (long)sizeof(struct slab)) == 0) {
-            struct slab *s = malloc(sizeof(*s));
-            if (s == NULL) {
-                rpool_charge(r->pool, -(long)sizeof(struct slab));
-                return NULL;
-            }
-            s->next = r->slabs;
-            r->slabs = s;
-            for (int i = 0; i < SLAB_FLOWS; i++) {
-                s->flows[i].hnext = r->free_flows;
-                r->free_flows = &s->flows[i];
-            }
-        } else if (!evict_one(r)) {
-            return NULL;
-        }
-    }
-    struct flow *f = r->free_flows;
-    r->free_flows = f->hnext;
-    return f;
+    size_t cap;
+    return pool_get(r, sizeof(struct flow), &cap);
+}
+
+static void flow_record_free(ctx_tcpreasm_t *r, struct flow *f) {
+    rpool_put(r->pool, f, rpool_class_size(sizeof(struct flow)));
 }
 
 static void piece_free(ctx_tcpreasm_t *r, struct flow *f, struct piece *p) {
@@ -363,7 +344,7 @@ static void force_gap(ctx_tcpreasm_t *r, struct flow *f) {
 /* pool bytes that holding cap captured bytes (and a lost tail) may take, at most */
 static size_t hold_cost(uint32_t cap, int lost_tail) {
     size_t rest = cap % PIECE_DATA;
-    return (cap / PIECE_DATA) * PIECE_BUF + (rest > 0 ? pow2_at_least(rest + sizeof(struct piece)) : 0) +
+    return (cap / PIECE_DATA) * PIECE_BUF + (rest > 0 ? rpool_class_size(rest + sizeof(struct piece)) : 0) +
            (lost_tail ? 64 : 0);
 }
 
@@ -515,8 +496,7 @@ static void flow_remove(ctx_tcpreasm_t *r, struct flow *f) {
     age_unlink(r, f);
     table_remove(r, f);
     set_nflows(r, r->nflows - 1);
-    f->hnext = r->free_flows;
-    r->free_flows = f;
+    flow_record_free(r, f);
 }
 
 static void flow_drop(ctx_tcpreasm_t *r, struct flow *f, enum end_why why) {
@@ -665,19 +645,16 @@ static void no_emit(void *ud, const struct ctx_sysframe_frame *fr) {
 void ctx_tcpreasm_free(ctx_tcpreasm_t *r) {
     if (r == NULL) return;
     for (int l = L_CLOSED; l < L_COUNT; l++) {
-        for (struct flow *f = r->lists[l].oldest; f != NULL; f = f->newer) {
+        for (struct flow *f = r->lists[l].oldest, *next; f != NULL; f = next) {
             struct piece *p;
+            next = f->newer;
             while ((p = f->held) != NULL) {
                 f->held = p->next;
                 piece_free(r, f, p);
             }
             ctx_sysframe_end(r->framer, &f->fr, CTX_SYSFRAME_END_LOST, no_emit, NULL);
+            flow_record_free(r, f);
         }
-    }
-    while (r->slabs != NULL) {
-        struct slab *s = r->slabs;
-        r->slabs = s->next;
-        free(s);
     }
     ctx_sysframe_free(r->framer);
     rpool_free(r->pool);

@@ -33,8 +33,9 @@
  *   active. An evicted flow's held data is dropped (counted), its partial frame
  *   goes by gap_emit. Besides that bound there are the hash table (8 bytes per
  *   max_flows rounded up to a power of two) and the object itself.
- * - Per packet, nothing is allocated once the pool is warm: held segments and
- *   partial frames come from size-class free lists, flow records from slabs.
+ * - Per packet, nothing is allocated once the pool is warm: flow records, held
+ *   segments and partial frames all come from the pool's size-class free lists
+ *   (so evicting a flow also gives its record's memory back).
  *
  * Concurrency: not thread-safe. One object per capture thread; every call on it
  * from that thread, except ctx_tcpreasm_get_stats() (any thread). The frame
@@ -123,6 +124,10 @@ typedef struct ctx_tcpreasm ctx_tcpreasm_t;
  * 30 s, linger 10 s, max_frame 8096, max_octet_count 200000, no NUL delimiter,
  * gap_emit 0; on_frame / ud NULL. */
 void ctx_tcpreasm_cfg_defaults(struct ctx_tcpreasm_cfg *cfg);
+
+/* The smallest flow_max_bytes allowed with this max_frame: room for one partial
+ * frame (its buffer class) plus 128 KiB of held segments. */
+size_t ctx_tcpreasm_min_flow_bytes(size_t max_frame);
 
 /* Create a reassembler. cfg is copied; on_frame is required. Returns 0, CTX_ENOMEM,
  * or CTX_EINVAL with err saying which field is out of range and what was expected.

@@ -8,8 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define MIN_SHIFT 6   /* 64 bytes */
-#define NCLASSES 20   /* 64 B .. 32 MiB */
+#define NCLASSES 40   /* two per octave: 64, 96, 128, 192, ... 32 MiB, 48 MiB */
 
 struct freebuf {
     struct freebuf *next;
@@ -25,13 +24,18 @@ struct rpool {
 
 #define SET(p, field, v) __atomic_store_n(&(p)->field, (v), __ATOMIC_RELAXED)
 
+static size_t class_size(int k) { return (size_t)((k & 1) ? 96 : 64) << (k >> 1); }
+
 static int class_of(size_t want) {
     for (int k = 0; k < NCLASSES; k++)
-        if (want <= ((size_t)1 << (MIN_SHIFT + k))) return k;
+        if (want <= class_size(k)) return k;
     return -1;
 }
 
-static size_t class_size(int k) { return (size_t)1 << (MIN_SHIFT + k); }
+size_t rpool_class_size(size_t want) {
+    int k = class_of(want == 0 ? 1 : want);
+    return k < 0 ? 0 : class_size(k);
+}
 
 struct rpool *rpool_new(size_t max_bytes) {
     struct rpool *p = calloc(1, sizeof(*p));

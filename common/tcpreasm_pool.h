@@ -1,6 +1,7 @@
 /* tcpreasm_pool.h: the TCP reassembler's buffer pool (internal to tcpreasm.c).
  *
- * Power-of-two size classes from 64 bytes to 32 MiB, each with a free list, and
+ * Size classes from 64 bytes to 48 MiB, two per octave (64, 96, 128, 192, ...,
+ * so a buffer wastes at most a third of itself), each with a free list, and
  * one byte bound over everything the pool has taken from malloc (buffers in use,
  * buffers cached on the free lists, and fixed charges such as the flow table's
  * slabs). A request that would cross the bound first frees cached buffers; if it
@@ -24,9 +25,13 @@ struct rpool *rpool_new(size_t max_bytes);
  * back (their memory is not tracked individually). NULL is a no-op. */
 void rpool_free(struct rpool *p);
 
-/* A buffer of at least want (1 .. 32 MiB) bytes; *cap receives its size (the class
+/* A buffer of at least want (1 .. 48 MiB) bytes; *cap receives its size (the class
  * size). NULL when the bound does not allow it. */
 void *rpool_get(struct rpool *p, size_t want, size_t *cap);
+
+/* The size of the class that serves want bytes (what rpool_get would put in *cap);
+ * 0 if want is too large. */
+size_t rpool_class_size(size_t want);
 
 /* Give back a buffer obtained from rpool_get with the cap it returned. NULL: no-op. */
 void rpool_put(struct rpool *p, void *buf, size_t cap);

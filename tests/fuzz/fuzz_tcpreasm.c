@@ -57,8 +57,8 @@ static size_t fz_record(const uint8_t *d, size_t size, struct ctx_pkt *p, uint64
     p->dst.s6_addr[15] = 1;
     p->sport = (uint16_t)(40000 + (h0 & 3));
     p->dport = 514;
-    p->tcp.flags = (uint8_t)(((h0 >> 2) & 1 ? CTX_PKT_TCP_SYN : CTX_PKT_TCP_ACK) | ((h0 >> 3) & 1 ? CTX_PKT_TCP_FIN : 0) |
-                             ((h0 >> 4) & 1 ? CTX_PKT_TCP_RST : 0));
+    p->tcp.flags = (uint8_t)(((h0 >> 2) & 1 ? CTX_PKT_TCP_SYN : CTX_PKT_TCP_ACK) |
+                             ((h0 >> 3) & 1 ? CTX_PKT_TCP_FIN : 0) | ((h0 >> 4) & 1 ? CTX_PKT_TCP_RST : 0));
     p->tcp.seq = (h0 >> 2) & 1 ? isn : isn + 1 + off;
     p->payload = d + 4;
     p->payload_len = len;

@@ -264,7 +264,8 @@ static void gaps_octet(void **state) {
     (void)state;
     struct opts o = {.gap_emit = 1};
     /* the gap ends exactly where the frame does: still in sync */
-    struct ctx_sysframe_stats st = CHECK(&o, "Op:<13>abcdef\nO:<14>a\n", FEED("12 <13>abcdef"), GAP(2), FEED("5 <14>a"));
+    struct ctx_sysframe_stats st =
+        CHECK(&o, "Op:<13>abcdef\nO:<14>a\n", FEED("12 <13>abcdef"), GAP(2), FEED("5 <14>a"));
     assert_int_equal(st.partial_emitted, 1);
     assert_int_equal(st.resyncs, 0);
     /* the gap ends inside the frame: the rest is skipped by the count */
