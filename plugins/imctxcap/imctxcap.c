@@ -98,6 +98,7 @@ static void inst_free(imctxcap_inst_t *inst) {
     free(inst->name);
     imctxcap_packet_destroy(inst);
     if (inst->stats != NULL) statsobj.Destruct(&inst->stats);
+    imctxcap_tcp_free(inst);
     free(inst);
 }
 
@@ -241,6 +242,7 @@ BEGINnewInpInst
         if (!pvals[i].bUsed) continue;
         CHKiRet(set_param(inst, inppblk.descr[i].name, &pvals[i]));
     }
+    CHKiRet(imctxcap_tcp_params(inst, lst));
     CHKiRet(inst_validate(inst));
     if (loadModConf->tail == NULL)
         loadModConf->root = inst;
@@ -294,6 +296,7 @@ static rsRetVal inst_stats_setup(imctxcap_inst_t *inst) {
                                     i == IMCTXCAP_CTR_IF_ATTACHED ? ctrType_Int : ctrType_IntCtr,
                                     i == IMCTXCAP_CTR_IF_ATTACHED ? 0 : CTR_FLAG_RESETTABLE, ctr));
     }
+    CHKiRet(imctxcap_tcp_stats(inst, &statsobj));
     CHKiRet(statsobj.ConstructFinalize(inst->stats));
 finalize_it:
     RETiRet;

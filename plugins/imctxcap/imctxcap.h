@@ -60,6 +60,9 @@ struct instanceConf_s {
     size_t frag_max_bytes;
     int n_workers;                /* capture workers (PACKET_FANOUT when > 1) */
     uint16_t fanout_salt;         /* makes this input's fanout group ids its own */
+    uint16_t *tcp_ports;          /* tcp.port (default 514, 601); none: no TCP capture (imctxcap_tcp.c) */
+    size_t n_tcp_ports;
+    struct imctxcap_tcp *tcp;     /* the other tcp.* settings and the TCP counters (imctxcap_tcp.c) */
     /* run time */
     prop_t *pInputName;           /* borrowed from the module */
     statsobj_t *stats;
@@ -88,6 +91,7 @@ typedef struct imctxcap_worker_s {
     int (*term_state)(void);
     struct ctx_capture *cap;
     struct ctx_ipfrag *frag;
+    struct ctx_tcpreasm *tcp;     /* TCP reassembler; NULL when TCP capture is off (imctxcap_tcp.c) */
     struct ctx_profiles *cur;     /* this worker's reference to the current profiles */
     uint64_t cur_gen;
     prop_t *from_prop;            /* last fromhost / fromhost-ip, reused while the source is the same */
@@ -116,5 +120,17 @@ void imctxcap_packet_set_objs(void *prop_if, void *datetime_if);
 void imctxcap_on_packet(void *ud, const char *ifname, const struct timeval *ts, const uint8_t *frame, size_t caplen,
                         size_t wirelen);
 void imctxcap_on_round(void *ud);
+struct ctx_pkt;
+/* attribute one payload (UDP datagram or TCP frame) to its VM and submit it */
+void imctxcap_deliver(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p);
+/* imctxcap_tcp.c: TCP capture (tcp.* parameters, one reassembler per worker, counters) */
+struct nvlst;
+rsRetVal imctxcap_tcp_params(imctxcap_inst_t *inst, struct nvlst *lst);
+rsRetVal imctxcap_tcp_stats(imctxcap_inst_t *inst, statsobj_if_t *so);
+void imctxcap_tcp_free(imctxcap_inst_t *inst);
+int imctxcap_tcp_worker_init(imctxcap_worker_t *w, char *err, size_t errlen);
+void imctxcap_tcp_worker_release(imctxcap_worker_t *w);
+void imctxcap_tcp_packet(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p);
+void imctxcap_tcp_tick(imctxcap_worker_t *w, uint64_t now_ms);
 
 #endif

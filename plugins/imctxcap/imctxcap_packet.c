@@ -199,8 +199,6 @@ void imctxcap_on_packet(void *ud, const char *ifname, const struct timeval *ts, 
     imctxcap_inst_t *inst = w->inst;
     struct ctx_pkt pkt, whole;
     const struct ctx_pkt *p = &pkt;
-    ctx_attribution_t a;
-    uint8_t ip16[16];
 
     imctxcap_ctr_add(inst, IMCTXCAP_CTR_PACKETS, 1);
     int rc = ctx_pkt_decode(frame, caplen, wirelen, &pkt);
@@ -211,7 +209,18 @@ void imctxcap_on_packet(void *ud, const char *ifname, const struct timeval *ts, 
         if (ctx_pkt_is_malformed(rc)) imctxcap_ctr_add(inst, IMCTXCAP_CTR_MALFORMED, 1);
         return;
     }
-    if (p->proto != 17 || !port_wanted(inst, p->dport)) return; /* TCP: see docs/imctxcap.md */
+    if (p->proto == 6) {
+        imctxcap_tcp_packet(w, ifname, ts, p); /* frames come back through imctxcap_deliver() */
+        return;
+    }
+    if (p->proto != 17 || !port_wanted(inst, p->dport)) return;
+    imctxcap_deliver(w, ifname, ts, p);
+}
+
+void imctxcap_deliver(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p) {
+    imctxcap_inst_t *inst = w->inst;
+    ctx_attribution_t a;
+    uint8_t ip16[16];
     if (p->payload_len == 0) {
         imctxcap_ctr_add(inst, IMCTXCAP_CTR_EMPTY, 1);
         return;

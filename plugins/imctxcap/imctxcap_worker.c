@@ -100,6 +100,7 @@ static void worker_release(imctxcap_worker_t *w) {
     w->cap = NULL;
     ctx_ipfrag_free(w->frag);
     w->frag = NULL;
+    imctxcap_tcp_worker_release(w);
     ctx_profiles_unref(w->cur);
     w->cur = NULL;
     if (w->from_prop != NULL) p_prop->Destruct(&w->from_prop);
@@ -146,6 +147,7 @@ static void on_tick(void *ud, uint64_t now) {
     imctxcap_worker_t *w = ud;
     imctxcap_inst_t *inst = w->inst;
     ctx_ipfrag_expire(w->frag, now);
+    imctxcap_tcp_tick(w, now);
     if (w->index != 0) return;
     uint64_t drops = 0, reasm = 0, tmo = 0;
     struct ctx_capture_stats cs0 = {0};
@@ -175,6 +177,8 @@ static int worker_setup(imctxcap_worker_t *w, char *err, size_t errlen) {
         .patterns = inst->pkt->globs,
         .udp_ports = inst->udp_ports,
         .n_udp_ports = inst->n_udp_ports,
+        .tcp_ports = inst->tcp_ports,
+        .n_tcp_ports = inst->n_tcp_ports,
         .ring_bytes = inst->ring_bytes,
         .snaplen = inst->snaplen,
         .fanout = inst->n_workers > 1,
@@ -192,6 +196,7 @@ static int worker_setup(imctxcap_worker_t *w, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory for the fragment table");
         return CTX_ENOMEM;
     }
+    if (imctxcap_tcp_worker_init(w, err, errlen) != 0) return CTX_EINVAL;
     int rc = ctx_capture_new(&cfg, &w->cap, err, errlen);
     if (rc == 0) __atomic_store_n(&w->ready, 1, __ATOMIC_RELEASE);
     return rc;
