@@ -157,7 +157,9 @@ EOF
 }
 
 configure_host() {
-    cp "$top/conf-examples/policy.rules" "$top/conf-examples/cm-nova.json" "$DEMO/etc/"
+    cp "$top/conf-examples/policy.rules" "$top/conf-examples/cm-nova.json" "$top/conf-examples/redaction.rules" "$DEMO/etc/"
+    head -c 32 /dev/urandom >"$DEMO/etc/redaction.key"
+    chmod 600 "$DEMO/etc/redaction.key"
     cp "$DEMO/pki/ca.pem" "$DEMO/etc/cm-ca.pem"
     sed -e "s|module(load=\"\([a-z]*\)\")|module(load=\"$top/plugins/\1/\1.so\")|" \
         -e "s|/etc/ctxlog/|$DEMO/etc/|g" -e "s|/var/log/ctxlog/|$DEMO/log/|g" \
