@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -598,7 +599,7 @@ static void conf_example_is_valid(void **state) {
 typedef struct {
     ctx_tenants_slot_t *slot;
     _Atomic int stop;
-    unsigned long lookups;
+    _Atomic unsigned long lookups;
 } reader_arg_t;
 
 static void *reader(void *p) {
@@ -633,6 +634,10 @@ static void slot_swap_under_readers(void **state) {
         args[i] = (reader_arg_t){slot, 0, 0};
         assert_int_equal(pthread_create(&th[i], NULL, reader, &args[i]), 0);
     }
+    /* every reader is running before the swaps begin (on a loaded machine a thread may
+     * otherwise not be scheduled before 300 swaps are done) */
+    for (int i = 0; i < 3; i++)
+        while (args[i].lookups == 0) sched_yield();
     for (int i = 1; i <= 300; i++) {
         snprintf(buf, sizeof buf, SLOT_TEXT, i);
         assert_int_equal(ctx_tenants_parse(buf, strlen(buf), "t.json", NULL, &t, err, sizeof err), 0);
