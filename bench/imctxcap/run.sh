@@ -107,6 +107,7 @@ while True: s.recv(65535)" &
 }
 
 res="$top/bench/imctxcap/RESULTS.md"
+rm -f "$res.tmp" # a section an aborted run left behind
 {
     echo
     echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ)"
