@@ -205,6 +205,12 @@ static const char *join_fanout(ctx_capture_t *c, pcap_t *p, const char *name, ch
     return NULL;
 }
 
+static void discard_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes) {
+    (void)user;
+    (void)h;
+    (void)bytes;
+}
+
 static void attach(ctx_capture_t *c, const char *name) {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     if (find_if(c, name) != NULL || ctx_ifglob_match(c->cfg.patterns, name) < 0) return;
@@ -221,7 +227,13 @@ static void attach(ctx_capture_t *c, const char *name) {
     }
     pcap_t *p = pcap_create(name, ebuf);
     const char *why = p == NULL ? ebuf : activate(c, p, ebuf, sizeof ebuf);
-    if (why == NULL && c->cfg.fanout) why = join_fanout(c, p, name, ebuf, sizeof ebuf);
+    if (why == NULL && c->cfg.fanout) {
+        why = join_fanout(c, p, name, ebuf, sizeof ebuf);
+        /* what reached this socket before it joined the group also reached the group:
+         * discard it, so that no packet is seen twice */
+        while (why == NULL && pcap_dispatch(p, -1, discard_cb, NULL) > 0) {
+        }
+    }
     if (why != NULL) {
         cap_log(c, 2, "capture: cannot attach interface %s: %s", name, why);
         st_add(&c->st.attach_errors, 1);

@@ -4,9 +4,11 @@
 # A small datacenter on this machine, end to end:
 #   - VMs of two tenants as network namespaces with libvirt-like vNICs (vnet11..),
 #     each in its own cgroup with a process using some CPU;
-#   - guests sending syslog with util-linux logger (UDP), one of them "misconfigured"
-#     (it sends to an address where nothing listens); messages of all severities,
-#     some carrying secrets;
+#   - guests sending syslog: VM 1 through its own rsyslogd forwarding over TCP (@@),
+#     VM 2 through its own syslog-ng over TCP (when Debian's syslog-ng-core can be
+#     unpacked), the others with util-linux logger over UDP, the last one
+#     "misconfigured" (it sends to an address where nothing listens); messages of
+#     all severities, some carrying secrets;
 #   - a compute manager (tests/lib/cmserver.py, Nova-shaped, HTTPS, token);
 #   - tenant acme's central server: a real rsyslogd (imtcp + the ossl TLS driver);
 #     tenant globex's: an HTTPS receiver decoding zstd (tests/lib/https_receiver.py);
@@ -82,6 +84,71 @@ while True:
         echo "$cg" >"$DEMO/work/cg.$i"
         say "   $(vm_name "$i")  tenant=$(tenant_of "$i")  vNIC=$(ctx_vm_vnic "$idx")  ip=$(ctx_vm_ip4 "$idx")  cgroup=$cg"
     done
+}
+
+# a TCP listener on the host for the guests that forward over TCP (the capture is a
+# copy: the connection itself needs somebody to talk to)
+start_tcp_sink() {
+    cat >"$DEMO/work/sink.py" <<'PY'
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+for spec in sys.argv[2:]:
+    host, port = spec.rsplit(":", 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, int(port))); s.listen(64); s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ, None)
+open(sys.argv[1], "w").write("ready")
+while True:
+    for key, _ in sel.select():
+        if key.data is None:
+            c, _ = key.fileobj.accept(); c.setblocking(False); sel.register(c, selectors.EVENT_READ, "c"); continue
+        try: d = key.fileobj.recv(65536)
+        except OSError: d = b""
+        if not d: sel.unregister(key.fileobj); key.fileobj.close()
+PY
+    $PY "$DEMO/work/sink.py" "$DEMO/work/sink.ready" "$(ctx_vm_host_ip4 11):514" "$(ctx_vm_host_ip4 12):514" &
+    PIDS+=($!)
+    wait_file "$DEMO/work/sink.ready" "the TCP listener"
+}
+
+# VM 1: a guest rsyslogd (Debian's) forwarding over TCP; VM 2: a guest syslog-ng
+GUEST_PORT_1="" GUEST_PORT_2=""
+start_guest_daemons() {
+    local g="$DEMO/guest1"
+    mkdir -p "$g"
+    cat >"$g/rsyslog.conf" <<GCONF
+global(workDirectory="$g")
+module(load="imudp")
+input(type="imudp" address="127.0.0.1" port="5140")
+*.* @@$(ctx_vm_host_ip4 11):514
+GCONF
+    ctx_vm_exec demo1 "$RSYSLOGD" -n -f "$g/rsyslog.conf" -i "$g/pid" >"$g/log" 2>&1 &
+    PIDS+=($!)
+    wait_file "$g/pid" "the guest rsyslogd"
+    GUEST_PORT_1=5140
+    say "   $(vm_name 1): its own rsyslogd forwards over TCP (*.* @@$(ctx_vm_host_ip4 11):514)"
+    local loggen sroot sng=""
+    if loggen=$("$top/bench/lib/get-loggen.sh" 2>/dev/null | tail -1) && [ -x "$loggen" ]; then
+        sroot="$(dirname "$loggen")/root"
+        [ -x "$sroot/usr/sbin/syslog-ng" ] && sng="$sroot/usr/sbin/syslog-ng"
+    fi
+    if [ -z "$sng" ]; then say "   (syslog-ng-core could not be unpacked: $(vm_name 2) uses logger)"; return 0; fi
+    g="$DEMO/guest2"
+    mkdir -p "$g"
+    cat >"$g/sng.conf" <<GCONF
+@version: 3.38
+options { keep-hostname(yes); stats-freq(0); };
+source s_in { network(ip(127.0.0.1) port(5141) transport(udp)); };
+destination d_host { network("$(ctx_vm_host_ip4 12)" port(514) transport(tcp)); };
+log { source(s_in); destination(d_host); };
+GCONF
+    ctx_vm_exec demo2 env LD_LIBRARY_PATH="$sroot/usr/lib/syslog-ng" SYSLOGNG_PREFIX="$sroot/usr" "$sng" -F --no-caps \
+        -f "$g/sng.conf" -p "$g/pid" -c "$g/ctl" -R "$g/persist" >"$g/log" 2>&1 &
+    PIDS+=($!)
+    wait_file "$g/pid" "the guest syslog-ng"
+    GUEST_PORT_2=5141
+    say "   $(vm_name 2): its own syslog-ng forwards over TCP (network(transport(tcp)) to $(ctx_vm_host_ip4 12):514)"
 }
 
 write_profiles() {
@@ -193,17 +260,21 @@ send_traffic() {
     local secrets=("deploy from https://deploy:S3cretPass@git.internal/app.git"
         "upstream call Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJlLWRlbW8tMTIzNDU2Nzg5MA"
         "payment accepted card=4111 1111 1111 1111 amount=42.00")
-    local m i idx dst sev text
+    local m i idx dst port sev text
     : >"$DEMO/work/sent"
     for m in $(seq 1 "$nmsg"); do
         for i in $(seq 1 "$nvms"); do
             idx=$((10 + i))
             dst=$(ctx_vm_host_ip4 "$idx")
+            port=514
             [ "$i" = "$nvms" ] && dst=$(ctx_vm_dead_ip4 "$idx")
+            # VMs 1 and 2 log to their own syslog daemon, which forwards over TCP
+            if [ "$i" = 1 ] && [ -n "$GUEST_PORT_1" ]; then dst=127.0.0.1 port=$GUEST_PORT_1; fi
+            if [ "$i" = 2 ] && [ -n "$GUEST_PORT_2" ]; then dst=127.0.0.1 port=$GUEST_PORT_2; fi
             sev=${sevs[$(((m + i) % 8))]}
             text="request $m done"
             [ $((m % 5)) = 0 ] && text=${secrets[$(((m / 5 + i) % 3))]}
-            ctx_vm_exec "demo$i" logger --udp -n "$dst" -P 514 -t "app$i" -p "user.$sev" "seq=$i-$m $text"
+            ctx_vm_exec "demo$i" logger --udp -n "$dst" -P "$port" -t "app$i" -p "user.$sev" "seq=$i-$m $text"
             echo "$(tenant_of "$i") seq=$i-$m" >>"$DEMO/work/sent"
         done
         printf '\r   sent %d/%d  captured %s' $((m * nvms)) $((nmsg * nvms)) "$(stat 'imctxcap(vms)' msgs.submitted)"
@@ -253,6 +324,7 @@ report() {
     $PY "$top/tests/lib/cmserver.py" counts "$CM" --cafile "$DEMO/pki/ca.pem" | jq -r '"   total \(.total): \(.routes | to_entries | map("\(.key) \(.value)") | join(", "))"'
     bold "== imctxcap counters"
     say "   packets $(stat 'imctxcap(vms)' packets.seen), messages $(stat 'imctxcap(vms)' msgs.submitted), vNICs $(stat 'imctxcap(vms)' interfaces.attached), kernel drops $(stat 'imctxcap(vms)' kernel.drops)"
+    say "   TCP: segments $(stat 'imctxcap(vms)' tcp.segments), connections $(stat 'imctxcap(vms)' tcp.flows.opened)"
     say "full output: $DEMO/log/vms.json (host copy), $DEMO/tenants/*/ (what each tenant received), $DEMO/log/impstats.json"
 }
 
@@ -275,6 +347,9 @@ keep_running() {
 
 $PY "$top/tests/lib/cmserver.py" mkca "$DEMO/pki" >/dev/null
 make_vms
+bold "== guests with their own syslog daemons, forwarding over TCP"
+start_tcp_sink
+start_guest_daemons
 write_profiles
 bold "== the compute manager and the tenants' central servers"
 start_compute_manager

@@ -158,7 +158,14 @@ static void on_tick(void *ud, uint64_t now) {
         if (__atomic_load_n(&x->ready, __ATOMIC_ACQUIRE) == 0) continue;
         ctx_capture_get_stats(x->cap, &cs);
         ctx_ipfrag_get_stats(x->frag, &fs);
-        if (i == 0) cs0 = cs;
+        /* an interface counts as attached once every worker has it (the events are worker 0's) */
+        if (i == 0 || cs.attached < cs0.attached) {
+            uint64_t events_attach = i == 0 ? cs.attach_events : cs0.attach_events;
+            uint64_t events_detach = i == 0 ? cs.detach_events : cs0.detach_events;
+            cs0 = cs;
+            cs0.attach_events = events_attach;
+            cs0.detach_events = events_detach;
+        }
         drops += cs.kernel_drops;
         reasm += fs.reassembled;
         tmo += fs.timed_out;

@@ -80,7 +80,7 @@ ctx_vm_add() {
     hmac=$(cat "/sys/class/net/$hdev/address")
     ip -n "$ns" neigh replace "$(ctx_vm_dead_ip4 "$idx")" lladdr "$hmac" nud permanent dev "$vdev"
     ip -n "$ns" -6 neigh replace "$(ctx_vm_dead_ip6 "$idx")" lladdr "$hmac" nud permanent dev "$vdev"
-    [ "$cg" = 1 ] && ctx_vm_cgroup "$name"
+    [ "$cg" = 1 ] && ctx_vm_cgroup "$name" >/dev/null
     return 0
 }
 
