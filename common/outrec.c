@@ -9,11 +9,14 @@
 #include <string.h>
 
 #include "ctxlog_common.h"
+#include "outrec_int.h"
 
 struct ctx_outrec {
     char *buf; /* the record being built */
     size_t len, cap;
     struct fjson_tokener *tok;
+    char *scratch; /* outrec_json_clean's */
+    size_t scratch_cap;
 };
 
 typedef struct {
@@ -53,12 +56,13 @@ void ctx_outrec_free(ctx_outrec_t *b) {
     if (b == NULL) return;
     fjson_tokener_free(b->tok);
     free(b->buf);
+    free(b->scratch);
     free(b);
 }
 
 /* ---------------------------------------------------------------- buffer */
 
-static int reserve(char **buf, size_t *used, size_t *cap, size_t more) {
+int outrec_reserve(char **buf, size_t *used, size_t *cap, size_t more) {
     if (*cap - *used >= more) return 0;
     size_t ncap = *cap ? *cap : 512;
     while (ncap - *used < more) ncap *= 2;
@@ -70,7 +74,7 @@ static int reserve(char **buf, size_t *used, size_t *cap, size_t more) {
 }
 
 static int put(ctx_outrec_t *b, const char *s, size_t n) {
-    if (reserve(&b->buf, &b->len, &b->cap, n + 1) != 0) return CTX_ENOMEM;
+    if (outrec_reserve(&b->buf, &b->len, &b->cap, n + 1) != 0) return CTX_ENOMEM;
     memcpy(b->buf + b->len, s, n);
     b->len += n;
     return 0;
@@ -94,7 +98,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n) {
 
 int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
-    if (reserve(buf, used, cap, len + 1) != 0) return CTX_ENOMEM;
+    if (outrec_reserve(buf, used, cap, len + 1) != 0) return CTX_ENOMEM;
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
         unsigned char c = p[i];
@@ -102,7 +106,7 @@ int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s,
         while (i + run < len && p[i + run] >= 0x20 && p[i + run] < 0x80 && p[i + run] != '"' && p[i + run] != '\\')
             run++;
         if (run > 0) {
-            if (reserve(buf, used, cap, run + 1) != 0) return CTX_ENOMEM;
+            if (outrec_reserve(buf, used, cap, run + 1) != 0) return CTX_ENOMEM;
             memcpy(*buf + *used, p + i, run);
             *used += run;
             i += run;
@@ -121,7 +125,7 @@ int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s,
         } else {
             memcpy(esc, "\xef\xbf\xbd", 3), en = 3, seq = 1; /* U+FFFD for an invalid byte */
         }
-        if (reserve(buf, used, cap, en + 1) != 0) return CTX_ENOMEM;
+        if (outrec_reserve(buf, used, cap, en + 1) != 0) return CTX_ENOMEM;
         memcpy(*buf + *used, esc, en);
         *used += en;
         i += seq ? seq : 1;
@@ -241,11 +245,10 @@ static int put_ctx(ctx_outrec_t *b, const ctx_outrec_fields_t *f, ctx_redact_ctx
     const char *t;
     size_t n = trim_ws(f->ctx ? f->ctx : "", f->ctx ? f->ctxlen : 0, &t);
     if (n == 0) return 0;
+    if (puts_(b, ",\"ctx\":") != 0) return CTX_ENOMEM;
+    if (t[0] == '{' && outrec_json_clean(rx, set, t, n, &b->scratch, &b->scratch_cap))
+        return put_utf8_fixed(b, t, n) != 0 ? CTX_ENOMEM : 0; /* nothing to redact: as it is */
     struct fjson_object *o = (t[0] == '{') ? parse_json(b, t, n) : NULL;
-    if (puts_(b, ",\"ctx\":") != 0) {
-        fjson_object_put(o);
-        return CTX_ENOMEM;
-    }
     if (o != NULL) {
         int rc = put_json_redacted(b, o, t, n, rx, set);
         fjson_object_put(o);
@@ -292,7 +295,7 @@ static int put_object(ctx_outrec_t *b, const span_t h[H_COUNT], const ctx_outrec
 static int put_token(ctx_outrec_t *b, span_t s, size_t max) {
     if (nil(s)) return put(b, "- ", 2);
     size_t n = s.n < max ? s.n : max;
-    if (reserve(&b->buf, &b->len, &b->cap, n + 2) != 0) return CTX_ENOMEM;
+    if (outrec_reserve(&b->buf, &b->len, &b->cap, n + 2) != 0) return CTX_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s.p[i];
         b->buf[b->len++] = (c > 32 && c < 127) ? (char)c : '_';
@@ -344,9 +347,12 @@ int ctx_outrec_custom(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set 
     b->len = 0;
     const char *t;
     size_t tn = trim_ws(in ? in : "", len, &t);
-    struct fjson_object *o = (tn > 0 && (t[0] == '{' || t[0] == '[')) ? parse_json(b, t, tn) : NULL;
+    int json = tn > 0 && (t[0] == '{' || t[0] == '[');
+    struct fjson_object *o = NULL;
     int rc;
-    if (o != NULL) {
+    if (json && outrec_json_clean(rx, set, t, tn, &b->scratch, &b->scratch_cap)) {
+        rc = put_utf8_fixed(b, in, len) != 0 ? CTX_ENOMEM : 0; /* nothing to redact: as it is */
+    } else if (json && (o = parse_json(b, t, tn)) != NULL) {
         rc = put_json_redacted(b, o, in, len, rx, set);
         fjson_object_put(o);
     } else {
@@ -356,7 +362,7 @@ int ctx_outrec_custom(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set 
         if (rc >= 0 && put(b, r, rn) != 0) rc = CTX_ENOMEM;
     }
     if (rc < 0) return rc;
-    if (reserve(&b->buf, &b->len, &b->cap, 1) != 0) return CTX_ENOMEM;
+    if (outrec_reserve(&b->buf, &b->len, &b->cap, 1) != 0) return CTX_ENOMEM;
     b->buf[b->len] = '\0';
     *out = b->buf;
     *outlen = b->len;

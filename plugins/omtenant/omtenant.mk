@@ -1,6 +1,6 @@
 # the common/ units omtenant uses (the redaction engine: $(REDACT_SOURCES), tools/tools.mk)
 OMTENANT_COMMON = common/tenants.c common/batch.c common/spool.c common/backoff.c common/timefmt.c \
-	common/tls_client.c common/https_post.c common/outrec.c common/deadletter.c \
+	common/tls_client.c common/https_post.c common/outrec.c common/outrec_int.h common/outrec_json.c common/deadletter.c \
 	common/delivery.c common/delivery_int.h common/delivery_queue.c common/delivery_sender.c
 mod_LTLIBRARIES += plugins/omtenant/omtenant.la
 plugins_omtenant_omtenant_la_SOURCES = plugins/omtenant/omtenant.c plugins/omtenant/omtenant.h \

@@ -12,6 +12,7 @@
 
 #include "ctxlog_common.h"
 #include "outrec.h"
+#include "outrec_int.h"
 #include "redact.h"
 
 static ctx_redact_rules *rules;
@@ -83,6 +84,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
     free(obj);
+    /* the fast path calls a document clean only if the tree path would change nothing */
+    static char *scratch;
+    static size_t cap;
+    if (f.ctxlen > 0 && outrec_json_clean(rx, set, f.ctx, f.ctxlen, &scratch, &cap)) {
+        struct fjson_tokener *tok = fjson_tokener_new();
+        struct fjson_object *o = fjson_tokener_parse_ex(tok, f.ctx, (int)f.ctxlen);
+        if (o == NULL || fjson_tokener_get_error(tok) != fjson_tokener_success || ctx_redact_json(rx, set, o) != 0) {
+            fprintf(stderr, "fast path called clean: %.*s\n", (int)f.ctxlen, f.ctx);
+            abort();
+        }
+        fjson_object_put(o);
+        fjson_tokener_free(tok);
+    }
     if (ctx_outrec_custom(b, rx, set, f.ctx, f.ctxlen, &out, &n) > 0 && f.ctxlen > 0 &&
         (f.ctx[0] == '{' || f.ctx[0] == '[') && parses(f.ctx, f.ctxlen, 0) && !parses(out, n, 0)) {
         fprintf(stderr, "redacted JSON template output does not parse: %.*s\n", (int)n, out);

@@ -34,7 +34,9 @@ cat >"$CTX_WORK/tenants.json" <<EOF
         "auth": {"type": "bearer", "token_file": "token"}, "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"},
         "batch": {"max_messages": 100, "max_delay_ms": 200}},
   "C": {"transport": "https", "url": "https://127.0.0.1:$PB/bulk/C", "body": "json-array", "content_encoding": "gzip",
-        "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": 30, "max_delay_ms": 200}}
+        "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": 30, "max_delay_ms": 200}},
+  "S": {"transport": "https", "url": "https://127.0.0.1:$PB/bulk/S", "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"},
+        "batch": {"max_messages": 10, "max_delay_ms": 200}}
 }}
 EOF
 PS=$(omt_port)
@@ -50,13 +52,14 @@ EOF
 } | ctx_conf
 ctx_start
 omt_wait_port "$PS"
-omt_send "$PS" "A:1:$N" "B:1:$N" "C:1:$N" "Z:1:5"
+omt_send "$PS" "A:1:$N" "B:1:$N" "C:1:$N" "Z:1:5" "S:1:3"
 
 OUTA="$CTX_WORK/srv-A/out"
 ctx_wait_lines "$OUTA" "$N" 60
 ctx_wait_stat "omtenant(B)" delivered.msgs "$N" 60
 ctx_wait_stat "omtenant(C)" delivered.msgs "$N" 60
-ctx_wait_stat "omtenant(omtenant)" msgs $((3 * N + 5)) 60
+ctx_wait_stat "omtenant(S)" delivered.msgs 3 60
+ctx_wait_stat "omtenant(omtenant)" msgs $((3 * N + 8)) 60
 ctx_stop
 
 # A: byte-exact frames, in order, exactly N
@@ -76,7 +79,13 @@ got = [json.loads(l.split("\t", 1)[1]) for l in open(sys.argv[2]) if '"app":"C"'
 assert got == want, "C: %d messages, first difference at %s" % (len(got), next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), len(got)))
 PY
 # nobody got another tenant's messages, nothing of Z arrived, no secret left the host
-grep -c . "$RB/messages.log" | grep -qx $((2 * N)) || ctx_fail "receiver B/C got $(grep -c . "$RB/messages.log") messages, expected $((2 * N))"
+grep -c . "$RB/messages.log" | grep -qx $((2 * N + 3)) || ctx_fail "receiver B/C/S got $(grep -c . "$RB/messages.log") messages, expected $((2 * N + 3))"
+# secrets inside \$!ctx (a number under a secret key name, a URL's user-info) are redacted too
+for i in 1 2 3; do
+    printf '{"time":"%s","host":"host-S","facility":"user","severity":"notice","app":"S","msg":"seq=S-%06d user=bob password=[REDACTED:kv-secret]","ctx":{"vm":{"tenant":"S","name":"vm-S"},"cm":{"api_key":"[REDACTED:kv-secret]","url":"https:\\/\\/admin:[REDACTED:url-userinfo]@cm.example\\/api"}}}\n' "$OMT_TS" "$i"
+done >"$CTX_WORK/expect-S"
+grep -P '^\d+\t\{.*"app":"S"' "$RB/messages.log" | cut -f2- | cmp - "$CTX_WORK/expect-S" || ctx_fail "tenant S: \$!ctx secrets"
+grep -q pw0rd "$RB/messages.log" && ctx_fail "a secret of \$!ctx left the host"
 grep -q 'seq=[BCZ]-' "$OUTA" && ctx_fail "tenant A's server got a foreign message"
 grep -q 'seq=Z-' "$RB/messages.log" && ctx_fail "a message of tenant Z (no entry) was delivered"
 grep -q hunter2 "$OUTA" "$RB/messages.log" && ctx_fail "a secret left the host"
@@ -90,6 +99,8 @@ for b in map(json.loads, open(sys.argv[1])):
         assert b["encoding"] == "zstd" and b["content_type"] == "application/x-ndjson", b
         assert h["Authorization"] == "Bearer s3cr3t-token" and h["X-Scope-OrgID"] == "B", h
         assert b["messages"] <= 100, b
+    elif b["path"] == "/bulk/S":
+        assert b["encoding"] == "zstd" and b["messages"] <= 10, b
     else:
         assert b["path"] == "/bulk/C" and b["encoding"] == "gzip" and b["content_type"] == "application/json", b
         assert "Authorization" not in h and b["messages"] <= 30, b
@@ -104,7 +115,8 @@ for t in A B C; do
 done
 ctx_assert_eq "dropped.notenant" 5 "$(ctx_stat "omtenant(omtenant)" dropped.notenant)"
 ctx_assert_eq "routed.default" 0 "$(ctx_stat "omtenant(omtenant)" routed.default)"
-ctx_assert_eq "kv-secret matches" $((3 * N)) "$(ctx_stat "omtenant(omtenant)-redaction" kv-secret)"
+ctx_assert_eq "kv-secret matches" $((3 * N + 6)) "$(ctx_stat "omtenant(omtenant)-redaction" kv-secret)"
+ctx_assert_eq "url-userinfo matches" 3 "$(ctx_stat "omtenant(omtenant)-redaction" url-userinfo)"
 braw=$(ctx_stat "omtenant(B)" bytes.raw)
 bz=$(ctx_stat "omtenant(B)" bytes.compressed)
 # zstd on whole batches of similar JSON lines: well below half (small batches, e.g. under valgrind: below raw)

@@ -124,8 +124,9 @@ omt_receiver_stop() {
 
 omt_receiver_port() { cat "$CTX_WORK/rcv-$1/port"; }
 
-# omt_sender_conf PORT [RULESET_EXTRA]: the sending side's input; messages get
-# $!ctx!vm!tenant = app name and $!ctx!vm!name = "vm-" + app name, then call ruleset "out"
+# omt_sender_conf PORT: the sending side's input; messages get $!ctx!vm!tenant = app
+# name and $!ctx!vm!name = "vm-" + app name (app "S" also secrets in $!ctx!cm: a number
+# under a secret key name, a URL with user-info), then call ruleset "out"
 omt_sender_conf() {
     cat <<EOF
 module(load="imtcp")
@@ -133,6 +134,10 @@ input(type="imtcp" port="$1" ruleset="in")
 ruleset(name="in") {
     set \$!ctx!vm!tenant = \$app-name;
     set \$!ctx!vm!name = "vm-" & \$app-name;
+    if \$app-name == "S" then {
+        set \$!ctx!cm!api_key = 12345;
+        set \$!ctx!cm!url = "https://admin:pw0rd@cm.example/api";
+    }
     call out
 }
 EOF

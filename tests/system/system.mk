@@ -22,11 +22,11 @@ SYSTEM_TESTS += tests/system/mmctxenrich_policy.sh tests/system/mmctxenrich_poli
 	tests/system/mmctxenrich_cmfail.sh tests/system/mmctxenrich_cm-vg.sh tests/system/mmctxenrich_cgroup.sh \
 	tests/system/mmctxenrich_config.sh
 EXTRA_DIST += tests/system/mmctxenrich_lib.sh
+SYSTEM_TESTS += tests/system/imctxcap_tcp_senders.sh tests/system/imctxcap_tcp_senders-vg.sh \
+	tests/system/imctxcap_tcp_crafted.sh tests/system/imctxcap_tcp_hostile.sh tests/system/imctxcap_tcp_config.sh
 SYSTEM_TESTS += tests/system/omtenant_basic.sh tests/system/omtenant_basic-vg.sh tests/system/omtenant_outage.sh \
 	tests/system/omtenant_kill9.sh tests/system/omtenant_spoolfull.sh tests/system/omtenant_deadletter.sh \
 	tests/system/omtenant_tls.sh tests/system/omtenant_hup.sh
 EXTRA_DIST += tests/system/omtenant_common.sh
-SYSTEM_TESTS += tests/system/imctxcap_tcp_senders.sh tests/system/imctxcap_tcp_senders-vg.sh \
-	tests/system/imctxcap_tcp_crafted.sh tests/system/imctxcap_tcp_hostile.sh tests/system/imctxcap_tcp_config.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)

@@ -18,6 +18,7 @@
 
 #include "ctxlog_common.h"
 #include "outrec.h"
+#include "outrec_int.h"
 #include "redact.h"
 
 typedef struct {
@@ -156,6 +157,71 @@ static void escaping_and_invalid_utf8(void **state) {
     assert_string_equal(ctx_severity_name(-1), "?");
 }
 
+/* the tree path's verdict on doc: values redaction would change (or -1: not JSON / error) */
+static int tree_changes(fx_t *fx, const char *doc) {
+    struct fjson_object *o = fjson_tokener_parse(doc);
+    if (o == NULL) return -1;
+    int rc = ctx_redact_json(fx->rx, fx->set, o);
+    fjson_object_put(o);
+    return rc;
+}
+
+/* the fast path may call a document clean only when the tree path would change nothing */
+static void fast_path_agrees_with_tree(void **state) {
+    fx_t *fx = *state;
+    char *scratch = NULL;
+    size_t cap = 0;
+    static const char *const dirty[] = {
+        "{\"password\": 12345}", "{\"a\": {\"db_password\": true}}", "{\"token\": \"abc\"}",
+        "{\"x\": [\"user:pw@h\", \"https://u:pw@host/x\"]}", "{\"card\": 4111111111111111}",
+        "{\"n\": \"4111 1111 1111 1111\"}", "{\"pwd\": 1.5}", "{\"a\": \"x\\/y\"}", "{\"a\": 1} x",
+        "{\"Authorization\": \"Bearer abcdefghijklmnop\"}", "{\"a\": tru}", "{\"a\": 01}",
+    };
+    for (size_t i = 0; i < sizeof dirty / sizeof *dirty; i++)
+        if (outrec_json_clean(fx->rx, fx->set, dirty[i], strlen(dirty[i]), &scratch, &cap))
+            fail_msg("called clean: %s", dirty[i]);
+    static const char *const clean[] = {
+        "{ \"vm\": { \"name\": \"web-1\", \"tenant\": \"acme\" }, \"host\": { \"cpu\": 12.5, \"n\": 3 } }",
+        "[]", "{}", "{\"a\": [1, 2, {\"b\": null}], \"PWD\": null, \"ok\": false}",
+    };
+    for (size_t i = 0; i < sizeof clean / sizeof *clean; i++) {
+        assert_int_equal(tree_changes(fx, clean[i]), 0);
+        if (!outrec_json_clean(fx->rx, fx->set, clean[i], strlen(clean[i]), &scratch, &cap))
+            fail_msg("called dirty: %s", clean[i]);
+    }
+    /* random documents from a vocabulary of keys and values, secret and not */
+    static const char *const keys[] = {"name", "password", "db_password", "pwd", "PWD", "token", "x", "user",
+                                       "api_key", "note", "tokenizer", "password_hint"};
+    static const char *const vals[] = {"\"web-1\"", "\"hunter2\"", "\"4111111111111111\"",
+                                       "\"https://u:p@h/x\"", "12345", "4111111111111111", "true", "null",
+                                       "1.5", "\"AKIAIOSFODNN7EXAMPLE\"", "\"10.1.2.3\"", "\"\"", "-7", "0"};
+    unsigned seed = 12345;
+    int agreed_clean = 0;
+    for (int round = 0; round < 3000; round++) {
+        char doc[2048];
+        size_t n = 0;
+        int members = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 4;
+        n += (size_t)snprintf(doc + n, sizeof doc - n, "{");
+        for (int m = 0; m < members; m++) {
+            unsigned r = (seed = seed * 1103515245u + 12345u) >> 8;
+            const char *k = keys[r % 12], *v = vals[(r / 12) % 14];
+            if ((r / 200) % 5 == 0)
+                n += (size_t)snprintf(doc + n, sizeof doc - n, "%s\"%s\": {\"in\": %s, \"arr\": [%s]}", m ? ", " : "", k, v, v);
+            else
+                n += (size_t)snprintf(doc + n, sizeof doc - n, "%s\"%s\": %s", m ? ", " : "", k, v);
+        }
+        snprintf(doc + n, sizeof doc - n, "}");
+        int fast = outrec_json_clean(fx->rx, fx->set, doc, strlen(doc), &scratch, &cap);
+        int tree = tree_changes(fx, doc);
+        if (fast && tree != 0) fail_msg("fast path calls clean what the tree path changes (%d): %s", tree, doc);
+        agreed_clean += fast;
+    }
+    assert_true(agreed_clean > 100); /* the fast path does take documents */
+    free(scratch);
+    uint64_t sink[64];
+    ctx_redact_ctx_take_counters(fx->rx, sink);
+}
+
 /* the fuzz corpus (tests/fuzz/corpus/outrec: fields separated by 0x00, as fuzz_outrec.c reads
  * them): every record parses as one JSON object and is valid UTF-8 */
 static void replays_fuzz_corpus(void **state) {
@@ -204,6 +270,7 @@ int main(void) {
         cmocka_unit_test(custom_template_output),
         cmocka_unit_test(escaping_and_invalid_utf8),
         cmocka_unit_test(replays_fuzz_corpus),
+        cmocka_unit_test(fast_path_agrees_with_tree),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
