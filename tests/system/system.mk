@@ -3,6 +3,7 @@
 # uses its own VM names and numbers (tests/lib/vm.sh), so they can run in parallel.
 # Tests ending in -vg.sh are the valgrind twins (CTXLOG_VALGRIND=1).
 SYSTEM_TESTS = \
+	tests/system/exec_bits.sh \
 	tests/system/conf_examples.sh \
 	tests/system/bench_quick.sh \
 	tests/system/imctxcap_workers.sh \
