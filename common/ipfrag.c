@@ -98,7 +98,9 @@ static void make_key(const struct ctx_pkt *p, uint32_t scope, struct frag_key *k
 }
 
 struct ctx_ipfrag *ctx_ipfrag_new(size_t max_bytes, size_t max_datagrams, uint32_t timeout_ms) {
-    if (max_bytes < 4096 || max_datagrams < 1 || max_datagrams > (1u << 24) || timeout_ms < 1) return NULL;
+    if (max_bytes < CTX_IPFRAG_MIN_BYTES || max_datagrams < 1 || max_datagrams > (1u << 24) || timeout_ms < 1 ||
+        timeout_ms > CTX_IPFRAG_MAX_TIMEOUT_MS)
+        return NULL;
     struct ctx_ipfrag *f = calloc(1, sizeof *f);
     if (f == NULL) return NULL;
     f->max_bytes = max_bytes;

@@ -59,9 +59,14 @@ struct ctx_ipfrag_stats {
 
 struct ctx_ipfrag;
 
-/* Create a reassembler. max_bytes: bound on fragment data + bookkeeping (>= 4096);
+/* the smallest max_bytes ctx_ipfrag_new() takes (one page of bookkeeping and data) */
+#define CTX_IPFRAG_MIN_BYTES 4096
+/* the longest timeout_ms it takes (one day) */
+#define CTX_IPFRAG_MAX_TIMEOUT_MS 86400000u
+
+/* Create a reassembler. max_bytes: bound on fragment data + bookkeeping (>= CTX_IPFRAG_MIN_BYTES);
  * max_datagrams: bound on pending datagrams (1 .. 2^24); timeout_ms: lifetime of an
- * incomplete datagram (>= 1). Returns NULL when an argument is out of range or
+ * incomplete datagram (1 .. CTX_IPFRAG_MAX_TIMEOUT_MS). Returns NULL when an argument is out of range or
  * memory is short. The result is owned by the caller: ctx_ipfrag_free() it. */
 struct ctx_ipfrag *ctx_ipfrag_new(size_t max_bytes, size_t max_datagrams, uint32_t timeout_ms);
 

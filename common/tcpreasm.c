@@ -119,7 +119,7 @@ static int check_cfg(const struct ctx_tcpreasm_cfg *c, char *err, size_t errlen)
     if (c->max_frame < 16 || c->max_frame > (16u << 20))
         return snprintf(err, errlen, "max_frame: expected 16..16777216 bytes, got %zu", c->max_frame), -1;
     if (c->flow_max_bytes < min_flow_bytes(c) || c->flow_max_bytes > (1u << 30))
-        return snprintf(err, errlen, "flow_max_bytes: expected %zu (2 x max_frame + 128 KiB) .. 1 GiB, got %zu",
+        return snprintf(err, errlen, "flow_max_bytes: expected %zu (the power of two at or above max_frame + 16, plus 128 KiB) .. 1 GiB, got %zu",
                         min_flow_bytes(c), c->flow_max_bytes), -1;
     if (c->max_bytes < (1u << 20) || c->max_bytes < 2 * c->flow_max_bytes)
         return snprintf(err, errlen, "max_bytes: expected at least 1 MiB and 2 x flow_max_bytes (%zu), got %zu",

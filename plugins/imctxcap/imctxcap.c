@@ -41,6 +41,7 @@
 
 #include "cnfutil.h"
 #include "imctxcap.h"
+#include "ipfrag.h"
 
 MODULE_TYPE_INPUT;
 MODULE_TYPE_KEEP;
@@ -199,8 +200,18 @@ static rsRetVal set_param(imctxcap_inst_t *inst, const char *name, struct cnfpar
             ABORT_FINALIZE(RS_RET_PARAM_ERROR);
         }
     } else if (!strcmp(name, "fragment.timeout")) {
+        if (v->val.d.n < 1 || v->val.d.n > CTX_IPFRAG_MAX_TIMEOUT_MS) {
+            parser_errmsg("imctxcap: parameter 'fragment.timeout': expected 1..%u (ms), got %lld",
+                          CTX_IPFRAG_MAX_TIMEOUT_MS, (long long)v->val.d.n);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
         inst->frag_timeout_ms = (unsigned)v->val.d.n;
     } else if (!strcmp(name, "fragment.maxmemory")) {
+        if (v->val.d.n < CTX_IPFRAG_MIN_BYTES || v->val.d.n > (1ll << 30)) {
+            parser_errmsg("imctxcap: parameter 'fragment.maxMemory': expected %d (4k) .. 1g, got %lld",
+                          CTX_IPFRAG_MIN_BYTES, (long long)v->val.d.n);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
         inst->frag_max_bytes = (size_t)v->val.d.n;
     } else if (!strcmp(name, "workers")) {
         if (v->val.d.n < 1 || v->val.d.n > 64) {

@@ -152,7 +152,8 @@ static rsRetVal check_ranges(const struct ctx_tcpreasm_cfg *c, size_t max_line) 
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
     }
     if (c->flow_max_bytes < min_flow || c->flow_max_bytes > (1u << 30)) {
-        parser_errmsg("imctxcap: parameter 'tcp.flow.maxmemory': expected %zu (2 x maxMessageSize + 128k) .. 1g, "
+        parser_errmsg("imctxcap: parameter 'tcp.flow.maxmemory': expected %zu (the power of two at or above "
+                      "maxMessageSize + 16, plus 128k) .. 1g, "
                       "got %zu", min_flow, c->flow_max_bytes);
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
     }

@@ -46,6 +46,10 @@ check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.jso
     "imctxcap: parameter 'snapLen': expected 128..262144, got 64"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" ringSize="1k")' \
     "imctxcap: parameter 'ringSize': expected at least 64k, got 1024"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" fragment.maxMemory="4095")' \
+    "imctxcap: parameter 'fragment.maxMemory': expected 4096 (4k) .. 1g, got 4095"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" fragment.timeout="100000000")' \
+    "imctxcap: parameter 'fragment.timeout': expected 1..86400000 (ms), got 100000000"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" bogus="1")' \
     "parameter 'bogus' not known -- typo in config file?"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/nonexistent.json")' \

@@ -36,7 +36,7 @@ check_bad 'tcp.port="514,http"' \
 check_bad 'tcp.port="0"' "imctxcap: parameter 'tcp.port': expected port numbers 1..65535 or \"none\", got '0'"
 check_bad 'tcp.gap="splice"' "imctxcap: parameter 'tcp.gap': expected 'drop' or 'truncate', got 'splice'"
 check_bad 'tcp.flow.maxmemory="64k"' \
-    "imctxcap: parameter 'tcp.flow.maxmemory': expected 139264 (2 x maxMessageSize + 128k) .. 1g, got 65536"
+    "imctxcap: parameter 'tcp.flow.maxmemory': expected 139264 (the power of two at or above maxMessageSize + 16, plus 128k) .. 1g, got 65536"
 check_bad 'tcp.maxmemory="1m" tcp.flow.maxmemory="1m"' \
     "imctxcap: parameter 'tcp.maxmemory': expected at least 1m and 2 x tcp.flow.maxmemory (2097152), got 1048576"
 check_bad 'tcp.window="1k"' "imctxcap: parameter 'tcp.window': expected 64k .. 1g, got 1024"

@@ -430,7 +430,7 @@ static void config_errors(void **state) {
     c.on_frame = on_frame;
     c.flow_max_bytes = 4096;
     assert_int_equal(ctx_tcpreasm_new(&c, &r, err, sizeof err), CTX_EINVAL);
-    assert_string_equal(err, "flow_max_bytes: expected 139264 (2 x max_frame + 128 KiB) .. 1 GiB, got 4096");
+    assert_string_equal(err, "flow_max_bytes: expected 139264 (the power of two at or above max_frame + 16, plus 128 KiB) .. 1 GiB, got 4096");
     ctx_tcpreasm_cfg_defaults(&c);
     c.on_frame = on_frame;
     c.max_bytes = 1u << 20;
