@@ -66,6 +66,10 @@ unsigned ctx_redact_rules_warnings(const ctx_redact_rules *rules, char *msg, siz
  * Never returns NULL for non-NULL rules. Borrowed from rules; thread-safe (read-only lookup). */
 const ctx_redact_set *ctx_redact_for_tenant(const ctx_redact_rules *rules, const char *tenant);
 
+/* Whether the rules define a view named `tenant` (a [tenant] section or a rule's `tenants`): 1 or 0.
+ * A tenant whose configuration names a view that does not exist gets the global view. */
+int ctx_redact_has_view(const ctx_redact_rules *rules, const char *tenant);
+
 /* Whether rule i is on in this set (1) or not (0). */
 int ctx_redact_set_enabled(const ctx_redact_set *set, int i);
 

@@ -204,6 +204,11 @@ const ctx_redact_set *ctx_redact_for_tenant(const ctx_redact_rules *rules, const
     return s ? *s : rules->global;
 }
 
+int ctx_redact_has_view(const ctx_redact_rules *rules, const char *tenant) {
+    if (rules == NULL || tenant == NULL || rules->ntenant_sets == 0) return 0;
+    return bsearch(tenant, rules->tenant_sets, rules->ntenant_sets, sizeof *rules->tenant_sets, cmp_set) != NULL;
+}
+
 int ctx_redact_set_enabled(const ctx_redact_set *set, int i) {
     if (set == NULL || i < 0 || i >= set->rules->nrules) return 0;
     return set->on[i];

@@ -6,8 +6,28 @@
 #ifndef CTXLOG_CNFUTIL_H
 #define CTXLOG_CNFUTIL_H
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* rsyslogd's -N level (0 when it runs for real); defined by rsyslogd's core (rsconf.c) */
+extern int iConfigVerify;
+
+/* A config warning: a mistake that does not stop the configuration from loading. Logged at
+ * warning severity (an error would make `rsyslogd -N1` fail, and a running rsyslogd would
+ * not start its config cleanly); during `rsyslogd -N1`, which prints only errors, also
+ * written to stderr so that the operator checking a change sees it. */
+static inline void cnf_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline void cnf_warning(const char *fmt, ...) {
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    LogMsg(0, RS_RET_CONF_PARSE_WARNING, LOG_WARNING, "%s", buf);
+    if (iConfigVerify) fprintf(stderr, "rsyslogd: %s\n", buf);
+}
 
 /* a C string copy of a string parameter value; NULL on allocation failure */
 static inline char *cnf_str(const struct cnfparamvals *v) {

@@ -165,6 +165,7 @@ int omt_num_templates(const instanceData *pData);
 /* omtenant_route.c */
 omt_rules_t *omt_rules_load(instanceData *pData, char *err, size_t errlen);
 omt_rules_t *omt_rules_ref(omt_rules_t *r);
+void omt_rules_check_views(const instanceData *pData, const ctx_tenants_t *set, const omt_rules_t *rules);
 void omt_rules_release(omt_rules_t *r);
 rsRetVal omt_start(instanceData *pData);
 void omt_stop(instanceData *pData);

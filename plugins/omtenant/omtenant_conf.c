@@ -120,12 +120,13 @@ static rsRetVal load_files(instanceData *pData) {
         ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
     }
     for (size_t i = 0; i < ctx_tenants_warning_count(pData->loaded); i++)
-        LogMsg(0, RS_RET_OK, LOG_WARNING, "omtenant: %s", ctx_tenants_warning(pData->loaded, i));
+        cnf_warning("omtenant: warning: %s", ctx_tenants_warning(pData->loaded, i));
     if ((pData->loaded_rules = omt_rules_load(pData, err, sizeof err)) == NULL) {
         parser_errmsg("omtenant: parameter '%s': %s", pData->redact_rules_path ? "redaction.rules" : "redaction.key",
                       err);
         ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
     }
+    omt_rules_check_views(pData, pData->loaded, pData->loaded_rules);
 finalize_it:
     RETiRet;
 }

@@ -24,6 +24,7 @@
 #include "statsobj.h"
 
 #include "omtenant.h"
+#include "cnfutil.h"
 
 /* ---------------------------------------------------------------- rules */
 
@@ -50,6 +51,19 @@ omt_rules_t *omt_rules_load(instanceData *pData, char *err, size_t errlen) {
     if (ctx_redact_rules_warnings(r, warn, sizeof warn) != 0)
         LogMsg(0, RS_RET_OK, LOG_WARNING, "omtenant: redaction rules: %s", warn);
     return w;
+}
+
+/* a tenant that names a redaction view the rules do not define gets the global view: say so
+ * (at config load and at HUP alike; -N1 shows it too) */
+void omt_rules_check_views(const instanceData *pData, const ctx_tenants_t *set, const omt_rules_t *rules) {
+    for (size_t i = 0; i < ctx_tenants_count(set); i++) {
+        const ctx_tenant_t *t = ctx_tenants_at(set, i);
+        const char *rf = pData->redact_rules_path ? pData->redact_rules_path : "the built-in rule set (no redaction.rules)";
+        if (t->redaction == NULL || ctx_redact_has_view(rules->r, t->redaction)) continue;
+        cnf_warning("omtenant: warning: %s: tenants.%s.redaction: names the view '%s', which %s does not define "
+                    "(expected a [tenant %s] section or a rule's 'tenants'); tenant '%s' gets the global rules",
+                    pData->tenants_path, t->id, t->redaction, rf, t->redaction, t->id);
+    }
 }
 
 omt_rules_t *omt_rules_ref(omt_rules_t *r) {
@@ -359,6 +373,7 @@ void omt_reload(instanceData *pData) {
     } else {
         for (size_t i = 0; i < ctx_tenants_warning_count(set); i++)
             LogMsg(0, RS_RET_OK, LOG_WARNING, "omtenant: %s", ctx_tenants_warning(set, i));
+        omt_rules_check_views(pData, set, rules);
         LogMsg(0, RS_RET_OK, LOG_INFO, "omtenant: HUP: reloaded %s (%zu tenants)", pData->tenants_path,
                ctx_tenants_count(set));
         omt_add(&pData->mctr_val[OMT_MC_RELOADS], 1);

@@ -77,4 +77,17 @@ check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" compression.l
     "omtenant: parameter 'compression.level': expected -5..19, got 99"
 check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" spool.directory="/x" deadletter.directory="/x")' \
     "omtenant: parameters 'spool.directory' and 'deadletter.directory': expected two different directories, got '/x' for both"
+
+# 3. a tenant naming a redaction view the rules do not define: accepted, with a warning naming both files
+echo '{"tenants": {"acme": {"transport": "https", "url": "https://logs.example/", "redaction": "strict"}}}' \
+    >"$CTX_WORK/view-tenants.json"
+printf '[tenant acme]\ndisable = email\n' >"$CTX_WORK/views.rules"
+printf '%s\n%s\n' 'module(load="@MODDIR@/omtenant/omtenant.so")' \
+    'action(type="omtenant" tenants="@WORK@/view-tenants.json" redaction.rules="@WORK@/views.rules")' | ctx_conf
+ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected a tenant naming an undefined view"; }
+ctx_assert_grep "$CTX_WORK/n1.out" "omtenant: warning: $CTX_WORK/view-tenants.json: tenants.acme.redaction: names the view 'strict', which $CTX_WORK/views.rules does not define (expected a [tenant strict] section or a rule's 'tenants'); tenant 'acme' gets the global rules"
+sed -i 's/"strict"/"acme"/' "$CTX_WORK/view-tenants.json"
+ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected a tenant naming its view"; }
+if grep -q "names the view" "$CTX_WORK/n1.out"; then cat "$CTX_WORK/n1.out"; ctx_fail "warning for a view that exists"; fi
+
 ctx_pass "good config accepted, $n bad configs rejected with their messages"

@@ -71,6 +71,7 @@ static void names_and_defaults(void **state) {
     assert_null(ctx_redact_rules_name(r, -1));
     assert_int_equal(ctx_redact_rules_find(r, "nope"), CTX_ENOENT);
     assert_ptr_equal(ctx_redact_for_tenant(r, "anyone"), g);
+    assert_int_equal(ctx_redact_has_view(r, "anyone"), 0);
     assert_int_equal(ctx_redact_rules_warnings(r, err, sizeof err), 0);
     assert_string_equal(err, "");
     ctx_redact_rules_free(r);
@@ -299,6 +300,10 @@ static void custom_rules_and_tenants(void **state) {
     assert_string_equal(x, "ssn ***-**-6789 id ACME-123456 mail a@b.example card [REDACTED:card]");
     assert_ptr_not_equal(ctx_redact_for_tenant(r, "acme"), ctx_redact_for_tenant(r, NULL));
     assert_ptr_equal(ctx_redact_for_tenant(r, "initech"), ctx_redact_for_tenant(r, NULL));
+    assert_int_equal(ctx_redact_has_view(r, "acme"), 1);
+    assert_int_equal(ctx_redact_has_view(r, "globex"), 1);
+    assert_int_equal(ctx_redact_has_view(r, "initech"), 0);
+    assert_int_equal(ctx_redact_has_view(r, NULL), 0);
     assert_int_equal(ctx_redact_set_enabled(ctx_redact_for_tenant(r, "acme"), 16), 1);
     assert_int_equal(ctx_redact_set_enabled(ctx_redact_for_tenant(r, NULL), 16), 0);
     free(g), free(a), free(x);
