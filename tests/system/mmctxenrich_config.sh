@@ -2,7 +2,7 @@
 # rsyslogd -N1 rejects each bad mmctxenrich setting with one line naming the config file
 # and line, the parameter, the value and what was expected; for files (policy, profiles,
 # field mapping) also the file's own line or key. A complete good config and the shipped
-# example (conf-examples/mmctxenrich.conf) validate.
+# example (conf-examples/variants/capture-enrich-local.conf) validate.
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init mmctxenrich_config
 W=$CTX_WORK
@@ -32,8 +32,8 @@ cp "$top_srcdir/conf-examples/profiles.json" "$top_srcdir/conf-examples/policy.r
 echo tok >"$W/etc/cm.token"
 cp /etc/ssl/certs/ca-certificates.crt "$W/etc/cm-ca.pem"
 sed -e 's|module(load="\([a-z]*\)")|module(load="@MODDIR@/\1/\1.so")|' -e 's|/etc/ctxlog/|@WORK@/etc/|g' \
-    -e 's|/var/log/ctxlog/|@WORK@/|g' "$top_srcdir/conf-examples/mmctxenrich.conf" | ctx_conf
-ctx_validate || { cat "$W/n1.out"; ctx_fail "rsyslogd -N1 rejected conf-examples/mmctxenrich.conf"; }
+    -e 's|/var/log/ctxlog/|@WORK@/|g' "$top_srcdir/conf-examples/variants/capture-enrich-local.conf" | ctx_conf
+ctx_validate || { cat "$W/n1.out"; ctx_fail "rsyslogd -N1 rejected conf-examples/variants/capture-enrich-local.conf"; }
 
 n=0
 check_bad() { # statement expected-text
