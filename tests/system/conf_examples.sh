@@ -3,34 +3,34 @@
 # example files in place (paths moved from /etc/ctxlog to a private directory, the
 # secrets and certificates they name created) passes rsyslogd -N1; and a mistake in
 # any one of the example files makes -N1 fail with a message naming that file.
+# (tests/system/package.sh does the same with the examples the package installs.)
 . "$top_srcdir/tests/lib/harness.sh"
+. "$top_srcdir/tests/lib/examples.sh"
 ctx_init conf_examples
 etc="$CTX_WORK/etc"
-mkdir -p "$etc" "$CTX_WORK/log" "$etc/secrets" "$etc/tls"
-for f in "$top_srcdir"/conf-examples/*; do
-    sed -e "s|/etc/ctxlog/|$etc/|g" -e "s|/var/log/ctxlog/|$CTX_WORK/log/|g" \
-        -e "s|module(load=\"\([a-z]*\)\")|module(load=\"$CTX_MODDIR/\1/\1.so\")|" "$f" >"$etc/$(basename "$f")"
-done
-# what the examples refer to: the compute manager's token and CA, the tenants' secrets
-# and certificates, the redaction key
-mkdir -p "$CTX_WORK/pki"
-/usr/bin/python3 "$top_srcdir/tests/lib/cmserver.py" mkca "$CTX_WORK/pki" >/dev/null || ctx_fail "test CA"
-cp "$CTX_WORK/pki/ca.pem" "$etc/cm-ca.pem"
-cp "$CTX_WORK/pki/ca.pem" "$etc/tls/ca.pem"
-cp "$CTX_WORK/pki/server.pem" "$etc/tls/client.pem"
-cp "$CTX_WORK/pki/server.key" "$etc/tls/client.key"
-echo "token-$RANDOM" >"$etc/cm.token"
-echo "token-$RANDOM" >"$etc/secrets/acme.token"
-echo "password-$RANDOM" >"$etc/secrets/globex.password"
-head -c 32 /dev/urandom >"$etc/redaction.key"
-chmod 600 "$etc"/cm.token "$etc"/secrets/* "$etc"/tls/client.key "$etc/redaction.key"
+ctx_examples_place "$top_srcdir/conf-examples" "$etc"
 ctx_conf <<CONF
 include(file="$etc/50-ctxlog.conf")
 CONF
 
 ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected the drop-in with the examples in place"; }
 ctx_assert_grep "$CTX_WORK/n1.out" "End of config validation run"
-if grep -q "error" "$CTX_WORK/n1.out"; then cat "$CTX_WORK/n1.out"; ctx_fail "errors in the -N1 output"; fi
+if grep -qiE "error|warning" "$CTX_WORK/n1.out"; then cat "$CTX_WORK/n1.out"; ctx_fail "errors or warnings in the -N1 output"; fi
+
+# each variant validates on its own (installed instead of 50-ctxlog.conf), cleanly
+nv=0
+for v in "$etc"/variants/*.conf; do
+    echo "include(file=\"$v\")" | ctx_conf
+    ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected variants/$(basename "$v")"; }
+    if grep -qiE "error|warning" "$CTX_WORK/n1.out"; then cat "$CTX_WORK/n1.out"; ctx_fail "variants/$(basename "$v"): errors or warnings"; fi
+    grep -q "INSTEAD of" "$v" || ctx_fail "variants/$(basename "$v") does not say it replaces 50-ctxlog.conf"
+    nv=$((nv + 1))
+done
+[ "$nv" -ge 2 ] || ctx_fail "expected at least 2 variants, found $nv"
+# no other .conf beside the complete drop-in: a second drop-in would load the modules twice
+extra=$(cd "$top_srcdir/conf-examples" && ls ./*.conf | grep -v '^./50-ctxlog.conf$' || true)
+[ -z "$extra" ] || ctx_fail "conf-examples/ holds drop-ins besides 50-ctxlog.conf: $extra"
+echo "include(file=\"$etc/50-ctxlog.conf\")" | ctx_conf
 
 # each example file is really read: a mistake in it is reported with its name
 n=0
@@ -48,5 +48,11 @@ break_file policy.rules '0,/^rule /s/^rule /rulez /'
 break_file tenants.json 's/"transport": "https"/"transport": "carrier-pigeon"/'
 break_file redaction.rules 's/^pattern = .*/pattern = ([unclosed/'
 break_file cm-nova.json 's/"pointer"/"pointr"/'
+# a tenant naming a redaction view the rules do not define: a warning naming both files
+cp "$etc/tenants.json" "$etc/tenants.json.good"
+sed -i 's/"redaction": "acme"/"redaction": "acme-typo"/' "$etc/tenants.json"
+ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "-N1 refused an undefined redaction view (a warning, not an error)"; }
+ctx_assert_grep "$CTX_WORK/n1.out" "omtenant: warning: $etc/tenants.json: tenants.initech.redaction: names the view 'acme-typo', which $etc/redaction.rules does not define"
+mv "$etc/tenants.json.good" "$etc/tenants.json"
 ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "restored files no longer validate"; }
-ctx_pass "the drop-in validates with the examples in place; a mistake in each of $n example files is named"
+ctx_pass "the drop-in and $nv variants validate cleanly with the examples in place; a mistake in each of $n example files is named; an undefined redaction view is a warning"

@@ -29,5 +29,6 @@ SYSTEM_TESTS += tests/system/omtenant_basic.sh tests/system/omtenant_basic-vg.sh
 	tests/system/omtenant_kill9.sh tests/system/omtenant_spoolfull.sh tests/system/omtenant_deadletter.sh \
 	tests/system/omtenant_tls.sh tests/system/omtenant_hup.sh
 EXTRA_DIST += tests/system/omtenant_common.sh
+SYSTEM_TESTS += tests/system/package.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)
