@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -77,9 +78,44 @@ static int write_all(int fd, const void *p, size_t n) {
     return 0;
 }
 
+/* FILE -> FILE.1 -> ... -> FILE.<keep>; the oldest is deleted. 0, or -1 with errno. */
+static int rotate(const char *path, unsigned keep) {
+    char from[4096], to[4096];
+    if (keep == 0) return (unlink(path) == 0 || errno == ENOENT) ? 0 : -1;
+    for (unsigned i = keep; i >= 1; i--) {
+        snprintf(to, sizeof to, "%s.%u", path, i);
+        if (i == 1) snprintf(from, sizeof from, "%s", path);
+        else snprintf(from, sizeof from, "%s.%u", path, i - 1);
+        if (rename(from, to) != 0 && errno != ENOENT) return -1;
+    }
+    return 0;
+}
+
+/* rotates the file first if the record would take it past the bound; 0, CTX_EFULL, CTX_EIO */
+static int make_room(const char *path, size_t need, const ctx_deadletter_limits_t *lim, int *rotated, char *err,
+                     size_t errlen) {
+    struct stat st;
+    if (lim == NULL || lim->max_bytes == 0) return 0;
+    if (need > lim->max_bytes) {
+        snprintf(err, errlen, "dead-letter file %s: a record of %zu bytes is larger than deadletter.maxSize (%llu)", path,
+                 need, (unsigned long long)lim->max_bytes);
+        return CTX_EFULL;
+    }
+    if (stat(path, &st) != 0 || (uint64_t)st.st_size + need <= lim->max_bytes) return 0;
+    if (rotate(path, lim->keep > 99 ? 99 : lim->keep) != 0) {
+        snprintf(err, errlen, "dead-letter file %s: cannot rotate: %s", path, strerror(errno));
+        return CTX_EIO;
+    }
+    if (rotated) *rotated = 1;
+    return 0;
+}
+
 int ctx_deadletter_write(const char *path, const char *tenant, const char *reason, const void *body, size_t len,
-                         uint32_t tag, char *err, size_t errlen) {
+                         uint32_t tag, const ctx_deadletter_limits_t *lim, size_t *written, int *rotated, char *err,
+                         size_t errlen) {
     ctx_encoding_t enc = CTX_DEST_TAG_ENC(tag);
+    if (written) *written = 0;
+    if (rotated) *rotated = 0;
     unsigned char *plain = NULL;
     size_t plen = 0;
     if (enc != CTX_ENC_NONE && ctx_batch_decode(enc, body, len, 512u << 20, &plain, &plen) == 0) {
@@ -88,7 +124,9 @@ int ctx_deadletter_write(const char *path, const char *tenant, const char *reaso
     char *hdr = NULL;
     size_t hlen = 0;
     int rc = header(tenant, reason, tag, enc, len, &hdr, &hlen);
+    if (rc == 0) rc = make_room(path, hlen + len + 1, lim, rotated, err, errlen);
     if (rc != 0) {
+        free(hdr);
         free(plain);
         return rc;
     }
@@ -107,6 +145,7 @@ int ctx_deadletter_write(const char *path, const char *tenant, const char *reaso
         return CTX_EIO;
     }
     close(fd);
+    if (written) *written = hlen + len + 1;
     free(hdr);
     free(plain);
     return 0;

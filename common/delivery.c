@@ -292,6 +292,8 @@ int ctx_dest_new(const ctx_dest_opts_t *o, ctx_dest_t **out, char *err, size_t e
                                        "and a transport");
     if (rc == 0 && ((d->tenant = strdup(o->tenant)) == NULL || (d->deadletter_path = strdup(o->deadletter_path)) == NULL))
         rc = CTX_ENOMEM;
+    d->deadletter_limits.max_bytes = o->deadletter_max_bytes;
+    d->deadletter_limits.keep = o->deadletter_keep;
     if (rc == 0) rc = open_parts(d, o, err, errlen);
     if (rc == 0) {
         d->spool_mode = d->write_ahead || dq_spool_records(d) > 0;

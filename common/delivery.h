@@ -93,6 +93,8 @@ typedef struct {
     const char *tenant;          /* tenant id (copied), named in every log line */
     const char *spool_dir;       /* this tenant's spool directory (copied; its parent must exist) */
     const char *deadletter_path; /* the tenant's dead-letter file (copied; its directory must exist) */
+    uint64_t deadletter_max_bytes; /* bound of the dead-letter file before it rotates; 0 = unbounded */
+    unsigned deadletter_keep;    /* rotated dead-letter files kept */
     ctx_dest_config_t cfg;
     unsigned max_pending;        /* sealed batches kept in memory in memory mode; 0 = 2 */
     int write_ahead;             /* 1: spool every batch before sending it */
@@ -124,6 +126,9 @@ typedef struct {
     uint64_t spool_errors;       /* appends / reads / acks that failed (disk full, I/O) */
     uint64_t deadletter_batches; /* rejected batches written to the dead-letter file */
     uint64_t deadletter_msgs;
+    uint64_t deadletter_bytes;   /* bytes appended to the dead-letter file */
+    uint64_t deadletter_rotations; /* times the dead-letter file was rotated at its bound */
+    uint64_t deadletter_dropped_msgs; /* rejected, and too large for the dead-letter file: dropped */
     uint64_t lost_batches;       /* could be neither delivered nor spooled at shutdown (logged) */
     uint64_t lost_msgs;
     uint64_t held_batches;       /* sealed batches in memory now */

@@ -20,6 +20,7 @@
 
 #include "backoff.h"
 #include "batch.h"
+#include "deadletter.h"
 #include "delivery.h"
 #include "spool.h"
 
@@ -41,6 +42,7 @@ typedef struct dnode {
 struct ctx_dest {
     char *tenant;
     char *deadletter_path;
+    ctx_deadletter_limits_t deadletter_limits;
     pthread_mutex_t mu;
     pthread_cond_t cv_work;  /* sender: work, stop, transport change */
     pthread_cond_t cv_state; /* sealers waiting for the writer; wait_idle */

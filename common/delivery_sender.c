@@ -163,12 +163,22 @@ static void on_retry(ctx_dest_t *d, const item_t *it, const ctx_send_info_t *inf
     if (d->spool_mode && !d->stopping) dq_write_pending(d);
 }
 
-/* writes the batch to the dead-letter file; 0, or -1 (then it is retried) */
+/* writes the batch to the dead-letter file; 0 (written, or dropped as too large for
+ * it), or -1 (then it is retried) */
 static int dead_letter(ctx_dest_t *d, const item_t *it, const ctx_send_info_t *info) {
     char err[CTX_ERRLEN] = "";
+    size_t written = 0;
+    int rotated = 0;
     pthread_mutex_unlock(&d->mu);
-    int rc = ctx_deadletter_write(d->deadletter_path, d->tenant, info->err, it->body, it->len, it->tag, err, sizeof err);
+    int rc = ctx_deadletter_write(d->deadletter_path, d->tenant, info->err, it->body, it->len, it->tag,
+                                  &d->deadletter_limits, &written, &rotated, err, sizeof err);
     pthread_mutex_lock(&d->mu);
+    if (rc == CTX_EFULL) {
+        ST_ADD(d, deadletter_dropped_msgs, CTX_DEST_TAG_MSGS(it->tag));
+        dest_log(d, CTX_DEST_LOG_ERR, "tenant '%s': a batch of %zu messages was rejected (%s) and dropped: %s",
+                 d->tenant, CTX_DEST_TAG_MSGS(it->tag), info->err, err);
+        return 0;
+    }
     if (rc != 0) {
         dest_log(d, CTX_DEST_LOG_ERR, "tenant '%s': a batch was rejected (%s) but %s; it is kept and retried",
                  d->tenant, info->err, err);
@@ -176,6 +186,8 @@ static int dead_letter(ctx_dest_t *d, const item_t *it, const ctx_send_info_t *i
     }
     ST_ADD(d, deadletter_batches, 1);
     ST_ADD(d, deadletter_msgs, CTX_DEST_TAG_MSGS(it->tag));
+    ST_ADD(d, deadletter_bytes, written);
+    if (rotated) ST_ADD(d, deadletter_rotations, 1);
     dest_log(d, CTX_DEST_LOG_WARNING, "tenant '%s': a batch of %zu messages was rejected (%s): written to %s",
              d->tenant, CTX_DEST_TAG_MSGS(it->tag), info->err, d->deadletter_path);
     return 0;

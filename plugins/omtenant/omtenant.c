@@ -61,6 +61,8 @@ static struct cnfparamdescr actpdescr[] = {
     {"name", eCmdHdlrGetWord, 0},
     {"spool.directory", eCmdHdlrString, 0},
     {"deadletter.directory", eCmdHdlrString, 0},
+    {"deadletter.maxsize", eCmdHdlrSize, 0},
+    {"deadletter.rotate", eCmdHdlrInt, 0},
     {"redaction.rules", eCmdHdlrString, 0},
     {"redaction.key", eCmdHdlrString, 0},
     {"compression.level", eCmdHdlrInt, 0},

@@ -48,6 +48,9 @@ enum {
     OMT_TC_SPOOL_ERRORS,     /* spool.errors: disk errors (ENOSPC, I/O) */
     OMT_TC_DEADLETTER_BATCHES, /* deadletter.batches */
     OMT_TC_DEADLETTER_MSGS,  /* deadletter.msgs */
+    OMT_TC_DEADLETTER_BYTES, /* deadletter.bytes: bytes appended to the dead-letter file */
+    OMT_TC_DEADLETTER_ROTATIONS, /* deadletter.rotations: rotations at deadletter.maxSize */
+    OMT_TC_DEADLETTER_DROPPED, /* deadletter.dropped: rejected messages too large for the file */
     OMT_TC_REFUSED,          /* refused: messages refused while blocked (rsyslog retries them) */
     OMT_TC_INVALID,          /* invalid: messages the body format cannot carry (dropped) */
     OMT_TC_LOST_MSGS,        /* lost.msgs: neither delivered nor spooled at shutdown */
@@ -115,6 +118,8 @@ typedef struct _instanceData {
     char *deadletter_dir;
     char *redact_rules_path;     /* NULL: built-in rules */
     char *redact_key_path;
+    uint64_t deadletter_max_bytes; /* a tenant's dead-letter file rotates at this size */
+    int deadletter_keep;         /* rotated dead-letter files kept */
     int level;                   /* zstd / gzip level */
     int max_pending;
     int write_ahead;

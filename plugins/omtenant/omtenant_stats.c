@@ -23,7 +23,8 @@ const char *const omt_tenant_counter_names[OMT_TC_COUNT] = {
     "msgs",           "batches",         "bytes.raw",         "bytes.compressed", "redactions",
     "delivered.batches", "delivered.msgs", "delivered.bytes", "retries",          "tls.failures",
     "spooled.batches", "spooled.bytes",  "spool.batches",     "spool.bytes",      "spool.dropped",
-    "spool.full",     "spool.errors",    "deadletter.batches", "deadletter.msgs", "refused",
+    "spool.full",     "spool.errors",    "deadletter.batches", "deadletter.msgs",
+    "deadletter.bytes", "deadletter.rotations", "deadletter.dropped", "refused",
     "invalid",        "lost.msgs",       "blocked"};
 
 const char *const omt_module_counter_names[OMT_MC_COUNT] = {"msgs",          "dropped.notenant", "routed.default",
@@ -56,7 +57,8 @@ static void tenant_notify(statsobj_t *s, void *arg) {
         get(&ot->msgs),      st.batches_sealed,  st.bytes_raw,         st.bytes_encoded,  get(&ot->redactions),
         st.batches_delivered, st.msgs_delivered, st.bytes_delivered,   st.retries,        st.tls_failures,
         st.spooled_batches,  st.spooled_bytes,   st.spool_records,     st.spool_bytes,    st.spool_dropped,
-        st.spool_full,       st.spool_errors,    st.deadletter_batches, st.deadletter_msgs, get(&ot->refused),
+        st.spool_full,       st.spool_errors,    st.deadletter_batches, st.deadletter_msgs,
+        st.deadletter_bytes, st.deadletter_rotations, st.deadletter_dropped_msgs, get(&ot->refused),
         get(&ot->invalid),   st.lost_msgs,       st.blocked};
     for (int i = 0; i < OMT_TC_COUNT; i++) put(&ot->ctr[i], v[i]);
 }

@@ -117,6 +117,13 @@ tests_unit_test_batch_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_batch_LDADD = $(UNIT_LDADD)
 tests_unit_test_batch_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_deadletter
+TESTS += tests/unit/test_deadletter
+tests_unit_test_deadletter_SOURCES = tests/unit/test_deadletter.c
+tests_unit_test_deadletter_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_deadletter_LDADD = $(UNIT_LDADD)
+tests_unit_test_deadletter_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_spool
 TESTS += tests/unit/test_spool
 tests_unit_test_spool_SOURCES = tests/unit/test_spool.c
