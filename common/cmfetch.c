@@ -96,10 +96,15 @@ static size_t placeholder(const char *s, const char **which) {
     return 0;
 }
 
-static int check_url(const char *key, const char *tmpl, bool allow_ph, char *err, size_t errlen) {
+static int check_url(const char *key, const char *tmpl, bool allow_ph, bool allow_http, char *err, size_t errlen) {
     if (tmpl == NULL) return CTX_OK;
     if (strncasecmp(tmpl, "http://", 7) != 0 && strncasecmp(tmpl, "https://", 8) != 0) {
         snprintf(err, errlen, "%s: '%s' must start with http:// or https://", key, tmpl);
+        return CTX_EINVAL;
+    }
+    if (!allow_http && strncasecmp(tmpl, "http://", 7) == 0) {
+        snprintf(err, errlen, "%s: '%s' would send the token and the VMs' data in clear: expected https://, or "
+                 "cm.allowInsecure=\"on\"", key, tmpl);
         return CTX_EINVAL;
     }
     for (const char *p = tmpl; *p; p++) {
@@ -172,9 +177,10 @@ static int check_range(const char *key, long long v, long long lo, long long hi,
 
 int cmfetch_conf_check(const cmfetch_conf_t *c, char *err, size_t errlen) {
     int rc;
-    if ((rc = check_url("cm.url", c->url, true, err, errlen)) < 0) return rc;
-    if ((rc = check_url("cm.statsUrl", c->stats_url, true, err, errlen)) < 0) return rc;
-    if ((rc = check_url("cm.bulkUrl", c->bulk_url, false, err, errlen)) < 0) return rc;
+    bool http = c->allow_insecure != 0;
+    if ((rc = check_url("cm.url", c->url, true, http, err, errlen)) < 0) return rc;
+    if ((rc = check_url("cm.statsUrl", c->stats_url, true, http, err, errlen)) < 0) return rc;
+    if ((rc = check_url("cm.bulkUrl", c->bulk_url, false, http, err, errlen)) < 0) return rc;
     if (c->url == NULL && c->stats_url == NULL && c->bulk_url == NULL) {
         snprintf(err, errlen, "cm.url: no compute-manager URL set (need cm.url, cm.statsUrl or cm.bulkUrl)");
         return CTX_EINVAL;

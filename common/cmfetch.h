@@ -42,6 +42,7 @@ typedef struct cmfetch_conf {
     const char *password;     /* cm.password */
     const char *ca_file;      /* cm.caFile: PEM CA bundle; NULL = system default */
     int tls_verify;           /* cm.tlsVerify: 1 (default) verifies peer and host name */
+    int allow_insecure;       /* cm.allowInsecure: 1 accepts http:// URLs (credentials in clear) */
     long connect_timeout_ms;  /* cm.connectTimeout: default 5000, 1..600000 */
     long timeout_ms;          /* cm.timeout: whole transfer, default 10000, 1..600000 */
     size_t max_body;          /* cm.maxResponseBytes: default 1048576, 64..1073741824 */

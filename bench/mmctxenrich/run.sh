@@ -75,7 +75,7 @@ conf() { # variant port [extra mmctxenrich parameters]
         enrich="action(type=\"mmctxenrich\" name=\"bench\" sample.interval=\"5\" host.diskPaths=\"/\" $pol
             cm.url=\"$CM/servers/{uuid}\" cm.statsUrl=\"$CM/servers/{uuid}/diagnostics\"
             cm.hostUrl=\"$CM/os-hypervisors/{name}\" cm.hostName=\"hv-1\"
-            cm.mapping=\"$top/conf-examples/cm-nova.json\" cm.timeout=\"30000\" cm.ratePerSec=\"200\" cm.burst=\"200\" $extra)
+            cm.mapping=\"$top/conf-examples/cm-nova.json\" cm.timeout=\"30000\" cm.ratePerSec=\"200\" cm.burst=\"200\" cm.allowInsecure=\"on\" $extra)
         if \$!ctx!drop == 1 then stop"
     fi
     cat >"$W/rsyslog.conf" <<CONF

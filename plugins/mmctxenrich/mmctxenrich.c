@@ -77,6 +77,7 @@ static struct cnfparamdescr actpdescr[] = {
     {"cm.password", eCmdHdlrString, 0},
     {"cm.caFile", eCmdHdlrString, 0},
     {"cm.tlsVerify", eCmdHdlrBinary, 0},
+    {"cm.allowInsecure", eCmdHdlrBinary, 0},
     {"cm.connectTimeout", eCmdHdlrNonNegInt, 0},
     {"cm.timeout", eCmdHdlrNonNegInt, 0},
     {"cm.maxResponseBytes", eCmdHdlrSize, 0},

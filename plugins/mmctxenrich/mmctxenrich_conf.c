@@ -146,6 +146,8 @@ static int set_cache_param(cmcache_conf_t *c, const char *name, int64_t n) {
 static int set_cm_int(cmfetch_conf_t *f, const char *name, int64_t n) {
     if (!strcmp(name, "cm.tlsVerify"))
         f->tls_verify = (int)n;
+    else if (!strcmp(name, "cm.allowInsecure"))
+        f->allow_insecure = (int)n;
     else if (!strcmp(name, "cm.connectTimeout"))
         f->connect_timeout_ms = (long)(n > 100000000 ? 100000000 : n);
     else if (!strcmp(name, "cm.timeout"))

@@ -32,7 +32,8 @@ $CTX_CHECK_TEMPLATE
 $MMX_SET_VM
 action(type="mmctxenrich" name="f" cm.url="$MMX_CM/servers/{uuid}" cm.statsUrl="$MMX_CM/servers/{uuid}/diagnostics"
        cm.mapping="@TOP@/conf-examples/cm-nova.json" cm.timeout="30000" cm.connectTimeout="2000" cm.logInterval="0"
-       cm.maxInFlight="4" cache.dynamicTTL="3000" cache.staticTTL="3000" cache.backoffMin="200" cache.backoffMax="1000")
+       cm.maxInFlight="4" cache.dynamicTTL="3000" cache.staticTTL="3000" cache.backoffMin="200" cache.backoffMax="1000"
+       cm.allowInsecure="on")
 action(type="omfile" file="@WORK@/out" template="ctxcheck")
 CONF
 ctx_start

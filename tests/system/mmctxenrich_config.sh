@@ -78,6 +78,10 @@ check_bad "$A"'cm.hostUrl="https://cm/hv/{id}" cm.mapping="@TOP@/conf-examples/c
     "mmctxenrich: parameter 'cm.hostUrl': unknown placeholder '{id}' at offset 14 (expected {uuid} or {name})"
 check_bad "$A"'cm.url="ftp://cm/{uuid}" cm.mapping="@WORK@/vm-only.json")' \
     "mmctxenrich: parameter 'cm.url': 'ftp://cm/{uuid}' must start with http:// or https://"
+check_bad "$A"'cm.url="http://cm/{uuid}" cm.mapping="@WORK@/vm-only.json")' \
+    "mmctxenrich: parameter 'cm.url': 'http://cm/{uuid}' would send the token and the VMs' data in clear: expected https://, or cm.allowInsecure=\"on\""
+check_bad "$A"'cm.hostUrl="http://cm/hv/{name}" cm.hostName="h" cm.mapping="@TOP@/conf-examples/cm-nova.json")' \
+    "mmctxenrich: parameter 'cm.hostUrl': 'http://cm/hv/{name}' would send the token and the VMs' data in clear: expected https://, or cm.allowInsecure=\"on\""
 check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.tokenFile="@WORK@/token" cm.user="u" cm.password="p")' \
     "mmctxenrich: parameter 'cm.tokenFile': cannot be combined with cm.user (choose bearer or basic auth)"
 check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.tokenFile="@WORK@/no-token")' \

@@ -292,6 +292,7 @@ static cmfetch_conf_t base_conf(const struct srv *s, char *url, size_t urllen) {
     cmfetch_conf_defaults(&c);
     snprintf(url, urllen, "http://127.0.0.1:%d/vm/{uuid}?name={name}", s->port);
     c.url = url;
+    c.allow_insecure = 1; /* the test server is plain HTTP on loopback */
     c.rate_per_sec = 1000;
     c.burst = 100;
     c.log_interval_ms = 0;
@@ -644,6 +645,19 @@ static void conf_errors_name_the_key(void **state) {
     c = d;
     c.url = "ftp://cm/{uuid}";
     expect_conf_error(&c, CTX_EINVAL, "cm.url: 'ftp://cm/{uuid}' must start with http:// or https://");
+    c = d;
+    c.url = "http://cm.example/vms/{uuid}";
+    expect_conf_error(&c, CTX_EINVAL, "cm.url: 'http://cm.example/vms/{uuid}' would send the token and the VMs' data "
+                                      "in clear: expected https://, or cm.allowInsecure=\"on\"");
+    c = d;
+    c.bulk_url = "HTTP://cm.example/all";
+    expect_conf_error(&c, CTX_EINVAL, "cm.bulkUrl: 'HTTP://cm.example/all' would send the token and the VMs' data "
+                                      "in clear: expected https://, or cm.allowInsecure=\"on\"");
+    d.allow_insecure = 1;
+    c = d;
+    c.url = "http://cm.example/vms/{uuid}";
+    char e2[CTX_ERRLEN] = "";
+    assert_int_equal(cmfetch_conf_check(&c, e2, sizeof e2), 0);
     c = d;
     c.url = "http://cm.example/vms/{id}?x=1";
     expect_conf_error(&c, CTX_EINVAL, "cm.url: unknown placeholder '{id}' at offset 22 (expected {uuid} or {name})");
