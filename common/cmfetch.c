@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "ctxlog_common.h"
+#include "secretfile.h"
 
 #define URL_MAX 8192
 #define TOKEN_MAX 16384
@@ -214,6 +215,12 @@ static int read_token(const char *path, char **header, struct timespec *mtime, c
         snprintf(err, errlen, "cm.tokenFile: cannot read '%s': %s", path, strerror(errno));
         if (fp) fclose(fp);
         return CTX_EIO;
+    }
+    char why[160];
+    if (ctx_secret_check(&st, geteuid(), why, sizeof why) == CTX_SECRET_REFUSE) {
+        snprintf(err, errlen, "cm.tokenFile: '%s' cannot hold a secret: %s", path, why);
+        fclose(fp);
+        return CTX_EINVAL;
     }
     char buf[TOKEN_MAX + 2];
     size_t n = fread(buf, 1, sizeof buf - 1, fp);

@@ -27,7 +27,7 @@ typedef struct ctx_redact_set ctx_redact_set;
 typedef struct ctx_redact_ctx ctx_redact_ctx;
 
 /* Warning flags returned by ctx_redact_rules_warnings() */
-#define CTX_REDACT_WARN_KEY_WORLD_READABLE 0x1u /* the HMAC key file can be read by every local user */
+#define CTX_REDACT_WARN_KEY_WORLD_READABLE 0x1u /* the HMAC key file is readable beyond its owner (secretfile.h) */
 
 /* Build the default rules: the built-in rules with their default switches, no custom rule, no
  * HMAC key. Returns 0 and sets *out, or a negative CTX_E* code (err says why). */

@@ -18,6 +18,7 @@
 
 #include "ctxlog_common.h"
 #include "redact_int.h"
+#include "secretfile.h"
 
 #define KEY_MIN 16
 #define KEY_MAX 4096
@@ -48,6 +49,12 @@ int rx_key_load(struct ctx_redact_rules *rules, const char *path, char *err, siz
     if (fd >= 0) close(fd);
     if (rc == 0 && len > 0 && buf[len - 1] == '\n') len--;
     if (rc == 0 && len > 0 && buf[len - 1] == '\r') len--;
+    char why[sizeof rules->key_mode_why] = "";
+    int verdict = rc == 0 ? ctx_secret_check(&st, geteuid(), why, sizeof why) : CTX_SECRET_OK;
+    if (verdict == CTX_SECRET_REFUSE) {
+        snprintf(err, errlen, "key file %s cannot hold a secret: %s", path, why);
+        rc = 1;
+    }
     if (rc == 0 && len < KEY_MIN) {
         snprintf(err, errlen, "key file %s: %zu bytes, expected at least %d", path, len, KEY_MIN);
         rc = 1;
@@ -57,7 +64,10 @@ int rx_key_load(struct ctx_redact_rules *rules, const char *path, char *err, siz
         free(buf);
         return rc < 0 ? CTX_EIO : CTX_EPARSE;
     }
-    if (st.st_mode & S_IROTH) rules->warnings |= CTX_REDACT_WARN_KEY_WORLD_READABLE;
+    if (verdict == CTX_SECRET_WARN) {
+        rules->warnings |= CTX_REDACT_WARN_KEY_WORLD_READABLE;
+        snprintf(rules->key_mode_why, sizeof rules->key_mode_why, "%s", why);
+    }
     rules->key = buf;
     rules->keylen = len;
     rules->key_path = strdup(path);

@@ -86,6 +86,7 @@ struct ctx_redact_rules {
     size_t keylen;
     char *key_path;
     unsigned warnings; /* CTX_REDACT_WARN_* */
+    char key_mode_why[160]; /* CTX_REDACT_WARN_KEY_WORLD_READABLE: what is wrong with the key file's mode */
     int hash_len;      /* hex digits in a hash tag */
     int utf8_replace;  /* 1: invalid UTF-8 becomes U+FFFD */
     struct ctx_redact_set *global;

@@ -176,6 +176,6 @@ unsigned ctx_redact_rules_warnings(const ctx_redact_rules *r, char *msg, size_t 
     if (msg != NULL && msglen > 0) msg[0] = '\0';
     if (r == NULL) return 0;
     if ((r->warnings & CTX_REDACT_WARN_KEY_WORLD_READABLE) && msg != NULL)
-        snprintf(msg, msglen, "key file %s is readable by every user, expected mode 0600 or 0640", r->key_path);
+        snprintf(msg, msglen, "key file %s is %s", r->key_path, r->key_mode_why);
     return r->warnings;
 }

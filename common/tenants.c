@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "ctxlog_common.h"
+#include "secretfile.h"
 
 #define MAX_PATH 6            /* depth of a key path: tenants.ID.auth.KEY */
 #define MAX_FILE (16u << 20)  /* the largest tenants file read */
@@ -577,9 +578,11 @@ static int get_file(pctx_t *pc, fjson_object *obj, const char *key, int secret, 
     close(fd);
     if (!S_ISREG(st.st_mode))
         return perr(pc, key, "\"%s\" is not a regular file", shownp);
-    if (secret && (st.st_mode & S_IROTH) &&
-        pwarn(pc, key, "\"%s\" is readable by every user (mode %04o): chmod o-r it", shownp,
-              (unsigned)(st.st_mode & 07777)) != CTX_OK)
+    char why[160];
+    int verdict = secret ? ctx_secret_check(&st, geteuid(), why, sizeof why) : CTX_SECRET_OK;
+    if (verdict == CTX_SECRET_REFUSE)
+        return perr(pc, key, "\"%s\" cannot hold a secret: %s", shownp, why);
+    if (verdict == CTX_SECRET_WARN && pwarn(pc, key, "\"%s\" is %s", shownp, why) != CTX_OK)
         return pc->rc;
     *out = path;
     return 1;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -24,6 +25,7 @@
 #include "cgstat.h"
 #include "cnfutil.h"
 #include "mmctxenrich.h"
+#include "secretfile.h"
 
 void mmx_set_defaults(mmx_inst *inst) {
     inst->sample_interval = 5;
@@ -57,10 +59,25 @@ static rsRetVal set_string(char **dst, struct cnfparamvals *v) {
     return (*dst = cnf_str(v)) == NULL ? RS_RET_OUT_OF_MEMORY : RS_RET_OK;
 }
 
+/* a file holding a secret: refused or warned about by its owner and mode (secretfile.h) */
+static rsRetVal check_secret(const char *param, const char *path) {
+    struct stat st;
+    char why[160];
+    if (stat(path, &st) != 0) return RS_RET_OK; /* check_readable said why */
+    int verdict = ctx_secret_check(&st, geteuid(), why, sizeof why);
+    if (verdict == CTX_SECRET_REFUSE) {
+        parser_errmsg("mmctxenrich: parameter '%s': '%s' cannot hold a secret: %s", param, path, why);
+        return RS_RET_PARAM_ERROR;
+    }
+    if (verdict == CTX_SECRET_WARN) cnf_warning("mmctxenrich: warning: parameter '%s': '%s' is %s", param, path, why);
+    return RS_RET_OK;
+}
+
 static rsRetVal set_file(char **dst, const char *param, struct cnfparamvals *v) {
     DEFiRet;
     CHKiRet(set_string(dst, v));
     CHKiRet(check_readable(param, *dst));
+    if (!strcmp(param, "cm.tokenFile")) CHKiRet(check_secret(param, *dst));
 finalize_it:
     RETiRet;
 }

@@ -12,6 +12,7 @@ printf 'rule a then standard\n\nrule b when sev <= err then verbose\n' >"$W/bad.
 echo '{"vm": {"fields": {"guest_os": {"pointer": "/os", "type": "string"}}}}' >"$W/vm-only.json"
 echo '{"vm": {"fields": {"guest_os": {"pointer": "os", "type": "string"}}}}' >"$W/bad-map.json"
 echo tok >"$W/token"
+chmod 600 "$W/token" # a secret: group- or world-readable ones are warned about
 echo '{"vms": [{"name": "x", "tenant": "t", "cgroup": "/sys/fs/cgroup/m/{id}"}]}' >"$W/bad-cg.json"
 echo '{"vms": [{"name": "x", "tenant": "t", "ipv4": "1.2.3"}]}' >"$W/bad-prof.json"
 load='module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")'
@@ -30,6 +31,7 @@ ctx_validate || { cat "$W/n1.out"; ctx_fail "rsyslogd -N1 rejected the good conf
 mkdir -p "$W/etc"
 cp "$top_srcdir/conf-examples/profiles.json" "$top_srcdir/conf-examples/policy.rules" "$top_srcdir/conf-examples/cm-nova.json" "$W/etc/"
 echo tok >"$W/etc/cm.token"
+chmod 600 "$W/etc/cm.token"
 cp /etc/ssl/certs/ca-certificates.crt "$W/etc/cm-ca.pem"
 sed -e 's|module(load="\([a-z]*\)")|module(load="@MODDIR@/\1/\1.so")|' -e 's|/etc/ctxlog/|@WORK@/etc/|g' \
     -e 's|/var/log/ctxlog/|@WORK@/|g' "$top_srcdir/conf-examples/variants/capture-enrich-local.conf" | ctx_conf
@@ -84,6 +86,10 @@ check_bad "$A"'cm.hostUrl="http://cm/hv/{name}" cm.hostName="h" cm.mapping="@TOP
     "mmctxenrich: parameter 'cm.hostUrl': 'http://cm/hv/{name}' would send the token and the VMs' data in clear: expected https://, or cm.allowInsecure=\"on\""
 check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.tokenFile="@WORK@/token" cm.user="u" cm.password="p")' \
     "mmctxenrich: parameter 'cm.tokenFile': cannot be combined with cm.user (choose bearer or basic auth)"
+echo "tok-$RANDOM" >"$W/open-token"
+chmod 0666 "$W/open-token"
+check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.tokenFile="@WORK@/open-token")' \
+    "mmctxenrich: parameter 'cm.tokenFile': '$W/open-token' cannot hold a secret: writable by every user (mode 0666): expected 0600"
 check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.tokenFile="@WORK@/no-token")' \
     "mmctxenrich: parameter 'cm.tokenFile': cannot read '$W/no-token': No such file or directory"
 check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.ratePerSec="fast")' \

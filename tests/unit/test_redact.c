@@ -241,7 +241,7 @@ static void key_file_warnings_and_relative_path(void **state) {
     char *k = write_key("0123456789abcdef0123", 0644), msg[CTX_ERRLEN], want[CTX_ERRLEN];
     ctx_redact_rules *r = load("replace.card = hash\n", k);
     assert_int_equal(ctx_redact_rules_warnings(r, msg, sizeof msg), CTX_REDACT_WARN_KEY_WORLD_READABLE);
-    snprintf(want, sizeof want, "key file %s is readable by every user, expected mode 0600 or 0640", k);
+    snprintf(want, sizeof want, "key file %s is readable by every user (mode 0644): expected 0600", k);
     assert_string_equal(msg, want);
     ctx_redact_rules_free(r);
     /* key_file relative to the rules file's directory */

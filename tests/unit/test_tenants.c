@@ -193,11 +193,11 @@ static void full_example_warnings(void **state) {
     char want[4][512];
     snprintf(want[0], 512,
              "%s/full.json:25: tenants.globex.auth.password_file: \"%s/certs/globex.password\" is readable by every "
-             "user (mode 0604): chmod o-r it",
+             "user (mode 0604): expected 0600",
              tmp, tmp);
     snprintf(want[1], 512,
              "%s/full.json:33: tenants.initech.prod.tls.key_file: \"%s/certs/client.key\" is readable by every user "
-             "(mode 0644): chmod o-r it",
+             "(mode 0644): expected 0600",
              tmp, tmp);
     snprintf(want[2], 512,
              "%s/full.json:36: tenants.initech.prod.tls.verify_hostname: false: the server's certificate name is NOT "

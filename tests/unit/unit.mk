@@ -117,6 +117,13 @@ tests_unit_test_batch_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_batch_LDADD = $(UNIT_LDADD)
 tests_unit_test_batch_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_secretfile
+TESTS += tests/unit/test_secretfile
+tests_unit_test_secretfile_SOURCES = tests/unit/test_secretfile.c
+tests_unit_test_secretfile_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_secretfile_LDADD = $(UNIT_LDADD)
+tests_unit_test_secretfile_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_deadletter
 TESTS += tests/unit/test_deadletter
 tests_unit_test_deadletter_SOURCES = tests/unit/test_deadletter.c
