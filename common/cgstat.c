@@ -150,8 +150,9 @@ int cg_subst(const char *tmpl, const char *name, const char *uuid, int for_glob,
         if (which == 2) {
             if (cg_systemd_escape(v, esc, sizeof esc) >= sizeof esc) return CTX_EFULL;
             v = esc;
-        } else if (for_glob && (strchr(v, '/') != NULL || has_wildcard(v, strlen(v)))) {
-            return CTX_EINVAL;
+        } else if (strchr(v, '/') != NULL || strcmp(v, ".") == 0 || strcmp(v, "..") == 0 ||
+                   (for_glob && has_wildcard(v, strlen(v)))) {
+            return CTX_EINVAL; /* a VM name, chosen by its tenant, never walks the host's paths */
         }
         for (; *v; v++, n++)
             if (n + 1 < outlen) out[n] = *v;

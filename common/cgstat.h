@@ -54,8 +54,9 @@ int cg_template_check(const char *tmpl, const char *what, const char *ctx, char 
 size_t cg_systemd_escape(const char *in, char *out, size_t outlen);
 
 /* Substitutes {name}, {uuid}, {name_sd} in tmpl (no wildcard handling). Returns the length,
- * CTX_EINVAL (unknown placeholder, or a value with '/' or a wildcard in a cgroup template
- * when for_glob is non-zero) or CTX_EFULL. */
+ * CTX_EINVAL (unknown placeholder; a {name} or {uuid} value with '/', or "." or "..": a VM's
+ * name is its tenant's choice and must not walk the host's paths; a wildcard in a cgroup
+ * template when for_glob is non-zero) or CTX_EFULL. */
 int cg_subst(const char *tmpl, const char *name, const char *uuid, int for_glob, char *out, size_t outlen);
 
 /* Resolves a template under cg_root into a relative path (see above). Returns 0 (out

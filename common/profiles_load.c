@@ -313,6 +313,11 @@ static int get_tenant(struct ld *l, struct json_object *o, const struct jpath *j
     int r = get_str(l, o, jp, &s, &n);
     if (r < 0 || s == NULL) return r;
     if (!ctx_tenant_id_valid(s)) return bad_value(l, jp, TENANT_EXPECTED, s, n);
+    /* a VM of these would share a destination with messages of no (known) VM */
+    if (strcmp(s, "default") == 0 || strcmp(s, "unknown") == 0)
+        return ld_fail(l, jp, "\"%s\" is reserved (%s), expected another tenant id", s,
+                       s[0] == 'd' ? "omtenant's destination for tenants it has no entry for"
+                                   : "the tenant of messages no profile claims");
     *out = ctx_prof_arena_strndup(&l->p->arena, s, n);
     return *out ? 0 : ld_nomem(l);
 }

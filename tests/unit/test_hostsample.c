@@ -419,7 +419,11 @@ static void cgstat_helpers(void **state) {
     assert_int_equal(cg_subst("m/{name}-{uuid}/{name_sd}", "a-b", "U", 1, out, sizeof out), 14);
     assert_string_equal(out, "m/a-b-U/a\\x2db");
     assert_int_equal(cg_subst("{name}", "x/y", "", 1, out, sizeof out), CTX_EINVAL);
-    assert_int_equal(cg_subst("{name}", "x/y", "", 0, out, sizeof out), 3);
+    assert_int_equal(cg_subst("{name}", "x/y", "", 0, out, sizeof out), CTX_EINVAL); /* pidfile: no traversal */
+    assert_int_equal(cg_subst("/run/libvirt/qemu/{name}.pid", "../../sshd", "", 0, out, sizeof out), CTX_EINVAL);
+    assert_int_equal(cg_subst("/run/{name}/x.pid", "..", "", 0, out, sizeof out), CTX_EINVAL);
+    assert_int_equal(cg_subst("/run/{name}.pid", "..x", "", 0, out, sizeof out), 12);
+    assert_string_equal(out, "/run/..x.pid");
     assert_int_equal(cg_subst("{name_sd}", "x/y", "", 1, out, sizeof out), 3);
     assert_string_equal(out, "x-y");
     assert_int_equal(cg_subst("{uuid}", "n", NULL, 0, out, sizeof out), CTX_EINVAL);

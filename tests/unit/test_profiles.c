@@ -321,6 +321,12 @@ static const struct bad_doc bad_docs[] = {
     {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"acme corp\"}]}", "p.json: line 1: vms[0].tenant: expected 1 to 64 "
                                                           "characters of A-Z a-z 0-9 . _ - (not \".\" or \"..\"), "
                                                           "got \"acme corp\""},
+    {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"default\"}]}", "p.json: line 1: vms[0].tenant: \"default\" is "
+                                                         "reserved (omtenant's destination for tenants it has no "
+                                                         "entry for), expected another tenant id"},
+    {"{\"vms\":[],\"defaults\":{\"tenant\":\"unknown\"}}", "p.json: line 1: defaults.tenant: \"unknown\" is "
+                                                          "reserved (the tenant of messages no profile claims), "
+                                                          "expected another tenant id"},
     {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"user\":null}]}", "p.json: line 1: vms[0].user: expected a "
                                                                 "string, got null"},
     {"{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\",\"uuid\":\"6f1c2a4e0b7d4c1e9a8f2d3b4c5d6e7f\"}]}",
