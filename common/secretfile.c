@@ -28,3 +28,26 @@ int ctx_secret_check(const struct stat *st, uid_t euid, char *msg, size_t msglen
     }
     return CTX_SECRET_OK;
 }
+
+int ctx_private_dir_check(const struct stat *lst, uid_t euid, char *msg, size_t msglen) {
+    unsigned mode = (unsigned)(lst->st_mode & 07777);
+    if (S_ISLNK(lst->st_mode) || !S_ISDIR(lst->st_mode)) {
+        snprintf(msg, msglen, "%s", S_ISLNK(lst->st_mode) ? "a symbolic link: expected a directory" : "not a directory");
+        return CTX_SECRET_REFUSE;
+    }
+    if (lst->st_uid != 0 && lst->st_uid != euid) {
+        snprintf(msg, msglen, "owned by uid %u, neither root nor the user rsyslogd runs as (uid %u)",
+                 (unsigned)lst->st_uid, (unsigned)euid);
+        return CTX_SECRET_REFUSE;
+    }
+    if (lst->st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(msg, msglen, "writable by %s (mode %04o): expected 0700", (lst->st_mode & S_IWOTH) ? "every user" : "its group",
+                 mode);
+        return CTX_SECRET_REFUSE;
+    }
+    if (lst->st_mode & (S_IROTH | S_IXOTH)) {
+        snprintf(msg, msglen, "open to every user (mode %04o): expected 0700", mode);
+        return CTX_SECRET_WARN;
+    }
+    return CTX_SECRET_OK;
+}

@@ -25,6 +25,7 @@
 
 #include "omtenant.h"
 #include "cnfutil.h"
+#include "secretfile.h"
 
 /* ---------------------------------------------------------------- rules */
 
@@ -319,10 +320,26 @@ static void *timer_main(void *arg) {
 
 /* ---------------------------------------------------------------- life cycle */
 
+/* the spool or dead-letter directory: created 0700, or an existing one checked */
 static int make_dir(const char *param, const char *dir) {
-    if (mkdir(dir, 0700) == 0 || errno == EEXIST) return 0;
-    LogError(errno, RS_RET_ERR, "omtenant: parameter '%s': cannot create directory '%s'", param, dir);
-    return -1;
+    struct stat st;
+    char why[160];
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        LogError(errno, RS_RET_ERR, "omtenant: parameter '%s': cannot create directory '%s'", param, dir);
+        return -1;
+    }
+    if (lstat(dir, &st) != 0) {
+        LogError(errno, RS_RET_ERR, "omtenant: parameter '%s': cannot examine directory '%s'", param, dir);
+        return -1;
+    }
+    int verdict = ctx_private_dir_check(&st, geteuid(), why, sizeof why);
+    if (verdict == CTX_SECRET_REFUSE) {
+        LogError(0, RS_RET_ERR, "omtenant: parameter '%s': '%s' cannot hold tenants' data: %s", param, dir, why);
+        return -1;
+    }
+    if (verdict == CTX_SECRET_WARN)
+        LogMsg(0, RS_RET_OK, LOG_WARNING, "omtenant: warning: parameter '%s': '%s' is %s", param, dir, why);
+    return 0;
 }
 
 rsRetVal omt_start(instanceData *pData) {
