@@ -25,6 +25,7 @@
 #include "delivery.h"
 #include "outrec.h"
 #include "redact.h"
+#include "spool_stamp.h"
 #include "tenants.h"
 
 /* impstats counters of one tenant: names in omt_tenant_counter_names[] */
@@ -67,6 +68,7 @@ enum {
     OMT_MC_REDACT_ERRORS,    /* redact.errors: redaction failed (message withheld) */
     OMT_MC_RELOADS,          /* reloads: successful HUP reloads */
     OMT_MC_RELOAD_ERRORS,    /* reload.errors */
+    OMT_MC_SPOOL_QUARANTINED, /* spool.quarantined: spools of another tenant or destination moved aside */
     OMT_MC_COUNT
 };
 extern const char *const omt_module_counter_names[OMT_MC_COUNT];
@@ -83,6 +85,7 @@ typedef struct omt_rules {
 typedef struct omt_tenant {
     struct omt_tenant *next;     /* the instance's list (append-only, under inst->mu) */
     char id[CTX_TENANT_ID_MAX + 1];
+    char stamp[CTX_SPOOL_STAMP_LEN]; /* the tenant and destination its spool is for (omtenant_stamp.c) */
     ctx_dest_t *dest;
     uint64_t msgs, redactions, refused, invalid; /* atomics */
     statsobj_t *stats;           /* "omtenant(<tenant>)" */
@@ -170,6 +173,11 @@ int omt_num_templates(const instanceData *pData);
 /* omtenant_route.c */
 omt_rules_t *omt_rules_load(instanceData *pData, char *err, size_t errlen);
 omt_rules_t *omt_rules_ref(omt_rules_t *r);
+/* omtenant_stamp.c */
+int omt_stamp_before_open(instanceData *pData, const ctx_tenant_t *t, const char *spool, char *stamp, size_t len);
+void omt_stamp_after_open(const ctx_tenant_t *t, const char *spool, const char *stamp);
+int omt_stamp_reload_check(omt_tenant_t *ot, const ctx_tenant_t *t, char *err, size_t errlen);
+void omt_stamp_reload_apply(instanceData *pData, omt_tenant_t *ot, const ctx_tenant_t *t);
 void omt_rules_check_views(const instanceData *pData, const ctx_tenants_t *set, const omt_rules_t *rules);
 void omt_rules_release(omt_rules_t *r);
 rsRetVal omt_start(instanceData *pData);

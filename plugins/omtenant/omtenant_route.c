@@ -203,6 +203,12 @@ static omt_tenant_t *tenant_new(instanceData *pData, const ctx_tenant_t *t, char
         return NULL;
     }
     snprintf(ot->id, sizeof ot->id, "%s", t->id);
+    if (omt_stamp_before_open(pData, t, spool, ot->stamp, sizeof ot->stamp) != 0) {
+        if (o.transport.free) o.transport.free(o.transport.arg);
+        snprintf(err, errlen, "tenant '%s': its spool cannot be checked", t->id);
+        free(ot);
+        return NULL;
+    }
     o.tenant = t->id;
     o.spool_dir = spool;
     o.deadletter_path = dl;
@@ -220,6 +226,7 @@ static omt_tenant_t *tenant_new(instanceData *pData, const ctx_tenant_t *t, char
         free(ot);
         return NULL;
     }
+    omt_stamp_after_open(t, spool, ot->stamp);
     if (omt_stats_tenant(pData, ot) != RS_RET_OK)
         LogError(0, RS_RET_ERR, "omtenant: tenant '%s': cannot register its statistics", t->id);
     pthread_mutex_lock(&pData->mu);
@@ -239,6 +246,8 @@ static int prepare(instanceData *pData, ctx_tenants_t *set, omt_tenant_t **ots, 
         char why[CTX_ERRLEN];
         if ((ots[i] = tenant_find(pData, t->id)) == NULL) {
             if ((ots[i] = tenant_new(pData, t, err, errlen)) == NULL) return -1;
+        } else if (omt_stamp_reload_check(ots[i], t, err, errlen) != 0) {
+            return -1;
         } else if (omt_transport_new(pData, t, &trs[i], why, sizeof why) != 0) {
             snprintf(err, errlen, "tenant '%s': %s", t->id, why);
             return -1;
@@ -256,6 +265,7 @@ static void apply(instanceData *pData, ctx_tenants_t *set, omt_tenant_t **ots, c
             LogError(0, RS_RET_ERR, "omtenant: tenant '%s': cannot apply its new batch settings", t->id);
         ctx_dest_set_transport(ots[i]->dest, trs[i]);
         trs[i].send = NULL;
+        omt_stamp_reload_apply(pData, ots[i], t);
     }
 }
 

@@ -28,7 +28,8 @@ const char *const omt_tenant_counter_names[OMT_TC_COUNT] = {
     "invalid",        "lost.msgs",       "blocked"};
 
 const char *const omt_module_counter_names[OMT_MC_COUNT] = {"msgs",          "dropped.notenant", "routed.default",
-                                                           "redact.errors", "reloads",          "reload.errors"};
+                                                           "redact.errors", "reloads",          "reload.errors",
+                                                           "spool.quarantined"};
 
 static statsobj_if_t *so;
 

@@ -124,6 +124,13 @@ tests_unit_test_secretfile_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_secretfile_LDADD = $(UNIT_LDADD)
 tests_unit_test_secretfile_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_spool_stamp
+TESTS += tests/unit/test_spool_stamp
+tests_unit_test_spool_stamp_SOURCES = tests/unit/test_spool_stamp.c
+tests_unit_test_spool_stamp_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_spool_stamp_LDADD = $(UNIT_LDADD)
+tests_unit_test_spool_stamp_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_deadletter
 TESTS += tests/unit/test_deadletter
 tests_unit_test_deadletter_SOURCES = tests/unit/test_deadletter.c
