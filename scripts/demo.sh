@@ -4,23 +4,34 @@
 # A small datacenter on this machine, end to end:
 #   - VMs of two tenants as network namespaces with libvirt-like vNICs (vnet11..),
 #     each in its own cgroup with a process using some CPU;
-#   - guests sending syslog: VM 1 through its own rsyslogd forwarding over TCP (@@),
-#     VM 2 through its own syslog-ng over TCP (when Debian's syslog-ng-core can be
-#     unpacked), the others with util-linux logger over UDP, the last one
-#     "misconfigured" (it sends to an address where nothing listens); messages of
-#     all severities, some carrying secrets;
+#   - guests sending syslog (util-linux logger, RFC 5424): VM 1 through its own
+#     rsyslogd, which forwards over TCP (`*.* @@host`: its traditional format, LF
+#     framing), VM 2 through its own syslog-ng (when Debian's syslog-ng-core can be
+#     unpacked: syslog() source, syslog() destination over TCP, i.e. RFC 5424 with
+#     octet counting), the others straight to the host over UDP, the last one (of
+#     three or more) "misconfigured" (it sends to an address where nothing listens);
+#     messages of all severities, some carrying secrets;
 #   - a compute manager (tests/lib/cmserver.py, Nova-shaped, HTTPS, token);
 #   - tenant acme's central server: a real rsyslogd (imtcp + the ossl TLS driver);
 #     tenant globex's: an HTTPS receiver decoding zstd (tests/lib/https_receiver.py);
 #   - the host's rsyslogd (Debian's) running conf-examples/50-ctxlog.conf with paths
 #     substituted: imctxcap -> mmctxenrich -> omtenant.
-# It prints what each tenant received, two messages with the three context sets,
+# It prints what each tenant received, a message of each kind of guest as its tenant
+# got it (host, app name and text parsed), two messages with the three context sets,
 # redactions by rule, bytes before and after compression and the compute-manager
 # requests made; then tears everything down (also on Ctrl-C or error), unless --keep.
 # Run as root after a build (./bootstrap demo does both).
+#
+# Everything the demo writes (configs, logs, what each tenant received, stop.sh) is in
+# one directory: $CTXLOG_DEMO_DIR, /tmp/ctxlog-demo by default. A run starts by
+# stopping the demo kept there and emptying it; `--stop` stops the demo kept there,
+# so give --stop the same CTXLOG_DEMO_DIR as the run. Only one demo at a time: the
+# VMs' names, vNICs (vnet11..) and addresses are fixed.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-DEMO=/tmp/ctxlog-demo
+DEMO=${CTXLOG_DEMO_DIR:-/tmp/ctxlog-demo}
+case "$DEMO" in /*) ;; *) DEMO="$PWD/$DEMO" ;; esac
+DEMO=${DEMO%/}
 keep=0 nvms=4 nmsg=25 isolate=0
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -28,11 +39,14 @@ while [ $# -gt 0 ]; do
         --vms) nvms=$2; shift 2 ;;
         --messages) nmsg=$2; shift 2 ;;
         --isolate) isolate=1; shift ;; # capture only the demo's vNICs (when tests run beside it)
-        --stop) [ -f "$DEMO/stop.sh" ] && exec bash "$DEMO/stop.sh"; echo "no demo running"; exit 0 ;;
-        *) echo "usage: $0 [--keep] [--vms N (2..18)] [--messages N] [--isolate] | --stop" >&2; exit 2 ;;
+        --stop) [ -f "$DEMO/stop.sh" ] && exec bash "$DEMO/stop.sh"; echo "no demo running (no $DEMO/stop.sh)"; exit 0 ;;
+        *) echo "usage: [CTXLOG_DEMO_DIR=DIR] $0 [--keep] [--vms N (2..18)] [--messages N] [--isolate] | --stop" >&2; exit 2 ;;
     esac
 done
+case "$nvms" in *[!0-9]* | "") nvms=0 ;; esac
+case "$nmsg" in *[!0-9]* | "") nmsg=0 ;; esac
 [ "$nvms" -ge 2 ] && [ "$nvms" -le 18 ] || { echo "--vms: 2..18" >&2; exit 2; }
+[ "$nmsg" -ge 1 ] || { echo "--messages: a number >= 1" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (namespaces, packet capture, cgroups)" >&2; exit 1; }
 for m in imctxcap mmctxenrich omtenant; do
     [ -f "$top/plugins/$m/$m.so" ] || { echo "demo: build first (./bootstrap build)" >&2; exit 1; }
@@ -49,9 +63,17 @@ cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     ctx_vm_cleanup_all
 }
+# the directory is emptied: refuse one that holds anything but an earlier demo's files
+# (marked by .ctxlog-demo; older demos left tenants/ and work/)
+if [ -n "$(ls -A "$DEMO" 2>/dev/null)" ] && [ ! -f "$DEMO/.ctxlog-demo" ] &&
+    ! { [ -d "$DEMO/tenants" ] && [ -d "$DEMO/work" ]; }; then
+    echo "demo: $DEMO is not empty and not a demo directory (CTXLOG_DEMO_DIR): not touching it" >&2
+    exit 1
+fi
 [ -f "$DEMO/stop.sh" ] && { bash "$DEMO/stop.sh" >/dev/null 2>&1 || true; }
 rm -rf "$DEMO"
 mkdir -p "$DEMO/etc" "$DEMO/log" "$DEMO/work" "$DEMO/pki" "$DEMO/tenants/acme" "$DEMO/tenants/globex"
+echo "ctxlog demo directory (scripts/demo.sh empties it at every run)" >"$DEMO/.ctxlog-demo"
 trap cleanup EXIT
 trap 'echo; echo "interrupted: tearing down"; exit 130' INT TERM
 
@@ -60,6 +82,22 @@ wait_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; don
 tenant_of() { if [ $(($1 % 2)) = 1 ]; then echo acme; else echo globex; fi; }
 vm_name() { printf '%s-vm%02d' "$(tenant_of "$1")" "$1"; }
 vm_uuid() { printf '5eb1c0de-0000-4000-8000-%012d' "$((10 + $1))"; }
+# how VM I's syslog leaves it: rsyslogd, syslog-ng (its own daemon forwards over TCP),
+# udp (logger straight to the host), dead (logger to an address where nothing listens)
+vm_kind() {
+    if [ "$1" = 1 ] && [ -n "$GUEST_PORT_1" ]; then echo rsyslogd
+    elif [ "$1" = 2 ] && [ -n "$GUEST_PORT_2" ]; then echo syslog-ng
+    elif [ "$1" = "$nvms" ]; then echo dead
+    else echo udp; fi
+}
+kind_text() {
+    case "$1" in
+        rsyslogd) echo "logger -> guest rsyslogd -> TCP, LF framing" ;;
+        syslog-ng) echo "logger -> guest syslog-ng -> TCP, RFC 5424, octet counting" ;;
+        udp) echo "logger -> UDP" ;;
+        dead) echo "logger -> UDP to $(ctx_vm_dead_ip4 $((10 + nvms))), where nothing listens" ;;
+    esac
+}
 
 make_vms() {
     bold "== $nvms VMs: network namespaces with vNICs vnet11.., each in its own cgroup with a busy process"
@@ -82,7 +120,8 @@ while True:
     time.sleep(0.08)'" &
         PIDS+=($!)
         echo "$cg" >"$DEMO/work/cg.$i"
-        say "   $(vm_name "$i")  tenant=$(tenant_of "$i")  vNIC=$(ctx_vm_vnic "$idx")  ip=$(ctx_vm_ip4 "$idx")  cgroup=$cg"
+        printf '   %-11s  tenant=%-6s  vNIC=%s  ip=%s  cgroup=%s\n' "$(vm_name "$i")" "$(tenant_of "$i")" \
+            "$(ctx_vm_vnic "$idx")" "$(ctx_vm_ip4 "$idx")" "$cg"
     done
 }
 
@@ -117,6 +156,8 @@ GUEST_PORT_1="" GUEST_PORT_2=""
 start_guest_daemons() {
     local g="$DEMO/guest1"
     mkdir -p "$g"
+    # imudp parses logger's RFC 5424; @@ forwards in rsyslog's traditional format
+    # (RSYSLOG_ForwardFormat: RFC 3164 with an RFC 3339 timestamp), LF-framed
     cat >"$g/rsyslog.conf" <<GCONF
 global(workDirectory="$g")
 module(load="imudp")
@@ -136,11 +177,14 @@ GCONF
     if [ -z "$sng" ]; then say "   (syslog-ng-core could not be unpacked: $(vm_name 2) uses logger)"; return 0; fi
     g="$DEMO/guest2"
     mkdir -p "$g"
+    # logger sends RFC 5424: a syslog() source parses it (a network() source expects
+    # RFC 3164 and would leave the 5424 header inside the message); the syslog()
+    # destination sends RFC 5424, octet-counted (RFC 6587), over TCP
     cat >"$g/sng.conf" <<GCONF
 @version: 3.38
-options { keep-hostname(yes); stats-freq(0); };
-source s_in { network(ip(127.0.0.1) port(5141) transport(udp)); };
-destination d_host { network("$(ctx_vm_host_ip4 12)" port(514) transport(tcp)); };
+options { keep-hostname(yes); frac-digits(6); stats-freq(0); };
+source s_in { syslog(ip(127.0.0.1) port(5141) transport(udp)); };
+destination d_host { syslog("$(ctx_vm_host_ip4 12)" port(514) transport(tcp)); };
 log { source(s_in); destination(d_host); };
 GCONF
     ctx_vm_exec demo2 env LD_LIBRARY_PATH="$sroot/usr/lib/syslog-ng" SYSLOGNG_PREFIX="$sroot/usr" "$sng" -F --no-caps \
@@ -148,7 +192,7 @@ GCONF
     PIDS+=($!)
     wait_file "$g/pid" "the guest syslog-ng"
     GUEST_PORT_2=5141
-    say "   $(vm_name 2): its own syslog-ng forwards over TCP (network(transport(tcp)) to $(ctx_vm_host_ip4 12):514)"
+    say "   $(vm_name 2): its own syslog-ng forwards over TCP (syslog(transport(tcp)): RFC 5424, octet counting, to $(ctx_vm_host_ip4 12):514)"
 }
 
 write_profiles() {
@@ -249,37 +293,43 @@ EOF
 }
 
 stat() { # NAME COUNTER
-    { grep -F "\"name\": \"$1\"" "$DEMO/log/impstats.json" 2>/dev/null || true; } | tail -1 | sed 's/^[^{]*//' |
+    { grep -F "\"name\": \"$1\"" "${STATS:-$DEMO/log/impstats.json}" 2>/dev/null || true; } | tail -1 | sed 's/^[^{]*//' |
         jq -r ".\"$2\" // 0"
 }
 
 # the guests' messages: all severities; every fifth carries a secret
 send_traffic() {
-    bold "== the guests send syslog ($nmsg messages each); VM $nvms is misconfigured (sends to $(ctx_vm_dead_ip4 $((10 + nvms))))"
+    local dead=""
+    [ "$(vm_kind "$nvms")" = dead ] && dead="; $(vm_name "$nvms") is misconfigured (sends to $(ctx_vm_dead_ip4 $((10 + nvms))))"
+    bold "== the guests send syslog with logger ($nmsg messages each, RFC 5424)$dead"
     local sevs=(err warning notice info debug crit alert emerg)
     local secrets=("deploy from https://deploy:S3cretPass@git.internal/app.git"
         "upstream call Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJlLWRlbW8tMTIzNDU2Nzg5MA"
         "payment accepted card=4111 1111 1111 1111 amount=42.00")
-    local m i idx dst port sev text
+    local m i idx kind dst port sev text
+    # what was sent, one line a message: TENANT seq=I-M VM APP SEVERITY KIND MESSAGE
+    # (the message as logger sent it; tests/lib/demo_check.py checks the tenants' records against it)
     : >"$DEMO/work/sent"
     for m in $(seq 1 "$nmsg"); do
         for i in $(seq 1 "$nvms"); do
             idx=$((10 + i))
-            dst=$(ctx_vm_host_ip4 "$idx")
-            port=514
-            [ "$i" = "$nvms" ] && dst=$(ctx_vm_dead_ip4 "$idx")
-            # VMs 1 and 2 log to their own syslog daemon, which forwards over TCP
-            if [ "$i" = 1 ] && [ -n "$GUEST_PORT_1" ]; then dst=127.0.0.1 port=$GUEST_PORT_1; fi
-            if [ "$i" = 2 ] && [ -n "$GUEST_PORT_2" ]; then dst=127.0.0.1 port=$GUEST_PORT_2; fi
+            kind=$(vm_kind "$i")
+            case "$kind" in
+                rsyslogd) dst=127.0.0.1 port=$GUEST_PORT_1 ;; # the guest's own daemon forwards over TCP
+                syslog-ng) dst=127.0.0.1 port=$GUEST_PORT_2 ;;
+                udp) dst=$(ctx_vm_host_ip4 "$idx") port=514 ;;
+                dead) dst=$(ctx_vm_dead_ip4 "$idx") port=514 ;;
+            esac
             sev=${sevs[$(((m + i) % 8))]}
             text="request $m done"
             [ $((m % 5)) = 0 ] && text=${secrets[$(((m / 5 + i) % 3))]}
             ctx_vm_exec "demo$i" logger --udp -n "$dst" -P "$port" -t "app$i" -p "user.$sev" "seq=$i-$m $text"
-            echo "$(tenant_of "$i") seq=$i-$m" >>"$DEMO/work/sent"
+            echo "$(tenant_of "$i") seq=$i-$m $(vm_name "$i") app$i $sev $kind seq=$i-$m $text" >>"$DEMO/work/sent"
         done
-        printf '\r   sent %d/%d  captured %s' $((m * nvms)) $((nmsg * nvms)) "$(stat 'imctxcap(vms)' msgs.submitted)"
+        if [ -t 1 ]; then printf '\r   sent %d/%d' $((m * nvms)) $((nmsg * nvms)); fi
     done
-    echo
+    if [ -t 1 ]; then printf '\r'; fi
+    say "   sent $((nmsg * nvms)) messages from $nvms VMs"
 }
 
 received() { # TENANT: the records that tenant's server got, one JSON object a line
@@ -296,8 +346,18 @@ wait_delivery() {
             [ "$got" -ge "$want" ] && break
             sleep 0.1
         done
+        # the counters the report shows, once impstats has published them (every second)
+        for _ in $(seq 1 50); do
+            [ "$(stat "omtenant(tenants:$t)" delivered.msgs)" -ge "$want" ] && break
+            sleep 0.1
+        done
     done
-    sleep 1.2 # one more impstats round, for the counters below
+    sleep 1.2 # one more impstats round: every counter of that moment is out
+    # the report reads one copy: impstats writes a round a second, line by line
+    # (whole lines only)
+    cp "$DEMO/log/impstats.json" "$DEMO/work/impstats.copy"
+    head -n "$(wc -l <"$DEMO/work/impstats.copy")" "$DEMO/work/impstats.copy" >"$DEMO/work/impstats.report"
+    STATS=$DEMO/work/impstats.report
 }
 
 report() {
@@ -309,40 +369,70 @@ report() {
         foreign=$(received "$t" | jq -r "select(.ctx.vm.tenant != \"$t\") | .msg" | wc -l)
         say "   tenant $t: sent $sent, received $got, foreign messages: $foreign"
     done
+    bold "== one message from each kind of guest, as its tenant received it (host, app and msg parsed)"
+    local i kind seen=" " name
+    for i in $(seq 1 "$nvms"); do
+        kind=$(vm_kind "$i")
+        case "$seen" in *" $kind "*) continue ;; esac
+        seen+="$kind "
+        name=$(vm_name "$i")
+        say "   $name ($(kind_text "$kind"))"
+        received "$(tenant_of "$i")" | jq -c --arg n "$name" 'select(.ctx.vm.name == $n)' | sed -n 1p |
+            jq -r '"      host=\(.host) app=\(.app) severity=\(.severity) msg=\(.msg | tojson)"'
+    done
     bold "== one message at tenant acme's server (identity, host and compute-manager context)"
     received acme | jq -c 'select(.severity == "err")' | sed -n 1p | jq $JQC '{msg, severity, vm: .ctx.vm, host: .ctx.host, cm: .ctx.cm}'
     bold "== one message with a secret, as tenant globex received it (redacted before it left the host)"
     received globex | jq -c 'select(.msg | test("REDACTED|\\[H:"))' | sed -n 1p | jq $JQC '{msg, vm: .ctx.vm.name, tenant: .ctx.vm.tenant, cm: .ctx.cm}'
     bold "== redactions by rule (impstats omtenant(tenants)-redaction)"
-    { grep -F '"name": "omtenant(tenants)-redaction"' "$DEMO/log/impstats.json" || true; } | tail -1 | sed 's/^[^{]*//' |
+    { grep -F '"name": "omtenant(tenants)-redaction"' "$STATS" || true; } | tail -1 | sed 's/^[^{]*//' |
         jq -r 'to_entries[] | select(.value | type == "number" and . > 0) | "   \(.key): \(.value)"'
     bold "== bytes per tenant before and after compression"
+    local raw comp nb
     for t in acme globex; do
-        say "   $t: $(stat "omtenant(tenants:$t)" bytes.raw) -> $(stat "omtenant(tenants:$t)" bytes.compressed) bytes in $(stat "omtenant(tenants:$t)" batches) batches"
+        raw=$(stat "omtenant(tenants:$t)" bytes.raw) comp=$(stat "omtenant(tenants:$t)" bytes.compressed)
+        nb=$(stat "omtenant(tenants:$t)" batches)
+        nb="$nb batch$([ "$nb" = 1 ] || echo es)"
+        if [ "$raw" = "$comp" ]; then say "   $t: $raw bytes in $nb, sent uncompressed (syslog-tls to a standard RFC 5425 receiver)"
+        else say "   $t: $raw -> $comp bytes in $nb"; fi
     done
     bold "== compute-manager requests"
     $PY "$top/tests/lib/cmserver.py" counts "$CM" --cafile "$DEMO/pki/ca.pem" | jq -r '"   total \(.total): \(.routes | to_entries | map("\(.key) \(.value)") | join(", "))"'
     bold "== imctxcap counters"
     say "   packets $(stat 'imctxcap(vms)' packets.seen), messages $(stat 'imctxcap(vms)' msgs.submitted), vNICs $(stat 'imctxcap(vms)' interfaces.attached), kernel drops $(stat 'imctxcap(vms)' kernel.drops)"
     say "   TCP: segments $(stat 'imctxcap(vms)' tcp.segments), connections $(stat 'imctxcap(vms)' tcp.flows.opened)"
-    say "full output: $DEMO/log/vms.json (host copy), $DEMO/tenants/*/ (what each tenant received), $DEMO/log/impstats.json"
+    bold "== files in $DEMO"
+    say "   log/vms.json                  the host's local copy (unredacted, with \$!ctx)"
+    say "   tenants/acme/received.jsonl   what tenant acme's server received"
+    say "   tenants/globex/messages.log   what tenant globex's server received"
+    say "   log/impstats.json             the modules' counters, every second"
 }
 
 keep_running() {
+    local i cg cgs=""
     {
-        echo "kill \$(cat $DEMO/rsyslogd.pid) ${PIDS[*]} 2>/dev/null || true"
+        echo "kill \$(cat $(printf %q "$DEMO/rsyslogd.pid")) ${PIDS[*]} 2>/dev/null || true"
         for i in $(seq 1 "$nvms"); do
+            # what runs in the VM (its busy process, its syslog daemon) ends with it
+            echo "ip netns pids $(ctx_vm_ns "demo$i") 2>/dev/null | xargs -r kill -9 2>/dev/null || true"
             echo "ip netns del $(ctx_vm_ns "demo$i") 2>/dev/null || true"
             echo "ip link del $(ctx_vm_vnic $((10 + i))) 2>/dev/null || true"
-            echo "rmdir $(cat "$DEMO/work/cg.$i") 2>/dev/null || true"
+            cg=$(cat "$DEMO/work/cg.$i")
+            cgs+=" $cg"
+            case "$cg" in /sys/fs/cgroup/cpuacct/*) cgs+=" /sys/fs/cgroup/memory/${cg#/sys/fs/cgroup/cpuacct/}" ;; esac
         done
-        echo "rm -f $DEMO/stop.sh; echo 'demo stopped'"
+        # a cgroup goes once its killed processes are gone
+        echo "for c in$cgs; do"
+        echo "    for _ in \$(seq 1 40); do [ -d \"\$c\" ] || break; rmdir \"\$c\" 2>/dev/null && break; sleep 0.05; done"
+        echo "done"
+        echo "rm -f $(printf %q "$DEMO/stop.sh"); echo 'demo stopped'"
     } >"$DEMO/stop.sh"
     trap - EXIT
     bold "== the datacenter keeps running (--keep)"
     say "   watch:      tail -f $DEMO/log/vms.json | jq ."
     say "   send more:  ip netns exec $(ctx_vm_ns demo1) logger --udp -n $(ctx_vm_host_ip4 11) -P 514 hello"
-    say "   stop:       $0 --stop"
+    if [ "$DEMO" = /tmp/ctxlog-demo ]; then say "   stop:       $0 --stop"
+    else say "   stop:       CTXLOG_DEMO_DIR=$DEMO $0 --stop"; fi
 }
 
 $PY "$top/tests/lib/cmserver.py" mkca "$DEMO/pki" >/dev/null
