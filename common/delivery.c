@@ -109,9 +109,36 @@ static int seal_and_queue(ctx_dest_t *d, ctx_batch_encoder_t *enc) {
     return rc;
 }
 
+/* blocked: memory held by batches not on disk and the open batch */
+static uint64_t held_bytes(const ctx_dest_t *d) {
+    uint64_t n = 0;
+    size_t open_len = 0;
+    for (const dnode_t *x = d->head; x != NULL; x = x->next)
+        if (!x->on_disk && !x->done) n += x->len;
+    (void)ctx_batch_body(d->open, &open_len);
+    return n + open_len;
+}
+
+/* blocked with its hold full: the message is refused, counted, logged once */
+static int hold_full(ctx_dest_t *d, size_t len) {
+    if (!d->blocked || d->hold_max_bytes == 0 || held_bytes(d) + len <= d->hold_max_bytes) return 0;
+    ST_ADD(d, dropped_blocked, 1);
+    if (!d->hold_logged)
+        dest_log(d, CTX_DEST_LOG_ERR,
+                 "tenant '%s': blocked, and the %llu bytes it may hold in memory are used: its new messages are "
+                 "dropped (counted in dropped.blocked) until it takes messages again",
+                 d->tenant, (unsigned long long)d->hold_max_bytes);
+    d->hold_logged = 1;
+    return 1;
+}
+
 int ctx_dest_add(ctx_dest_t *d, ctx_batch_encoder_t *enc, const char *msg, size_t len) {
     if (d == NULL || (msg == NULL && len > 0)) return CTX_EINVAL;
     pthread_mutex_lock(&d->mu);
+    if (hold_full(d, len)) {
+        pthread_mutex_unlock(&d->mu);
+        return CTX_EFULL;
+    }
     int rc = ctx_batch_append(d->open, msg, len);
     if (rc == CTX_EFULL) {
         rc = seal_and_queue(d, enc);
@@ -292,6 +319,7 @@ int ctx_dest_new(const ctx_dest_opts_t *o, ctx_dest_t **out, char *err, size_t e
                                        "and a transport");
     if (rc == 0 && ((d->tenant = strdup(o->tenant)) == NULL || (d->deadletter_path = strdup(o->deadletter_path)) == NULL))
         rc = CTX_ENOMEM;
+    d->hold_max_bytes = o->hold_max_bytes;
     d->deadletter_limits.max_bytes = o->deadletter_max_bytes;
     d->deadletter_limits.keep = o->deadletter_keep;
     if (rc == 0) rc = open_parts(d, o, err, errlen);

@@ -20,8 +20,13 @@
  *
  * When a batch cannot be spooled (spool full under policy "block", or a disk error
  * such as ENOSPC), it stays in memory, in order, and the tenant is blocked:
- * ctx_dest_accepting() is 0 (omtenant then refuses new messages of the tenant, and
- * rsyslog keeps and retries them) until the batch could be written or delivered.
+ * ctx_dest_accepting() is 0 until the batch could be written or delivered. A blocked
+ * tenant still takes messages into memory up to hold_max_bytes (sealed batches not on
+ * disk plus the open batch); past it ctx_dest_add refuses them (CTX_EFULL, counted
+ * dropped_blocked, logged once per blocked period). omtenant either refuses a blocked
+ * tenant's messages before adding them (an action serving one tenant: rsyslog keeps
+ * and retries them) or adds them and drops what the hold refuses (an action serving
+ * several tenants: no tenant ever stalls another).
  *
  * A rejection (the transport says REJECT: HTTP 4xx other than 408 / 429) writes the
  * batch, decoded, to the tenant's dead-letter file (fsync'd) and removes it.
@@ -97,6 +102,7 @@ typedef struct {
     unsigned deadletter_keep;    /* rotated dead-letter files kept */
     ctx_dest_config_t cfg;
     unsigned max_pending;        /* sealed batches kept in memory in memory mode; 0 = 2 */
+    uint64_t hold_max_bytes;     /* blocked: memory the tenant may still fill; 0 = unbounded */
     int write_ahead;             /* 1: spool every batch before sending it */
     uint64_t backoff_initial_ms; /* ceiling of the first retry delay; 0 = 1000 */
     uint64_t backoff_max_ms;     /* largest delay; 0 = 60000 */
@@ -133,6 +139,7 @@ typedef struct {
     uint64_t lost_msgs;
     uint64_t held_batches;       /* sealed batches in memory now */
     uint64_t blocked;            /* 1 while the tenant is blocked */
+    uint64_t dropped_blocked;    /* messages refused while blocked with its hold full */
 } ctx_dest_stats_t;
 
 typedef struct ctx_dest ctx_dest_t;
@@ -155,7 +162,8 @@ void ctx_dest_free(ctx_dest_t *d, ctx_batch_encoder_t *enc);
  * ctx_dest_accepting() before it accepts a group of messages (omtenant: one rsyslog
  * transaction, all or nothing) and so bounds what is held in memory. Returns 0,
  * CTX_EINVAL (the message is empty or, for NDJSON, contains a newline: not added),
- * CTX_ENOMEM. A batch that cannot be compressed stays open and is sealed later. */
+ * CTX_EFULL (blocked, and its hold_max_bytes are used: not added), CTX_ENOMEM. A
+ * batch that cannot be compressed stays open and is sealed later. */
 int ctx_dest_add(ctx_dest_t *d, ctx_batch_encoder_t *enc, const char *msg, size_t len);
 
 /* Seals the open batch if it is due at now_ms (ctx_batch_now_ms()); returns 1 if it

@@ -55,6 +55,8 @@ struct ctx_dest {
     int spool_mode;
     int writer_active;
     int blocked;             /* a node could not be spooled: refuse new messages */
+    int hold_logged;         /* the hold's drops were logged in this blocked period */
+    uint64_t hold_max_bytes;
     int write_ahead;
     unsigned max_pending;
     uint64_t retry_at_ms;    /* the sender waits until then (backoff) */

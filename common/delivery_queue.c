@@ -101,6 +101,7 @@ void dq_write_pending(ctx_dest_t *d) {
     for (dnode_t *n; !failed && (n = first_unwritten(d)) != NULL;) failed = write_one(d, n) != 0;
     if (!failed && d->blocked) {
         d->blocked = 0;
+        d->hold_logged = 0;
         dest_log(d, CTX_DEST_LOG_INFO, "tenant '%s': the spool takes batches again; messages flow", d->tenant);
     }
     d->writer_active = 0;

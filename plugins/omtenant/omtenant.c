@@ -62,6 +62,7 @@ static struct cnfparamdescr actpdescr[] = {
     {"spool.directory", eCmdHdlrString, 0},
     {"deadletter.directory", eCmdHdlrString, 0},
     {"deadletter.maxsize", eCmdHdlrSize, 0},
+    {"blocked.maxmemory", eCmdHdlrSize, 0},
     {"deadletter.rotate", eCmdHdlrInt, 0},
     {"redaction.rules", eCmdHdlrString, 0},
     {"redaction.key", eCmdHdlrString, 0},

@@ -53,6 +53,7 @@ enum {
     OMT_TC_DEADLETTER_ROTATIONS, /* deadletter.rotations: rotations at deadletter.maxSize */
     OMT_TC_DEADLETTER_DROPPED, /* deadletter.dropped: rejected messages too large for the file */
     OMT_TC_REFUSED,          /* refused: messages refused while blocked (rsyslog retries them) */
+    OMT_TC_DROPPED_BLOCKED,  /* dropped.blocked: blocked with blocked.maxMemory used: dropped */
     OMT_TC_INVALID,          /* invalid: messages the body format cannot carry (dropped) */
     OMT_TC_LOST_MSGS,        /* lost.msgs: neither delivered nor spooled at shutdown */
     OMT_TC_BLOCKED,          /* blocked: 1 while the tenant is blocked (gauge) */
@@ -122,6 +123,7 @@ typedef struct _instanceData {
     char *redact_rules_path;     /* NULL: built-in rules */
     char *redact_key_path;
     uint64_t deadletter_max_bytes; /* a tenant's dead-letter file rotates at this size */
+    uint64_t hold_max_bytes;     /* blocked.maxMemory: what a blocked tenant may still hold in memory */
     int deadletter_keep;         /* rotated dead-letter files kept */
     int level;                   /* zstd / gzip level */
     int max_pending;

@@ -1,11 +1,13 @@
 /* omtenant_commit.c: one rsyslog transaction: route each message by its tenant, build
  * and redact its record, add it to the tenant's open batch.
  *
- * A transaction is taken whole or not at all: if one of its tenants is blocked
- * (its spool full under "block", or a disk error), nothing is taken and rsyslog is
- * told to retry (RS_RET_SUSPENDED); rsyslog then retries the messages one by one,
- * so the other tenants' messages go through and only the blocked tenant's wait.
- * Taking part of a transaction would make rsyslog send the taken part again.
+ * A blocked tenant (its spool full under "block", or a disk error) never stalls
+ * another. An action that serves one tenant takes a transaction whole or not at all:
+ * if the tenant is blocked, nothing is taken and rsyslog is told to retry
+ * (RS_RET_SUSPENDED), so rsyslog's queue holds its messages (back-pressure, nothing
+ * lost). An action that serves several tenants always takes the transaction: a
+ * blocked tenant's messages go into memory up to blocked.maxMemory, and past that are
+ * dropped and counted (dropped.blocked); every other tenant's go through.
  *
  * Concurrency: runs on an rsyslog worker thread with that worker's omt_wrk_t; the
  * routing snapshot is a reference taken for the transaction.
@@ -103,6 +105,7 @@ static void one(instanceData *pData, omt_wrk_t *w, const omt_route_t *rt, const 
     }
     if (rc > 0) omt_add(&e->ot->redactions, take_counts(pData, w));
     rc = ctx_dest_add(e->ot->dest, w->enc, out, outlen);
+    if (rc == CTX_EFULL) return; /* blocked, hold full: counted by the dest (dropped.blocked) */
     omt_add(rc == 0 ? &e->ot->msgs : &e->ot->invalid, 1);
 }
 
@@ -138,7 +141,7 @@ rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams
         actWrkrIParams_t *p = &actParam(pParams, ntpl, i, 0);
         int used_default; /* counted in one(), once the transaction is taken */
         const omt_route_ent_t *e = omt_route_find(rt, (const char *)p[0].param, p[0].lenStr, &used_default);
-        if (e != NULL && !ctx_dest_accepting(e->ot->dest)) {
+        if (rt->n == 1 && e != NULL && !ctx_dest_accepting(e->ot->dest)) { /* one tenant: back-pressure */
             w->blocked_on = e->ot;
             omt_add(&e->ot->refused, count_for(rt, pParams, ntpl, i, nParams, e));
             ABORT_FINALIZE(RS_RET_SUSPENDED);

@@ -35,6 +35,7 @@ void omt_set_defaults(instanceData *pData) {
     pData->shutdown_timeout_ms = 5000;
     pData->deadletter_max_bytes = 64u << 20;
     pData->deadletter_keep = 2;
+    pData->hold_max_bytes = 16u << 20;
 }
 
 /* an integer parameter within [lo, hi]; the message names it */
@@ -95,6 +96,14 @@ static rsRetVal set_number(instanceData *pData, const char *name, struct cnfpara
     if (!strcmp(name, "timeout.shutdown"))
         return int_param("timeout.shutdown", v, 0, 3600000, &pData->shutdown_timeout_ms);
     if (!strcmp(name, "deadletter.rotate")) return int_param("deadletter.rotate", v, 0, 99, &pData->deadletter_keep);
+    if (!strcmp(name, "blocked.maxmemory")) {
+        if (v->val.d.n < 65536 || v->val.d.n > (1ll << 36)) {
+            parser_errmsg("omtenant: parameter 'blocked.maxMemory': expected 64k..64g, got %lld", (long long)v->val.d.n);
+            return RS_RET_PARAM_ERROR;
+        }
+        pData->hold_max_bytes = (uint64_t)v->val.d.n;
+        return RS_RET_OK;
+    }
     if (!strcmp(name, "deadletter.maxsize")) {
         if (v->val.d.n < 65536 || v->val.d.n > (1ll << 40)) {
             parser_errmsg("omtenant: parameter 'deadletter.maxSize': expected 64k..1t, got %lld", (long long)v->val.d.n);

@@ -213,6 +213,7 @@ static omt_tenant_t *tenant_new(instanceData *pData, const ctx_tenant_t *t, char
     o.spool_dir = spool;
     o.deadletter_path = dl;
     o.deadletter_max_bytes = pData->deadletter_max_bytes;
+    o.hold_max_bytes = pData->hold_max_bytes;
     o.deadletter_keep = (unsigned)pData->deadletter_keep;
     o.cfg = dest_config(pData, t);
     o.max_pending = (unsigned)pData->max_pending;

@@ -14,7 +14,8 @@ with the batch number and a tab ("12\t{...}"); NDJSON bodies give one message pe
 line, a JSON array one per element. --save-bodies also writes each decoded 2xx body
 to DIR/bodies/NNNNNN (for compression comparisons).
 The answer is 200 unless --mode-file names a file holding "CODE" or
-"CODE RETRY_AFTER_SECONDS" (e.g. "400", "429 1", "500"): read on every request.
+"CODE RETRY_AFTER_SECONDS" (e.g. "400", "429 1", "500"), or "sleep SECONDS" (a slow
+server: each answer, 200, comes that late): read on every request.
 A body that cannot be decoded is answered with 400 and recorded as such.
 --count-only (benchmarks) keeps no messages: NDJSON lines are counted and the running
 total of 2xx messages is kept in DIR/total.
@@ -57,6 +58,9 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         except OSError:
             return 200, None
         if not parts:
+            return 200, None
+        if parts[0] == "sleep":
+            time.sleep(float(parts[1]))
             return 200, None
         return int(parts[0]), (parts[1] if len(parts) > 1 else None)
 

@@ -14,7 +14,7 @@ C="$CTX_WORK/certs"
 mkdir -p "$CTX_WORK/rcv-R" "$CTX_WORK/tmpfs"
 omt_port >"$CTX_WORK/rcv-R/port" # the servers are down: nobody listens there yet
 PR=$(omt_receiver_port R)
-mount -t tmpfs -o size=2m tmpfs "$CTX_WORK/tmpfs" || ctx_skip "cannot mount a tmpfs"
+mount -t tmpfs -o size=2m,mode=0700 tmpfs "$CTX_WORK/tmpfs" || ctx_skip "cannot mount a tmpfs"
 ctx_on_exit "umount '$CTX_WORK/tmpfs'"
 dest() { # id policy
     printf '"%s": {"transport": "https", "url": "https://127.0.0.1:%s/%s", "content_encoding": "none",\n' "$1" "$PR" "$1"
