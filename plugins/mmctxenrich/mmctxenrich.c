@@ -194,8 +194,7 @@ BEGINactivateCnf
     for (mmx_inst *inst = pModConf->root; inst != NULL; inst = inst->next) {
         if (mmx_stats_setup(inst) != RS_RET_OK)
             LogError(0, RS_RET_ERR, "mmctxenrich(%s): cannot register the statistics counters", inst->name);
-        if (mmx_start(inst) != 0)
-            LogError(errno, RS_RET_ERR, "mmctxenrich(%s): cannot start the sampler or fetcher threads", inst->name);
+        (void)mmx_start(inst); /* a thread that cannot start is logged, naming it */
     }
 ENDactivateCnf
 

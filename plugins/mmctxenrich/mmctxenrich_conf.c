@@ -440,6 +440,13 @@ finalize_it:
 
 /* ---- life cycle ------------------------------------------------------------------- */
 
+/* a thread that did not start: which one, and what that leaves out */
+static int start_failed(mmx_inst *inst, const char *which, const char *without, int rc) {
+    LogError(0, RS_RET_ERR, "mmctxenrich(%s): cannot start the %s thread (%s): %s", inst->name, which,
+             rc == CTX_ENOMEM ? "out of memory or threads" : "error", without);
+    return -1;
+}
+
 int mmx_start(mmx_inst *inst) {
     struct timespec rt;
     if (inst->started) return 0;
@@ -447,10 +454,13 @@ int mmx_start(mmx_inst *inst) {
     clock_gettime(CLOCK_REALTIME, &rt);
     int64_t now = cmcache_clock_ms();
     inst->wall_offset_ms = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000 - now;
-    int rc = 0;
-    if (inst->hs && hostsample_start(inst->hs) != 0) rc = -1;
-    if (inst->fetch && cmfetch_start(inst->fetch) != 0) rc = -1;
-    if (inst->hfetch && cmfetch_start(inst->hfetch) != 0) rc = -1;
+    int rc = 0, e;
+    if (inst->hs && (e = hostsample_start(inst->hs)) != 0)
+        rc = start_failed(inst, "host sampler", "no VM or host figures", e);
+    if (inst->fetch && (e = cmfetch_start(inst->fetch)) != 0)
+        rc = start_failed(inst, "compute-manager fetcher", "no cm context", e);
+    if (inst->hfetch && (e = cmfetch_start(inst->hfetch)) != 0)
+        rc = start_failed(inst, "compute-manager host fetcher", "no cm host context", e);
     if (inst->cache && inst->bulk_url) cmcache_request_bulk(inst->cache, now);
     __atomic_store_n(&inst->next_bulk_ms, now + inst->bulk_period_ms, __ATOMIC_RELAXED);
     return rc;

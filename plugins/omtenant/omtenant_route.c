@@ -366,8 +366,11 @@ rsRetVal omt_start(instanceData *pData) {
         ABORT_FINALIZE(RS_RET_ERR);
     }
     pData->started = 1;
-    pData->timer_running = pthread_create(&pData->timer, NULL, timer_main, pData) == 0;
-    if (!pData->timer_running) LogError(errno, RS_RET_ERR, "omtenant: cannot start the batch timer thread");
+    int prc = pthread_create(&pData->timer, NULL, timer_main, pData); /* returns its error, errno is stale */
+    pData->timer_running = prc == 0;
+    if (!pData->timer_running)
+        LogError(prc, RS_RET_ERR, "omtenant(%s): cannot start the batch timer thread (batches are sealed only when "
+                 "full)", pData->name);
 finalize_it:
     RETiRet;
 }

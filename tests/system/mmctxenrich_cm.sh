@@ -95,7 +95,9 @@ ctx_wait_lines "$CTX_WORK/out" $((N + 3)) 120
 t1=$(date +%s.%N)
 ctx_wait_stat "mmctxenrich(cmtest)" msgs.processed $((N + 3))
 ctx_check_seq "$CTX_WORK/out" "seq=bulk-" 0 $((N - 1))
-sleep 0.5 # let fetches started by the last messages finish before counting
+# the fetches started by the last messages have finished before counting
+ctx_wait_for "the fetches in flight" 30 \
+    "[ \$((\$(stat cm.ok) + \$(stat cm.errors) + \$(stat cm.timeouts))) -ge \$(stat cm.requests) ]"
 elapsed=$(awk "BEGIN {printf \"%.1f\", $t1 - $t0 + 0.5}")
 static=$(mmx_cm_n '[.paths | to_entries[] | select(.key | test("^/servers/[0-9a-f-]+$")) | .value] | add')
 ctx_assert_eq "static fetches (one per VM)" 10 "$static"

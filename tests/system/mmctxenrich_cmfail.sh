@@ -43,6 +43,17 @@ for i in 0 1 2 3 4; do vms="$vms,v$i:$(uuid "$i")"; done
 vms=${vms#,}
 lines=0
 expect_lines() { lines=$((lines + $1)); ctx_wait_lines "$CTX_WORK/out" "$lines" "${2:-30}"; }
+# probe VMSPEC SEV STATUS: one probe message; true once it is served with cm.status STATUS
+probe=0
+probe() {
+    probe=$((probe + 1))
+    mmx_send "$PORT" 1 "probe$probe-" "vms=$1" "sev=$2"
+    expect_lines 1
+    grep -F "seq=probe$probe-0" "$CTX_WORK/out" | /usr/bin/python3 -c '
+import json, sys
+ctx = json.loads(sys.stdin.read().rstrip("\n").split("|", 6)[6])
+sys.exit(0 if ctx.get("cm", {}).get("status") == sys.argv[1] else 1)' "$3"
+}
 
 # A. hanging: N messages of 5 VMs go through at once, all pending, <= 4 requests open
 t0=$(date +%s%N)
@@ -74,7 +85,8 @@ print("B: context back after %d00 ms" % ok[0])
 # C. down: after the TTL the data is served stale
 port=$MMX_CM_PORT
 mmx_cm_stop
-sleep 3.5 # TTL of both parts (3 s) runs out
+# until the TTL of both parts (3 s) has run out: probes until one is served stale
+ctx_wait_for "the cached context to go stale" 15 "probe v0:$(uuid 0) err stale"
 mmx_send "$PORT" 30 down- "vms=v0:$(uuid 0)" sev=err rate=10
 expect_lines 30
 mmx_check "$CTX_WORK/out" '
@@ -133,7 +145,8 @@ mmx_check "$CTX_WORK/out" '
 if [get(by_seq["slow-%d" % i], "cm.status") for i in range(3)] != ["pending"] * 3: fail("while slow")
 '
 mmx_cm_ctl mode=ok
-sleep 2.2 # the slow answer arrives; also the 429's hold (Retry-After 1 s) is over
+# the slow answer arrives (2 s after the 429, whose Retry-After hold of 1 s is then over)
+ctx_wait_for "the slow answer" 15 "probe b18:$(uuid 18) info ok"
 for i in 10 11 12 13 14 15 16 17 18; do mmx_send "$PORT" 1 "again$i-" "vms=b$i:$(uuid "$i")" sev=info; done
 expect_lines 9
 mmx_check "$CTX_WORK/out" '

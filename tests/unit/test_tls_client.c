@@ -217,8 +217,7 @@ static void reconnects_after_server_closed(void **state) {
     char err[CTX_ERRLEN] = "";
     assert_int_equal(ctx_tls_client_new(&o, &c, err, sizeof err), 0);
     assert_int_equal(ctx_tls_client_send(c, "3 one", 5, err, sizeof err), 0);
-    for (int i = 0; i < 200 && s.conns < 2 && s.len < 5; i++) usleep(10000);
-    usleep(100000); /* let the close_notify arrive */
+    assert_true(tt_srv_wait_closed(&s, 1, 10000)); /* the first connection is closed: close_notify sent */
     assert_int_equal(ctx_tls_client_send(c, "3 two", 5, err, sizeof err), 0);
     ctx_tls_client_free(c);
     tt_srv_stop(&s);

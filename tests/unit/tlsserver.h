@@ -103,6 +103,7 @@ typedef struct {
     char buf[1 << 16];     /* everything received (requests, headers included), connections concatenated */
     size_t len;
     int conns, handshakes_ok, handshakes_failed, requests;
+    int closed;            /* connections the server has closed (atomic: read it with tt_srv_wait_closed) */
 } tt_srv_t;
 
 static int tt_read(SSL *ssl, int fd, char *b, int n) {
@@ -178,8 +179,23 @@ static void *tt_srv_main(void *arg) {
         }
         ERR_clear_error();
         close(fd);
+        __atomic_add_fetch(&s->closed, 1, __ATOMIC_RELEASE);
     }
     return NULL;
+}
+
+/* until the server has closed n connections (its close_notify and FIN are then queued
+ * to the client), at most timeout_ms; 1 if it has */
+static __attribute__((unused)) int tt_srv_wait_closed(tt_srv_t *s, int n, int timeout_ms) {
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (__atomic_load_n(&s->closed, __ATOMIC_ACQUIRE) < n) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) return 0;
+        struct pollfd none;
+        poll(&none, 0, 5); /* a condition polled, not a fixed delay */
+    }
+    return 1;
 }
 
 /* listens on 127.0.0.1 (a free port), serves max_conns connections in a thread */
