@@ -3,20 +3,20 @@
 # the units it uses itself (its SOURCES in plugins/<mod>/<mod>.mk): no module carries
 # code, or needs libraries, of units it does not use.
 # Add a unit by appending its files to COMMON_SOURCES (one line per unit).
-COMMON_SOURCES = common/ctxlog_common.h
-COMMON_SOURCES += common/timefmt.c common/timefmt.h
-COMMON_SOURCES += common/policy.c common/policy.h
-COMMON_SOURCES += common/fieldmap.c common/fieldmap.h
-COMMON_SOURCES += common/redact.h common/redact_int.h common/redact_conf.h common/redact_apply.c common/redact_builtin.c common/redact_compile.c common/redact_conf.c common/redact_hmac.c common/redact_json.c common/redact_output.c common/redact_prefilter.c common/redact_rules.c common/redact_scan.c common/redact_sd.c common/redact_sets.c common/redact_validate.c
-COMMON_SOURCES += common/cmcache.c common/cmcache.h common/cmfetch.c common/cmfetch.h common/hostsample.c common/hostsample.h common/cgstat.c common/cgstat.h
-COMMON_SOURCES += common/pktdecode.c common/pktdecode.h common/ipfrag.c common/ipfrag.h
-COMMON_SOURCES += common/sysframe.c common/sysframe.h common/tcpreasm.c common/tcpreasm.h common/tcpreasm_pool.c common/tcpreasm_pool.h
-COMMON_SOURCES += common/backoff.c common/backoff.h common/batch.c common/batch.h common/spool.c common/spool.h common/tenants.c common/tenants.h
-COMMON_SOURCES += common/ifglob.c common/ifglob.h common/jsonpos.c common/jsonpos.h common/profiles.c common/profiles.h common/profiles_int.h common/profiles_load.c
-COMMON_SOURCES += common/capture.c common/capture.h
-COMMON_SOURCES += common/secretfile.c common/secretfile.h
-COMMON_SOURCES += common/spool_stamp.c common/spool_stamp.h
-COMMON_SOURCES += common/tls_client.c common/tls_client.h common/https_post.c common/https_post.h common/outrec.c common/outrec.h common/outrec_int.h common/outrec_json.c common/deadletter.c common/deadletter.h common/delivery.c common/delivery.h common/delivery_int.h common/delivery_queue.c common/delivery_sender.c
+COMMON_SOURCES = common/base/ctxlog_common.h
+COMMON_SOURCES += common/base/timefmt.c common/base/timefmt.h
+COMMON_SOURCES += common/context/policy.c common/context/policy.h
+COMMON_SOURCES += common/context/fieldmap.c common/context/fieldmap.h
+COMMON_SOURCES += common/redact/redact.h common/redact/redact_int.h common/redact/redact_conf.h common/redact/redact_apply.c common/redact/redact_builtin.c common/redact/redact_compile.c common/redact/redact_conf.c common/redact/redact_hmac.c common/redact/redact_json.c common/redact/redact_output.c common/redact/redact_prefilter.c common/redact/redact_rules.c common/redact/redact_scan.c common/redact/redact_sd.c common/redact/redact_sets.c common/redact/redact_validate.c
+COMMON_SOURCES += common/context/cmcache.c common/context/cmcache.h common/context/cmfetch.c common/context/cmfetch.h common/context/hostsample.c common/context/hostsample.h common/context/cgstat.c common/context/cgstat.h
+COMMON_SOURCES += common/capture/pktdecode.c common/capture/pktdecode.h common/capture/ipfrag.c common/capture/ipfrag.h
+COMMON_SOURCES += common/capture/sysframe.c common/capture/sysframe.h common/capture/tcpreasm.c common/capture/tcpreasm.h common/capture/tcpreasm_pool.c common/capture/tcpreasm_pool.h
+COMMON_SOURCES += common/base/backoff.c common/base/backoff.h common/deliver/batch.c common/deliver/batch.h common/deliver/spool.c common/deliver/spool.h common/deliver/tenants.c common/deliver/tenants.h
+COMMON_SOURCES += common/base/ifglob.c common/base/ifglob.h common/base/jsonpos.c common/base/jsonpos.h common/context/profiles.c common/context/profiles.h common/context/profiles_int.h common/context/profiles_load.c
+COMMON_SOURCES += common/capture/capture.c common/capture/capture.h
+COMMON_SOURCES += common/base/secretfile.c common/base/secretfile.h
+COMMON_SOURCES += common/deliver/spool_stamp.c common/deliver/spool_stamp.h
+COMMON_SOURCES += common/deliver/tls_client.c common/deliver/tls_client.h common/deliver/https_post.c common/deliver/https_post.h common/deliver/outrec.c common/deliver/outrec.h common/deliver/outrec_int.h common/deliver/outrec_json.c common/deliver/deadletter.c common/deliver/deadletter.h common/deliver/delivery.c common/deliver/delivery.h common/deliver/delivery_int.h common/deliver/delivery_queue.c common/deliver/delivery_sender.c
 COMMON_LIBS = $(LIBFASTJSON_LIBS) $(PCRE2_LIBS) $(OPENSSL_LIBS) $(LIBZSTD_LIBS) $(ZLIB_LIBS) $(LIBCURL_LIBS) $(LIBPCAP_LIBS) -lpthread
 COMMON_CFLAGS = $(WARN_CFLAGS) $(LIBFASTJSON_CFLAGS) $(PCRE2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBZSTD_CFLAGS) $(LIBCURL_CFLAGS) $(LIBPCAP_CFLAGS) -D_GNU_SOURCE
 

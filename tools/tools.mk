@@ -2,11 +2,11 @@
 
 # The redaction engine's files (the same list as its line in common/common.mk), for a program or
 # module that compiles it in: add $(REDACT_SOURCES) to its SOURCES and $(REDACT_LIBS) to its LDADD.
-REDACT_SOURCES = common/redact.h common/redact_int.h common/redact_conf.h common/redact_apply.c \
-	common/redact_builtin.c common/redact_compile.c common/redact_conf.c common/redact_hmac.c \
-	common/redact_json.c common/redact_output.c common/redact_prefilter.c common/redact_rules.c \
-	common/redact_scan.c common/redact_sd.c common/redact_sets.c common/redact_validate.c
-REDACT_SOURCES += common/secretfile.c common/secretfile.h
+REDACT_SOURCES = common/redact/redact.h common/redact/redact_int.h common/redact/redact_conf.h common/redact/redact_apply.c \
+	common/redact/redact_builtin.c common/redact/redact_compile.c common/redact/redact_conf.c common/redact/redact_hmac.c \
+	common/redact/redact_json.c common/redact/redact_output.c common/redact/redact_prefilter.c common/redact/redact_rules.c \
+	common/redact/redact_scan.c common/redact/redact_sd.c common/redact/redact_sets.c common/redact/redact_validate.c
+REDACT_SOURCES += common/base/secretfile.c common/base/secretfile.h
 REDACT_LIBS = $(PCRE2_LIBS) $(OPENSSL_LIBS) $(LIBFASTJSON_LIBS) -lpthread
 
 # ctxredact: redact stdin to stdout with a rules file and key file (docs/redaction.md)

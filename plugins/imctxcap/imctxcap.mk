@@ -1,6 +1,6 @@
 # the common/ units imctxcap uses
-IMCTXCAP_COMMON = common/capture.c common/pktdecode.c common/ipfrag.c common/ifglob.c common/profiles.c \
-	common/profiles_load.c common/jsonpos.c common/timefmt.c
+IMCTXCAP_COMMON = common/capture/capture.c common/capture/pktdecode.c common/capture/ipfrag.c common/base/ifglob.c common/context/profiles.c \
+	common/context/profiles_load.c common/base/jsonpos.c common/base/timefmt.c
 mod_LTLIBRARIES += plugins/imctxcap/imctxcap.la
 plugins_imctxcap_imctxcap_la_SOURCES = plugins/imctxcap/imctxcap.c plugins/imctxcap/imctxcap.h plugins/imctxcap/imctxcap_packet.c plugins/imctxcap/imctxcap_worker.c plugins/common/cnfutil.h \
 	$(IMCTXCAP_COMMON)
@@ -9,4 +9,4 @@ plugins_imctxcap_imctxcap_la_LDFLAGS = $(PLUGIN_LINKFLAGS)
 plugins_imctxcap_imctxcap_la_LIBADD = $(PLUGIN_LIBS)
 EXTRA_plugins_imctxcap_imctxcap_la_DEPENDENCIES = plugins/common/module.map
 # TCP capture (imctxcap_tcp.c: reassembly and RFC 6587 framing)
-plugins_imctxcap_imctxcap_la_SOURCES += plugins/imctxcap/imctxcap_tcp.c common/tcpreasm.c common/tcpreasm_pool.c common/sysframe.c
+plugins_imctxcap_imctxcap_la_SOURCES += plugins/imctxcap/imctxcap_tcp.c common/capture/tcpreasm.c common/capture/tcpreasm_pool.c common/capture/sysframe.c

@@ -1,7 +1,7 @@
 /* imctxcap_tcp.c: TCP capture of imctxcap (syslog over TCP, RFC 6587).
  *
  * The tcp.* input parameters, one reassembler per capture worker
- * (common/tcpreasm.c, framing by common/sysframe.c), and the TCP counters. Each
+ * (common/capture/tcpreasm.c, framing by common/capture/sysframe.c), and the TCP counters. Each
  * frame is handed to imctxcap_deliver() (imctxcap_packet.c), the path UDP
  * datagrams take: attribution, $!ctx, submission. docs/imctxcap.md, "TCP capture".
  *

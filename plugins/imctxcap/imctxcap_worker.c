@@ -1,7 +1,7 @@
 /* imctxcap_worker.c: profiles (load, HUP) and the capture workers of imctxcap.
  *
  * An input has `workers` capture workers. Each runs a capture engine
- * (common/capture.c) on every matching interface; with more than one worker the
+ * (common/capture/capture.c) on every matching interface; with more than one worker the
  * engines join each interface's PACKET_FANOUT group (hash of the flow, kernel
  * defragmentation first), so each packet reaches exactly one worker.
  *

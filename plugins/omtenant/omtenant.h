@@ -8,7 +8,7 @@
  *    (refcount, atomics);
  *  - the tenant runtime objects (omt_tenant_t) form an append-only list guarded by
  *    inst->mu; each lives until the instance is freed, so a snapshot's pointers to
- *    them stay valid; each has its own delivery pipeline (common/delivery.h, thread-
+ *    them stay valid; each has its own delivery pipeline (common/deliver/delivery.h, thread-
  *    safe) and atomic counters;
  *  - a worker's omt_wrk_t (encoder, record builder, redaction context) is used by
  *    that worker only.

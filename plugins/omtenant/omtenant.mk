@@ -1,8 +1,8 @@
 # the common/ units omtenant uses (the redaction engine: $(REDACT_SOURCES), tools/tools.mk)
-OMTENANT_COMMON = common/tenants.c common/batch.c common/spool.c common/backoff.c common/timefmt.c \
-	common/tls_client.c common/https_post.c common/outrec.c common/outrec_int.h common/outrec_json.c common/deadletter.c \
-	common/delivery.c common/delivery_int.h common/delivery_queue.c common/delivery_sender.c \
-	common/spool_stamp.c
+OMTENANT_COMMON = common/deliver/tenants.c common/deliver/batch.c common/deliver/spool.c common/base/backoff.c common/base/timefmt.c \
+	common/deliver/tls_client.c common/deliver/https_post.c common/deliver/outrec.c common/deliver/outrec_int.h common/deliver/outrec_json.c common/deliver/deadletter.c \
+	common/deliver/delivery.c common/deliver/delivery_int.h common/deliver/delivery_queue.c common/deliver/delivery_sender.c \
+	common/deliver/spool_stamp.c
 mod_LTLIBRARIES += plugins/omtenant/omtenant.la
 plugins_omtenant_omtenant_la_SOURCES = plugins/omtenant/omtenant.c plugins/omtenant/omtenant.h \
 	plugins/omtenant/omtenant_conf.c plugins/omtenant/omtenant_commit.c plugins/omtenant/omtenant_route.c \

@@ -225,7 +225,7 @@ static rsRetVal request(omodStringRequest_t *pOMSR, int i, const char *name) {
 }
 
 /* template 0: the tenant; then the operator's template, or the raw fields of the
- * built-in record (header fields separated by 0x1f, see common/outrec.h) */
+ * built-in record (header fields separated by 0x1f, see common/deliver/outrec.h) */
 rsRetVal omt_request_templates(instanceData *pData, rsconf_t *conf, omodStringRequest_t *pOMSR) {
     static const char *const names[] = {" omtenant.hdr", " omtenant.msg", " omtenant.sd", " omtenant.ctx"};
     static const char *const defs[] = {

@@ -1,5 +1,5 @@
 /* omtenant_route.c: omtenant's run time: the redaction rules generations, the tenant
- * pipelines (one common/delivery.h pipeline per tenant), the routing snapshot that
+ * pipelines (one common/deliver/delivery.h pipeline per tenant), the routing snapshot that
  * maps a tenant id to its pipeline, start / stop, the HUP reload and the timer that
  * seals quiet tenants' batches.
  *

@@ -1,5 +1,5 @@
 /* omtenant_stamp.c: each tenant's spool is bound to the tenant and destination it was
- * written for (common/spool_stamp.h). At start a spool stamped for another destination
+ * written for (common/deliver/spool_stamp.h). At start a spool stamped for another destination
  * is moved aside (quarantined, counted, logged), never sent; at HUP a tenant whose
  * destination changed while it still holds batches keeps its running configuration.
  *

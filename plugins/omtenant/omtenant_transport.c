@@ -1,9 +1,9 @@
 /* omtenant_transport.c: a tenant's transport for its delivery pipeline, made from its
- * entry of the tenants file: syslog over TLS / plain TCP (common/tls_client.h) or
- * HTTPS POST (common/https_post.h), with the outcome classified for delivery.
+ * entry of the tenants file: syslog over TLS / plain TCP (common/deliver/tls_client.h) or
+ * HTTPS POST (common/deliver/https_post.h), with the outcome classified for delivery.
  *
  * Concurrency: a transport is created on the config / HUP thread and then used by
- * the tenant's sender thread only (common/delivery.h).
+ * the tenant's sender thread only (common/deliver/delivery.h).
  */
 #include "config.h"
 #include "rsyslog.h"

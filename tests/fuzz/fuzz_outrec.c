@@ -1,4 +1,4 @@
-/* fuzz_outrec: arbitrary message fields through omtenant's record builder (common/outrec.h)
+/* fuzz_outrec: arbitrary message fields through omtenant's record builder (common/deliver/outrec.h)
  * with the default redaction rules. Must not crash; the JSON record must parse as one JSON
  * object and be valid UTF-8; the RFC 5424 frame must carry exactly the JSON object after its
  * header; an operator template's output redacted as JSON must still parse.

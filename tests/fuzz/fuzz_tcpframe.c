@@ -1,4 +1,4 @@
-/* fuzz_tcpframe.c: libFuzzer target for the syslog framer (common/sysframe.c).
+/* fuzz_tcpframe.c: libFuzzer target for the syslog framer (common/capture/sysframe.c).
  *
  * Input: byte 0 chooses the configuration (bit 0 nul_delimiter, bit 1 gap_emit,
  * bit 2 stream joined in the middle, bits 3-4 max_frame 16/32/100/1000, bit 5

@@ -1,4 +1,4 @@
-/* fuzz_tcpreasm.c: libFuzzer target for the TCP reassembler (common/tcpreasm.c).
+/* fuzz_tcpreasm.c: libFuzzer target for the TCP reassembler (common/capture/tcpreasm.c).
  *
  * The input is a sequence of segment records for four flows, fed to one small
  * reassembler (1 MiB, at most 3 flows, 64 KiB window, short timeouts) so that

@@ -1,4 +1,4 @@
-/* Unit tests of common/cmcache.c: coalescing, TTL, stale, backoff, 404, eviction,
+/* Unit tests of common/context/cmcache.c: coalescing, TTL, stale, backoff, 404, eviction,
  * idle expiry, queue bound, counters, config errors, cmctx deep copies, threads. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests of common/cmfetch.c against a tiny HTTP server running in this process
+/* Unit tests of common/context/cmfetch.c against a tiny HTTP server running in this process
  * (a thread on 127.0.0.1, port 0). The VM id in the path picks the server's answer:
  *   ok*   200 JSON         slow* 200 after 300 ms    hang* never answers
  *   nf*   404              busy* 429 + Retry-After 2 err*  500

@@ -1,4 +1,4 @@
-/* test_deadletter.c: the dead-letter file (common/deadletter.c): records as documented,
+/* test_deadletter.c: the dead-letter file (common/deliver/deadletter.c): records as documented,
  * rotation at the bound (FILE -> FILE.1 -> FILE.2, the oldest deleted), a record larger
  * than the bound refused, and unbounded writing. */
 #include <setjmp.h>

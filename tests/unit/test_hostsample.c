@@ -1,4 +1,4 @@
-/* Unit tests of common/hostsample.c and common/cgstat.c on fake /proc and cgroup trees
+/* Unit tests of common/context/hostsample.c and common/context/cgstat.c on fake /proc and cgroup trees
  * (tests/data/proc/t0, t1 and tests/data/cgroup/t0, t1: two moments 5 s apart). The
  * test points symlinks at t0, samples, re-points them at t1 and samples again. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* test_spool_stamp.c: a spool bound to its tenant and destination (common/spool_stamp.c):
+/* test_spool_stamp.c: a spool bound to its tenant and destination (common/deliver/spool_stamp.c):
  * the stamp's text, a missing directory, an unstamped spool (stamped), the same stamp,
  * another stamp (moved aside, contents kept there). */
 #include <setjmp.h>

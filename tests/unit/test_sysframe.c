@@ -1,4 +1,4 @@
-/* test_sysframe.c: unit tests of common/sysframe.c (RFC 6587 framing).
+/* test_sysframe.c: unit tests of common/capture/sysframe.c (RFC 6587 framing).
  *
  * Every case is a script of stream bytes, gaps and ends, run the picohttpparser
  * way: all bytes of a run in one call, one byte per call (each byte placed right

@@ -1,4 +1,4 @@
-/* test_tcpreasm.c: unit tests of common/tcpreasm.c (passive TCP reassembly + framing).
+/* test_tcpreasm.c: unit tests of common/capture/tcpreasm.c (passive TCP reassembly + framing).
  *
  * Segments are struct ctx_pkt records whose payload sits right before a guard page
  * (guardbuf.h); one test goes through real frames and ctx_pkt_decode(). Crafted
