@@ -36,11 +36,27 @@ static const char *const default_keys[] = {
 #define KV_A "(?i)(?:(?<=--)(?:"
 #define KV_B ")[ \\t]+(?=[^\\s-])|(?:"
 #define KV_C ")(?:\\\\?[\"']|%2[27])?(?:[ \\t]*=[ \\t]*|[ \\t]*:(?=[\\s\"'\\\\])[ \\t]*|%3[ad]))(?:%2[27])?"
+/* not a secret: an object dump (Android's "token=Token{a64f992 ActivityRecord{...}}", Java's default
+ * toString "android.os.BinderProxy@2bd79ce": a class name, '{' or '@', an identity hash) or a null */
+#define KV_NOT                                                                                      \
+    "(?![\"']?(?-i:[A-Z][A-Za-z0-9_$]*\\{[0-9a-f]{1,8}[ }]"                                     \
+    "|(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*@[0-9a-f]{1,8}(?![0-9A-Za-z]))"                  \
+    "|[\"']?(?:null|nil|none|undefined)(?![^\\s\"'\\\\,;&}\\]\\)<>%]))"
 #define KV_VALUE                                               \
-    "(?:\"((?:[^\"\\\\\\n]|\\\\.)+)(?:\"|\\z)"                 \
+    KV_NOT "(?:\"((?:[^\"\\\\\\n]|\\\\.)+)(?:\"|\\z)"                 \
     "|'([^'\\n]+)(?:'|\\z)"                                    \
     "|\\\\\"((?:[^\"\\\\\\n]|\\\\[^\"\\n])+)(?:\\\\\"|\"|\\z)" \
     "|((?:[^\\s\"'\\\\,;&}\\]\\)<>%]|%(?!2[267Cc]))+))"
+
+/* card: 13-19 digits starting 2-6, bare or grouped as cards are printed (4-4-4-1..4, 4-4-4-4-1..3,
+ * 4-6-4/5 for Diners / Amex, 4-3-3-3 for 13-digit Visa) with one kind of separator (' ', '-' or
+ * '.'), so that columns of numbers ("4567 123 456789 3") are not read as one. '_', '-' and '.'
+ * next to the digits make them part of an identifier or a signed / decimal number
+ * (blk_-6952295868487656571, -4111..., 3.4111...): not a card. Issuer, length, Luhn and context are checked by rx_card_ok() (redact_card.c). */
+#define CARD_PATTERN                                                          \
+    "(?<![0-9A-Za-z_.-])[2-6][0-9]{3}(?:[0-9]{9,15}|([ .-])(?:[0-9]{4}\\1[0-9]{4}\\1(?:[0-9]{4}\\1[0-9]{1,3}|[0-9]{1,4})" \
+    "|[0-9]{6}\\1[0-9]{4,5}|[0-9]{3}\\1[0-9]{3}\\1[0-9]{3}))"                                         \
+    "(?![0-9A-Za-z_]|[._-][0-9A-Za-z])"
 
 static const struct builtin builtins[] = {
     {"kv-secret", NULL, RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 0, NULL, NULL},
@@ -77,8 +93,7 @@ static const struct builtin builtins[] = {
      RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 0, "xox|xapp-|hooks.slack.com", NULL},
     {"google-api-key", "(?<![A-Za-z0-9_-])(?:AIza[0-9A-Za-z_-]{35}|ya29\\.[0-9A-Za-z_-]{20,}|GOCSPX-[0-9A-Za-z_-]{28})",
      0, RX_V_NONE, 1, RX_SP_NONE, 0, 0, "AIza|ya29.|GOCSPX-", NULL},
-    {"card", "(?<![0-9A-Za-z_])(?<![0-9A-Za-z][.-])[2-6](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z_]|[.-][0-9A-Za-z])", 0,
-     RX_V_LUHN, 1, RX_SP_DIGITS, 0, 0, NULL, NULL},
+    {"card", CARD_PATTERN, 0, RX_V_CARD, 1, RX_SP_DIGITS, 0, 0, NULL, NULL},
     {"email",
      "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
      "(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",

@@ -20,7 +20,8 @@
 #define RX_NONE ((size_t)-1)
 
 enum rx_mode { RX_REDACT = 0, RX_HASH = 1, RX_MASK = 2 };
-enum rx_validator { RX_V_NONE = 0, RX_V_LUHN = 1, RX_V_IPV4 = 2, RX_V_IPV6 = 3 };
+/* RX_V_CARD: issuer range and length, Luhn, not a labelled number (built-in card rule only) */
+enum rx_validator { RX_V_NONE = 0, RX_V_LUHN = 1, RX_V_IPV4 = 2, RX_V_IPV6 = 3, RX_V_CARD = 4 };
 /* prefilters that are not literals: a run of digits (card), '@' (email), "D.D" (ipv4), "::" or 3 ':' (ipv6) */
 enum rx_special { RX_SP_NONE = 0, RX_SP_DIGITS = 1, RX_SP_AT = 2, RX_SP_DOTTED = 3, RX_SP_COLONS = 4 };
 #define RX_GROUP_ANY (-1) /* replace the first capture group that is set (whole match if none is) */
@@ -150,6 +151,10 @@ int rx_scan_use_simd(int on);
 /* --- redact_validate.c */
 int rx_callout(pcre2_callout_block *cb, void *data);
 int rx_luhn_ok(const char *s, size_t len);
+
+/* --- redact_card.c */
+/* 1 if subj[start..end) is a card number: issuer and length, Luhn, not after a numeric field name */
+int rx_card_ok(const char *subj, size_t start, size_t end);
 
 /* --- redact_hmac.c */
 int rx_key_load(struct ctx_redact_rules *rules, const char *path, char *err, size_t errlen);

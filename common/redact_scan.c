@@ -6,7 +6,7 @@
  * Literals: on x86-64 with SSSE3, 16 positions at a time through the nibble tables of the set
  * (redact_prefilter.c); each candidate position, and every position on the scalar path, is then
  * keyed into the 8 KiB bitmap and, on a hit, checked against the literals themselves.
- * Cards: a stretch of >= 13 bytes of [0-9 -] holding >= 13 digits is a candidate.
+ * Cards: a stretch of >= 13 bytes of [0-9 .-] holding >= 13 digits is a candidate.
  *
  * Concurrency: reads the immutable set; writes only the caller's (per-thread) array.
  */
@@ -22,7 +22,7 @@
 #define RX_HAVE_SSSE3 1
 #endif
 
-static uint8_t class_tab[256]; /* 1 digit, 2 separator inside a card number (' ' or '-'), 0 other */
+static uint8_t class_tab[256]; /* 1 digit, 2 separator inside a card number (' ', '-' or '.'), 0 other */
 static uint8_t hex_tab[256];   /* 1 for [0-9A-Fa-f:] (the characters of an IPv6 address) */
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 #ifdef RX_HAVE_SSSE3
@@ -34,6 +34,7 @@ static void tables_init(void) {
     for (int i = '0'; i <= '9'; i++) class_tab[i] = 1;
     class_tab[' '] = 2;
     class_tab['-'] = 2;
+    class_tab['.'] = 2;
     for (int i = 0; i < 256; i++)
         hex_tab[i] = (i >= '0' && i <= '9') || ((i | 32) >= 'a' && (i | 32) <= 'f') || i == ':';
 #ifdef RX_HAVE_SSSE3
@@ -147,6 +148,7 @@ __attribute__((target("ssse3"))) static inline uint32_t card_mask(const uint8_t 
     const __m128i raw = _mm_loadu_si128((const __m128i *)p), d = _mm_sub_epi8(raw, _mm_set1_epi8('0'));
     __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
     __m128i sep = _mm_or_si128(_mm_cmpeq_epi8(raw, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(raw, _mm_set1_epi8('-')));
+    sep = _mm_or_si128(sep, _mm_cmpeq_epi8(raw, _mm_set1_epi8('.')));
     return (uint32_t)_mm_movemask_epi8(_mm_or_si128(digit, sep));
 }
 

@@ -165,6 +165,45 @@ static void cards_luhn(void **state) {
     ctx_redact_rules_free(r);
 }
 
+/* issuer ranges with their lengths; identifiers, signed numbers and labelled numbers are not cards */
+static void cards_issuers(void **state) {
+    (void)state;
+    ctx_redact_rules *r = load("", NULL);
+    expect(r, "v13 4222222222222 v19 4111111111111111110", "v13 [REDACTED:card] v19 [REDACTED:card]");
+    expect(r, "mc2 2223003122003222 jcb 3530111333300000", "mc2 [REDACTED:card] jcb [REDACTED:card]");
+    expect(r, "diners 30569309025904 up 6200000000000005", "diners [REDACTED:card] up [REDACTED:card]");
+    expect(r, "disc 6011000990139424 amex 3782 822463 10005", "disc [REDACTED:card] amex [REDACTED:card]");
+    expect(r, "dots 4111.1111.1111.1111 end", "dots [REDACTED:card] end");
+    /* Luhn-valid, but no network issues that prefix with that length */
+    expect(r, "visa14 41111111111114 mc19 5555555555554444000", "visa14 41111111111114 mc19 5555555555554444000");
+    expect(r, "amex16 3782822463100052 x 2000000000000000008", "amex16 3782822463100052 x 2000000000000000008");
+    /* HDFS block ids, signed longs, identifiers */
+    expect(r, "blk_-4111111111111111 blk_4111111111111111 -4111111111111111 x.4111111111111111 a_4111111111111111",
+           "blk_-4111111111111111 blk_4111111111111111 -4111111111111111 x.4111111111111111 a_4111111111111111");
+    /* a number labelled as another kind of number */
+    expect(r, "offset 4111111111111111 seed=4111111111111111 \"id\":4111111111111111 (id)=(4111111111111111)",
+           "offset 4111111111111111 seed=4111111111111111 \"id\":4111111111111111 (id)=(4111111111111111)");
+    expect(r, "channel_id 4111111111111111 shardId=4111111111111111 paid 4111111111111111",
+           "channel_id 4111111111111111 shardId=4111111111111111 paid [REDACTED:card]");
+    /* columns of numbers are not one grouped card */
+    expect(r, "REPORT : 4111 111 111111 1", "REPORT : 4111 111 111111 1");
+    ctx_redact_rules_free(r);
+}
+
+/* object dumps after a key name are not secrets (Android framework logs) */
+static void keys_object_dumps(void **state) {
+    (void)state;
+    ctx_redact_rules *r = load("", NULL);
+    expect(r, "wtoken = AppWindowToken{9f4ef63 token=Token{a64f992 ActivityRecord{de9231d u0 a/.B t761}}}",
+           "wtoken = AppWindowToken{9f4ef63 token=Token{a64f992 ActivityRecord{de9231d u0 a/.B t761}}}");
+    expect(r, "Bad activity token: android.os.BinderProxy@2bd79ce", "Bad activity token: android.os.BinderProxy@2bd79ce");
+    expect(r, "token=null password=None secret: undefined", "token=null password=None secret: undefined");
+    /* but a secret shaped almost like one still goes */
+    expect(r, "token=Token{secret} password=android.os.BinderProxy@2bd79cez token=nullx",
+           "token=[REDACTED:kv-secret]} password=[REDACTED:kv-secret] token=[REDACTED:kv-secret]");
+    ctx_redact_rules_free(r);
+}
+
 static void optional_rules(void **state) {
     (void)state;
     ctx_redact_rules *r = load("", NULL);
@@ -536,6 +575,8 @@ int main(void) {
         cmocka_unit_test(secret_keys_extend_and_replace),
         cmocka_unit_test(token_rules),
         cmocka_unit_test(cards_luhn),
+        cmocka_unit_test(cards_issuers),
+        cmocka_unit_test(keys_object_dumps),
         cmocka_unit_test(optional_rules),
         cmocka_unit_test(modes_mask_and_redact),
         cmocka_unit_test(hmac_stable_and_keyed),
