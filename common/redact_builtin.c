@@ -30,12 +30,24 @@ static const char *const default_keys[] = {
     "secretkey", "private_key", "privatekey", "credential", "credentials", NULL,
 };
 
-/* kv-secret = KV_A KEYS KV_B KEYS KV_C VALUE: "--key value", key=value, key: value, "key": "value",
- * \"key\":\"value\" (JSON inside a string) and URL-encoded %3D / %3A; the value is quoted (with
- * escapes, or unterminated at the end) or bare (up to space, quote, , ; & } ] ) < > or %22 %26 %27 %2C) */
+/* kv-secret = KV_A KEYS KV_B KEYS KV_C KEYS KV_D VALUE | KV_XML KEYS KV_XML_END | KV_MYSQL:
+ * "--key value", key=value, key => value, key: value, key:value (not pam's "(passwd:chauthtok)" nor a
+ * URL's "//token:80/"),
+ * "key": "value", \"key\":\"value\" (JSON inside a string) and URL-encoded %3D / %3A; the value is
+ * quoted (with escapes, or unterminated at the end) or bare (up to space, quote, , ; & } ] ) < > or
+ * %22 %26 %27 %2C); <key>value</key> (XML); and mysql's -pPASSWORD on a mysql / mariadb command line */
 #define KV_A "(?i)(?:(?<=--)(?:"
 #define KV_B ")[ \\t]+(?=[^\\s-])|(?:"
-#define KV_C ")(?:\\\\?[\"']|%2[27])?(?:[ \\t]*=[ \\t]*|[ \\t]*:(?=[\\s\"'\\\\])[ \\t]*|%3[ad]))(?:%2[27])?"
+#define KV_C ")(?:\\\\?[\"']|%2[27])?(?:[ \\t]*=>?[ \\t]*|[ \\t]*:(?=[\\s\"'\\\\])[ \\t]*|%3[ad])|(?<![(])(?:"
+#define KV_D ")(?:\\\\?[\"'])?:(?=[^\\s\"'\\\\:/])(?![0-9]{1,5}/))(?:%2[27])?" /* not host:port/ */
+#define KV_XML "|<[A-Za-z0-9_.:-]{0,64}?(?:"
+#define KV_XML_END ")(?:[ \\t][^>\\n]*)?>" KV_NOT "([^<\\n]+)"
+/* the command, then only options (--long[=v], -x, -xVALUE, -x VALUE) up to -pPASSWORD: "mysql here: ssh
+ * -p2222" is prose, "mysql -u root -p db" asks for the password */
+#define KV_MYSQL                                                                                     \
+    "|(?<![A-Za-z0-9_.-])(?:mysql|mariadb)(?:[a-z]*|-[a-z]+)(?:\\.exe)?(?-i:(?:[ \\t]+(?:--[A-Za-z0-9-]+" \
+    "(?:=[^\\s|;&<>]*)?|-[A-Za-oq-z](?:[^\\s|;&<>]+|[ \\t]+[^\\s|;&<>-][^\\s|;&<>]*)?))*"             \
+    "[ \\t]+-p(?:\"([^\"\\n]*)\"|'([^'\\n]*)'|([^\\s\"'|;&<>]+)))"
 /* not a secret: an object dump (Android's "token=Token{a64f992 ActivityRecord{...}}", Java's default
  * toString "android.os.BinderProxy@2bd79ce": a class name, '{' or '@', an identity hash) or a null */
 #define KV_NOT                                                                                      \
@@ -59,8 +71,8 @@ static const char *const default_keys[] = {
     "(?![0-9A-Za-z_]|[._-][0-9A-Za-z])"
 
 static const struct builtin builtins[] = {
-    {"kv-secret", NULL, RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 0, NULL, NULL},
-    {"url-userinfo", "(?<=[A-Za-z0-9])://[^\\s/?#@:\"'<>\\[\\]]*:([^\\s/?#@\"'<>]+)@", 1, RX_V_NONE, 1, RX_SP_NONE, 1,
+    {"kv-secret", NULL, RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 66, NULL, NULL}, /* back: <prefix_KEY> */
+    {"url-userinfo", "(?<=[A-Za-z0-9])://[^\\s/?#@:\"'<>\\[\\]]*:([^\\s/?#\"'<>]+)@", 1, RX_V_NONE, 1, RX_SP_NONE, 1,
      0, NULL, NULL},
     {"auth-header",
      "(?i)authorization(?:\\\\?[\"'])?[ \\t]*[:=][ \\t]*(?:\\\\?[\"'])?"
@@ -134,20 +146,23 @@ static char *keys_alternation(char *p, char *const *keys, size_t nkeys) {
     return p;
 }
 
+/* s, then the key alternation (if keys) */
+static char *put_part(char *p, const char *s, char *const *keys, size_t nkeys) {
+    memcpy(p, s, strlen(s));
+    p += strlen(s);
+    return keys != NULL ? keys_alternation(p, keys, nkeys) : p;
+}
+
 static char *kv_pattern(char *const *keys, size_t nkeys) {
-    size_t klen = 0;
+    static const char *const parts[] = {KV_A, KV_B, KV_C, KV_D KV_VALUE KV_XML, KV_XML_END KV_MYSQL};
+    size_t klen = 0, n = 1;
     for (size_t i = 0; i < nkeys; i++) klen += 2 * strlen(keys[i]) + 8;
-    size_t n = strlen(KV_A) + strlen(KV_B) + strlen(KV_C) + strlen(KV_VALUE) + 2 * klen + 1;
-    char *pat = malloc(n);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) n += strlen(parts[i]) + klen;
+    char *pat = malloc(n), *p = pat;
     if (pat == NULL) return NULL;
-    char *p = pat;
-    memcpy(p, KV_A, strlen(KV_A));
-    p = keys_alternation(p + strlen(KV_A), keys, nkeys);
-    memcpy(p, KV_B, strlen(KV_B));
-    p = keys_alternation(p + strlen(KV_B), keys, nkeys);
-    memcpy(p, KV_C, strlen(KV_C));
-    p += strlen(KV_C);
-    memcpy(p, KV_VALUE, strlen(KV_VALUE) + 1);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        p = put_part(p, parts[i], i + 1 < sizeof parts / sizeof parts[0] ? keys : NULL, nkeys);
+    *p = '\0';
     return pat;
 }
 
@@ -206,7 +221,10 @@ int rx_builtin_fill(int i, struct rx_rule *r, char *const *keys, size_t nkeys) {
     r->back = b->back;
     r->mode = RX_REDACT;
     r->mask_keep = 4;
-    if (b->pattern == NULL) return add_key_triggers(r, keys, nkeys);
+    if (b->pattern == NULL) {
+        int rc = add_key_triggers(r, keys, nkeys);
+        return rc < 0 || r->trig == NULL ? rc : add_triggers(r, "mysql|mariadb", 1); /* -pPASSWORD */
+    }
     int rc = add_triggers(r, b->trig_cs, 0);
     return rc < 0 ? rc : add_triggers(r, b->trig_ci, 1);
 }

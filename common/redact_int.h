@@ -115,6 +115,11 @@ struct ctx_redact_ctx { /* per thread */
     size_t sdlen, sdcap;
     char *tmp; /* ctx_redact_sd: one unescaped PARAM-VALUE */
     size_t tmpcap;
+    char *dec;         /* the decoded view of the message (redact_decode.c) */
+    size_t deccap;
+    size_t *map;       /* decoded byte i comes from original bytes [map[i], map[i+1]) */
+    size_t mapcap;
+    const size_t *vmap; /* while the rules run on the decoded view: map, else NULL */
     void *mac;         /* EVP_MAC_CTX *, NULL without key */
     int cur_group;     /* callout: group of the rule being matched */
     int cur_validator; /* callout: enum rx_validator of that rule */
@@ -155,6 +160,20 @@ int rx_luhn_ok(const char *s, size_t len);
 /* --- redact_card.c */
 /* 1 if subj[start..end) is a card number: issuer and length, Luhn, not after a numeric field name */
 int rx_card_ok(const char *subj, size_t start, size_t end);
+
+/* --- redact_decode.c */
+/* the decoded view of text into ctx->dec / ctx->map; *declen 0 if text holds no escape.
+ * 0 or CTX_ENOMEM */
+int rx_decode_view(ctx_redact_ctx *ctx, const char *text, size_t len, size_t *declen);
+
+/* --- redact_cut.c */
+#define RX_CUT_MIN 4 /* shortest tail of a cut message that is redacted as a possible secret's start */
+/* a cut text: the tail from the start of any rule's partial match (>= RX_CUT_MIN bytes) becomes a
+ * span; 0, CTX_ENOMEM, or CTX_EINVAL (run-time regex error) */
+int rx_cut_tail(ctx_redact_ctx *ctx, const ctx_redact_set *set, const char *in, size_t len);
+
+/* --- redact_apply.c */
+int rx_add_span(ctx_redact_ctx *ctx, size_t s, size_t e, uint32_t rule);
 
 /* --- redact_hmac.c */
 int rx_key_load(struct ctx_redact_rules *rules, const char *path, char *err, size_t errlen);

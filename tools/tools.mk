@@ -6,7 +6,7 @@ REDACT_SOURCES = common/redact.h common/redact_int.h common/redact_conf.h common
 	common/redact_builtin.c common/redact_compile.c common/redact_conf.c common/redact_hmac.c \
 	common/redact_json.c common/redact_output.c common/redact_prefilter.c common/redact_rules.c \
 	common/redact_scan.c common/redact_sd.c common/redact_sets.c common/redact_validate.c \
-	common/redact_card.c
+	common/redact_card.c common/redact_decode.c common/redact_cut.c
 REDACT_LIBS = $(PCRE2_LIBS) $(OPENSSL_LIBS) $(LIBFASTJSON_LIBS) -lpthread
 
 # ctxredact: redact stdin to stdout with a rules file and key file (docs/redaction.md)
