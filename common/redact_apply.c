@@ -150,9 +150,9 @@ static int fail_closed(ctx_redact_ctx *c, const char **out, size_t *outlen) {
 }
 
 /* the prefilter, then each rule that can match, over one view of the message (spans appended) */
-static int run_view(ctx_redact_ctx *c, const ctx_redact_set *set, const char *text, size_t len) {
+static int run_view(ctx_redact_ctx *c, const ctx_redact_set *set, const char *text, size_t len, int *esc) {
     for (size_t i = 0; i < set->nactive; i++) c->first[set->active[i]] = RX_NONE;
-    rx_prefilter_scan(set, (const uint8_t *)text, len, c->first);
+    *esc = rx_prefilter_scan(set, (const uint8_t *)text, len, c->first);
     for (size_t i = 0; i < set->nalways; i++) c->first[set->always[i]] = 0;
     for (size_t i = 0; i < set->nactive; i++) {
         uint32_t id = set->active[i];
@@ -166,13 +166,14 @@ static int run_view(ctx_redact_ctx *c, const ctx_redact_set *set, const char *te
 /* the original, then its decoded view if it has escapes, then (cut) its tail */
 static int find_spans(ctx_redact_ctx *c, const ctx_redact_set *set, const char *in, size_t len, int cut) {
     size_t dn = 0;
+    int esc = 0;
     c->nspan = 0;
     c->vmap = NULL;
-    int rc = run_view(c, set, in, len);
-    if (rc == 0) rc = rx_decode_view(c, in, len, &dn);
+    int rc = run_view(c, set, in, len, &esc);
+    if (rc == 0 && esc) rc = rx_decode_view(c, in, len, &dn);
     if (rc == 0 && dn > 0) {
         c->vmap = c->map;
-        rc = run_view(c, set, c->dec, dn);
+        rc = run_view(c, set, c->dec, dn, &esc);
         c->vmap = NULL;
     }
     if (rc == 0 && cut) rc = rx_cut_tail(c, set, in, len);

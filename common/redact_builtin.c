@@ -32,15 +32,16 @@ static const char *const default_keys[] = {
 
 /* kv-secret = KV_A KEYS KV_B KEYS KV_C KEYS KV_D VALUE | KV_XML KEYS KV_XML_END | KV_MYSQL:
  * "--key value", key=value, key => value, key: value, key:value (not pam's "(passwd:chauthtok)" nor a
- * URL's "//token:80/"),
- * "key": "value", \"key\":\"value\" (JSON inside a string) and URL-encoded %3D / %3A; the value is
+ * URL's "//token:80/"), "key": "value", \"key\":\"value\" (JSON inside a string) and URL-encoded %3D / %3A; the value is
  * quoted (with escapes, or unterminated at the end) or bare (up to space, quote, , ; & } ] ) < > or
- * %22 %26 %27 %2C); <key>value</key> (XML); and mysql's -pPASSWORD on a mysql / mariadb command line */
+ * %22 %26 %27 %2C); <key>value</key> (XML; the element name's prefix before the key is at most 30
+ * bytes, and the rule starts 32 bytes before its first trigger); and mysql's -pPASSWORD on a mysql /
+ * mariadb command line */
 #define KV_A "(?i)(?:(?<=--)(?:"
 #define KV_B ")[ \\t]+(?=[^\\s-])|(?:"
 #define KV_C ")(?:\\\\?[\"']|%2[27])?(?:[ \\t]*=>?[ \\t]*|[ \\t]*:(?=[\\s\"'\\\\])[ \\t]*|%3[ad])|(?<![(])(?:"
 #define KV_D ")(?:\\\\?[\"'])?:(?=[^\\s\"'\\\\:/])(?![0-9]{1,5}/))(?:%2[27])?" /* not host:port/ */
-#define KV_XML "|<[A-Za-z0-9_.:-]{0,64}?(?:"
+#define KV_XML "|<[A-Za-z0-9_.:-]{0,30}?(?:"
 #define KV_XML_END ")(?:[ \\t][^>\\n]*)?>" KV_NOT "([^<\\n]+)"
 /* the command, then only options (--long[=v], -x, -xVALUE, -x VALUE) up to -pPASSWORD: "mysql here: ssh
  * -p2222" is prose, "mysql -u root -p db" asks for the password */
@@ -71,7 +72,7 @@ static const char *const default_keys[] = {
     "(?![0-9A-Za-z_]|[._-][0-9A-Za-z])"
 
 static const struct builtin builtins[] = {
-    {"kv-secret", NULL, RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 66, NULL, NULL}, /* back: <prefix_KEY> */
+    {"kv-secret", NULL, RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 32, NULL, NULL}, /* back: <prefix_KEY> */
     {"url-userinfo", "(?<=[A-Za-z0-9])://[^\\s/?#@:\"'<>\\[\\]]*:([^\\s/?#\"'<>]+)@", 1, RX_V_NONE, 1, RX_SP_NONE, 1,
      0, NULL, NULL},
     {"auth-header",

@@ -40,13 +40,20 @@ static size_t escape_at(const unsigned char *in, size_t len, size_t i, unsigned 
     return k + 5 - i;
 }
 
-/* first byte that could start an escape, or len */
-static size_t first_escape(const unsigned char *in, size_t len) {
+/* the first escape that starts with byte c, or len (memchr: most messages hold neither byte) */
+static size_t first_of(const unsigned char *in, size_t len, unsigned char c) {
     unsigned char b;
-    for (size_t i = 0; i < len; i++) {
-        if ((in[i] == '%' || in[i] == '\\') && escape_at(in, len, i, &b) > 0) return i;
+    for (const unsigned char *p = memchr(in, c, len); p != NULL; p = memchr(p + 1, c, len - (size_t)(p + 1 - in))) {
+        if (escape_at(in, len, (size_t)(p - in), &b) > 0) return (size_t)(p - in);
+        if (p + 1 == in + len) break;
     }
     return len;
+}
+
+/* first byte that starts an escape, or len */
+static size_t first_escape(const unsigned char *in, size_t len) {
+    size_t pct = first_of(in, len, '%'), bs = first_of(in, len, '\\');
+    return pct < bs ? pct : bs;
 }
 
 int rx_decode_view(ctx_redact_ctx *c, const char *text, size_t len, size_t *declen) {

@@ -148,7 +148,8 @@ uint16_t rx_hash3(uint8_t a, uint8_t b, uint8_t c);
 int rx_set_prefilter(struct ctx_redact_set *set);
 
 /* --- redact_scan.c */
-void rx_prefilter_scan(const struct ctx_redact_set *set, const uint8_t *p, size_t n, size_t *first);
+/* returns 1 if p holds a '%' or a '\\' (escapes to decode may be there), else 0 */
+int rx_prefilter_scan(const struct ctx_redact_set *set, const uint8_t *p, size_t n, size_t *first);
 /* tests only: 0 forces the scalar scan in every thread (not thread-safe: call before any scan);
  * returns 1 if the SIMD scan is in use afterwards */
 int rx_scan_use_simd(int on);
