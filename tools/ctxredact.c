@@ -15,11 +15,12 @@
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: ctxredact [-r RULES] [-k KEYFILE] [-t TENANT] [-m text|json|sd] [-c] [-n]\n"
+            "usage: ctxredact [-r RULES] [-k KEYFILE] [-t TENANT] [-m text|json|sd|cut] [-c] [-n]\n"
             "  -r RULES   rules file (default: built-in rules only)\n"
             "  -k KEYFILE HMAC key for replace = hash (overrides key_file)\n"
             "  -t TENANT  use this tenant's view of the rules\n"
-            "  -m MODE    each line is text (default), a JSON object, or RFC 5424 STRUCTURED-DATA\n"
+            "  -m MODE    each line is text (default), a JSON object, RFC 5424 STRUCTURED-DATA, or text\n"
+            "             that was cut (cut: a tail that could start a secret is redacted too)\n"
             "  -c         print the match count of every rule to stderr at the end\n"
             "  -n         only check the rules file, print problems, exit 0 if it is good\n");
 }
@@ -44,8 +45,9 @@ static int do_line(ctx_redact_ctx *ctx, const ctx_redact_set *set, char mode, co
     const char *out;
     size_t outlen;
     if (mode == 'j') return do_json(ctx, set, line, len);
-    int rc = mode == 's' ? ctx_redact_sd(ctx, set, line, len, &out, &outlen)
-                         : ctx_redact_apply(ctx, set, line, len, &out, &outlen);
+    int rc = mode == 's'   ? ctx_redact_sd(ctx, set, line, len, &out, &outlen)
+             : mode == 'c' ? ctx_redact_apply_cut(ctx, set, line, len, &out, &outlen)
+                           : ctx_redact_apply(ctx, set, line, len, &out, &outlen);
     if (rc < 0) return rc;
     fwrite(out, 1, outlen, stdout);
     putchar('\n');
@@ -110,7 +112,7 @@ int main(int argc, char **argv) {
                 return 2;
         }
     }
-    if (optind != argc || (mode != 't' && mode != 'j' && mode != 's')) {
+    if (optind != argc || (mode != 't' && mode != 'j' && mode != 's' && mode != 'c')) {
         usage();
         return 2;
     }

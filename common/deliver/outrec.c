@@ -17,6 +17,8 @@ struct ctx_outrec {
     struct fjson_tokener *tok;
     char *scratch; /* outrec_json_clean's */
     size_t scratch_cap;
+    char *hdr; /* the redacted header fields of the record being built */
+    size_t hdr_len, hdr_cap;
 };
 
 typedef struct {
@@ -57,6 +59,7 @@ void ctx_outrec_free(ctx_outrec_t *b) {
     fjson_tokener_free(b->tok);
     free(b->buf);
     free(b->scratch);
+    free(b->hdr);
     free(b);
 }
 
@@ -207,6 +210,57 @@ static int redact_sd(ctx_redact_ctx *rx, const ctx_redact_set *set, const char *
     return rc < 0 ? CTX_EINVAL : rc;
 }
 
+/* host, app-name, procid and msgid leave the host too (an app-name "password=hunter2" is a tag-less
+ * message's first word): each is redacted as text, and h[] then points at the redacted values
+ * (in b->hdr). Returns the number of fields changed or CTX_E*. */
+static int redact_header(ctx_outrec_t *b, span_t h[H_COUNT], ctx_redact_ctx *rx, const ctx_redact_set *set) {
+    size_t off[H_COUNT] = {0};
+    int changed = 0, rc;
+    b->hdr_len = 0;
+    for (int i = H_HOST; i <= H_MSGID; i++) {
+        const char *r;
+        size_t rn;
+        if (nil(h[i]) || (rc = redact_text(rx, set, h[i].p, h[i].n, &r, &rn)) == 0) {
+            off[i] = (size_t)-1;
+            continue;
+        }
+        if (rc < 0) return rc;
+        if (outrec_reserve(&b->hdr, &b->hdr_len, &b->hdr_cap, rn + 1) != 0) return CTX_ENOMEM;
+        memcpy(b->hdr + b->hdr_len, r, rn);
+        off[i] = b->hdr_len;
+        b->hdr_len += rn;
+        h[i].n = rn;
+        changed++;
+    }
+    for (int i = H_HOST; i <= H_MSGID; i++)
+        if (off[i] != (size_t)-1) h[i].p = b->hdr + off[i];
+    return changed;
+}
+
+/* $!ctx says the message was cut ("truncated": true, imctxcap's $!ctx!capture!truncated): its text's
+ * tail is checked for a secret's start. Any member of that name counts (more redaction, never less). */
+static int ctx_says_cut(const ctx_outrec_fields_t *f) {
+    static const char key[] = "\"truncated\"";
+    const char *p = f->ctx, *end = f->ctx ? f->ctx + f->ctxlen : NULL;
+    while (p != NULL && (p = memmem(p, (size_t)(end - p), key, sizeof key - 1)) != NULL) {
+        p += sizeof key - 1;
+        const char *q = p;
+        while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r' || *q == ':')) q++;
+        if (end - q >= 4 && memcmp(q, "true", 4) == 0) return 1;
+    }
+    return 0;
+}
+
+static int redact_msg(ctx_redact_ctx *rx, const ctx_redact_set *set, const ctx_outrec_fields_t *f, const char **out,
+                      size_t *outn) {
+    const char *m = f->msg ? f->msg : "";
+    size_t n = f->msg ? f->msglen : 0;
+    *out = m, *outn = n;
+    if (rx == NULL || set == NULL) return 0;
+    int rc = ctx_says_cut(f) ? ctx_redact_apply_cut(rx, set, m, n, out, outn) : ctx_redact_apply(rx, set, m, n, out, outn);
+    return rc < 0 ? CTX_EINVAL : rc;
+}
+
 /* parses text[0..n) as one complete JSON value; NULL if it is not one */
 static struct fjson_object *parse_json(ctx_outrec_t *b, const char *text, size_t n) {
     if (n == 0 || n > 0x7fffffff) return NULL;
@@ -283,7 +337,7 @@ static int put_object(ctx_outrec_t *b, const span_t h[H_COUNT], const ctx_outrec
         changed += rc;
         if (put_member(b, "sd", r, rn) != 0) return CTX_ENOMEM;
     }
-    if ((rc = redact_text(rx, set, f->msg ? f->msg : "", f->msg ? f->msglen : 0, &r, &rn)) < 0) return rc;
+    if ((rc = redact_msg(rx, set, f, &r, &rn)) < 0) return rc;
     changed += rc;
     if (put_member(b, "msg", r, rn) != 0) return CTX_ENOMEM;
     if ((rc = put_ctx(b, f, rx, set)) < 0) return rc;
@@ -328,6 +382,8 @@ int ctx_outrec_build(ctx_outrec_t *b, ctx_outrec_kind_t kind, ctx_redact_ctx *rx
     int changed = 0, rc;
     b->len = 0;
     split_hdr(f, h);
+    if ((rc = redact_header(b, h, rx, set)) < 0) return rc;
+    changed += rc;
     if (kind == CTX_OUTREC_SYSLOG) {
         if ((rc = put_syslog_header(b, h, f, rx, set)) < 0) return rc;
         changed += rc;

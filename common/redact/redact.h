@@ -78,6 +78,8 @@ ctx_redact_ctx *ctx_redact_ctx_new(const ctx_redact_rules *rules);
 void ctx_redact_ctx_free(ctx_redact_ctx *ctx);
 
 /* Redact `in` (len bytes, need not be NUL-terminated) with the rules of `set`.
+ * The rules also run on the decoded view of the text when it holds `%XX` or `\u00XX` escapes (what a
+ * receiver that URL- or JSON-decodes reads); a match there replaces the original bytes it came from.
  * Returns 0 if nothing changed: *out = in, *outlen = len, nothing was allocated.
  * Returns 1 if the text changed: *out points into ctx's buffer (NUL-terminated, *outlen bytes),
  * valid until the next call on this ctx. Text changes when a rule matched or, with the default
@@ -89,6 +91,13 @@ void ctx_redact_ctx_free(ctx_redact_ctx *ctx);
  * from other rules than ctx). Must not be called concurrently on the same ctx. */
 int ctx_redact_apply(ctx_redact_ctx *ctx, const ctx_redact_set *set, const char *in, size_t len, const char **out,
                      size_t *outlen);
+
+/* The same for a text that was cut (at maxMessageSize, a snap length, a TCP gap): in addition, a tail
+ * that could be the start of a secret whose end was cut off (a partial match of any active rule,
+ * at least 4 bytes) is replaced from the start of that candidate to the end, under the rule's name
+ * (docs/redaction.md, "Cut messages"). */
+int ctx_redact_apply_cut(ctx_redact_ctx *ctx, const ctx_redact_set *set, const char *in, size_t len,
+                         const char **out, size_t *outlen);
 
 /* Redact, in place, every string value of a libfastjson tree (objects and arrays, recursively), and
  * replace whole the value (string, number or boolean) of any member whose key is a secret key name

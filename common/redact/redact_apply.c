@@ -57,6 +57,8 @@ void ctx_redact_ctx_free(ctx_redact_ctx *c) {
     free(c->out);
     free(c->sdout);
     free(c->tmp);
+    free(c->dec);
+    free(c->map);
     free(c);
 }
 
@@ -73,7 +75,7 @@ uint64_t ctx_redact_ctx_take_counters(ctx_redact_ctx *c, uint64_t *dst) {
     return e;
 }
 
-static int add_span(ctx_redact_ctx *c, size_t s, size_t e, uint32_t rule) {
+int rx_add_span(ctx_redact_ctx *c, size_t s, size_t e, uint32_t rule) {
     if (c->nspan == c->spancap) {
         struct rx_span *n = realloc(c->span, 2 * c->spancap * sizeof *n);
         if (n == NULL) return CTX_ENOMEM;
@@ -112,9 +114,14 @@ static int run_rule(ctx_redact_ctx *c, uint32_t id, const char *in, size_t len, 
         const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
         size_t s, e;
         match_span(r, ov, rc, &s, &e);
-        c->count[id]++;
-        if (e > s && e <= len && add_span(c, s, e, id) < 0) return CTX_ENOMEM;
         off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+        if (c->vmap != NULL) { /* decoded view: a match without an escape in it was seen in the original */
+            if (c->vmap[ov[1]] - c->vmap[ov[0]] == ov[1] - ov[0] || e > len) continue;
+            s = c->vmap[s];
+            e = c->vmap[e];
+        }
+        c->count[id]++;
+        if (e > s && rx_add_span(c, s, e, id) < 0) return CTX_ENOMEM;
     }
     return 0;
 }
@@ -142,23 +149,46 @@ static int fail_closed(ctx_redact_ctx *c, const char **out, size_t *outlen) {
     return 1;
 }
 
-int ctx_redact_apply(ctx_redact_ctx *c, const ctx_redact_set *set, const char *in, size_t len, const char **out,
-                     size_t *outlen) {
-    if (out != NULL) *out = NULL;
-    if (c == NULL || set == NULL || out == NULL || outlen == NULL || (in == NULL && len > 0) || set->rules != c->rules)
-        return CTX_EINVAL;
-    if (in == NULL) in = "";
-    c->nspan = 0;
+/* the prefilter, then each rule that can match, over one view of the message (spans appended) */
+static int run_view(ctx_redact_ctx *c, const ctx_redact_set *set, const char *text, size_t len, int *esc) {
     for (size_t i = 0; i < set->nactive; i++) c->first[set->active[i]] = RX_NONE;
-    rx_prefilter_scan(set, (const uint8_t *)in, len, c->first);
+    *esc = rx_prefilter_scan(set, (const uint8_t *)text, len, c->first);
     for (size_t i = 0; i < set->nalways; i++) c->first[set->always[i]] = 0;
     for (size_t i = 0; i < set->nactive; i++) {
         uint32_t id = set->active[i];
         if (c->first[id] == RX_NONE) continue;
-        int rc = run_rule(c, id, in, len, c->first[id]);
-        if (rc == CTX_ENOMEM) return rc;
-        if (rc < 0) return fail_closed(c, out, outlen);
+        int rc = run_rule(c, id, text, len, c->first[id]);
+        if (rc < 0) return rc;
     }
+    return 0;
+}
+
+/* the original, then its decoded view if it has escapes, then (cut) its tail */
+static int find_spans(ctx_redact_ctx *c, const ctx_redact_set *set, const char *in, size_t len, int cut) {
+    size_t dn = 0;
+    int esc = 0;
+    c->nspan = 0;
+    c->vmap = NULL;
+    int rc = run_view(c, set, in, len, &esc);
+    if (rc == 0 && esc) rc = rx_decode_view(c, in, len, &dn);
+    if (rc == 0 && dn > 0) {
+        c->vmap = c->map;
+        rc = run_view(c, set, c->dec, dn, &esc);
+        c->vmap = NULL;
+    }
+    if (rc == 0 && cut) rc = rx_cut_tail(c, set, in, len);
+    return rc;
+}
+
+static int apply(ctx_redact_ctx *c, const ctx_redact_set *set, const char *in, size_t len, int cut, const char **out,
+                 size_t *outlen) {
+    if (out != NULL) *out = NULL;
+    if (c == NULL || set == NULL || out == NULL || outlen == NULL || (in == NULL && len > 0) || set->rules != c->rules)
+        return CTX_EINVAL;
+    if (in == NULL) in = "";
+    int rc = find_spans(c, set, in, len, cut);
+    if (rc == CTX_ENOMEM) return rc;
+    if (rc < 0) return fail_closed(c, out, outlen);
     int sanitize = c->rules->utf8_replace && !ctx_redact_utf8_valid(in, len);
     if (c->nspan == 0 && !sanitize) {
         *out = in;
@@ -169,4 +199,14 @@ int ctx_redact_apply(ctx_redact_ctx *c, const ctx_redact_set *set, const char *i
     *out = c->out;
     *outlen = c->outlen;
     return 1;
+}
+
+int ctx_redact_apply(ctx_redact_ctx *c, const ctx_redact_set *set, const char *in, size_t len, const char **out,
+                     size_t *outlen) {
+    return apply(c, set, in, len, 0, out, outlen);
+}
+
+int ctx_redact_apply_cut(ctx_redact_ctx *c, const ctx_redact_set *set, const char *in, size_t len, const char **out,
+                         size_t *outlen) {
+    return apply(c, set, in, len, 1, out, outlen);
 }

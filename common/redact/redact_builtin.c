@@ -30,21 +30,50 @@ static const char *const default_keys[] = {
     "secretkey", "private_key", "privatekey", "credential", "credentials", NULL,
 };
 
-/* kv-secret = KV_A KEYS KV_B KEYS KV_C VALUE: "--key value", key=value, key: value, "key": "value",
- * \"key\":\"value\" (JSON inside a string) and URL-encoded %3D / %3A; the value is quoted (with
- * escapes, or unterminated at the end) or bare (up to space, quote, , ; & } ] ) < > or %22 %26 %27 %2C) */
+/* kv-secret = KV_A KEYS KV_B KEYS KV_C KEYS KV_D VALUE | KV_XML KEYS KV_XML_END | KV_MYSQL:
+ * "--key value", key=value, key => value, key: value, key:value (not pam's "(passwd:chauthtok)" nor a
+ * URL's "//token:80/"), "key": "value", \"key\":\"value\" (JSON inside a string) and URL-encoded %3D / %3A; the value is
+ * quoted (with escapes, or unterminated at the end) or bare (up to space, quote, , ; & } ] ) < > or
+ * %22 %26 %27 %2C); <key>value</key> (XML; the element name's prefix before the key is at most 30
+ * bytes, and the rule starts 32 bytes before its first trigger); and mysql's -pPASSWORD on a mysql /
+ * mariadb command line */
 #define KV_A "(?i)(?:(?<=--)(?:"
 #define KV_B ")[ \\t]+(?=[^\\s-])|(?:"
-#define KV_C ")(?:\\\\?[\"']|%2[27])?(?:[ \\t]*=[ \\t]*|[ \\t]*:(?=[\\s\"'\\\\])[ \\t]*|%3[ad]))(?:%2[27])?"
+#define KV_C ")(?:\\\\?[\"']|%2[27])?(?:[ \\t]*=>?[ \\t]*|[ \\t]*:(?=[\\s\"'\\\\])[ \\t]*|%3[ad])|(?<![(])(?:"
+#define KV_D ")(?:\\\\?[\"'])?:(?=[^\\s\"'\\\\:/])(?![0-9]{1,5}/))(?:%2[27])?" /* not host:port/ */
+#define KV_XML "|<[A-Za-z0-9_.:-]{0,30}?(?:"
+#define KV_XML_END ")(?:[ \\t][^>\\n]*)?>" KV_NOT "([^<\\n]+)"
+/* the command, then only options (--long[=v], -x, -xVALUE, -x VALUE) up to -pPASSWORD: "mysql here: ssh
+ * -p2222" is prose, "mysql -u root -p db" asks for the password */
+#define KV_MYSQL                                                                                     \
+    "|(?<![A-Za-z0-9_.-])(?:mysql|mariadb)(?:[a-z]*|-[a-z]+)(?:\\.exe)?(?-i:(?:[ \\t]+(?:--[A-Za-z0-9-]+" \
+    "(?:=[^\\s|;&<>]*)?|-[A-Za-oq-z](?:[^\\s|;&<>]+|[ \\t]+[^\\s|;&<>-][^\\s|;&<>]*)?))*"             \
+    "[ \\t]+-p(?:\"([^\"\\n]*)\"|'([^'\\n]*)'|([^\\s\"'|;&<>]+)))"
+/* not a secret: an object dump (Android's "token=Token{a64f992 ActivityRecord{...}}", Java's default
+ * toString "android.os.BinderProxy@2bd79ce": a class name, '{' or '@', an identity hash) or a null */
+#define KV_NOT                                                                                      \
+    "(?![\"']?(?-i:[A-Z][A-Za-z0-9_$]*\\{[0-9a-f]{1,8}[ }]"                                     \
+    "|(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*@[0-9a-f]{1,8}(?![0-9A-Za-z]))"                  \
+    "|[\"']?(?:null|nil|none|undefined)(?![^\\s\"'\\\\,;&}\\]\\)<>%]))"
 #define KV_VALUE                                               \
-    "(?:\"((?:[^\"\\\\\\n]|\\\\.)+)(?:\"|\\z)"                 \
+    KV_NOT "(?:\"((?:[^\"\\\\\\n]|\\\\.)+)(?:\"|\\z)"                 \
     "|'([^'\\n]+)(?:'|\\z)"                                    \
     "|\\\\\"((?:[^\"\\\\\\n]|\\\\[^\"\\n])+)(?:\\\\\"|\"|\\z)" \
     "|((?:[^\\s\"'\\\\,;&}\\]\\)<>%]|%(?!2[267Cc]))+))"
 
+/* card: 13-19 digits starting 2-6, bare or grouped as cards are printed (4-4-4-1..4, 4-4-4-4-1..3,
+ * 4-6-4/5 for Diners / Amex, 4-3-3-3 for 13-digit Visa) with one kind of separator (' ', '-' or
+ * '.'), so that columns of numbers ("4567 123 456789 3") are not read as one. '_', '-' and '.'
+ * next to the digits make them part of an identifier or a signed / decimal number
+ * (blk_-6952295868487656571, -4111..., 3.4111...): not a card. Issuer, length, Luhn and context are checked by rx_card_ok() (redact_card.c). */
+#define CARD_PATTERN                                                          \
+    "(?<![0-9A-Za-z_.-])[2-6][0-9]{3}(?:[0-9]{9,15}|([ .-])(?:[0-9]{4}\\1[0-9]{4}\\1(?:[0-9]{4}\\1[0-9]{1,3}|[0-9]{1,4})" \
+    "|[0-9]{6}\\1[0-9]{4,5}|[0-9]{3}\\1[0-9]{3}\\1[0-9]{3}))"                                         \
+    "(?![0-9A-Za-z_]|[._-][0-9A-Za-z])"
+
 static const struct builtin builtins[] = {
-    {"kv-secret", NULL, RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 0, NULL, NULL},
-    {"url-userinfo", "(?<=[A-Za-z0-9])://[^\\s/?#@:\"'<>\\[\\]]*:([^\\s/?#@\"'<>]+)@", 1, RX_V_NONE, 1, RX_SP_NONE, 1,
+    {"kv-secret", NULL, RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 32, NULL, NULL}, /* back: <prefix_KEY> */
+    {"url-userinfo", "(?<=[A-Za-z0-9])://[^\\s/?#@:\"'<>\\[\\]]*:([^\\s/?#\"'<>]+)@", 1, RX_V_NONE, 1, RX_SP_NONE, 1,
      0, NULL, NULL},
     {"auth-header",
      "(?i)authorization(?:\\\\?[\"'])?[ \\t]*[:=][ \\t]*(?:\\\\?[\"'])?"
@@ -77,8 +106,7 @@ static const struct builtin builtins[] = {
      RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 0, "xox|xapp-|hooks.slack.com", NULL},
     {"google-api-key", "(?<![A-Za-z0-9_-])(?:AIza[0-9A-Za-z_-]{35}|ya29\\.[0-9A-Za-z_-]{20,}|GOCSPX-[0-9A-Za-z_-]{28})",
      0, RX_V_NONE, 1, RX_SP_NONE, 0, 0, "AIza|ya29.|GOCSPX-", NULL},
-    {"card", "(?<![0-9A-Za-z_])(?<![0-9A-Za-z][.-])[2-6](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z_]|[.-][0-9A-Za-z])", 0,
-     RX_V_LUHN, 1, RX_SP_DIGITS, 0, 0, NULL, NULL},
+    {"card", CARD_PATTERN, 0, RX_V_CARD, 1, RX_SP_DIGITS, 0, 0, NULL, NULL},
     {"email",
      "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
      "(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
@@ -119,20 +147,23 @@ static char *keys_alternation(char *p, char *const *keys, size_t nkeys) {
     return p;
 }
 
+/* s, then the key alternation (if keys) */
+static char *put_part(char *p, const char *s, char *const *keys, size_t nkeys) {
+    memcpy(p, s, strlen(s));
+    p += strlen(s);
+    return keys != NULL ? keys_alternation(p, keys, nkeys) : p;
+}
+
 static char *kv_pattern(char *const *keys, size_t nkeys) {
-    size_t klen = 0;
+    static const char *const parts[] = {KV_A, KV_B, KV_C, KV_D KV_VALUE KV_XML, KV_XML_END KV_MYSQL};
+    size_t klen = 0, n = 1;
     for (size_t i = 0; i < nkeys; i++) klen += 2 * strlen(keys[i]) + 8;
-    size_t n = strlen(KV_A) + strlen(KV_B) + strlen(KV_C) + strlen(KV_VALUE) + 2 * klen + 1;
-    char *pat = malloc(n);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) n += strlen(parts[i]) + klen;
+    char *pat = malloc(n), *p = pat;
     if (pat == NULL) return NULL;
-    char *p = pat;
-    memcpy(p, KV_A, strlen(KV_A));
-    p = keys_alternation(p + strlen(KV_A), keys, nkeys);
-    memcpy(p, KV_B, strlen(KV_B));
-    p = keys_alternation(p + strlen(KV_B), keys, nkeys);
-    memcpy(p, KV_C, strlen(KV_C));
-    p += strlen(KV_C);
-    memcpy(p, KV_VALUE, strlen(KV_VALUE) + 1);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        p = put_part(p, parts[i], i + 1 < sizeof parts / sizeof parts[0] ? keys : NULL, nkeys);
+    *p = '\0';
     return pat;
 }
 
@@ -191,7 +222,10 @@ int rx_builtin_fill(int i, struct rx_rule *r, char *const *keys, size_t nkeys) {
     r->back = b->back;
     r->mode = RX_REDACT;
     r->mask_keep = 4;
-    if (b->pattern == NULL) return add_key_triggers(r, keys, nkeys);
+    if (b->pattern == NULL) {
+        int rc = add_key_triggers(r, keys, nkeys);
+        return rc < 0 || r->trig == NULL ? rc : add_triggers(r, "mysql|mariadb", 1); /* -pPASSWORD */
+    }
     int rc = add_triggers(r, b->trig_cs, 0);
     return rc < 0 ? rc : add_triggers(r, b->trig_ci, 1);
 }

@@ -20,7 +20,8 @@
 #define RX_NONE ((size_t)-1)
 
 enum rx_mode { RX_REDACT = 0, RX_HASH = 1, RX_MASK = 2 };
-enum rx_validator { RX_V_NONE = 0, RX_V_LUHN = 1, RX_V_IPV4 = 2, RX_V_IPV6 = 3 };
+/* RX_V_CARD: issuer range and length, Luhn, not a labelled number (built-in card rule only) */
+enum rx_validator { RX_V_NONE = 0, RX_V_LUHN = 1, RX_V_IPV4 = 2, RX_V_IPV6 = 3, RX_V_CARD = 4 };
 /* prefilters that are not literals: a run of digits (card), '@' (email), "D.D" (ipv4), "::" or 3 ':' (ipv6) */
 enum rx_special { RX_SP_NONE = 0, RX_SP_DIGITS = 1, RX_SP_AT = 2, RX_SP_DOTTED = 3, RX_SP_COLONS = 4 };
 #define RX_GROUP_ANY (-1) /* replace the first capture group that is set (whole match if none is) */
@@ -115,6 +116,11 @@ struct ctx_redact_ctx { /* per thread */
     size_t sdlen, sdcap;
     char *tmp; /* ctx_redact_sd: one unescaped PARAM-VALUE */
     size_t tmpcap;
+    char *dec;         /* the decoded view of the message (redact_decode.c) */
+    size_t deccap;
+    size_t *map;       /* decoded byte i comes from original bytes [map[i], map[i+1]) */
+    size_t mapcap;
+    const size_t *vmap; /* while the rules run on the decoded view: map, else NULL */
     void *mac;         /* EVP_MAC_CTX *, NULL without key */
     int cur_group;     /* callout: group of the rule being matched */
     int cur_validator; /* callout: enum rx_validator of that rule */
@@ -143,7 +149,8 @@ uint16_t rx_hash3(uint8_t a, uint8_t b, uint8_t c);
 int rx_set_prefilter(struct ctx_redact_set *set);
 
 /* --- redact_scan.c */
-void rx_prefilter_scan(const struct ctx_redact_set *set, const uint8_t *p, size_t n, size_t *first);
+/* returns 1 if p holds a '%' or a '\\' (escapes to decode may be there), else 0 */
+int rx_prefilter_scan(const struct ctx_redact_set *set, const uint8_t *p, size_t n, size_t *first);
 /* tests only: 0 forces the scalar scan in every thread (not thread-safe: call before any scan);
  * returns 1 if the SIMD scan is in use afterwards */
 int rx_scan_use_simd(int on);
@@ -151,6 +158,24 @@ int rx_scan_use_simd(int on);
 /* --- redact_validate.c */
 int rx_callout(pcre2_callout_block *cb, void *data);
 int rx_luhn_ok(const char *s, size_t len);
+
+/* --- redact_card.c */
+/* 1 if subj[start..end) is a card number: issuer and length, Luhn, not after a numeric field name */
+int rx_card_ok(const char *subj, size_t start, size_t end);
+
+/* --- redact_decode.c */
+/* the decoded view of text into ctx->dec / ctx->map; *declen 0 if text holds no escape.
+ * 0 or CTX_ENOMEM */
+int rx_decode_view(ctx_redact_ctx *ctx, const char *text, size_t len, size_t *declen);
+
+/* --- redact_cut.c */
+#define RX_CUT_MIN 4 /* shortest tail of a cut message that is redacted as a possible secret's start */
+/* a cut text: the tail from the start of any rule's partial match (>= RX_CUT_MIN bytes) becomes a
+ * span; 0, CTX_ENOMEM, or CTX_EINVAL (run-time regex error) */
+int rx_cut_tail(ctx_redact_ctx *ctx, const ctx_redact_set *set, const char *in, size_t len);
+
+/* --- redact_apply.c */
+int rx_add_span(ctx_redact_ctx *ctx, size_t s, size_t e, uint32_t rule);
 
 /* --- redact_hmac.c */
 int rx_key_load(struct ctx_redact_rules *rules, const char *path, char *err, size_t errlen);

@@ -6,7 +6,7 @@
  * Literals: on x86-64 with SSSE3, 16 positions at a time through the nibble tables of the set
  * (redact_prefilter.c); each candidate position, and every position on the scalar path, is then
  * keyed into the 8 KiB bitmap and, on a hit, checked against the literals themselves.
- * Cards: a stretch of >= 13 bytes of [0-9 -] holding >= 13 digits is a candidate.
+ * Cards: a stretch of >= 13 bytes of [0-9 .-] holding >= 13 digits is a candidate.
  *
  * Concurrency: reads the immutable set; writes only the caller's (per-thread) array.
  */
@@ -22,7 +22,7 @@
 #define RX_HAVE_SSSE3 1
 #endif
 
-static uint8_t class_tab[256]; /* 1 digit, 2 separator inside a card number (' ' or '-'), 0 other */
+static uint8_t class_tab[256]; /* 1 digit, 2 separator inside a card number (' ', '-' or '.'), 0 other */
 static uint8_t hex_tab[256];   /* 1 for [0-9A-Fa-f:] (the characters of an IPv6 address) */
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 #ifdef RX_HAVE_SSSE3
@@ -34,6 +34,7 @@ static void tables_init(void) {
     for (int i = '0'; i <= '9'; i++) class_tab[i] = 1;
     class_tab[' '] = 2;
     class_tab['-'] = 2;
+    class_tab['.'] = 2;
     for (int i = 0; i < 256; i++)
         hex_tab[i] = (i >= '0' && i <= '9') || ((i | 32) >= 'a' && (i | 32) <= 'f') || i == ':';
 #ifdef RX_HAVE_SSSE3
@@ -60,6 +61,7 @@ struct scan { /* state of one pass */
     size_t *first;
     size_t run; /* card-ish bytes ending at the current position */
     int want_card;
+    int esc; /* a '%' or '\\' seen (the text may hold escapes: redact_decode.c) */
 };
 
 static inline uint16_t key_of(uint32_t w) { return (uint16_t)((((w | 0x202020u) & 0xFFFFFFu) * 0x9E3779B1u) >> 16); }
@@ -143,10 +145,17 @@ __attribute__((target("ssse3"))) static inline uint32_t lit_block(const uint8_t 
     return ~(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(m, _mm_setzero_si128())) & 0xFFFFu;
 }
 
+__attribute__((target("ssse3"))) static inline int esc_block(const uint8_t *p) {
+    const __m128i raw = _mm_loadu_si128((const __m128i *)p);
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(raw, _mm_set1_epi8('%')), _mm_cmpeq_epi8(raw, _mm_set1_epi8('\\')));
+    return _mm_movemask_epi8(m) != 0;
+}
+
 __attribute__((target("ssse3"))) static inline uint32_t card_mask(const uint8_t *p) {
     const __m128i raw = _mm_loadu_si128((const __m128i *)p), d = _mm_sub_epi8(raw, _mm_set1_epi8('0'));
     __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
     __m128i sep = _mm_or_si128(_mm_cmpeq_epi8(raw, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(raw, _mm_set1_epi8('-')));
+    sep = _mm_or_si128(sep, _mm_cmpeq_epi8(raw, _mm_set1_epi8('.')));
     return (uint32_t)_mm_movemask_epi8(_mm_or_si128(digit, sep));
 }
 
@@ -163,6 +172,7 @@ __attribute__((target("ssse3"))) static size_t scan_ssse3(struct scan *sc) {
     for (; i + 19 <= sc->n; i += 16) {
         for (uint32_t c = lit_block(sc->p + i, tl, th); c != 0; c &= c - 1) check_pos(sc, i + (size_t)__builtin_ctz(c));
         if (s->digits_rule >= 0) card_block(sc, i, card_mask(sc->p + i));
+        sc->esc |= esc_block(sc->p + i);
     }
     if (i > 0 && i + 2 < sc->n) { /* positions i .. n-4 through one block at n-19 */
         size_t b = sc->n - 19;
@@ -221,9 +231,10 @@ static void scan_special(const struct ctx_redact_set *s, const uint8_t *p, size_
     }
 }
 
-/* first[] (indexed by rule, RX_NONE = not seen) gets the offset of each rule's first chance */
-void rx_prefilter_scan(const struct ctx_redact_set *s, const uint8_t *p, size_t n, size_t *first) {
-    struct scan sc = {s, p, n, first, 0, s->digits_rule >= 0};
+/* first[] (indexed by rule, RX_NONE = not seen) gets the offset of each rule's first chance;
+ * returns 1 if the text holds a '%' or a '\\' (it may hold escapes to decode), else 0 */
+int rx_prefilter_scan(const struct ctx_redact_set *s, const uint8_t *p, size_t n, size_t *first) {
+    struct scan sc = {s, p, n, first, 0, s->digits_rule >= 0, 0};
     size_t lit_done = 0, card_done = 0;
     pthread_once(&tables_once, tables_init);
 #ifdef RX_HAVE_SSSE3
@@ -234,4 +245,6 @@ void rx_prefilter_scan(const struct ctx_redact_set *s, const uint8_t *p, size_t 
 #endif
     scan_scalar(&sc, lit_done, card_done);
     scan_special(s, p, n, first);
+    /* the bytes the SIMD blocks did not cover (all of them on the scalar path) */
+    return sc.esc || memchr(p + card_done, '%', n - card_done) != NULL || memchr(p + card_done, '\\', n - card_done) != NULL;
 }

@@ -51,6 +51,8 @@ int rx_callout(pcre2_callout_block *cb, void *data) {
     switch (ctx->cur_validator) {
         case RX_V_LUHN:
             return rx_luhn_ok(subj + s, e - s) ? 0 : 1;
+        case RX_V_CARD:
+            return rx_card_ok(subj, s, e) ? 0 : 1;
         case RX_V_IPV4:
             return inet_ok(AF_INET, subj + s, e - s) ? 0 : 1;
         case RX_V_IPV6:

@@ -1,7 +1,8 @@
 /* fuzz_redact: arbitrary bytes through the redaction engine: text, STRUCTURED-DATA and JSON.
  * Must not crash, and every output must be valid UTF-8 (invalid_utf8 = replace, the default), and
  * a redacted JSON tree must still serialize to JSON that parses.
- * The first input byte picks the entry point and the view; the rest is the message.
+ * The first input byte picks the entry point (text, SD, JSON, cut text) and the view; the rest is
+ * the message.
  */
 #include <json.h>
 #include <stdint.h>
@@ -70,8 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n = size - 1, outlen = 0;
     switch (data[0] & 3) {
         case 0:
-        case 3:
             check(ctx_redact_apply(ctx, set, s, n, &out, &outlen), out, outlen);
+            break;
+        case 3:
+            check(ctx_redact_apply_cut(ctx, set, s, n, &out, &outlen), out, outlen);
             break;
         case 1:
             check(ctx_redact_sd(ctx, set, s, n, &out, &outlen), out, outlen);

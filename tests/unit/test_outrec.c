@@ -1,6 +1,7 @@
 /* test_outrec.c: omtenant's outgoing record: the default JSON object and RFC 5424
  * frame built from raw fields, exact bytes; redaction of the message text, the
- * structured data and every value of $!ctx (also non-string values of secret keys
+ * structured data, the header fields (host, app-name, procid, msgid), a cut message's tail,
+ * and every value of $!ctx (also non-string values of secret keys
  * and escaped URLs that a scan of the serialised text would miss); an operator's
  * template output redacted as JSON or as text; JSON escaping and invalid UTF-8.
  */
@@ -102,6 +103,54 @@ static void redacts_text_sd_and_every_ctx_value(void **state) {
     assert_null(strstr(out, "pw@"));
     /* the redacted $!ctx is still an object of the record */
     assert_non_null(strstr(out, ",\"ctx\":{\"vm\":{\"name\":\"web-1\"}"));
+}
+
+/* host, app-name, procid and msgid leave the host: redacted in the object and in the RFC 5424 header,
+ * counted per rule */
+static void header_fields_redacted(void **state) {
+    fx_t *fx = *state;
+    const char *out;
+    size_t n;
+    uint64_t sums[32] = {0};
+    ctx_redact_ctx_take_counters(fx->rx, NULL);
+    ctx_outrec_fields_t f = fields(HDR("13", "T", "token=abc1", "password=hunter2", "pwd=p1d", "secret:m5g"), "hello",
+                                   "-", "");
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 4);
+    assert_string_equal(out, "{\"time\":\"T\",\"host\":\"token=[REDACTED:kv-secret]\",\"facility\":\"user\","
+                             "\"severity\":\"notice\",\"app\":\"password=[REDACTED:kv-secret]\","
+                             "\"procid\":\"pwd=[REDACTED:kv-secret]\",\"msgid\":\"secret:[REDACTED:kv-secret]\","
+                             "\"msg\":\"hello\"}");
+    ctx_redact_ctx_take_counters(fx->rx, sums);
+    assert_int_equal(sums[0], 4); /* kv-secret, once per field */
+    /* the syslog frame: header tokens and the object, redacted once each field (counted once) */
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_SYSLOG, fx->rx, fx->set, &f, &out, &n), 4);
+    assert_string_equal(out, "<13>1 T token=[REDACTED:kv-secret] password=[REDACTED:kv-secret] pwd=[REDACTED:kv-secret] "
+                             "secret:[REDACTED:kv-secret] - {\"time\":\"T\",\"host\":\"token=[REDACTED:kv-secret]\","
+                             "\"facility\":\"user\",\"severity\":\"notice\",\"app\":\"password=[REDACTED:kv-secret]\","
+                             "\"procid\":\"pwd=[REDACTED:kv-secret]\",\"msgid\":\"secret:[REDACTED:kv-secret]\","
+                             "\"msg\":\"hello\"}");
+    memset(sums, 0, sizeof sums);
+    ctx_redact_ctx_take_counters(fx->rx, sums);
+    assert_int_equal(sums[0], 4);
+    assert_null(strstr(out, "hunter2"));
+    /* ordinary header fields are copied as they were */
+    f = fields(HDR("13", "T", "web-1", "sshd", "42", "ID7"), "hello", "-", "");
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_SYSLOG, fx->rx, fx->set, &f, &out, &n), 0);
+    assert_true(strncmp(out, "<13>1 T web-1 sshd 42 ID7 - {", 29) == 0);
+}
+
+/* a message $!ctx marks as cut: its text's tail is checked for a secret's start */
+static void cut_message_tail(void **state) {
+    fx_t *fx = *state;
+    const char *out;
+    size_t n;
+    ctx_outrec_fields_t f = fields(HDR("13", "T", "h", "app", "-", "-"), "using key AKIAIOSFODN", "-",
+                                   "{\"capture\":{\"truncated\" : true}}");
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 1);
+    assert_non_null(strstr(out, "\"msg\":\"using key [REDACTED:aws-access-key]\""));
+    f = fields(HDR("13", "T", "h", "app", "-", "-"), "using key AKIAIOSFODN", "-", "{\"capture\":{\"truncated\":false}}");
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 0);
+    assert_non_null(strstr(out, "\"msg\":\"using key AKIAIOSFODN\""));
 }
 
 static void syslog_frame_exact(void **state) {
@@ -267,6 +316,8 @@ int main(void) {
         cmocka_unit_test(nil_fields_are_left_out),
         cmocka_unit_test(redacts_text_sd_and_every_ctx_value),
         cmocka_unit_test(syslog_frame_exact),
+        cmocka_unit_test(header_fields_redacted),
+        cmocka_unit_test(cut_message_tail),
         cmocka_unit_test(custom_template_output),
         cmocka_unit_test(escaping_and_invalid_utf8),
         cmocka_unit_test(replays_fuzz_corpus),

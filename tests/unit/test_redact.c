@@ -51,6 +51,16 @@ static void expect(ctx_redact_rules *r, const char *in, const char *want) {
     free(got);
 }
 
+static void expect_cut(ctx_redact_rules *r, const char *in, const char *want) {
+    ctx_redact_ctx *c = ctx_redact_ctx_new(r);
+    const char *out = NULL;
+    size_t outlen = 0;
+    assert_true(ctx_redact_apply_cut(c, ctx_redact_for_tenant(r, NULL), in, strlen(in), &out, &outlen) >= 0);
+    if (strlen(want) != outlen || memcmp(out, want, outlen) != 0)
+        fail_msg("in:   %s\ngot:  %.*s\nwant: %s", in, (int)outlen, out, want);
+    ctx_redact_ctx_free(c);
+}
+
 static void names_and_defaults(void **state) {
     (void)state;
     static const char *const names[] = {
@@ -162,6 +172,107 @@ static void cards_luhn(void **state) {
     expect(r, "uuid 12345678-1234-1234-1234-123456789012", "uuid 12345678-1234-1234-1234-123456789012");
     /* a shorter Luhn-valid number inside a longer run is found by backtracking */
     expect(r, "n 4111 1111 1111 1111 9", "n [REDACTED:card] 9");
+    ctx_redact_rules_free(r);
+}
+
+/* issuer ranges with their lengths; identifiers, signed numbers and labelled numbers are not cards */
+static void cards_issuers(void **state) {
+    (void)state;
+    ctx_redact_rules *r = load("", NULL);
+    expect(r, "v13 4222222222222 v19 4111111111111111110", "v13 [REDACTED:card] v19 [REDACTED:card]");
+    expect(r, "mc2 2223003122003222 jcb 3530111333300000", "mc2 [REDACTED:card] jcb [REDACTED:card]");
+    expect(r, "diners 30569309025904 up 6200000000000005", "diners [REDACTED:card] up [REDACTED:card]");
+    expect(r, "disc 6011000990139424 amex 3782 822463 10005", "disc [REDACTED:card] amex [REDACTED:card]");
+    expect(r, "dots 4111.1111.1111.1111 end", "dots [REDACTED:card] end");
+    /* Luhn-valid, but no network issues that prefix with that length */
+    expect(r, "visa14 41111111111114 mc19 5555555555554444000", "visa14 41111111111114 mc19 5555555555554444000");
+    expect(r, "amex16 3782822463100052 x 2000000000000000008", "amex16 3782822463100052 x 2000000000000000008");
+    /* HDFS block ids, signed longs, identifiers */
+    expect(r, "blk_-4111111111111111 blk_4111111111111111 -4111111111111111 x.4111111111111111 a_4111111111111111",
+           "blk_-4111111111111111 blk_4111111111111111 -4111111111111111 x.4111111111111111 a_4111111111111111");
+    /* a number labelled as another kind of number */
+    expect(r, "offset 4111111111111111 seed=4111111111111111 \"id\":4111111111111111 (id)=(4111111111111111)",
+           "offset 4111111111111111 seed=4111111111111111 \"id\":4111111111111111 (id)=(4111111111111111)");
+    expect(r, "channel_id 4111111111111111 shardId=4111111111111111 paid 4111111111111111",
+           "channel_id 4111111111111111 shardId=4111111111111111 paid [REDACTED:card]");
+    /* columns of numbers are not one grouped card */
+    expect(r, "REPORT : 4111 111 111111 1", "REPORT : 4111 111 111111 1");
+    ctx_redact_rules_free(r);
+}
+
+/* the bypass classes of issue 16, and what must stay */
+static void bypass_forms(void **state) {
+    (void)state;
+    ctx_redact_rules *r = load("", NULL);
+    expect(r, "a password:hunter2 b", "a password:[REDACTED:kv-secret] b");
+    expect(r, "pam_unix(passwd:chauthtok): ok; http://token:80/", "pam_unix(passwd:chauthtok): ok; http://token:80/");
+    expect(r, "{:password => 'x1', 'api_key'=>\"y2\"}", "{:password => '[REDACTED:kv-secret]', 'api_key'=>\"[REDACTED:kv-secret]\"}");
+    expect(r, "<password>x1</password><ns:db_password a=\"b\">y2</ns:db_password>",
+           "<password>[REDACTED:kv-secret]</password><ns:db_password a=\"b\">[REDACTED:kv-secret]</ns:db_password>");
+    expect(r, "<password_policy>strong</password_policy><password/>", "<password_policy>strong</password_policy><password/>");
+    expect(r, "mysql -u root -h db -P 3306 -phunter2 shop", "mysql -u root -h db -P 3306 -p[REDACTED:kv-secret] shop");
+    expect(r, "/usr/bin/mysqldump --opt -p'a b' shop", "/usr/bin/mysqldump --opt -p'[REDACTED:kv-secret]' shop");
+    /* prose, a prompt, another program */
+    expect(r, "mysql here: ssh -p2222 h; mysql -u root -p shop; ssh -phunter2",
+           "mysql here: ssh -p2222 h; mysql -u root -p shop; ssh -phunter2");
+    expect(r, "https://u:p@ss@host/x https://v:w@h2", "https://u:[REDACTED:url-userinfo]@host/x https://v:[REDACTED:url-userinfo]@h2");
+    ctx_redact_rules_free(r);
+}
+
+/* the rules see what a receiver that JSON- or URL-decodes reads; the escapes' bytes are replaced */
+static void decoded_view(void **state) {
+    (void)state;
+    ctx_redact_rules *r = load("", NULL);
+    expect(r, "{\"pass\\u0077ord\":\"x1\"}", "{\"pass\\u0077ord\":\"[REDACTED:kv-secret]\"}");
+    expect(r, "k \\u0041KIAIOSFODNN7EXAMPLE.", "k [REDACTED:aws-access-key].");
+    expect(r, "k \\\\u0041KIAIOSFODNN7EXAMPLE", "k [REDACTED:aws-access-key]");
+    expect(r, "q pass%77ord=x1&a=1", "q pass%77ord=[REDACTED:kv-secret]&a=1");
+    expect(r, "n https%3A%2F%2Fu%3Ap1%40host%2F", "n https%3A%2F%2Fu%3A[REDACTED:url-userinfo]%40host%2F");
+    expect(r, "k %41KIAIOSFODNN7EXAMPLE", "k [REDACTED:aws-access-key]");
+    /* escapes that decode to nothing secret change nothing; non-ASCII escapes are not decoded */
+    expect(r, "100%25 done, \\u00e9t\\u00e9, a%20b, 50% off, C:\\\\users", "100%25 done, \\u00e9t\\u00e9, a%20b, 50% off, C:\\\\users");
+    /* a match seen in both views counts once */
+    ctx_redact_ctx *c = ctx_redact_ctx_new(r);
+    const char *out;
+    size_t outlen;
+    const char *in = "password=a%20b";
+    assert_int_equal(ctx_redact_apply(c, ctx_redact_for_tenant(r, NULL), in, strlen(in), &out, &outlen), 1);
+    assert_string_equal(out, "password=[REDACTED:kv-secret]");
+    assert_int_equal(ctx_redact_ctx_counters(c)[0], 1);
+    ctx_redact_ctx_free(c);
+    ctx_redact_rules_free(r);
+}
+
+/* a cut message: the tail from the start of a secret's possible beginning */
+static void cut_tail(void **state) {
+    (void)state;
+    ctx_redact_rules *r = load("", NULL);
+    expect_cut(r, "using key AKIAIOSFODN", "using key [REDACTED:aws-access-key]");
+    expect_cut(r, "to postgres://app:hunte", "to postgres[REDACTED:url-userinfo]");
+    expect_cut(r, "pan 4111 1111 11", "pan [REDACTED:card]");
+    expect_cut(r, "saw passw", "saw [REDACTED:kv-secret]");
+    /* shorter than 4 bytes, or nothing that could start a secret: unchanged */
+    expect_cut(r, "ok AKI", "ok AKI");
+    expect_cut(r, "the message ends here.", "the message ends here.");
+    /* the same texts, not cut: unchanged (no rule matches them whole) */
+    expect(r, "using key AKIAIOSFODN", "using key AKIAIOSFODN");
+    expect(r, "pan 4111 1111 11", "pan 4111 1111 11");
+    /* complete matches are found as in apply */
+    expect_cut(r, "password=x1 and more text", "password=[REDACTED:kv-secret] and more text");
+    ctx_redact_rules_free(r);
+}
+
+/* object dumps after a key name are not secrets (Android framework logs) */
+static void keys_object_dumps(void **state) {
+    (void)state;
+    ctx_redact_rules *r = load("", NULL);
+    expect(r, "wtoken = AppWindowToken{9f4ef63 token=Token{a64f992 ActivityRecord{de9231d u0 a/.B t761}}}",
+           "wtoken = AppWindowToken{9f4ef63 token=Token{a64f992 ActivityRecord{de9231d u0 a/.B t761}}}");
+    expect(r, "Bad activity token: android.os.BinderProxy@2bd79ce", "Bad activity token: android.os.BinderProxy@2bd79ce");
+    expect(r, "token=null password=None secret: undefined", "token=null password=None secret: undefined");
+    /* but a secret shaped almost like one still goes */
+    expect(r, "token=Token{secret} password=android.os.BinderProxy@2bd79cez token=nullx",
+           "token=[REDACTED:kv-secret]} password=[REDACTED:kv-secret] token=[REDACTED:kv-secret]");
     ctx_redact_rules_free(r);
 }
 
@@ -536,6 +647,11 @@ int main(void) {
         cmocka_unit_test(secret_keys_extend_and_replace),
         cmocka_unit_test(token_rules),
         cmocka_unit_test(cards_luhn),
+        cmocka_unit_test(cards_issuers),
+        cmocka_unit_test(keys_object_dumps),
+        cmocka_unit_test(bypass_forms),
+        cmocka_unit_test(decoded_view),
+        cmocka_unit_test(cut_tail),
         cmocka_unit_test(optional_rules),
         cmocka_unit_test(modes_mask_and_redact),
         cmocka_unit_test(hmac_stable_and_keyed),
