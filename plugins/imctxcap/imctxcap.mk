@@ -1,5 +1,5 @@
 # the common/ units imctxcap uses
-IMCTXCAP_COMMON = common/capture.c common/pktdecode.c common/ipfrag.c common/ifglob.c common/profiles.c \
+IMCTXCAP_COMMON = common/capture.c common/capture_ring.c common/capture_filter.c common/pktdecode.c common/ipfrag.c common/ifglob.c common/profiles.c \
 	common/profiles_load.c common/jsonpos.c common/timefmt.c
 mod_LTLIBRARIES += plugins/imctxcap/imctxcap.la
 plugins_imctxcap_imctxcap_la_SOURCES = plugins/imctxcap/imctxcap.c plugins/imctxcap/imctxcap.h plugins/imctxcap/imctxcap_packet.c plugins/imctxcap/imctxcap_worker.c plugins/common/cnfutil.h \

@@ -7,6 +7,7 @@ SYSTEM_TESTS = \
 	tests/system/conf_examples.sh \
 	tests/system/bench_quick.sh \
 	tests/system/imctxcap_workers.sh \
+	tests/system/imctxcap_fanout.sh \
 	tests/system/demo_run.sh \
 	tests/system/symbols.sh \
 	tests/system/config_errors.sh \
