@@ -16,6 +16,8 @@ SYSTEM_TESTS = \
 	tests/system/imctxcap_udp-vg.sh \
 	tests/system/imctxcap_raw.sh \
 	tests/system/imctxcap_raw-vg.sh \
+	tests/system/imctxcap_raw_w2.sh \
+	tests/system/imctxcap_fragflood.sh \
 	tests/system/imctxcap_dynamic.sh \
 	tests/system/imctxcap_unattributed.sh \
 	tests/system/imctxcap_hup.sh \
