@@ -19,6 +19,7 @@ SYSTEM_TESTS = \
 	tests/system/imctxcap_raw_w2.sh \
 	tests/system/imctxcap_fragflood.sh \
 	tests/system/imctxcap_dynamic.sh \
+	tests/system/imctxcap_dynamic_w2.sh \
 	tests/system/imctxcap_unattributed.sh \
 	tests/system/imctxcap_hup.sh \
 	tests/system/imctxcap_guest_rsyslog.sh
