@@ -1,5 +1,6 @@
 #!/bin/bash
 # bench/imctxcap/run.sh [--quick] [--rates "50000 100000 ..."] [--seconds S]
+#                        [--size BYTES] [--cap-workers W]
 #                        [--vnics "10 100"] [--workers "1 2"] [--memory-only]
 #
 # imctxcap vs rsyslog's imudp on the same traffic, in one run. A VM namespace sends
@@ -9,6 +10,8 @@
 # (asyncWriting). For each input and rate: messages received, loss, rsyslogd CPU
 # seconds per million messages, kernel drops. Then imudp's rate while imctxcap
 # captures the same interface. Appends a section to bench/imctxcap/RESULTS.md.
+# --size sets loggen's message size (default 200; 4000 makes every message an IP
+# fragment train), --cap-workers imctxcap's `workers` (default 1).
 #
 # Memory: rsyslogd's RSS with imctxcap capturing N idle veth vNICs (VM namespaces
 # named ctxmNNN, --vnics, default "10 100"), for each --workers value (default "1 2"),
@@ -17,7 +20,7 @@
 # throughput runs. IMCTXCAP_SO=/path/imctxcap.so measures another build (e.g. main's).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-quick=0 rates="50000 100000 150000 200000" secs=3 vnics="10 100" mworkers="1 2" memonly=0
+quick=0 rates="50000 100000 150000 200000" secs=3 vnics="10 100" mworkers="1 2" memonly=0 size=200 cworkers=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1; rates="20000"; secs=1; shift ;;
@@ -26,6 +29,8 @@ while [ $# -gt 0 ]; do
         --vnics) vnics=$2; shift 2 ;;
         --workers) mworkers=$2; shift 2 ;;
         --memory-only) memonly=1; shift ;;
+        --size) size=$2; shift 2 ;;
+        --cap-workers) cworkers=$2; shift 2 ;;
         *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S] [--vnics LIST] [--workers LIST] [--memory-only]" >&2
            exit 2 ;;
     esac
@@ -65,7 +70,7 @@ EOF
 IN_IMUDP="module(load=\"imudp\" batchSize=\"128\")
 input(type=\"imudp\" address=\"$HOST\" port=\"514\" rcvbufSize=\"16m\" ruleset=\"out\")"
 IN_CAP="module(load=\"$SO\")
-input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"out\")"
+input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"out\" workers=\"$cworkers\")"
 IN_BOTH="$IN_IMUDP
 module(load=\"$SO\")
 input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"aside\")"
@@ -95,7 +100,7 @@ while True: s.recv(65535)" &
     sleep 0.3
     local t0
     t0=$(cpu_ticks $rpid)
-    ctx_vm_exec bench "$loggen" -i -D -r "$rate" -n "$n" -s 200 -I $((secs + 30)) "$HOST" 514 >"$W/loggen.out" 2>&1 || true
+    ctx_vm_exec bench "$loggen" -i -D -r "$rate" -n "$n" -s "$size" -I $((secs + 30)) "$HOST" 514 >"$W/loggen.out" 2>&1 || true
     # wait until the output stops growing
     local last=-1 cur
     for _ in $(seq 1 100); do
@@ -185,9 +190,9 @@ fi
     echo
     echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ)"
     echo
-    echo "- command: \`bench/imctxcap/run.sh${quick:+ $([ $quick = 1 ] && echo --quick)} --rates \"$rates\" --seconds $secs\`"
+    echo "- command: \`bench/imctxcap/run.sh${quick:+ $([ $quick = 1 ] && echo --quick)} --rates \"$rates\" --seconds $secs --size $size --cap-workers $cworkers\`"
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-    echo "- rsyslogd $("$RSYSLOGD" -v | head -1 | awk '{print $2}'), loggen from syslog-ng-core (200-byte messages, UDP), sender in a VM namespace on the same 2 cores"
+    echo "- rsyslogd $("$RSYSLOGD" -v | head -1 | awk '{print $2}'), loggen from syslog-ng-core ($size-byte messages, UDP; imctxcap workers=$cworkers), sender in a VM namespace on the same 2 cores"
     echo
     echo "| input | offered msg/s | sent | received | lost | rsyslogd CPU s | CPU s / 1M msgs | kernel drops |"
     echo "|---|---|---|---|---|---|---|---|"
