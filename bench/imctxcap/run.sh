@@ -1,5 +1,7 @@
 #!/bin/bash
 # bench/imctxcap/run.sh [--quick] [--rates "50000 100000 ..."] [--seconds S]
+#                        [--size BYTES] [--cap-workers W]
+#                        [--vnics "10 100"] [--workers "1 2"] [--memory-only]
 #
 # imctxcap vs rsyslog's imudp on the same traffic, in one run. A VM namespace sends
 # with syslog-ng's loggen (UDP, 200-byte messages, sequence-numbered) over a veth to
@@ -8,20 +10,35 @@
 # (asyncWriting). For each input and rate: messages received, loss, rsyslogd CPU
 # seconds per million messages, kernel drops. Then imudp's rate while imctxcap
 # captures the same interface. Appends a section to bench/imctxcap/RESULTS.md.
+# --size sets loggen's message size (default 200; 4000 makes every message an IP
+# fragment train), --cap-workers imctxcap's `workers` (default 1).
+#
+# Memory: rsyslogd's RSS with imctxcap capturing N idle veth vNICs (VM namespaces
+# named ctxmNNN, --vnics, default "10 100"), for each --workers value (default "1 2"),
+# against a bare rsyslogd with the same impstats and output: RSS does not depend on
+# load, so this part is stable on a shared machine. --memory-only skips the
+# throughput runs. IMCTXCAP_SO=/path/imctxcap.so measures another build (e.g. main's).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-quick=0 rates="50000 100000 150000 200000" secs=3
+quick=0 rates="50000 100000 150000 200000" secs=3 vnics="10 100" mworkers="1 2" memonly=0 size=200 cworkers=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1; rates="20000"; secs=1; shift ;;
         --rates) rates=$2; shift 2 ;;
         --seconds) secs=$2; shift 2 ;;
-        *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S]" >&2; exit 2 ;;
+        --vnics) vnics=$2; shift 2 ;;
+        --workers) mworkers=$2; shift 2 ;;
+        --memory-only) memonly=1; shift ;;
+        --size) size=$2; shift 2 ;;
+        --cap-workers) cworkers=$2; shift 2 ;;
+        *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S] [--vnics LIST] [--workers LIST] [--memory-only]" >&2
+           exit 2 ;;
     esac
 done
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 RSYSLOGD=${RSYSLOGD:-/usr/sbin/rsyslogd}
-loggen=$("$top/bench/lib/get-loggen.sh" | tail -1)
+SO=${IMCTXCAP_SO:-$top/plugins/imctxcap/imctxcap.so}
+[ "$memonly" = 1 ] || loggen=$("$top/bench/lib/get-loggen.sh" | tail -1)
 . "$top/tests/lib/vm.sh"
 W=$(mktemp -d /tmp/ctxbench-imctxcap.XXXXXX)
 IDX=240
@@ -52,10 +69,10 @@ EOF
 }
 IN_IMUDP="module(load=\"imudp\" batchSize=\"128\")
 input(type=\"imudp\" address=\"$HOST\" port=\"514\" rcvbufSize=\"16m\" ruleset=\"out\")"
-IN_CAP="module(load=\"$top/plugins/imctxcap/imctxcap.so\")
-input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"out\")"
+IN_CAP="module(load=\"$SO\")
+input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"out\" workers=\"$cworkers\")"
 IN_BOTH="$IN_IMUDP
-module(load=\"$top/plugins/imctxcap/imctxcap.so\")
+module(load=\"$SO\")
 input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"aside\")"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -83,7 +100,7 @@ while True: s.recv(65535)" &
     sleep 0.3
     local t0
     t0=$(cpu_ticks $rpid)
-    ctx_vm_exec bench "$loggen" -i -D -r "$rate" -n "$n" -s 200 -I $((secs + 30)) "$HOST" 514 >"$W/loggen.out" 2>&1 || true
+    ctx_vm_exec bench "$loggen" -i -D -r "$rate" -n "$n" -s "$size" -I $((secs + 30)) "$HOST" 514 >"$W/loggen.out" 2>&1 || true
     # wait until the output stops growing
     local last=-1 cur
     for _ in $(seq 1 100); do
@@ -106,15 +123,76 @@ while True: s.recv(65535)" &
     echo "$n $recv $(echo "scale=3; ($t1 - $t0) / $hz" | bc) $kd"
 }
 
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# rsyslogd with $1 (inputs block), once it has $2 interfaces attached (or, without
+# imctxcap, once impstats runs): prints its RSS in KiB
+rss_of() {
+    local inputs=$1 want=$2
+    rm -f "$W/stats.log" "$W/pid"
+    conf "$inputs"
+    "$RSYSLOGD" -n -f "$W/rsyslog.conf" -i "$W/pid" >"$W/stderr" 2>&1 &
+    local rpid=$! i
+    for i in $(seq 1 600); do
+        [ -s "$W/stats.log" ] && { [ "$want" = - ] || [ "$(stat_of "imctxcap(m)" interfaces.attached)" = "$want" ]; } && break
+        sleep 0.05
+    done
+    [ "$want" = - ] || [ "$(stat_of "imctxcap(m)" interfaces.attached)" = "$want" ] ||
+        { echo "only $(stat_of "imctxcap(m)" interfaces.attached) of $want vNICs attached" >&2; cat "$W/stderr" >&2; }
+    sleep 1.2 # one more impstats round: the workers are past their set-up
+    rss_kib $rpid
+    kill $rpid; wait $rpid 2>/dev/null || true
+}
+
+# memory: bare rsyslogd, then imctxcap on N idle veth vNICs for each workers value
+memory_cases() {
+    local n w made=0 bare
+    bare=$(rss_of "" -)
+    echo "| bare rsyslogd (impstats, omfile) | - | - | $((bare / 1024)) | - |"
+    for n in $vnics; do
+        while [ $made -lt "$n" ]; do
+            made=$((made + 1))
+            ctx_vm_add "m$made" $((made + 1)) --vnic "ctxm$made" >/dev/null || { echo "VM $made" >&2; exit 1; }
+        done
+        { printf '{"vms": ['; for i in $(seq 1 "$n"); do printf '%s{"name": "m%d", "tenant": "bench", "vnic": "ctxm%d"}' \
+            "$([ "$i" = 1 ] || echo ,)" "$i" "$i"; done; echo ']}'; } >"$W/mprofiles.json"
+        for w in $mworkers; do
+            local kib
+            kib=$(rss_of "module(load=\"$SO\")
+input(type=\"imctxcap\" name=\"m\" interface=\"ctxm*\" workers=\"$w\" profiles=\"$W/mprofiles.json\" ruleset=\"out\")" "$n")
+            echo "| imctxcap, $w worker(s) | $n | $(stat_of "imctxcap(m)" interfaces.attached) | $((kib / 1024)) | $(((kib - bare) / 1024)) |"
+            echo "memory vnics=$n workers=$w rss=${kib}KiB over bare $(((kib - bare) / 1024))MiB" >&2
+        done
+    done
+}
+
 res="$top/bench/imctxcap/RESULTS.md"
 rm -f "$res.tmp" # a section an aborted run left behind
+if [ "$memonly" = 1 ]; then
+    {
+        echo
+        echo "## Memory run of $(date -u +%Y-%m-%dT%H:%MZ)"
+        echo
+        echo "- command: \`bench/imctxcap/run.sh --memory-only --vnics \"$vnics\" --workers \"$mworkers\"\`$([ -n "${IMCTXCAP_SO:-}" ] && echo " with IMCTXCAP_SO=$IMCTXCAP_SO")"
+        echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+        echo
+        echo "| rsyslogd | vNICs | attached | RSS MiB | over bare MiB |"
+        echo "|---|---|---|---|---|"
+        memory_cases
+    } >>"$res.tmp"
+    cat "$res.tmp"
+    [ -f "$res" ] || printf '# imctxcap vs imudp: measured figures\n\nEach run appends a section; figures are as measured, on a noisy shared machine.\n' >"$res"
+    cat "$res.tmp" >>"$res"
+    rm -f "$res.tmp"
+    exit 0
+fi
 {
     echo
     echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ)"
     echo
-    echo "- command: \`bench/imctxcap/run.sh${quick:+ $([ $quick = 1 ] && echo --quick)} --rates \"$rates\" --seconds $secs\`"
+    echo "- command: \`bench/imctxcap/run.sh${quick:+ $([ $quick = 1 ] && echo --quick)} --rates \"$rates\" --seconds $secs --size $size --cap-workers $cworkers\`"
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-    echo "- rsyslogd $("$RSYSLOGD" -v | head -1 | awk '{print $2}'), loggen from syslog-ng-core (200-byte messages, UDP), sender in a VM namespace on the same 2 cores"
+    echo "- rsyslogd $("$RSYSLOGD" -v | head -1 | awk '{print $2}'), loggen from syslog-ng-core ($size-byte messages, UDP; imctxcap workers=$cworkers), sender in a VM namespace on the same 2 cores"
     echo
     echo "| input | offered msg/s | sent | received | lost | rsyslogd CPU s | CPU s / 1M msgs | kernel drops |"
     echo "|---|---|---|---|---|---|---|---|"

@@ -1,18 +1,24 @@
-/* capture.c: libpcap handles per interface, driven by poll(), plus rtnetlink
- * link notifications to attach and detach interfaces at run time.
+/* capture.c: one capture socket and ring for all interfaces, driven by poll(),
+ * plus rtnetlink link notifications to attach and detach interfaces at run time.
+ *
+ * The attached interfaces are a table sorted by interface index: binary search per
+ * frame (for the vNIC name), and the same sorted indexes are what the kernel
+ * filter's search tree is built from (capture_filter.c) each time the table
+ * changes. Interfaces are identified by index, not name: a vNIC deleted and created
+ * again under the same name is a new interface (a new index), and frames of the
+ * old one still in the ring are dropped as stale, not attributed to the new one.
  *
  * Concurrency: see capture.h. Counters shared with other threads are updated
- * with relaxed atomics; the handle table belongs to the capture thread.
+ * with relaxed atomics; the interface table and the ring belong to the capture thread.
  */
 #include "capture.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <pcap/pcap.h>
+#include <net/if_arp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,27 +29,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture_ring.h"
 #include "ctxlog_common.h"
 
-#define CAP_MAX_IFACES 4096
-#define CAP_FILTER_MAX 4096
+#define CAP_MAX_IFACES 2048   /* the kernel filter's length bound allows about this many */
+#define CAP_DRAIN_BLOCKS 64   /* ring blocks read per poll round before looking at netlink and stop */
 
 struct capif {
+    unsigned ifindex;
     char name[IF_NAMESIZE];
-    pcap_t *p;
-    int fd;
-    uint64_t drops_seen; /* ps_drop already added to the total */
+    uint8_t seen; /* found up in the current rescan */
 };
 
 struct ctx_capture {
     struct ctx_capture_cfg cfg;
-    char filter[CAP_FILTER_MAX];
-    struct capif *ifs;
-    size_t n_ifs, cap_ifs;
+    struct sock_filter *port;     /* compiled port filter */
+    size_t port_len;
+    struct sock_filter *prog;     /* CTX_CAPFILTER_MAX_INSNS: the program last built */
+    uint32_t *idx;                /* CAP_MAX_IFACES: sorted indexes, input of the builder */
+    struct capif *ifs;            /* CAP_MAX_IFACES, sorted by ifindex */
+    size_t n_ifs;
+    struct ctx_ring *ring;
     int nl_fd;
     int wake_fd;
     volatile int stop;
-    struct ctx_capture_stats st; /* atomics */
+    struct ctx_capture_stats st;  /* atomics */
 };
 
 static uint64_t now_ms(void) {
@@ -65,57 +75,16 @@ static void cap_log(ctx_capture_t *c, int level, const char *fmt, ...) {
 
 static void st_add(uint64_t *ctr, uint64_t n) { __atomic_fetch_add(ctr, n, __ATOMIC_RELAXED); }
 
-/* appends "dst port A or dst port B ..." for one protocol */
-static int append_ports(char *buf, size_t buflen, size_t *pos, const char *proto, const uint16_t *ports, size_t n) {
-    int w = snprintf(buf + *pos, buflen - *pos, "(%s and (", proto);
-    if (w < 0 || (size_t)w >= buflen - *pos) return CTX_EINVAL;
-    *pos += (size_t)w;
-    for (size_t i = 0; i < n; ++i) {
-        w = snprintf(buf + *pos, buflen - *pos, "%sdst port %u", i ? " or " : "", ports[i]);
-        if (w < 0 || (size_t)w >= buflen - *pos) return CTX_EINVAL;
-        *pos += (size_t)w;
-    }
-    w = snprintf(buf + *pos, buflen - *pos, "))");
-    if (w < 0 || (size_t)w >= buflen - *pos) return CTX_EINVAL;
-    *pos += (size_t)w;
-    return 0;
-}
-
-/* the part of the filter that follows the (possibly VLAN-shifted) link header */
-static int filter_inner(const uint16_t *udp, size_t n_udp, const uint16_t *tcp, size_t n_tcp, char *buf, size_t buflen) {
-    size_t pos = 0;
-    int w;
-    if (append_ports(buf, buflen, &pos, "udp", udp, n_udp) != 0) return CTX_EINVAL;
-    if (n_tcp > 0) {
-        if (pos + 4 >= buflen) return CTX_EINVAL;
-        memcpy(buf + pos, " or ", 5);
-        pos += 4;
-        if (append_ports(buf, buflen, &pos, "tcp", tcp, n_tcp) != 0) return CTX_EINVAL;
-    }
-    /* IPv4 fragments (MF set or offset non-zero) and IPv6 with extension headers
-     * (hop-by-hop 0, routing 43, fragment 44, destination options 60) */
-    w = snprintf(buf + pos, buflen - pos,
-                 " or (ip and ip[6:2] & 0x3fff != 0)"
-                 " or (ip6 and (ip6[6] == 0 or ip6[6] == 43 or ip6[6] == 44 or ip6[6] == 60))");
-    if (w < 0 || (size_t)w >= buflen - pos) return CTX_EINVAL;
-    return (int)(pos + (size_t)w);
-}
-
-int ctx_capture_filter(const uint16_t *udp_ports, size_t n_udp, const uint16_t *tcp_ports, size_t n_tcp, char *buf,
-                       size_t buflen) {
-    char inner[CAP_FILTER_MAX / 3];
-    if (buf == NULL || buflen == 0 || (n_udp == 0 && n_tcp == 0)) return CTX_EINVAL;
-    if (n_udp == 0) return CTX_EINVAL; /* UDP ports are required; TCP optional */
-    if (filter_inner(udp_ports, n_udp, tcp_ports, n_tcp, inner, sizeof inner) < 0) return CTX_EINVAL;
-    int w = snprintf(buf, buflen, "(%s) or (vlan and ((%s) or (vlan and (%s))))", inner, inner, inner);
-    if (w < 0 || (size_t)w >= buflen) return CTX_EINVAL;
-    return w;
-}
-
 int ctx_capture_new(const struct ctx_capture_cfg *cfg, ctx_capture_t **out, char *err, size_t errlen) {
+    char expr[4096], perr[CTX_ERRLEN] = "";
     *out = NULL;
     if (cfg == NULL || cfg->patterns == NULL || cfg->on_packet == NULL) {
         snprintf(err, errlen, "capture: patterns and a packet callback are required");
+        return CTX_EINVAL;
+    }
+    if (ctx_capture_filter(cfg->udp_ports, cfg->n_udp_ports, cfg->tcp_ports, cfg->n_tcp_ports, expr, sizeof expr) < 0) {
+        snprintf(err, errlen, "capture: cannot build a filter for %zu UDP and %zu TCP ports (too many?)",
+                 cfg->n_udp_ports, cfg->n_tcp_ports);
         return CTX_EINVAL;
     }
     ctx_capture_t *c = calloc(1, sizeof(*c));
@@ -126,166 +95,156 @@ int ctx_capture_new(const struct ctx_capture_cfg *cfg, ctx_capture_t **out, char
     if (c->cfg.block_timeout_ms <= 0) c->cfg.block_timeout_ms = 10;
     if (c->cfg.idle_ms <= 0) c->cfg.idle_ms = 100;
     c->nl_fd = c->wake_fd = -1;
-    if (ctx_capture_filter(cfg->udp_ports, cfg->n_udp_ports, cfg->tcp_ports, cfg->n_tcp_ports, c->filter,
-                           sizeof c->filter) < 0) {
-        snprintf(err, errlen, "capture: cannot build a filter for %zu UDP and %zu TCP ports (too many?)",
-                 cfg->n_udp_ports, cfg->n_tcp_ports);
-        free(c);
-        return CTX_EINVAL;
-    }
-    /* compile once against a dead handle: a filter error is a configuration error */
-    pcap_t *dead = pcap_open_dead(DLT_EN10MB, cfg->snaplen > 0 ? cfg->snaplen : 65535);
-    struct bpf_program prog;
-    if (dead == NULL || pcap_compile(dead, &prog, c->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-        snprintf(err, errlen, "capture: filter does not compile: %s", dead ? pcap_geterr(dead) : "out of memory");
-        if (dead) pcap_close(dead);
-        free(c);
-        return CTX_EINVAL;
-    }
-    pcap_freecode(&prog);
-    pcap_close(dead);
-    if ((c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+    int rc = ctx_capfilter_compile(expr, cfg->snaplen, &c->port, &c->port_len, perr, sizeof perr);
+    if (rc == CTX_EINVAL) snprintf(err, errlen, "capture: filter does not compile: %s", perr);
+    if (rc == 0 && (c->prog = calloc(CTX_CAPFILTER_MAX_INSNS, sizeof *c->prog)) == NULL) rc = CTX_ENOMEM;
+    if (rc == 0 && (c->idx = calloc(CAP_MAX_IFACES, sizeof *c->idx)) == NULL) rc = CTX_ENOMEM;
+    if (rc == 0 && (c->ifs = calloc(CAP_MAX_IFACES, sizeof *c->ifs)) == NULL) rc = CTX_ENOMEM;
+    if (rc == 0 && (c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
         snprintf(err, errlen, "capture: eventfd: %s", strerror(errno));
-        free(c);
-        return CTX_EIO;
+        rc = CTX_EIO;
+    }
+    if (rc != 0) {
+        ctx_capture_free(c);
+        return rc;
     }
     *out = c;
     return 0;
 }
 
-static struct capif *find_if(ctx_capture_t *c, const char *name) {
-    for (size_t i = 0; i < c->n_ifs; ++i)
-        if (!strcmp(c->ifs[i].name, name)) return &c->ifs[i];
-    return NULL;
+int ctx_capture_open(ctx_capture_t *c, int *fanout_group, char *err, size_t errlen) {
+    char rerr[CTX_ERRLEN];
+    struct ctx_ring_cfg rc = {c->cfg.ring_bytes, c->cfg.snaplen, c->cfg.block_timeout_ms};
+    if (c->ring != NULL) return 0;
+    int r = ctx_ring_open(&rc, &c->ring, rerr, sizeof rerr);
+    if (r != 0) {
+        snprintf(err, errlen, "capture: cannot open the capture socket: %s", rerr);
+        return r;
+    }
+    if (c->cfg.fanout && fanout_group != NULL && ctx_ring_join_fanout(c->ring, fanout_group) != 0) {
+        snprintf(err, errlen, "capture: cannot join the PACKET_FANOUT group%s: %s",
+                 *fanout_group < 0 ? " (new, id chosen by the kernel)" : "", strerror(errno));
+        ctx_ring_close(c->ring);
+        c->ring = NULL;
+        return CTX_EIO;
+    }
+    return 0;
 }
 
-static void account_drops(ctx_capture_t *c, struct capif *ci) {
-    struct pcap_stat ps;
-    if (pcap_stats(ci->p, &ps) == 0 && ps.ps_drop > ci->drops_seen) {
-        st_add(&c->st.kernel_drops, ps.ps_drop - ci->drops_seen);
-        ci->drops_seen = ps.ps_drop;
+/* index of the entry with ifindex, or of where it would go (*found 0) */
+static size_t if_pos(const ctx_capture_t *c, unsigned ifindex, int *found) {
+    size_t lo = 0, hi = c->n_ifs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->ifs[mid].ifindex < ifindex) lo = mid + 1;
+        else hi = mid;
     }
+    *found = lo < c->n_ifs && c->ifs[lo].ifindex == ifindex;
+    return lo;
 }
 
-/* sets the options of a created handle and activates it; returns NULL-or-error text */
-static const char *activate(ctx_capture_t *c, pcap_t *p, char *ebuf, size_t elen) {
-    struct bpf_program prog;
-    if (pcap_set_snaplen(p, c->cfg.snaplen) || pcap_set_promisc(p, 0) ||
-        pcap_set_buffer_size(p, (int)c->cfg.ring_bytes) || pcap_set_timeout(p, c->cfg.block_timeout_ms))
-        return pcap_geterr(p);
-    int rc = pcap_activate(p);
-    if (rc < 0) {
-        snprintf(ebuf, elen, "%s", rc == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(rc));
-        return ebuf;
-    }
-    if (pcap_datalink(p) != DLT_EN10MB) {
-        snprintf(ebuf, elen, "not an Ethernet interface (link type %d)", pcap_datalink(p));
-        return ebuf;
-    }
-    if (pcap_setdirection(p, PCAP_D_IN) != 0) return pcap_geterr(p);
-    if (pcap_compile(p, &prog, c->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) return pcap_geterr(p);
-    rc = pcap_setfilter(p, &prog);
-    pcap_freecode(&prog);
-    if (rc != 0) return pcap_geterr(p);
-    if (pcap_setnonblock(p, 1, ebuf) != 0) return ebuf;
-    return NULL;
+static struct capif *find_if(ctx_capture_t *c, unsigned ifindex) {
+    int found;
+    size_t i = if_pos(c, ifindex, &found);
+    return found ? &c->ifs[i] : NULL;
 }
 
-/* joins the interface's fanout group: flows are hashed to one member, and IP
- * fragments are reassembled by the kernel's defrag step first (so all of a
- * datagram goes to one member) */
-static const char *join_fanout(ctx_capture_t *c, pcap_t *p, const char *name, char *ebuf, size_t elen) {
-    unsigned idx = if_nametoindex(name);
-    int arg = (int)((((unsigned)idx ^ c->cfg.fanout_salt) & 0xffffu) |
-                    ((unsigned)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16));
-    if (idx == 0 || setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
-        snprintf(ebuf, elen, "cannot join the PACKET_FANOUT group: %s", strerror(errno));
-        return ebuf;
+/* builds the filter for the current table and attaches it; 0, or -1 with why set */
+static int apply_filter(ctx_capture_t *c, char *why, size_t whylen) {
+    for (size_t i = 0; i < c->n_ifs; ++i) c->idx[i] = c->ifs[i].ifindex;
+    int n = ctx_capfilter_build(c->idx, c->n_ifs, c->port, c->port_len, c->prog, CTX_CAPFILTER_MAX_INSNS);
+    if (n < 0) {
+        snprintf(why, whylen, "the kernel filter for %zu interfaces would exceed %d instructions", c->n_ifs,
+                 CTX_CAPFILTER_MAX_INSNS);
+        return -1;
     }
-    return NULL;
+    if (ctx_ring_set_filter(c->ring, c->prog, (size_t)n) != 0) {
+        snprintf(why, whylen, "SO_ATTACH_FILTER: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
-static void discard_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes) {
-    (void)user;
-    (void)h;
-    (void)bytes;
+static void remove_at(ctx_capture_t *c, size_t i) {
+    memmove(&c->ifs[i], &c->ifs[i + 1], (c->n_ifs - i - 1) * sizeof *c->ifs);
+    c->n_ifs--;
 }
 
-static void attach(ctx_capture_t *c, const char *name) {
-    char ebuf[PCAP_ERRBUF_SIZE] = "";
-    if (find_if(c, name) != NULL || ctx_ifglob_match(c->cfg.patterns, name) < 0) return;
-    if (c->n_ifs >= CAP_MAX_IFACES) {
-        cap_log(c, 2, "capture: cannot attach %s: already %d interfaces", name, CAP_MAX_IFACES);
-        return;
-    }
-    if (c->n_ifs == c->cap_ifs) {
-        size_t ncap = c->cap_ifs ? 2 * c->cap_ifs : 16;
-        struct capif *n = realloc(c->ifs, ncap * sizeof(*n));
-        if (n == NULL) return;
-        c->ifs = n;
-        c->cap_ifs = ncap;
-    }
-    pcap_t *p = pcap_create(name, ebuf);
-    const char *why = p == NULL ? ebuf : activate(c, p, ebuf, sizeof ebuf);
-    if (why == NULL && c->cfg.fanout) {
-        why = join_fanout(c, p, name, ebuf, sizeof ebuf);
-        /* what reached this socket before it joined the group also reached the group:
-         * discard it, so that no packet is seen twice */
-        while (why == NULL && pcap_dispatch(p, -1, discard_cb, NULL) > 0) {
+static void attach(ctx_capture_t *c, unsigned ifindex, const char *name, unsigned type) {
+    char why[CTX_ERRLEN];
+    int found;
+    size_t pos = if_pos(c, ifindex, &found);
+    if (found || ifindex == 0 || ctx_ifglob_match(c->cfg.patterns, name) < 0) return;
+    if (type != ARPHRD_ETHER) snprintf(why, sizeof why, "not an Ethernet interface (link type %u)", type);
+    else if (c->n_ifs >= CAP_MAX_IFACES) snprintf(why, sizeof why, "already %d interfaces", CAP_MAX_IFACES);
+    else {
+        memmove(&c->ifs[pos + 1], &c->ifs[pos], (c->n_ifs - pos) * sizeof *c->ifs);
+        c->ifs[pos] = (struct capif){.ifindex = ifindex};
+        snprintf(c->ifs[pos].name, sizeof c->ifs[pos].name, "%s", name);
+        c->n_ifs++;
+        if (apply_filter(c, why, sizeof why) == 0) {
+            st_add(&c->st.attach_events, 1);
+            __atomic_store_n(&c->st.attached, (unsigned)c->n_ifs, __ATOMIC_RELAXED);
+            cap_log(c, 0, "capture: attached interface %s", name);
+            return;
         }
+        remove_at(c, pos);
     }
-    if (why != NULL) {
-        cap_log(c, 2, "capture: cannot attach interface %s: %s", name, why);
-        st_add(&c->st.attach_errors, 1);
-        if (p) pcap_close(p);
-        return;
-    }
-    struct capif *ci = &c->ifs[c->n_ifs++];
-    memset(ci, 0, sizeof(*ci));
-    snprintf(ci->name, sizeof ci->name, "%s", name);
-    ci->p = p;
-    ci->fd = pcap_get_selectable_fd(p);
-    st_add(&c->st.attach_events, 1);
-    __atomic_store_n(&c->st.attached, (unsigned)c->n_ifs, __ATOMIC_RELAXED);
-    cap_log(c, 0, "capture: attached interface %s", name);
+    cap_log(c, 2, "capture: cannot attach interface %s: %s", name, why);
+    st_add(&c->st.attach_errors, 1);
 }
 
-static void detach_at(ctx_capture_t *c, size_t i, const char *why) {
-    struct capif *ci = &c->ifs[i];
-    account_drops(c, ci);
-    cap_log(c, 0, "capture: detached interface %s (%s)", ci->name, why);
-    pcap_close(ci->p);
-    c->ifs[i] = c->ifs[--c->n_ifs];
+static void detach_at(ctx_capture_t *c, size_t i, const char *reason) {
+    char why[CTX_ERRLEN];
+    cap_log(c, 0, "capture: detached interface %s (%s)", c->ifs[i].name, reason);
+    remove_at(c, i);
+    if (apply_filter(c, why, sizeof why) != 0) cap_log(c, 2, "capture: cannot update the kernel filter: %s", why);
     st_add(&c->st.detach_events, 1);
     __atomic_store_n(&c->st.attached, (unsigned)c->n_ifs, __ATOMIC_RELAXED);
 }
 
-static void detach(ctx_capture_t *c, const char *name, const char *why) {
-    for (size_t i = 0; i < c->n_ifs; ++i)
-        if (!strcmp(c->ifs[i].name, name)) {
-            detach_at(c, i, why);
-            return;
-        }
+static void detach(ctx_capture_t *c, unsigned ifindex, const char *reason) {
+    int found;
+    size_t i = if_pos(c, ifindex, &found);
+    if (found) detach_at(c, i, reason);
 }
 
+static unsigned sysfs_hex(const char *ifname, const char *what) {
+    char path[64];
+    unsigned v = 0;
+    FILE *f;
+    snprintf(path, sizeof path, "/sys/class/net/%s/%s", ifname, what);
+    if ((f = fopen(path, "r")) != NULL) {
+        if (fscanf(f, "%i", (int *)&v) != 1) v = 0;
+        fclose(f);
+    }
+    return v;
+}
+
+/* attaches the matching interfaces that are up; detaches attached ones that are
+ * not (after lost notifications) */
 static void attach_present(ctx_capture_t *c) {
     struct if_nameindex *ifs = if_nameindex();
     if (ifs == NULL) {
         cap_log(c, 2, "capture: cannot list interfaces: %s", strerror(errno));
         return;
     }
+    for (size_t i = 0; i < c->n_ifs; ++i) c->ifs[i].seen = 0;
     for (struct if_nameindex *i = ifs; i->if_index != 0; ++i) {
-        char path[64];
-        unsigned flags = 0;
-        FILE *f;
-        snprintf(path, sizeof path, "/sys/class/net/%s/flags", i->if_name);
-        if ((f = fopen(path, "r")) != NULL) {
-            if (fscanf(f, "%x", &flags) != 1) flags = 0;
-            fclose(f);
+        if (!(sysfs_hex(i->if_name, "flags") & IFF_UP)) continue;
+        struct capif *ci = find_if(c, i->if_index);
+        if (ci == NULL) {
+            attach(c, i->if_index, i->if_name, sysfs_hex(i->if_name, "type"));
+            ci = find_if(c, i->if_index); /* attach() moved the entries */
+        } else if (strcmp(ci->name, i->if_name) != 0) { /* renamed while notifications were lost */
+            if (ctx_ifglob_match(c->cfg.patterns, i->if_name) >= 0) snprintf(ci->name, sizeof ci->name, "%s", i->if_name);
+            else ci = NULL; /* no longer matches: detached below */
         }
-        if (flags & IFF_UP) attach(c, i->if_name);
+        if (ci != NULL) ci->seen = 1;
     }
     if_freenameindex(ifs);
+    for (size_t k = c->n_ifs; k-- > 0;)
+        if (!c->ifs[k].seen) detach_at(c, k, "gone or down");
 }
 
 static int open_netlink(ctx_capture_t *c, char *err, size_t errlen) {
@@ -303,24 +262,40 @@ static int open_netlink(ctx_capture_t *c, char *err, size_t errlen) {
     return 0;
 }
 
-static void on_link_msg(ctx_capture_t *c, struct nlmsghdr *nh) {
-    struct ifinfomsg *ifi = NLMSG_DATA(nh);
+static const char *link_name(struct nlmsghdr *nh, struct ifinfomsg *ifi) {
     int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
     const char *name = NULL;
-    if (len < 0) return;
+    if (len < 0) return NULL;
     for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
         if (a->rta_type == IFLA_IFNAME && RTA_PAYLOAD(a) > 0 && RTA_PAYLOAD(a) <= IF_NAMESIZE) {
             name = RTA_DATA(a);
             if (memchr(name, '\0', RTA_PAYLOAD(a)) == NULL) name = NULL;
         }
     }
+    return name;
+}
+
+static void on_link_msg(ctx_capture_t *c, struct nlmsghdr *nh) {
+    struct ifinfomsg *ifi = NLMSG_DATA(nh);
+    const char *name = link_name(nh, ifi);
+    unsigned idx = (unsigned)ifi->ifi_index;
+    if (nh->nlmsg_type == RTM_DELLINK) {
+        detach(c, idx, "interface removed");
+        return;
+    }
     if (name == NULL) return;
-    if (nh->nlmsg_type == RTM_DELLINK)
-        detach(c, name, "interface removed");
-    else if (nh->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_UP))
-        attach(c, name);
-    else if (nh->nlmsg_type == RTM_NEWLINK && find_if(c, name) != NULL)
-        detach(c, name, "interface down");
+    struct capif *ci = find_if(c, idx);
+    if (ci != NULL && strcmp(ci->name, name) != 0) { /* renamed */
+        if (ctx_ifglob_match(c->cfg.patterns, name) >= 0) {
+            cap_log(c, 0, "capture: interface %s renamed to %s", ci->name, name);
+            snprintf(ci->name, sizeof ci->name, "%s", name);
+        } else {
+            detach(c, idx, "renamed to a name the patterns do not match");
+            ci = NULL;
+        }
+    }
+    if ((ifi->ifi_flags & IFF_UP) && ci == NULL) attach(c, idx, name, ifi->ifi_type);
+    else if (!(ifi->ifi_flags & IFF_UP) && ci != NULL) detach(c, idx, "interface down");
 }
 
 static void read_netlink(ctx_capture_t *c) {
@@ -338,69 +313,43 @@ static void read_netlink(ctx_capture_t *c) {
     }
 }
 
-static void pcap_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes) {
-    void **ctx = (void **)user;
-    ctx_capture_t *c = ctx[0];
-    const struct capif *ci = ctx[1];
-    st_add(&c->st.received, 1);
-    c->cfg.on_packet(c->cfg.ud, ci->name, &h->ts, bytes, h->caplen, h->len);
-}
-
-/* reads what is ready on interface i; returns 0, or -1 if it was detached */
-static int drain_if(ctx_capture_t *c, size_t i) {
-    struct capif *ci = &c->ifs[i];
-    void *ctx[2] = {c, ci};
-    int n = pcap_dispatch(ci->p, 256, pcap_cb, (u_char *)ctx);
-    if (n == PCAP_ERROR) {
-        char why[PCAP_ERRBUF_SIZE + 16];
-        snprintf(why, sizeof why, "read error: %s", pcap_geterr(ci->p));
-        detach_at(c, i, why);
-        return -1;
+static void on_frame(void *ud, unsigned ifindex, const struct timeval *ts, const uint8_t *frame, size_t caplen,
+                     size_t wirelen) {
+    ctx_capture_t *c = ud;
+    const struct capif *ci = find_if(c, ifindex);
+    if (ci == NULL) {
+        st_add(&c->st.stale, 1);
+        return;
     }
-    return 0;
+    st_add(&c->st.received, 1);
+    c->cfg.on_packet(c->cfg.ud, ci->name, ifindex, ts, frame, caplen, wirelen);
 }
 
 static void tick(ctx_capture_t *c, uint64_t now) {
-    for (size_t i = 0; i < c->n_ifs; ++i) account_drops(c, &c->ifs[i]);
+    st_add(&c->st.kernel_drops, ctx_ring_take_drops(c->ring));
     if (c->cfg.on_tick) c->cfg.on_tick(c->cfg.ud, now);
 }
 
 int ctx_capture_run(ctx_capture_t *c, int (*should_stop)(void), char *err, size_t errlen) {
-    struct pollfd *pfd = NULL;
-    size_t pfd_cap = 0;
-    int rc = open_netlink(c, err, errlen);
+    int rc = c->ring == NULL ? ctx_capture_open(c, NULL, err, errlen) : 0;
+    if (rc == 0) rc = open_netlink(c, err, errlen);
     if (rc != 0) return rc;
     attach_present(c);
     uint64_t next_tick = now_ms() + (uint64_t)c->cfg.idle_ms;
     while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED) && (should_stop == NULL || !should_stop())) {
-        size_t n = c->n_ifs + 2;
-        if (n > pfd_cap) {
-            struct pollfd *np = realloc(pfd, n * sizeof(*np));
-            if (np == NULL) break;
-            pfd = np;
-            pfd_cap = n;
-        }
-        pfd[0] = (struct pollfd){.fd = c->wake_fd, .events = POLLIN};
-        pfd[1] = (struct pollfd){.fd = c->nl_fd, .events = POLLIN};
-        for (size_t i = 0; i < c->n_ifs; ++i) pfd[i + 2] = (struct pollfd){.fd = c->ifs[i].fd, .events = POLLIN};
-        size_t n_polled = c->n_ifs;
-        int r = poll(pfd, n, c->cfg.idle_ms);
+        struct pollfd pfd[3] = {{.fd = c->wake_fd, .events = POLLIN},
+                                {.fd = c->nl_fd, .events = POLLIN},
+                                {.fd = ctx_ring_fd(c->ring), .events = POLLIN}};
+        int r = poll(pfd, 3, c->cfg.idle_ms);
         if (r > 0 && (pfd[1].revents & POLLIN)) read_netlink(c);
-        /* drain interfaces (reverse order: a detach moves the last entry into slot i) */
-        int drained = 0;
-        for (size_t k = n_polled; r > 0 && k-- > 0;)
-            if (k < c->n_ifs && (pfd[k + 2].revents & (POLLIN | POLLERR | POLLHUP))) {
-                drain_if(c, k);
-                drained = 1;
-            }
-        if (drained && c->cfg.on_round) c->cfg.on_round(c->cfg.ud);
+        /* a ready block is seen by its status word; poll() only saves the spinning */
+        if (ctx_ring_drain(c->ring, CAP_DRAIN_BLOCKS, on_frame, c) > 0 && c->cfg.on_round) c->cfg.on_round(c->cfg.ud);
         uint64_t now = now_ms();
         if (now >= next_tick) {
             tick(c, now);
             next_tick = now + (uint64_t)c->cfg.idle_ms;
         }
     }
-    free(pfd);
     return 0;
 }
 
@@ -413,6 +362,7 @@ void ctx_capture_stop(ctx_capture_t *c) {
 
 void ctx_capture_get_stats(ctx_capture_t *c, struct ctx_capture_stats *st) {
     st->received = __atomic_load_n(&c->st.received, __ATOMIC_RELAXED);
+    st->stale = __atomic_load_n(&c->st.stale, __ATOMIC_RELAXED);
     st->kernel_drops = __atomic_load_n(&c->st.kernel_drops, __ATOMIC_RELAXED);
     st->attach_events = __atomic_load_n(&c->st.attach_events, __ATOMIC_RELAXED);
     st->detach_events = __atomic_load_n(&c->st.detach_events, __ATOMIC_RELAXED);
@@ -422,7 +372,10 @@ void ctx_capture_get_stats(ctx_capture_t *c, struct ctx_capture_stats *st) {
 
 void ctx_capture_free(ctx_capture_t *c) {
     if (c == NULL) return;
-    for (size_t i = 0; i < c->n_ifs; ++i) pcap_close(c->ifs[i].p);
+    ctx_ring_close(c->ring);
+    free(c->port);
+    free(c->prog);
+    free(c->idx);
     free(c->ifs);
     if (c->nl_fd >= 0) close(c->nl_fd);
     if (c->wake_fd >= 0) close(c->wake_fd);

@@ -1,11 +1,17 @@
 /* ipfrag.c: IPv4 / IPv6 fragment reassembly, bounded by bytes, datagram count and age.
  *
  * Pending datagrams sit in a hash table (chained, seeded hash) and in one list
- * ordered by arrival of their first fragment, oldest first: the timeout and the
- * evictions both take from the head. Each datagram keeps its fragments in a list
- * sorted by offset; fragments never overlap (an overlap discards the datagram), so
- * the datagram is complete when the bytes held equal the length the last fragment
- * gave.
+ * ordered by arrival of their first fragment, oldest first: the timeout takes from
+ * its head. Each datagram keeps its fragments in a list sorted by offset; fragments
+ * never overlap (an overlap discards the datagram), so the datagram is complete
+ * when the bytes held equal the length the last fragment gave.
+ *
+ * Scopes (the caller's vNICs): each scope with pending datagrams has a record with
+ * the bytes and datagrams charged to it and its own age list. Room is made in two
+ * steps: a scope over its quota evicts its own oldest datagram; when the object as
+ * a whole is over a bound, the scope holding the most (bytes, or datagrams for the
+ * count bound) loses its oldest. So a scope that floods never evicts the datagrams
+ * of a scope holding less than it does.
  *
  * Concurrency: one owner thread per object (see ipfrag.h); only the counters are
  * also read from other threads, through relaxed atomics.
@@ -43,9 +49,13 @@ struct frag_node {
     uint8_t data[];
 };
 
+struct scope_acct;
+
 struct dgram {
     struct dgram *hnext;        /* hash chain */
     struct dgram *older, *newer; /* age list */
+    struct dgram *s_older, *s_newer; /* age list of its scope */
+    struct scope_acct *sc;      /* its scope's record */
     struct frag_key key;
     uint32_t hash;
     uint64_t created_ms;        /* arrival of the first fragment */
@@ -59,8 +69,23 @@ struct dgram {
     uint8_t dead;               /* discarded: drop its fragments until timeout */
 };
 
+/* One scope with pending datagrams. Freed when it has none (unless pinned). */
+struct scope_acct {
+    struct scope_acct *hnext;   /* hash chain */
+    struct scope_acct *next, *prev; /* list of all scopes */
+    uint32_t scope;
+    size_t bytes;               /* bytes charged for its datagrams */
+    size_t datagrams;           /* its pending datagrams (discarded ones included) */
+    struct dgram *oldest, *newest;
+    int pinned;                 /* in use by the ctx_ipfrag_add() running now */
+};
+
 struct ctx_ipfrag {
     size_t max_bytes, max_datagrams;
+    size_t quota_bytes, quota_datagrams; /* per scope */
+    int has_quota;                       /* a quota below the object's bounds was set */
+    struct scope_acct **sbuckets;        /* nbuckets of them */
+    struct scope_acct *scopes;           /* all scope records */
     uint32_t timeout_ms;
     uint32_t seed;
     size_t nbuckets;            /* power of two */
@@ -103,19 +128,31 @@ struct ctx_ipfrag *ctx_ipfrag_new(size_t max_bytes, size_t max_datagrams, uint32
         return NULL;
     struct ctx_ipfrag *f = calloc(1, sizeof *f);
     if (f == NULL) return NULL;
-    f->max_bytes = max_bytes;
-    f->max_datagrams = max_datagrams;
+    f->max_bytes = f->quota_bytes = max_bytes;
+    f->max_datagrams = f->quota_datagrams = max_datagrams;
     f->timeout_ms = timeout_ms;
     f->nbuckets = 16;
     while (f->nbuckets < max_datagrams) f->nbuckets <<= 1;
     f->buckets = calloc(f->nbuckets, sizeof *f->buckets);
-    if (f->buckets == NULL) {
-        free(f);
+    f->sbuckets = calloc(f->nbuckets, sizeof *f->sbuckets);
+    if (f->buckets == NULL || f->sbuckets == NULL) {
+        ctx_ipfrag_free(f);
         return NULL;
     }
     if (getrandom(&f->seed, sizeof f->seed, GRND_NONBLOCK) != (ssize_t)sizeof f->seed)
         f->seed = (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)f;
     return f;
+}
+
+int ctx_ipfrag_set_scope_quota(struct ctx_ipfrag *f, size_t quota_bytes) {
+    if (f == NULL || quota_bytes < CTX_IPFRAG_MIN_BYTES || quota_bytes > f->max_bytes) return CTX_EINVAL;
+    f->quota_bytes = quota_bytes;
+    f->has_quota = quota_bytes < f->max_bytes;
+    /* the same share of the datagram bound (at least one) */
+    f->quota_datagrams = (size_t)((double)f->max_datagrams * (double)quota_bytes / (double)f->max_bytes);
+    if (f->quota_datagrams < 1) f->quota_datagrams = 1;
+    if (f->quota_datagrams < f->max_datagrams) f->has_quota = 1;
+    return CTX_OK;
 }
 
 static void free_frags(struct dgram *d) {
@@ -137,7 +174,13 @@ void ctx_ipfrag_free(struct ctx_ipfrag *f) {
         free(d);
         d = next;
     }
+    while (f->scopes != NULL) {
+        struct scope_acct *next = f->scopes->next;
+        free(f->scopes);
+        f->scopes = next;
+    }
     free(f->buckets);
+    free(f->sbuckets);
     free(f->outbuf);
     free(f);
 }
@@ -148,28 +191,79 @@ static struct dgram *lookup(struct ctx_ipfrag *f, const struct frag_key *k, uint
     return NULL;
 }
 
-/* Unlink d from the table and the age list and free it with its fragments. */
+/* ---- scope records ---- */
+
+static struct scope_acct **scope_slot(struct ctx_ipfrag *f, uint32_t scope) {
+    struct scope_acct **pp = &f->sbuckets[mix32(f->seed, scope) & (f->nbuckets - 1)];
+    while (*pp != NULL && (*pp)->scope != scope) pp = &(*pp)->hnext;
+    return pp;
+}
+
+/* the record of scope, created if needed, pinned; NULL when memory is short */
+static struct scope_acct *scope_pin(struct ctx_ipfrag *f, uint32_t scope) {
+    struct scope_acct **pp = scope_slot(f, scope);
+    if (*pp == NULL) {
+        struct scope_acct *sc = calloc(1, sizeof *sc);
+        if (sc == NULL) return NULL;
+        sc->scope = scope;
+        sc->next = f->scopes;
+        if (f->scopes != NULL) f->scopes->prev = sc;
+        f->scopes = sc;
+        *pp = sc;
+    }
+    (*pp)->pinned = 1;
+    return *pp;
+}
+
+/* unpins sc (when unpin) and frees it if it holds nothing and is not pinned */
+static void scope_release(struct ctx_ipfrag *f, struct scope_acct *sc, int unpin) {
+    if (unpin) sc->pinned = 0;
+    if (sc->datagrams > 0 || sc->pinned) return;
+    struct scope_acct **pp = scope_slot(f, sc->scope);
+    *pp = sc->hnext;
+    if (sc->prev != NULL) sc->prev->next = sc->next;
+    else f->scopes = sc->next;
+    if (sc->next != NULL) sc->next->prev = sc->prev;
+    free(sc);
+}
+
+/* charges delta bytes (may be negative) to d, its scope and the object */
+static void charge(struct ctx_ipfrag *f, struct dgram *d, ptrdiff_t delta) {
+    d->mem = (size_t)((ptrdiff_t)d->mem + delta);
+    d->sc->bytes = (size_t)((ptrdiff_t)d->sc->bytes + delta);
+    ST_ADD(f, bytes_in_use, (size_t)delta); /* wraps back for a negative delta */
+}
+
+/* Unlink d from the table, the age lists and its scope and free it with its fragments. */
 static void remove_dgram(struct ctx_ipfrag *f, struct dgram *d) {
     struct dgram **pp = &f->buckets[d->hash & (f->nbuckets - 1)];
+    struct scope_acct *sc = d->sc;
     while (*pp != d) pp = &(*pp)->hnext;
     *pp = d->hnext;
     if (d->older != NULL) d->older->newer = d->newer;
     else f->oldest = d->newer;
     if (d->newer != NULL) d->newer->older = d->older;
     else f->newest = d->older;
-    ST_SUB(f, bytes_in_use, d->mem);
+    if (d->s_older != NULL) d->s_older->s_newer = d->s_newer;
+    else sc->oldest = d->s_newer;
+    if (d->s_newer != NULL) d->s_newer->s_older = d->s_older;
+    else sc->newest = d->s_older;
+    charge(f, d, -(ptrdiff_t)d->mem);
+    sc->datagrams--;
     ST_SUB(f, datagrams_in_use, 1);
     free_frags(d);
     free(d);
+    scope_release(f, sc, 0);
 }
 
-static struct dgram *create_dgram(struct ctx_ipfrag *f, const struct frag_key *k, uint32_t h, uint64_t now_ms) {
+static struct dgram *create_dgram(struct ctx_ipfrag *f, struct scope_acct *sc, const struct frag_key *k, uint32_t h,
+                                  uint64_t now_ms) {
     struct dgram *d = calloc(1, sizeof *d);
     if (d == NULL) return NULL;
     d->key = *k;
     d->hash = h;
     d->created_ms = now_ms;
-    d->mem = sizeof *d;
+    d->sc = sc;
     size_t b = h & (f->nbuckets - 1);
     d->hnext = f->buckets[b];
     f->buckets[b] = d;
@@ -177,17 +271,20 @@ static struct dgram *create_dgram(struct ctx_ipfrag *f, const struct frag_key *k
     if (f->newest != NULL) f->newest->newer = d;
     else f->oldest = d;
     f->newest = d;
-    ST_ADD(f, bytes_in_use, d->mem);
+    d->s_older = sc->newest;
+    if (sc->newest != NULL) sc->newest->s_newer = d;
+    else sc->oldest = d;
+    sc->newest = d;
+    sc->datagrams++;
+    charge(f, d, (ptrdiff_t)sizeof *d);
     ST_ADD(f, datagrams_in_use, 1);
     return d;
 }
 
 /* Free d's fragments and keep it as a tombstone until its timeout. */
 static void discard_dgram(struct ctx_ipfrag *f, struct dgram *d) {
-    size_t frag_mem = d->mem - sizeof *d;
+    charge(f, d, -(ptrdiff_t)(d->mem - sizeof *d));
     free_frags(d);
-    ST_SUB(f, bytes_in_use, frag_mem);
-    d->mem = sizeof *d;
     d->dead = 1;
     d->received = 0;
 }
@@ -205,18 +302,42 @@ int ctx_ipfrag_expire(struct ctx_ipfrag *f, uint64_t now_ms) {
     return n;
 }
 
-/* Evict the oldest datagrams other than keep until need more bytes fit and, when
- * keep is NULL (a new datagram), one more datagram fits. 0, or -1 when only keep
- * is left and it is still too much. */
-static int make_room(struct ctx_ipfrag *f, const struct dgram *keep, size_t need) {
+/* ---- making room ---- */
+
+/* sc's oldest datagram other than keep, or NULL */
+static struct dgram *oldest_of(const struct scope_acct *sc, const struct dgram *keep) {
+    struct dgram *d = sc == NULL ? NULL : sc->oldest;
+    return d == keep && d != NULL ? d->s_newer : d;
+}
+
+/* the scope holding the most bytes (by_count: datagrams) that has a datagram other than keep */
+static struct scope_acct *largest_scope(const struct ctx_ipfrag *f, const struct dgram *keep, int by_count) {
+    struct scope_acct *best = NULL;
+    for (struct scope_acct *sc = f->scopes; sc != NULL; sc = sc->next) {
+        if (oldest_of(sc, keep) == NULL) continue;
+        size_t v = by_count ? sc->datagrams : sc->bytes, bv = best == NULL ? 0 : by_count ? best->datagrams : best->bytes;
+        if (best == NULL || v > bv) best = sc;
+    }
+    return best;
+}
+
+enum { ROOM_OK = 0, ROOM_GLOBAL = 1, ROOM_QUOTA = 2 };
+
+/* Evict datagrams other than keep until need more bytes fit in sc's quota and in the
+ * object's bound and, when keep is NULL (a new datagram), one more datagram fits in
+ * both. Returns ROOM_OK, or the bound that could not be met with only keep left. */
+static int make_room(struct ctx_ipfrag *f, struct scope_acct *sc, const struct dgram *keep, size_t need) {
+    int new_dgram = keep == NULL;
     for (;;) {
-        int bytes_ok = f->st.bytes_in_use + need <= f->max_bytes;
-        int count_ok = keep != NULL || f->st.datagrams_in_use < f->max_datagrams;
-        if (bytes_ok && count_ok) return 0;
-        struct dgram *victim = f->oldest;
-        if (victim == keep) victim = victim->newer;
-        if (victim == NULL) return -1;
-        if (!victim->dead) ST_ADD(f, evicted, 1);
+        int quota_ok = !f->has_quota ||
+                       (sc->bytes + need <= f->quota_bytes && (!new_dgram || sc->datagrams < f->quota_datagrams));
+        int global_bytes = f->st.bytes_in_use + need <= f->max_bytes;
+        int global_ok = global_bytes && (!new_dgram || f->st.datagrams_in_use < f->max_datagrams);
+        if (quota_ok && global_ok) return ROOM_OK;
+        struct dgram *victim = quota_ok ? oldest_of(largest_scope(f, keep, global_bytes), keep) : oldest_of(sc, keep);
+        if (victim == NULL) return quota_ok ? ROOM_GLOBAL : ROOM_QUOTA;
+        if (!victim->dead && quota_ok) ST_ADD(f, evicted, 1);
+        if (!victim->dead && !quota_ok) ST_ADD(f, evicted_quota, 1);
         remove_dgram(f, victim);
     }
 }
@@ -255,8 +376,7 @@ static int insert_frag(struct ctx_ipfrag *f, struct dgram *d, const struct ctx_p
     n->next = prev != NULL ? prev->next : d->frags;
     if (prev != NULL) prev->next = n;
     else d->frags = n;
-    d->mem += sizeof *n + len;
-    ST_ADD(f, bytes_in_use, sizeof *n + len);
+    charge(f, d, (ptrdiff_t)(sizeof *n + len));
     d->received += len;
     if (n->off + len > d->max_end) d->max_end = n->off + len;
     if (n->off == 0) d->first_next = p->frag.next;
@@ -283,20 +403,17 @@ static int complete(struct ctx_ipfrag *f, struct dgram *d, const struct ctx_pkt 
     tmp.frag.id = last->frag.id;
     tmp.frag.next = next;
     int rc = ctx_pkt_decode_l4(next, f->outbuf, total, total, &tmp);
-    if (rc < 0) {
-        ST_ADD(f, bad, 1);
-        return rc;
-    }
+    if (rc < 0) return rc;
     ST_ADD(f, reassembled, 1);
     *out = tmp;
     return CTX_IPFRAG_COMPLETE;
 }
 
-/* Find or create the datagram of p; on failure returns NULL with *rc set. */
-static struct dgram *get_dgram(struct ctx_ipfrag *f, const struct ctx_pkt *p, uint32_t scope, uint64_t now_ms,
+/* Find or create the datagram of p in scope sc; on failure returns NULL with *rc set. */
+static struct dgram *get_dgram(struct ctx_ipfrag *f, struct scope_acct *sc, const struct ctx_pkt *p, uint64_t now_ms,
                                size_t need, int *rc) {
     struct frag_key k;
-    make_key(p, scope, &k);
+    make_key(p, sc->scope, &k);
     uint32_t h = key_hash(f, &k);
     struct dgram *d = lookup(f, &k, h);
     if (d != NULL && d->dead) {
@@ -304,35 +421,27 @@ static struct dgram *get_dgram(struct ctx_ipfrag *f, const struct ctx_pkt *p, ui
         return NULL;
     }
     if (d == NULL) {
-        if (make_room(f, NULL, need + sizeof *d) < 0) {
+        if (make_room(f, sc, NULL, need + sizeof *d) != ROOM_OK) {
             *rc = CTX_IPFRAG_ELIMIT;
             return NULL;
         }
-        d = create_dgram(f, &k, h, now_ms);
+        d = create_dgram(f, sc, &k, h, now_ms);
         if (d == NULL) *rc = CTX_ENOMEM;
     }
     return d;
 }
 
-int ctx_ipfrag_add(struct ctx_ipfrag *f, const struct ctx_pkt *frag, uint32_t scope, uint64_t now_ms,
-                   struct ctx_pkt *out) {
-    if (f == NULL || frag == NULL || out == NULL || !frag->frag.is_fragment || frag->frag.data == NULL ||
-        frag->frag.data_len == 0 || frag->frag.data_len > OUTBUF_LEN ||
-        (frag->ip_version != 4 && frag->ip_version != 6))
-        return CTX_EINVAL;
-    ST_ADD(f, fragments, 1);
-    ctx_ipfrag_expire(f, now_ms);
+/* One fragment in scope sc (pinned): get its datagram, place the fragment, complete. */
+static int add_in_scope(struct ctx_ipfrag *f, struct scope_acct *sc, const struct ctx_pkt *frag, uint64_t now_ms,
+                        struct ctx_pkt *out) {
     const struct ctx_pkt_frag *fr = &frag->frag;
     uint32_t end = fr->offset + (uint32_t)fr->data_len;
     size_t need = sizeof(struct frag_node) + fr->data_len;
     int rc = CTX_OK;
-    if (fr->truncated || fr->data_len != fr->data_wire_len) rc = CTX_IPFRAG_ETRUNC;
-    else if (end > OUTBUF_LEN || need + sizeof(struct dgram) > f->max_bytes) rc = CTX_IPFRAG_ELIMIT;
-    struct dgram *d = rc == CTX_OK ? get_dgram(f, frag, scope, now_ms, need, &rc) : NULL;
-    if (d == NULL) {
-        ST_ADD(f, bad, 1);
-        return rc;
-    }
+    if (fr->truncated || fr->data_len != fr->data_wire_len) return CTX_IPFRAG_ETRUNC;
+    if (end > OUTBUF_LEN || need + sizeof(struct dgram) > f->quota_bytes) return CTX_IPFRAG_ELIMIT;
+    struct dgram *d = get_dgram(f, sc, frag, now_ms, need, &rc);
+    if (d == NULL) return rc;
     struct frag_node *prev = NULL;
     int slot = check_end(d, end, fr->more) < 0 ? -1 : find_slot(d, fr->offset, end, fr->data, &prev);
     if (slot == 1) {
@@ -344,14 +453,41 @@ int ctx_ipfrag_add(struct ctx_ipfrag *f, const struct ctx_pkt *frag, uint32_t sc
         discard_dgram(f, d);
         return CTX_IPFRAG_EOVERLAP;
     }
-    if (make_room(f, d, need) < 0) {
-        ST_ADD(f, evicted, 1);
+    int room = make_room(f, sc, d, need);
+    if (room != ROOM_OK) { /* the datagram alone outgrows the quota or the bound */
+        if (room == ROOM_QUOTA) ST_ADD(f, evicted_quota, 1);
+        else ST_ADD(f, evicted, 1);
         remove_dgram(f, d);
         return CTX_IPFRAG_ELIMIT;
     }
     if ((rc = insert_frag(f, d, frag, prev)) < 0) return rc;
     if (d->have_last && d->received == d->total) return complete(f, d, frag, out);
     return CTX_IPFRAG_QUEUED;
+}
+
+/* counts a refused fragment under its reason */
+static void count_refused(struct ctx_ipfrag *f, int rc) {
+    ST_ADD(f, bad, 1);
+    if (rc == CTX_IPFRAG_ETRUNC) ST_ADD(f, refused_truncated, 1);
+    else if (rc == CTX_IPFRAG_ELIMIT) ST_ADD(f, refused_too_large, 1);
+    else if (rc == CTX_IPFRAG_EDISCARDED) ST_ADD(f, refused_discarded, 1);
+    else if (rc == CTX_ENOMEM) ST_ADD(f, refused_nomem, 1);
+    else ST_ADD(f, bad_l4, 1); /* a CTX_PKT_E* code of the reassembled datagram */
+}
+
+int ctx_ipfrag_add(struct ctx_ipfrag *f, const struct ctx_pkt *frag, uint32_t scope, uint64_t now_ms,
+                   struct ctx_pkt *out) {
+    if (f == NULL || frag == NULL || out == NULL || !frag->frag.is_fragment || frag->frag.data == NULL ||
+        frag->frag.data_len == 0 || frag->frag.data_len > OUTBUF_LEN ||
+        (frag->ip_version != 4 && frag->ip_version != 6))
+        return CTX_EINVAL;
+    ST_ADD(f, fragments, 1);
+    ctx_ipfrag_expire(f, now_ms);
+    struct scope_acct *sc = scope_pin(f, scope);
+    int rc = sc == NULL ? CTX_ENOMEM : add_in_scope(f, sc, frag, now_ms, out);
+    if (sc != NULL) scope_release(f, sc, 1);
+    if (rc < 0 && rc != CTX_IPFRAG_EOVERLAP) count_refused(f, rc);
+    return rc;
 }
 
 void ctx_ipfrag_get_stats(const struct ctx_ipfrag *f, struct ctx_ipfrag_stats *st) {
@@ -364,9 +500,15 @@ void ctx_ipfrag_get_stats(const struct ctx_ipfrag *f, struct ctx_ipfrag_stats *s
     st->reassembled = ST_LOAD(f, reassembled);
     st->timed_out = ST_LOAD(f, timed_out);
     st->evicted = ST_LOAD(f, evicted);
+    st->evicted_quota = ST_LOAD(f, evicted_quota);
     st->overlaps = ST_LOAD(f, overlaps);
     st->duplicates = ST_LOAD(f, duplicates);
     st->bad = ST_LOAD(f, bad);
+    st->refused_truncated = ST_LOAD(f, refused_truncated);
+    st->refused_too_large = ST_LOAD(f, refused_too_large);
+    st->refused_discarded = ST_LOAD(f, refused_discarded);
+    st->refused_nomem = ST_LOAD(f, refused_nomem);
+    st->bad_l4 = ST_LOAD(f, bad_l4);
     st->bytes_in_use = ST_LOAD(f, bytes_in_use);
     st->datagrams_in_use = ST_LOAD(f, datagrams_in_use);
 }

@@ -13,10 +13,17 @@
  *   4.19); fragments of it that arrive later, until its timeout, are dropped too.
  * - A datagram is dropped timeout_ms after its first fragment arrived.
  * - Memory: fragment data plus bookkeeping never exceeds max_bytes, and at most
- *   max_datagrams are pending. To make room, the oldest pending datagrams are
- *   evicted (a flood of incomplete datagrams ages out; a datagram whose fragments
+ *   max_datagrams are pending. To make room, pending datagrams are evicted, oldest
+ *   first (a flood of incomplete datagrams ages out; a datagram whose fragments
  *   arrive close together still completes). Besides that bound, the object holds
- *   one 64 KiB output buffer, allocated at the first reassembly.
+ *   one 64 KiB output buffer, allocated at the first reassembly, and one record of
+ *   64 bytes per scope with pending datagrams (so at most max_datagrams of them).
+ * - Scopes (the caller's unit of fairness, e.g. a vNIC): with a quota set
+ *   (ctx_ipfrag_set_scope_quota()), no scope holds more than quota bytes and the
+ *   same share of max_datagrams; a scope over its quota evicts its own oldest
+ *   datagram (evicted_quota). When the object as a whole is full, the scope holding
+ *   the most loses its oldest datagram (evicted). So a scope that floods evicts
+ *   only its own datagrams and those of scopes holding more than it does.
  * - Fragments truncated by the snap length cannot be reassembled: they are rejected
  *   (capture with a snap length at least the interface MTU to reassemble).
  *
@@ -49,10 +56,15 @@ struct ctx_ipfrag_stats {
     uint64_t reassembled;    /* datagrams completed and decoded (CTX_IPFRAG_COMPLETE) */
     uint64_t timed_out;      /* incomplete datagrams dropped at their timeout */
     uint64_t evicted;        /* incomplete datagrams dropped to stay within max_bytes / max_datagrams */
+    uint64_t evicted_quota;  /* incomplete datagrams dropped to keep their scope within its quota */
     uint64_t overlaps;       /* datagrams discarded for overlapping or inconsistent fragments */
     uint64_t duplicates;     /* exact duplicate fragments ignored */
-    uint64_t bad;            /* fragments refused: truncated, of a discarded datagram, too large, bad
-                                transport header after reassembly */
+    uint64_t bad;            /* fragments refused, all reasons (the five below) */
+    uint64_t refused_truncated;  /* fragments cut by the snap length (CTX_IPFRAG_ETRUNC) */
+    uint64_t refused_too_large;  /* fragments whose datagram alone exceeds the quota / bound (CTX_IPFRAG_ELIMIT) */
+    uint64_t refused_discarded;  /* fragments of a datagram discarded earlier (CTX_IPFRAG_EDISCARDED) */
+    uint64_t refused_nomem;      /* fragments dropped for lack of memory (CTX_ENOMEM) */
+    uint64_t bad_l4;             /* datagrams whose transport header was bad once reassembled (CTX_PKT_E*) */
     size_t bytes_in_use;     /* bytes charged against max_bytes now */
     size_t datagrams_in_use; /* pending datagrams now (discarded ones waiting for their timeout included) */
 };
@@ -69,6 +81,12 @@ struct ctx_ipfrag;
  * incomplete datagram (1 .. CTX_IPFRAG_MAX_TIMEOUT_MS). Returns NULL when an argument is out of range or
  * memory is short. The result is owned by the caller: ctx_ipfrag_free() it. */
 struct ctx_ipfrag *ctx_ipfrag_new(size_t max_bytes, size_t max_datagrams, uint32_t timeout_ms);
+
+/* Sets the quota of each scope: at most quota_bytes (CTX_IPFRAG_MIN_BYTES ..
+ * max_bytes) and the same share of max_datagrams (at least 1). Without a call the
+ * quota is max_bytes (no scope limit beyond the object's bound). Call it before
+ * the first ctx_ipfrag_add(). Returns 0, or CTX_EINVAL for a value out of range. */
+int ctx_ipfrag_set_scope_quota(struct ctx_ipfrag *f, size_t quota_bytes);
 
 /* Free everything, including a datagram returned earlier. NULL is a no-op. */
 void ctx_ipfrag_free(struct ctx_ipfrag *f);

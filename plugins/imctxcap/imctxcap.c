@@ -1,13 +1,13 @@
 /* imctxcap.c: rsyslog glue of the agentless VM syslog capture input.
  *
  * input(type="imctxcap" interface="vnet*,tap*" profiles="/etc/ctxlog/profiles.json" ...)
- * captures the syslog packets VMs send on their host-side vNICs (libpcap,
- * TPACKET_V3), attributes each to a VM profile and submits it to rsyslog's
+ * captures the syslog packets VMs send on their host-side vNICs (AF_PACKET,
+ * TPACKET_V3, one ring per worker for all vNICs), attributes each to a VM profile and submits it to rsyslog's
  * parser chain with $!ctx!vm and $!ctx!capture. See docs/imctxcap.md.
  *
  * This file holds the parameter tables, the config life cycle and the entry
  * points; the per-packet path is in imctxcap_packet.c, the capture loop in
- * common/capture.c.
+ * common/capture/capture.c.
  *
  * Concurrency: the instance list and each instance's parameters are read-only
  * after activateCnf. Each instance has one capture thread (started by runInput),
@@ -73,6 +73,7 @@ static struct cnfparamdescr inppdescr[] = {
     {"snaplen", eCmdHdlrPositiveInt, 0},
     {"fragment.timeout", eCmdHdlrPositiveInt, 0},
     {"fragment.maxmemory", eCmdHdlrSize, 0},
+    {"fragment.maxmemorypervnic", eCmdHdlrSize, 0},
     {"workers", eCmdHdlrPositiveInt, 0},
 };
 static struct cnfparamblk inppblk = {CNFPARAMBLK_VERSION, sizeof(inppdescr) / sizeof(struct cnfparamdescr),
@@ -169,6 +170,35 @@ finalize_it:
     RETiRet;
 }
 
+/* fragment.timeout, fragment.maxMemory, fragment.maxMemoryPerVnic */
+static rsRetVal set_fragment_param(imctxcap_inst_t *inst, const char *name, struct cnfparamvals *v) {
+    DEFiRet;
+    if (!strcmp(name, "fragment.timeout")) {
+        if (v->val.d.n < 1 || v->val.d.n > CTX_IPFRAG_MAX_TIMEOUT_MS) {
+            parser_errmsg("imctxcap: parameter 'fragment.timeout': expected 1..%u (ms), got %lld",
+                          CTX_IPFRAG_MAX_TIMEOUT_MS, (long long)v->val.d.n);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
+        inst->frag_timeout_ms = (unsigned)v->val.d.n;
+    } else if (!strcmp(name, "fragment.maxmemory")) {
+        if (v->val.d.n < CTX_IPFRAG_MIN_BYTES || v->val.d.n > (1ll << 30)) {
+            parser_errmsg("imctxcap: parameter 'fragment.maxMemory': expected %d (4k) .. 1g, got %lld",
+                          CTX_IPFRAG_MIN_BYTES, (long long)v->val.d.n);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
+        inst->frag_max_bytes = (size_t)v->val.d.n;
+    } else if (!strcmp(name, "fragment.maxmemorypervnic")) {
+        if (v->val.d.n < CTX_IPFRAG_MIN_BYTES || v->val.d.n > (1ll << 30)) {
+            parser_errmsg("imctxcap: parameter 'fragment.maxMemoryPerVnic': expected %d (4k) .. 1g, got %lld",
+                          CTX_IPFRAG_MIN_BYTES, (long long)v->val.d.n);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
+        inst->frag_max_bytes_vnic = (size_t)v->val.d.n;
+    }
+finalize_it:
+    RETiRet;
+}
+
 static rsRetVal set_param(imctxcap_inst_t *inst, const char *name, struct cnfparamvals *v) {
     DEFiRet;
     if (!strcmp(name, "interface")) {
@@ -199,20 +229,8 @@ static rsRetVal set_param(imctxcap_inst_t *inst, const char *name, struct cnfpar
                      inst->snaplen);
             ABORT_FINALIZE(RS_RET_PARAM_ERROR);
         }
-    } else if (!strcmp(name, "fragment.timeout")) {
-        if (v->val.d.n < 1 || v->val.d.n > CTX_IPFRAG_MAX_TIMEOUT_MS) {
-            parser_errmsg("imctxcap: parameter 'fragment.timeout': expected 1..%u (ms), got %lld",
-                          CTX_IPFRAG_MAX_TIMEOUT_MS, (long long)v->val.d.n);
-            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
-        }
-        inst->frag_timeout_ms = (unsigned)v->val.d.n;
-    } else if (!strcmp(name, "fragment.maxmemory")) {
-        if (v->val.d.n < CTX_IPFRAG_MIN_BYTES || v->val.d.n > (1ll << 30)) {
-            parser_errmsg("imctxcap: parameter 'fragment.maxMemory': expected %d (4k) .. 1g, got %lld",
-                          CTX_IPFRAG_MIN_BYTES, (long long)v->val.d.n);
-            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
-        }
-        inst->frag_max_bytes = (size_t)v->val.d.n;
+    } else if (!strncmp(name, "fragment.", 9)) {
+        CHKiRet(set_fragment_param(inst, name, v));
     } else if (!strcmp(name, "workers")) {
         if (v->val.d.n < 1 || v->val.d.n > 64) {
             parser_errmsg("imctxcap: parameter 'workers': expected 1..64, got %lld", (long long)v->val.d.n);
@@ -235,7 +253,14 @@ static rsRetVal inst_validate(imctxcap_inst_t *inst) {
     }
     if (inst->unattr_tenant == NULL) CHKmalloc(inst->unattr_tenant = strdup("unknown"));
     if (inst->name == NULL) CHKmalloc(inst->name = strdup("imctxcap"));
-    inst->fanout_salt = (uint16_t)(0x5a00u ^ ((uintptr_t)inst >> 4)); /* distinct per input */
+    if (inst->frag_max_bytes_vnic == 0) {
+        inst->frag_max_bytes_vnic = inst->frag_max_bytes / 4;
+        if (inst->frag_max_bytes_vnic < CTX_IPFRAG_MIN_BYTES) inst->frag_max_bytes_vnic = CTX_IPFRAG_MIN_BYTES;
+    } else if (inst->frag_max_bytes_vnic > inst->frag_max_bytes) {
+        parser_errmsg("imctxcap: parameter 'fragment.maxMemoryPerVnic': expected at most fragment.maxMemory (%zu), "
+                      "got %zu", inst->frag_max_bytes, inst->frag_max_bytes_vnic);
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
     /* the profiles file is validated here so that rsyslogd -N1 reports a bad one */
     CHKiRet(imctxcap_packet_init(inst));
 finalize_it:
@@ -304,8 +329,8 @@ static rsRetVal inst_stats_setup(imctxcap_inst_t *inst) {
         intctr_t *ctr = &inst->ctr[i];
         STATSCOUNTER_INIT(*ctr, inst->mut_ctr);
         CHKiRet(statsobj.AddCounter(inst->stats, (uchar *)imctxcap_counter_names[i],
-                                    i == IMCTXCAP_CTR_IF_ATTACHED ? ctrType_Int : ctrType_IntCtr,
-                                    i == IMCTXCAP_CTR_IF_ATTACHED ? 0 : CTR_FLAG_RESETTABLE, ctr));
+                                    imctxcap_ctr_is_gauge(i) ? ctrType_Int : ctrType_IntCtr,
+                                    imctxcap_ctr_is_gauge(i) ? 0 : CTR_FLAG_RESETTABLE, ctr));
     }
     CHKiRet(imctxcap_tcp_stats(inst, &statsobj));
     CHKiRet(statsobj.ConstructFinalize(inst->stats));

@@ -27,13 +27,23 @@ enum {
     IMCTXCAP_CTR_FRAG_REASM,      /* fragments.reassembled (datagrams) */
     IMCTXCAP_CTR_FRAG_TIMEOUT,    /* fragments.timedout (datagrams) */
     IMCTXCAP_CTR_FRAG_DROPPED,    /* fragments.dropped: bad, overlapping or over the memory bound */
-    IMCTXCAP_CTR_KERNEL_DROPS,    /* kernel.drops: pcap_stats ps_drop, summed over interfaces */
+    IMCTXCAP_CTR_KERNEL_DROPS,    /* kernel.drops: frames dropped for a full ring, summed over workers */
     IMCTXCAP_CTR_IF_ATTACHED,     /* interfaces.attached: currently attached (a gauge) */
     IMCTXCAP_CTR_IF_ATTACH_EVENTS,/* interfaces.attach.events */
     IMCTXCAP_CTR_IF_DETACH_EVENTS,/* interfaces.detach.events */
     IMCTXCAP_CTR_PROFILE_RELOADS, /* profiles.reloads */
     IMCTXCAP_CTR_PROFILE_RELOAD_ERR, /* profiles.reload.errors */
     IMCTXCAP_CTR_SUBMIT_ERR,      /* msgs.submit.errors: rsyslog refused a message (out of memory) */
+    IMCTXCAP_CTR_STALE,           /* packets.stale: frames of an interface detached while they sat in the ring */
+    IMCTXCAP_CTR_FRAG_EVICTED,    /* fragments.evicted: datagrams evicted by fragment.maxMemory (all workers) */
+    IMCTXCAP_CTR_FRAG_EVICTED_QUOTA, /* fragments.evicted.quota: datagrams evicted by fragment.maxMemoryPerVnic */
+    IMCTXCAP_CTR_FRAG_OVERLAP,    /* fragments.overlap: datagrams discarded for overlapping fragments */
+    IMCTXCAP_CTR_FRAG_TRUNCATED,  /* fragments.refused.truncated: fragments cut by snapLen */
+    IMCTXCAP_CTR_FRAG_TOOLARGE,   /* fragments.refused.toolarge: datagram alone over the quota / bound */
+    IMCTXCAP_CTR_FRAG_DISCARDED,  /* fragments.refused.discarded: fragments of a datagram discarded earlier */
+    IMCTXCAP_CTR_FRAG_BADL4,      /* fragments.refused.badheader: reassembled datagrams with a bad UDP/TCP header */
+    IMCTXCAP_CTR_FRAG_PENDING,    /* fragments.pending: incomplete datagrams held now (a gauge) */
+    IMCTXCAP_CTR_FRAG_MEMORY,     /* fragments.memory: bytes they hold now (a gauge) */
     IMCTXCAP_CTR_COUNT
 };
 extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];
@@ -58,8 +68,8 @@ struct instanceConf_s {
     int snaplen;
     unsigned frag_timeout_ms;
     size_t frag_max_bytes;
-    int n_workers;                /* capture workers (PACKET_FANOUT when > 1) */
-    uint16_t fanout_salt;         /* makes this input's fanout group ids its own */
+    size_t frag_max_bytes_vnic;   /* fragment.maxMemoryPerVnic; 0: a quarter of frag_max_bytes */
+    int n_workers;                /* capture workers (one PACKET_FANOUT group when > 1) */
     uint16_t *tcp_ports;          /* tcp.port (default 514, 601); none: no TCP capture (imctxcap_tcp.c) */
     size_t n_tcp_ports;
     struct imctxcap_tcp *tcp;     /* the other tcp.* settings and the TCP counters (imctxcap_tcp.c) */
@@ -73,6 +83,11 @@ struct instanceConf_s {
     struct imctxcap_packet_state *pkt; /* profiles, decoder state (imctxcap_packet.c) */
     imctxcap_inst_t *next;
 };
+
+/* gauges (values now) are not reset by impstats' resetCounters */
+static inline int imctxcap_ctr_is_gauge(int which) {
+    return which == IMCTXCAP_CTR_IF_ATTACHED || which == IMCTXCAP_CTR_FRAG_PENDING || which == IMCTXCAP_CTR_FRAG_MEMORY;
+}
 
 static inline void imctxcap_ctr_add(imctxcap_inst_t *inst, int which, uint64_t n) {
     __atomic_fetch_add(&inst->ctr[which], n, __ATOMIC_RELAXED);
@@ -104,6 +119,7 @@ struct imctxcap_packet_state {
     struct ctx_profiles_slot *slot;
     struct ctx_ifglob *globs;
     int max_line;                 /* rsyslog's maxMessageSize, read at run start */
+    int fanout_group;             /* the workers' PACKET_FANOUT group id (chosen by the kernel), -1: none */
     imctxcap_worker_t *workers;   /* n_workers of them */
 };
 
@@ -117,8 +133,8 @@ void imctxcap_packet_hup(imctxcap_inst_t *inst);
 void imctxcap_capture_run(imctxcap_inst_t *inst, int (*term_state)(void));
 /* imctxcap_packet.c: the per-packet path (capture callbacks; ud is the worker) */
 void imctxcap_packet_set_objs(void *prop_if, void *datetime_if);
-void imctxcap_on_packet(void *ud, const char *ifname, const struct timeval *ts, const uint8_t *frame, size_t caplen,
-                        size_t wirelen);
+void imctxcap_on_packet(void *ud, const char *ifname, unsigned ifindex, const struct timeval *ts, const uint8_t *frame,
+                        size_t caplen, size_t wirelen);
 void imctxcap_on_round(void *ud);
 struct ctx_pkt;
 /* attribute one payload (UDP datagram or TCP frame) to its VM and submit it */

@@ -1,7 +1,7 @@
 /* imctxcap_packet.c: the per-packet path of imctxcap.
  *
- * Per packet (on a capture worker thread): decode (common/pktdecode) -> reassemble fragments
- * (common/ipfrag) -> attribute to a VM (common/profiles) -> build an smsg with the
+ * Per packet (on a capture worker thread): decode (common/capture/pktdecode) -> reassemble fragments
+ * (common/capture/ipfrag) -> attribute to a VM (common/context/profiles) -> build an smsg with the
  * raw payload for rsyslog's parser chain plus $!ctx!vm and $!ctx!capture -> submit.
  *
  * Concurrency: everything here runs on one capture worker and touches only that
@@ -45,7 +45,9 @@ const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT] = {
     "msgs.unattributed.dropped", "msgs.truncated",  "msgs.empty",              "fragments.reassembled",
     "fragments.timedout", "fragments.dropped",      "kernel.drops",            "interfaces.attached",
     "interfaces.attach.events", "interfaces.detach.events", "profiles.reloads", "profiles.reload.errors",
-    "msgs.submit.errors",
+    "msgs.submit.errors", "packets.stale",      "fragments.evicted",       "fragments.evicted.quota",
+    "fragments.overlap",  "fragments.refused.truncated", "fragments.refused.toolarge", "fragments.refused.discarded",
+    "fragments.refused.badheader", "fragments.pending", "fragments.memory",
 };
 
 static prop_if_t *p_prop;
@@ -182,19 +184,18 @@ finalize_it:
     RETiRet;
 }
 
-/* fragments: returns 1 and fills *whole when a datagram completed, else 0 */
-static int reassemble(imctxcap_worker_t *w, const char *ifname, const struct ctx_pkt *frag, struct ctx_pkt *whole) {
+/* fragments: returns 1 and fills *whole when a datagram completed, else 0. The
+ * interface index keeps the vNICs' fragments apart (and is the unit of the quota). */
+static int reassemble(imctxcap_worker_t *w, unsigned ifindex, const struct ctx_pkt *frag, struct ctx_pkt *whole) {
     imctxcap_inst_t *inst = w->inst;
-    uint32_t scope = 2166136261u; /* FNV-1a of the interface name keeps vNICs apart */
-    for (const char *p = ifname; *p; ++p) scope = (scope ^ (uint8_t)*p) * 16777619u;
-    int rc = ctx_ipfrag_add(w->frag, frag, scope, mono_ms(), whole);
+    int rc = ctx_ipfrag_add(w->frag, frag, ifindex, mono_ms(), whole);
     if (rc == CTX_IPFRAG_COMPLETE) return 1;
     if (rc < 0) imctxcap_ctr_add(inst, IMCTXCAP_CTR_FRAG_DROPPED, 1);
     return 0;
 }
 
-void imctxcap_on_packet(void *ud, const char *ifname, const struct timeval *ts, const uint8_t *frame, size_t caplen,
-                        size_t wirelen) {
+void imctxcap_on_packet(void *ud, const char *ifname, unsigned ifindex, const struct timeval *ts, const uint8_t *frame,
+                        size_t caplen, size_t wirelen) {
     imctxcap_worker_t *w = ud;
     imctxcap_inst_t *inst = w->inst;
     struct ctx_pkt pkt, whole;
@@ -203,7 +204,7 @@ void imctxcap_on_packet(void *ud, const char *ifname, const struct timeval *ts, 
     imctxcap_ctr_add(inst, IMCTXCAP_CTR_PACKETS, 1);
     int rc = ctx_pkt_decode(frame, caplen, wirelen, &pkt);
     if (rc == CTX_PKT_FRAGMENT) {
-        if (!reassemble(w, ifname, &pkt, &whole)) return;
+        if (!reassemble(w, ifindex, &pkt, &whole)) return;
         p = &whole;
     } else if (rc < 0) {
         if (ctx_pkt_is_malformed(rc)) imctxcap_ctr_add(inst, IMCTXCAP_CTR_MALFORMED, 1);

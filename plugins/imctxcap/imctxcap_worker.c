@@ -1,9 +1,13 @@
 /* imctxcap_worker.c: profiles (load, HUP) and the capture workers of imctxcap.
  *
  * An input has `workers` capture workers. Each runs a capture engine
- * (common/capture/capture.c) on every matching interface; with more than one worker the
- * engines join each interface's PACKET_FANOUT group (hash of the flow, kernel
- * defragmentation first), so each packet reaches exactly one worker.
+ * (common/capture/capture.c): one socket and one ring for all matching interfaces. With
+ * more than one worker the engines' sockets form one PACKET_FANOUT group (hash of
+ * the flow; no kernel defragmentation: the flow hash of an IP fragment, first or
+ * later, covers addresses and protocol only, so all fragments of a datagram reach
+ * the same worker, which reassembles them itself), so each packet reaches exactly
+ * one worker. Worker 0 creates the group with an id the kernel picks among the
+ * free ones; the others join it.
  *
  * Concurrency: the profile slot is written by the HUP handler (main thread) and
  * read by the workers (see profiles.h). Each worker's state is its own; worker 0
@@ -142,23 +146,16 @@ static void on_log(void *ud, int level, const char *msg) {
         LogMsg(0, NO_ERRCODE, level == 1 ? LOG_WARNING : LOG_INFO, "imctxcap(%s): %s", w->inst->name, msg);
 }
 
-/* every worker expires its fragments; worker 0 publishes the sums */
-static void on_tick(void *ud, uint64_t now) {
-    imctxcap_worker_t *w = ud;
-    imctxcap_inst_t *inst = w->inst;
-    ctx_ipfrag_expire(w->frag, now);
-    imctxcap_tcp_tick(w, now);
-    if (w->index != 0) return;
-    uint64_t drops = 0, reasm = 0, tmo = 0;
+/* the capture engines' counters, summed; an interface counts as attached once every
+ * worker has it (the attach / detach events are worker 0's) */
+static void publish_capture(imctxcap_inst_t *inst) {
+    uint64_t drops = 0, stale = 0;
     struct ctx_capture_stats cs0 = {0};
     for (int i = 0; i < inst->n_workers; ++i) {
         imctxcap_worker_t *x = &inst->pkt->workers[i];
         struct ctx_capture_stats cs;
-        struct ctx_ipfrag_stats fs;
         if (__atomic_load_n(&x->ready, __ATOMIC_ACQUIRE) == 0) continue;
         ctx_capture_get_stats(x->cap, &cs);
-        ctx_ipfrag_get_stats(x->frag, &fs);
-        /* an interface counts as attached once every worker has it (the events are worker 0's) */
         if (i == 0 || cs.attached < cs0.attached) {
             uint64_t events_attach = i == 0 ? cs.attach_events : cs0.attach_events;
             uint64_t events_detach = i == 0 ? cs.detach_events : cs0.detach_events;
@@ -167,15 +164,56 @@ static void on_tick(void *ud, uint64_t now) {
             cs0.detach_events = events_detach;
         }
         drops += cs.kernel_drops;
-        reasm += fs.reassembled;
-        tmo += fs.timed_out;
+        stale += cs.stale;
     }
     imctxcap_ctr_set(inst, IMCTXCAP_CTR_KERNEL_DROPS, drops);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_STALE, stale);
     imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_ATTACHED, cs0.attached);
     imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_ATTACH_EVENTS, cs0.attach_events);
     imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_DETACH_EVENTS, cs0.detach_events);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_REASM, reasm);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_TIMEOUT, tmo);
+}
+
+/* the fragment tables' counters, summed over the workers */
+static void publish_fragments(imctxcap_inst_t *inst) {
+    struct ctx_ipfrag_stats sum = {0};
+    for (int i = 0; i < inst->n_workers; ++i) {
+        imctxcap_worker_t *x = &inst->pkt->workers[i];
+        struct ctx_ipfrag_stats fs;
+        if (__atomic_load_n(&x->ready, __ATOMIC_ACQUIRE) == 0) continue;
+        ctx_ipfrag_get_stats(x->frag, &fs);
+        sum.reassembled += fs.reassembled;
+        sum.timed_out += fs.timed_out;
+        sum.evicted += fs.evicted;
+        sum.evicted_quota += fs.evicted_quota;
+        sum.overlaps += fs.overlaps;
+        sum.refused_truncated += fs.refused_truncated;
+        sum.refused_too_large += fs.refused_too_large;
+        sum.refused_discarded += fs.refused_discarded;
+        sum.bad_l4 += fs.bad_l4;
+        sum.datagrams_in_use += fs.datagrams_in_use;
+        sum.bytes_in_use += fs.bytes_in_use;
+    }
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_REASM, sum.reassembled);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_TIMEOUT, sum.timed_out);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_EVICTED, sum.evicted);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_EVICTED_QUOTA, sum.evicted_quota);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_OVERLAP, sum.overlaps);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_TRUNCATED, sum.refused_truncated);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_TOOLARGE, sum.refused_too_large);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_DISCARDED, sum.refused_discarded);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_BADL4, sum.bad_l4);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_PENDING, sum.datagrams_in_use);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_MEMORY, sum.bytes_in_use);
+}
+
+/* every worker expires its fragments; worker 0 publishes the sums */
+static void on_tick(void *ud, uint64_t now) {
+    imctxcap_worker_t *w = ud;
+    ctx_ipfrag_expire(w->frag, now);
+    imctxcap_tcp_tick(w, now);
+    if (w->index != 0) return;
+    publish_capture(w->inst);
+    publish_fragments(w->inst);
 }
 
 static int worker_setup(imctxcap_worker_t *w, char *err, size_t errlen) {
@@ -189,7 +227,6 @@ static int worker_setup(imctxcap_worker_t *w, char *err, size_t errlen) {
         .ring_bytes = inst->ring_bytes,
         .snaplen = inst->snaplen,
         .fanout = inst->n_workers > 1,
-        .fanout_salt = inst->fanout_salt,
         .on_packet = imctxcap_on_packet,
         .on_log = on_log,
         .on_tick = on_tick,
@@ -203,8 +240,10 @@ static int worker_setup(imctxcap_worker_t *w, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory for the fragment table");
         return CTX_ENOMEM;
     }
+    ctx_ipfrag_set_scope_quota(w->frag, inst->frag_max_bytes_vnic); /* within range: checked at config */
     if (imctxcap_tcp_worker_init(w, err, errlen) != 0) return CTX_EINVAL;
     int rc = ctx_capture_new(&cfg, &w->cap, err, errlen);
+    if (rc == 0) rc = ctx_capture_open(w->cap, &inst->pkt->fanout_group, err, errlen);
     if (rc == 0) __atomic_store_n(&w->ready, 1, __ATOMIC_RELEASE);
     return rc;
 }
@@ -226,6 +265,7 @@ void imctxcap_capture_run(imctxcap_inst_t *inst, int (*term_state)(void)) {
     struct imctxcap_packet_state *st = inst->pkt;
     char err[CTX_ERRLEN];
     st->max_line = p_glbl->GetMaxLine(runConf);
+    st->fanout_group = -1; /* worker 0 creates it */
     for (int i = 0; i < inst->n_workers; ++i) {
         imctxcap_worker_t *w = &st->workers[i];
         w->inst = inst;
@@ -236,6 +276,9 @@ void imctxcap_capture_run(imctxcap_inst_t *inst, int (*term_state)(void)) {
             worker_release(w);
         }
     }
+    if (inst->n_workers > 1 && st->fanout_group >= 0)
+        LogMsg(0, NO_ERRCODE, LOG_INFO, "imctxcap(%s): %d capture workers share PACKET_FANOUT group %d",
+               inst->name, inst->n_workers, st->fanout_group);
     for (int i = 1; i < inst->n_workers; ++i) {
         imctxcap_worker_t *w = &st->workers[i];
         w->started = w->ready && pthread_create(&w->tid, NULL, worker_main, w) == 0;

@@ -2,8 +2,9 @@
  *
  * The input is a sequence of fragment records, each turned into the struct
  * ctx_pkt that ctx_pkt_decode() would return for such a fragment, and fed to one
- * small reassembler (8 KiB, 8 datagrams, 1 s) so that overlaps, evictions and
- * timeouts all happen. Record: 4 header bytes, then the fragment's data:
+ * small reassembler (8 KiB, 8 datagrams, 1 s, two scopes with a quota of 4 KiB
+ * each) so that overlaps, evictions by the bound and by the quota, and timeouts
+ * all happen. Record: 4 header bytes, then the fragment's data:
  *   h0  bits 0-1 datagram id, bit 2 "more fragments", bit 3 IPv6,
  *       bits 4-5 clock step before it (0, 1, 50 or 2000 ms), bit 6 scope
  *   h1 h2  big-endian: bits 0-12 offset / 8; bit 13: next header 60 (IPv6) / TCP (IPv4)
@@ -65,7 +66,7 @@ static void fuzz_frag_check(const struct ctx_ipfrag *f, int rc, const struct ctx
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static uint8_t buf[512];
     struct ctx_ipfrag *f = ctx_ipfrag_new(FUZZ_MAX_BYTES, FUZZ_MAX_DGRAMS, 1000);
-    if (f == NULL) abort();
+    if (f == NULL || ctx_ipfrag_set_scope_quota(f, FUZZ_MAX_BYTES / 2) != 0) abort();
     uint64_t now = 1000;
     struct ctx_pkt p, out;
     size_t used;

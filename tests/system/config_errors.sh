@@ -50,6 +50,10 @@ check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.jso
     "imctxcap: parameter 'fragment.maxMemory': expected 4096 (4k) .. 1g, got 4095"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" fragment.timeout="100000000")' \
     "imctxcap: parameter 'fragment.timeout': expected 1..86400000 (ms), got 100000000"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" fragment.maxMemoryPerVnic="1k")' \
+    "imctxcap: parameter 'fragment.maxMemoryPerVnic': expected 4096 (4k) .. 1g, got 1024"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" fragment.maxMemoryPerVnic="8m")' \
+    "imctxcap: parameter 'fragment.maxMemoryPerVnic': expected at most fragment.maxMemory (4194304), got 8388608"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" bogus="1")' \
     "parameter 'bogus' not known -- typo in config file?"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/nonexistent.json")' \

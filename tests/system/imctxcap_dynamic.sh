@@ -1,16 +1,17 @@
 #!/bin/bash
 # imctxcap attaches vNICs that appear after rsyslogd started (a VM starting) within a
 # second, and detaches deleted ones (a VM stopping) without errors; a pattern that
-# matches nothing at start is fine.
+# matches nothing at start is fine. CTX_WORKERS sets `workers` (imctxcap_dynamic_w2.sh: 2).
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init "imctxcap_dynamic${CTX_SUFFIX:-}"
+v1=$(ctx_vm_vnic 61) v2=$(ctx_vm_vnic 62)
 cat >"$CTX_WORK/profiles.json" <<JSON
-{"vms": [{"name": "late-1", "tenant": "acme", "vnic": "vnet61"},
-         {"name": "late-2", "tenant": "acme", "vnic": "vnet62"}]}
+{"vms": [{"name": "late-1", "tenant": "acme", "vnic": "$v1"},
+         {"name": "late-2", "tenant": "acme", "vnic": "$v2"}]}
 JSON
 ctx_conf <<CONF
 module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="dyn" interface="vnet6[12]" profiles="@WORK@/profiles.json")
+input(type="imctxcap" name="dyn" interface="${v1%?}[12]" profiles="@WORK@/profiles.json" workers="${CTX_WORKERS:-1}")
 $CTX_CHECK_TEMPLATE
 action(type="omfile" file="@WORK@/out" template="ctxcheck")
 CONF
@@ -21,31 +22,31 @@ ctx_assert_eq "attached at start" 0 "$(ctx_stat "imctxcap(dyn)" interfaces.attac
 # VM 1 starts: its vNIC must be attached within a second (the log line says so)
 t0=$(date +%s%N)
 ctx_vm_add dyn1 61 || ctx_fail "VM 1"
-ctx_wait_for "vnet61 attached" 5 "grep -q 'attached interface vnet61' '$CTX_ILOG'"
+ctx_wait_for "$v1 attached" 5 "grep -q 'attached interface $v1' '$CTX_ILOG'"
 ms=$((($(date +%s%N) - t0) / 1000000))
-[ "$ms" -le 1000 ] || ctx_fail "vnet61 attached after $ms ms (> 1 s)"
+[ "$ms" -le 1000 ] || ctx_fail "$v1 attached after $ms ms (> 1 s)"
 ctx_vm_exec dyn1 logger --udp -n "$(ctx_vm_host_ip4 61)" -P 514 -t app "seq=d1-1"
 ctx_vm_add dyn2 62 || ctx_fail "VM 2"
-ctx_wait_for "vnet62 attached" 5 "grep -q 'attached interface vnet62' '$CTX_ILOG'"
+ctx_wait_for "$v2 attached" 5 "grep -q 'attached interface $v2' '$CTX_ILOG'"
 ctx_vm_exec dyn2 logger --udp -n "$(ctx_vm_host_ip4 62)" -P 514 -t app "seq=d2-1"
 ctx_wait_lines "$CTX_WORK/out" 2
 
 # VM 1 stops: detached, and VM 2 keeps flowing
 ctx_vm_del dyn1
-ip link del vnet61 2>/dev/null || true
-ctx_wait_for "vnet61 detached" 5 "grep -q 'detached interface vnet61' '$CTX_ILOG'"
+ip link del $v1 2>/dev/null || true
+ctx_wait_for "$v1 detached" 5 "grep -q 'detached interface $v1' '$CTX_ILOG'"
 ctx_vm_exec dyn2 logger --udp -n "$(ctx_vm_host_ip4 62)" -P 514 -t app "seq=d2-2"
 # VM 1 comes back (migration back, restart): attached again
 ctx_vm_add dyn1 61 || ctx_fail "VM 1 again"
-ctx_wait_for "vnet61 attached again" 5 "[ \$(grep -c 'attached interface vnet61' '$CTX_ILOG') -ge 2 ]"
+ctx_wait_for "$v1 attached again" 5 "[ \$(grep -c 'attached interface $v1' '$CTX_ILOG') -ge 2 ]"
 ctx_vm_exec dyn1 logger --udp -n "$(ctx_vm_host_ip4 61)" -P 514 -t app "seq=d1-2"
 ctx_wait_lines "$CTX_WORK/out" 4
 ctx_wait_stat "imctxcap(dyn)" interfaces.attach.events 3
 ctx_wait_stat "imctxcap(dyn)" interfaces.detach.events 1
 ctx_stop
 cat >"$CTX_WORK/expect" <<EXP
-seq=seq=d1-1 vm.name=late-1 vm.vnic=vnet61
-seq=seq=d2-1 vm.name=late-2 vm.vnic=vnet62
+seq=seq=d1-1 vm.name=late-1 vm.vnic=$v1
+seq=seq=d2-1 vm.name=late-2 vm.vnic=$v2
 seq=seq=d2-2 vm.name=late-2
 seq=seq=d1-2 vm.name=late-1
 EXP

@@ -1,7 +1,9 @@
 #!/bin/bash
 # imctxcap with workers=3: each vNIC's packets are spread over three capture
-# workers through PACKET_FANOUT (hash of the flow, kernel defragmentation first).
-# Every message still arrives exactly once, fragmented ones whole, from every flow.
+# workers through one PACKET_FANOUT group (hash of the flow; no kernel
+# defragmentation: fragments of a datagram hash alike and are reassembled by the
+# worker they reach). Every message still arrives exactly once, fragmented ones
+# whole, from every flow.
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init "imctxcap_workers${CTX_SUFFIX:-}"
 ctx_vm_add wk1 56 || ctx_fail "VM 1"
@@ -36,7 +38,7 @@ for vm in 1 2; do
             --src "$(ctx_vm_ip4 $idx)" --dst "$(ctx_vm_host_ip4 $idx)" --sport $((40000 + flow)) "${args[@]}"
         total=$((total + 10))
     done
-    # fragmented datagrams: the kernel reassembles them before the fanout decision
+    # fragmented datagrams: all fragments reach one worker, which reassembles them
     ctx_vm_exec "wk$vm" /usr/bin/python3 "$top_srcdir/tests/lib/rawsend.py" --dst-mac "$hmac" --frag 1200 \
         --src "$(ctx_vm_ip4 $idx)" --dst "$(ctx_vm_host_ip4 $idx)" --sport 41000 \
         --payload "<13>Nov 27 06:00:00 guest bigapp: seq=w$vm-big $big"
@@ -45,10 +47,12 @@ for vm in 1 2; do
 done
 ctx_wait_lines "$CTX_WORK/out" $total
 ctx_wait_stat "imctxcap(wk)" msgs.submitted $total
+ctx_wait_stat "imctxcap(wk)" fragments.reassembled 2
 ctx_stop
 ctx_check "$CTX_WORK/out" "$exp"
 grep -q "seq=w1-big z\{2500\}|" "$CTX_WORK/out" || ctx_fail "fragmented message not whole"
 ctx_assert_eq "msgs.submitted" $total "$(ctx_stat "imctxcap(wk)" msgs.submitted)"
+ctx_assert_eq "fragments.reassembled (by imctxcap, not the kernel)" 2 "$(ctx_stat "imctxcap(wk)" fragments.reassembled)"
 ctx_assert_eq "interfaces.attached" 2 "$(ctx_stat "imctxcap(wk)" interfaces.attached)"
 # each vNIC was attached once in the log (by worker 0), not once per worker
 ctx_assert_eq "attach notices" 2 "$(grep -c 'capture: attached interface' "$CTX_ILOG")"

@@ -7,6 +7,7 @@ SYSTEM_TESTS = \
 	tests/system/conf_examples.sh \
 	tests/system/bench_quick.sh \
 	tests/system/imctxcap_workers.sh \
+	tests/system/imctxcap_fanout.sh \
 	tests/system/demo_run.sh \
 	tests/system/symbols.sh \
 	tests/system/config_errors.sh \
@@ -15,7 +16,10 @@ SYSTEM_TESTS = \
 	tests/system/imctxcap_udp-vg.sh \
 	tests/system/imctxcap_raw.sh \
 	tests/system/imctxcap_raw-vg.sh \
+	tests/system/imctxcap_raw_w2.sh \
+	tests/system/imctxcap_fragflood.sh \
 	tests/system/imctxcap_dynamic.sh \
+	tests/system/imctxcap_dynamic_w2.sh \
 	tests/system/imctxcap_unattributed.sh \
 	tests/system/imctxcap_hup.sh \
 	tests/system/imctxcap_guest_rsyslog.sh

@@ -85,9 +85,9 @@ static void filter_errors(void **state) {
     assert_int_equal(ctx_capture_filter(many, 2000, NULL, 0, big, sizeof big), CTX_EINVAL);
 }
 
-static void on_pkt(void *ud, const char *ifname, const struct timeval *ts, const uint8_t *frame, size_t caplen,
-                   size_t wirelen) {
-    (void)ud; (void)ifname; (void)ts; (void)frame; (void)caplen; (void)wirelen;
+static void on_pkt(void *ud, const char *ifname, unsigned ifindex, const struct timeval *ts, const uint8_t *frame,
+                   size_t caplen, size_t wirelen) {
+    (void)ud; (void)ifname; (void)ifindex; (void)ts; (void)frame; (void)caplen; (void)wirelen;
 }
 
 static void new_errors(void **state) {

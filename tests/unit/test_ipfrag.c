@@ -1,4 +1,4 @@
-/* test_ipfrag.c: unit tests of common/ipfrag.c.
+/* test_ipfrag.c: unit tests of common/capture/ipfrag.c.
  *
  * Fragments are real frames built with pktbuild.h, decoded by ctx_pkt_decode()
  * from buffers that end at a guard page (guardbuf.h), then fed to the reassembler,
@@ -376,6 +376,103 @@ static void flood_stays_bounded(void **state) {
     ctx_ipfrag_free(f);
 }
 
+static int add_in(struct ctx_ipfrag *f, uint32_t scope, const struct fopt *o, size_t off, size_t len, int more,
+                  uint64_t now, struct ctx_pkt *out) {
+    build_frag(o, off, len, more);
+    return add_caplen(f, F.len, scope, now, out);
+}
+
+/* Issue 19's scenario in small: scope 1 (VM a) floods first fragments that never
+ * complete; with a quota it only ever evicts its own, and scope 2 (VM b) keeps two
+ * datagrams pending across the flood and completes both. */
+static void quota_keeps_a_flood_to_its_scope(void **state) {
+    (void)state;
+    struct ctx_ipfrag *f = ctx_ipfrag_new(64 * 1024, 1024, 30000);
+    struct ctx_pkt out;
+    assert_int_equal(ctx_ipfrag_set_scope_quota(f, 16 * 1024), 0);
+    make_udp_dgram(2000);
+    struct fopt b1 = {.id = 7}, b2 = {.v6 = 1, .id = 8};
+    assert_int_equal(add_in(f, 2, &b1, 0, 1480, 1, 1, &out), CTX_IPFRAG_QUEUED);
+    assert_int_equal(add_in(f, 2, &b2, 0, 1480, 1, 1, &out), CTX_IPFRAG_QUEUED);
+    for (uint32_t i = 0; i < 3000; i++) {
+        struct fopt a = {.id = 100 + i};
+        assert_int_equal(add_in(f, 1, &a, 0, 1200, 1, 2, &out), CTX_IPFRAG_QUEUED);
+        assert_true(stats(f).bytes_in_use <= 64 * 1024);
+    }
+    struct ctx_ipfrag_stats st = stats(f);
+    assert_int_equal(st.evicted, 0);
+    assert_true(st.evicted_quota > 2900);
+    size_t a_pending = st.datagrams_in_use - 2;
+    assert_int_equal(st.evicted_quota + a_pending, 3000);
+    assert_true(a_pending * (1200 + 16) <= 16 * 1024); /* scope 1 held at most its quota */
+    assert_int_equal(add_in(f, 2, &b1, 1480, 528, 0, 3, &out), CTX_IPFRAG_COMPLETE);
+    assert_dgram(&out);
+    assert_int_equal(add_in(f, 2, &b2, 1480, 528, 0, 3, &out), CTX_IPFRAG_COMPLETE);
+    assert_dgram(&out);
+    ctx_ipfrag_free(f);
+}
+
+/* Without a quota, a full table evicts from the scope holding the most: the
+ * flooder, not the scope with one pending datagram; by bytes and by count. */
+static void full_table_evicts_the_largest_scope(void **state) {
+    (void)state;
+    struct ctx_pkt out;
+    make_udp_dgram(2000);
+    for (int by_count = 0; by_count < 2; by_count++) {
+        struct ctx_ipfrag *f = by_count ? ctx_ipfrag_new(1 << 20, 16, 30000) : ctx_ipfrag_new(32 * 1024, 1024, 30000);
+        struct fopt quiet = {.id = 9};
+        assert_int_equal(add_in(f, 2, &quiet, 0, 1480, 1, 1, &out), CTX_IPFRAG_QUEUED);
+        for (uint32_t i = 0; i < 500; i++) {
+            struct fopt a = {.id = 100 + i};
+            assert_int_equal(add_in(f, 1, &a, 0, by_count ? 8 : 1200, 1, 2, &out), CTX_IPFRAG_QUEUED);
+        }
+        struct ctx_ipfrag_stats st = stats(f);
+        assert_true(st.evicted > 400);
+        assert_int_equal(st.evicted_quota, 0);
+        assert_int_equal(add_in(f, 2, &quiet, 1480, 528, 0, 3, &out), CTX_IPFRAG_COMPLETE);
+        assert_dgram(&out);
+        ctx_ipfrag_free(f);
+    }
+}
+
+/* Each refused fragment is counted under its reason, and in bad. */
+static void refusals_by_reason(void **state) {
+    (void)state;
+    struct ctx_ipfrag *f = ctx_ipfrag_new(8192, 8, 30000);
+    struct ctx_pkt out;
+    assert_int_equal(ctx_ipfrag_set_scope_quota(f, 4096), 0);
+    make_udp_dgram(8000);
+    struct fopt o = {.id = 1};
+    build_frag(&o, 0, 64, 1);
+    assert_int_equal(add_caplen(f, F.len - 1, 0, 1, &out), CTX_IPFRAG_ETRUNC);
+    assert_int_equal(add_in(f, 0, &o, 0, 4096, 1, 1, &out), CTX_IPFRAG_ELIMIT); /* over the quota alone */
+    o.id = 2;
+    assert_int_equal(add_in(f, 0, &o, 0, 64, 1, 1, &out), CTX_IPFRAG_QUEUED);
+    assert_int_equal(add_in(f, 0, &o, 32, 64, 1, 1, &out), CTX_IPFRAG_EOVERLAP);
+    assert_int_equal(add_in(f, 0, &o, 64, 64, 1, 1, &out), CTX_IPFRAG_EDISCARDED);
+    /* a datagram that outgrows its scope's quota is dropped and counted as a quota eviction */
+    o.id = 3;
+    assert_int_equal(add_in(f, 5, &o, 0, 1480, 1, 1, &out), CTX_IPFRAG_QUEUED);
+    assert_int_equal(add_in(f, 5, &o, 1480, 1480, 1, 1, &out), CTX_IPFRAG_QUEUED);
+    assert_int_equal(add_in(f, 5, &o, 2960, 1480, 1, 1, &out), CTX_IPFRAG_ELIMIT);
+    struct ctx_ipfrag_stats st = stats(f);
+    assert_int_equal(st.refused_truncated, 1);
+    assert_int_equal(st.refused_too_large, 2);
+    assert_int_equal(st.refused_discarded, 1);
+    assert_int_equal(st.overlaps, 1);
+    assert_int_equal(st.evicted_quota, 1);
+    assert_int_equal(st.evicted, 0);
+    assert_int_equal(st.bad, 4);
+    /* quota bounds */
+    assert_int_equal(ctx_ipfrag_set_scope_quota(f, 4095), CTX_EINVAL);
+    assert_int_equal(ctx_ipfrag_set_scope_quota(f, 8193), CTX_EINVAL);
+    assert_int_equal(ctx_ipfrag_set_scope_quota(NULL, 4096), CTX_EINVAL);
+    ctx_ipfrag_expire(f, 1000000);
+    assert_int_equal(stats(f).bytes_in_use, 0);
+    assert_int_equal(stats(f).datagrams_in_use, 0);
+    ctx_ipfrag_free(f);
+}
+
 static void too_big_for_the_bound(void **state) {
     (void)state;
     struct ctx_ipfrag *f = ctx_ipfrag_new(4096, 8, 30000);
@@ -573,6 +670,9 @@ int main(void) {
         cmocka_unit_test(ipv6_with_options),
         cmocka_unit_test(tcp_and_vlan),
         cmocka_unit_test(scopes_and_vlans_kept_apart),
+        cmocka_unit_test(quota_keeps_a_flood_to_its_scope),
+        cmocka_unit_test(full_table_evicts_the_largest_scope),
+        cmocka_unit_test(refusals_by_reason),
         cmocka_unit_test(duplicates_ignored),
         cmocka_unit_test(overlaps_discard_the_datagram),
         cmocka_unit_test(timeouts),

@@ -1,4 +1,4 @@
-/* test_pktdecode.c: unit tests of common/pktdecode.c.
+/* test_pktdecode.c: unit tests of common/capture/pktdecode.c.
  *
  * Every frame is decoded from a buffer that ends exactly at the captured length,
  * with a PROT_NONE page right after it (guardbuf.h): one byte read too far kills

@@ -54,6 +54,13 @@ tests_unit_test_capture_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_capture_LDADD = $(UNIT_LDADD)
 tests_unit_test_capture_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_capture_filter
+TESTS += tests/unit/test_capture_filter
+tests_unit_test_capture_filter_SOURCES = tests/unit/test_capture_filter.c
+tests_unit_test_capture_filter_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_capture_filter_LDADD = $(UNIT_LDADD)
+tests_unit_test_capture_filter_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_cmcache
 TESTS += tests/unit/test_cmcache
 tests_unit_test_cmcache_SOURCES = tests/unit/test_cmcache.c
