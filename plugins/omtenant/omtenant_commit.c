@@ -130,6 +130,22 @@ static unsigned count_for(const omt_route_t *rt, actWrkrIParams_t *pParams, int 
     return n;
 }
 
+/* spool.writeAhead: every tenant of the transaction seals its open batch, which is
+ * written to its spool (fsync) before rsyslog is told the transaction is done */
+static void seal_touched(omt_wrk_t *w, unsigned n) {
+    omt_tenant_t *seen[32];
+    unsigned nseen = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (w->ents[i] == NULL) continue;
+        omt_tenant_t *ot = w->ents[i]->ot;
+        unsigned j = 0;
+        while (j < nseen && seen[j] != ot) j++;
+        if (j < nseen) continue;
+        if (nseen < sizeof seen / sizeof seen[0]) seen[nseen++] = ot;
+        (void)ctx_dest_flush(ot->dest, w->enc); /* a seal that fails is retried by the timer */
+    }
+}
+
 rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams, unsigned nParams) {
     const int ntpl = omt_num_templates(pData);
     omt_route_t *rt = omt_route_get(pData);
@@ -150,6 +166,7 @@ rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams
     }
     w->blocked_on = NULL;
     for (unsigned i = 0; i < nParams; i++) one(pData, w, rt, w->ents[i], &actParam(pParams, ntpl, i, 0));
+    if (pData->write_ahead) seal_touched(w, nParams);
 finalize_it:
     omt_route_release(rt);
     RETiRet;

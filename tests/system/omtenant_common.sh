@@ -124,14 +124,15 @@ omt_receiver_stop() {
 
 omt_receiver_port() { cat "$CTX_WORK/rcv-$1/port"; }
 
-# omt_sender_conf PORT: the sending side's input; messages get $!ctx!vm!tenant = app
-# name and $!ctx!vm!name = "vm-" + app name (app "S" also secrets in $!ctx!cm: a number
-# under a secret key name, a URL with user-info), then call ruleset "out"
+# omt_sender_conf PORT [RULESET-PARAMS]: the sending side's input; messages get
+# $!ctx!vm!tenant = app name and $!ctx!vm!name = "vm-" + app name (app "S" also secrets
+# in $!ctx!cm: a number under a secret key name, a URL with user-info), then call
+# ruleset "out"; RULESET-PARAMS (e.g. a queue) are given to the input's ruleset
 omt_sender_conf() {
     cat <<EOF
 module(load="imtcp")
 input(type="imtcp" port="$1" ruleset="in")
-ruleset(name="in") {
+ruleset(name="in" ${2:-}) {
     set \$!ctx!vm!tenant = \$app-name;
     set \$!ctx!vm!name = "vm-" & \$app-name;
     if \$app-name == "S" then {
