@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cfgfile.h"
 #include "ctxlog_common.h"
 
 /* A compiled RFC 6901 pointer: unescaped reference tokens; idx[i] is the token as an array index,
@@ -1023,22 +1024,10 @@ int ctx_fieldmap_load(const char *path, ctx_fieldmap **out, char *err, size_t er
     err[0] = '\0';
     if (out == NULL || path == NULL) return CTX_EINVAL;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return CTX_EIO;
-    }
-    char *buf = malloc(CTX_FM_MAX_FILE + 1);
-    size_t n = buf != NULL ? fread(buf, 1, CTX_FM_MAX_FILE + 1, f) : 0;
-    int e = ferror(f) ? errno : 0;
-    fclose(f);
-    int rc;
-    if (buf == NULL)
-        rc = CTX_ENOMEM;
-    else if (e != 0)
-        rc = (snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e)), CTX_EIO);
-    else
-        rc = ctx_fieldmap_parse(buf, n, path, out, err, errlen);
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = ctx_cfg_read(path, "field mapping file", CTX_FM_MAX_FILE, &buf, &n, err, errlen);
+    if (rc == 0) rc = ctx_fieldmap_parse(buf, n, path, out, err, errlen);
     free(buf);
     return rc;
 }

@@ -63,7 +63,7 @@ typedef struct ctx_fm_problems {
 /* Load and validate a mapping file. On success *out is new and 0 is returned. On error *out is
  * NULL, err holds ONE line, "<path>: <key>: expected <what>, got <value>" (key is a JSON pointer
  * into the mapping file, e.g. /stats/fields/avg_vm_cpu_pct/type), "<path>:<line>: expected valid
- * JSON (<reason>)" or "<path>: cannot open: <strerror>", and CTX_EPARSE / CTX_EIO / CTX_ENOMEM is
+ * JSON (<reason>)" or "<path>: cannot read: <strerror>" (common/base/cfgfile.h), and CTX_EPARSE / CTX_EIO / CTX_ENOMEM is
  * returned. Thread-safe. */
 int ctx_fieldmap_load(const char *path, ctx_fieldmap **out, char *err, size_t errlen);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cfgfile.h"
 #include "ctxlog_common.h"
 
 enum field { F_SEVERITY, F_FACILITY, F_TENANT, F_VM, F_UUID, F_APP, F_MSG };
@@ -637,34 +638,6 @@ int ctx_policy_parse(const char *text, size_t len, const char *fname, ctx_policy
     return 0;
 }
 
-static int read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return CTX_EIO;
-    }
-    char *b = malloc(CTX_POLICY_MAX_FILE + 1);
-    size_t n = b != NULL ? fread(b, 1, CTX_POLICY_MAX_FILE + 1, f) : 0;
-    int e = ferror(f) ? errno : 0;
-    fclose(f);
-    int rc = 0;
-    if (b == NULL) {
-        rc = CTX_ENOMEM;
-    } else if (e != 0) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
-        rc = CTX_EIO;
-    } else if (n > CTX_POLICY_MAX_FILE) {
-        snprintf(err, errlen, "%s: a file of at most %d bytes, got more", path, CTX_POLICY_MAX_FILE);
-        rc = CTX_EPARSE;
-    }
-    if (rc < 0) {
-        free(b);
-        return rc;
-    }
-    *buf = b;
-    *len = n;
-    return 0;
-}
 
 int ctx_policy_load(const char *path, ctx_policy **out, char *err, size_t errlen) {
     char dummy[8];
@@ -677,7 +650,7 @@ int ctx_policy_load(const char *path, ctx_policy **out, char *err, size_t errlen
     *out = NULL;
     char *buf;
     size_t len;
-    int rc = read_file(path, &buf, &len, err, errlen);
+    int rc = ctx_cfg_read(path, "policy file", CTX_POLICY_MAX_FILE, &buf, &len, err, errlen);
     if (rc < 0) return rc;
     rc = ctx_policy_parse(buf, len, path, out, err, errlen);
     free(buf);

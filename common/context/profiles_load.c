@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <libfastjson/json.h>
 
+#include "cfgfile.h"
 #include "ctxlog_common.h"
 #include "jsonpos.h"
 #include "profiles.h"
@@ -815,47 +816,14 @@ int ctx_profiles_load_buffer(const char *buf, size_t len, const char *name, ctx_
     return 0;
 }
 
-/* Reads up to size bytes (fewer if the file shrank); returns the count or -1 (errno). */
-static ssize_t read_all(int fd, char *buf, size_t size) {
-    size_t got = 0;
-    while (got < size) {
-        ssize_t k = read(fd, buf + got, size - got);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) return -1;
-        if (k == 0) break;
-        got += (size_t)k;
-    }
-    return (ssize_t)got;
-}
 
 int ctx_profiles_load_file(const char *path, ctx_profiles_t **out, char *err, size_t errlen) {
-    struct stat st;
     if (out == NULL || path == NULL) return CTX_EINVAL;
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        if (err && errlen) snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        if (fd >= 0) close(fd);
-        return CTX_EIO;
-    }
-    if (st.st_size > (off_t)CTX_PROFILES_MAX_FILE) {
-        if (err && errlen) snprintf(err, errlen, "%s: file too large (%lld bytes, at most %u)", path,
-                                    (long long)st.st_size, CTX_PROFILES_MAX_FILE);
-        close(fd);
-        return CTX_EFULL;
-    }
-    size_t size = (size_t)st.st_size;
-    char *buf = malloc(size ? size : 1);
-    ssize_t got = buf ? read_all(fd, buf, size) : -1;
-    if (got < 0) {
-        int e = buf ? errno : ENOMEM;
-        if (err && errlen) snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
-        free(buf);
-        close(fd);
-        return buf ? CTX_EIO : CTX_ENOMEM;
-    }
-    close(fd);
-    int r = ctx_profiles_load_buffer(buf, (size_t)got, path, out, err, errlen);
+    char *buf = NULL;
+    size_t len = 0;
+    int r = ctx_cfg_read(path, "profiles file", CTX_PROFILES_MAX_FILE, &buf, &len, err, errlen);
+    if (r == 0) r = ctx_profiles_load_buffer(buf, len, path, out, err, errlen);
     free(buf);
     return r;
 }

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cfgfile.h"
 #include "ctxlog_common.h"
 #include "secretfile.h"
 
@@ -1067,31 +1068,6 @@ int ctx_tenants_parse(const char *text, size_t len, const char *name, const char
     return CTX_OK;
 }
 
-static int read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_FILE) {
-        int e = fd < 0 ? errno : (S_ISREG(st.st_mode) ? EFBIG : EINVAL);
-        if (fd >= 0)
-            close(fd);
-        if (err && errlen)
-            snprintf(err, errlen, "%s: cannot read the tenants file: %s", path,
-                     e == EFBIG ? "larger than 16 MiB" : (e == EINVAL ? "not a regular file" : strerror(e)));
-        return CTX_EIO;
-    }
-    *buf = malloc((size_t)st.st_size + 1);
-    ssize_t n = *buf ? read(fd, *buf, (size_t)st.st_size) : -1;
-    int e = errno;
-    close(fd);
-    if (n != (ssize_t)st.st_size) {
-        free(*buf);
-        if (err && errlen)
-            snprintf(err, errlen, "%s: cannot read the tenants file: %s", path, n < 0 ? strerror(e) : "short read");
-        return CTX_EIO;
-    }
-    *len = (size_t)n;
-    return CTX_OK;
-}
 
 int ctx_tenants_load(const char *path, ctx_tenants_t **out, char *err, size_t errlen) {
     if (out == NULL || path == NULL)
@@ -1106,7 +1082,7 @@ int ctx_tenants_load(const char *path, ctx_tenants_t **out, char *err, size_t er
         slash[1] = '\0';
     else if (slash)
         *slash = '\0';
-    int rc = read_file(path, &buf, &len, err, errlen);
+    int rc = ctx_cfg_read(path, "tenants file", MAX_FILE, &buf, &len, err, errlen);
     if (rc == CTX_OK) {
         rc = ctx_tenants_parse(buf, len, path, slash ? dir : NULL, out, err, errlen);
         free(buf);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cfgfile.h"
 #include "ctxlog_common.h"
 #include "redact_conf.h"
 #include "redact_int.h"
@@ -105,28 +106,6 @@ int ctx_redact_rules_load_string(ctx_redact_rules **out, const char *text, size_
     return build(out, text ? text : "", len, name ? name : "(string)", NULL, key_path, err, errlen);
 }
 
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    if (f == NULL) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    buf = malloc(RULES_FILE_MAX + 1);
-    *len = buf ? fread(buf, 1, RULES_FILE_MAX + 1, f) : 0;
-    if (buf != NULL && ferror(f))
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-    else if (buf != NULL && *len > RULES_FILE_MAX)
-        snprintf(err, errlen, "%s: larger than %d bytes, expected a rules file", path, RULES_FILE_MAX);
-    else if (buf == NULL)
-        snprintf(err, errlen, "%s: out of memory", path);
-    if (buf != NULL && (ferror(f) || *len > RULES_FILE_MAX)) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
-}
 
 int ctx_redact_rules_load_file(ctx_redact_rules **out, const char *rules_path, const char *key_path, char *err,
                                size_t errlen) {
@@ -134,8 +113,9 @@ int ctx_redact_rules_load_file(ctx_redact_rules **out, const char *rules_path, c
     *out = NULL;
     if (rules_path == NULL) return build(out, "", 0, "(built-in rules)", NULL, key_path, err, errlen);
     size_t len = 0;
-    char *text = read_file(rules_path, &len, err, errlen);
-    if (text == NULL) return CTX_EIO;
+    char *text = NULL;
+    int rrc = ctx_cfg_read(rules_path, "redaction rules file", RULES_FILE_MAX, &text, &len, err, errlen);
+    if (rrc != 0) return rrc;
     char *pcopy = strdup(rules_path);
     int rc = pcopy ? build(out, text, len, rules_path, dirname(pcopy), key_path, err, errlen) : CTX_ENOMEM;
     free(pcopy);

@@ -392,9 +392,9 @@ static void load_files(void **state) {
                         "bad-line7.rules:7: a severity (emerg, alert, crit, err, warning, notice, info, "
                         "debug or 0-7), got \"critical\"");
     assert_int_equal(ctx_policy_load(DATA "does-not-exist.rules", &p, err, sizeof err), CTX_EIO);
-    assert_string_equal(err, DATA "does-not-exist.rules: cannot open: No such file or directory");
+    assert_string_equal(err, DATA "does-not-exist.rules: cannot read: No such file or directory");
     assert_int_equal(ctx_policy_load(DATA, &p, err, sizeof err), CTX_EIO);
-    assert_string_equal(err, DATA ": cannot read: Is a directory");
+    assert_string_equal(err, DATA ": cannot read: not a regular file");
     assert_int_equal(ctx_policy_load(NULL, &p, err, sizeof err), CTX_EINVAL);
 }
 
@@ -407,8 +407,8 @@ static void too_big_file(void **state) {
     for (int i = 0; i <= CTX_POLICY_MAX_FILE / 64; i++) fprintf(f, "%63s\n", "# padding");
     fclose(f);
     ctx_policy *p = NULL;
-    assert_int_equal(ctx_policy_load(path, &p, err, sizeof err), CTX_EPARSE);
-    snprintf(want, sizeof want, "%s: a file of at most 1048576 bytes, got more", path);
+    assert_int_equal(ctx_policy_load(path, &p, err, sizeof err), CTX_EFULL);
+    snprintf(want, sizeof want, "%s: larger than 1048576 bytes, the most a policy file may be", path);
     assert_string_equal(err, want);
     unlink(path);
 }

@@ -489,7 +489,7 @@ static void file_errors(void **state) {
     assert_string_equal(err, want);
     data_path(path, sizeof path, "tests/data/profiles");
     assert_int_equal(ctx_profiles_load_file(path, &p, err, sizeof err), CTX_EIO);
-    snprintf(want, sizeof want, "%s: cannot read: Is a directory", path);
+    snprintf(want, sizeof want, "%s: cannot read: not a regular file", path);
     assert_string_equal(err, want);
     assert_int_equal(ctx_profiles_load_file(NULL, &p, err, sizeof err), CTX_EINVAL);
 }

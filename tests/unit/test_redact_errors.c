@@ -119,7 +119,7 @@ static void nul_byte_and_files(void **state) {
                      CTX_EPARSE);
     assert_string_equal(err, "t.rules:2: NUL byte in the line, expected text");
     assert_int_equal(ctx_redact_rules_load_file(&r, "/nonexistent/redact.rules", NULL, err, sizeof err), CTX_EIO);
-    assert_string_equal(err, "/nonexistent/redact.rules: cannot open: No such file or directory");
+    assert_string_equal(err, "/nonexistent/redact.rules: cannot read: No such file or directory");
     char key[] = "/tmp/test_redact_shortkeyXXXXXX";
     int fd = mkstemp(key);
     assert_int_equal(write(fd, "short\n", 6), 6);

@@ -124,6 +124,13 @@ tests_unit_test_batch_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_batch_LDADD = $(UNIT_LDADD)
 tests_unit_test_batch_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_cfgfile
+TESTS += tests/unit/test_cfgfile
+tests_unit_test_cfgfile_SOURCES = tests/unit/test_cfgfile.c
+tests_unit_test_cfgfile_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cfgfile_LDADD = $(UNIT_LDADD)
+tests_unit_test_cfgfile_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_secretfile
 TESTS += tests/unit/test_secretfile
 tests_unit_test_secretfile_SOURCES = tests/unit/test_secretfile.c
