@@ -108,3 +108,38 @@ size_t ctx_jpos_column(const char *b, size_t n, size_t off) {
     while (i > 0 && b[i - 1] != '\n') i--;
     return off - i + 1;
 }
+
+/* a repeated key among the members of the object at obj ('{'): 1, offsets set */
+static int dup_in_object(const char *b, size_t n, size_t obj, size_t *first, size_t *second) {
+    struct ctx_jmember m, o;
+    size_t pos = obj + 1;
+    while (ctx_jpos_member_next(b, n, &pos, &m)) {
+        size_t p2 = obj + 1, len = m.key_end - m.key;
+        while (ctx_jpos_member_next(b, n, &p2, &o) && o.key < m.key) {
+            if (o.key_end - o.key == len && memcmp(b + o.key, b + m.key, len) == 0) {
+                *first = o.key;
+                *second = m.key;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+int ctx_jpos_dup_key(const char *b, size_t n, size_t *first, size_t *second) {
+    int in_str = 0;
+    char quote = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == quote) in_str = 0;
+        } else if (c == '"' || c == '\'') {
+            in_str = 1;
+            quote = c;
+        } else if (c == '{' && dup_in_object(b, n, i, first, second)) {
+            return 1;
+        }
+    }
+    return 0;
+}

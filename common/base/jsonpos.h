@@ -44,6 +44,12 @@ int ctx_jpos_find_member(const char *b, size_t n, size_t obj, const char *key, s
 /* Finds element idx (0-based) of the array at offset arr. Returns 1 / 0. */
 int ctx_jpos_find_elem(const char *b, size_t n, size_t arr, long idx, size_t *val);
 
+/* The first key that appears twice in one object, anywhere in the document b[0..n)
+ * (libfastjson keeps the last silently). Returns 1 and the offsets of both keys'
+ * opening quotes (*first before *second), or 0 if no object repeats a key. Keys are
+ * compared as written. O(members^2) per object; no allocation, no recursion. */
+int ctx_jpos_dup_key(const char *b, size_t n, size_t *first, size_t *second);
+
 /* 1-based line of offset off (counts '\n' before it). */
 unsigned ctx_jpos_line(const char *b, size_t n, size_t off);
 

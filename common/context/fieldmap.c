@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "cfgfile.h"
+#include "jsonpos.h"
 #include "ctxlog_common.h"
 
 /* A compiled RFC 6901 pointer: unescaped reference tokens; idx[i] is the token as an array index,
@@ -679,7 +680,7 @@ static int lerr_name(struct loader *L, const char *key, const char *what, const 
 
 static int load_pointer(struct loader *L, const char *key, struct fjson_object *v, struct jptr *p) {
     if (fjson_object_get_type(v) != fjson_type_string) return lerr_val(L, key, POINTER_WHAT, v);
-    jptr_free(p); /* a duplicate key in the file: the last one wins */
+    jptr_free(p);
     int rc = jptr_compile(fjson_object_get_string(v), p);
     if (rc == CTX_EINVAL) return lerr_val(L, key, POINTER_WHAT, v);
     return rc;
@@ -986,6 +987,14 @@ static int parse_json(struct loader *L, const char *text, size_t len, struct fjs
         fjson_object_put(*root);
         *root = NULL;
         return json_err(L, text, len, off, "the end of the JSON document", NULL);
+    }
+    size_t k1, k2;
+    if (ctx_jpos_dup_key(text, len, &k1, &k2)) { /* as the other files: a repeated key is an error */
+        fjson_object_put(*root);
+        *root = NULL;
+        char why[96];
+        snprintf(why, sizeof why, "the same key on line %d", line_of(text, k1));
+        return json_err(L, text, len, k2, "keys that appear once in their object", why);
     }
     return 0;
 }

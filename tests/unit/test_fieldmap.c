@@ -12,6 +12,7 @@
 
 #include "ctxlog_common.h"
 #include "fieldmap.h"
+#include "jsonpos.h"
 
 #define DATA CTX_SRCDIR "/tests/data/fieldmap/"
 #define CONF CTX_SRCDIR "/conf-examples/"
@@ -700,6 +701,25 @@ static void field_errors(void **state) {
               "m.json: /vm/fields/x/decimals: expected an integer from 0 to 9, got 1.5");
 }
 
+/* a repeated key is an error, as in the other files (it used to be: the last one wins) */
+static void duplicate_keys(void **state) {
+    (void)state;
+    char err[CTX_ERRLEN];
+    ctx_fieldmap *m = NULL;
+    const char *t = "{\"vm\": {\"fields\": {\n\"guest_os\": \"/a\",\n\"guest_os\": \"/b\"}}}";
+    assert_int_equal(ctx_fieldmap_parse(t, strlen(t), "m.json", &m, err, sizeof err), CTX_EPARSE);
+    assert_null(m);
+    assert_string_equal(err, "m.json:3: expected keys that appear once in their object, got \"\\\"guest_os\\\": \\\"/b\\\"\" "
+                             "(the same key on line 2)");
+    size_t a = 0, b = 0;
+    const char *ok = "{\"a\": {\"x\": 1}, \"b\": {\"x\": \"{\\\"x\\\":1, \\\"x\\\":2}\"}}"; /* a key repeated in other objects, or in a string */
+    assert_int_equal(ctx_jpos_dup_key(ok, strlen(ok), &a, &b), 0);
+    const char *deep = "[1, {\"k\": [{\"z\": 1, \"y\": 2, \"z\": 3}]}]";
+    assert_int_equal(ctx_jpos_dup_key(deep, strlen(deep), &a, &b), 1);
+    assert_int_equal(a, 12);
+    assert_int_equal(b, 28);
+}
+
 static void load_errors(void **state) {
     (void)state;
     char err[CTX_ERRLEN];
@@ -720,7 +740,7 @@ static void load_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(nova_mapping),     cmocka_unit_test(nova_bulk),
+        cmocka_unit_test(nova_mapping),     cmocka_unit_test(nova_bulk), cmocka_unit_test(duplicate_keys),
         cmocka_unit_test(vcenter_mapping),  cmocka_unit_test(bulk_object_items_and_bad_items),
         cmocka_unit_test(rfc6901_pointers), cmocka_unit_test(type_conversions),
         cmocka_unit_test(computed_numbers), cmocka_unit_test(problem_strings),
