@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "capture_ring.h"
+#include "clock.h"
 #include "ctxlog_common.h"
 
 #define CAP_MAX_IFACES 2048   /* the kernel filter's length bound allows about this many */
@@ -56,11 +57,6 @@ struct ctx_capture {
     struct ctx_capture_stats st;  /* atomics */
 };
 
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void cap_log(ctx_capture_t *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void cap_log(ctx_capture_t *c, int level, const char *fmt, ...) {
@@ -335,7 +331,7 @@ int ctx_capture_run(ctx_capture_t *c, int (*should_stop)(void), char *err, size_
     if (rc == 0) rc = open_netlink(c, err, errlen);
     if (rc != 0) return rc;
     attach_present(c);
-    uint64_t next_tick = now_ms() + (uint64_t)c->cfg.idle_ms;
+    uint64_t next_tick = ctx_clock_ms() + (uint64_t)c->cfg.idle_ms;
     while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED) && (should_stop == NULL || !should_stop())) {
         struct pollfd pfd[3] = {{.fd = c->wake_fd, .events = POLLIN},
                                 {.fd = c->nl_fd, .events = POLLIN},
@@ -344,7 +340,7 @@ int ctx_capture_run(ctx_capture_t *c, int (*should_stop)(void), char *err, size_
         if (r > 0 && (pfd[1].revents & POLLIN)) read_netlink(c);
         /* a ready block is seen by its status word; poll() only saves the spinning */
         if (ctx_ring_drain(c->ring, CAP_DRAIN_BLOCKS, on_frame, c) > 0 && c->cfg.on_round) c->cfg.on_round(c->cfg.ud);
-        uint64_t now = now_ms();
+        uint64_t now = ctx_clock_ms();
         if (now >= next_tick) {
             tick(c, now);
             next_tick = now + (uint64_t)c->cfg.idle_ms;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctxlog_common.h"
 
 /* ---- cmctx_t ---------------------------------------------------------------------- */
@@ -156,9 +157,7 @@ struct cmcache {
 #define INC(c, f) atomic_fetch_add_explicit(&(c)->f, 1, memory_order_relaxed)
 
 int64_t cmcache_clock_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ctx_clock_ms();
 }
 
 void cmcache_conf_defaults(cmcache_conf_t *conf) {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cgstat.h"
+#include "clock.h"
 #include "ctxlog_common.h"
 
 #define MAX_DISKS 64
@@ -616,11 +617,7 @@ int hostsample_sample(hostsample_t *hs, int64_t now_ms) {
 
 /* ---- the thread ------------------------------------------------------------------------------------ */
 
-static int64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t mono_ms(void) { return (int64_t)ctx_clock_ms(); }
 
 static void *sampler(void *arg) {
     hostsample_t *hs = arg;

@@ -14,6 +14,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "clock.h"
 #include "ctxlog_common.h"
 
 #define ZSTD_DEFAULT_LEVEL 3
@@ -42,9 +43,7 @@ struct ctx_batch_encoder {
 };
 
 uint64_t ctx_batch_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return ctx_clock_ms();
 }
 
 const char *ctx_encoding_name(ctx_encoding_t enc) {

@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "clock.h"
 #include "ctxlog_common.h"
 #include "delivery_int.h"
 
@@ -31,7 +32,7 @@ void dest_log(ctx_dest_t *d, int sev, const char *fmt, ...) {
 }
 
 uint64_t dest_now_ms(void) {
-    return ctx_batch_now_ms();
+    return ctx_clock_ms();
 }
 
 static uint64_t wall_us(void) {
@@ -229,17 +230,11 @@ void ctx_dest_stats(ctx_dest_t *d, ctx_dest_stats_t *st) {
     pthread_mutex_unlock(&d->mu);
 }
 
-static void deadline_ts(struct timespec *ts, unsigned ms) {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) ts->tv_sec++, ts->tv_nsec -= 1000000000L;
-}
 
 int ctx_dest_wait_idle(ctx_dest_t *d, unsigned timeout_ms) {
     if (d == NULL) return 1;
     struct timespec ts;
-    deadline_ts(&ts, timeout_ms);
+    ctx_clock_deadline(&ts, timeout_ms);
     pthread_mutex_lock(&d->mu);
     int idle;
     while (!(idle = (d->nmem == 0 && !d->sending && dq_spool_records(d) == 0))) {

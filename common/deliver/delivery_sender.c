@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "ctxlog_common.h"
 #include "deadletter.h"
 #include "delivery_int.h"
@@ -29,10 +30,7 @@ typedef struct {
 
 static void wait_ms(ctx_dest_t *d, uint64_t ms) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    ctx_clock_deadline(&ts, ms);
     pthread_cond_timedwait(&d->cv_work, &d->mu, &ts);
 }
 

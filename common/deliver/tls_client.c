@@ -29,6 +29,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "clock.h"
 #include "ctxlog_common.h"
 
 struct ctx_tls_client {
@@ -58,11 +59,6 @@ static void fail(char *err, size_t errlen, const char *fmt, ...) {
     va_end(ap);
 }
 
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* OpenSSL's reason for the oldest queued error, or dflt; clears the queue */
 static const char *ssl_reason(char *buf, size_t len, const char *dflt) {
@@ -202,7 +198,7 @@ void ctx_tls_client_free(ctx_tls_client_t *c) {
 /* waits until fd is ready for events or the deadline passes: 1 ready, 0 timeout, -1 error */
 static int wait_fd(int fd, short events, uint64_t deadline) {
     for (;;) {
-        uint64_t now = now_ms();
+        uint64_t now = ctx_clock_ms();
         if (now >= deadline) return 0;
         struct pollfd p = {fd, events, 0};
         int n = poll(&p, 1, (int)(deadline - now));
@@ -350,7 +346,7 @@ static int check_name_only(ctx_tls_client_t *c, char *err, size_t errlen) {
  * the handshake; wait for its first records (session tickets, or an alert) */
 static int await_verdict(ctx_tls_client_t *c, char *err, size_t errlen) {
     if (!c->cert_requested || SSL_version(c->ssl) != TLS1_3_VERSION) return 0;
-    uint64_t deadline = now_ms() + (c->io_ms < 2000 ? c->io_ms : 2000);
+    uint64_t deadline = ctx_clock_ms() + (c->io_ms < 2000 ? c->io_ms : 2000);
     char scratch[256];
     for (;;) {
         int w = wait_fd(c->fd, POLLIN, deadline);
@@ -443,7 +439,7 @@ int ctx_tls_client_connect(ctx_tls_client_t *c, char *err, size_t errlen) {
         return 0;
     }
     ctx_tls_client_close(c);
-    uint64_t deadline = now_ms() + c->connect_ms;
+    uint64_t deadline = ctx_clock_ms() + c->connect_ms;
     c->failure = CTX_TLS_FAIL_CONNECT;
     int rc = tcp_connect(c, deadline, err, errlen);
     if (rc == 0 && !c->plaintext) rc = tls_handshake(c, deadline, err, errlen);
@@ -498,7 +494,7 @@ int ctx_tls_client_send(ctx_tls_client_t *c, const void *buf, size_t len, char *
     if (c == NULL || (buf == NULL && len > 0)) return CTX_EINVAL;
     int rc = ctx_tls_client_connect(c, err, errlen);
     if (rc != 0) return rc;
-    uint64_t deadline = now_ms() + c->io_ms;
+    uint64_t deadline = ctx_clock_ms() + c->io_ms;
     int w = c->ssl ? write_tls(c, buf, len, deadline) : write_plain(c, buf, len, deadline);
     if (w != 0) {
         int saved = errno;
