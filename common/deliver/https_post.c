@@ -149,7 +149,7 @@ static int setup_url(ctx_https_t *h, const ctx_https_opts_t *o, char *err, size_
         h->shown = malloc(n);
         if (h->shown != NULL) snprintf(h->shown, n, "%s://%s:%s%s", scheme, host, port, path);
         rc = h->shown ? 0 : CTX_ENOMEM;
-        const char *sn = o->server_name;
+        const char *sn = o->tls.server_name;
         if (rc == 0 && sn != NULL && strcmp(sn, host) != 0 && strcmp(scheme, "https") == 0) {
             /* verify (and send as SNI and Host) server_name, but connect to the URL's host */
             char *newurl = NULL;
@@ -195,15 +195,15 @@ static CURLcode on_ssl_ctx(CURL *curl, void *sslctx, void *arg) {
 
 static void set_tls(ctx_https_t *h, const ctx_https_opts_t *o) {
     CURL *c = h->curl;
-    long minv = o->min_version == 0x0304 ? CURL_SSLVERSION_TLSv1_3 : CURL_SSLVERSION_TLSv1_2;
+    long minv = o->tls.min_version == 0x0304 ? CURL_SSLVERSION_TLSv1_3 : CURL_SSLVERSION_TLSv1_2;
     curl_easy_setopt(c, CURLOPT_SSLVERSION, minv | CURL_SSLVERSION_MAX_DEFAULT);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o->verify_peer ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o->verify_hostname ? 2L : 0L);
-    if (o->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
-    if (o->cert_file) curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert_file);
-    if (o->key_file) curl_easy_setopt(c, CURLOPT_SSLKEY, o->key_file);
-    if (o->ciphers) curl_easy_setopt(c, CURLOPT_SSL_CIPHER_LIST, o->ciphers);
-    if (o->ciphersuites) curl_easy_setopt(c, CURLOPT_TLS13_CIPHERS, o->ciphersuites);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o->tls.verify_peer ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o->tls.verify_hostname ? 2L : 0L);
+    if (o->tls.ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, o->tls.ca_file);
+    if (o->tls.cert_file) curl_easy_setopt(c, CURLOPT_SSLCERT, o->tls.cert_file);
+    if (o->tls.key_file) curl_easy_setopt(c, CURLOPT_SSLKEY, o->tls.key_file);
+    if (o->tls.ciphers) curl_easy_setopt(c, CURLOPT_SSL_CIPHER_LIST, o->tls.ciphers);
+    if (o->tls.ciphersuites) curl_easy_setopt(c, CURLOPT_TLS13_CIPHERS, o->tls.ciphersuites);
     curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
     curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, h);
 }
@@ -243,14 +243,14 @@ int ctx_https_new(const ctx_https_opts_t *o, ctx_https_t **out, char *err, size_
         fail(err, errlen, "url: required");
         return CTX_EINVAL;
     }
-    if (o->min_version != 0 && o->min_version != 0x0303 && o->min_version != 0x0304) {
-        fail(err, errlen, "min_version: expected TLS 1.2 or 1.3, got 0x%04x", (unsigned)o->min_version);
+    if (o->tls.min_version != 0 && o->tls.min_version != 0x0303 && o->tls.min_version != 0x0304) {
+        fail(err, errlen, "min_version: expected TLS 1.2 or 1.3, got 0x%04x", (unsigned)o->tls.min_version);
         return CTX_EINVAL;
     }
     ctx_https_t *h = calloc(1, sizeof *h);
     if (h == NULL) return CTX_ENOMEM;
-    h->min_tls13 = o->min_version == 0x0304;
-    h->has_cert = o->cert_file != NULL;
+    h->min_tls13 = o->tls.min_version == 0x0304;
+    h->has_cert = o->tls.cert_file != NULL;
     int rc = setup_url(h, o, err, errlen);
     if (rc == 0) rc = build_headers(h, o, err, errlen);
     if (rc == 0) rc = setup_curl(h, o);

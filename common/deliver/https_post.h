@@ -23,6 +23,8 @@
 
 #include <stddef.h>
 
+#include "tls_settings.h"
+
 typedef struct ctx_https ctx_https_t;
 
 typedef struct {
@@ -42,16 +44,8 @@ typedef struct {
     ctx_https_auth_t auth;
     const char *auth_user;        /* basic: the user name */
     const char *auth_file;        /* bearer: token file; basic: password file (first line is used) */
-    const char *ca_file;          /* NULL: the system's store */
-    const char *cert_file;        /* client certificate (PEM), or NULL */
-    const char *key_file;         /* its key, or NULL */
-    const char *server_name;      /* name the certificate must carry, or NULL (the URL's host); when
-                                     set, the URL's host is connected to but this name is verified */
-    const char *ciphers;          /* OpenSSL cipher list, or NULL */
-    const char *ciphersuites;     /* TLS 1.3 suites, or NULL */
-    int min_version;              /* 0x0303 (TLS 1.2, also 0) or 0x0304 (TLS 1.3) */
-    int verify_peer;              /* 1: chain and dates verified */
-    int verify_hostname;          /* 1: the certificate's name verified */
+    ctx_tls_settings_t tls;       /* server_name, when set: the URL's host is connected to but this
+                                     name is verified */
     unsigned connect_timeout_ms;  /* 0 = 10000 */
     unsigned timeout_ms;          /* whole request; 0 = 30000 */
 } ctx_https_opts_t;

@@ -17,12 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tls_settings.h"
 #include "batch.h"
 #include "spool.h"
 
 #define CTX_TENANT_ID_MAX 64
-#define CTX_TLS_1_2 0x0303 /* = OpenSSL TLS1_2_VERSION */
-#define CTX_TLS_1_3 0x0304 /* = OpenSSL TLS1_3_VERSION */
 
 typedef enum {
     CTX_TRANSPORT_SYSLOG_TLS = 0, /* RFC 5425: octet-counted frames over TLS */
@@ -41,20 +40,9 @@ typedef struct {
     const char *value; /* header value, no CR / LF */
 } ctx_header_t;
 
-/* TLS of one tenant (syslog-tls and https). Paths are absolute (relative ones in the
- * file are resolved against the tenants file's directory). */
-typedef struct {
-    const char *ca_file;     /* trust anchors (PEM) or NULL: the system's default store */
-    const char *cert_file;   /* client certificate (PEM) for mTLS, or NULL; set iff key_file is */
-    const char *key_file;    /* its private key (PEM), or NULL */
-    const char *server_name; /* name checked in the server's certificate and sent as SNI; NULL =
-                                the host (syslog-tls) / the URL's host (https) */
-    const char *ciphers;     /* OpenSSL cipher list for TLS 1.2, or NULL: OpenSSL's default */
-    const char *ciphersuites; /* OpenSSL TLS 1.3 cipher suites, or NULL: OpenSSL's default */
-    int min_version;         /* CTX_TLS_1_2 (default) or CTX_TLS_1_3 */
-    int verify_peer;         /* 1 (default): the chain must verify and be in date */
-    int verify_hostname;     /* 1 (default): the certificate must be for server_name */
-} ctx_tenant_tls_t;
+/* TLS of one tenant (syslog-tls and https): relative paths in the file are resolved
+ * against the tenants file's directory. */
+typedef ctx_tls_settings_t ctx_tenant_tls_t;
 
 /* One tenant's destination. Invariants (checked at load): syslog-tls and plain-tcp
  * have host + port and body CTX_BATCH_OCTET_COUNTED; https has url and body NDJSON or

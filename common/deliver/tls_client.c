@@ -90,32 +90,32 @@ static int on_cert_request(SSL *ssl, void *arg) {
 
 static int ctx_load_files(ctx_tls_client_t *c, const ctx_tls_opts_t *o, char *err, size_t errlen) {
     char why[160];
-    if (o->ca_file != NULL) {
-        if (SSL_CTX_load_verify_locations(c->ctx, o->ca_file, NULL) != 1) {
-            fail(err, errlen, "cannot load CA file \"%s\": %s", o->ca_file, ssl_reason(why, sizeof why, "error"));
+    if (o->tls.ca_file != NULL) {
+        if (SSL_CTX_load_verify_locations(c->ctx, o->tls.ca_file, NULL) != 1) {
+            fail(err, errlen, "cannot load CA file \"%s\": %s", o->tls.ca_file, ssl_reason(why, sizeof why, "error"));
             return CTX_EIO;
         }
     } else if (SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
         fail(err, errlen, "cannot load the system's CA store: %s", ssl_reason(why, sizeof why, "error"));
         return CTX_EIO;
     }
-    if ((o->cert_file == NULL) != (o->key_file == NULL)) {
+    if ((o->tls.cert_file == NULL) != (o->tls.key_file == NULL)) {
         fail(err, errlen, "a client certificate needs both cert_file and key_file");
         return CTX_EINVAL;
     }
-    if (o->cert_file == NULL) return 0;
-    if (SSL_CTX_use_certificate_chain_file(c->ctx, o->cert_file) != 1) {
-        fail(err, errlen, "cannot load client certificate \"%s\": %s", o->cert_file,
+    if (o->tls.cert_file == NULL) return 0;
+    if (SSL_CTX_use_certificate_chain_file(c->ctx, o->tls.cert_file) != 1) {
+        fail(err, errlen, "cannot load client certificate \"%s\": %s", o->tls.cert_file,
              ssl_reason(why, sizeof why, "error"));
         return CTX_EIO;
     }
-    int loaded = SSL_CTX_use_PrivateKey_file(c->ctx, o->key_file, SSL_FILETYPE_PEM) == 1;
+    int loaded = SSL_CTX_use_PrivateKey_file(c->ctx, o->tls.key_file, SSL_FILETYPE_PEM) == 1;
     if (!loaded && ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
-        fail(err, errlen, "cannot load client key \"%s\": %s", o->key_file, ssl_reason(why, sizeof why, "error"));
+        fail(err, errlen, "cannot load client key \"%s\": %s", o->tls.key_file, ssl_reason(why, sizeof why, "error"));
         return CTX_EIO;
     }
     if (!loaded || SSL_CTX_check_private_key(c->ctx) != 1) {
-        fail(err, errlen, "client key \"%s\" does not match certificate \"%s\"", o->key_file, o->cert_file);
+        fail(err, errlen, "client key \"%s\" does not match certificate \"%s\"", o->tls.key_file, o->tls.cert_file);
         ERR_clear_error();
         return CTX_EINVAL;
     }
@@ -124,7 +124,7 @@ static int ctx_load_files(ctx_tls_client_t *c, const ctx_tls_opts_t *o, char *er
 }
 
 static int ctx_build(ctx_tls_client_t *c, const ctx_tls_opts_t *o, char *err, size_t errlen) {
-    int minv = o->min_version == 0 ? TLS1_2_VERSION : o->min_version;
+    int minv = o->tls.min_version == 0 ? TLS1_2_VERSION : o->tls.min_version;
     if (minv != TLS1_2_VERSION && minv != TLS1_3_VERSION) {
         fail(err, errlen, "min_version: expected TLS 1.2 or 1.3, got 0x%04x", (unsigned)minv);
         return CTX_EINVAL;
@@ -132,15 +132,15 @@ static int ctx_build(ctx_tls_client_t *c, const ctx_tls_opts_t *o, char *err, si
     if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL) return CTX_ENOMEM;
     SSL_CTX_set_min_proto_version(c->ctx, minv);
     SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_verify(c->ctx, o->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_verify(c->ctx, o->tls.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_cert_cb(c->ctx, on_cert_request, NULL);
-    if (o->ciphers != NULL && SSL_CTX_set_cipher_list(c->ctx, o->ciphers) != 1) {
-        fail(err, errlen, "ciphers: OpenSSL knows no cipher in \"%s\"", o->ciphers);
+    if (o->tls.ciphers != NULL && SSL_CTX_set_cipher_list(c->ctx, o->tls.ciphers) != 1) {
+        fail(err, errlen, "ciphers: OpenSSL knows no cipher in \"%s\"", o->tls.ciphers);
         ERR_clear_error();
         return CTX_EINVAL;
     }
-    if (o->ciphersuites != NULL && SSL_CTX_set_ciphersuites(c->ctx, o->ciphersuites) != 1) {
-        fail(err, errlen, "ciphersuites: OpenSSL knows no cipher suite in \"%s\"", o->ciphersuites);
+    if (o->tls.ciphersuites != NULL && SSL_CTX_set_ciphersuites(c->ctx, o->tls.ciphersuites) != 1) {
+        fail(err, errlen, "ciphersuites: OpenSSL knows no cipher suite in \"%s\"", o->tls.ciphersuites);
         ERR_clear_error();
         return CTX_EINVAL;
     }
@@ -166,11 +166,11 @@ int ctx_tls_client_new(const ctx_tls_opts_t *o, ctx_tls_client_t **out, char *er
     int oom = 0;
     c->fd = -1;
     c->host = dup_or_null(o->host, &oom);
-    c->server_name = dup_or_null(o->server_name, &oom);
+    c->server_name = dup_or_null(o->tls.server_name, &oom);
     c->port = o->port;
     c->plaintext = o->plaintext;
-    c->verify_peer = o->verify_peer;
-    c->verify_hostname = o->verify_hostname;
+    c->verify_peer = o->tls.verify_peer;
+    c->verify_hostname = o->tls.verify_hostname;
     c->connect_ms = o->connect_timeout_ms ? o->connect_timeout_ms : 10000;
     c->io_ms = o->io_timeout_ms ? o->io_timeout_ms : 10000;
     snprintf(c->where, sizeof c->where, strchr(o->host, ':') ? "[%s]:%u" : "%s:%u", o->host, o->port);

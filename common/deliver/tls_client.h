@@ -32,21 +32,15 @@
 
 #include <stddef.h>
 
+#include "tls_settings.h"
+
 typedef struct ctx_tls_client ctx_tls_client_t;
 
 typedef struct {
     const char *host;         /* host name or IP address (required) */
     unsigned port;            /* 1..65535 (required) */
     int plaintext;            /* 1: plain TCP, no TLS: the caller's explicit opt-in; TLS fields ignored */
-    const char *ca_file;      /* PEM trust anchors, or NULL: the system's default store */
-    const char *cert_file;    /* client certificate (PEM) for mTLS, or NULL; with key_file */
-    const char *key_file;     /* its private key (PEM), or NULL */
-    const char *server_name;  /* name verified in the certificate and sent as SNI; NULL = host */
-    const char *ciphers;      /* OpenSSL cipher list (TLS 1.2), or NULL */
-    const char *ciphersuites; /* OpenSSL TLS 1.3 cipher suites, or NULL */
-    int min_version;          /* 0x0303 (TLS 1.2, also for 0) or 0x0304 (TLS 1.3) */
-    int verify_peer;          /* 1: chain and dates must verify (the caller's default) */
-    int verify_hostname;      /* 1: the certificate must be for server_name (the caller's default) */
+    ctx_tls_settings_t tls;   /* verification, client certificate, versions, ciphers */
     unsigned connect_timeout_ms; /* TCP connect + TLS handshake; 0 = 10000 */
     unsigned io_timeout_ms;      /* one write of a buffer; 0 = 10000 */
 } ctx_tls_opts_t;

@@ -61,9 +61,9 @@ static ctx_https_opts_t opts_for(int port) {
     memset(&o, 0, sizeof o);
     snprintf(url, sizeof url, "https://127.0.0.1:%d/bulk?x=1", port);
     o.url = url;
-    o.ca_file = ca_pem;
-    o.verify_peer = 1;
-    o.verify_hostname = 1;
+    o.tls.ca_file = ca_pem;
+    o.tls.verify_peer = 1;
+    o.tls.verify_hostname = 1;
     o.connect_timeout_ms = 3000;
     o.timeout_ms = 5000;
     return o;
@@ -203,7 +203,7 @@ static void tls_refusals(void **state) {
                        "protocol version (the server offers no TLS version this client accepts: minimum TLS 1.2)");
     expect_tls_refusal(tt_server_ctx(&srv, NULL, &ca, 0, 0), &o,
                        "(the server requires a client certificate (mutual TLS) and none is configured)");
-    o.min_version = 0x0304;
+    o.tls.min_version = 0x0304;
     expect_tls_refusal(tt_server_ctx(&srv, NULL, NULL, TLS1_2_VERSION, TLS1_2_VERSION), &o, "minimum TLS 1.3)");
 }
 
@@ -211,9 +211,9 @@ static void mtls_and_server_name(void **state) {
     (void)state;
     start(tt_server_ctx(&srv, NULL, &ca, 0, 0), 200, NULL, NULL);
     ctx_https_opts_t o = opts_for(s.port);
-    o.cert_file = client_pem;
-    o.key_file = client_key;
-    o.server_name = "localhost"; /* connect to 127.0.0.1, verify and send "localhost" */
+    o.tls.cert_file = client_pem;
+    o.tls.key_file = client_key;
+    o.tls.server_name = "localhost"; /* connect to 127.0.0.1, verify and send "localhost" */
     long status;
     char err[CTX_ERRLEN];
     assert_int_equal(post_once(&o, "hello", &status, NULL, err, sizeof err), 0);
