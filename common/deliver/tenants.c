@@ -17,7 +17,6 @@
 #include <libfastjson/json.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -48,9 +47,6 @@ struct ctx_tenants {
     atomic_int refs;         /* the only mutable field */
     ctx_tenant_t *v;         /* tenants in file order */
     size_t n;
-    uint32_t *slots;         /* open-addressing hash: index + 1, 0 = empty */
-    size_t nslots;           /* a power of two, >= 2 n */
-    const ctx_tenant_t *def; /* the "default" entry or NULL */
     char **warn;             /* warnings (strings in the arena) */
     size_t nwarn, capwarn;
     arena_t arena;           /* every string and the headers arrays */
@@ -89,7 +85,6 @@ static void set_destroy(ctx_tenants_t *t) {
         return;
     arena_free(&t->arena);
     free(t->v);
-    free(t->slots);
     free(t->warn);
     free(t);
 }
@@ -903,30 +898,6 @@ int ctx_tenants_id_ok(const char *id, size_t len) {
     return 1;
 }
 
-static uint64_t hash_id(const char *s, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-    return h;
-}
-
-static int build_index(ctx_tenants_t *t) {
-    t->nslots = 16;
-    while (t->nslots < 2 * t->n)
-        t->nslots *= 2;
-    if ((t->slots = calloc(t->nslots, sizeof *t->slots)) == NULL)
-        return CTX_ENOMEM;
-    for (size_t i = 0; i < t->n; i++) {
-        size_t j = (size_t)hash_id(t->v[i].id, strlen(t->v[i].id)) & (t->nslots - 1);
-        while (t->slots[j])
-            j = (j + 1) & (t->nslots - 1);
-        t->slots[j] = (uint32_t)(i + 1);
-        if (strcmp(t->v[i].id, "default") == 0)
-            t->def = &t->v[i];
-    }
-    return CTX_OK;
-}
-
 static int parse_tenants_obj(pctx_t *pc, fjson_object *tobj) {
     ctx_tenants_t *t = pc->set;
     int n = fjson_object_object_length(tobj);
@@ -951,7 +922,7 @@ static int parse_tenants_obj(pctx_t *pc, fjson_object *tobj) {
         pop(pc);
         t->n++;
     }
-    return build_index(t) == CTX_OK ? CTX_OK : nomem(pc);
+    return CTX_OK;
 }
 
 static int syntax_error(pctx_t *pc, const char *text, size_t len, size_t off, const char *what) {
@@ -1105,23 +1076,12 @@ void ctx_tenants_free(ctx_tenants_t *t) {
 }
 
 const ctx_tenant_t *ctx_tenants_get(const ctx_tenants_t *t, const char *id, size_t idlen) {
-    if (t == NULL || id == NULL || t->nslots == 0)
-        return NULL;
-    size_t j = (size_t)hash_id(id, idlen) & (t->nslots - 1);
-    for (; t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
-        const ctx_tenant_t *e = &t->v[t->slots[j] - 1];
-        if (strncmp(e->id, id, idlen) == 0 && e->id[idlen] == '\0')
-            return e;
-    }
+    for (size_t i = 0; t != NULL && id != NULL && i < t->n; i++)
+        if (strncmp(t->v[i].id, id, idlen) == 0 && t->v[i].id[idlen] == '\0')
+            return &t->v[i];
     return NULL;
 }
 
-const ctx_tenant_t *ctx_tenants_route(const ctx_tenants_t *t, const char *id, size_t idlen, int *used_default) {
-    const ctx_tenant_t *e = ctx_tenants_get(t, id, idlen);
-    if (used_default)
-        *used_default = e == NULL && t != NULL && t->def != NULL;
-    return e ? e : (t ? t->def : NULL);
-}
 
 size_t ctx_tenants_count(const ctx_tenants_t *t) {
     return t ? t->n : 0;
@@ -1141,43 +1101,4 @@ const char *ctx_tenants_warning(const ctx_tenants_t *t, size_t i) {
 
 const char *ctx_transport_name(ctx_transport_t tr) {
     return (unsigned)tr < 3 ? TRANSPORTS[tr] : "?";
-}
-
-/* ---------------------------------------------------------------- slot */
-
-struct ctx_tenants_slot {
-    pthread_mutex_t lock; /* guards cur: held for a pointer read + ref, or a swap */
-    ctx_tenants_t *cur;   /* the slot's own reference, or NULL */
-};
-
-int ctx_tenants_slot_new(ctx_tenants_slot_t **out) {
-    if (out == NULL)
-        return CTX_EINVAL;
-    if ((*out = calloc(1, sizeof **out)) == NULL)
-        return CTX_ENOMEM;
-    pthread_mutex_init(&(*out)->lock, NULL);
-    return CTX_OK;
-}
-
-void ctx_tenants_slot_free(ctx_tenants_slot_t *s) {
-    if (s == NULL)
-        return;
-    ctx_tenants_free(s->cur);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
-}
-
-void ctx_tenants_slot_set(ctx_tenants_slot_t *s, ctx_tenants_t *t) {
-    pthread_mutex_lock(&s->lock);
-    ctx_tenants_t *old = s->cur;
-    s->cur = t;
-    pthread_mutex_unlock(&s->lock);
-    ctx_tenants_free(old);
-}
-
-ctx_tenants_t *ctx_tenants_slot_get(ctx_tenants_slot_t *s) {
-    pthread_mutex_lock(&s->lock);
-    ctx_tenants_t *t = ctx_tenants_ref(s->cur);
-    pthread_mutex_unlock(&s->lock);
-    return t;
 }

@@ -2,12 +2,12 @@
  *
  * ctx_tenants_load() reads and validates the whole file into an immutable,
  * reference-counted ctx_tenants_t; the file format and every error message are in
- * docs/tenants.md. A HUP loads a new set and swaps it in (ctx_tenants_slot_t); a
- * set that fails to load leaves the running one in place.
+ * docs/tenants.md. A HUP loads a new set, which omtenant swaps into its routing
+ * snapshot (omtenant_route.c); a set that fails to load leaves the running one in place.
  *
  * Thread-safety: a loaded ctx_tenants_t is read-only; any number of threads may
  * look up tenants in it concurrently while they hold a reference. References are
- * atomic. A ctx_tenants_slot_t may be read and swapped from any thread.
+
  * The ctx_tenant_t pointers (and every string in them) stay valid while the caller
  * holds a reference to the set they came from.
  */
@@ -73,7 +73,6 @@ typedef struct {
 } ctx_tenant_t;
 
 typedef struct ctx_tenants ctx_tenants_t;
-typedef struct ctx_tenants_slot ctx_tenants_slot_t;
 
 /* Reads, parses and validates the tenants file at path. On success returns 0 and
  * *out holding one reference; warnings (ctx_tenants_warning) are for the caller to
@@ -93,13 +92,9 @@ ctx_tenants_t *ctx_tenants_ref(ctx_tenants_t *t);
 /* Drops one reference; the set is freed with the last one. NULL is a no-op. */
 void ctx_tenants_free(ctx_tenants_t *t);
 
-/* The tenant with exactly this id (idlen bytes, need not be NUL-terminated), or NULL. */
+/* The tenant with exactly this id (idlen bytes, need not be NUL-terminated), or NULL.
+ * A linear search: for inspection and tests; omtenant routes with its own index. */
 const ctx_tenant_t *ctx_tenants_get(const ctx_tenants_t *t, const char *id, size_t idlen);
-
-/* Routing: the tenant with this id, else the "default" entry, else NULL (drop and
- * count). id may be NULL (no tenant known). *used_default (may be NULL) is set to 1
- * when the default entry was chosen for an id that has no entry of its own. */
-const ctx_tenant_t *ctx_tenants_route(const ctx_tenants_t *t, const char *id, size_t idlen, int *used_default);
 
 /* Number of tenants (the "default" entry included) and the i-th in file order. */
 size_t ctx_tenants_count(const ctx_tenants_t *t);
@@ -114,22 +109,5 @@ int ctx_tenants_id_ok(const char *id, size_t len);
 
 /* "syslog-tls", "https", "plain-tcp" */
 const char *ctx_transport_name(ctx_transport_t tr);
-
-/* ---------------------------------------------------------------- slot */
-
-/* A slot holds the active set; HUP swaps a new one in while workers keep using
- * the old one until they release it. */
-int ctx_tenants_slot_new(ctx_tenants_slot_t **out);
-
-/* Frees the slot and drops its reference; NULL is a no-op. */
-void ctx_tenants_slot_free(ctx_tenants_slot_t *s);
-
-/* Takes ownership of the caller's reference to t (may be NULL) and makes it the
- * active set; the previous set's slot reference is dropped. */
-void ctx_tenants_slot_set(ctx_tenants_slot_t *s, ctx_tenants_t *t);
-
-/* Returns a new reference to the active set (release it with ctx_tenants_free), or
- * NULL if none is set. */
-ctx_tenants_t *ctx_tenants_slot_get(ctx_tenants_slot_t *s);
 
 #endif

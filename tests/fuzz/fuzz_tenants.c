@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < ctx_tenants_warning_count(t); i++)
         if (strchr(ctx_tenants_warning(t, i), '\n') != NULL)
             abort();
-    ctx_tenants_route(t, (const char *)data, size < 64 ? size : 64, NULL);
+    ctx_tenants_get(t, (const char *)data, size < 64 ? size : 64);
     ctx_tenants_free(t);
     return 0;
 }
