@@ -14,6 +14,7 @@ COMMON_SOURCES += common/sysframe.c common/sysframe.h common/tcpreasm.c common/t
 COMMON_SOURCES += common/backoff.c common/backoff.h common/batch.c common/batch.h common/spool.c common/spool.h common/tenants.c common/tenants.h
 COMMON_SOURCES += common/ifglob.c common/ifglob.h common/jsonpos.c common/jsonpos.h common/profiles.c common/profiles.h common/profiles_int.h common/profiles_load.c
 COMMON_SOURCES += common/capture.c common/capture.h
+COMMON_SOURCES += common/jsonfreeze.c common/jsonfreeze.h
 COMMON_SOURCES += common/tls_client.c common/tls_client.h common/https_post.c common/https_post.h common/outrec.c common/outrec.h common/outrec_int.h common/outrec_json.c common/deadletter.c common/deadletter.h common/delivery.c common/delivery.h common/delivery_int.h common/delivery_queue.c common/delivery_sender.c
 COMMON_LIBS = $(LIBFASTJSON_LIBS) $(PCRE2_LIBS) $(OPENSSL_LIBS) $(LIBZSTD_LIBS) $(ZLIB_LIBS) $(LIBCURL_LIBS) $(LIBPCAP_LIBS) -lpthread
 COMMON_CFLAGS = $(WARN_CFLAGS) $(LIBFASTJSON_CFLAGS) $(PCRE2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBZSTD_CFLAGS) $(LIBCURL_CFLAGS) $(LIBPCAP_CFLAGS) -D_GNU_SOURCE
