@@ -1,10 +1,10 @@
 # the common/ units mmctxenrich uses
 MMCTXENRICH_COMMON = common/cmcache.c common/cmfetch.c common/hostsample.c common/cgstat.c common/policy.c \
-	common/fieldmap.c common/profiles.c common/profiles_load.c common/ifglob.c common/jsonpos.c
+	common/fieldmap.c common/profiles.c common/profiles_load.c common/ifglob.c common/jsonpos.c common/jsonfreeze.c
 mod_LTLIBRARIES += plugins/mmctxenrich/mmctxenrich.la
 plugins_mmctxenrich_mmctxenrich_la_SOURCES = plugins/mmctxenrich/mmctxenrich.c plugins/mmctxenrich/mmctxenrich.h \
 	plugins/mmctxenrich/mmctxenrich_conf.c plugins/mmctxenrich/mmctxenrich_cm.c plugins/mmctxenrich/mmctxenrich_flat.c \
-	plugins/mmctxenrich/mmctxenrich_host.c \
+	plugins/mmctxenrich/mmctxenrich_host.c plugins/mmctxenrich/mmctxenrich_share.c \
 	plugins/mmctxenrich/mmctxenrich_msg.c plugins/mmctxenrich/mmctxenrich_stats.c plugins/common/cnfutil.h \
 	$(MMCTXENRICH_COMMON)
 plugins_mmctxenrich_mmctxenrich_la_CFLAGS = $(PLUGIN_CFLAGS)
