@@ -16,6 +16,7 @@
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "ctxshare_mt${CTX_SUFFIX:-}"
 N=${CTX_N:-4000}
+T=${CTX_WAIT:-120} # seconds for each wait (the valgrind twin on a loaded machine needs more)
 uuid() { printf '5ca1ab1e-0000-4000-8000-0000000000%02d' "$1"; }
 vms=""
 for i in $(seq 0 7); do vms="$vms,sh-vm$i:$(uuid "$i")"; done
@@ -59,13 +60,13 @@ CONF
 ctx_start
 H=$((N / 2))
 mmx_send "$PORT" "$H" a- "vms=$vms" rate=4000
-ctx_wait_lines "$CTX_WORK/out" "$H" 120
+ctx_wait_lines "$CTX_WORK/out" "$H" "$T"
 printf 'rule all then verbose\nrule never when app == "nothing" then minimal\n' >"$CTX_WORK/policy.rules"
 ctx_hup
 ctx_wait_for "the HUP" 60 "grep -q 'omtenant: HUP: reloaded' '$CTX_WORK/internal.log'"
 mmx_send "$PORT" "$H" b- "vms=$vms" rate=4000
-ctx_wait_lines "$CTX_WORK/out" "$N" 120
-ctx_wait_stat "omtenant(shared:acme)" delivered.msgs "$N" 120
+ctx_wait_lines "$CTX_WORK/out" "$N" "$T"
+ctx_wait_stat "omtenant(shared:acme)" delivered.msgs "$N" "$T"
 REDACTIONS=$(ctx_stat "omtenant(shared:acme)" redactions)
 ctx_stop
 

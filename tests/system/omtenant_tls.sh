@@ -67,7 +67,7 @@ for t in $BAD; do
     ctx_assert_eq "delivered.msgs($t)" 0 "$(ctx_stat "omtenant($t)" delivered.msgs)"
 done
 # the start-up warning of the opt-out
-ctx_assert_grep "$CTX_ILOG" "omtenant: $CTX_WORK/tenants.json:"
+ctx_assert_grep "$CTX_ILOG" "omtenant: warning: $CTX_WORK/tenants.json:"
 ctx_assert_grep "$CTX_ILOG" "tenants.default.tls.verify_hostname: false: the server's certificate name is NOT checked for tenant default"
 ctx_stop
 pre="TLS refused: TLS handshake with 127.0.0.1"
