@@ -1,5 +1,6 @@
 #!/bin/bash
 # bench/e2e/run.sh [--quick] [--rates "10000 20000 ..."] [--seconds S] [--no-append]
+# bench/e2e/run.sh --callgrind N [--cg-rate R] [--policy full] [--no-append]
 #
 # ctxlog's whole path vs rsyslog's stock pipeline, in one run, on the same traffic.
 # Two VM namespaces (VM numbers 230, 231) send UDP syslog with syslog-ng's loggen
@@ -20,15 +21,26 @@
 # profiles loaded in imctxcap and in mmctxenrich; mmctxenrich's cache holds the VMs that
 # sent, i.e. 2: no compute manager) against a bare rsyslogd (imudp -> omfile) after the
 # same traffic. Appends a section to bench/e2e/RESULTS.md unless --quick/--no-append.
+#
+# --callgrind N: instead of the rates, each pipeline's sending rsyslogd runs under
+# valgrind --tool=callgrind (counters zeroed once it is up, dumped once the receiver has
+# every message); the VMs send N messages in all at R msg/s (default 300). Reports the
+# instructions per message and where they go (bench/lib/cg_stages.py): per stage (the
+# inclusive cost of the function that is the stage) and per library (self cost).
+# Instruction counts do not depend on the machine's load. --policy full gives mmctxenrich
+# a policy that gives every message all context (`rule all then verbose`).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-quick=0 append=1 rates="20000 40000 80000 120000" secs=3
+quick=0 append=1 rates="20000 40000 80000 120000" secs=3 CG=0 CGRATE=300 POLICY=default
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1; append=0; rates="4000"; secs=1; shift ;;
         --rates) rates=$2; shift 2 ;;
         --seconds) secs=$2; shift 2 ;;
         --no-append) append=0; shift ;;
+        --callgrind) CG=$2; shift 2 ;;
+        --cg-rate) CGRATE=$2; shift 2 ;;
+        --policy) POLICY=$2; shift 2 ;;
         *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S] [--no-append]" >&2; exit 2 ;;
     esac
 done
@@ -148,7 +160,7 @@ input(type=\"imctxcap\" name=\"c$i\" interface=\"$(ctx_vm_vnic "$i")\" profiles=
             done
             body="$body
 ruleset(name=\"r\" queue.type=\"fixedArray\" queue.size=\"200000\" queue.dequeueBatchSize=\"1024\") {
-    action(type=\"mmctxenrich\" name=\"e2e\" profiles=\"$W/profiles.json\")
+    action(type=\"mmctxenrich\" name=\"e2e\" profiles=\"$W/profiles.json\" $POLARG)
     action(type=\"omtenant\" tenants=\"$W/tenants.json\" $Q action.resumeRetryCount=\"-1\")
 }" ;;
         stock)
@@ -261,6 +273,10 @@ while True: s.recv(65535)" &
     # https: omtenant keeps its connection; a new sender per case, so b0 is 0
     echo "$((n * 2)) $got $(echo "scale=3; ($c1 - $c0) / $HZ" | bc) $((b1 - b0)) $rss $rss0 $achieved"
 }
+
+POLARG=""
+if [ "$POLICY" = full ]; then printf 'rule all then verbose\n' >"$W/full.rules"; POLARG="policy=\"$W/full.rules\""; fi
+[ "$CG" -gt 0 ] && . "$top/bench/e2e/callgrind.sh"
 
 # ---------------------------------------------------------------- runs
 ROWS=()

@@ -11,6 +11,8 @@
  *    the tree walk would replace that member's value because of its key.
  * Anything else (an escape, a nesting deeper than the tree walk allows, a syntax the scan
  * does not expect, or any change or match at all) sends the document to the tree path.
+ * The scan counts nothing (ctx_redact_ctx_set_counting): a document it finds dirty is
+ * redacted, and its matches counted once, by the tree path.
  * A "clean" verdict is therefore only given when the tree path would change nothing;
  * tests/unit/test_outrec.c and tests/fuzz/fuzz_outrec.c check that property.
  *
@@ -179,9 +181,13 @@ int outrec_json_clean(ctx_redact_ctx *rx, const ctx_redact_set *set, const char 
     if (memchr(text, '\\', n) != NULL) return 0;
     size_t kvlen = 0;
     scan_t s = {text, text + n, rx, set, scratch, &kvlen, scratch_cap, 0};
+    int clean = 0;
+    ctx_redact_ctx_set_counting(rx, 0);
     ws(&s);
-    if (s.p >= s.end || (*s.p != '{' && *s.p != '[') || value(&s, 0) != 0 || s.dirty) return 0;
-    ws(&s);
-    if (s.p != s.end) return 0;
-    return kvlen == 0 || !changes(&s, *scratch, kvlen);
+    if (s.p < s.end && (*s.p == '{' || *s.p == '[') && value(&s, 0) == 0 && !s.dirty) {
+        ws(&s);
+        clean = s.p == s.end && (kvlen == 0 || !changes(&s, *scratch, kvlen));
+    }
+    ctx_redact_ctx_set_counting(rx, 1);
+    return clean;
 }

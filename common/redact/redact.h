@@ -123,6 +123,10 @@ const uint64_t *ctx_redact_ctx_counters(const ctx_redact_ctx *ctx);
  * thread and add dst into its impstats counters. */
 uint64_t ctx_redact_ctx_take_counters(ctx_redact_ctx *ctx, uint64_t *dst);
 
+/* on = 0: matches and run-time errors are not counted until on = 1 again (a trial run
+ * whose matches are counted by the real one, e.g. outrec_json_clean's scan) */
+void ctx_redact_ctx_set_counting(ctx_redact_ctx *ctx, int on);
+
 /* 1 if s (len bytes) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF), else 0. */
 int ctx_redact_utf8_valid(const char *s, size_t len);
 

@@ -64,6 +64,10 @@ void ctx_redact_ctx_free(ctx_redact_ctx *c) {
 
 const uint64_t *ctx_redact_ctx_counters(const ctx_redact_ctx *c) { return c ? c->count : NULL; }
 
+void ctx_redact_ctx_set_counting(ctx_redact_ctx *c, int on) {
+    if (c != NULL) c->uncounted = !on;
+}
+
 uint64_t ctx_redact_ctx_take_counters(ctx_redact_ctx *c, uint64_t *dst) {
     if (c == NULL) return 0;
     for (int i = 0; i < c->rules->nrules; i++) {
@@ -120,7 +124,7 @@ static int run_rule(ctx_redact_ctx *c, uint32_t id, const char *in, size_t len, 
             s = c->vmap[s];
             e = c->vmap[e];
         }
-        c->count[id]++;
+        c->count[id] += !c->uncounted;
         if (e > s && rx_add_span(c, s, e, id) < 0) return CTX_ENOMEM;
     }
     return 0;
@@ -131,7 +135,7 @@ int rx_whole_value(ctx_redact_ctx *c, const ctx_redact_set *set, const char *s, 
     uint32_t kv = (uint32_t)c->rules->kv_rule;
     if (!set->on[kv]) return 0;
     if (rx_buf_reserve(&c->out, &c->outcap, len + RX_MAX_REPL + 1) < 0) return CTX_ENOMEM;
-    c->count[kv]++;
+    c->count[kv] += !c->uncounted;
     c->outlen = rx_replacement(c, set, kv, s, len, c->out);
     c->out[c->outlen] = '\0';
     *out = c->out;
@@ -140,7 +144,7 @@ int rx_whole_value(ctx_redact_ctx *c, const ctx_redact_set *set, const char *s, 
 }
 
 static int fail_closed(ctx_redact_ctx *c, const char **out, size_t *outlen) {
-    c->errors++;
+    c->errors += !c->uncounted;
     if (rx_buf_reserve(&c->out, &c->outcap, sizeof FAIL_CLOSED) < 0) return CTX_ENOMEM;
     memcpy(c->out, FAIL_CLOSED, sizeof FAIL_CLOSED);
     c->outlen = sizeof FAIL_CLOSED - 1;

@@ -40,7 +40,7 @@ int rx_cut_tail(ctx_redact_ctx *c, const ctx_redact_set *set, const char *in, si
         int rc = partial_start(c, id, in, len, &s);
         if (rc < 0) return rc;
         if (s == RX_NONE || len - s < RX_CUT_MIN) continue;
-        c->count[id]++;
+        c->count[id] += !c->uncounted;
         if (rx_add_span(c, s, len, id) < 0) return CTX_ENOMEM;
     }
     return 0;

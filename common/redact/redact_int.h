@@ -108,6 +108,7 @@ struct ctx_redact_ctx { /* per thread */
     size_t *first;   /* per rule: first trigger offset of this message, RX_NONE */
     uint64_t *count; /* per rule: matches */
     uint64_t errors; /* regex run-time errors */
+    int uncounted;   /* 1: matches and errors are not counted (ctx_redact_ctx_set_counting) */
     struct rx_span *span;
     size_t nspan, spancap;
     char *out; /* output of ctx_redact_apply */

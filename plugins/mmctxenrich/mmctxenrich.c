@@ -143,6 +143,8 @@ BEGINfreeWrkrInstance
     ctx_policy_scratch_free(pWrkrData->w.scratch);
     hs_snapshot_release(pWrkrData->w.snap);
     mmx_flat_free_all(&pWrkrData->w);
+    mmx_share_free(&pWrkrData->w.cm_share);
+    mmx_share_free(&pWrkrData->w.host_share);
 ENDfreeWrkrInstance
 
 BEGINdbgPrintInstInfo
@@ -192,6 +194,7 @@ ENDcheckCnf
 BEGINactivateCnf
     CODESTARTactivateCnf;
     for (mmx_inst *inst = pModConf->root; inst != NULL; inst = inst->next) {
+        mmx_share_scan_templates(pModConf->pConf, inst);
         if (mmx_stats_setup(inst) != RS_RET_OK)
             LogError(0, RS_RET_ERR, "mmctxenrich(%s): cannot register the statistics counters", inst->name);
         (void)mmx_start(inst); /* a thread that cannot start is logged, naming it */

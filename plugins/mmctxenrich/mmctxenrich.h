@@ -6,6 +6,7 @@
  * mmctxenrich_flat.c   per-worker memo of cached parts flattened for copying into messages
  * mmctxenrich_host.c   host sampler: VM list from the profiles, the $!ctx!host object
  * mmctxenrich_msg.c    per message: policy, pruning, attaching, drop marker
+ * mmctxenrich_share.c  per-worker memo of frozen $!ctx!cm / $!ctx!host objects shared by messages
  * mmctxenrich_stats.c  impstats counters
  *
  * Concurrency (of mmx_inst, i.e. instanceData): every field marked "config" is
@@ -98,6 +99,7 @@ typedef struct mmx_inst {
     unsigned need_verbose;     /* config: MMX_NEED_* a verbose message asks for */
     int64_t bulk_period_ms;    /* config: bulk listing re-requested this often (static TTL / 2) */
     int cm_overlap;            /* config: a field name is mapped by sections feeding different parts */
+    int share_cm, share_host;  /* config (activateCnf): groups shared by reference (mmctxenrich_share.c) */
     /* objects */
     ctx_fieldmap *map;         /* config: immutable */
     cmcache_t *cache;          /* per-VM parts (thread-safe) */
@@ -124,6 +126,7 @@ typedef struct mmx_inst {
 } mmx_inst;
 
 struct mmx_flat;
+struct mmx_share;
 
 /* One worker thread's state. */
 typedef struct mmx_wrkr {
@@ -135,6 +138,8 @@ typedef struct mmx_wrkr {
     uint64_t fmt_seq;          /* snapshot seq the host texts below were made for */
     char host_cpu[24], host_mem[24], load[3][24], disk_min[24], sampled_at[40];
     struct mmx_flat **memo;    /* flattened cached parts (mmctxenrich_flat.c), lazily allocated */
+    struct mmx_share *cm_share;   /* frozen $!ctx!cm objects (mmctxenrich_share.c), lazily allocated */
+    struct mmx_share *host_share; /* frozen $!ctx!host objects */
 } mmx_wrkr;
 
 static inline void mmx_inc(mmx_inst *inst, enum mmx_ctr c) { __atomic_fetch_add(&inst->ctr[c], 1, __ATOMIC_RELAXED); }
@@ -175,6 +180,19 @@ int mmx_flat_add(struct fjson_object *obj, const struct mmx_flat *fl, int all, i
 int64_t mmx_flat_fetched_at(const struct mmx_flat *fl);
 const char *mmx_flat_fetched_at_text(const struct mmx_flat *fl);
 void mmx_flat_free_all(mmx_wrkr *w);
+
+/* ---- mmctxenrich_share.c (one worker's memo of shared groups) ---- */
+#define MMX_SHARE_KEY 4
+/* a new reference to the frozen object for key k, or NULL */
+struct fjson_object *mmx_share_get(struct mmx_share *m, const uintptr_t k[MMX_SHARE_KEY]);
+/* freezes obj (takes ownership), keeps it for key k holding held[0..2] (may be NULL),
+ * returns a new reference for the message; obj itself (unshared) if it cannot be frozen */
+struct fjson_object *mmx_share_put(struct mmx_share **m, const uintptr_t k[MMX_SHARE_KEY], struct fjson_object *obj,
+                                   cmctx_t *const held[3]);
+void mmx_share_free(struct mmx_share **m);
+/* sets inst->share_cm / share_host: off for a group some template names below $!ctx */
+struct rsconf_s;
+void mmx_share_scan_templates(struct rsconf_s *conf, mmx_inst *inst);
 
 /* ---- mmctxenrich_host.c ---- */
 /* builds the sampler's VM list from a profiles store; 0 or CTX_E* with err */

@@ -158,52 +158,84 @@ static void add_part(mmx_wrkr *w, struct fjson_object *obj, cmctx_t *c, int64_t 
 
 static cm_status_t worse(cm_status_t a, cm_status_t b) { return a > b ? a : b; }
 
-static cm_status_t add_vm_parts(mmx_wrkr *w, struct fjson_object *obj, unsigned need, int verbose, const char *uuid,
-                                const char *name, int64_t now, int *first, const struct mmx_flat **oldest) {
-    cmcache_result_t r;
+/* the cached parts a message asks for (references held until cm_parts_release) */
+struct cm_parts {
+    cmcache_result_t vm, host;
+    int has_vm, has_host;
+    cm_status_t st;
+};
+
+static void cm_parts_lookup(mmx_wrkr *w, unsigned need, const char *uuid, const char *name, int64_t now,
+                            struct cm_parts *p) {
     unsigned mask = ((need & MMX_NEED_VM_STATIC) ? CM_MASK_STATIC : 0) |
                     ((need & MMX_NEED_VM_DYNAMIC) ? CM_MASK_DYNAMIC : 0);
-    if (uuid[0] == '\0' && name[0] == '\0') return CM_UNAVAILABLE; /* no identity: nothing to ask */
-    cmcache_lookup(w->inst->cache, uuid[0] ? uuid : NULL, name[0] ? name : NULL, mask, now, &r);
-    if (r.ctx[CM_PART_STATIC])
-        add_part(w, obj, r.ctx[CM_PART_STATIC], r.fetched_at_ms[CM_PART_STATIC], 1, first, oldest);
-    if (r.ctx[CM_PART_DYNAMIC])
-        add_part(w, obj, r.ctx[CM_PART_DYNAMIC], r.fetched_at_ms[CM_PART_DYNAMIC], verbose, first, oldest);
-    cm_status_t st = r.status;
-    cmcache_result_release(&r);
-    return st;
+    memset(p, 0, sizeof *p);
+    p->st = CM_OK;
+    if (need & (MMX_NEED_VM_STATIC | MMX_NEED_VM_DYNAMIC)) {
+        if (uuid[0] == '\0' && name[0] == '\0') { /* no identity: nothing to ask */
+            p->st = CM_UNAVAILABLE;
+        } else {
+            cmcache_lookup(w->inst->cache, uuid[0] ? uuid : NULL, name[0] ? name : NULL, mask, now, &p->vm);
+            p->has_vm = 1;
+            p->st = worse(p->st, p->vm.status);
+        }
+    }
+    if (need & MMX_NEED_HOST) {
+        cmcache_lookup(w->inst->hcache, NULL, w->inst->host_name, CM_MASK_DYNAMIC, now, &p->host);
+        p->has_host = 1;
+        p->st = worse(p->st, p->host.status);
+    }
 }
 
-static cm_status_t add_host_part(mmx_wrkr *w, struct fjson_object *obj, int verbose, int64_t now, int *first,
-                                 const struct mmx_flat **oldest) {
-    cmcache_result_t r;
-    cmcache_lookup(w->inst->hcache, NULL, w->inst->host_name, CM_MASK_DYNAMIC, now, &r);
-    if (r.ctx[CM_PART_DYNAMIC])
-        add_part(w, obj, r.ctx[CM_PART_DYNAMIC], r.fetched_at_ms[CM_PART_DYNAMIC], verbose, first, oldest);
-    cm_status_t st = r.status;
-    cmcache_result_release(&r);
-    return st;
+static void cm_parts_release(struct cm_parts *p) {
+    if (p->has_vm) cmcache_result_release(&p->vm);
+    if (p->has_host) cmcache_result_release(&p->host);
 }
 
 static void add_const(struct fjson_object *o, const char *k, struct fjson_object *v) {
     fjson_object_object_add_ex(o, k, v, FJSON_OBJECT_KEY_IS_CONSTANT | FJSON_OBJECT_ADD_KEY_IS_NEW);
 }
 
-struct fjson_object *mmx_cm_object(mmx_wrkr *w, unsigned groups, const char *uuid, const char *name, int64_t now) {
-    mmx_inst *inst = w->inst;
-    int verbose = (groups & CTX_POLICY_G_VERBOSE) != 0, first = 1;
-    unsigned need = verbose ? inst->need_verbose : inst->need_standard;
+/* a new $!ctx!cm object from the parts */
+static struct fjson_object *cm_build(mmx_wrkr *w, const struct cm_parts *p, int verbose) {
+    int first = 1;
     const struct mmx_flat *oldest = NULL;
-    cm_status_t st = CM_OK;
-    if (need == 0) return NULL; /* no compute manager, or nothing this group shows */
     struct fjson_object *obj = fjson_object_new_object();
     if (obj == NULL) return NULL;
-    if (need & (MMX_NEED_VM_STATIC | MMX_NEED_VM_DYNAMIC))
-        st = worse(st, add_vm_parts(w, obj, need, verbose, uuid, name, now, &first, &oldest));
-    if (need & MMX_NEED_HOST) st = worse(st, add_host_part(w, obj, verbose, now, &first, &oldest));
+    if (p->has_vm && p->vm.ctx[CM_PART_STATIC])
+        add_part(w, obj, p->vm.ctx[CM_PART_STATIC], p->vm.fetched_at_ms[CM_PART_STATIC], 1, &first, &oldest);
+    if (p->has_vm && p->vm.ctx[CM_PART_DYNAMIC])
+        add_part(w, obj, p->vm.ctx[CM_PART_DYNAMIC], p->vm.fetched_at_ms[CM_PART_DYNAMIC], verbose, &first, &oldest);
+    if (p->has_host && p->host.ctx[CM_PART_DYNAMIC])
+        add_part(w, obj, p->host.ctx[CM_PART_DYNAMIC], p->host.fetched_at_ms[CM_PART_DYNAMIC], verbose, &first,
+                 &oldest);
     /* the mapping refuses these two names, so they are new keys */
-    add_const(obj, "status", fjson_object_new_string(cm_status_str(st)));
+    add_const(obj, "status", fjson_object_new_string(cm_status_str(p->st)));
     if (oldest != NULL) add_const(obj, "fetched_at", fjson_object_new_string(mmx_flat_fetched_at_text(oldest)));
-    mmx_inc(inst, MMX_CTR_ST_OK + (enum mmx_ctr)st);
+    return obj;
+}
+
+/* the message's $!ctx!cm: the worker's frozen object for the same parts, status and
+ * level (a reference), built and frozen on a miss (mmctxenrich_share.c) */
+struct fjson_object *mmx_cm_object(mmx_wrkr *w, unsigned groups, const char *uuid, const char *name, int64_t now) {
+    mmx_inst *inst = w->inst;
+    int verbose = (groups & CTX_POLICY_G_VERBOSE) != 0;
+    unsigned need = verbose ? inst->need_verbose : inst->need_standard;
+    struct cm_parts p;
+    struct fjson_object *obj;
+    if (need == 0) return NULL; /* no compute manager, or nothing this group shows */
+    cm_parts_lookup(w, need, uuid, name, now, &p);
+    mmx_inc(inst, MMX_CTR_ST_OK + (enum mmx_ctr)p.st);
+    if (!inst->share_cm) {
+        obj = cm_build(w, &p, verbose);
+    } else {
+        cmctx_t *held[3] = {p.has_vm ? p.vm.ctx[CM_PART_STATIC] : NULL, p.has_vm ? p.vm.ctx[CM_PART_DYNAMIC] : NULL,
+                            p.has_host ? p.host.ctx[CM_PART_DYNAMIC] : NULL};
+        uintptr_t k[MMX_SHARE_KEY] = {(uintptr_t)held[0], (uintptr_t)held[1], (uintptr_t)held[2],
+                                      (uintptr_t)p.st | (uintptr_t)verbose << 8 | (uintptr_t)need << 16};
+        if ((obj = mmx_share_get(w->cm_share, k)) == NULL)
+            obj = mmx_share_put(&w->cm_share, k, cm_build(w, &p, verbose), held);
+    }
+    cm_parts_release(&p);
     return obj;
 }

@@ -143,13 +143,8 @@ static void add_vm(struct fjson_object *o, const hs_vm_t *v) {
                                    KEYFLAGS);
 }
 
-struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *name) {
-    mmx_inst *inst = w->inst;
-    if (inst->hs == NULL) return NULL;
-    hostsample_refresh(inst->hs, &w->snap);
-    const hs_snapshot_t *s = w->snap;
-    if (s == NULL) return NULL; /* before the first pass */
-    if (s->seq != w->fmt_seq) format_snapshot(w, s);
+/* a new $!ctx!host object for VM v (NULL: host figures only) of snapshot s */
+static struct fjson_object *host_build(mmx_wrkr *w, const hs_snapshot_t *s, const hs_vm_t *v) {
     struct fjson_object *o = fjson_object_new_object();
     if (o == NULL) return NULL;
     if (s->flags & HS_HOST_CPU) add_num(o, "host_cpu_pct", s->host_cpu_pct, w->host_cpu);
@@ -160,9 +155,24 @@ struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *
         add_num(o, "load15", s->load15, w->load[2]);
     }
     if (s->n_disks > 0) add_disks(o, s, w);
-    const hs_vm_t *v = (uuid[0] || name[0]) ? hs_snapshot_find(s, uuid[0] ? uuid : NULL, name[0] ? name : NULL)
-                                            : NULL;
     if (v != NULL) add_vm(o, v);
     fjson_object_object_add_ex(o, "sampled_at", fjson_object_new_string(w->sampled_at), KEYFLAGS);
     return o;
+}
+
+/* the worker's frozen object for this snapshot and VM (a reference), built on a miss */
+struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *name) {
+    mmx_inst *inst = w->inst;
+    if (inst->hs == NULL) return NULL;
+    hostsample_refresh(inst->hs, &w->snap);
+    const hs_snapshot_t *s = w->snap;
+    if (s == NULL) return NULL; /* before the first pass */
+    if (s->seq != w->fmt_seq) format_snapshot(w, s);
+    const hs_vm_t *v = (uuid[0] || name[0]) ? hs_snapshot_find(s, uuid[0] ? uuid : NULL, name[0] ? name : NULL)
+                                            : NULL;
+    if (!inst->share_host) return host_build(w, s, v);
+    /* entries of an older snapshot never match again (seq); the object owns its texts */
+    uintptr_t k[MMX_SHARE_KEY] = {(uintptr_t)s, (uintptr_t)s->seq, (uintptr_t)v, 1};
+    struct fjson_object *o = mmx_share_get(w->host_share, k);
+    return o != NULL ? o : mmx_share_put(&w->host_share, k, host_build(w, s, v), NULL);
 }

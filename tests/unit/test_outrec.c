@@ -310,9 +310,31 @@ static void replays_fuzz_corpus(void **state) {
     assert_true(files >= 2);
 }
 
+
+/* a secret inside $!ctx counts once per record: the fast scan that finds it dirty counts
+ * nothing, the tree path that redacts it counts it (it counted twice before) */
+static void ctx_secret_counted_once(void **state) {
+    fx_t *fx = *state;
+    const char *out;
+    size_t n;
+    int kv = ctx_redact_rules_find(fx->rules, "kv-secret");
+    uint64_t sums[64] = {0};
+    assert_true(kv >= 0 && ctx_redact_rules_count(fx->rules) < 64);
+    ctx_redact_ctx_take_counters(fx->rx, NULL);
+    for (int i = 0; i < 3; i++) {
+        ctx_outrec_fields_t f = fields(HDR("13", "2026-11-27T10:00:00Z", "h", "a", "-", "-"), "plain text", "-",
+                                       "{ \"cm\": { \"compute_host\": \"c1 password=hunter2\", \"vcpus\": 2 } }");
+        assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 1);
+        assert_null(strstr(out, "hunter2"));
+    }
+    assert_int_equal(ctx_redact_ctx_take_counters(fx->rx, sums), 0);
+    assert_int_equal(sums[kv], 3);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(default_json_object_exact),
+        cmocka_unit_test(ctx_secret_counted_once),
         cmocka_unit_test(nil_fields_are_left_out),
         cmocka_unit_test(redacts_text_sd_and_every_ctx_value),
         cmocka_unit_test(syslog_frame_exact),

@@ -12,6 +12,13 @@ tests_unit_test_timefmt_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_timefmt_LDADD = $(UNIT_LDADD)
 tests_unit_test_timefmt_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_jsonfreeze
+TESTS += tests/unit/test_jsonfreeze
+tests_unit_test_jsonfreeze_SOURCES = tests/unit/test_jsonfreeze.c
+tests_unit_test_jsonfreeze_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jsonfreeze_LDADD = $(UNIT_LDADD)
+tests_unit_test_jsonfreeze_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_policy
 TESTS += tests/unit/test_policy
 tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
