@@ -34,6 +34,7 @@ enum {
     IMCTXCAP_CTR_PROFILE_RELOADS, /* profiles.reloads */
     IMCTXCAP_CTR_PROFILE_RELOAD_ERR, /* profiles.reload.errors */
     IMCTXCAP_CTR_SUBMIT_ERR,      /* msgs.submit.errors: rsyslog refused a message (out of memory) */
+    IMCTXCAP_CTR_SPOOFED,         /* msgs.spoofed: source MAC or IP of another VM than the sender ($!ctx!vm!spoof) */
     IMCTXCAP_CTR_COUNT
 };
 extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];

@@ -1,7 +1,8 @@
 /* imctxcap_packet.c: the per-packet path of imctxcap.
  *
  * Per packet (on a capture worker thread): decode (common/pktdecode) -> reassemble fragments
- * (common/ipfrag) -> attribute to a VM (common/profiles) -> build an smsg with the
+ * (common/ipfrag) -> attribute to a VM (common/profiles: the vNIC decides, a MAC or IP
+ * of another VM only marks the message as spoofed; docs/threat-model.md) -> build an smsg with the
  * raw payload for rsyslog's parser chain plus $!ctx!vm and $!ctx!capture -> submit.
  *
  * Concurrency: everything here runs on one capture worker and touches only that
@@ -45,7 +46,7 @@ const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT] = {
     "msgs.unattributed.dropped", "msgs.truncated",  "msgs.empty",              "fragments.reassembled",
     "fragments.timedout", "fragments.dropped",      "kernel.drops",            "interfaces.attached",
     "interfaces.attach.events", "interfaces.detach.events", "profiles.reloads", "profiles.reload.errors",
-    "msgs.submit.errors",
+    "msgs.submit.errors", "msgs.spoofed",
 };
 
 static prop_if_t *p_prop;
@@ -94,6 +95,7 @@ static struct json_object *vm_json(const imctxcap_inst_t *inst, const ctx_attrib
     json_add_str(vm, "mac", src_mac);
     json_add_str(vm, "vnic", ifname);
     json_add_str(vm, "match", ctx_match_name(a->how));
+    json_add_str(vm, "spoof", ctx_spoof_name(a->spoof)); /* absent unless a key names another VM */
     return vm;
 }
 
@@ -227,6 +229,7 @@ void imctxcap_deliver(imctxcap_worker_t *w, const char *ifname, const struct tim
     }
     memcpy(ip16, &p->src, 16);
     ctx_profiles_attribute(current_profiles(w), ifname, p->src_mac, ip16, &a);
+    if (a.spoof != 0) imctxcap_ctr_add(inst, IMCTXCAP_CTR_SPOOFED, 1);
     if (a.vm == NULL) {
         imctxcap_ctr_add(inst, IMCTXCAP_CTR_UNATTRIBUTED, 1);
         if (inst->unattributed == IMCTXCAP_UNATTR_DROP) {
