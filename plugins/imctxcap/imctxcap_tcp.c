@@ -38,7 +38,7 @@ enum {
     TC_SEGMENTS = 0, TC_FLOWS_OPENED, TC_FLOWS_PICKEDUP, TC_FLOWS_CLOSED, TC_FLOWS_TIMEDOUT, TC_FLOWS_EVICTED,
     TC_FLOWS_TRACKED, TC_GAPS, TC_BYTES_LOST, TC_BYTES_DROPPED, TC_BYTES_SKIPPED, TC_BYTES_DUP, TC_SEGMENTS_OOO,
     TC_FRAMES_OCTET, TC_FRAMES_LF, TC_FRAMES_NUL, TC_FRAMES_TRUNCATED, TC_FRAMES_PARTIAL, TC_FRAMES_PARTIAL_DROPPED,
-    TC_FRAMING_ERRORS, TC_RESYNCS, TC_MEMORY, TC_COUNT
+    TC_FRAMING_ERRORS, TC_RESYNCS, TC_MEMORY, TC_GAPS_PIECELIMIT, TC_COUNT
 };
 static const char *const tc_names[TC_COUNT] = {
     "tcp.segments",       "tcp.flows.opened",   "tcp.flows.pickedup",   "tcp.flows.closed",
@@ -46,7 +46,7 @@ static const char *const tc_names[TC_COUNT] = {
     "tcp.bytes.lost",     "tcp.bytes.dropped",  "tcp.bytes.skipped",    "tcp.bytes.dup",
     "tcp.segments.ooo",   "tcp.frames.octet",   "tcp.frames.lf",        "tcp.frames.nul",
     "tcp.frames.truncated", "tcp.frames.partial", "tcp.frames.partial.dropped", "tcp.framing.errors",
-    "tcp.resyncs",        "tcp.memory",
+    "tcp.resyncs",        "tcp.memory",         "tcp.gaps.piecelimit",
 };
 
 struct imctxcap_tcp {
@@ -304,7 +304,7 @@ static void publish(imctxcap_inst_t *inst) {
             s.flows_in_use, s.gaps, s.bytes_lost, s.bytes_dropped, s.frames.bytes_skipped, s.bytes_dup,
             s.segments_ooo, s.frames.frames_octet, s.frames.frames_lf, s.frames.frames_nul, s.frames.truncated,
             s.frames.partial_emitted, s.frames.partial_dropped, s.frames.framing_errors, s.frames.resyncs,
-            s.bytes_allocated,
+            s.bytes_allocated, s.gaps_piecelimit,
         };
         for (int k = 0; k < TC_COUNT; ++k) v[k] += add[k];
     }
