@@ -122,8 +122,16 @@ void imctxcap_on_packet(void *ud, const char *ifname, const struct timeval *ts, 
                         size_t wirelen);
 void imctxcap_on_round(void *ud);
 struct ctx_pkt;
-/* attribute one payload (UDP datagram or TCP frame) to its VM and submit it */
+/* attribute one payload (UDP datagram) to its VM and submit it */
 void imctxcap_deliver(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p);
+/* submit one payload (a TCP frame) as the VM *a says (attributed when its connection began) */
+struct ctx_attribution;
+void imctxcap_deliver_as(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p,
+                         const struct ctx_attribution *a);
+/* attribute a packet's source with the worker's current profiles into *a; returns a new
+ * reference to those profiles (the caller unrefs it), which keeps a->vm valid */
+struct ctx_profiles *imctxcap_attribute(imctxcap_worker_t *w, const char *ifname, const struct ctx_pkt *p,
+                                        struct ctx_attribution *a);
 /* imctxcap_tcp.c: TCP capture (tcp.* parameters, one reassembler per worker, counters) */
 struct nvlst;
 rsRetVal imctxcap_tcp_params(imctxcap_inst_t *inst, struct nvlst *lst);
@@ -133,5 +141,9 @@ int imctxcap_tcp_worker_init(imctxcap_worker_t *w, char *err, size_t errlen);
 void imctxcap_tcp_worker_release(imctxcap_worker_t *w);
 void imctxcap_tcp_packet(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p);
 void imctxcap_tcp_tick(imctxcap_worker_t *w, uint64_t now_ms);
+/* an interface was detached (or is gone): end its TCP connections now (complete messages
+ * submitted, unfinished ones per tcp.gap, as the VM they began as), so that nothing of
+ * them is left for a later interface of the same name. Capture thread of w only. */
+void imctxcap_tcp_interface_gone(imctxcap_worker_t *w, const char *ifname);
 
 #endif

@@ -212,32 +212,45 @@ void imctxcap_on_packet(void *ud, const char *ifname, const struct timeval *ts, 
         return;
     }
     if (p->proto == 6) {
-        imctxcap_tcp_packet(w, ifname, ts, p); /* frames come back through imctxcap_deliver() */
+        imctxcap_tcp_packet(w, ifname, ts, p); /* frames come back through imctxcap_deliver_as() */
         return;
     }
     if (p->proto != 17 || !port_wanted(inst, p->dport)) return;
     imctxcap_deliver(w, ifname, ts, p);
 }
 
+ctx_profiles_t *imctxcap_attribute(imctxcap_worker_t *w, const char *ifname, const struct ctx_pkt *p,
+                                   ctx_attribution_t *a) {
+    uint8_t ip16[16];
+    memcpy(ip16, &p->src, 16);
+    ctx_profiles_attribute(current_profiles(w), ifname, p->src_mac, ip16, a);
+    return ctx_profiles_ref(w->cur);
+}
+
 void imctxcap_deliver(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p) {
-    imctxcap_inst_t *inst = w->inst;
     ctx_attribution_t a;
     uint8_t ip16[16];
+    memcpy(ip16, &p->src, 16);
+    ctx_profiles_attribute(current_profiles(w), ifname, p->src_mac, ip16, &a);
+    imctxcap_deliver_as(w, ifname, ts, p, &a);
+}
+
+void imctxcap_deliver_as(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p,
+                         const ctx_attribution_t *a) {
+    imctxcap_inst_t *inst = w->inst;
     if (p->payload_len == 0) {
         imctxcap_ctr_add(inst, IMCTXCAP_CTR_EMPTY, 1);
         return;
     }
-    memcpy(ip16, &p->src, 16);
-    ctx_profiles_attribute(current_profiles(w), ifname, p->src_mac, ip16, &a);
-    if (a.spoof != 0) imctxcap_ctr_add(inst, IMCTXCAP_CTR_SPOOFED, 1);
-    if (a.vm == NULL) {
+    if (a->spoof != 0) imctxcap_ctr_add(inst, IMCTXCAP_CTR_SPOOFED, 1);
+    if (a->vm == NULL) {
         imctxcap_ctr_add(inst, IMCTXCAP_CTR_UNATTRIBUTED, 1);
         if (inst->unattributed == IMCTXCAP_UNATTR_DROP) {
             imctxcap_ctr_add(inst, IMCTXCAP_CTR_UNATTR_DROPPED, 1);
             return;
         }
     }
-    if (submit(w, ifname, ts, p, &a) != RS_RET_OK) imctxcap_ctr_add(inst, IMCTXCAP_CTR_SUBMIT_ERR, 1);
+    if (submit(w, ifname, ts, p, a) != RS_RET_OK) imctxcap_ctr_add(inst, IMCTXCAP_CTR_SUBMIT_ERR, 1);
 }
 
 /* end of a poll round: hand the batch to rsyslog's queue */
