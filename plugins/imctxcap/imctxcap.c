@@ -74,6 +74,8 @@ static struct cnfparamdescr inppdescr[] = {
     {"fragment.timeout", eCmdHdlrPositiveInt, 0},
     {"fragment.maxmemory", eCmdHdlrSize, 0},
     {"workers", eCmdHdlrPositiveInt, 0},
+    {"vm.maxpacketspersecond", eCmdHdlrNonNegInt, 0},
+    {"vm.maxbytespersecond", eCmdHdlrSize, 0},
 };
 static struct cnfparamblk inppblk = {CNFPARAMBLK_VERSION, sizeof(inppdescr) / sizeof(struct cnfparamdescr),
                                      inppdescr};
@@ -87,6 +89,8 @@ static void inst_set_defaults(imctxcap_inst_t *inst) {
     inst->frag_timeout_ms = 30000;
     inst->frag_max_bytes = 4 * 1024 * 1024;
     inst->n_workers = 1;
+    inst->vm_max_pps = 100000;          /* per vNIC: far above what a VM logs, well below a worker's capacity */
+    inst->vm_max_bps = 128u * 1024 * 1024;
 }
 
 static void inst_free(imctxcap_inst_t *inst) {
@@ -100,6 +104,7 @@ static void inst_free(imctxcap_inst_t *inst) {
     imctxcap_packet_destroy(inst);
     if (inst->stats != NULL) statsobj.Destruct(&inst->stats);
     imctxcap_tcp_free(inst);
+    imctxcap_budget_free(inst);
     free(inst);
 }
 
@@ -213,6 +218,20 @@ static rsRetVal set_param(imctxcap_inst_t *inst, const char *name, struct cnfpar
             ABORT_FINALIZE(RS_RET_PARAM_ERROR);
         }
         inst->frag_max_bytes = (size_t)v->val.d.n;
+    } else if (!strcmp(name, "vm.maxpacketspersecond")) {
+        if (v->val.d.n < 0 || v->val.d.n > 1000000000ll) {
+            parser_errmsg("imctxcap: parameter 'vm.maxPacketsPerSecond': expected 0 (off) .. 1000000000, got %lld",
+                          (long long)v->val.d.n);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
+        inst->vm_max_pps = (uint64_t)v->val.d.n;
+    } else if (!strcmp(name, "vm.maxbytespersecond")) {
+        if (v->val.d.n < 0 || v->val.d.n > (1ll << 40)) {
+            parser_errmsg("imctxcap: parameter 'vm.maxBytesPerSecond': expected 0 (off) .. 1t, got %lld",
+                          (long long)v->val.d.n);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
+        inst->vm_max_bps = (uint64_t)v->val.d.n;
     } else if (!strcmp(name, "workers")) {
         if (v->val.d.n < 1 || v->val.d.n > 64) {
             parser_errmsg("imctxcap: parameter 'workers': expected 1..64, got %lld", (long long)v->val.d.n);
@@ -238,6 +257,7 @@ static rsRetVal inst_validate(imctxcap_inst_t *inst) {
     inst->fanout_salt = (uint16_t)(0x5a00u ^ ((uintptr_t)inst >> 4)); /* distinct per input */
     /* the profiles file is validated here so that rsyslogd -N1 reports a bad one */
     CHKiRet(imctxcap_packet_init(inst));
+    CHKiRet(imctxcap_budget_init(inst));
 finalize_it:
     RETiRet;
 }

@@ -35,6 +35,7 @@ enum {
     IMCTXCAP_CTR_PROFILE_RELOAD_ERR, /* profiles.reload.errors */
     IMCTXCAP_CTR_SUBMIT_ERR,      /* msgs.submit.errors: rsyslog refused a message (out of memory) */
     IMCTXCAP_CTR_SPOOFED,         /* msgs.spoofed: source MAC or IP of another VM than the sender ($!ctx!vm!spoof) */
+    IMCTXCAP_CTR_OVERBUDGET,      /* packets.overbudget: frames over their vNIC's budget, dropped before decoding */
     IMCTXCAP_CTR_COUNT
 };
 extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];
@@ -64,6 +65,10 @@ struct instanceConf_s {
     uint16_t *tcp_ports;          /* tcp.port (default 514, 601); none: no TCP capture (imctxcap_tcp.c) */
     size_t n_tcp_ports;
     struct imctxcap_tcp *tcp;     /* the other tcp.* settings and the TCP counters (imctxcap_tcp.c) */
+    uint64_t vm_max_pps;          /* vm.maxPacketsPerSecond per vNIC (0: off) */
+    uint64_t vm_max_bps;          /* vm.maxBytesPerSecond per vNIC (0: off) */
+    struct ctx_vmbudget **budgets; /* one per worker (each its share of the rates), NULL when both are off;
+                                    * budgets[i] is used by worker i only */
     /* run time */
     prop_t *pInputName;           /* borrowed from the module */
     statsobj_t *stats;
@@ -121,6 +126,14 @@ void imctxcap_packet_set_objs(void *prop_if, void *datetime_if);
 void imctxcap_on_packet(void *ud, const char *ifname, const struct timeval *ts, const uint8_t *frame, size_t caplen,
                         size_t wirelen);
 void imctxcap_on_round(void *ud);
+/* an interface was detached: forget its budget and end its TCP connections (call it on
+ * every worker's thread; the capture path does not call it yet, see issue 14) */
+void imctxcap_interface_gone(imctxcap_worker_t *w, const char *ifname);
+/* imctxcap_budget.c: the per-worker budgets of vm.maxPacketsPerSecond / vm.maxBytesPerSecond */
+rsRetVal imctxcap_budget_init(imctxcap_inst_t *inst); /* config thread */
+void imctxcap_budget_free(imctxcap_inst_t *inst);
+/* 1 if the frame is within its vNIC's budget, else 0 (counted in packets.overbudget); worker w's thread */
+int imctxcap_within_budget(imctxcap_worker_t *w, const char *ifname, size_t wirelen);
 struct ctx_pkt;
 /* attribute one payload (UDP datagram) to its VM and submit it */
 void imctxcap_deliver(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p);

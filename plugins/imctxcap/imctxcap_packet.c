@@ -46,7 +46,7 @@ const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT] = {
     "msgs.unattributed.dropped", "msgs.truncated",  "msgs.empty",              "fragments.reassembled",
     "fragments.timedout", "fragments.dropped",      "kernel.drops",            "interfaces.attached",
     "interfaces.attach.events", "interfaces.detach.events", "profiles.reloads", "profiles.reload.errors",
-    "msgs.submit.errors", "msgs.spoofed",
+    "msgs.submit.errors", "msgs.spoofed",           "packets.overbudget",
 };
 
 static prop_if_t *p_prop;
@@ -203,6 +203,7 @@ void imctxcap_on_packet(void *ud, const char *ifname, const struct timeval *ts, 
     const struct ctx_pkt *p = &pkt;
 
     imctxcap_ctr_add(inst, IMCTXCAP_CTR_PACKETS, 1);
+    if (!imctxcap_within_budget(w, ifname, wirelen)) return; /* a flood costs nothing more */
     int rc = ctx_pkt_decode(frame, caplen, wirelen, &pkt);
     if (rc == CTX_PKT_FRAGMENT) {
         if (!reassemble(w, ifname, &pkt, &whole)) return;
