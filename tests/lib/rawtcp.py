@@ -4,10 +4,11 @@ that need what a socket cannot do: another VM's source MAC or IP, or a flood of
 one-byte segments out of order. The capture is passive, so no handshake is needed.
 
 rawtcp.py msg IFACE DST_MAC SRC_IP DST_IP SPORT TEXT   one connection: SYN, TEXT + LF, FIN
-rawtcp.py flood IFACE DST_MAC SRC_IP DST_IP FLOWS STOPFILE
-    FLOWS connections (SYN each), then one-byte segments out of order (every other
-    byte, never the first), round robin over the connections, as fast as possible,
-    until STOPFILE exists; prints the number of frames sent.
+rawtcp.py flood IFACE DST_MAC SRC_IP DST_IP FLOWS STOPFILE [SIZE [SPORT]]
+    FLOWS connections (SYN each, source ports from SPORT, default 20000), then SIZE-byte
+    segments (default 1) out of order (every other one, never the first), round robin
+    over the connections, as fast as possible, until STOPFILE exists; prints the number
+    of frames sent.
 The source MAC is the interface's own (set it with `ip link set IFACE address`).
 """
 import os
@@ -40,16 +41,16 @@ def msg(iface, dst_mac, src_ip, dst_ip, sport, text):
     s.send(frame(dmac, smac, src, dst, sport, 514, isn + 1 + len(data), 0x11))
 
 
-def flood(iface, dst_mac, src_ip, dst_ip, flows, stopfile):
+def flood(iface, dst_mac, src_ip, dst_ip, flows, stopfile, size="1", sport="20000"):
     s, dmac, smac = open_iface(iface, dst_mac)
-    src, dst, flows = socket.inet_aton(src_ip), socket.inet_aton(dst_ip), int(flows)
+    src, dst, flows, size, sport = socket.inet_aton(src_ip), socket.inet_aton(dst_ip), int(flows), int(size), int(sport)
     for f in range(flows):
-        s.send(frame(dmac, smac, src, dst, 20000 + f, 514, 0, 0x02))
-    sent, k = flows, 0
+        s.send(frame(dmac, smac, src, dst, sport + f, 514, 0, 0x02))
+    sent, k, data = flows, 0, b"x" * size
     while not os.path.exists(stopfile):
         for _ in range(1000):
             f = k % flows
-            s.send(frame(dmac, smac, src, dst, 20000 + f, 514, 3 + 2 * (k // flows % 1000000), 0x10, b"x"))
+            s.send(frame(dmac, smac, src, dst, sport + f, 514, 2 + size + 2 * size * (k // flows % 100000), 0x10, data))
             k += 1
         sent += 1000
     print(sent)

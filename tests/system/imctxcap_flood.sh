@@ -1,12 +1,13 @@
 #!/bin/bash
-# One VM (flooder, globex) floods one-byte out-of-order TCP segments over 200
-# connections, as fast as it can, while another VM on the same input (quiet, acme)
+# One VM (flooder, globex) floods out-of-order TCP segments, one-byte ones over 200
+# connections and 1000-byte ones over 20, as fast as it can, while another VM on the same input (quiet, acme)
 # sends 1,000 sequence-numbered messages at 100/s over one TCP connection, each
 # message in two writes (so its connection always holds a half message). TCP memory
 # is small (tcp.maxMemory 2m): room must be made all the time.
 # The quiet VM loses nothing (each message exactly once, whole, as itself); the
-# flood's losses are the flooder's own: its connections are evicted and its holes
-# given up at the piece limit (counted), the quiet connection never is.
+# flood's losses are the flooder's own: its connections are evicted and their held
+# bytes dropped (counted), the quiet connection never is. (With the old eviction, the
+# least recently active connection anywhere, the quiet one's half messages were cut.)
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init "imctxcap_flood${CTX_SUFFIX:-}"
 ctx_vm_add quiet 224 || ctx_fail "VM"
@@ -50,14 +51,19 @@ ctx_wait_for "TCP sink" 10 "[ -e '$CTX_WORK/sink.ready' ]"
 ctx_start
 ctx_wait_stat "imctxcap(flood)" interfaces.attached 2
 
-ctx_vm_exec flooder /usr/bin/python3 "$top_srcdir/tests/lib/rawtcp.py" flood eth0 \
-    "$(cat "/sys/class/net/$(ctx_vm_vnic 225)/address")" "$(ctx_vm_ip4 225)" "$(ctx_vm_host_ip4 225)" 200 \
-    "$CTX_WORK/quiet.done" >"$CTX_WORK/flood.out" 2>&1 &
+# 200 connections of one-byte pieces (the piece limit), 20 of 1000-byte pieces (memory)
+fl=(eth0 "$(cat "/sys/class/net/$(ctx_vm_vnic 225)/address")" "$(ctx_vm_ip4 225)" "$(ctx_vm_host_ip4 225)")
+ctx_vm_exec flooder /usr/bin/python3 "$top_srcdir/tests/lib/rawtcp.py" flood "${fl[@]}" 200 \
+    "$CTX_WORK/quiet.done" 1 20000 >"$CTX_WORK/flood.out" 2>&1 &
 fpid=$!
+ctx_vm_exec flooder /usr/bin/python3 "$top_srcdir/tests/lib/rawtcp.py" flood "${fl[@]}" 20 \
+    "$CTX_WORK/quiet.done" 1000 30000 >"$CTX_WORK/flood2.out" 2>&1 &
+fpid2=$!
 ctx_wait_stat "imctxcap(flood)" tcp.segments.ooo 20000
 ctx_vm_exec quiet /usr/bin/python3 "$CTX_WORK/quiet.py" send "$H" || ctx_fail "quiet sender"
 touch "$CTX_WORK/quiet.done"
 wait $fpid || ctx_fail "flooder: $(cat "$CTX_WORK/flood.out")"
+wait $fpid2 || ctx_fail "flooder: $(cat "$CTX_WORK/flood2.out")"
 ctx_wait_lines "$CTX_WORK/quiet" 1000
 ctx_stop
 ctx_check_seq "$CTX_WORK/quiet" "seq=q" 1 1000
@@ -65,8 +71,9 @@ for i in $(seq 1 1000); do echo "seq=seq=q$i vm.tenant=acme vm.match=vnic captur
 ctx_check "$CTX_WORK/quiet" "$CTX_WORK/expect"
 if grep -q "seq=q" "$CTX_WORK/other" 2>/dev/null; then ctx_fail "a quiet message went out as another VM"; fi
 st() { ctx_stat "imctxcap(flood)" "$1"; }
-sent=$(cat "$CTX_WORK/flood.out") ev=$(st tcp.flows.evicted) pl=$(st tcp.gaps.piecelimit)
+sent=$(($(cat "$CTX_WORK/flood.out") + $(cat "$CTX_WORK/flood2.out"))) ev=$(st tcp.flows.evicted) pl=$(st tcp.gaps.piecelimit)
 [ "$ev" -gt 0 ] || ctx_fail "tcp.flows.evicted: expected the flood's connections to be evicted, got $ev"
-[ "$pl" -gt 0 ] || ctx_fail "tcp.gaps.piecelimit: expected holes given up at the piece limit, got $pl"
+dr=$(st tcp.bytes.dropped)
+[ "$dr" -gt 0 ] || ctx_fail "tcp.bytes.dropped: expected the evicted connections' held bytes, got $dr"
 [ "$(st tcp.frames.partial)" = 0 ] || ctx_fail "tcp.frames.partial: $(st tcp.frames.partial) (the quiet VM's?)"
-ctx_pass "quiet: 1000 of 1000 whole; flooder: $sent frames, $ev connections evicted, $pl holes at the piece limit, kernel drops $(st kernel.drops), over budget $(st packets.overbudget)"
+ctx_pass "quiet: 1000 of 1000 whole; flooder: $sent frames, $ev connections evicted ($dr held bytes dropped), $pl holes at the piece limit, kernel drops $(st kernel.drops), over budget $(st packets.overbudget)"
