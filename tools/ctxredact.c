@@ -1,6 +1,6 @@
 /* ctxredact: apply the redaction engine (common/redact/redact.h) to stdin, one message per line, and write
- * the result to stdout. The stand-in for omtenant until it applies the engine itself, and a tool
- * for operators to try a rules file:  ctxredact -r redact.rules -k redact.key < sample.log
+ * the result to stdout, as omtenant would redact it: a tool for operators to try a rules file on
+ * their own logs:  ctxredact -r redact.rules -k redact.key < sample.log
  *
  * Concurrency: single-threaded.
  */

@@ -22,8 +22,8 @@
 #define CTX_EFULL (-7)      /* a configured bound was reached */
 #define CTX_EAGAIN (-8)     /* try again later (e.g. more input needed) */
 
-/* the visibility of the symbols of common/ inside the modules: hidden, so that two
- * modules linking libctxcommon never see each other's copy */
+/* each module compiles the common/ units it uses and exports only modInit (version
+ * script), so two modules never see each other's copy */
 #define CTX_ERRLEN 512
 
 #endif

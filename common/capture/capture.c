@@ -193,6 +193,7 @@ static void attach(ctx_capture_t *c, unsigned ifindex, const char *name, unsigne
 static void detach_at(ctx_capture_t *c, size_t i, const char *reason) {
     char why[CTX_ERRLEN];
     cap_log(c, 0, "capture: detached interface %s (%s)", c->ifs[i].name, reason);
+    if (c->cfg.on_detach) c->cfg.on_detach(c->cfg.ud, c->ifs[i].name, c->ifs[i].ifindex);
     remove_at(c, i);
     if (apply_filter(c, why, sizeof why) != 0) cap_log(c, 2, "capture: cannot update the kernel filter: %s", why);
     st_add(&c->st.detach_events, 1);

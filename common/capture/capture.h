@@ -43,6 +43,8 @@ typedef void (*ctx_capture_log_fn)(void *ud, int level, const char *msg);
 typedef void (*ctx_capture_tick_fn)(void *ud, uint64_t now_ms);
 /* called after each poll round that delivered packets (e.g. to submit a batch) */
 typedef void (*ctx_capture_round_fn)(void *ud);
+/* an interface was detached (removed, down, renamed away): its name is borrowed */
+typedef void (*ctx_capture_detach_fn)(void *ud, const char *ifname, unsigned ifindex);
 
 struct ctx_capture_cfg {
     const ctx_ifglob_t *patterns;  /* borrowed; must outlive the engine */
@@ -60,6 +62,7 @@ struct ctx_capture_cfg {
     ctx_capture_log_fn on_log;     /* may be NULL */
     ctx_capture_tick_fn on_tick;   /* may be NULL */
     ctx_capture_round_fn on_round; /* may be NULL */
+    ctx_capture_detach_fn on_detach; /* may be NULL; on this engine's thread, once per detach */
     void *ud;
 };
 

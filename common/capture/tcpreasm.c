@@ -23,6 +23,7 @@
 #include <sys/random.h>
 
 #include "ctxlog_common.h"
+#include "tcpreasm_owner.h"
 #include "tcpreasm_pool.h"
 
 #define ST_ADD(r, field, n) __atomic_store_n(&(r)->st.field, (r)->st.field + (n), __ATOMIC_RELAXED)
@@ -31,6 +32,7 @@
 #define PIECE_BUF 8192                              /* pool class of a full piece */
 #define PIECE_DATA (PIECE_BUF - sizeof(struct piece)) /* data bytes in a full piece */
 #define EXPIRE_EVERY_MS 100
+#define MAX_PIECES 512 /* held pieces per flow: bounds the walk that places a segment (tcpreasm.h) */
 
 struct piece {
     struct piece *next; /* by sequence */
@@ -41,14 +43,17 @@ struct piece {
     uint8_t data[];
 };
 
-enum { L_CLOSED = 0, L_EMBRYONIC = 1, L_ACTIVE = 2, L_COUNT = 3 };
+enum { L_CLOSED = 0, L_EMBRYONIC = 1, L_ACTIVE = 2, L_COUNT = TCP_OWNER_LISTS };
 enum end_why { END_FIN, END_TIMEOUT, END_EVICT, END_SHUTDOWN, END_REPLACED };
 
 struct flow {
     struct ctx_tcp_flow_key key;
     uint32_t hash;
     struct flow *hnext;                  /* hash chain */
-    struct flow *older, *newer;          /* on lists[list] */
+    struct flow *older, *newer;          /* on owner->lists[list] */
+    struct tcp_owner *owner;             /* the interface it was seen on */
+    size_t acct;                         /* memory accounted to the owner (acct_sync) */
+    void *tag;                           /* cfg.flow_open's answer at the connection's first segment */
     struct flow *hole_older, *hole_newer; /* on holes while held != NULL */
     uint8_t list;
     uint8_t has_isn, has_fin, picked_up, closed, in_holes;
@@ -59,12 +64,10 @@ struct flow {
     struct timeval last_ts;
     struct piece *held, *held_tail;
     size_t held_mem;                     /* caps of the held pieces */
+    uint32_t n_pieces;                   /* held pieces (<= MAX_PIECES) */
     struct ctx_sysframe_stream fr;
 };
 
-struct flist {
-    struct flow *oldest, *newest;
-};
 
 struct ctx_tcpreasm {
     struct ctx_tcpreasm_cfg cfg;
@@ -73,8 +76,8 @@ struct ctx_tcpreasm {
     struct flow **buckets;
     size_t nbuckets;                     /* power of two */
     uint32_t seed;
-    struct flist lists[L_COUNT];
-    struct flist holes;
+    struct tcp_owners owners;            /* interfaces, each with its flows' age lists */
+    struct tcp_flist holes;
     size_t nflows;                       /* in the table */
     size_t held_budget;                  /* per flow: flow_max_bytes minus room for a partial frame */
     struct flow *cur;                    /* the flow being worked on: never evicted */
@@ -163,7 +166,9 @@ int ctx_tcpreasm_new(const struct ctx_tcpreasm_cfg *cfg, ctx_tcpreasm_t **out, c
     r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
     r->pool = rpool_new(cfg->max_bytes);
     if (getrandom(&r->seed, sizeof r->seed, GRND_NONBLOCK) != sizeof r->seed) r->seed = (uint32_t)(uintptr_t)r;
-    int rc = (r->buckets == NULL || r->pool == NULL) ? CTX_ENOMEM : make_framer(r, err, errlen);
+    int rc = (r->buckets == NULL || r->pool == NULL || tcp_owners_init(&r->owners, r->seed * 0x9e3779b1u) != 0)
+                 ? CTX_ENOMEM
+                 : make_framer(r, err, errlen);
     if (rc != 0) {
         ctx_tcpreasm_free(r);
         return rc;
@@ -175,14 +180,16 @@ int ctx_tcpreasm_new(const struct ctx_tcpreasm_cfg *cfg, ctx_tcpreasm_t **out, c
 /* ---- lists and table ---- */
 
 static void age_unlink(ctx_tcpreasm_t *r, struct flow *f) {
-    struct flist *l = &r->lists[f->list];
+    struct tcp_flist *l = &f->owner->lists[f->list];
+    (void)r;
     if (f->older != NULL) f->older->newer = f->newer; else l->oldest = f->newer;
     if (f->newer != NULL) f->newer->older = f->older; else l->newest = f->older;
     f->older = f->newer = NULL;
 }
 
 static void age_append(ctx_tcpreasm_t *r, struct flow *f, int list) {
-    struct flist *l = &r->lists[list];
+    struct tcp_flist *l = &f->owner->lists[list];
+    (void)r;
     f->list = (uint8_t)list;
     f->newer = NULL;
     f->older = l->newest;
@@ -252,10 +259,13 @@ static void table_remove(ctx_tcpreasm_t *r, struct flow *f) {
 
 static void flow_drop(ctx_tcpreasm_t *r, struct flow *f, enum end_why why);
 
-/* evict the oldest flow other than the current one: ended, then without data, then any */
-static int evict_one(ctx_tcpreasm_t *r) {
+/* make room: the interface holding the most (bytes, or flows) gives up its oldest flow other
+ * than the current one: ended, then without data, then any */
+static int evict_one(ctx_tcpreasm_t *r, int by_bytes) {
+    struct tcp_owner *o = tcp_owner_victim(&r->owners, r->cur != NULL ? r->cur->owner : NULL, by_bytes);
+    if (o == NULL) return 0;
     for (int l = L_CLOSED; l < L_COUNT; l++) {
-        struct flow *f = r->lists[l].oldest;
+        struct flow *f = o->lists[l].oldest;
         if (f == r->cur && f != NULL) f = f->newer;
         if (f == NULL) continue;
         flow_drop(r, f, END_EVICT);
@@ -267,7 +277,7 @@ static int evict_one(ctx_tcpreasm_t *r) {
 static void *pool_get(ctx_tcpreasm_t *r, size_t want, size_t *cap) {
     void *p;
     while ((p = rpool_get(r->pool, want, cap)) == NULL)
-        if (!evict_one(r)) return NULL;
+        if (!evict_one(r, 1)) return NULL;
     return p;
 }
 
@@ -287,14 +297,23 @@ static void flow_record_free(ctx_tcpreasm_t *r, struct flow *f) {
 
 static void piece_free(ctx_tcpreasm_t *r, struct flow *f, struct piece *p) {
     f->held_mem -= p->cap;
+    f->n_pieces--;
     rpool_put(r->pool, p, p->cap);
+}
+
+/* bring the owner's byte count up to date with what the flow holds now */
+static void acct_sync(struct flow *f) {
+    size_t now = rpool_class_size(sizeof(struct flow)) + f->held_mem + ctx_sysframe_stream_mem(&f->fr);
+    f->owner->bytes = f->owner->bytes - f->acct + now;
+    f->acct = now;
 }
 
 /* ---- feeding the framer ---- */
 
 static void on_emit(void *ud, const struct ctx_sysframe_frame *fr) {
     const struct emit_ctx *e = ud;
-    struct ctx_tcp_flow_info info = {&e->f->key, e->f->src_mac, e->f->dst_mac, e->f->last_ts, e->f->picked_up};
+    struct ctx_tcp_flow_info info = {&e->f->key, e->f->src_mac, e->f->dst_mac, e->f->last_ts, e->f->picked_up,
+                                     e->f->tag};
     e->r->cfg.on_frame(e->r->cfg.ud, &info, fr);
 }
 
@@ -352,6 +371,7 @@ static size_t hold_cost(uint32_t cap, int lost_tail) {
 static int insert_range(ctx_tcpreasm_t *r, struct flow *f, struct piece ***pp, uint32_t base, uint32_t *from,
                         uint32_t to, uint32_t dend, const uint8_t *seg, uint32_t seg_off) {
     while (*from < to) {
+        if (f->n_pieces >= MAX_PIECES) return -1;
         int lost = *from >= dend;
         uint32_t n = lost ? to - *from : (to < dend ? to : dend) - *from;
         if (!lost && n > PIECE_DATA) n = (uint32_t)PIECE_DATA;
@@ -368,6 +388,7 @@ static int insert_range(ctx_tcpreasm_t *r, struct flow *f, struct piece ***pp, u
         *pp = &p->next;
         if (p->next == NULL) f->held_tail = p;
         f->held_mem += cap;
+        f->n_pieces++;
         *from += n;
     }
     return 0;
@@ -390,7 +411,7 @@ static void hold(ctx_tcpreasm_t *r, struct flow *f, uint32_t seq, const uint8_t 
             continue;
         }
         if (insert_range(r, f, &pp, base, &cur, end < next ? end : next, dend, data, start) != 0) {
-            if (cur < dend) ST_ADD(r, bytes_dropped, dend - cur); /* no memory even after evictions */
+            if (cur < dend) ST_ADD(r, bytes_dropped, dend - cur); /* no memory even after evictions, or the piece limit */
             break;
         }
     }
@@ -447,10 +468,13 @@ static void segment_in(ctx_tcpreasm_t *r, struct flow *f, uint32_t seq, const ui
             deliver(r, f, data, cap, wire);
             return;
         }
-        if ((uint32_t)off <= r->cfg.window && f->held_mem + hold_cost(cap, wire > cap) <= r->held_budget) {
+        int pieces_ok = f->n_pieces + cap / PIECE_DATA + 2 <= MAX_PIECES;
+        if ((uint32_t)off <= r->cfg.window && f->held_mem + hold_cost(cap, wire > cap) <= r->held_budget &&
+            pieces_ok) {
             hold(r, f, seq, data, cap, wire);
             return;
         }
+        if (!pieces_ok) ST_ADD(r, gaps_piecelimit, 1);
         /* beyond the window, or no room: give up the first hole (or jump to this segment) */
         if (f->held != NULL && (int32_t)(f->held->seq - seq) < 0) {
             force_gap(r, f);
@@ -491,10 +515,19 @@ static void flow_finish(ctx_tcpreasm_t *r, struct flow *f, enum end_why why) {
     if (why == END_EVICT) ST_ADD(r, flows_evicted, 1);
 }
 
+static void tag_release(ctx_tcpreasm_t *r, struct flow *f) {
+    if (f->tag != NULL && r->cfg.flow_release != NULL) r->cfg.flow_release(r->cfg.ud, f->tag);
+    f->tag = NULL;
+}
+
+/* forget the flow (its owner stays until tcp_owners_gc(), even without flows) */
 static void flow_remove(ctx_tcpreasm_t *r, struct flow *f) {
     hole_unlink(r, f);
     age_unlink(r, f);
     table_remove(r, f);
+    tag_release(r, f);
+    f->owner->nflows--;
+    f->owner->bytes -= f->acct;
     set_nflows(r, r->nflows - 1);
     flow_record_free(r, f);
 }
@@ -511,14 +544,18 @@ static void flow_close(ctx_tcpreasm_t *r, struct flow *f) {
     f->last_ms = r->now_ms;
     age_unlink(r, f);
     age_append(r, f, L_CLOSED);
+    acct_sync(f);
 }
 
 static void check_fin(ctx_tcpreasm_t *r, struct flow *f) {
     if (!f->closed && f->has_fin && (int32_t)(f->rcv_next - f->fin_seq) >= 0) flow_close(r, f);
 }
 
-/* (re)start a connection on a record that holds nothing and is on no age list */
+/* (re)start a connection on a record that holds nothing and is on no age list; its identity
+ * (tag) is fixed now, at its first segment */
 static void flow_start(ctx_tcpreasm_t *r, struct flow *f, const struct ctx_pkt *p, int syn) {
+    tag_release(r, f);
+    if (r->cfg.flow_open != NULL) f->tag = r->cfg.flow_open(r->cfg.ud, &f->key, p);
     f->has_isn = (uint8_t)syn;
     f->isn = p->tcp.seq;
     f->rcv_next = p->tcp.seq + (syn ? 1u : 0u);
@@ -534,16 +571,23 @@ static void flow_start(ctx_tcpreasm_t *r, struct flow *f, const struct ctx_pkt *
 
 static struct flow *flow_open(ctx_tcpreasm_t *r, const struct ctx_tcp_flow_key *k, uint32_t h,
                               const struct ctx_pkt *p, int syn) {
-    if (r->nflows >= r->cfg.max_flows && !evict_one(r)) return NULL;
+    if (r->nflows >= r->cfg.max_flows && !evict_one(r, 0)) return NULL;
     struct flow *f = flow_record(r);
     if (f == NULL) return NULL;
     memset(f, 0, sizeof(*f));
+    /* after the evictions above: they may leave an owner without flows, never free it */
+    if ((f->owner = tcp_owner_get(&r->owners, k->ifname)) == NULL) {
+        flow_record_free(r, f);
+        return NULL;
+    }
+    f->owner->nflows++;
     f->key = *k;
     f->hash = h;
     f->hnext = r->buckets[h & (r->nbuckets - 1)];
     r->buckets[h & (r->nbuckets - 1)] = f;
     set_nflows(r, r->nflows + 1);
     flow_start(r, f, p, syn);
+    acct_sync(f);
     return f;
 }
 
@@ -601,8 +645,25 @@ int ctx_tcpreasm_packet(ctx_tcpreasm_t *r, const char *ifname, const struct time
         flow_close(r, f);
     else
         check_fin(r, f);
+    acct_sync(f);
     r->cur = NULL;
     return CTX_OK;
+}
+
+/* one interface's flows whose time is up */
+static int expire_owner(ctx_tcpreasm_t *r, struct tcp_owner *o, uint64_t now_ms) {
+    struct flow *f;
+    int n = 0;
+    while ((f = o->lists[L_CLOSED].oldest) != NULL && f->last_ms + r->cfg.linger_ms <= now_ms) flow_remove(r, f);
+    while ((f = o->lists[L_EMBRYONIC].oldest) != NULL && f->last_ms + r->cfg.embryonic_timeout_ms <= now_ms) {
+        flow_drop(r, f, END_TIMEOUT);
+        n++;
+    }
+    while ((f = o->lists[L_ACTIVE].oldest) != NULL && f->last_ms + r->cfg.idle_timeout_ms <= now_ms) {
+        flow_drop(r, f, END_TIMEOUT);
+        n++;
+    }
+    return n;
 }
 
 int ctx_tcpreasm_expire(ctx_tcpreasm_t *r, uint64_t now_ms) {
@@ -615,26 +676,47 @@ int ctx_tcpreasm_expire(ctx_tcpreasm_t *r, uint64_t now_ms) {
         r->cur = f;
         force_gap(r, f);
         check_fin(r, f);
+        acct_sync(f);
         r->cur = NULL;
     }
-    while ((f = r->lists[L_CLOSED].oldest) != NULL && f->last_ms + r->cfg.linger_ms <= now_ms) flow_remove(r, f);
-    while ((f = r->lists[L_EMBRYONIC].oldest) != NULL && f->last_ms + r->cfg.embryonic_timeout_ms <= now_ms) {
-        flow_drop(r, f, END_TIMEOUT);
-        n++;
-    }
-    while ((f = r->lists[L_ACTIVE].oldest) != NULL && f->last_ms + r->cfg.idle_timeout_ms <= now_ms) {
-        flow_drop(r, f, END_TIMEOUT);
-        n++;
-    }
+    for (struct tcp_owner *o = r->owners.all; o != NULL; o = o->next) n += expire_owner(r, o, now_ms);
+    tcp_owners_gc(&r->owners);
     rpool_trim(r->pool, r->cfg.max_bytes / 8);
     return n;
 }
 
-void ctx_tcpreasm_flush(ctx_tcpreasm_t *r) {
+/* end every flow of one interface as if it had timed out */
+static int end_owner(ctx_tcpreasm_t *r, struct tcp_owner *o) {
     struct flow *f;
+    int n = 0;
+    for (int l = L_CLOSED; l < L_COUNT; l++) {
+        while ((f = o->lists[l].oldest) != NULL) {
+            n += !f->closed;
+            flow_drop(r, f, END_SHUTDOWN);
+        }
+    }
+    return n;
+}
+
+int ctx_tcpreasm_end_interface(ctx_tcpreasm_t *r, const char *ifname) {
+    if (r == NULL || ifname == NULL) return 0;
+    struct tcp_owner *o = tcp_owner_find(&r->owners, ifname);
+    int n = o != NULL ? end_owner(r, o) : 0;
+    tcp_owners_gc(&r->owners);
+    return n;
+}
+
+void ctx_tcpreasm_flush(ctx_tcpreasm_t *r) {
     if (r == NULL) return;
-    for (int l = L_CLOSED; l < L_COUNT; l++)
-        while ((f = r->lists[l].oldest) != NULL) flow_drop(r, f, END_SHUTDOWN);
+    for (struct tcp_owner *o = r->owners.all; o != NULL; o = o->next) end_owner(r, o);
+    tcp_owners_gc(&r->owners);
+}
+
+int ctx_tcpreasm_interface_usage(const ctx_tcpreasm_t *r, const char *ifname, size_t *flows, size_t *bytes) {
+    const struct tcp_owner *o = r != NULL && ifname != NULL ? tcp_owner_find(&r->owners, ifname) : NULL;
+    if (flows != NULL) *flows = o != NULL ? o->nflows : 0;
+    if (bytes != NULL) *bytes = o != NULL ? o->bytes : 0;
+    return o != NULL;
 }
 
 static void no_emit(void *ud, const struct ctx_sysframe_frame *fr) {
@@ -644,18 +726,22 @@ static void no_emit(void *ud, const struct ctx_sysframe_frame *fr) {
 
 void ctx_tcpreasm_free(ctx_tcpreasm_t *r) {
     if (r == NULL) return;
-    for (int l = L_CLOSED; l < L_COUNT; l++) {
-        for (struct flow *f = r->lists[l].oldest, *next; f != NULL; f = next) {
-            struct piece *p;
-            next = f->newer;
-            while ((p = f->held) != NULL) {
-                f->held = p->next;
-                piece_free(r, f, p);
+    for (struct tcp_owner *o = r->owners.all; o != NULL; o = o->next) {
+        for (int l = L_CLOSED; l < L_COUNT; l++) {
+            for (struct flow *f = o->lists[l].oldest, *next; f != NULL; f = next) {
+                struct piece *p;
+                next = f->newer;
+                while ((p = f->held) != NULL) {
+                    f->held = p->next;
+                    piece_free(r, f, p);
+                }
+                ctx_sysframe_end(r->framer, &f->fr, CTX_SYSFRAME_END_LOST, no_emit, NULL);
+                tag_release(r, f);
+                flow_record_free(r, f);
             }
-            ctx_sysframe_end(r->framer, &f->fr, CTX_SYSFRAME_END_LOST, no_emit, NULL);
-            flow_record_free(r, f);
         }
     }
+    if (r->owners.buckets != NULL) tcp_owners_fini(&r->owners);
     ctx_sysframe_free(r->framer);
     rpool_free(r->pool);
     free(r->buckets);
@@ -677,6 +763,7 @@ void ctx_tcpreasm_get_stats(const ctx_tcpreasm_t *r, struct ctx_tcpreasm_stats *
     st->bytes_dup = ST_LOAD(r, bytes_dup);
     st->segments_ooo = ST_LOAD(r, segments_ooo);
     st->segments_ignored = ST_LOAD(r, segments_ignored);
+    st->gaps_piecelimit = ST_LOAD(r, gaps_piecelimit);
     st->bytes_in_use = rpool_in_use(r->pool);
     st->bytes_allocated = rpool_allocated(r->pool);
     st->flows_in_use = __atomic_load_n(&r->nflows, __ATOMIC_RELAXED);

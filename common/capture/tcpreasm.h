@@ -15,7 +15,9 @@
  *   to the framer or already held are never replaced: for retransmissions and
  *   overlaps, the first copy captured wins.
  * - Segments ahead of the next expected byte are held, at most window bytes
- *   ahead and at most flow_max_bytes per flow (held data + partial frame). A hole
+ *   ahead, at most flow_max_bytes per flow (held data + partial frame) and at most
+ *   512 pieces per flow (so placing a segment walks at most 512 pieces, whatever a
+ *   guest sends; a hole given up for this is counted in gaps_piecelimit). A hole
  *   becomes a gap (the bytes are counted as lost and the framer is told, so no
  *   two messages are ever spliced) when it has been open for gap_timeout_ms, when
  *   holding more would pass a bound, when a segment lies beyond the window, or
@@ -27,11 +29,16 @@
  *   other after idle_timeout_ms without packets; what it holds is flushed (holes
  *   become gaps, complete frames are emitted).
  * - Memory: buffers (held segments, partial frames) and flow records together stay
- *   within max_bytes, and at most max_flows flows exist. To make room the oldest
- *   flows are evicted: ended ones first, then flows without data (a SYN flood
- *   displaces SYN-only flows, not the ones carrying logs), then the least recently
- *   active. An evicted flow's held data is dropped (counted), its partial frame
- *   goes by gap_emit. Besides that bound there are the hash table (8 bytes per
+ *   within max_bytes, and at most max_flows flows exist. Each flow belongs to the
+ *   interface (key.ifname) it was seen on. To make room, the interface that holds
+ *   the most (flows when max_flows is reached, bytes when max_bytes is) gives up its
+ *   oldest flow: ended ones first, then flows without data (a SYN flood displaces
+ *   SYN-only flows, not the ones carrying logs), then the least recently active. So
+ *   one VM's flood evicts its own flows, never a flow of a VM holding less. An
+ *   evicted flow's held data is dropped (counted), its partial frame goes by gap_emit.
+ * - Identity: cfg.flow_open is asked once per connection, at its first segment,
+ *   for a tag (e.g. who sent it); every frame of the connection carries that tag,
+ *   even one emitted later by a timeout, eviction or ctx_tcpreasm_end_interface(). Besides that bound there are the hash table (8 bytes per
  *   max_flows rounded up to a power of two) and the object itself.
  * - Per packet, nothing is allocated once the pool is warm: flow records, held
  *   segments and partial frames all come from the pool's size-class free lists
@@ -75,10 +82,16 @@ struct ctx_tcp_flow_info {
     struct timeval ts;                    /* capture time of the packet that completed the frame (for frames
                                              emitted by a timeout or eviction: of the flow's latest packet) */
     uint8_t picked_up;                    /* the flow was open before the capture saw its SYN */
+    void *tag;                            /* cfg.flow_open's answer for this connection (or NULL) */
 };
 
 typedef void (*ctx_tcpreasm_frame_fn)(void *ud, const struct ctx_tcp_flow_info *flow,
                                       const struct ctx_sysframe_frame *frame);
+/* A connection starts (its first segment, borrowed, as given to ctx_tcpreasm_packet()):
+ * returns its tag, kept until flow_release. Must not call the reassembler. */
+typedef void *(*ctx_tcpreasm_open_fn)(void *ud, const struct ctx_tcp_flow_key *key, const struct ctx_pkt *first);
+/* The connection's record is forgotten or reused for a new connection: the tag goes back. */
+typedef void (*ctx_tcpreasm_release_fn)(void *ud, void *tag);
 
 struct ctx_tcpreasm_cfg {
     size_t max_bytes;              /* global bound: buffers + flow records (>= 1 MiB) */
@@ -94,7 +107,9 @@ struct ctx_tcpreasm_cfg {
     int nul_delimiter;             /* framer: NUL ends non-transparent frames too */
     int gap_emit;                  /* framer: frames cut by a gap are emitted partial (1) or dropped (0) */
     ctx_tcpreasm_frame_fn on_frame;
-    void *ud;
+    ctx_tcpreasm_open_fn flow_open;       /* may be NULL: tags are NULL */
+    ctx_tcpreasm_release_fn flow_release; /* may be NULL */
+    void *ud;                             /* for the three callbacks */
 };
 
 /* Counters since ctx_tcpreasm_new(). */
@@ -111,6 +126,7 @@ struct ctx_tcpreasm_stats {
     uint64_t bytes_dup;         /* retransmitted or overlapping bytes ignored (first copy wins) */
     uint64_t segments_ooo;      /* segments held out of order */
     uint64_t segments_ignored;  /* no flow and neither SYN nor data; or for an ended flow */
+    uint64_t gaps_piecelimit;   /* of gaps: holes given up because the flow held 512 pieces */
     size_t bytes_in_use;        /* now: buffers and flow records in use */
     size_t bytes_allocated;     /* now: the same plus cached free buffers (<= max_bytes) */
     size_t flows_in_use;        /* now (ended flows still remembered included) */
@@ -153,6 +169,16 @@ int ctx_tcpreasm_expire(ctx_tcpreasm_t *r, uint64_t now_ms);
 /* End every flow as if it had timed out (holes become gaps, complete frames are
  * emitted, partial ones go by gap_emit), e.g. at shutdown. NULL: no-op. */
 void ctx_tcpreasm_flush(ctx_tcpreasm_t *r);
+
+/* The same for the flows seen on one interface (borrowed name), e.g. when it is
+ * detached: nothing of them stays, so a later interface of the same name starts
+ * afresh. Returns the number of connections ended (r or ifname NULL: 0). */
+int ctx_tcpreasm_end_interface(ctx_tcpreasm_t *r, const char *ifname);
+
+/* What one interface holds now: flows (ended ones still remembered included) and
+ * bytes (records, held segments, partial frames). Returns 1, or 0 (zeros) if it
+ * holds nothing. Owner thread only. */
+int ctx_tcpreasm_interface_usage(const ctx_tcpreasm_t *r, const char *ifname, size_t *flows, size_t *bytes);
 
 /* Copy the counters (r NULL: zeros). Any thread, while the owner works; each
  * counter is read atomically, the set is not one snapshot. Not during ctx_tcpreasm_free(). */

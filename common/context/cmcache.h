@@ -1,4 +1,4 @@
-/* cmcache.h: the compute-manager context cache of mmctxenrich (issue 5, requirement 3).
+/* cmcache.h: the compute-manager context cache of mmctxenrich.
  *
  * Keyed by VM identity: the uuid when it is non-empty, else the name (callers pass the
  * same identity on lookup and store). Each entry holds two parts, STATIC (host_ip,

@@ -1,4 +1,4 @@
-/* cmfetch.h: the background compute-manager fetcher of mmctxenrich (issue 5, req. 2/3).
+/* cmfetch.h: the background compute-manager fetcher of mmctxenrich.
  *
  * One thread running a libcurl multi handle takes requests from a cmcache_t queue
  * (cmcache_pop_request), bounded by max_inflight and a token bucket (rate_per_sec,

@@ -1,4 +1,4 @@
-/* hostsample.h: the host-context sampler of mmctxenrich (issue 5, requirement 1).
+/* hostsample.h: the host-context sampler of mmctxenrich.
  *
  * A background thread samples, every interval (default 5 s): host CPU % (/proc/stat),
  * memory % (/proc/meminfo), load average (/proc/loadavg), free space of configured

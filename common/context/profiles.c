@@ -140,23 +140,28 @@ const ctx_profile_t *ctx_profiles_by_name(const ctx_profiles_t *p, const char *t
     return s ? &p->vms[s->vm - 1] : NULL;
 }
 
+/* a VM found by MAC or IP may be the sender only if it has no vNIC of its own */
+static const ctx_profile_t *mac_ip_candidate(const ctx_profile_t *vm) {
+    return vm != NULL && vm->n_vnics == 0 ? vm : NULL;
+}
+
 int ctx_profiles_attribute(const ctx_profiles_t *p, const char *ifname, const uint8_t *mac, const uint8_t *ip16,
                            ctx_attribution_t *out) {
     const ctx_mac_t *me;
     const ctx_ip_t *ie;
     if (out == NULL) return CTX_EINVAL;
-    *out = (ctx_attribution_t){NULL, CTX_MATCH_NONE, NULL, NULL};
+    *out = (ctx_attribution_t){NULL, CTX_MATCH_NONE, NULL, NULL, 0};
     if (p == NULL) return 0;
     const ctx_profile_t *by_mac = ctx_profiles_by_mac(p, mac, &me);
     const ctx_profile_t *by_ip = ctx_profiles_by_ip(p, ip16, &ie);
     out->vm = ctx_profiles_by_vnic(p, ifname, &out->how);
-    if (out->vm == NULL && by_mac != NULL) {
-        out->vm = by_mac;
+    if (out->vm == NULL && (out->vm = mac_ip_candidate(by_mac)) != NULL) {
         out->how = CTX_MATCH_MAC;
-    } else if (out->vm == NULL && by_ip != NULL) {
-        out->vm = by_ip;
+    } else if (out->vm == NULL && (out->vm = mac_ip_candidate(by_ip)) != NULL) {
         out->how = CTX_MATCH_IP;
     }
+    if (by_mac != NULL && by_mac != out->vm) out->spoof |= CTX_SPOOF_MAC;
+    if (by_ip != NULL && by_ip != out->vm) out->spoof |= CTX_SPOOF_IP;
     out->mac = out->vm != NULL && by_mac == out->vm ? me : NULL;
     out->ip = out->vm != NULL && by_ip == out->vm ? ie : NULL;
     return out->vm != NULL;
@@ -183,6 +188,15 @@ const char *ctx_match_name(ctx_match_t how) {
     case CTX_MATCH_MAC: return "mac";
     case CTX_MATCH_IP: return "ip";
     default: return "none";
+    }
+}
+
+const char *ctx_spoof_name(unsigned spoof) {
+    switch (spoof & (CTX_SPOOF_MAC | CTX_SPOOF_IP)) {
+    case CTX_SPOOF_MAC: return "mac";
+    case CTX_SPOOF_IP: return "ip";
+    case CTX_SPOOF_MAC | CTX_SPOOF_IP: return "both";
+    default: return NULL;
     }
 }
 

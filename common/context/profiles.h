@@ -68,12 +68,17 @@ typedef enum ctx_match {
     CTX_MATCH_IP         /* source IP */
 } ctx_match_t;
 
+/* Keys of a packet that name a VM other than its sender (bits of ctx_attribution_t.spoof). */
+#define CTX_SPOOF_MAC 1u /* the source MAC is another VM's */
+#define CTX_SPOOF_IP 2u  /* the source IP is another VM's */
+
 /* The result of ctx_profiles_attribute(). Pointers are owned by the store. */
 typedef struct ctx_attribution {
     const ctx_profile_t *vm; /* the VM, or NULL */
     ctx_match_t how;         /* which key matched (CTX_MATCH_NONE if vm is NULL) */
     const ctx_mac_t *mac;    /* the VM's entry equal to the packet's source MAC, or NULL */
     const ctx_ip_t *ip;      /* the VM's entry equal to the packet's source IP, or NULL */
+    unsigned spoof;          /* CTX_SPOOF_* bits: keys naming another VM than vm (or any VM when vm is NULL) */
 } ctx_attribution_t;
 
 /* ---- loading ---------------------------------------------------------------- */
@@ -128,12 +133,21 @@ const ctx_profile_t *ctx_profiles_by_uuid(const ctx_profiles_t *p, const char *u
 /* The first VM, in file order, with this tenant and name (both borrowed), or NULL. */
 const ctx_profile_t *ctx_profiles_by_name(const ctx_profiles_t *p, const char *tenant, const char *name);
 
-/* Attributes a packet: by vNIC first (ifname), then by source MAC, then by source
- * IP (16-byte form). Any of ifname, mac, ip16 may be NULL (that key is skipped).
+/* Attributes a packet by the threat model of docs/threat-model.md: a guest writes
+ * every byte of its frames (MAC and IP included) but cannot choose the vNIC it is on.
+ * - ifname resolves to a VM (ctx_profiles_by_vnic()): that VM is the sender; the
+ *   source MAC and IP only confirm it.
+ * - ifname resolves to no VM: the first of source MAC, source IP (16-byte form) that
+ *   names a VM WITHOUT vnic entries is the sender (how CTX_MATCH_MAC / _IP). A VM
+ *   that has vnic entries lives on those vNICs and is never found by MAC or IP.
+ * - Either way, a key that names a VM other than the sender (or any VM, when there
+ *   is no sender) sets its bit in out->spoof; the packet never takes that VM's
+ *   identity.
+ * Any of ifname, mac, ip16 may be NULL (that key is skipped).
  * Fills *out (all of it, always): vm and how; mac / ip point to the VM's own entries
  * equal to the packet's source MAC / IP when the VM has them (whatever key matched),
- * so the caller can use their precomputed text. Returns 1 if attributed, 0 if not
- * (also when p is NULL: no store loaded yet), CTX_EINVAL if out is NULL.
+ * so the caller can use their precomputed text; spoof. Returns 1 if attributed, 0 if
+ * not (also when p is NULL: no store loaded yet), CTX_EINVAL if out is NULL.
  * No allocation, no lock. */
 int ctx_profiles_attribute(const ctx_profiles_t *p, const char *ifname, const uint8_t *mac, const uint8_t *ip16,
                            ctx_attribution_t *out);
@@ -151,6 +165,9 @@ const char *ctx_profiles_source(const ctx_profiles_t *p);
 
 /* "none", "vnic", "vnic-glob", "mac", "ip" (for logs and counters). */
 const char *ctx_match_name(ctx_match_t how);
+
+/* CTX_SPOOF_* bits as $!ctx!vm!spoof writes them: "mac", "ip", "both"; NULL for 0. */
+const char *ctx_spoof_name(unsigned spoof);
 
 /* 1 if s is a valid tenant id: 1..64 bytes of [A-Za-z0-9._-], not "." or ".."
  * (it becomes a file name downstream). For checking module parameters such as a

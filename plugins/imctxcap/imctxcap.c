@@ -10,10 +10,11 @@
  * common/capture/capture.c.
  *
  * Concurrency: the instance list and each instance's parameters are read-only
- * after activateCnf. Each instance has one capture thread (started by runInput),
- * which owns its capture engine and fragment table. The profile store is
- * swapped on HUP under inst->prof_lock (see imctxcap_packet.c); readers take a
- * reference. Counters are statsobj counters updated with atomics.
+ * after activateCnf. Each instance has `workers` capture threads (started by runInput;
+ * imctxcap_worker.c), each owning its capture engine, fragment table, TCP reassembler
+ * and budgets. The profile store is swapped on HUP through a generation-stamped slot
+ * (profiles.h); readers take a reference. Counters are statsobj counters updated with
+ * atomics.
  */
 #include "config.h"
 #include "rsyslog.h"
@@ -75,6 +76,8 @@ static struct cnfparamdescr inppdescr[] = {
     {"fragment.maxmemory", eCmdHdlrSize, 0},
     {"fragment.maxmemorypervnic", eCmdHdlrSize, 0},
     {"workers", eCmdHdlrPositiveInt, 0},
+    {"vm.maxpacketspersecond", eCmdHdlrNonNegInt, 0},
+    {"vm.maxbytespersecond", eCmdHdlrSize, 0},
 };
 static struct cnfparamblk inppblk = {CNFPARAMBLK_VERSION, sizeof(inppdescr) / sizeof(struct cnfparamdescr),
                                      inppdescr};
@@ -88,6 +91,8 @@ static void inst_set_defaults(imctxcap_inst_t *inst) {
     inst->frag_timeout_ms = 30000;
     inst->frag_max_bytes = 4 * 1024 * 1024;
     inst->n_workers = 1;
+    inst->vm_max_pps = 100000;          /* per vNIC: far above what a VM logs, well below a worker's capacity */
+    inst->vm_max_bps = 128u * 1024 * 1024;
 }
 
 static void inst_free(imctxcap_inst_t *inst) {
@@ -101,6 +106,7 @@ static void inst_free(imctxcap_inst_t *inst) {
     imctxcap_packet_destroy(inst);
     if (inst->stats != NULL) statsobj.Destruct(&inst->stats);
     imctxcap_tcp_free(inst);
+    imctxcap_budget_free(inst);
     free(inst);
 }
 
@@ -231,6 +237,20 @@ static rsRetVal set_param(imctxcap_inst_t *inst, const char *name, struct cnfpar
         }
     } else if (!strncmp(name, "fragment.", 9)) {
         CHKiRet(set_fragment_param(inst, name, v));
+    } else if (!strcmp(name, "vm.maxpacketspersecond")) {
+        if (v->val.d.n < 0 || v->val.d.n > 1000000000ll) {
+            parser_errmsg("imctxcap: parameter 'vm.maxPacketsPerSecond': expected 0 (off) .. 1000000000, got %lld",
+                          (long long)v->val.d.n);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
+        inst->vm_max_pps = (uint64_t)v->val.d.n;
+    } else if (!strcmp(name, "vm.maxbytespersecond")) {
+        if (v->val.d.n < 0 || v->val.d.n > (1ll << 40)) {
+            parser_errmsg("imctxcap: parameter 'vm.maxBytesPerSecond': expected 0 (off) .. 1t, got %lld",
+                          (long long)v->val.d.n);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
+        inst->vm_max_bps = (uint64_t)v->val.d.n;
     } else if (!strcmp(name, "workers")) {
         if (v->val.d.n < 1 || v->val.d.n > 64) {
             parser_errmsg("imctxcap: parameter 'workers': expected 1..64, got %lld", (long long)v->val.d.n);
@@ -263,6 +283,7 @@ static rsRetVal inst_validate(imctxcap_inst_t *inst) {
     }
     /* the profiles file is validated here so that rsyslogd -N1 reports a bad one */
     CHKiRet(imctxcap_packet_init(inst));
+    CHKiRet(imctxcap_budget_init(inst));
 finalize_it:
     RETiRet;
 }
@@ -357,7 +378,8 @@ BEGINfreeCnf
     }
 ENDfreeCnf
 
-/* one capture thread per instance; runInput's own thread waits for termination */
+/* one thread per instance, which runs its capture workers (worker 0 itself, the others
+ * on threads of their own: imctxcap_worker.c); runInput's own thread waits for termination */
 static void *capture_thread(void *arg) {
     imctxcap_inst_t *inst = arg;
     sigset_t all;
@@ -371,8 +393,11 @@ BEGINrunInput
     CODESTARTrunInput;
     for (imctxcap_inst_t *inst = runModConf->root; inst != NULL; inst = inst->next) {
         inst->pInputName = pInputName;
-        inst->running = (pthread_create(&inst->tid, NULL, capture_thread, inst) == 0);
-        if (!inst->running) LogError(errno, RS_RET_NO_RUN, "imctxcap: cannot start the capture thread of '%s'", inst->name);
+        int prc = pthread_create(&inst->tid, NULL, capture_thread, inst); /* returns its error; errno is stale */
+        inst->running = prc == 0;
+        if (!inst->running)
+            LogError(prc, RS_RET_NO_RUN, "imctxcap(%s): cannot start the capture thread: its vNICs are not captured",
+                     inst->name);
     }
     while (glbl.GetGlobalInputTermState() == 0) srSleep(0, 100000);
     for (imctxcap_inst_t *inst = runModConf->root; inst != NULL; inst = inst->next) {

@@ -2,7 +2,7 @@
  *
  * Concurrency: every field marked "config" is written on the config thread and
  * read-only once activateCnf ran. "capture thread" fields are owned by the
- * instance's capture thread. The profile store pointer is guarded by prof_lock.
+ * worker's capture thread. The profile store is read through its slot (profiles.h).
  */
 #ifndef IMCTXCAP_H
 #define IMCTXCAP_H
@@ -44,6 +44,8 @@ enum {
     IMCTXCAP_CTR_FRAG_BADL4,      /* fragments.refused.badheader: reassembled datagrams with a bad UDP/TCP header */
     IMCTXCAP_CTR_FRAG_PENDING,    /* fragments.pending: incomplete datagrams held now (a gauge) */
     IMCTXCAP_CTR_FRAG_MEMORY,     /* fragments.memory: bytes they hold now (a gauge) */
+    IMCTXCAP_CTR_SPOOFED,         /* msgs.spoofed: source MAC or IP of another VM than the sender ($!ctx!vm!spoof) */
+    IMCTXCAP_CTR_OVERBUDGET,      /* packets.overbudget: frames over their vNIC's budget, dropped before decoding */
     IMCTXCAP_CTR_COUNT
 };
 extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];
@@ -73,6 +75,10 @@ struct instanceConf_s {
     uint16_t *tcp_ports;          /* tcp.port (default 514, 601); none: no TCP capture (imctxcap_tcp.c) */
     size_t n_tcp_ports;
     struct imctxcap_tcp *tcp;     /* the other tcp.* settings and the TCP counters (imctxcap_tcp.c) */
+    uint64_t vm_max_pps;          /* vm.maxPacketsPerSecond per vNIC (0: off) */
+    uint64_t vm_max_bps;          /* vm.maxBytesPerSecond per vNIC (0: off) */
+    struct ctx_vmbudget **budgets; /* one per worker (each its share of the rates), NULL when both are off;
+                                    * budgets[i] is used by worker i only */
     /* run time */
     prop_t *pInputName;           /* borrowed from the module */
     statsobj_t *stats;
@@ -136,9 +142,25 @@ void imctxcap_packet_set_objs(void *prop_if, void *datetime_if);
 void imctxcap_on_packet(void *ud, const char *ifname, unsigned ifindex, const struct timeval *ts, const uint8_t *frame,
                         size_t caplen, size_t wirelen);
 void imctxcap_on_round(void *ud);
+/* an interface was detached: forget its budget and end its TCP connections (call it on
+ * every worker's thread; the capture path does not call it yet, see issue 14) */
+void imctxcap_interface_gone(imctxcap_worker_t *w, const char *ifname);
+/* imctxcap_budget.c: the per-worker budgets of vm.maxPacketsPerSecond / vm.maxBytesPerSecond */
+rsRetVal imctxcap_budget_init(imctxcap_inst_t *inst); /* config thread */
+void imctxcap_budget_free(imctxcap_inst_t *inst);
+/* 1 if the frame is within its vNIC's budget, else 0 (counted in packets.overbudget); worker w's thread */
+int imctxcap_within_budget(imctxcap_worker_t *w, const char *ifname, size_t wirelen);
 struct ctx_pkt;
-/* attribute one payload (UDP datagram or TCP frame) to its VM and submit it */
+/* attribute one payload (UDP datagram) to its VM and submit it */
 void imctxcap_deliver(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p);
+/* submit one payload (a TCP frame) as the VM *a says (attributed when its connection began) */
+struct ctx_attribution;
+void imctxcap_deliver_as(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p,
+                         const struct ctx_attribution *a);
+/* attribute a packet's source with the worker's current profiles into *a; returns a new
+ * reference to those profiles (the caller unrefs it), which keeps a->vm valid */
+struct ctx_profiles *imctxcap_attribute(imctxcap_worker_t *w, const char *ifname, const struct ctx_pkt *p,
+                                        struct ctx_attribution *a);
 /* imctxcap_tcp.c: TCP capture (tcp.* parameters, one reassembler per worker, counters) */
 struct nvlst;
 rsRetVal imctxcap_tcp_params(imctxcap_inst_t *inst, struct nvlst *lst);
@@ -148,5 +170,9 @@ int imctxcap_tcp_worker_init(imctxcap_worker_t *w, char *err, size_t errlen);
 void imctxcap_tcp_worker_release(imctxcap_worker_t *w);
 void imctxcap_tcp_packet(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p);
 void imctxcap_tcp_tick(imctxcap_worker_t *w, uint64_t now_ms);
+/* an interface was detached (or is gone): end its TCP connections now (complete messages
+ * submitted, unfinished ones per tcp.gap, as the VM they began as), so that nothing of
+ * them is left for a later interface of the same name. Capture thread of w only. */
+void imctxcap_tcp_interface_gone(imctxcap_worker_t *w, const char *ifname);
 
 #endif

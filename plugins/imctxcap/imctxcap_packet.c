@@ -1,7 +1,8 @@
 /* imctxcap_packet.c: the per-packet path of imctxcap.
  *
  * Per packet (on a capture worker thread): decode (common/capture/pktdecode) -> reassemble fragments
- * (common/capture/ipfrag) -> attribute to a VM (common/context/profiles) -> build an smsg with the
+ * (common/capture/ipfrag) -> attribute to a VM (common/context/profiles: the vNIC decides, a MAC or IP
+ * of another VM only marks the message as spoofed; docs/threat-model.md) -> build an smsg with the
  * raw payload for rsyslog's parser chain plus $!ctx!vm and $!ctx!capture -> submit.
  *
  * Concurrency: everything here runs on one capture worker and touches only that
@@ -48,6 +49,7 @@ const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT] = {
     "msgs.submit.errors", "packets.stale",      "fragments.evicted",       "fragments.evicted.quota",
     "fragments.overlap",  "fragments.refused.truncated", "fragments.refused.toolarge", "fragments.refused.discarded",
     "fragments.refused.badheader", "fragments.pending", "fragments.memory",
+    "msgs.spoofed", "packets.overbudget",
 };
 
 static prop_if_t *p_prop;
@@ -96,6 +98,7 @@ static struct json_object *vm_json(const imctxcap_inst_t *inst, const ctx_attrib
     json_add_str(vm, "mac", src_mac);
     json_add_str(vm, "vnic", ifname);
     json_add_str(vm, "match", ctx_match_name(a->how));
+    json_add_str(vm, "spoof", ctx_spoof_name(a->spoof)); /* absent unless a key names another VM */
     return vm;
 }
 
@@ -202,6 +205,7 @@ void imctxcap_on_packet(void *ud, const char *ifname, unsigned ifindex, const st
     const struct ctx_pkt *p = &pkt;
 
     imctxcap_ctr_add(inst, IMCTXCAP_CTR_PACKETS, 1);
+    if (!imctxcap_within_budget(w, ifname, wirelen)) return; /* a flood costs nothing more */
     int rc = ctx_pkt_decode(frame, caplen, wirelen, &pkt);
     if (rc == CTX_PKT_FRAGMENT) {
         if (!reassemble(w, ifindex, &pkt, &whole)) return;
@@ -211,31 +215,45 @@ void imctxcap_on_packet(void *ud, const char *ifname, unsigned ifindex, const st
         return;
     }
     if (p->proto == 6) {
-        imctxcap_tcp_packet(w, ifname, ts, p); /* frames come back through imctxcap_deliver() */
+        imctxcap_tcp_packet(w, ifname, ts, p); /* frames come back through imctxcap_deliver_as() */
         return;
     }
     if (p->proto != 17 || !port_wanted(inst, p->dport)) return;
     imctxcap_deliver(w, ifname, ts, p);
 }
 
+ctx_profiles_t *imctxcap_attribute(imctxcap_worker_t *w, const char *ifname, const struct ctx_pkt *p,
+                                   ctx_attribution_t *a) {
+    uint8_t ip16[16];
+    memcpy(ip16, &p->src, 16);
+    ctx_profiles_attribute(current_profiles(w), ifname, p->src_mac, ip16, a);
+    return ctx_profiles_ref(w->cur);
+}
+
 void imctxcap_deliver(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p) {
-    imctxcap_inst_t *inst = w->inst;
     ctx_attribution_t a;
     uint8_t ip16[16];
+    memcpy(ip16, &p->src, 16);
+    ctx_profiles_attribute(current_profiles(w), ifname, p->src_mac, ip16, &a);
+    imctxcap_deliver_as(w, ifname, ts, p, &a);
+}
+
+void imctxcap_deliver_as(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p,
+                         const ctx_attribution_t *a) {
+    imctxcap_inst_t *inst = w->inst;
     if (p->payload_len == 0) {
         imctxcap_ctr_add(inst, IMCTXCAP_CTR_EMPTY, 1);
         return;
     }
-    memcpy(ip16, &p->src, 16);
-    ctx_profiles_attribute(current_profiles(w), ifname, p->src_mac, ip16, &a);
-    if (a.vm == NULL) {
+    if (a->spoof != 0) imctxcap_ctr_add(inst, IMCTXCAP_CTR_SPOOFED, 1);
+    if (a->vm == NULL) {
         imctxcap_ctr_add(inst, IMCTXCAP_CTR_UNATTRIBUTED, 1);
         if (inst->unattributed == IMCTXCAP_UNATTR_DROP) {
             imctxcap_ctr_add(inst, IMCTXCAP_CTR_UNATTR_DROPPED, 1);
             return;
         }
     }
-    if (submit(w, ifname, ts, p, &a) != RS_RET_OK) imctxcap_ctr_add(inst, IMCTXCAP_CTR_SUBMIT_ERR, 1);
+    if (submit(w, ifname, ts, p, a) != RS_RET_OK) imctxcap_ctr_add(inst, IMCTXCAP_CTR_SUBMIT_ERR, 1);
 }
 
 /* end of a poll round: hand the batch to rsyslog's queue */

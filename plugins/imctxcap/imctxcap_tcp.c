@@ -1,13 +1,16 @@
 /* imctxcap_tcp.c: TCP capture of imctxcap (syslog over TCP, RFC 6587).
  *
  * The tcp.* input parameters, one reassembler per capture worker
- * (common/capture/tcpreasm.c, framing by common/capture/sysframe.c), and the TCP counters. Each
- * frame is handed to imctxcap_deliver() (imctxcap_packet.c), the path UDP
- * datagrams take: attribution, $!ctx, submission. docs/imctxcap.md, "TCP capture".
+ * (common/capture/tcpreasm.c, framing by common/capture/sysframe.c), and the TCP counters.
+ * A connection is attributed once, at its first segment (imctxcap_attribute()), and
+ * keeps that identity (and a reference to the profiles it came from) until it is
+ * forgotten: a HUP, a detached or renamed vNIC never makes its buffered bytes another
+ * VM's. Each frame is handed to imctxcap_deliver_as() (imctxcap_packet.c) with that
+ * identity: $!ctx, submission as for UDP. docs/imctxcap.md, "TCP capture".
  *
  * Concurrency: struct imctxcap_tcp and inst->tcp_ports are written on the config
  * thread and read-only after activation. Each worker owns its reassembler
- * (w->tcp); with several workers, PACKET_FANOUT hashes all packets of a flow to
+ * (w->tcp) and the identities of its connections (struct tcp_ident); with several workers, PACKET_FANOUT hashes all packets of a flow to
  * the same worker. Worker 0 sums the reassemblers' counters (their getter is safe
  * from any thread) into the statsobj counters, with relaxed atomic stores.
  */
@@ -31,6 +34,7 @@
 #include "cnfutil.h"
 #include "imctxcap.h"
 #include "pktdecode.h"
+#include "profiles.h"
 #include "tcpreasm.h"
 
 /* TCP counters, appended to the input's statsobj (impstats record imctxcap(<name>)) */
@@ -38,7 +42,7 @@ enum {
     TC_SEGMENTS = 0, TC_FLOWS_OPENED, TC_FLOWS_PICKEDUP, TC_FLOWS_CLOSED, TC_FLOWS_TIMEDOUT, TC_FLOWS_EVICTED,
     TC_FLOWS_TRACKED, TC_GAPS, TC_BYTES_LOST, TC_BYTES_DROPPED, TC_BYTES_SKIPPED, TC_BYTES_DUP, TC_SEGMENTS_OOO,
     TC_FRAMES_OCTET, TC_FRAMES_LF, TC_FRAMES_NUL, TC_FRAMES_TRUNCATED, TC_FRAMES_PARTIAL, TC_FRAMES_PARTIAL_DROPPED,
-    TC_FRAMING_ERRORS, TC_RESYNCS, TC_MEMORY, TC_COUNT
+    TC_FRAMING_ERRORS, TC_RESYNCS, TC_MEMORY, TC_GAPS_PIECELIMIT, TC_COUNT
 };
 static const char *const tc_names[TC_COUNT] = {
     "tcp.segments",       "tcp.flows.opened",   "tcp.flows.pickedup",   "tcp.flows.closed",
@@ -46,7 +50,7 @@ static const char *const tc_names[TC_COUNT] = {
     "tcp.bytes.lost",     "tcp.bytes.dropped",  "tcp.bytes.skipped",    "tcp.bytes.dup",
     "tcp.segments.ooo",   "tcp.frames.octet",   "tcp.frames.lf",        "tcp.frames.nul",
     "tcp.frames.truncated", "tcp.frames.partial", "tcp.frames.partial.dropped", "tcp.framing.errors",
-    "tcp.resyncs",        "tcp.memory",
+    "tcp.resyncs",        "tcp.memory",         "tcp.gaps.piecelimit",
 };
 
 struct imctxcap_tcp {
@@ -231,6 +235,25 @@ static uint64_t mono_ms(void) {
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* who a connection is, fixed at its first segment (the flow's tag) */
+struct tcp_ident {
+    ctx_profiles_t *store; /* a reference: keeps a.vm valid across HUPs */
+    ctx_attribution_t a;
+};
+
+static void *ident_open(void *ud, const struct ctx_tcp_flow_key *k, const struct ctx_pkt *first) {
+    struct tcp_ident *id = malloc(sizeof(*id));
+    if (id != NULL) id->store = imctxcap_attribute(ud, k->ifname, first, &id->a);
+    return id; /* NULL (no memory): its frames are attributed like UDP, frame by frame */
+}
+
+static void ident_release(void *ud, void *tag) {
+    struct tcp_ident *id = tag;
+    (void)ud;
+    ctx_profiles_unref(id->store);
+    free(id);
+}
+
 /* a reassembled frame: into the UDP path as a payload of the flow's addresses */
 static void on_frame(void *ud, const struct ctx_tcp_flow_info *fl, const struct ctx_sysframe_frame *fr) {
     imctxcap_worker_t *w = ud;
@@ -251,7 +274,11 @@ static void on_frame(void *ud, const struct ctx_tcp_flow_info *fl, const struct 
     p.payload = fr->data;
     p.payload_len = p.payload_wire_len = fr->len;
     p.truncated = fr->truncated || fr->partial;
-    imctxcap_deliver(w, k->ifname, &fl->ts, &p);
+    const struct tcp_ident *id = fl->tag;
+    if (id != NULL)
+        imctxcap_deliver_as(w, k->ifname, &fl->ts, &p, &id->a);
+    else
+        imctxcap_deliver(w, k->ifname, &fl->ts, &p);
 }
 
 int imctxcap_tcp_worker_init(imctxcap_worker_t *w, char *err, size_t errlen) {
@@ -261,6 +288,8 @@ int imctxcap_tcp_worker_init(imctxcap_worker_t *w, char *err, size_t errlen) {
     c.max_frame = (size_t)inst->pkt->max_line;
     if (c.max_octet_count < c.max_frame) c.max_octet_count = c.max_frame;
     c.on_frame = on_frame;
+    c.flow_open = ident_open;
+    c.flow_release = ident_release;
     c.ud = w;
     size_t min_flow = ctx_tcpreasm_min_flow_bytes(c.max_frame);
     if (c.flow_max_bytes < min_flow) { /* maxMessageSize grew after the input() was read */
@@ -274,6 +303,10 @@ int imctxcap_tcp_worker_init(imctxcap_worker_t *w, char *err, size_t errlen) {
     int rc = ctx_tcpreasm_new(&c, &w->tcp, why, sizeof why);
     if (rc != 0) snprintf(err, errlen, "TCP reassembly: %s", rc == CTX_ENOMEM ? "out of memory" : why);
     return rc;
+}
+
+void imctxcap_tcp_interface_gone(imctxcap_worker_t *w, const char *ifname) {
+    if (w->tcp != NULL && ctx_tcpreasm_end_interface(w->tcp, ifname) > 0) imctxcap_on_round(w);
 }
 
 void imctxcap_tcp_worker_release(imctxcap_worker_t *w) {
@@ -304,7 +337,7 @@ static void publish(imctxcap_inst_t *inst) {
             s.flows_in_use, s.gaps, s.bytes_lost, s.bytes_dropped, s.frames.bytes_skipped, s.bytes_dup,
             s.segments_ooo, s.frames.frames_octet, s.frames.frames_lf, s.frames.frames_nul, s.frames.truncated,
             s.frames.partial_emitted, s.frames.partial_dropped, s.frames.framing_errors, s.frames.resyncs,
-            s.bytes_allocated,
+            s.bytes_allocated, s.gaps_piecelimit,
         };
         for (int k = 0; k < TC_COUNT; ++k) v[k] += add[k];
     }

@@ -216,6 +216,13 @@ static void on_tick(void *ud, uint64_t now) {
     publish_fragments(w->inst);
 }
 
+/* a vNIC went away: its TCP connections end as the VM they began as, its budget is
+ * forgotten (each worker's engine sees the detach on the worker's own thread) */
+static void on_detach(void *ud, const char *ifname, unsigned ifindex) {
+    (void)ifindex;
+    imctxcap_interface_gone(ud, ifname);
+}
+
 static int worker_setup(imctxcap_worker_t *w, char *err, size_t errlen) {
     imctxcap_inst_t *inst = w->inst;
     struct ctx_capture_cfg cfg = {
@@ -231,6 +238,7 @@ static int worker_setup(imctxcap_worker_t *w, char *err, size_t errlen) {
         .on_log = on_log,
         .on_tick = on_tick,
         .on_round = imctxcap_on_round,
+        .on_detach = on_detach,
         .ud = w,
     };
     w->multi.ppMsgs = w->msgs;
@@ -281,7 +289,13 @@ void imctxcap_capture_run(imctxcap_inst_t *inst, int (*term_state)(void)) {
                inst->name, inst->n_workers, st->fanout_group);
     for (int i = 1; i < inst->n_workers; ++i) {
         imctxcap_worker_t *w = &st->workers[i];
-        w->started = w->ready && pthread_create(&w->tid, NULL, worker_main, w) == 0;
+        int prc = w->ready ? pthread_create(&w->tid, NULL, worker_main, w) : 0;
+        w->started = w->ready && prc == 0;
+        if (w->ready && prc != 0) { /* its socket must leave the fanout group, or its share is never read */
+            LogError(prc, RS_RET_ERR, "imctxcap(%s): cannot start capture worker %d; the other workers take its share",
+                     inst->name, i);
+            worker_release(w);
+        }
     }
     worker_main(&st->workers[0]);
     while (term_state() == 0) srSleep(0, 100000);

@@ -48,6 +48,10 @@ check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.jso
     "imctxcap: parameter 'ringSize': expected at least 64k, got 1024"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" fragment.maxMemory="4095")' \
     "imctxcap: parameter 'fragment.maxMemory': expected 4096 (4k) .. 1g, got 4095"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" vm.maxPacketsPerSecond="2000000000")' \
+    "imctxcap: parameter 'vm.maxPacketsPerSecond': expected 0 (off) .. 1000000000, got 2000000000"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" vm.maxBytesPerSecond="2t")' \
+    "imctxcap: parameter 'vm.maxBytesPerSecond': expected 0 (off) .. 1t, got 2199023255552"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" fragment.timeout="100000000")' \
     "imctxcap: parameter 'fragment.timeout': expected 1..86400000 (ms), got 100000000"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" fragment.maxMemoryPerVnic="1k")' \

@@ -186,6 +186,7 @@ static void attribution_order_is_vnic_mac_ip(void **state) {
     assert_int_equal(at.how, CTX_MATCH_VNIC);
     assert_null(at.mac); /* the packet's MAC is db-1's, not web-1's */
     assert_null(at.ip);
+    assert_int_equal(at.spoof, CTX_SPOOF_MAC | CTX_SPOOF_IP);
     /* vNIC match, and the packet's own MAC / IP are the VM's: their entries are given */
     assert_int_equal(ctx_profiles_attribute(p, "vnet3", MAC1, web_ip, &at), 1);
     assert_string_equal(at.mac->text, "52:54:00:ab:cd:01");
@@ -194,20 +195,26 @@ static void attribution_order_is_vnic_mac_ip(void **state) {
     assert_int_equal(ctx_profiles_attribute(p, "tap3fff", NULL, NULL, &at), 1);
     assert_ptr_equal(at.vm, db);
     assert_int_equal(at.how, CTX_MATCH_VNIC_GLOB);
-    /* unknown vNIC: the MAC beats an IP of another VM */
+    assert_int_equal(at.spoof, 0);
+    /* unknown vNIC: db-1 has vNICs of its own, so its MAC names no sender here (a spoof);
+     * the IP of cache (no vNIC entry) does */
     assert_int_equal(ctx_profiles_attribute(p, "eth9", MAC2, cache_ip, &at), 1);
-    assert_ptr_equal(at.vm, db);
-    assert_int_equal(at.how, CTX_MATCH_MAC);
-    assert_string_equal(at.mac->text, "52:54:00:ab:cd:02");
-    assert_null(at.ip);
-    /* then the IP */
+    assert_ptr_equal(at.vm, cache);
+    assert_int_equal(at.how, CTX_MATCH_IP);
+    assert_int_equal(at.spoof, CTX_SPOOF_MAC);
+    assert_null(at.mac);
+    assert_string_equal(at.ip->text, "2001:db8::c");
+    /* the IP alone */
     assert_int_equal(ctx_profiles_attribute(p, "eth9", MACX, cache_ip, &at), 1);
     assert_ptr_equal(at.vm, cache);
     assert_int_equal(at.how, CTX_MATCH_IP);
+    assert_int_equal(at.spoof, 0);
     assert_null(at.mac);
     assert_string_equal(at.ip->text, "2001:db8::c");
-    assert_int_equal(ctx_profiles_attribute(p, NULL, NULL, web_ip, &at), 1);
-    assert_ptr_equal(at.vm, web);
+    /* web-1 lives on vnet3: its IP seen without a vNIC is not web-1 */
+    assert_int_equal(ctx_profiles_attribute(p, NULL, NULL, web_ip, &at), 0);
+    assert_int_equal(at.spoof, CTX_SPOOF_IP);
+    (void)db;
     /* nothing */
     assert_int_equal(ctx_profiles_attribute(p, "eth9", MACX, none_ip, &at), 0);
     assert_null(at.vm);
@@ -221,6 +228,81 @@ static void attribution_order_is_vnic_mac_ip(void **state) {
     assert_int_equal(at.how, CTX_MATCH_NONE);
     assert_int_equal(ctx_profiles_attribute(p, "vnet3", NULL, NULL, NULL), CTX_EINVAL);
     ctx_profiles_unref(p);
+}
+
+/* The threat model (docs/threat-model.md): a guest writes its MAC and IP, not its vNIC. */
+static const char SPOOF_DOC[] = "{\"vms\":["
+    "{\"name\":\"a\",\"tenant\":\"acme\",\"vnic\":\"vnet1\",\"mac\":\"52:54:00:00:00:01\",\"ipv4\":\"10.0.0.1\"},"
+    "{\"name\":\"b\",\"tenant\":\"globex\",\"vnic\":\"tap*\",\"mac\":\"52:54:00:00:00:02\",\"ipv4\":\"10.0.0.2\"},"
+    "{\"name\":\"c\",\"tenant\":\"acme\",\"mac\":\"52:54:00:00:00:03\",\"ipv4\":\"10.0.0.3\"},"
+    "{\"name\":\"d\",\"tenant\":\"globex\",\"mac\":\"52:54:00:00:00:04\",\"ipv4\":\"10.0.0.4\"}]}";
+
+struct spoof_case {
+    const char *ifname;
+    int mac, ip;          /* VM number 1..4 whose MAC / IP the packet carries, 0 unknown, -1 none */
+    const char *sender;   /* expected VM name, NULL: unattributed */
+    ctx_match_t how;
+    unsigned spoof;
+};
+
+static void spoof_case_run(const ctx_profiles_t *p, const struct spoof_case *c) {
+    uint8_t mac[6] = {0x52, 0x54, 0x00, 0, 0, (uint8_t)(c->mac > 0 ? c->mac : 0x77)}, ip[16];
+    ip4("10.0.0.0", ip);
+    ip[15] = (uint8_t)(c->ip > 0 ? c->ip : 77);
+    ctx_attribution_t at;
+    int r = ctx_profiles_attribute(p, c->ifname, c->mac < 0 ? NULL : mac, c->ip < 0 ? NULL : ip, &at);
+    if (c->sender == NULL) {
+        if (r != 0 || at.vm != NULL) fail_msg("%s mac %d ip %d: attributed to %s", c->ifname, c->mac, c->ip, at.vm->name);
+    } else {
+        if (r != 1 || at.vm == NULL || strcmp(at.vm->name, c->sender) != 0)
+            fail_msg("%s mac %d ip %d: expected %s, got %s", c->ifname, c->mac, c->ip, c->sender, at.vm ? at.vm->name : "none");
+    }
+    if (at.how != c->how || at.spoof != c->spoof)
+        fail_msg("%s mac %d ip %d: expected how %s spoof %u, got %s %u", c->ifname, c->mac, c->ip,
+                 ctx_match_name(c->how), c->spoof, ctx_match_name(at.how), at.spoof);
+    /* the entries given for $!ctx!vm are the sender's own, never another VM's */
+    if (at.mac != NULL) assert_int_equal(at.mac->addr[5], c->mac);
+    if (at.ip != NULL) assert_int_equal(at.ip->addr[15], c->ip);
+    if (at.mac != NULL) assert_int_equal(at.vm->name[0], "abcd"[c->mac - 1]);
+    if (at.ip != NULL) assert_int_equal(at.vm->name[0], "abcd"[c->ip - 1]);
+}
+
+static void attribution_cannot_be_steered_by_the_guest(void **state) {
+    (void)state;
+    ctx_profiles_t *p = load_ok(SPOOF_DOC);
+    const struct spoof_case cases[] = {
+        /* a vNIC that resolves to a VM: that VM, MAC and IP only confirm it */
+        {"vnet1", 1, 1, "a", CTX_MATCH_VNIC, 0},
+        {"vnet1", 2, 1, "a", CTX_MATCH_VNIC, CTX_SPOOF_MAC},          /* b's MAC (b has a vNIC) */
+        {"vnet1", 1, 2, "a", CTX_MATCH_VNIC, CTX_SPOOF_IP},
+        {"vnet1", 3, 4, "a", CTX_MATCH_VNIC, CTX_SPOOF_MAC | CTX_SPOOF_IP}, /* c and d have no vNIC: still not on a's */
+        {"vnet1", 3, 3, "a", CTX_MATCH_VNIC, CTX_SPOOF_MAC | CTX_SPOOF_IP},
+        {"vnet1", 0, 0, "a", CTX_MATCH_VNIC, 0},                       /* unknown MAC and IP: no VM's, no spoof */
+        {"vnet1", -1, -1, "a", CTX_MATCH_VNIC, 0},
+        {"tap7", 1, 2, "b", CTX_MATCH_VNIC_GLOB, CTX_SPOOF_MAC},       /* a glob claims the interface for b */
+        {"tap7", 4, 0, "b", CTX_MATCH_VNIC_GLOB, CTX_SPOOF_MAC},
+        /* a vNIC of no VM: MAC, then IP, of VMs without vNIC entries */
+        {"vnet9", 3, 3, "c", CTX_MATCH_MAC, 0},
+        {"vnet9", 3, 0, "c", CTX_MATCH_MAC, 0},
+        {"vnet9", 0, 4, "d", CTX_MATCH_IP, 0},
+        {"vnet9", -1, 4, "d", CTX_MATCH_IP, 0},
+        {"vnet9", 3, 4, "c", CTX_MATCH_MAC, CTX_SPOOF_IP},              /* MAC first; d's IP is flagged */
+        {"vnet9", 3, 1, "c", CTX_MATCH_MAC, CTX_SPOOF_IP},
+        {"vnet9", 1, 4, "d", CTX_MATCH_IP, CTX_SPOOF_MAC},              /* a lives on vnet1: its MAC names nobody here */
+        {"vnet9", 1, 0, NULL, CTX_MATCH_NONE, CTX_SPOOF_MAC},
+        {"vnet9", 0, 2, NULL, CTX_MATCH_NONE, CTX_SPOOF_IP},
+        {"vnet9", 1, 1, NULL, CTX_MATCH_NONE, CTX_SPOOF_MAC | CTX_SPOOF_IP},
+        {"vnet9", 1, 2, NULL, CTX_MATCH_NONE, CTX_SPOOF_MAC | CTX_SPOOF_IP},
+        {"vnet9", 0, 0, NULL, CTX_MATCH_NONE, 0},
+        {NULL, 3, -1, "c", CTX_MATCH_MAC, 0},
+        {NULL, 2, -1, NULL, CTX_MATCH_NONE, CTX_SPOOF_MAC},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) spoof_case_run(p, &cases[i]);
+    ctx_profiles_unref(p);
+    assert_null(ctx_spoof_name(0));
+    assert_string_equal(ctx_spoof_name(CTX_SPOOF_MAC), "mac");
+    assert_string_equal(ctx_spoof_name(CTX_SPOOF_IP), "ip");
+    assert_string_equal(ctx_spoof_name(CTX_SPOOF_MAC | CTX_SPOOF_IP), "both");
 }
 
 static void exact_vnic_beats_glob_and_globs_go_in_file_order(void **state) {
@@ -718,6 +800,7 @@ int main(void) {
         cmocka_unit_test(loads_every_field),
         cmocka_unit_test(lookups_by_each_key),
         cmocka_unit_test(attribution_order_is_vnic_mac_ip),
+        cmocka_unit_test(attribution_cannot_be_steered_by_the_guest),
         cmocka_unit_test(exact_vnic_beats_glob_and_globs_go_in_file_order),
         cmocka_unit_test(minimal_documents),
         cmocka_unit_test(rejects_with_one_exact_line),

@@ -38,6 +38,7 @@ static struct ctx_tcpreasm_cfg CFG;
 static uint64_t NOW;
 static char OUT[1 << 20];
 static size_t OUTLEN;
+static const char *IFNAME = "vnet0"; /* the interface seg() sends on */
 
 /* "F:framing[t][p]:bytes" per frame, F = flow number (source port - 40000) */
 static void on_frame(void *ud, const struct ctx_tcp_flow_info *fl, const struct ctx_sysframe_frame *fr) {
@@ -65,6 +66,7 @@ static void start(void (*tweak)(struct ctx_tcpreasm_cfg *)) {
     OUTLEN = 0;
     OUT[0] = '\0';
     NOW = 1000;
+    IFNAME = "vnet0";
     assert_int_equal(ctx_tcpreasm_new(&CFG, &R, err, sizeof err), 0);
 }
 
@@ -105,7 +107,7 @@ static void seg_ex(int flow, uint8_t flags, uint32_t seq, const char *data, size
     p.payload_len = len;
     p.payload_wire_len = len + wire_extra;
     p.truncated = wire_extra > 0;
-    assert_int_equal(ctx_tcpreasm_packet(R, "vnet0", &ts, NOW, &p), 0);
+    assert_int_equal(ctx_tcpreasm_packet(R, IFNAME, &ts, NOW, &p), 0);
     struct ctx_tcpreasm_stats st = stats();
     assert_true(st.bytes_allocated <= CFG.max_bytes);
     assert_true(st.flows_in_use <= CFG.max_flows);
@@ -419,6 +421,139 @@ static void flood_then_data(void **state) {
     assert_int_equal(st.frames.partial_emitted + st.frames.partial_dropped, 0);
 }
 
+
+/* ---- fairness between interfaces (VMs), bounded work per segment ---- */
+
+/* one-byte segments out of order cost at most a walk over 512 held pieces: a flow never
+ * holds more (issue 14: 16k pieces made each segment cost ~26 us) */
+static void piece_limit(void **state) {
+    (void)state;
+    start(NULL);
+    seg(0, SYN, 0, NULL);
+    for (uint32_t i = 0; i < 20000; i++) seg(0, ACK, 2 + 2 * i, "x"); /* every other byte: 20,000 holes */
+    for (uint32_t i = 0; i < 20000; i++) seg(0, ACK, 3 + 2 * (i % 5000) + 10000 * (i % 2), "y");
+    size_t flows, bytes;
+    assert_int_equal(ctx_tcpreasm_interface_usage(R, "vnet0", &flows, &bytes), 1);
+    assert_int_equal(flows, 1);
+    /* record + 512 one-byte pieces (64-byte class) + at most one partial frame (max_frame 64: 128) */
+    if (bytes > 1024 + 512 * 64 + 128) fail_msg("vnet0 holds %zu bytes: more than 512 pieces", bytes);
+    struct ctx_tcpreasm_stats st = stats();
+    assert_true(st.gaps_piecelimit > 0);
+    assert_true(st.gaps >= st.gaps_piecelimit);
+    /* the stream goes on: a message after the flood is framed (the flow's end gives up the holes) */
+    seg(0, ACK, 200000, "\n<13>after\n");
+    stop();
+    assert_non_null(strstr(OUT, "0:L:<13>after\n"));
+}
+
+/* a VM on vnetA opens thousands of connections, each with an unfinished message, while a VM on
+ * vnetB has one message half sent: vnetA's flood evicts vnetA's flows, never vnetB's */
+static void flood_evicts_its_own_flows(void **state) {
+    (void)state;
+    start(few_flows);
+    IFNAME = "vnetB";
+    seg(0, SYN, 0, NULL);
+    seg(0, ACK, 1, "<13>quiet ");
+    IFNAME = "vnetA";
+    for (int i = 1; i <= 10000; i++) {
+        seg(i, SYN, 0, NULL);
+        seg(i, ACK, 1, "<13>flood ");
+        NOW += (i % 100) == 0;
+    }
+    IFNAME = "vnetB";
+    seg(0, ACK, 11, "message\n");
+    assert_non_null(strstr(OUT, "0:L:<13>quiet message\n"));
+    assert_null(strstr(OUT, "0:Lp:"));
+    size_t fa, fb;
+    ctx_tcpreasm_interface_usage(R, "vnetA", &fa, NULL);
+    ctx_tcpreasm_interface_usage(R, "vnetB", &fb, NULL);
+    assert_int_equal(fa, CFG.max_flows - 1);
+    assert_int_equal(fb, 1);
+    assert_int_equal(stats().flows_evicted, 10000 - (CFG.max_flows - 1));
+    stop();
+}
+
+/* the same when memory, not the number of connections, runs out */
+static void memory_flood_evicts_its_own_flows(void **state) {
+    (void)state;
+    static char blk[1000];
+    memset(blk, 'z', sizeof blk);
+    start(tight_memory);
+    IFNAME = "vnetB";
+    seg(0, SYN, 0, NULL);
+    seg(0, ACK, 1, "<13>quiet ");
+    IFNAME = "vnetA";
+    for (int i = 1; i <= 100; i++) { /* each flow holds ~150k out of order: 15 MB wanted, 2 MB allowed */
+        seg(i, SYN, 0, NULL);
+        for (uint32_t k = 0; k < 100; k++) seg_ex(i, ACK, 1000 + 1000 * k, blk, sizeof blk, 0);
+    }
+    IFNAME = "vnetB";
+    seg(0, ACK, 11, "message\n");
+    assert_non_null(strstr(OUT, "0:L:<13>quiet message\n"));
+    assert_true(stats().flows_evicted > 50);
+    size_t fb;
+    ctx_tcpreasm_interface_usage(R, "vnetB", &fb, NULL);
+    assert_int_equal(fb, 1);
+    stop();
+}
+
+/* identity fixed at first sight: the tag of a connection's first segment goes with every frame
+ * of it; ending an interface emits what it held under the old tag and forgets the flows */
+static int TAGS_OPENED, TAGS_RELEASED;
+static char TAGLOG[4096];
+
+static void *tag_open(void *ud, const struct ctx_tcp_flow_key *k, const struct ctx_pkt *first) {
+    (void)ud;
+    (void)first;
+    assert_string_equal(k->ifname, IFNAME);
+    return (void *)(uintptr_t)++TAGS_OPENED;
+}
+
+static void tag_release(void *ud, void *tag) {
+    (void)ud;
+    assert_true((uintptr_t)tag >= 1 && (uintptr_t)tag <= (uintptr_t)TAGS_OPENED);
+    TAGS_RELEASED++;
+}
+
+static void tag_frame(void *ud, const struct ctx_tcp_flow_info *fl, const struct ctx_sysframe_frame *fr) {
+    size_t n = strlen(TAGLOG);
+    snprintf(TAGLOG + n, sizeof TAGLOG - n, "%s/%d:%.*s%s|", fl->key->ifname, (int)(uintptr_t)fl->tag,
+             (int)fr->len, (const char *)fr->data, fr->partial ? "(p)" : "");
+    on_frame(ud, fl, fr);
+}
+
+static void tags_cfg(struct ctx_tcpreasm_cfg *c) {
+    c->gap_emit = 1;
+    c->on_frame = tag_frame;
+    c->flow_open = tag_open;
+    c->flow_release = tag_release;
+}
+
+static void identity_fixed_at_first_segment(void **state) {
+    (void)state;
+    TAGS_OPENED = TAGS_RELEASED = 0;
+    TAGLOG[0] = '\0';
+    start(tags_cfg);
+    seg(0, SYN, 0, NULL);
+    seg(0, ACK, 1, "<13>a\n<13>half");      /* tag 1 */
+    seg(1, SYN, 0, NULL);                    /* tag 2: another connection */
+    assert_int_equal(ctx_tcpreasm_end_interface(R, "vnet0"), 2);
+    assert_int_equal(ctx_tcpreasm_interface_usage(R, "vnet0", NULL, NULL), 0);
+    assert_int_equal(TAGS_RELEASED, 2);
+    /* the interface's name comes back (another VM): the same addresses and ports start afresh */
+    seg(0, ACK, 15, "<13>b\n");             /* mid-stream: picked up, tag 3 */
+    seg(0, SYN, 500, NULL);                  /* a new connection on the same key: tag 4 */
+    seg(0, ACK, 501, "<13>c\n<13>cut");
+    seg(0, SYN, 900, NULL);                  /* replaced again: the cut frame goes out as tag 4 */
+    seg(0, ACK, 901, "<13>d\n");
+    assert_int_equal(ctx_tcpreasm_end_interface(R, "nothing"), 0);
+    stop();
+    assert_string_equal(TAGLOG, "vnet0/1:<13>a|vnet0/1:<13>half(p)|vnet0/3:<13>b|vnet0/4:<13>c|"
+                                "vnet0/4:<13>cut(p)|vnet0/5:<13>d|");
+    assert_int_equal(TAGS_OPENED, 5);
+    assert_int_equal(TAGS_RELEASED, 5);
+}
+
 static void config_errors(void **state) {
     (void)state;
     char err[CTX_ERRLEN];
@@ -637,6 +772,9 @@ int main(void) {
         cmocka_unit_test(gap_by_window),     cmocka_unit_test(snaplen_cut),   cmocka_unit_test(picked_up),
         cmocka_unit_test(rst_and_fin),       cmocka_unit_test(port_reuse),    cmocka_unit_test(timeouts),
         cmocka_unit_test(syn_flood),         cmocka_unit_test(memory_bound),  cmocka_unit_test(flood_then_data),
+        cmocka_unit_test(piece_limit),       cmocka_unit_test(flood_evicts_its_own_flows),
+        cmocka_unit_test(memory_flood_evicts_its_own_flows),
+        cmocka_unit_test(identity_fixed_at_first_segment),
         cmocka_unit_test(config_errors),
         cmocka_unit_test(real_frames),       cmocka_unit_test(random_orders), cmocka_unit_test(random_losses),
         cmocka_unit_test(fuzz_corpus_replay),

@@ -215,4 +215,11 @@ tests_unit_test_tcpreasm_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tcpreasm_LDADD = $(UNIT_LDADD)
 tests_unit_test_tcpreasm_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_vmbudget
+TESTS += tests/unit/test_vmbudget
+tests_unit_test_vmbudget_SOURCES = tests/unit/test_vmbudget.c
+tests_unit_test_vmbudget_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vmbudget_LDADD = $(UNIT_LDADD)
+tests_unit_test_vmbudget_LDFLAGS = $(UNIT_LINKFLAGS)
+
 endif
