@@ -187,6 +187,11 @@ int ctx_dest_reconfigure(ctx_dest_t *d, ctx_batch_encoder_t *enc, const ctx_dest
     if (rc != 0) return rc;
     pthread_mutex_lock(&d->mu);
     rc = seal_and_queue(d, enc);
+    /* in spool mode the seal writes the batch with mu released, and other threads may
+     * add to the open batch meanwhile: seal those too before the batch is replaced
+     * (freeing it lost them: messages taken at a HUP never delivered) */
+    for (int i = 0; rc >= 0 && ctx_batch_count(d->open) > 0 && i < 64; i++) rc = seal_and_queue(d, enc);
+    if (rc >= 0 && ctx_batch_count(d->open) > 0) rc = CTX_EAGAIN; /* still filling: keep it, retry later */
     if (rc >= 0) {
         ctx_batch_free(d->open);
         d->open = nb;

@@ -177,8 +177,9 @@ int ctx_dest_flush(ctx_dest_t *d, ctx_batch_encoder_t *enc);
  * be neither spooled nor delivered yet). */
 int ctx_dest_accepting(ctx_dest_t *d);
 
-/* HUP: new format, limits, encoding and spool limits (the open batch is sealed
- * first if its format changes). Returns 0 or CTX_E*. */
+/* HUP: new format, limits, encoding and spool limits. The open batch is sealed first,
+ * with what other threads add to it meanwhile. Returns 0, CTX_EAGAIN (the batch kept
+ * filling: the old settings stay, call again) or CTX_E*. */
 int ctx_dest_reconfigure(ctx_dest_t *d, ctx_batch_encoder_t *enc, const ctx_dest_config_t *cfg);
 
 /* HUP: replaces the transport (ownership taken); the old one is freed by the sender
