@@ -9,8 +9,9 @@
  * blocked tenant's messages go into memory up to blocked.maxMemory, and past that are
  * dropped and counted (dropped.blocked); every other tenant's go through.
  *
- * Concurrency: runs on an rsyslog worker thread with that worker's omt_wrk_t; the
- * routing snapshot is a reference taken for the transaction.
+ * Concurrency: runs on an rsyslog worker thread with that worker's omt_wrk_t (its record
+ * builder and $!ctx memo are the worker's own); the routing snapshot is a reference taken
+ * for the transaction.
  */
 #include "config.h"
 #include "rsyslog.h"
@@ -22,6 +23,10 @@
 #include "module-template.h"
 
 #include "omtenant.h"
+
+/* the record builder's $!ctx member memo per worker (common/deliver/outrec_memo.c): 256 entries,
+ * at most 4 KiB of member text each */
+#define OMT_CTX_MEMO_SLOTS 256
 
 omt_wrk_t *omt_wrk_new(void) {
     omt_wrk_t *w = calloc(1, sizeof *w);
@@ -54,6 +59,8 @@ static rsRetVal bind_rules(omt_wrk_t *w, omt_rules_t *r) {
         free(scratch);
         return RS_RET_OUT_OF_MEMORY;
     }
+    if (ctx_outrec_memo_set(w->rec, OMT_CTX_MEMO_SLOTS, r->nrules) != 0) /* emptied: no entry outlives its rules */
+        (void)ctx_outrec_memo_set(w->rec, 0, r->nrules);                   /* off; the records stay right */
     ctx_redact_ctx_free(w->rx);
     omt_rules_release(w->rx_rules);
     free(w->scratch);
