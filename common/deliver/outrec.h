@@ -59,14 +59,16 @@ void ctx_outrec_free(ctx_outrec_t *b);
  * ("vm", "host", "cm", "capture"...), and a member whose text, tenant view (set) and rules were
  * seen before is not scanned again: its redacted text, values changed and per-rule match
  * counts are replayed (the counts are added to rx's counters, so they count per record).
- * The output is byte-identical to the memo-less path. slots: entries (rounded up to a power
+ * Whole documents are looked up first (the same table): a $!ctx without per-message members
+ * repeats whole. The output is byte-identical to the memo-less path. slots: entries (rounded up to a power
  * of two; 0 turns it off, the default); nrules: ctx_redact_rules_count() of the rules rx and
  * set come from. Empties the memo: call it again whenever the rules change. 0 or CTX_ENOMEM
  * (the memo is then off). Operator templates (ctx_outrec_custom) do not use it. */
 int ctx_outrec_memo_set(ctx_outrec_t *b, unsigned slots, int nrules);
 
 typedef struct {
-    uint64_t hits, misses; /* members found / not found */
+    uint64_t doc_hits, doc_misses; /* whole $!ctx documents found / not found */
+    uint64_t hits, misses;         /* members found / not found */
     uint64_t inserts, evictions;
     uint64_t whole; /* documents that took the whole-document path */
 } ctx_outrec_memo_stats_t;

@@ -61,6 +61,8 @@ struct outrec_memo {
     ent_t *ents;
     uint64_t *door;        /* ndoor: hashes missed once */
     uint64_t *saved, *now; /* nrules + 1: redaction counters */
+    unsigned whole_misses;  /* documents not found whole in a row */
+    unsigned whole_skipped; /* documents not looked up whole since */
     ctx_outrec_memo_stats_t st;
     char *tmp; /* "{member}" and printings of the record being built */
     size_t tmplen, tmpcap;
@@ -264,48 +266,61 @@ static int redact_member(ctx_outrec_t *b, member_t *x, ctx_redact_ctx *rx, const
     return rc < 0 ? rc : 0;
 }
 
-static ent_t *lookup(struct outrec_memo *m, const member_t *x, const ctx_redact_set *set) {
-    ent_t *e = &m->ents[(x->hash & (m->nslots / WAYS - 1)) * WAYS];
+static ent_t *lookup(struct outrec_memo *m, uint64_t h, const char *p, size_t n, const ctx_redact_set *set) {
+    ent_t *e = &m->ents[(h & (m->nslots / WAYS - 1)) * WAYS];
     for (int w = 0; w < WAYS; w++, e++)
-        if (e->used && e->hash == x->hash && e->inlen == x->n && e->set == set && memcmp(e->in, x->p, x->n) == 0)
-            return e;
+        if (e->used && e->hash == h && e->inlen == n && e->set == set && memcmp(e->in, p, n) == 0) return e;
     return NULL;
 }
 
-/* remembers member x (redacted, its counts in m->now - m->saved-at-start in `before`) */
-static void admit(ctx_outrec_t *b, member_t *x, const ctx_redact_set *set, const uint64_t *before,
-                  const uint64_t *after, ctx_redact_ctx *rx) {
-    struct outrec_memo *m = b->memo;
-    if (after[m->nrules] != before[m->nrules] || x->n > MAX_TEXT) return; /* a run-time error: never */
-    uint64_t *door = &m->door[x->hash & (m->ndoor - 1)];
-    if (*door != x->hash) { /* first miss: admitted on the next */
-        *door = x->hash;
-        return;
+/* the second miss of a text (hash h) is admitted: 1 if it is to be remembered now */
+static int door(struct outrec_memo *m, uint64_t h, size_t n) {
+    uint64_t *d = &m->door[h & (m->ndoor - 1)];
+    if (n > MAX_TEXT) return 0;
+    if (*d != h) { /* first miss: admitted on the next */
+        *d = h;
+        return 0;
     }
-    if (x->len == 0 && redact_member(b, x, rx, set, 1) != 0) return; /* clean: its printing */
-    ent_t *e = &m->ents[(x->hash & (m->nslots / WAYS - 1)) * WAYS], *v = e;
+    return 1;
+}
+
+/* a new entry (the least recently used of its set is evicted): in -> out, changed, and the
+ * counts after - before (none if a regex run-time error was counted meanwhile) */
+static ent_t *remember(struct outrec_memo *m, uint64_t h, const ctx_redact_set *set, const char *in, size_t inlen,
+                       const char *out, size_t outlen, int changed, const uint64_t *before, const uint64_t *after) {
+    if (after[m->nrules] != before[m->nrules]) return NULL;
+    ent_t *e = &m->ents[(h & (m->nslots / WAYS - 1)) * WAYS], *v = e;
     for (int w = 1; w < WAYS; w++)
         if (e[w].used < v->used) v = &e[w];
     if (v->used) m->st.evictions++;
     ent_clear(v);
-    v->in = malloc(x->n);
-    v->out = malloc(x->len ? x->len : 1);
+    v->in = malloc(inlen);
+    v->out = malloc(outlen ? outlen : 1);
     v->counts = malloc(((size_t)m->nrules + 1) * sizeof *v->counts);
     if (v->in == NULL || v->out == NULL || v->counts == NULL) {
         ent_clear(v);
-        return;
+        return NULL;
     }
-    memcpy(v->in, x->p, x->n);
-    memcpy(v->out, m->tmp + x->off, x->len);
+    memcpy(v->in, in, inlen);
+    memcpy(v->out, out, outlen);
     for (int i = 0; i < m->nrules; i++) v->counts[i] = (uint32_t)(after[i] - before[i]);
-    v->hash = x->hash;
+    v->hash = h;
     v->set = set;
-    v->inlen = (uint32_t)x->n;
-    v->outlen = (uint32_t)x->len;
-    v->changed = x->changed;
+    v->inlen = (uint32_t)inlen;
+    v->outlen = (uint32_t)outlen;
+    v->changed = changed;
     v->used = ++m->tick;
-    x->e = v;
     m->st.inserts++;
+    return v;
+}
+
+/* remembers member x (redacted; its counts are after - before) on its second miss */
+static void admit(ctx_outrec_t *b, member_t *x, const ctx_redact_set *set, const uint64_t *before,
+                  const uint64_t *after, ctx_redact_ctx *rx) {
+    struct outrec_memo *m = b->memo;
+    if (after[m->nrules] != before[m->nrules] || !door(m, x->hash, x->n)) return;
+    if (x->len == 0 && redact_member(b, x, rx, set, 1) != 0) return; /* clean: its printing */
+    x->e = remember(m, x->hash, set, x->p, x->n, m->tmp + x->off, x->len, x->changed, before, after);
 }
 
 /* ---------------------------------------------------------------- the record's $!ctx */
@@ -317,10 +332,10 @@ static int fallback(ctx_outrec_t *b, ctx_redact_ctx *rx, size_t len) {
     return OUTREC_WHOLE;
 }
 
-int outrec_ctx_members(ctx_outrec_t *b, const char *t, size_t n, ctx_redact_ctx *rx, const ctx_redact_set *set) {
+/* the member path (the document was not found whole) */
+static int members(ctx_outrec_t *b, const char *t, size_t n, ctx_redact_ctx *rx, const ctx_redact_set *set) {
     struct outrec_memo *m = b->memo;
     member_t mem[MAX_MEMBERS];
-    if (rx == NULL || set == NULL || n < 2 || t[n - 1] != '}') return OUTREC_WHOLE;
     int nm = split(t, n, mem), changed = 0, rc;
     if (nm < 0) {
         m->st.whole++;
@@ -333,7 +348,7 @@ int outrec_ctx_members(ctx_outrec_t *b, const char *t, size_t n, ctx_redact_ctx 
         member_t *x = &mem[i];
         x->hash = hash(x->p, x->n);
         x->len = 0;
-        ent_t *e = lookup(m, x, set);
+        ent_t *e = lookup(m, x->hash, x->p, x->n, set);
         if (e != NULL) {
             m->st.hits++;
             e->used = ++m->tick;
@@ -370,4 +385,39 @@ int outrec_ctx_members(ctx_outrec_t *b, const char *t, size_t n, ctx_redact_ctx 
         if (outrec_put_utf8_fixed(b, m->tmp + x->off, x->len) != 0) return CTX_ENOMEM;
     }
     return outrec_put(b, "}", 1) != 0 ? CTX_ENOMEM : changed;
+}
+
+/* Whole documents first: when $!ctx holds only per-VM groups (every level below debug, which
+ * adds the per-message $!ctx!capture), the whole text repeats, and one hash and compare of it
+ * replaces the split into members. A document and a member never share an entry (a document's
+ * text starts with '{', a member's with '"'). After WHOLE_GIVE_UP whole misses in a row (the
+ * documents carry a per-message member), only one document in WHOLE_RETRY is looked up whole. */
+#define WHOLE_GIVE_UP 64
+#define WHOLE_RETRY 64
+
+int outrec_ctx_members(ctx_outrec_t *b, const char *t, size_t n, ctx_redact_ctx *rx, const ctx_redact_set *set) {
+    struct outrec_memo *m = b->memo;
+    if (rx == NULL || set == NULL || n < 2 || t[n - 1] != '}') return OUTREC_WHOLE;
+    int probe = m->whole_misses < WHOLE_GIVE_UP || (++m->whole_skipped % WHOLE_RETRY) == 0;
+    uint64_t h = 0;
+    if (probe) {
+        h = hash(t, n);
+        ent_t *e = lookup(m, h, t, n, set);
+        if (e != NULL) {
+            m->st.doc_hits++;
+            m->whole_misses = 0;
+            e->used = ++m->tick;
+            ctx_redact_ctx_add_counts(rx, e->counts);
+            return outrec_put(b, e->out, e->outlen) != 0 ? CTX_ENOMEM : e->changed;
+        }
+        m->st.doc_misses++;
+        m->whole_misses++;
+    }
+    size_t len0 = b->len;
+    int rc = members(b, t, n, rx, set);
+    if (rc < 0 || !probe || !door(m, h, n)) return rc;
+    uint64_t now[m->nrules + 1];
+    ctx_redact_ctx_save_counters(rx, now);
+    remember(m, h, set, t, n, b->buf + len0, b->len - len0, rc, m->saved, now);
+    return rc;
 }
