@@ -125,6 +125,17 @@ static rsRetVal grow(omt_wrk_t *w, unsigned n) {
     return RS_RET_OK;
 }
 
+/* the memo's counts since the last transaction into the action's counters */
+static void memo_counts(instanceData *pData, omt_wrk_t *w) {
+    ctx_outrec_memo_stats_t st;
+    ctx_outrec_memo_stats(w->rec, &st);
+    uint64_t hits = st.doc_hits + st.hits, misses = st.doc_misses + st.misses;
+    if (hits != w->memo_hits) omt_add(&pData->mctr_val[OMT_MC_MEMO_HITS], hits - w->memo_hits);
+    if (misses != w->memo_misses) omt_add(&pData->mctr_val[OMT_MC_MEMO_MISSES], misses - w->memo_misses);
+    w->memo_hits = hits;
+    w->memo_misses = misses;
+}
+
 /* messages i.. of the transaction that go to the same tenant as e (refused with it) */
 static unsigned count_for(const omt_route_t *rt, actWrkrIParams_t *pParams, int ntpl, unsigned i, unsigned nParams,
                           const omt_route_ent_t *e) {
@@ -173,6 +184,7 @@ rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams
     }
     w->blocked_on = NULL;
     for (unsigned i = 0; i < nParams; i++) one(pData, w, rt, w->ents[i], &actParam(pParams, ntpl, i, 0));
+    memo_counts(pData, w);
     if (pData->write_ahead) seal_touched(w, nParams);
 finalize_it:
     omt_route_release(rt);
