@@ -24,10 +24,11 @@
  * on its own. A member with a regex run-time error is not remembered.
  *
  * Bounds: nslots entries (4-way sets, least recently used evicted), each at most
- * MAX_TEXT bytes of input; an entry is admitted on the second miss of its text (a
- * one-slot-per-hash filter), so per-message members ($!ctx!capture) do not evict the
- * per-VM ones. Memory: nslots x (2 x the member's text + 4 bytes a rule), e.g. 256 slots of
- * 1 KiB members: ~0.5 MiB per worker, 2 MiB at most.
+ * MAX_TEXT bytes of input and 2 x MAX_TEXT of output (redaction markers can be longer than
+ * what they replace); a text is admitted on its second miss (a filter of one hash per
+ * slot, ndoor slots), so per-message members ($!ctx!capture) do not evict the per-VM
+ * ones. Memory: nslots x (input + output + 4 bytes a rule), e.g. 256 slots of 1 KiB
+ * texts: ~0.5 MiB per worker, 3 MiB at most.
  *
  * Concurrency: a ctx_outrec_t (and its memo) belongs to one thread.
  */
@@ -288,7 +289,7 @@ static int door(struct outrec_memo *m, uint64_t h, size_t n) {
  * counts after - before (none if a regex run-time error was counted meanwhile) */
 static ent_t *remember(struct outrec_memo *m, uint64_t h, const ctx_redact_set *set, const char *in, size_t inlen,
                        const char *out, size_t outlen, int changed, const uint64_t *before, const uint64_t *after) {
-    if (after[m->nrules] != before[m->nrules]) return NULL;
+    if (after[m->nrules] != before[m->nrules] || inlen > MAX_TEXT || outlen > 2 * MAX_TEXT) return NULL;
     ent_t *e = &m->ents[(h & (m->nslots / WAYS - 1)) * WAYS], *v = e;
     for (int w = 1; w < WAYS; w++)
         if (e[w].used < v->used) v = &e[w];

@@ -24,8 +24,8 @@
 
 #include "omtenant.h"
 
-/* the record builder's $!ctx member memo per worker (common/deliver/outrec_memo.c): 256 entries,
- * at most 4 KiB of member text each */
+/* the record builder's $!ctx memo per worker (common/deliver/outrec_memo.c): 256 entries,
+ * at most 4 KiB of text and 8 KiB of redacted text each */
 #define OMT_CTX_MEMO_SLOTS 256
 
 omt_wrk_t *omt_wrk_new(void) {

@@ -471,10 +471,21 @@ static void memo_evicts_under_pressure(void **state) {
             snprintf(doc, sizeof doc, "{ \"vm\": { \"name\": \"vm-%d\", \"password\": \"pw%d\" } }", i, i);
             memo_same(fx, &mf, doc);
         }
-    ctx_outrec_memo_stats_t st;
+    ctx_outrec_memo_stats_t st, st2;
     ctx_outrec_memo_stats(mf.m, &st);
     assert_true(st.evictions > 0);
     assert_true(st.inserts > 4);
+    /* a text past the size cap is never remembered */
+    char *big = malloc(6000);
+    assert_non_null(big);
+    int n = snprintf(big, 6000, "{ \"vm\": { \"note\": \"");
+    memset(big + n, 'a', 5000);
+    strcpy(big + n + 5000, "\" } }");
+    for (int i = 0; i < 3; i++) memo_same(fx, &mf, big);
+    ctx_outrec_memo_stats(mf.m, &st2);
+    assert_int_equal(st2.inserts, st.inserts);
+    assert_int_equal(st2.hits + st2.doc_hits, st.hits + st.doc_hits);
+    free(big);
     memo_close(&mf);
 }
 
