@@ -129,6 +129,7 @@ typedef struct _instanceData {
     int deadletter_keep;         /* rotated dead-letter files kept */
     int level;                   /* zstd / gzip level */
     int max_pending;
+    int memo_entries;            /* ctxMemo.entries: the record builder's $!ctx memo per worker (0: off) */
     int write_ahead;
     int backoff_initial_ms, backoff_max_ms;
     int connect_timeout_ms, send_timeout_ms, shutdown_timeout_ms;

@@ -24,9 +24,6 @@
 
 #include "omtenant.h"
 
-/* the record builder's $!ctx memo per worker (common/deliver/outrec_memo.c): 256 entries,
- * at most 4 KiB of text and 8 KiB of redacted text each */
-#define OMT_CTX_MEMO_SLOTS 256
 
 omt_wrk_t *omt_wrk_new(void) {
     omt_wrk_t *w = calloc(1, sizeof *w);
@@ -50,7 +47,7 @@ void omt_wrk_free(omt_wrk_t *w) {
 }
 
 /* the worker's redaction context must belong to the snapshot's rules */
-static rsRetVal bind_rules(omt_wrk_t *w, omt_rules_t *r) {
+static rsRetVal bind_rules(const instanceData *pData, omt_wrk_t *w, omt_rules_t *r) {
     if (w->rx_rules == r) return RS_RET_OK;
     ctx_redact_ctx *rx = ctx_redact_ctx_new(r->r);
     uint64_t *scratch = calloc((size_t)r->nrules + 1, sizeof *scratch);
@@ -59,8 +56,9 @@ static rsRetVal bind_rules(omt_wrk_t *w, omt_rules_t *r) {
         free(scratch);
         return RS_RET_OUT_OF_MEMORY;
     }
-    if (ctx_outrec_memo_set(w->rec, OMT_CTX_MEMO_SLOTS, r->nrules) != 0) /* emptied: no entry outlives its rules */
-        (void)ctx_outrec_memo_set(w->rec, 0, r->nrules);                   /* off; the records stay right */
+    /* the record builder's $!ctx memo (common/deliver/outrec_memo.c), emptied: no entry outlives its rules */
+    if (ctx_outrec_memo_set(w->rec, (unsigned)pData->memo_entries, r->nrules) != 0)
+        (void)ctx_outrec_memo_set(w->rec, 0, r->nrules); /* off; the records stay right */
     ctx_redact_ctx_free(w->rx);
     omt_rules_release(w->rx_rules);
     free(w->scratch);
@@ -169,7 +167,7 @@ rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams
     omt_route_t *rt = omt_route_get(pData);
     DEFiRet;
     if (rt == NULL) ABORT_FINALIZE(RS_RET_SUSPENDED); /* not started: the start-up error was logged */
-    CHKiRet(bind_rules(w, rt->rules));
+    CHKiRet(bind_rules(pData, w, rt->rules));
     CHKiRet(grow(w, nParams));
     for (unsigned i = 0; i < nParams; i++) {
         actWrkrIParams_t *p = &actParam(pParams, ntpl, i, 0);
