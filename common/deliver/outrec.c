@@ -11,16 +11,6 @@
 #include "ctxlog_common.h"
 #include "outrec_int.h"
 
-struct ctx_outrec {
-    char *buf; /* the record being built */
-    size_t len, cap;
-    struct fjson_tokener *tok;
-    char *scratch; /* outrec_json_clean's */
-    size_t scratch_cap;
-    char *hdr; /* the redacted header fields of the record being built */
-    size_t hdr_len, hdr_cap;
-};
-
 typedef struct {
     const char *p;
     size_t n;
@@ -57,6 +47,7 @@ int ctx_outrec_new(ctx_outrec_t **out) {
 void ctx_outrec_free(ctx_outrec_t *b) {
     if (b == NULL) return;
     fjson_tokener_free(b->tok);
+    outrec_memo_free(b);
     free(b->buf);
     free(b->scratch);
     free(b->hdr);
@@ -76,7 +67,7 @@ int outrec_reserve(char **buf, size_t *used, size_t *cap, size_t more) {
     return 0;
 }
 
-static int put(ctx_outrec_t *b, const char *s, size_t n) {
+int outrec_put(ctx_outrec_t *b, const char *s, size_t n) {
     if (outrec_reserve(&b->buf, &b->len, &b->cap, n + 1) != 0) return CTX_ENOMEM;
     memcpy(b->buf + b->len, s, n);
     b->len += n;
@@ -84,7 +75,7 @@ static int put(ctx_outrec_t *b, const char *s, size_t n) {
 }
 
 static int puts_(ctx_outrec_t *b, const char *s) {
-    return put(b, s, strlen(s));
+    return outrec_put(b, s, strlen(s));
 }
 
 /* length of a valid UTF-8 sequence at s (n bytes left), or 0 if invalid */
@@ -138,16 +129,16 @@ int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s,
 
 /* appends JSON text (valid JSON, so any byte >= 0x80 is inside a string or key) with every
  * invalid UTF-8 sequence replaced by U+FFFD: the text stays valid JSON and becomes valid UTF-8 */
-static int put_utf8_fixed(ctx_outrec_t *b, const char *s, size_t n) {
+int outrec_put_utf8_fixed(ctx_outrec_t *b, const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         size_t run = 0, seq = 0;
         while (i + run < n && (p[i + run] < 0x80 || (seq = utf8_seq(p + i + run, n - i - run)) > 0))
             run += p[i + run] < 0x80 ? 1 : seq;
-        if (run > 0 && put(b, s + i, run) != 0) return CTX_ENOMEM;
+        if (run > 0 && outrec_put(b, s + i, run) != 0) return CTX_ENOMEM;
         i += run;
         if (i < n) {
-            if (put(b, "\xef\xbf\xbd", 3) != 0) return CTX_ENOMEM;
+            if (outrec_put(b, "\xef\xbf\xbd", 3) != 0) return CTX_ENOMEM;
             i++;
         }
     }
@@ -155,13 +146,13 @@ static int put_utf8_fixed(ctx_outrec_t *b, const char *s, size_t n) {
 }
 
 static int put_str(ctx_outrec_t *b, const char *s, size_t n) {
-    if (put(b, "\"", 1) != 0 || ctx_json_escape_append(&b->buf, &b->len, &b->cap, s, n) != 0) return CTX_ENOMEM;
-    return put(b, "\"", 1);
+    if (outrec_put(b, "\"", 1) != 0 || ctx_json_escape_append(&b->buf, &b->len, &b->cap, s, n) != 0) return CTX_ENOMEM;
+    return outrec_put(b, "\"", 1);
 }
 
 /* ,"key":"value" */
 static int put_member(ctx_outrec_t *b, const char *key, const char *s, size_t n) {
-    if (put(b, ",\"", 2) != 0 || puts_(b, key) != 0 || put(b, "\":", 2) != 0) return CTX_ENOMEM;
+    if (outrec_put(b, ",\"", 2) != 0 || puts_(b, key) != 0 || outrec_put(b, "\":", 2) != 0) return CTX_ENOMEM;
     return put_str(b, s, n);
 }
 
@@ -262,7 +253,7 @@ static int redact_msg(ctx_redact_ctx *rx, const ctx_redact_set *set, const ctx_o
 }
 
 /* parses text[0..n) as one complete JSON value; NULL if it is not one */
-static struct fjson_object *parse_json(ctx_outrec_t *b, const char *text, size_t n) {
+struct fjson_object *outrec_parse_json(ctx_outrec_t *b, const char *text, size_t n) {
     if (n == 0 || n > 0x7fffffff) return NULL;
     fjson_tokener_reset(b->tok);
     struct fjson_object *o = fjson_tokener_parse_ex(b->tok, text, (int)n);
@@ -281,10 +272,10 @@ static int put_json_redacted(ctx_outrec_t *b, struct fjson_object *o, const char
         changed = ctx_redact_json(rx, set, o);
         if (changed < 0) return CTX_EINVAL;
     }
-    if (changed == 0) return put_utf8_fixed(b, text, n) != 0 ? CTX_ENOMEM : 0;
+    if (changed == 0) return outrec_put_utf8_fixed(b, text, n) != 0 ? CTX_ENOMEM : 0;
     const char *s = fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN);
     if (s == NULL) return CTX_ENOMEM;
-    return put_utf8_fixed(b, s, strlen(s)) != 0 ? CTX_ENOMEM : changed;
+    return outrec_put_utf8_fixed(b, s, strlen(s)) != 0 ? CTX_ENOMEM : changed;
 }
 
 static size_t trim_ws(const char *s, size_t n, const char **start) {
@@ -300,9 +291,13 @@ static int put_ctx(ctx_outrec_t *b, const ctx_outrec_fields_t *f, ctx_redact_ctx
     size_t n = trim_ws(f->ctx ? f->ctx : "", f->ctx ? f->ctxlen : 0, &t);
     if (n == 0) return 0;
     if (puts_(b, ",\"ctx\":") != 0) return CTX_ENOMEM;
+    if (b->memo != NULL && t[0] == '{') {
+        int rc = outrec_ctx_members(b, t, n, rx, set);
+        if (rc != OUTREC_WHOLE) return rc;
+    }
     if (t[0] == '{' && outrec_json_clean(rx, set, t, n, &b->scratch, &b->scratch_cap))
-        return put_utf8_fixed(b, t, n) != 0 ? CTX_ENOMEM : 0; /* nothing to redact: as it is */
-    struct fjson_object *o = (t[0] == '{') ? parse_json(b, t, n) : NULL;
+        return outrec_put_utf8_fixed(b, t, n) != 0 ? CTX_ENOMEM : 0; /* nothing to redact: as it is */
+    struct fjson_object *o = (t[0] == '{') ? outrec_parse_json(b, t, n) : NULL;
     if (o != NULL) {
         int rc = put_json_redacted(b, o, t, n, rx, set);
         fjson_object_put(o);
@@ -342,12 +337,12 @@ static int put_object(ctx_outrec_t *b, const span_t h[H_COUNT], const ctx_outrec
     if (put_member(b, "msg", r, rn) != 0) return CTX_ENOMEM;
     if ((rc = put_ctx(b, f, rx, set)) < 0) return rc;
     changed += rc;
-    return put(b, "}", 1) != 0 ? CTX_ENOMEM : changed;
+    return outrec_put(b, "}", 1) != 0 ? CTX_ENOMEM : changed;
 }
 
 /* an RFC 5424 header token: PRINTUSASCII, at most max characters, "-" if empty */
 static int put_token(ctx_outrec_t *b, span_t s, size_t max) {
-    if (nil(s)) return put(b, "- ", 2);
+    if (nil(s)) return outrec_put(b, "- ", 2);
     size_t n = s.n < max ? s.n : max;
     if (outrec_reserve(&b->buf, &b->len, &b->cap, n + 2) != 0) return CTX_ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -362,16 +357,16 @@ static int put_syslog_header(ctx_outrec_t *b, const span_t h[H_COUNT], const ctx
                              ctx_redact_ctx *rx, const ctx_redact_set *set) {
     char pri[16];
     int n = snprintf(pri, sizeof pri, "<%d>1 ", parse_pri(h[H_PRI]));
-    if (put(b, pri, (size_t)n) != 0 || put_token(b, h[H_TS], 64) != 0 || put_token(b, h[H_HOST], 255) != 0 ||
+    if (outrec_put(b, pri, (size_t)n) != 0 || put_token(b, h[H_TS], 64) != 0 || put_token(b, h[H_HOST], 255) != 0 ||
         put_token(b, h[H_APP], 48) != 0 || put_token(b, h[H_PROCID], 128) != 0 || put_token(b, h[H_MSGID], 32) != 0)
         return CTX_ENOMEM;
     span_t sd = {f->sd ? f->sd : "", f->sd ? f->sdlen : 0};
-    if (nil(sd) || sd.p[0] != '[') return put(b, "- ", 2);
+    if (nil(sd) || sd.p[0] != '[') return outrec_put(b, "- ", 2);
     const char *r;
     size_t rn;
     int rc = redact_sd(rx, set, sd.p, sd.n, &r, &rn);
     if (rc < 0) return rc;
-    if (put(b, r, rn) != 0 || put(b, " ", 1) != 0) return CTX_ENOMEM;
+    if (outrec_put(b, r, rn) != 0 || outrec_put(b, " ", 1) != 0) return CTX_ENOMEM;
     return rc;
 }
 
@@ -407,15 +402,15 @@ int ctx_outrec_custom(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set 
     struct fjson_object *o = NULL;
     int rc;
     if (json && outrec_json_clean(rx, set, t, tn, &b->scratch, &b->scratch_cap)) {
-        rc = put_utf8_fixed(b, in, len) != 0 ? CTX_ENOMEM : 0; /* nothing to redact: as it is */
-    } else if (json && (o = parse_json(b, t, tn)) != NULL) {
+        rc = outrec_put_utf8_fixed(b, in, len) != 0 ? CTX_ENOMEM : 0; /* nothing to redact: as it is */
+    } else if (json && (o = outrec_parse_json(b, t, tn)) != NULL) {
         rc = put_json_redacted(b, o, in, len, rx, set);
         fjson_object_put(o);
     } else {
         const char *r;
         size_t rn;
         rc = redact_text(rx, set, in ? in : "", len, &r, &rn);
-        if (rc >= 0 && put(b, r, rn) != 0) rc = CTX_ENOMEM;
+        if (rc >= 0 && outrec_put(b, r, rn) != 0) rc = CTX_ENOMEM;
     }
     if (rc < 0) return rc;
     if (outrec_reserve(&b->buf, &b->len, &b->cap, 1) != 0) return CTX_ENOMEM;

@@ -55,6 +55,27 @@ int ctx_outrec_new(ctx_outrec_t **out);
 /* NULL is a no-op. */
 void ctx_outrec_free(ctx_outrec_t *b);
 
+/* The $!ctx memo (outrec_memo.c): the default record's $!ctx is redacted member by member
+ * ("vm", "host", "cm", "capture"...), and a member whose text, tenant view (set) and rules were
+ * seen before is not scanned again: its redacted text, values changed and per-rule match
+ * counts are replayed (the counts are added to rx's counters, so they count per record).
+ * Whole documents are looked up first (the same table): a $!ctx without per-message members
+ * repeats whole. The output is byte-identical to the memo-less path. slots: entries (rounded up to a power
+ * of two; 0 turns it off, the default); nrules: ctx_redact_rules_count() of the rules rx and
+ * set come from. Empties the memo: call it again whenever the rules change. 0 or CTX_ENOMEM
+ * (the memo is then off). Operator templates (ctx_outrec_custom) do not use it. */
+int ctx_outrec_memo_set(ctx_outrec_t *b, unsigned slots, int nrules);
+
+typedef struct {
+    uint64_t doc_hits, doc_misses; /* whole $!ctx documents found / not found */
+    uint64_t hits, misses;         /* members found / not found */
+    uint64_t inserts, evictions;
+    uint64_t whole; /* documents that took the whole-document path */
+} ctx_outrec_memo_stats_t;
+
+/* The counts since ctx_outrec_new (they survive ctx_outrec_memo_set); zeros when off. */
+void ctx_outrec_memo_stats(const ctx_outrec_t *b, ctx_outrec_memo_stats_t *st);
+
 /* Builds the default record of one message. rx and set may be NULL (no redaction:
  * tests only). On success returns the number of values redaction changed (>= 0)
  * and sets *out / *outlen to the record (borrowed: valid until the next call on b;

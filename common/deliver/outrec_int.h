@@ -1,13 +1,41 @@
-/* outrec_int.h: what outrec.c and outrec_json.c share (internal to the record builder). */
+/* outrec_int.h: what outrec.c, outrec_json.c and outrec_memo.c share (internal to the record builder). */
 #ifndef CTXLOG_OUTREC_INT_H
 #define CTXLOG_OUTREC_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+#include "outrec.h"
 #include "redact.h"
+
+struct fjson_object;
+struct outrec_memo;
+
+struct ctx_outrec {
+    char *buf; /* the record being built */
+    size_t len, cap;
+    struct fjson_tokener *tok;
+    char *scratch; /* outrec_json_clean's */
+    size_t scratch_cap;
+    char *hdr; /* the redacted header fields of the record being built */
+    size_t hdr_len, hdr_cap;
+    struct outrec_memo *memo; /* the $!ctx member memo (outrec_memo.c); NULL: off */
+};
+
+/* outrec_ctx_members's "take the whole-document path" (nothing was written, nothing counted) */
+#define OUTREC_WHOLE (-1000)
 
 /* grows *buf (malloc'd, *cap bytes, *used in use) so that `more` bytes fit; 0 or CTX_ENOMEM */
 int outrec_reserve(char **buf, size_t *used, size_t *cap, size_t more);
+
+/* appends s[0..n) to the record; 0 or CTX_ENOMEM */
+int outrec_put(ctx_outrec_t *b, const char *s, size_t n);
+
+/* appends JSON text with invalid UTF-8 replaced by U+FFFD; 0 or CTX_ENOMEM */
+int outrec_put_utf8_fixed(ctx_outrec_t *b, const char *s, size_t n);
+
+/* parses text[0..n) as one complete JSON value (new reference); NULL if it is not one */
+struct fjson_object *outrec_parse_json(ctx_outrec_t *b, const char *text, size_t n);
 
 /* 1 if redacting the JSON document text[0..n) value by value (ctx_redact_json) certainly
  * changes nothing, so it may be copied as it is; 0 if it must take the tree path. rx / set
@@ -15,5 +43,12 @@ int outrec_reserve(char **buf, size_t *used, size_t *cap, size_t more);
  * reusable buffer (malloc'd, grown as needed). */
 int outrec_json_clean(ctx_redact_ctx *rx, const ctx_redact_set *set, const char *text, size_t n, char **scratch,
                       size_t *scratch_cap);
+
+/* Appends the $!ctx object t[0..n) (trimmed, t[0] == '{') redacted member by member, through
+ * the memo (outrec_memo.c). Returns the values changed, CTX_E*, or OUTREC_WHOLE when the
+ * document must take the whole-document path (then b->len and rx's counters are as before). */
+int outrec_ctx_members(ctx_outrec_t *b, const char *t, size_t n, ctx_redact_ctx *rx, const ctx_redact_set *set);
+
+void outrec_memo_free(ctx_outrec_t *b);
 
 #endif

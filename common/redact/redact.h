@@ -123,6 +123,16 @@ const uint64_t *ctx_redact_ctx_counters(const ctx_redact_ctx *ctx);
  * thread and add dst into its impstats counters. */
 uint64_t ctx_redact_ctx_take_counters(ctx_redact_ctx *ctx, uint64_t *dst);
 
+/* The per-rule counts and the run-time error count, saved into dst[0 .. count] (count + 1 values)
+ * and put back from such a copy: a caller that redacts a part again another way (omtenant's record
+ * builder when it falls back from the per-member path) undoes what the first try counted. */
+void ctx_redact_ctx_save_counters(const ctx_redact_ctx *ctx, uint64_t *dst);
+void ctx_redact_ctx_restore_counters(ctx_redact_ctx *ctx, const uint64_t *src);
+
+/* Adds add[0 .. count-1] to the per-rule counts (unless counting is off): the replay of the matches
+ * of a redaction remembered by the caller (the record builder's memo), so each record still counts. */
+void ctx_redact_ctx_add_counts(ctx_redact_ctx *ctx, const uint32_t *add);
+
 /* on = 0: matches and run-time errors are not counted until on = 1 again (a trial run
  * whose matches are counted by the real one, e.g. outrec_json_clean's scan) */
 void ctx_redact_ctx_set_counting(ctx_redact_ctx *ctx, int on);

@@ -68,6 +68,23 @@ void ctx_redact_ctx_set_counting(ctx_redact_ctx *c, int on) {
     if (c != NULL) c->uncounted = !on;
 }
 
+void ctx_redact_ctx_save_counters(const ctx_redact_ctx *c, uint64_t *dst) {
+    if (c == NULL || dst == NULL) return;
+    memcpy(dst, c->count, (size_t)c->rules->nrules * sizeof *dst);
+    dst[c->rules->nrules] = c->errors;
+}
+
+void ctx_redact_ctx_restore_counters(ctx_redact_ctx *c, const uint64_t *src) {
+    if (c == NULL || src == NULL) return;
+    memcpy(c->count, src, (size_t)c->rules->nrules * sizeof *src);
+    c->errors = src[c->rules->nrules];
+}
+
+void ctx_redact_ctx_add_counts(ctx_redact_ctx *c, const uint32_t *add) {
+    if (c == NULL || add == NULL || c->uncounted) return;
+    for (int i = 0; i < c->rules->nrules; i++) c->count[i] += add[i];
+}
+
 uint64_t ctx_redact_ctx_take_counters(ctx_redact_ctx *c, uint64_t *dst) {
     if (c == NULL) return 0;
     for (int i = 0; i < c->rules->nrules; i++) {

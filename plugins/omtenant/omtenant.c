@@ -68,6 +68,7 @@ static struct cnfparamdescr actpdescr[] = {
     {"redaction.key", eCmdHdlrString, 0},
     {"compression.level", eCmdHdlrInt, 0},
     {"pending.max", eCmdHdlrInt, 0},
+    {"ctxmemo.entries", eCmdHdlrInt, 0},
     {"spool.writeahead", eCmdHdlrBinary, 0},
     {"backoff.initial", eCmdHdlrInt, 0},
     {"backoff.max", eCmdHdlrInt, 0},

@@ -70,6 +70,8 @@ enum {
     OMT_MC_RELOADS,          /* reloads: successful HUP reloads */
     OMT_MC_RELOAD_ERRORS,    /* reload.errors */
     OMT_MC_SPOOL_QUARANTINED, /* spool.quarantined: spools of another tenant or destination moved aside */
+    OMT_MC_MEMO_HITS,        /* ctxmemo.hits: $!ctx documents and members found in the record builder's memo */
+    OMT_MC_MEMO_MISSES,      /* ctxmemo.misses: not found (redacted afresh) */
     OMT_MC_COUNT
 };
 extern const char *const omt_module_counter_names[OMT_MC_COUNT];
@@ -127,6 +129,7 @@ typedef struct _instanceData {
     int deadletter_keep;         /* rotated dead-letter files kept */
     int level;                   /* zstd / gzip level */
     int max_pending;
+    int memo_entries;            /* ctxMemo.entries: the record builder's $!ctx memo per worker (0: off) */
     int write_ahead;
     int backoff_initial_ms, backoff_max_ms;
     int connect_timeout_ms, send_timeout_ms, shutdown_timeout_ms;
@@ -158,6 +161,7 @@ typedef struct {
     omt_tenant_t *blocked_on;    /* tenant that refused the last transaction, for tryResume */
     const omt_route_ent_t **ents; /* the route of each message of the transaction */
     unsigned nents;              /* allocated entries */
+    uint64_t memo_hits, memo_misses; /* the record builder's memo counts already added to the counters */
 } omt_wrk_t;
 
 static inline void omt_add(uint64_t *ctr, uint64_t n) {

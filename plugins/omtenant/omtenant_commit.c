@@ -9,8 +9,9 @@
  * blocked tenant's messages go into memory up to blocked.maxMemory, and past that are
  * dropped and counted (dropped.blocked); every other tenant's go through.
  *
- * Concurrency: runs on an rsyslog worker thread with that worker's omt_wrk_t; the
- * routing snapshot is a reference taken for the transaction.
+ * Concurrency: runs on an rsyslog worker thread with that worker's omt_wrk_t (its record
+ * builder and $!ctx memo are the worker's own); the routing snapshot is a reference taken
+ * for the transaction.
  */
 #include "config.h"
 #include "rsyslog.h"
@@ -22,6 +23,7 @@
 #include "module-template.h"
 
 #include "omtenant.h"
+
 
 omt_wrk_t *omt_wrk_new(void) {
     omt_wrk_t *w = calloc(1, sizeof *w);
@@ -45,7 +47,7 @@ void omt_wrk_free(omt_wrk_t *w) {
 }
 
 /* the worker's redaction context must belong to the snapshot's rules */
-static rsRetVal bind_rules(omt_wrk_t *w, omt_rules_t *r) {
+static rsRetVal bind_rules(const instanceData *pData, omt_wrk_t *w, omt_rules_t *r) {
     if (w->rx_rules == r) return RS_RET_OK;
     ctx_redact_ctx *rx = ctx_redact_ctx_new(r->r);
     uint64_t *scratch = calloc((size_t)r->nrules + 1, sizeof *scratch);
@@ -54,6 +56,9 @@ static rsRetVal bind_rules(omt_wrk_t *w, omt_rules_t *r) {
         free(scratch);
         return RS_RET_OUT_OF_MEMORY;
     }
+    /* the record builder's $!ctx memo (common/deliver/outrec_memo.c), emptied: no entry outlives its rules */
+    if (ctx_outrec_memo_set(w->rec, (unsigned)pData->memo_entries, r->nrules) != 0)
+        (void)ctx_outrec_memo_set(w->rec, 0, r->nrules); /* off; the records stay right */
     ctx_redact_ctx_free(w->rx);
     omt_rules_release(w->rx_rules);
     free(w->scratch);
@@ -118,6 +123,17 @@ static rsRetVal grow(omt_wrk_t *w, unsigned n) {
     return RS_RET_OK;
 }
 
+/* the memo's counts since the last transaction into the action's counters */
+static void memo_counts(instanceData *pData, omt_wrk_t *w) {
+    ctx_outrec_memo_stats_t st;
+    ctx_outrec_memo_stats(w->rec, &st);
+    uint64_t hits = st.doc_hits + st.hits, misses = st.doc_misses + st.misses;
+    if (hits != w->memo_hits) omt_add(&pData->mctr_val[OMT_MC_MEMO_HITS], hits - w->memo_hits);
+    if (misses != w->memo_misses) omt_add(&pData->mctr_val[OMT_MC_MEMO_MISSES], misses - w->memo_misses);
+    w->memo_hits = hits;
+    w->memo_misses = misses;
+}
+
 /* messages i.. of the transaction that go to the same tenant as e (refused with it) */
 static unsigned count_for(const omt_route_t *rt, actWrkrIParams_t *pParams, int ntpl, unsigned i, unsigned nParams,
                           const omt_route_ent_t *e) {
@@ -151,7 +167,7 @@ rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams
     omt_route_t *rt = omt_route_get(pData);
     DEFiRet;
     if (rt == NULL) ABORT_FINALIZE(RS_RET_SUSPENDED); /* not started: the start-up error was logged */
-    CHKiRet(bind_rules(w, rt->rules));
+    CHKiRet(bind_rules(pData, w, rt->rules));
     CHKiRet(grow(w, nParams));
     for (unsigned i = 0; i < nParams; i++) {
         actWrkrIParams_t *p = &actParam(pParams, ntpl, i, 0);
@@ -166,6 +182,7 @@ rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams
     }
     w->blocked_on = NULL;
     for (unsigned i = 0; i < nParams; i++) one(pData, w, rt, w->ents[i], &actParam(pParams, ntpl, i, 0));
+    memo_counts(pData, w);
     if (pData->write_ahead) seal_touched(w, nParams);
 finalize_it:
     omt_route_release(rt);

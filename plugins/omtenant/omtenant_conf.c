@@ -27,6 +27,7 @@
 void omt_set_defaults(instanceData *pData) {
     pData->level = 3;
     pData->max_pending = 4;
+    pData->memo_entries = 256;
     pData->write_ahead = 0;
     pData->backoff_initial_ms = 1000;
     pData->backoff_max_ms = 60000;
@@ -89,6 +90,7 @@ finalize_it:
 static rsRetVal set_number(instanceData *pData, const char *name, struct cnfparamvals *v) {
     if (!strcmp(name, "compression.level")) return int_param("compression.level", v, -5, 19, &pData->level);
     if (!strcmp(name, "pending.max")) return int_param("pending.max", v, 1, 1000, &pData->max_pending);
+    if (!strcmp(name, "ctxmemo.entries")) return int_param("ctxMemo.entries", v, 0, 65536, &pData->memo_entries);
     if (!strcmp(name, "backoff.initial")) return int_param("backoff.initial", v, 10, 3600000, &pData->backoff_initial_ms);
     if (!strcmp(name, "backoff.max")) return int_param("backoff.max", v, 10, 86400000, &pData->backoff_max_ms);
     if (!strcmp(name, "timeout.connect")) return int_param("timeout.connect", v, 100, 600000, &pData->connect_timeout_ms);

@@ -29,7 +29,8 @@ const char *const omt_tenant_counter_names[OMT_TC_COUNT] = {
 
 const char *const omt_module_counter_names[OMT_MC_COUNT] = {"msgs",          "dropped.notenant", "routed.default",
                                                            "redact.errors", "reloads",          "reload.errors",
-                                                           "spool.quarantined"};
+                                                           "spool.quarantined", "ctxmemo.hits",
+                                                           "ctxmemo.misses"};
 
 static statsobj_if_t *so;
 

@@ -1,7 +1,9 @@
 /* fuzz_outrec: arbitrary message fields through omtenant's record builder (common/deliver/outrec.h)
  * with the default redaction rules. Must not crash; the JSON record must parse as one JSON
  * object and be valid UTF-8; the RFC 5424 frame must carry exactly the JSON object after its
- * header; an operator template's output redacted as JSON must still parse.
+ * header; an operator template's output redacted as JSON must still parse; the record built
+ * with the $!ctx memo (three times: a miss, the admission, a hit) is the same bytes, return
+ * value and per-rule counts as without it.
  * Input: the fields separated by 0x00 bytes: header (0x1f-separated), msg, sd, ctx.
  */
 #include <json.h>
@@ -18,6 +20,8 @@
 static ctx_redact_rules *rules;
 static ctx_redact_ctx *rx;
 static ctx_outrec_t *b;
+static ctx_outrec_t *bm; /* with the $!ctx memo */
+static ctx_redact_ctx *rxm;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -25,7 +29,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argv;
     char err[CTX_ERRLEN];
     if (ctx_redact_rules_new(&rules, err, sizeof err) != 0 || (rx = ctx_redact_ctx_new(rules)) == NULL ||
-        ctx_outrec_new(&b) != 0)
+        ctx_outrec_new(&b) != 0 || ctx_outrec_new(&bm) != 0 || (rxm = ctx_redact_ctx_new(rules)) == NULL ||
+        ctx_outrec_memo_set(bm, 16, ctx_redact_rules_count(rules)) != 0)
         abort();
     return 0;
 }
@@ -65,6 +70,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!parses(out, n, 1) || !ctx_redact_utf8_valid(out, n)) {
             fprintf(stderr, "bad JSON record: %.*s\n", (int)n, out);
             abort();
+        }
+    }
+    /* the memo gives the same record and counts */
+    {
+        int nr = ctx_redact_rules_count(rules);
+        uint64_t c1[nr + 1], c2[nr + 1];
+        const char *o1;
+        size_t n1;
+        for (int i = 0; i < 3; i++) {
+            memset(c1, 0, sizeof c1), memset(c2, 0, sizeof c2);
+            ctx_redact_ctx_take_counters(rx, NULL);
+            int r1 = ctx_outrec_build(b, CTX_OUTREC_JSON, rx, set, &f, &o1, &n1);
+            uint64_t e1 = ctx_redact_ctx_take_counters(rx, c1);
+            int r2 = ctx_outrec_build(bm, CTX_OUTREC_JSON, rxm, set, &f, &out, &n);
+            uint64_t e2 = ctx_redact_ctx_take_counters(rxm, c2);
+            if (r1 != r2 || e1 != e2 || (r1 >= 0 && (n1 != n || memcmp(o1, out, n) != 0)) ||
+                memcmp(c1, c2, sizeof c1) != 0) {
+                fprintf(stderr, "memo differs (%d/%d), round %d:\n%.*s\n%.*s\n", r1, r2, i, (int)n1, o1, (int)n, out);
+                abort();
+            }
         }
     }
     /* the frame ends with " " and the JSON object without "sd" (= the JSON record of the message without SD) */

@@ -83,6 +83,8 @@ check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" redaction.rul
     "omtenant: parameter 'redaction.rules': $CTX_WORK/bad.rules:2: [rule x] pattern: PCRE2 error at offset 1: missing closing parenthesis"
 check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" compression.level="99")' \
     "omtenant: parameter 'compression.level': expected -5..19, got 99"
+check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" ctxMemo.entries="-1")' \
+    "omtenant: parameter 'ctxMemo.entries': expected 0..65536, got -1"
 check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" spool.directory="/x" deadletter.directory="/x")' \
     "omtenant: parameters 'spool.directory' and 'deadletter.directory': expected two different directories, got '/x' for both"
 

@@ -10,7 +10,9 @@
 #    (project_id "p-<its uuid>"), never another VM's;
 #  - the secret inside the shared $!ctx!cm (compute_host "... password=hunter2") never
 #    leaves the host, and the tenant's `redactions` counter counts it once per message
-#    that carried it (counting stays per message although the group is rendered once).
+#    that carried it (counting stays per message although the group is rendered once);
+#  - omtenant's record builder found most $!ctx documents or members in its memo
+#    (ctxmemo.hits), replaying their redaction and counts.
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/mmctxenrich_lib.sh"
 . "$top_srcdir/tests/system/omtenant_common.sh"
@@ -68,7 +70,10 @@ mmx_send "$PORT" "$H" b- "vms=$vms" rate=4000
 ctx_wait_lines "$CTX_WORK/out" "$N" "$T"
 ctx_wait_stat "omtenant(shared:acme)" delivered.msgs "$N" "$T"
 REDACTIONS=$(ctx_stat "omtenant(shared:acme)" redactions)
+MEMO_HITS=$(ctx_stat "omtenant(shared)" ctxmemo.hits)
 ctx_stop
+# the records' $!ctx went through omtenant's memo (the redactions check below then holds with it)
+[ "${MEMO_HITS:-0}" -gt $((N / 4)) ] || ctx_fail "ctxmemo.hits ${MEMO_HITS:-none}, expected more than $((N / 4))"
 
 RCV="$CTX_WORK/rcv-R/messages.log"
 grep -q hunter2 "$RCV" && ctx_fail "a secret of the shared \$!ctx!cm left the host"

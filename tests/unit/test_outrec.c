@@ -331,6 +331,201 @@ static void ctx_secret_counted_once(void **state) {
     assert_int_equal(sums[kv], 3);
 }
 
+
+/* ---------------------------------------------------------------- the $!ctx memo */
+
+typedef struct {
+    ctx_outrec_t *m;   /* memo on */
+    ctx_redact_ctx *rx; /* its own counters */
+    int nrules;
+} memo_fx_t;
+
+static void memo_open(fx_t *fx, memo_fx_t *mf, unsigned slots) {
+    mf->nrules = ctx_redact_rules_count(fx->rules);
+    assert_int_equal(ctx_outrec_new(&mf->m), 0);
+    assert_non_null(mf->rx = ctx_redact_ctx_new(fx->rules));
+    assert_int_equal(ctx_outrec_memo_set(mf->m, slots, mf->nrules), 0);
+    ctx_redact_ctx_take_counters(fx->rx, NULL);
+}
+
+static void memo_close(memo_fx_t *mf) {
+    ctx_outrec_free(mf->m);
+    ctx_redact_ctx_free(mf->rx);
+}
+
+/* one record through both builders: same bytes, same return, same per-rule counts */
+static void memo_same(fx_t *fx, memo_fx_t *mf, const char *ctx) {
+    ctx_outrec_fields_t f = fields(HDR("13", "2026-11-27T10:00:00Z", "h", "a", "-", "-"), "text", "-", ctx);
+    const char *o1, *o2;
+    size_t n1, n2;
+    uint64_t c1[65] = {0}, c2[65] = {0};
+    int r1 = ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &o1, &n1);
+    int r2 = ctx_outrec_build(mf->m, CTX_OUTREC_JSON, mf->rx, fx->set, &f, &o2, &n2);
+    assert_true(mf->nrules < 64);
+    assert_int_equal(ctx_redact_ctx_take_counters(fx->rx, c1), ctx_redact_ctx_take_counters(mf->rx, c2));
+    if (r1 != r2 || n1 != n2 || memcmp(o1, o2, n1) != 0)
+        fail_msg("memo differs (%d/%d) on %s:\n%.*s\n%.*s", r1, r2, ctx, (int)n1, o1, (int)n2, o2);
+    for (int i = 0; i < mf->nrules; i++)
+        if (c1[i] != c2[i]) fail_msg("rule %d counted %llu/%llu on %s", i, (unsigned long long)c1[i],
+                                     (unsigned long long)c2[i], ctx);
+}
+
+static const char *const mkeys[] = {"name", "password", "db_password", "pwd", "token", "x", "user", "note", "url"};
+static const char *const mvals[] = {"\"web-1\"", "\"hunter2\"", "\"4111111111111111\"", "\"https://u:p@h/x\"",
+                                    "12345", "4111111111111111", "true", "null", "1.5", "\"AKIAIOSFODNN7EXAMPLE\"",
+                                    "\"10.1.2.3\"", "\"\"", "-7", "\"\\/usr\\/bin\"", "\"caf\xc3\xa9\"",
+                                    "\"bad\xff\"", "[1, \"password=x\"]", "{ }"};
+
+/* a random group { "k": v, ... } (libfastjson's spaced printing, as rsyslog renders $!ctx) */
+static size_t rand_group(char *doc, size_t cap, unsigned *seed) {
+    size_t n = (size_t)snprintf(doc, cap, "{ ");
+    int members = 1 + (int)((*seed = *seed * 1103515245u + 12345u) >> 16) % 4;
+    for (int m = 0; m < members; m++) {
+        unsigned r = (*seed = *seed * 1103515245u + 12345u) >> 8;
+        n += (size_t)snprintf(doc + n, cap - n, "%s\"%s%d\": %s", m ? ", " : "", mkeys[r % 9], m,
+                              mvals[(r / 9) % 18]);
+    }
+    return n + (size_t)snprintf(doc + n, cap - n, " }");
+}
+
+/* memo hits give the bytes and counts of the memo-less path, for random documents whose
+ * per-VM groups repeat and whose per-message group does not */
+static void memo_identical_to_uncached(void **state) {
+    fx_t *fx = *state;
+    memo_fx_t mf;
+    memo_open(fx, &mf, 256);
+    enum { VMS = 40 };
+    char vm[VMS][512], host[VMS][512];
+    unsigned seed = 777;
+    for (int i = 0; i < VMS; i++) {
+        rand_group(vm[i], sizeof vm[i], &seed);
+        rand_group(host[i], sizeof host[i], &seed);
+    }
+    for (int round = 0; round < 4000; round++) {
+        unsigned r = (seed = seed * 1103515245u + 12345u) >> 8;
+        char cap[512], doc[2048];
+        rand_group(cap, sizeof cap, &seed);
+        int v = (int)(r % VMS);
+        if (r / VMS % 7 == 0)
+            snprintf(doc, sizeof doc, "{ \"vm\": %s, \"capture\": { \"t\": %u } }", vm[v], round);
+        else
+            snprintf(doc, sizeof doc, "{ \"vm\": %s, \"host\": %s, \"capture\": %s, \"tags\": [ \"a\" ] }", vm[v],
+                     host[v], r / VMS % 5 ? "{ \"ts\": \"2026\", \"port\": 514 }" : cap);
+        memo_same(fx, &mf, doc);
+    }
+    /* what takes the whole path still agrees */
+    static const char *const odd[] = {"{ \"a\": 1, \"a\": \"password=x\" }", "{ \"p\\u0061ssword\": \"x\" }",
+                                      "{ \"a\": 1, }"};
+    ctx_outrec_memo_stats_t st, st0;
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        ctx_outrec_memo_stats(mf.m, &st0);
+        memo_same(fx, &mf, odd[i]);
+        ctx_outrec_memo_stats(mf.m, &st);
+        if (st.whole != st0.whole + 1) fail_msg("not the whole path: %s", odd[i]);
+    }
+    memo_same(fx, &mf, "{ \"a\": [ 1, 2 ] } ");
+    memo_same(fx, &mf, "{}");
+    ctx_outrec_memo_stats(mf.m, &st);
+    print_message("documents found %llu, not %llu; members found %llu, not %llu; whole path %llu\n",
+                  (unsigned long long)st.doc_hits, (unsigned long long)st.doc_misses, (unsigned long long)st.hits,
+                  (unsigned long long)st.misses, (unsigned long long)st.whole);
+    assert_true(st.doc_hits > 2000); /* both paths are taken */
+    assert_true(st.hits > 1000);
+    memo_close(&mf);
+}
+
+/* two contexts that differ in one byte (same length) never share an entry */
+static void memo_never_shares_contexts(void **state) {
+    fx_t *fx = *state;
+    memo_fx_t mf;
+    memo_open(fx, &mf, 8);
+    for (int i = 0; i < 50; i++) {
+        char doc[256];
+        const char *out;
+        size_t n;
+        snprintf(doc, sizeof doc, "{ \"vm\": { \"name\": \"vm-%d\", \"token\": \"s3cr3t-%d\" } }", i % 2, i % 2);
+        ctx_outrec_fields_t f = fields(HDR("13", "2026", "h", "a", "-", "-"), "t", "-", doc);
+        assert_int_equal(ctx_outrec_build(mf.m, CTX_OUTREC_JSON, mf.rx, fx->set, &f, &out, &n), 1);
+        char want[32];
+        snprintf(want, sizeof want, "\"vm-%d\"", i % 2);
+        assert_non_null(strstr(out, want));
+        snprintf(want, sizeof want, "\"vm-%d\"", 1 - i % 2);
+        assert_null(strstr(out, want));
+        assert_null(strstr(out, "s3cr3t"));
+    }
+    ctx_outrec_memo_stats_t st;
+    ctx_outrec_memo_stats(mf.m, &st);
+    assert_int_equal(st.inserts, 4); /* two documents, two members */
+    assert_int_equal(st.doc_hits, 46);
+    memo_close(&mf);
+}
+
+/* more contexts than slots: entries are evicted, the output stays right */
+static void memo_evicts_under_pressure(void **state) {
+    fx_t *fx = *state;
+    memo_fx_t mf;
+    memo_open(fx, &mf, 4);
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 64; i++) {
+            char doc[256];
+            snprintf(doc, sizeof doc, "{ \"vm\": { \"name\": \"vm-%d\", \"password\": \"pw%d\" } }", i, i);
+            memo_same(fx, &mf, doc);
+        }
+    ctx_outrec_memo_stats_t st, st2;
+    ctx_outrec_memo_stats(mf.m, &st);
+    assert_true(st.evictions > 0);
+    assert_true(st.inserts > 4);
+    /* a text past the size cap is never remembered */
+    char *big = malloc(6000);
+    assert_non_null(big);
+    int n = snprintf(big, 6000, "{ \"vm\": { \"note\": \"");
+    memset(big + n, 'a', 5000);
+    strcpy(big + n + 5000, "\" } }");
+    for (int i = 0; i < 3; i++) memo_same(fx, &mf, big);
+    ctx_outrec_memo_stats(mf.m, &st2);
+    assert_int_equal(st2.inserts, st.inserts);
+    assert_int_equal(st2.hits + st2.doc_hits, st.hits + st.doc_hits);
+    free(big);
+    memo_close(&mf);
+}
+
+/* ctx_outrec_memo_set (omtenant calls it when the rules change) empties the memo */
+static void memo_rules_change_invalidates(void **state) {
+    fx_t *fx = *state;
+    memo_fx_t mf;
+    memo_open(fx, &mf, 64);
+    const char *doc = "{ \"vm\": { \"name\": \"web-1\", \"token\": \"abc\" } }";
+    ctx_outrec_memo_stats_t st;
+    for (int i = 0; i < 3; i++) memo_same(fx, &mf, doc);
+    ctx_outrec_memo_stats(mf.m, &st);
+    assert_int_equal(st.doc_hits, 1);
+    assert_int_equal(ctx_outrec_memo_set(mf.m, 64, mf.nrules), 0);
+    memo_same(fx, &mf, doc);
+    ctx_outrec_memo_stats(mf.m, &st);
+    assert_int_equal(st.doc_hits, 1); /* a miss after the change */
+    assert_int_equal(st.doc_misses, 3);
+    assert_int_equal(st.hits, 0);
+    memo_close(&mf);
+}
+
+/* documents with a per-message member are soon no longer looked up whole, their members are */
+static void memo_stops_probing_unique_documents(void **state) {
+    fx_t *fx = *state;
+    memo_fx_t mf;
+    memo_open(fx, &mf, 64);
+    for (int i = 0; i < 640; i++) {
+        char doc[256];
+        snprintf(doc, sizeof doc, "{ \"vm\": { \"name\": \"web-1\" }, \"capture\": { \"seq\": %d } }", i);
+        memo_same(fx, &mf, doc);
+    }
+    ctx_outrec_memo_stats_t st;
+    ctx_outrec_memo_stats(mf.m, &st);
+    assert_int_equal(st.doc_hits, 0);
+    assert_int_equal(st.doc_misses, 64 + (640 - 64) / 64);
+    assert_int_equal(st.hits, 638); /* "vm": from the third document on */
+    memo_close(&mf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(default_json_object_exact),
@@ -344,6 +539,11 @@ int main(void) {
         cmocka_unit_test(escaping_and_invalid_utf8),
         cmocka_unit_test(replays_fuzz_corpus),
         cmocka_unit_test(fast_path_agrees_with_tree),
+        cmocka_unit_test(memo_identical_to_uncached),
+        cmocka_unit_test(memo_never_shares_contexts),
+        cmocka_unit_test(memo_evicts_under_pressure),
+        cmocka_unit_test(memo_rules_change_invalidates),
+        cmocka_unit_test(memo_stops_probing_unique_documents),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
