@@ -156,7 +156,7 @@ module(load=\"$top/plugins/mmctxenrich/mmctxenrich.so\")
 module(load=\"$top/plugins/omtenant/omtenant.so\")"
             for i in $IDXS; do
                 body="$body
-input(type=\"imctxcap\" name=\"c$i\" interface=\"$(ctx_vm_vnic "$i")\" profiles=\"$W/profiles.json\" ruleset=\"r\")"
+input(type=\"imctxcap\" name=\"c$i\" interface=\"$(ctx_vm_vnic "$i")\" profiles=\"$W/profiles.json\" ruleset=\"r\" vm.maxPacketsPerSecond=\"0\" vm.maxBytesPerSecond=\"0\")"
             done
             body="$body
 ruleset(name=\"r\" queue.type=\"fixedArray\" queue.size=\"200000\" queue.dequeueBatchSize=\"1024\") {
@@ -185,7 +185,7 @@ input(type=\"imudp\" address=\"$(ctx_vm_host_ip4 "$i")\" port=\"514\" rcvbufSize
                 body="module(load=\"$top/plugins/imctxcap/imctxcap.so\")"
                 for i in $IDXS; do
                     body="$body
-input(type=\"imctxcap\" name=\"c$i\" interface=\"$(ctx_vm_vnic "$i")\" profiles=\"$W/profiles.json\" ruleset=\"r\")"
+input(type=\"imctxcap\" name=\"c$i\" interface=\"$(ctx_vm_vnic "$i")\" profiles=\"$W/profiles.json\" ruleset=\"r\" vm.maxPacketsPerSecond=\"0\" vm.maxBytesPerSecond=\"0\")"
                 done
             fi
             body="$body

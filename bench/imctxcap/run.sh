@@ -12,6 +12,8 @@
 # captures the same interface. Appends a section to bench/imctxcap/RESULTS.md.
 # --size sets loggen's message size (default 200; 4000 makes every message an IP
 # fragment train), --cap-workers imctxcap's `workers` (default 1).
+# imctxcap runs with its per-vNIC budget off (vm.maxPacketsPerSecond="0"): the one sending
+# VM would otherwise meet the budget (100k frames/s), and this measures capacity.
 #
 # Memory: rsyslogd's RSS with imctxcap capturing N idle veth vNICs (VM namespaces
 # named ctxmNNN, --vnics, default "10 100"), for each --workers value (default "1 2"),
@@ -70,7 +72,7 @@ EOF
 IN_IMUDP="module(load=\"imudp\" batchSize=\"128\")
 input(type=\"imudp\" address=\"$HOST\" port=\"514\" rcvbufSize=\"16m\" ruleset=\"out\")"
 IN_CAP="module(load=\"$SO\")
-input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"out\" workers=\"$cworkers\")"
+input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"out\" workers=\"$cworkers\" vm.maxPacketsPerSecond=\"0\" vm.maxBytesPerSecond=\"0\")"
 IN_BOTH="$IN_IMUDP
 module(load=\"$SO\")
 input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"aside\")"
