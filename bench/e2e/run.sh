@@ -83,6 +83,13 @@ stop_pid() { # pid: SIGTERM, then SIGKILL after 10 s; returns when it is gone
     wait "$1" 2>/dev/null || true
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# per thread of PID: "TID NAME TICKS" (utime + stime), for where the CPU goes
+thread_ticks() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        printf '%s %s %s\n' "${t##*/}" "$(tr ' ' '_' <"$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
+    done 2>/dev/null
+}
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 wire_bytes() { # dport: sum of bytes_acked of established connections to it
     ss -tinH state established "( dport = :$1 )" | { grep -o 'bytes_acked:[0-9]*' || true; } | cut -d: -f2 | awk '{s += $1} END {print s + 0}'
@@ -237,6 +244,7 @@ while True: s.recv(65535)" &
     rss0=$(rss_kib $pid)
     dport=$(dport_of "$pl")
     c0=$(cpu_ticks $pid)
+    thread_ticks $pid >"$W/threads0-$pl-$rate"
     b0=$(wire_bytes "$dport")
     local lg=()
     for i in $IDXS; do
@@ -262,6 +270,11 @@ while True: s.recv(65535)" &
         sleep 0.5
     done
     c1=$(cpu_ticks $pid)
+    thread_ticks $pid >"$W/threads1-$pl-$rate"
+    # the busiest threads of the case, in CPU seconds (threads0 - threads1 by TID)
+    awk 'NR == FNR {t0[$1] = $3; next} {d = $3 - t0[$1]; if (d > 0) printf "%s %s %.2f\n", $1, $2, d / 100}' \
+        "$W/threads0-$pl-$rate" "$W/threads1-$pl-$rate" | sort -k3 -rn | head -12 >"$W/threads-$pl-$rate.txt"
+    grep -E 'ctxt_switches' "/proc/$pid/status" >>"$W/threads-$pl-$rate.txt" 2>/dev/null || true
     b1=$(wire_bytes "$dport")
     local rss
     rss=$(rss_kib $pid)
