@@ -46,6 +46,7 @@ enum {
     IMCTXCAP_CTR_FRAG_MEMORY,     /* fragments.memory: bytes they hold now (a gauge) */
     IMCTXCAP_CTR_SPOOFED,         /* msgs.spoofed: source MAC or IP of another VM than the sender ($!ctx!vm!spoof) */
     IMCTXCAP_CTR_OVERBUDGET,      /* packets.overbudget: frames over their vNIC's budget, dropped before decoding */
+    IMCTXCAP_CTR_IF_ATTACH_ERRORS, /* interfaces.attach.errors: attaches that failed (summed over workers) */
     IMCTXCAP_CTR_COUNT
 };
 extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];

@@ -49,7 +49,7 @@ const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT] = {
     "msgs.submit.errors", "packets.stale",      "fragments.evicted",       "fragments.evicted.quota",
     "fragments.overlap",  "fragments.refused.truncated", "fragments.refused.toolarge", "fragments.refused.discarded",
     "fragments.refused.badheader", "fragments.pending", "fragments.memory",
-    "msgs.spoofed", "packets.overbudget",
+    "msgs.spoofed", "packets.overbudget", "interfaces.attach.errors",
 };
 
 static prop_if_t *p_prop;

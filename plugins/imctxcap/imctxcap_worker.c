@@ -149,7 +149,7 @@ static void on_log(void *ud, int level, const char *msg) {
 /* the capture engines' counters, summed; an interface counts as attached once every
  * worker has it (the attach / detach events are worker 0's) */
 static void publish_capture(imctxcap_inst_t *inst) {
-    uint64_t drops = 0, stale = 0;
+    uint64_t drops = 0, stale = 0, attach_errors = 0;
     struct ctx_capture_stats cs0 = {0};
     for (int i = 0; i < inst->n_workers; ++i) {
         imctxcap_worker_t *x = &inst->pkt->workers[i];
@@ -165,9 +165,11 @@ static void publish_capture(imctxcap_inst_t *inst) {
         }
         drops += cs.kernel_drops;
         stale += cs.stale;
+        attach_errors += cs.attach_errors;
     }
     imctxcap_ctr_set(inst, IMCTXCAP_CTR_KERNEL_DROPS, drops);
     imctxcap_ctr_set(inst, IMCTXCAP_CTR_STALE, stale);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_ATTACH_ERRORS, attach_errors);
     imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_ATTACHED, cs0.attached);
     imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_ATTACH_EVENTS, cs0.attach_events);
     imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_DETACH_EVENTS, cs0.detach_events);

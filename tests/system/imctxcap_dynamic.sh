@@ -52,5 +52,6 @@ seq=seq=d1-2 vm.name=late-1
 EXP
 ctx_check "$CTX_WORK/out" "$CTX_WORK/expect"
 ctx_assert_eq "attached at the end" 2 "$(ctx_stat "imctxcap(dyn)" interfaces.attached)"
+ctx_assert_eq "attach errors (exported counter)" 0 "$(ctx_stat "imctxcap(dyn)" interfaces.attach.errors)"
 if grep -qiE "error|cannot" "$CTX_ILOG" "$CTX_DLOG"; then cat "$CTX_ILOG" "$CTX_DLOG"; ctx_fail "errors in the daemon log"; fi
 ctx_pass "late vNIC attached in $ms ms; detach and re-attach without errors"
