@@ -143,8 +143,8 @@ void imctxcap_packet_set_objs(void *prop_if, void *datetime_if);
 void imctxcap_on_packet(void *ud, const char *ifname, unsigned ifindex, const struct timeval *ts, const uint8_t *frame,
                         size_t caplen, size_t wirelen);
 void imctxcap_on_round(void *ud);
-/* an interface was detached: forget its budget and end its TCP connections (call it on
- * every worker's thread; the capture path does not call it yet, see issue 14) */
+/* an interface was detached: forget its budget and end its TCP connections (called on
+ * every worker's thread by its capture engine's on_detach) */
 void imctxcap_interface_gone(imctxcap_worker_t *w, const char *ifname);
 /* imctxcap_budget.c: the per-worker budgets of vm.maxPacketsPerSecond / vm.maxBytesPerSecond */
 rsRetVal imctxcap_budget_init(imctxcap_inst_t *inst); /* config thread */

@@ -4,6 +4,10 @@ that need what a socket cannot do: another VM's source MAC or IP, or a flood of
 one-byte segments out of order. The capture is passive, so no handshake is needed.
 
 rawtcp.py msg IFACE DST_MAC SRC_IP DST_IP SPORT TEXT   one connection: SYN, TEXT + LF, FIN
+rawtcp.py half IFACE DST_MAC SRC_IP DST_IP SPORT TEXT   SYN (ISN 1000) and TEXT as is, no FIN:
+    the connection is left open (TEXT may end in the middle of a message)
+rawtcp.py cont IFACE DST_MAC SRC_IP DST_IP SPORT SEQ TEXT   one segment TEXT + LF at SEQ, no SYN:
+    the same connection continued (or another sender reusing its addresses and ports)
 rawtcp.py flood IFACE DST_MAC SRC_IP DST_IP FLOWS STOPFILE [SIZE [SPORT]]
     FLOWS connections (SYN each, source ports from SPORT, default 20000), then SIZE-byte
     segments (default 1) out of order (every other one, never the first), round robin
@@ -41,6 +45,19 @@ def msg(iface, dst_mac, src_ip, dst_ip, sport, text):
     s.send(frame(dmac, smac, src, dst, sport, 514, isn + 1 + len(data), 0x11))
 
 
+def half(iface, dst_mac, src_ip, dst_ip, sport, text):
+    s, dmac, smac = open_iface(iface, dst_mac)
+    src, dst, sport = socket.inet_aton(src_ip), socket.inet_aton(dst_ip), int(sport)
+    s.send(frame(dmac, smac, src, dst, sport, 514, 1000, 0x02))
+    s.send(frame(dmac, smac, src, dst, sport, 514, 1001, 0x18, text.encode()))
+
+
+def cont(iface, dst_mac, src_ip, dst_ip, sport, seq, text):
+    s, dmac, smac = open_iface(iface, dst_mac)
+    src, dst = socket.inet_aton(src_ip), socket.inet_aton(dst_ip)
+    s.send(frame(dmac, smac, src, dst, int(sport), 514, int(seq), 0x18, text.encode() + b"\n"))
+
+
 def flood(iface, dst_mac, src_ip, dst_ip, flows, stopfile, size="1", sport="20000"):
     s, dmac, smac = open_iface(iface, dst_mac)
     src, dst, flows, size, sport = socket.inet_aton(src_ip), socket.inet_aton(dst_ip), int(flows), int(size), int(sport)
@@ -57,4 +74,4 @@ def flood(iface, dst_mac, src_ip, dst_ip, flows, stopfile, size="1", sport="2000
 
 
 if __name__ == "__main__":
-    {"msg": msg, "flood": flood}[sys.argv[1]](*sys.argv[2:])
+    {"msg": msg, "half": half, "cont": cont, "flood": flood}[sys.argv[1]](*sys.argv[2:])
