@@ -1,14 +1,19 @@
 #!/bin/bash
-# One VM (flooder, globex) floods out-of-order TCP segments, one-byte ones over 200
-# connections and 1000-byte ones over 20, as fast as it can, while another VM on the same input (quiet, acme)
-# sends 1,000 sequence-numbered messages at 100/s over one TCP connection, each
-# message in two writes (so its connection always holds a half message). TCP memory
-# is small (tcp.maxMemory 2m): room must be made all the time.
+# One VM (flooder, globex) floods as fast as it can while another VM on the same input
+# (quiet, acme) sends 1,000 sequence-numbered messages at 100/s over one TCP connection,
+# each message in two writes (so its connection always holds a half message). TCP
+# memory is small (tcp.maxMemory 2m): room must be made all the time. The flood is
+# CTX_FLOOD (the wrappers imctxcap_flood_{syn,frag,udp}.sh set it):
+#   ooo   one-byte out-of-order TCP segments over 200 connections and 1000-byte ones
+#         over 20 (the default);
+#   syn   new connections, each with 64 bytes of an unfinished message;
+#   frag  first IP fragments of datagrams that never complete;
+#   udp   whole syslog datagrams, with vm.maxPacketsPerSecond 2000 (the budget).
 # The quiet VM loses nothing (each message exactly once, whole, as itself); the
-# flood's losses are the flooder's own: its connections are evicted and their held
-# bytes dropped (counted), the quiet connection never is. (With the old eviction, the
-# least recently active connection anywhere, the quiet one's half messages were cut.)
+# flood's losses are the flooder's own and counted (evicted connections and their held
+# bytes, its own fragment quota, its own budget); the quiet connection is never cut.
 . "$top_srcdir/tests/lib/harness.sh"
+FLOOD=${CTX_FLOOD:-ooo}
 ctx_init "imctxcap_flood${CTX_SUFFIX:-}"
 ctx_vm_add quiet 224 || ctx_fail "VM"
 ctx_vm_add flooder 225 || ctx_fail "VM"
@@ -19,7 +24,8 @@ JSON
 ctx_conf <<CONF
 module(load="@MODDIR@/imctxcap/imctxcap.so")
 input(type="imctxcap" name="flood" profiles="@WORK@/profiles.json"
-      interface="$(ctx_vm_vnic 224),$(ctx_vm_vnic 225)" tcp.maxmemory="2m" tcp.flow.maxmemory="256k")
+      interface="$(ctx_vm_vnic 224),$(ctx_vm_vnic 225)" tcp.maxmemory="2m" tcp.flow.maxmemory="256k"
+      $([ "$FLOOD" = udp ] && echo 'vm.maxPacketsPerSecond="2000"'))
 $CTX_CHECK_TEMPLATE
 if \$!ctx!vm!name == "quiet" then action(type="omfile" file="@WORK@/quiet" template="ctxcheck")
 else action(type="omfile" file="@WORK@/other" template="ctxcheck")
@@ -51,19 +57,37 @@ ctx_wait_for "TCP sink" 10 "[ -e '$CTX_WORK/sink.ready' ]"
 ctx_start
 ctx_wait_stat "imctxcap(flood)" interfaces.attached 2
 
-# 200 connections of one-byte pieces (the piece limit), 20 of 1000-byte pieces (memory)
 fl=(eth0 "$(cat "/sys/class/net/$(ctx_vm_vnic 225)/address")" "$(ctx_vm_ip4 225)" "$(ctx_vm_host_ip4 225)")
-ctx_vm_exec flooder /usr/bin/python3 "$top_srcdir/tests/lib/rawtcp.py" flood "${fl[@]}" 200 \
-    "$CTX_WORK/quiet.done" 1 20000 >"$CTX_WORK/flood.out" 2>&1 &
-fpid=$!
-ctx_vm_exec flooder /usr/bin/python3 "$top_srcdir/tests/lib/rawtcp.py" flood "${fl[@]}" 20 \
-    "$CTX_WORK/quiet.done" 1000 30000 >"$CTX_WORK/flood2.out" 2>&1 &
-fpid2=$!
-ctx_wait_stat "imctxcap(flood)" tcp.segments.ooo 20000
+flood() { # flood OUTFILE COMMAND...: one flooder process in the flooder VM
+    local out=$1
+    shift
+    ctx_vm_exec flooder /usr/bin/python3 "$@" >"$out" 2>&1 &
+    fpids+=("$!:$out")
+}
+fpids=()
+case "$FLOOD" in
+ooo) # 200 connections of one-byte pieces (the piece limit), 20 of 1000-byte pieces (memory)
+    flood "$CTX_WORK/flood.out" "$top_srcdir/tests/lib/rawtcp.py" flood "${fl[@]}" 200 "$CTX_WORK/quiet.done" 1 20000
+    flood "$CTX_WORK/flood2.out" "$top_srcdir/tests/lib/rawtcp.py" flood "${fl[@]}" 20 "$CTX_WORK/quiet.done" 1000 30000
+    ctx_wait_stat "imctxcap(flood)" tcp.segments.ooo 20000 ;;
+syn)
+    flood "$CTX_WORK/flood.out" "$top_srcdir/tests/lib/floodgen.py" syn "${fl[@]}" "$CTX_WORK/quiet.done"
+    ctx_wait_stat "imctxcap(flood)" tcp.flows.opened 20000 ;;
+frag)
+    flood "$CTX_WORK/flood.out" "$top_srcdir/tests/lib/floodgen.py" frag "${fl[@]}" "$CTX_WORK/quiet.done"
+    ctx_wait_stat "imctxcap(flood)" fragments.evicted.quota 2000 ;;
+udp)
+    flood "$CTX_WORK/flood.out" "$top_srcdir/tests/lib/floodgen.py" udp "$(ctx_vm_ip4 225)" "$(ctx_vm_host_ip4 225)" "$CTX_WORK/quiet.done"
+    ctx_wait_stat "imctxcap(flood)" packets.overbudget 2000 ;;
+*) ctx_fail "CTX_FLOOD=$FLOOD: expected ooo, syn, frag or udp" ;;
+esac
 ctx_vm_exec quiet /usr/bin/python3 "$CTX_WORK/quiet.py" send "$H" || ctx_fail "quiet sender"
 touch "$CTX_WORK/quiet.done"
-wait $fpid || ctx_fail "flooder: $(cat "$CTX_WORK/flood.out")"
-wait $fpid2 || ctx_fail "flooder: $(cat "$CTX_WORK/flood2.out")"
+sent=0
+for f in "${fpids[@]}"; do
+    wait "${f%%:*}" || ctx_fail "flooder: $(cat "${f#*:}")"
+    sent=$((sent + $(cat "${f#*:}")))
+done
 ctx_wait_lines "$CTX_WORK/quiet" 1000
 ctx_stop
 ctx_check_seq "$CTX_WORK/quiet" "seq=q" 1 1000
@@ -71,9 +95,27 @@ for i in $(seq 1 1000); do echo "seq=seq=q$i vm.tenant=acme vm.match=vnic captur
 ctx_check "$CTX_WORK/quiet" "$CTX_WORK/expect"
 if grep -q "seq=q" "$CTX_WORK/other" 2>/dev/null; then ctx_fail "a quiet message went out as another VM"; fi
 st() { ctx_stat "imctxcap(flood)" "$1"; }
-sent=$(($(cat "$CTX_WORK/flood.out") + $(cat "$CTX_WORK/flood2.out"))) ev=$(st tcp.flows.evicted) pl=$(st tcp.gaps.piecelimit)
-[ "$ev" -gt 0 ] || ctx_fail "tcp.flows.evicted: expected the flood's connections to be evicted, got $ev"
-dr=$(st tcp.bytes.dropped)
-[ "$dr" -gt 0 ] || ctx_fail "tcp.bytes.dropped: expected the evicted connections' held bytes, got $dr"
-[ "$(st tcp.frames.partial)" = 0 ] || ctx_fail "tcp.frames.partial: $(st tcp.frames.partial) (the quiet VM's?)"
-ctx_pass "quiet: 1000 of 1000 whole; flooder: $sent frames, $ev connections evicted ($dr held bytes dropped), $pl holes at the piece limit, kernel drops $(st kernel.drops), over budget $(st packets.overbudget)"
+case "$FLOOD" in
+ooo) [ "$(st tcp.frames.partial)" = 0 ] || ctx_fail "tcp.frames.partial: $(st tcp.frames.partial) (the quiet VM's?)" ;;&
+syn) # each evicted connection's unfinished message left cut, as the flooder (tcp.gap truncate)
+    pa=$(st tcp.frames.partial) fo=$(grep -c '|flooder|flood|' "$CTX_WORK/other" || true)
+    ctx_assert_eq "the flooder's cut messages delivered (tcp.frames.partial)" "$pa" "$fo"
+    if grep '|flooder|flood|' "$CTX_WORK/other" | grep -qv '"globex"'; then ctx_fail "a flood message went out as another tenant"; fi ;;&
+ooo|syn) # the flood's connections were evicted (counted), never the quiet one; ooo: with their held bytes
+    ev=$(st tcp.flows.evicted) dr=$(st tcp.bytes.dropped)
+    [ "$ev" -gt 0 ] || ctx_fail "tcp.flows.evicted: expected the flood's connections to be evicted, got $ev"
+    [ "$FLOOD" = syn ] || [ "$dr" -gt 0 ] || ctx_fail "tcp.bytes.dropped: expected the evicted connections' held bytes, got $dr"
+    lost="$ev connections evicted ($dr held bytes dropped), $(st tcp.gaps.piecelimit) holes at the piece limit" ;;
+frag) # the flooder's datagrams were evicted by its own vNIC's quota, never by the global bound
+    q=$(st fragments.evicted.quota)
+    [ "$q" -gt 2000 ] || ctx_fail "fragments.evicted.quota: $q"
+    ctx_assert_eq "fragments.evicted (the global bound)" 0 "$(st fragments.evicted)"
+    lost="$q datagrams evicted by its own fragment quota, $(st fragments.pending) pending" ;;
+udp) # the flooder's frames over its budget were dropped (counted); what passed went out as the flooder
+    ob=$(st packets.overbudget) fo=$(grep -c '|flooder|flood|' "$CTX_WORK/other" || true)
+    [ "$ob" -gt 2000 ] || ctx_fail "packets.overbudget: $ob"
+    ctx_assert_eq "the flooder's messages delivered = submitted - quiet's 1000" $(($(st msgs.submitted) - 1000)) "$fo"
+    if grep '|flooder|flood|' "$CTX_WORK/other" | grep -qv '"globex"'; then ctx_fail "a flood message went out as another tenant"; fi
+    lost="$ob frames over its budget dropped, $fo delivered as itself" ;;
+esac
+ctx_pass "flood $FLOOD: quiet: 1000 of 1000 whole; flooder: $sent frames, $lost; kernel drops $(st kernel.drops), over budget $(st packets.overbudget)"
