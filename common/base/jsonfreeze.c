@@ -43,9 +43,26 @@ static int frozen_to_json_string(struct fjson_object *jso, struct printbuf *pb, 
     return (jso->o_type == fjson_type_array ? orig_array : orig_object)(jso, pb, level, flags);
 }
 
+/* libfastjson's serializer of a fresh object or array. Every module that links this file
+ * has its own frozen_to_json_string, so an object frozen by another module (imctxcap's
+ * $!ctx!vm, read by mmctxenrich) is recognized by its serializer NOT being the default. */
+static fjson_object_to_json_string_fn *default_fn(enum fjson_type t) {
+    static fjson_object_to_json_string_fn *fn[2];
+    int i = t == fjson_type_array;
+    fjson_object_to_json_string_fn *f = __atomic_load_n(&fn[i], __ATOMIC_ACQUIRE);
+    if (f == NULL) {
+        struct fjson_object *o = i ? fjson_object_new_array() : fjson_object_new_object();
+        if (o == NULL) return NULL;
+        f = o->_to_json_string;
+        fjson_object_put(o);
+        __atomic_store_n(&fn[i], f, __ATOMIC_RELEASE);
+    }
+    return f;
+}
+
 int ctx_json_freeze(struct fjson_object *o) {
     if (o == NULL || (o->o_type != fjson_type_object && o->o_type != fjson_type_array)) return CTX_EINVAL;
-    if (o->_to_json_string == frozen_to_json_string) return 0;
+    if (ctx_json_is_frozen(o)) return 0;
     fjson_object_to_json_string_fn **orig = o->o_type == fjson_type_array ? &orig_array : &orig_object;
     if (__atomic_load_n(orig, __ATOMIC_ACQUIRE) == NULL) __atomic_store_n(orig, o->_to_json_string, __ATOMIC_RELEASE);
     const char *s = fjson_object_to_json_string_ext(o, FJSON_TO_STRING_SPACED); /* leaves the text in o->_pb */
@@ -55,7 +72,10 @@ int ctx_json_freeze(struct fjson_object *o) {
 }
 
 int ctx_json_is_frozen(const struct fjson_object *o) {
-    return o != NULL && o->_to_json_string == frozen_to_json_string;
+    if (o == NULL || (o->o_type != fjson_type_object && o->o_type != fjson_type_array)) return 0;
+    if (o->_to_json_string == frozen_to_json_string) return 1;
+    fjson_object_to_json_string_fn *d = default_fn(o->o_type);
+    return d != NULL && o->_to_json_string != d;
 }
 
 const char *ctx_json_frozen_text(const struct fjson_object *o, size_t *len) {

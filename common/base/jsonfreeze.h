@@ -34,7 +34,9 @@
  * (NULL or a scalar: scalars need no freezing) or CTX_ENOMEM (o is then unchanged). */
 int ctx_json_freeze(struct fjson_object *o);
 
-/* 1 if o was frozen by this module's ctx_json_freeze, else 0 */
+/* 1 if o was frozen by ctx_json_freeze, in this module or another one (every module
+ * links its own copy of this file), else 0. (An object or array whose serializer is not
+ * libfastjson's default counts as frozen: nothing in rsyslog sets another.) */
 int ctx_json_is_frozen(const struct fjson_object *o);
 
 /* the frozen text of o and its length, or NULL if o is not frozen */

@@ -36,11 +36,13 @@
 #include "rsconf.h"
 #include "ruleset.h"
 #include "statsobj.h"
+#include "template.h"
 #include "unicode-helper.h"
 #include "datetime.h"
 #include "srUtils.h"
 
 #include "cnfutil.h"
+#include "tplscan.h"
 #include "imctxcap.h"
 #include "ipfrag.h"
 
@@ -330,9 +332,21 @@ static inline void std_checkRuleset_genErrMsg(__attribute__((unused)) modConfDat
              inst->pszBindRuleset);
 }
 
+/* $!ctx!vm is shared unless a template names it on its own (plugins/common/tplscan.h) */
+static void scan_templates(modConfData_t *mc) {
+    const char *prop = NULL, *tpl = tplscan_find(mc->pConf, "vm", 0, &prop);
+    for (imctxcap_inst_t *inst = mc->root; inst != NULL; inst = inst->next) {
+        inst->share_vm = tpl == NULL;
+        if (tpl != NULL)
+            LogMsg(0, RS_RET_OK, LOG_INFO, "imctxcap(%s): template '%s' names $%s: $!ctx!vm is built for each "
+                   "message (not shared)", inst->name, tpl, prop);
+    }
+}
+
 BEGINcheckCnf
     CODESTARTcheckCnf;
     for (imctxcap_inst_t *inst = pModConf->root; inst != NULL; inst = inst->next) std_checkRuleset(pModConf, inst);
+    scan_templates(pModConf);
     if (pModConf->root == NULL && !had_inst_error) {
         LogError(0, RS_RET_NO_LISTNERS, "imctxcap: module loaded, but no input(type=\"imctxcap\") configured");
         iRet = RS_RET_NO_LISTNERS;

@@ -11,7 +11,11 @@
 #include <stdint.h>
 #include <sys/time.h>
 
+#include <json.h>
+
 #include "ctxlog_common.h"
+
+#define IMCTXCAP_IFNAMELEN 16 /* IFNAMSIZ: an interface name and its NUL */
 
 typedef enum { IMCTXCAP_UNATTR_DROP = 0, IMCTXCAP_UNATTR_PASS = 1 } imctxcap_unattr_t;
 
@@ -47,6 +51,7 @@ enum {
     IMCTXCAP_CTR_SPOOFED,         /* msgs.spoofed: source MAC or IP of another VM than the sender ($!ctx!vm!spoof) */
     IMCTXCAP_CTR_OVERBUDGET,      /* packets.overbudget: frames over their vNIC's budget, dropped before decoding */
     IMCTXCAP_CTR_IF_ATTACH_ERRORS, /* interfaces.attach.errors: attaches that failed (summed over workers) */
+    IMCTXCAP_CTR_VM_SHARED,       /* msgs.vm.shared: messages whose $!ctx!vm is a reference to a shared object */
     IMCTXCAP_CTR_COUNT
 };
 extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];
@@ -78,6 +83,7 @@ struct instanceConf_s {
     struct imctxcap_tcp *tcp;     /* the other tcp.* settings and the TCP counters (imctxcap_tcp.c) */
     uint64_t vm_max_pps;          /* vm.maxPacketsPerSecond per vNIC (0: off) */
     uint64_t vm_max_bps;          /* vm.maxBytesPerSecond per vNIC (0: off) */
+    int share_vm;                 /* 1: $!ctx!vm is shared (imctxcap_vmshare.c); 0 when a template names it */
     struct ctx_vmbudget **budgets; /* one per worker (each its share of the rates), NULL when both are off;
                                     * budgets[i] is used by worker i only */
     /* run time */
@@ -117,6 +123,7 @@ typedef struct imctxcap_worker_s {
     struct ctx_profiles *cur;     /* this worker's reference to the current profiles */
     uint64_t cur_gen;
     prop_t *from_prop;            /* last fromhost / fromhost-ip, reused while the source is the same */
+    struct imctxcap_vmshare *vmshare; /* this worker's $!ctx!vm memo (imctxcap_vmshare.c), NULL until used */
     multi_submit_t multi;         /* messages of this poll round, submitted together (one queue lock) */
     smsg_t *msgs[IMCTXCAP_BATCH];
 } imctxcap_worker_t;
@@ -162,6 +169,20 @@ void imctxcap_deliver_as(imctxcap_worker_t *w, const char *ifname, const struct 
  * reference to those profiles (the caller unrefs it), which keeps a->vm valid */
 struct ctx_profiles *imctxcap_attribute(imctxcap_worker_t *w, const char *ifname, const struct ctx_pkt *p,
                                         struct ctx_attribution *a);
+/* keys are string literals: libfastjson need not copy them (saves an allocation each) */
+static inline void imctxcap_json_add(struct json_object *o, const char *k, struct json_object *v) {
+    json_object_object_add_ex(o, k, v, JSON_C_OBJECT_KEY_IS_CONSTANT);
+}
+static inline void imctxcap_json_add_str(struct json_object *o, const char *k, const char *v) {
+    if (v != NULL) imctxcap_json_add(o, k, json_object_new_string(v));
+}
+/* imctxcap_vmshare.c: $!ctx!vm of a message: a new reference to the worker's shared,
+ * frozen object for this VM and source (a private object for a spoofed packet, or when
+ * sharing is off); NULL when out of memory. Capture thread of w only. */
+struct json_object *imctxcap_vm_object(imctxcap_worker_t *w, const struct ctx_attribution *a, const char *ifname,
+                                       const char *src_ip, const char *src_mac);
+void imctxcap_vmshare_clear(imctxcap_worker_t *w); /* w took a new profile set */
+void imctxcap_vmshare_free(imctxcap_worker_t *w);
 /* imctxcap_tcp.c: TCP capture (tcp.* parameters, one reassembler per worker, counters) */
 struct nvlst;
 rsRetVal imctxcap_tcp_params(imctxcap_inst_t *inst, struct nvlst *lst);

@@ -49,7 +49,7 @@ const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT] = {
     "msgs.submit.errors", "packets.stale",      "fragments.evicted",       "fragments.evicted.quota",
     "fragments.overlap",  "fragments.refused.truncated", "fragments.refused.toolarge", "fragments.refused.discarded",
     "fragments.refused.badheader", "fragments.pending", "fragments.memory",
-    "msgs.spoofed", "packets.overbudget", "interfaces.attach.errors",
+    "msgs.spoofed", "packets.overbudget", "interfaces.attach.errors", "msgs.vm.shared",
 };
 
 static prop_if_t *p_prop;
@@ -72,53 +72,23 @@ static int port_wanted(const imctxcap_inst_t *inst, uint16_t port) {
     return 0;
 }
 
-/* keys are string literals: libfastjson need not copy them (saves an allocation each) */
-static void json_add(struct json_object *o, const char *k, struct json_object *v) {
-    json_object_object_add_ex(o, k, v, JSON_C_OBJECT_KEY_IS_CONSTANT);
-}
-
-static void json_add_str(struct json_object *o, const char *k, const char *v) {
-    if (v != NULL) json_add(o, k, json_object_new_string(v));
-}
-
-/* $!ctx!vm: identity of the sending VM (or of nobody, for a passed unattributed packet) */
-static struct json_object *vm_json(const imctxcap_inst_t *inst, const ctx_attribution_t *a, const char *ifname,
-                                   const char *src_ip, const char *src_mac) {
-    struct json_object *vm = json_object_new_object();
-    if (vm == NULL) return NULL;
-    if (a->vm != NULL) {
-        json_add_str(vm, "name", a->vm->name);
-        json_add_str(vm, "uuid", a->vm->uuid);
-        json_add_str(vm, "tenant", a->vm->tenant);
-        json_add_str(vm, "user", a->vm->user);
-    } else {
-        json_add_str(vm, "tenant", inst->unattr_tenant);
-    }
-    json_add_str(vm, "ip", src_ip);
-    json_add_str(vm, "mac", src_mac);
-    json_add_str(vm, "vnic", ifname);
-    json_add_str(vm, "match", ctx_match_name(a->how));
-    json_add_str(vm, "spoof", ctx_spoof_name(a->spoof)); /* absent unless a key names another VM */
-    return vm;
-}
-
 /* $!ctx!capture: where and when the packet was seen */
 static struct json_object *capture_json(const struct ctx_pkt *pkt, const struct timeval *ts, const char *src_ip,
                                         int truncated) {
     char buf[CTX_PKT_ADDRSTRLEN > CTX_RFC3339_US_LEN ? CTX_PKT_ADDRSTRLEN : CTX_RFC3339_US_LEN];
     struct json_object *c = json_object_new_object();
     if (c == NULL) return NULL;
-    if (ctx_rfc3339_us(ts, buf, sizeof buf) > 0) json_add_str(c, "ts", buf);
-    json_add_str(c, "src", src_ip);
-    if (ctx_pkt_addr_ntop(pkt->ip_version, &pkt->dst, buf, sizeof buf) > 0) json_add_str(c, "dst", buf);
-    json_add(c, "sport", json_object_new_int(pkt->sport));
-    json_add(c, "dport", json_object_new_int(pkt->dport));
-    json_add_str(c, "proto", pkt->proto == 17 ? "udp" : "tcp");
-    json_add(c, "ipv", json_object_new_int(pkt->ip_version));
-    if (pkt->vlan_count > 0) json_add(c, "vlan", json_object_new_int(pkt->vlan_id[0]));
-    if (pkt->vlan_count > 1) json_add(c, "vlan_inner", json_object_new_int(pkt->vlan_id[1]));
-    if (pkt->frag.reassembled) json_add(c, "reassembled", json_object_new_boolean(1));
-    if (truncated) json_add(c, "truncated", json_object_new_boolean(1));
+    if (ctx_rfc3339_us(ts, buf, sizeof buf) > 0) imctxcap_json_add_str(c, "ts", buf);
+    imctxcap_json_add_str(c, "src", src_ip);
+    if (ctx_pkt_addr_ntop(pkt->ip_version, &pkt->dst, buf, sizeof buf) > 0) imctxcap_json_add_str(c, "dst", buf);
+    imctxcap_json_add(c, "sport", json_object_new_int(pkt->sport));
+    imctxcap_json_add(c, "dport", json_object_new_int(pkt->dport));
+    imctxcap_json_add_str(c, "proto", pkt->proto == 17 ? "udp" : "tcp");
+    imctxcap_json_add(c, "ipv", json_object_new_int(pkt->ip_version));
+    if (pkt->vlan_count > 0) imctxcap_json_add(c, "vlan", json_object_new_int(pkt->vlan_id[0]));
+    if (pkt->vlan_count > 1) imctxcap_json_add(c, "vlan_inner", json_object_new_int(pkt->vlan_id[1]));
+    if (pkt->frag.reassembled) imctxcap_json_add(c, "reassembled", json_object_new_boolean(1));
+    if (truncated) imctxcap_json_add(c, "truncated", json_object_new_boolean(1));
     return c;
 }
 
@@ -127,6 +97,7 @@ static const ctx_profiles_t *current_profiles(imctxcap_worker_t *w) {
     ctx_profiles_slot_t *slot = w->inst->pkt->slot;
     uint64_t gen = ctx_profiles_slot_generation(slot);
     if (w->cur == NULL || gen != w->cur_gen) {
+        imctxcap_vmshare_clear(w); /* before anything is attributed with the new set */
         ctx_profiles_unref(w->cur);
         w->cur = ctx_profiles_slot_get(slot);
         w->cur_gen = gen;
@@ -166,15 +137,15 @@ static rsRetVal submit(imctxcap_worker_t *w, const char *ifname, const struct ti
     CHKiRet(MsgSetRcvFromIP(pMsg, w->from_prop));
 
     CHKmalloc(ctx = json_object_new_object());
-    struct json_object *vm = vm_json(inst, a, ifname, src_ip, src_mac);
+    struct json_object *vm = imctxcap_vm_object(w, a, ifname, src_ip, src_mac);
     struct json_object *cap = capture_json(pkt, ts, src_ip, truncated);
     if (vm == NULL || cap == NULL) {
         json_object_put(vm);
         json_object_put(cap);
         ABORT_FINALIZE(RS_RET_OUT_OF_MEMORY);
     }
-    json_add(ctx, "vm", vm);
-    json_add(ctx, "capture", cap);
+    imctxcap_json_add(ctx, "vm", vm);
+    imctxcap_json_add(ctx, "capture", cap);
     CHKiRet(msgAddJSON(pMsg, (uchar *)"!ctx", ctx, 0, 0));
     ctx = NULL;
     w->msgs[w->multi.nElem++] = pMsg;

@@ -105,6 +105,7 @@ static void worker_release(imctxcap_worker_t *w) {
     ctx_ipfrag_free(w->frag);
     w->frag = NULL;
     imctxcap_tcp_worker_release(w);
+    imctxcap_vmshare_free(w);
     ctx_profiles_unref(w->cur);
     w->cur = NULL;
     if (w->from_prop != NULL) p_prop->Destruct(&w->from_prop);

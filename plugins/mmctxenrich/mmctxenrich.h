@@ -140,6 +140,7 @@ typedef struct mmx_wrkr {
     struct mmx_flat **memo;    /* flattened cached parts (mmctxenrich_flat.c), lazily allocated */
     struct mmx_share *cm_share;   /* frozen $!ctx!cm objects (mmctxenrich_share.c), lazily allocated */
     struct mmx_share *host_share; /* frozen $!ctx!host objects */
+    struct mmx_share *vm_share;   /* frozen pruned copies of imctxcap's shared $!ctx!vm (mmctxenrich_msg.c) */
 } mmx_wrkr;
 
 static inline void mmx_inc(mmx_inst *inst, enum mmx_ctr c) { __atomic_fetch_add(&inst->ctr[c], 1, __ATOMIC_RELAXED); }
@@ -189,6 +190,10 @@ struct fjson_object *mmx_share_get(struct mmx_share *m, const uintptr_t k[MMX_SH
  * returns a new reference for the message; obj itself (unshared) if it cannot be frozen */
 struct fjson_object *mmx_share_put(struct mmx_share **m, const uintptr_t k[MMX_SHARE_KEY], struct fjson_object *obj,
                                    cmctx_t *const held[3]);
+/* the same for a group derived from another shared object src (its pointer is in k):
+ * the entry keeps a reference to src, so that the key's pointer stays unique */
+struct fjson_object *mmx_share_put_src(struct mmx_share **m, const uintptr_t k[MMX_SHARE_KEY],
+                                       struct fjson_object *obj, struct fjson_object *src);
 void mmx_share_free(struct mmx_share **m);
 /* sets inst->share_cm / share_host: off for a group some template names below $!ctx */
 struct rsconf_s;

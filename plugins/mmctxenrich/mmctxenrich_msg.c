@@ -27,6 +27,7 @@
 
 #include "msg.h"
 
+#include "jsonfreeze.h"
 #include "mmctxenrich.h"
 
 int mmx_process(mmx_wrkr *w, smsg_t *pMsg);
@@ -145,11 +146,55 @@ static void set_member(struct fjson_object *ctx, const char *k, struct fjson_obj
     if (v != NULL) fjson_object_object_add_ex(ctx, k, v, FJSON_OBJECT_KEY_IS_CONSTANT | FJSON_OBJECT_ADD_KEY_IS_NEW);
 }
 
+static const char *const standard_keys[] = {"ip", "mac", "vnic", "match"};
+
+static int is_standard_key(const char *k) {
+    for (size_t i = 0; i < sizeof standard_keys / sizeof standard_keys[0]; i++)
+        if (strcmp(k, standard_keys[i]) == 0) return 1;
+    return 0;
+}
+
+/* a new object with references to vm's members, without the standard keys when prune */
+static struct fjson_object *vm_copy(struct fjson_object *vm, int prune) {
+    struct fjson_object *c = fjson_object_new_object();
+    if (c == NULL) return NULL;
+    struct fjson_object_iterator it = fjson_object_iter_begin(vm), end = fjson_object_iter_end(vm);
+    for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it)) {
+        const char *k = fjson_object_iter_peek_name(&it);
+        if (prune && is_standard_key(k)) continue;
+        fjson_object_object_add(c, k, fjson_object_get(fjson_object_iter_peek_value(&it)));
+    }
+    return c;
+}
+
+/* imctxcap's $!ctx!vm is shared by many messages (frozen): never edited, replaced in this
+ * message's $!ctx by a copy. Below standard, the pruned copy is itself shared (one per
+ * source object and worker); with debug, a per-message copy carries process. */
+static void replace_shared_vm(mmx_wrkr *w, smsg_t *pMsg, struct fjson_object *ctx, struct fjson_object *vm,
+                              unsigned groups) {
+    int prune = !(groups & CTX_POLICY_G_STANDARD), debug = (groups & CTX_POLICY_G_DEBUG) != 0;
+    struct fjson_object *nv = NULL;
+    if (debug) {
+        if ((nv = vm_copy(vm, prune)) != NULL) put(nv, "process", process_object(pMsg));
+    } else if (prune) {
+        uintptr_t k[MMX_SHARE_KEY] = {(uintptr_t)vm, 'v'};
+        if ((nv = mmx_share_get(w->vm_share, k)) == NULL)
+            nv = mmx_share_put_src(&w->vm_share, k, vm_copy(vm, 1), vm);
+    } else {
+        return; /* standard or verbose: the shared object as it is */
+    }
+    if (nv != NULL) set_member(ctx, "vm", nv, 1);
+}
+
 /* removes what the groups do not include; adds process (debug) */
-static void prune_vm(smsg_t *pMsg, struct fjson_object *ctx, const struct ctx_view *cv, unsigned groups) {
-    static const char *const standard_keys[] = {"ip", "mac", "vnic", "match"};
+static void prune_vm(mmx_wrkr *w, smsg_t *pMsg, struct fjson_object *ctx, const struct ctx_view *cv,
+                     unsigned groups) {
     struct fjson_object *vm = cv->vm;
     if (!(groups & CTX_POLICY_G_DEBUG) && (cv->has & HAS_CAPTURE)) fjson_object_object_del(ctx, "capture");
+    if (vm != NULL && ctx_json_is_frozen(vm)) {
+        replace_shared_vm(w, pMsg, ctx, vm, groups);
+        return;
+    }
     if (vm != NULL && !(groups & CTX_POLICY_G_STANDARD))
         for (size_t i = 0; i < sizeof standard_keys / sizeof standard_keys[0]; i++) put(vm, standard_keys[i], NULL);
     if (groups & CTX_POLICY_G_DEBUG) {
@@ -190,7 +235,7 @@ static void enrich(mmx_wrkr *w, smsg_t *pMsg, struct fjson_object *ctx, const st
                cv->has & HAS_HOST);
     set_member(ctx, "tags", tags_object(r), cv->has & HAS_TAGS);
     if (cv->has & HAS_DROP) fjson_object_object_del(ctx, "drop");
-    prune_vm(pMsg, ctx, cv, g);
+    prune_vm(w, pMsg, ctx, cv, g);
 }
 
 int mmx_process(mmx_wrkr *w, smsg_t *pMsg) {

@@ -22,7 +22,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <json.h>
 
@@ -30,6 +29,7 @@
 #include "template.h"
 
 #include "jsonfreeze.h"
+#include "tplscan.h"
 #include "mmctxenrich.h"
 
 #define SHARE_SLOTS 512 /* per worker and group; a power of two */
@@ -38,6 +38,7 @@ struct share_ent {
     uintptr_t k[MMX_SHARE_KEY];
     struct fjson_object *obj; /* frozen; one reference */
     cmctx_t *held[3];         /* references keeping the key's pointers unique */
+    struct fjson_object *src; /* a reference to the object a key's pointer names, or NULL */
 };
 
 struct mmx_share {
@@ -53,6 +54,7 @@ static struct share_ent *slot(struct mmx_share *m, const uintptr_t k[MMX_SHARE_K
 static void ent_clear(struct share_ent *e) {
     fjson_object_put(e->obj);
     for (int i = 0; i < 3; i++) cmctx_unref(e->held[i]);
+    fjson_object_put(e->src);
     memset(e, 0, sizeof *e);
 }
 
@@ -63,16 +65,27 @@ struct fjson_object *mmx_share_get(struct mmx_share *m, const uintptr_t k[MMX_SH
     return fjson_object_get(e->obj);
 }
 
-struct fjson_object *mmx_share_put(struct mmx_share **m, const uintptr_t k[MMX_SHARE_KEY], struct fjson_object *obj,
-                                   cmctx_t *const held[3]) {
+static struct fjson_object *share_put(struct mmx_share **m, const uintptr_t k[MMX_SHARE_KEY], struct fjson_object *obj,
+                                      cmctx_t *const held[3], struct fjson_object *src) {
     if (obj == NULL || ctx_json_freeze(obj) != 0) return obj; /* unshared: the message's own */
     if (*m == NULL && (*m = calloc(1, sizeof **m)) == NULL) return obj;
     struct share_ent *e = slot(*m, k);
     ent_clear(e);
     memcpy(e->k, k, sizeof e->k);
     for (int i = 0; held != NULL && i < 3; i++) e->held[i] = held[i] ? cmctx_ref(held[i]) : NULL;
+    e->src = src != NULL ? fjson_object_get(src) : NULL;
     e->obj = obj;
     return fjson_object_get(obj);
+}
+
+struct fjson_object *mmx_share_put(struct mmx_share **m, const uintptr_t k[MMX_SHARE_KEY], struct fjson_object *obj,
+                                   cmctx_t *const held[3]) {
+    return share_put(m, k, obj, held, NULL);
+}
+
+struct fjson_object *mmx_share_put_src(struct mmx_share **m, const uintptr_t k[MMX_SHARE_KEY],
+                                       struct fjson_object *obj, struct fjson_object *src) {
+    return share_put(m, k, obj, NULL, src);
 }
 
 void mmx_share_free(struct mmx_share **m) {
@@ -82,31 +95,15 @@ void mmx_share_free(struct mmx_share **m) {
     *m = NULL;
 }
 
-/* 1 if a JSON property name ("!ctx!host!load1") is the group or below it */
-static int names_group(const char *name, const char *group) {
-    static const char prefix[] = "!ctx!";
-    size_t pl = sizeof prefix - 1, gl = strlen(group);
-    if (strncasecmp(name, prefix, pl) != 0 || strncasecmp(name + pl, group, gl) != 0) return 0;
-    return name[pl + gl] == '\0' || name[pl + gl] == '!';
+static int share_group(rsconf_t *conf, const mmx_inst *inst, const char *group) {
+    const char *prop = NULL, *tpl = tplscan_find(conf, group, 1, &prop);
+    if (tpl == NULL) return 1;
+    LogMsg(0, RS_RET_OK, LOG_INFO, "mmctxenrich(%s): template '%s' names $%s: $!ctx!%s is built for each message "
+           "(not shared)", inst->name, tpl, prop, group);
+    return 0;
 }
 
 void mmx_share_scan_templates(rsconf_t *conf, mmx_inst *inst) {
-    inst->share_cm = inst->share_host = 1;
-    for (struct template *t = conf ? conf->templates.root : NULL; t != NULL; t = t->pNext) {
-        for (struct templateEntry *te = t->pEntryRoot; te != NULL; te = te->pNext) {
-            if (te->eEntryType != FIELD || te->data.field.msgProp.id != PROP_CEE) continue;
-            const char *n = (const char *)te->data.field.msgProp.name;
-            if (n == NULL) continue;
-            if (inst->share_cm && names_group(n, "cm")) {
-                inst->share_cm = 0;
-                LogMsg(0, RS_RET_OK, LOG_INFO, "mmctxenrich(%s): template '%s' names $%s: $!ctx!cm is built for "
-                       "each message (not shared)", inst->name, t->pszName, n);
-            }
-            if (inst->share_host && names_group(n, "host")) {
-                inst->share_host = 0;
-                LogMsg(0, RS_RET_OK, LOG_INFO, "mmctxenrich(%s): template '%s' names $%s: $!ctx!host is built for "
-                       "each message (not shared)", inst->name, t->pszName, n);
-            }
-        }
-    }
+    inst->share_cm = share_group(conf, inst, "cm");
+    inst->share_host = share_group(conf, inst, "host");
 }

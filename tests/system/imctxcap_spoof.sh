@@ -68,4 +68,5 @@ fi
 ctx_assert_eq "msgs.spoofed" "$n" "$(ctx_stat "imctxcap(spoof)" msgs.spoofed)"
 ctx_assert_eq "msgs.unattributed" $((n / 2)) "$(ctx_stat "imctxcap(spoof)" msgs.unattributed)"
 ctx_assert_eq "msgs.submitted" $((n + 1)) "$(ctx_stat "imctxcap(spoof)" msgs.submitted)"
+ctx_assert_eq "msgs.vm.shared (a spoofed message's \$!ctx!vm is its own)" 0 "$(ctx_stat "imctxcap(spoof)" msgs.vm.shared)"
 ctx_pass "$n spoofed messages (MAC, IP, both; UDP, TCP; with and without a vNIC entry) kept their own identity"

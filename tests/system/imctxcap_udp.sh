@@ -62,7 +62,13 @@ ctx_assert_eq "msgs.submitted" $total "$(ctx_stat "imctxcap(udptest)" msgs.submi
 ctx_assert_eq "packets.malformed" 0 "$(ctx_stat "imctxcap(udptest)" packets.malformed)"
 ctx_assert_eq "msgs.unattributed" 0 "$(ctx_stat "imctxcap(udptest)" msgs.unattributed)"
 ctx_assert_eq "interfaces.attached" 3 "$(ctx_stat "imctxcap(udptest)" interfaces.attached)"
+# $!ctx!vm is shared: each distinct (VM, vNIC, source IP, MAC) builds it once (at least one
+# miss each; more only when two of them meet in one slot of the worker's memo)
+keys=$(grep -o '"vm": {[^}]*}' "$CTX_WORK/out" | sort -u | wc -l) shared=$(ctx_stat "imctxcap(udptest)" msgs.vm.shared)
+[ "$keys" = 6 ] || ctx_fail "expected 6 distinct \$!ctx!vm (3 VMs, IPv4 and IPv6), got $keys"
+[ "$shared" -le $((total - keys)) ] && [ "$shared" -ge $((total / 3)) ] ||
+    ctx_fail "msgs.vm.shared: $shared, expected between $((total / 3)) and $((total - keys))"
 # uuid and user come from the profile
 grep -q '"uuid": "11111111-2222-4333-8444-555555555541", "tenant": "acme", "user": "alice"' "$CTX_WORK/out" ||
     ctx_fail "VM a's uuid/user missing"
-ctx_pass "$total messages from 3 VMs, each once, attributed by vnic, mac and ip"
+ctx_pass "$total messages from 3 VMs, each once, attributed by vnic, mac and ip; \$!ctx!vm shared by $shared"

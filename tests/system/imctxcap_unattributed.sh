@@ -1,7 +1,8 @@
 #!/bin/bash
 # Packets of a VM that no profile describes follow the 'unattributed' parameter:
 # dropped, passed with tenant "unknown", or passed with a default tenant; counted
-# either way.
+# either way. A template here names $!ctx!vm on its own, so $!ctx!vm is built for each
+# message (not shared: rsyslog serializes it by itself), logged once per input.
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init "imctxcap_unattributed${CTX_SUFFIX:-}"
 for i in 71 72 73; do ctx_vm_add "un$i" $i || ctx_fail "VM $i"; done
@@ -16,6 +17,8 @@ input(type="imctxcap" name="dflt" interface="vnet73" profiles="@WORK@/profiles.j
       unattributed="pass" unattributed.tenant="ops-default")
 $CTX_CHECK_TEMPLATE
 action(type="omfile" file="@WORK@/out" template="ctxcheck")
+template(name="vmonly" type="string" string="%\$!ctx!vm%\n")
+action(type="omfile" file="@WORK@/vm" template="vmonly")
 CONF
 ctx_start
 for n in drop pass dflt; do ctx_wait_stat "imctxcap($n)" interfaces.attached 1; done
@@ -39,4 +42,9 @@ ctx_assert_eq "pass: unattributed" $N "$(ctx_stat "imctxcap(pass)" msgs.unattrib
 ctx_assert_eq "pass: dropped" 0 "$(ctx_stat "imctxcap(pass)" msgs.unattributed.dropped)"
 ctx_assert_eq "pass: submitted" $N "$(ctx_stat "imctxcap(pass)" msgs.submitted)"
 ctx_assert_eq "dflt: submitted" $N "$(ctx_stat "imctxcap(dflt)" msgs.submitted)"
-ctx_pass "drop, pass as unknown, pass with a default tenant; counted"
+for n in drop pass dflt; do
+    ctx_assert_grep "$CTX_ILOG" "imctxcap($n): template 'vmonly' names \$!ctx!vm: \$!ctx!vm is built for each message (not shared)"
+    ctx_assert_eq "$n: msgs.vm.shared" 0 "$(ctx_stat "imctxcap($n)" msgs.vm.shared)"
+done
+ctx_assert_eq "\$!ctx!vm lines of the pass inputs" $((2 * N)) "$(grep -c '^{ "tenant": "\(unknown\|ops-default\)"' "$CTX_WORK/vm")"
+ctx_pass "drop, pass as unknown, pass with a default tenant; counted; \$!ctx!vm built per message when a template names it"

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <json.h>
+#include <json_object_private.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -145,12 +146,38 @@ static void many_threads_share_groups(void **state) {
     }
 }
 
+/* another module's copy of jsonfreeze.c installs its own serializer: still frozen here */
+static int other_module_serializer(struct fjson_object *o, struct printbuf *pb, int level, int flags) {
+    (void)o, (void)pb, (void)level, (void)flags;
+    return 0;
+}
+
+static void frozen_by_another_module(void **state) {
+    (void)state;
+    struct fjson_object *o = fjson_object_new_object(), *a = fjson_object_new_array(), *plain = fjson_object_new_object();
+    fjson_object_object_add(o, "k", fjson_object_new_string("v"));
+    fjson_object_to_json_string_fn *orig_o = o->_to_json_string, *orig_a = a->_to_json_string;
+    o->_to_json_string = other_module_serializer;
+    a->_to_json_string = other_module_serializer;
+    assert_int_equal(ctx_json_is_frozen(o), 1);
+    assert_int_equal(ctx_json_is_frozen(a), 1);
+    assert_int_equal(ctx_json_is_frozen(plain), 0);
+    assert_int_equal(ctx_json_freeze(o), 0); /* already frozen: left as it is */
+    assert_ptr_equal(o->_to_json_string, other_module_serializer);
+    o->_to_json_string = orig_o; /* the defaults back before freeing */
+    a->_to_json_string = orig_a;
+    fjson_object_put(o);
+    fjson_object_put(a);
+    fjson_object_put(plain);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_text_as_unfrozen),
         cmocka_unit_test(frozen_text_and_arrays),
         cmocka_unit_test(scalars_and_null_refused),
         cmocka_unit_test(many_threads_share_groups),
+        cmocka_unit_test(frozen_by_another_module),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
