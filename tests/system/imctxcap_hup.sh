@@ -22,7 +22,7 @@ send() { ctx_vm_exec hup1 logger --udp -n "$(ctx_vm_host_ip4 81)" -P 514 -t app 
 N=120
 ( for i in $(seq 1 $N); do send "flow-$i"; done ) &
 sender=$!
-ctx_wait_for "40 messages" 20 "[ \$(cat '$CTX_WORK/out' 2>/dev/null | wc -l) -ge 40 ]"
+ctx_wait_for "40 messages" 60 "[ \$(cat '$CTX_WORK/out' 2>/dev/null | wc -l) -ge 40 ]"
 cat >"$prof.new" <<JSON
 {"vms": [{"name": "after", "tenant": "globex", "user": "carol", "vnic": "vnet81"}]}
 JSON
