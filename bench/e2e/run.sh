@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/e2e/run.sh [--quick] [--rates "10000 20000 ..."] [--seconds S] [--no-append]
+# bench/e2e/run.sh [--quick] [--rates "10000 20000 ..."] [--seconds S] [--queue-size N] [--no-append]
 # bench/e2e/run.sh --callgrind N [--cg-rate R] [--policy full] [--no-append]
 #
 # ctxlog's whole path vs rsyslog's stock pipeline, in one run, on the same traffic.
@@ -22,6 +22,10 @@
 # sent, i.e. 2: no compute manager) against a bare rsyslogd (imudp -> omfile) after the
 # same traffic. Appends a section to bench/e2e/RESULTS.md unless --quick/--no-append.
 #
+# --queue-size N: every pipeline's ruleset queue and action queue hold at most N messages
+# (default 200,000 and 500,000): the RSS of a bounded backlog (what an operator should
+# configure: docs/cost-model.md); past it, messages wait in the kernel (and are lost there).
+#
 # --callgrind N: instead of the rates, each pipeline's sending rsyslogd runs under
 # valgrind --tool=callgrind (counters zeroed once it is up, dumped once the receiver has
 # every message); the VMs send N messages in all at R msg/s (default 300). Reports the
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
         --callgrind) CG=$2; shift 2 ;;
         --cg-rate) CGRATE=$2; shift 2 ;;
         --policy) POLICY=$2; shift 2 ;;
+        --queue-size) QRULE=$2 QACT=$2; shift 2 ;;
         *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S] [--no-append]" >&2; exit 2 ;;
     esac
 done
@@ -153,7 +158,7 @@ echo "{\"tenants\": {\"bench\": {\"transport\": \"https\", \"url\": \"https://12
   \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}}}" >"$W/tenants.json"
 
 # ---------------------------------------------------------------- sender configurations
-Q='queue.type="LinkedList" queue.size="500000" queue.dequeueBatchSize="1024"'
+Q="queue.type=\"LinkedList\" queue.size=\"${QACT:-500000}\" queue.dequeueBatchSize=\"1024\""
 conf() { # pipeline
     local body
     case "$1" in
@@ -166,7 +171,7 @@ module(load=\"$top/plugins/omtenant/omtenant.so\")"
 input(type=\"imctxcap\" name=\"c$i\" interface=\"$(ctx_vm_vnic "$i")\" profiles=\"$W/profiles.json\" ruleset=\"r\" vm.maxPacketsPerSecond=\"0\" vm.maxBytesPerSecond=\"0\")"
             done
             body="$body
-ruleset(name=\"r\" queue.type=\"fixedArray\" queue.size=\"200000\" queue.dequeueBatchSize=\"1024\") {
+ruleset(name=\"r\" queue.type=\"fixedArray\" queue.size=\"${QRULE:-200000}\" queue.dequeueBatchSize=\"1024\") {
     action(type=\"mmctxenrich\" name=\"e2e\" profiles=\"$W/profiles.json\" $POLARG)
     action(type=\"omtenant\" tenants=\"$W/tenants.json\" $Q action.resumeRetryCount=\"-1\")
 }" ;;
@@ -177,7 +182,7 @@ ruleset(name=\"r\" queue.type=\"fixedArray\" queue.size=\"200000\" queue.dequeue
 input(type=\"imudp\" address=\"$(ctx_vm_host_ip4 "$i")\" port=\"514\" rcvbufSize=\"16m\" ruleset=\"r\")"
             done
             body="$body
-ruleset(name=\"r\" queue.type=\"fixedArray\" queue.size=\"200000\" queue.dequeueBatchSize=\"1024\") {
+ruleset(name=\"r\" queue.type=\"fixedArray\" queue.size=\"${QRULE:-200000}\" queue.dequeueBatchSize=\"1024\") {
     action(type=\"omfwd\" target=\"127.0.0.1\" port=\"$PR\" protocol=\"tcp\" StreamDriver=\"ossl\" StreamDriverMode=\"1\"
            StreamDriverAuthMode=\"x509/name\" StreamDriverPermittedPeers=\"localhost\" $Q)
 }" ;;
@@ -196,7 +201,7 @@ input(type=\"imctxcap\" name=\"c$i\" interface=\"$(ctx_vm_vnic "$i")\" profiles=
                 done
             fi
             body="$body
-ruleset(name=\"r\" queue.type=\"fixedArray\" queue.size=\"200000\" queue.dequeueBatchSize=\"1024\") {
+ruleset(name=\"r\" queue.type=\"fixedArray\" queue.size=\"${QRULE:-200000}\" queue.dequeueBatchSize=\"1024\") {
     action(type=\"omfile\" file=\"$W/send/out\" asyncWriting=\"on\" ioBufferSize=\"256k\" flushInterval=\"1\")
 }" ;;
     esac
@@ -334,7 +339,7 @@ report=$(
     echo
     echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ)$([ $quick = 1 ] && echo ' (quick: figures mean nothing)')"
     echo
-    echo "- command: \`bench/e2e/run.sh$([ $quick = 1 ] && echo ' --quick') --rates \"$rates\" --seconds $secs\`"
+    echo "- command: \`bench/e2e/run.sh$([ $quick = 1 ] && echo ' --quick') --rates \"$rates\" --seconds $secs${QACT:+ --queue-size $QACT}\`"
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
     echo "- rsyslogd $($RSYSLOGD -v | head -1 | awk '{print $2}') (Debian), ctxlog at $(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo "${CTXLOG_REV:-a build copy without git}"); loggen from syslog-ng-core, 2 VM namespaces each sending half the rate, UDP, the gen_logmix.py mix (${mixavg} bytes per message on average, $(wc -l <"$W/mix.txt") distinct lines looped); senders, rsyslogd and the receivers share the same cores"
     echo "- profiles file: $nprof VMs (2 real); mmctxenrich: default policy, no compute manager"
