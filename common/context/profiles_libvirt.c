@@ -93,6 +93,11 @@ static void *loop_main(void *arg) {
     return NULL;
 }
 
+/* libvirt's default handler prints every error on stderr; ours are reported by the watcher */
+static void quiet(void *arg, virErrorPtr e) {
+    (void)arg, (void)e;
+}
+
 static int loop_acquire(char *err, size_t errlen) {
     struct ctx_profreg *g = ctx_profreg_get();
     int r = 0;
@@ -101,6 +106,7 @@ static int loop_acquire(char *err, size_t errlen) {
         snprintf(err, errlen, "libvirt: cannot set up its event loop: %s", lv_error());
         r = CTX_EIO;
     } else {
+        if (!g->lv_event_impl) virSetErrorFunc(NULL, quiet);
         g->lv_event_impl = 1;
     }
     if (r == 0 && g->loop == NULL) {
@@ -304,7 +310,7 @@ static void try_connect(struct ctx_profsrc *s, int *outage) {
         w->dirty = 1;
         w->lost = 0;
         ctx_backoff_reset(w->bo);
-        if (*outage) say(w, 0, "libvirt %s: connected again", s->uri);
+        say(w, 0, "libvirt %s: connected%s; following domain events", s->uri, *outage ? " again" : "");
         *outage = 0;
         return;
     }

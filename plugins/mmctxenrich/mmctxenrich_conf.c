@@ -195,6 +195,7 @@ static char **string_field(mmx_inst *inst, const char *name) {
     if (!strcmp(name, "cm.hostName")) return &inst->host_name;
     if (!strcmp(name, "cm.user")) return &inst->user;
     if (!strcmp(name, "cm.password")) return &inst->password;
+    if (!strcmp(name, "profiles.libvirt")) return &inst->libvirt_uri;
     return NULL;
 }
 
@@ -202,7 +203,6 @@ static char **string_field(mmx_inst *inst, const char *name) {
 static char **file_field(mmx_inst *inst, const char *name) {
     if (!strcmp(name, "policy")) return &inst->policy_path;
     if (!strcmp(name, "profiles")) return &inst->profiles_path;
-    if (!strcmp(name, "profiles.libvirt")) return &inst->libvirt_uri;
     if (!strcmp(name, "cm.mapping")) return &inst->mapping_path;
     if (!strcmp(name, "cm.tokenFile")) return &inst->token_file;
     if (!strcmp(name, "cm.caFile")) return &inst->ca_file;
