@@ -10,6 +10,8 @@
 #   follows without HUP;
 # - libvirtd stopped: the last domains stay in use, one line is logged, the source
 #   reconnects when libvirtd is back.
+# Not here: device added / removed events (libvirt 9.0's test driver has no
+# virDomainAttachDeviceFlags) and migration; they take the same path (a rescan).
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init "profiles_libvirt${CTX_SUFFIX:-}"
 command -v libvirtd >/dev/null && command -v virsh >/dev/null || ctx_fail "libvirtd and virsh are needed (scripts/deps.txt)"
