@@ -355,7 +355,8 @@ int ctx_lv_machine_cgroup(const char *driver, long id, const char *dom_name, con
     size_t o = 0;
     if (partition == NULL) partition = "/machine";
     if (driver == NULL || dom_name == NULL || out == NULL || id < 1 || partition[0] != '/' || partition[1] == '\0' ||
-        strchr(partition + 1, '/') != NULL || strlen(partition) > 64)
+        strlen(partition) > 64 || strspn(partition + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+                                      strlen(partition + 1))
         return CTX_EINVAL;
     machine_name(driver, id, dom_name, m);
     if (put(out, outlen, &o, partition) < 0 || put(out, outlen, &o, ".slice/machine-") < 0 ||

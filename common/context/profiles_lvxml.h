@@ -70,7 +70,7 @@ void ctx_lvdom_clear(ctx_lvdom_t *d);
  * the machine name being "<driver>-<id>-<name>" with characters other than
  * [A-Za-z0-9-] dropped (leading dots too), cut at 64 bytes, trailing '-' and '.'
  * trimmed; systemd escaping (each '-' as \x2d, other non [A-Za-z0-9:_.] as \xNN).
- * driver: "qemu" or "lxc"; partition: "/X" (one level; NULL = "/machine").
+ * driver: "qemu" or "lxc"; partition: "/X", X of [A-Za-z0-9_] (one level; NULL = "/machine").
  * Returns 0, or CTX_EINVAL (id < 1, other partition shapes), CTX_EFULL (out too small). */
 int ctx_lv_machine_cgroup(const char *driver, long id, const char *dom_name, const char *partition, char *out,
                           size_t outlen);

@@ -180,7 +180,8 @@ int ctx_profsrc_acquire(const char *file, const char *uri, ctx_profsrc_t **out, 
     if (out == NULL || (file == NULL && uri == NULL)) return CTX_EINVAL;
     *out = NULL;
     if (uri != NULL && !ctx_lv_uri_valid(uri)) {
-        snprintf(err, errlen, "\"%.200s\": expected a libvirt connection URI like \"qemu:///system\"", uri);
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "\"%.200s\": expected a libvirt connection URI like \"qemu:///system\"", uri);
         return CTX_EINVAL;
     }
     struct ctx_profreg *g = ctx_profreg_get();

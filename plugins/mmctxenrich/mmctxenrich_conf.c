@@ -487,8 +487,10 @@ int mmx_start(mmx_inst *inst) {
         rc = start_failed(inst, "compute-manager host fetcher", "no cm host context", e);
     if (inst->psrc && (e = ctx_profsrc_listen(inst->psrc, on_profiles, inst)) == 0) {
         char err[CTX_ERRLEN];
-        if (ctx_profsrc_start(inst->psrc, lv_log, err, sizeof err) != 0)
-            rc = -1, LogError(0, RS_RET_ERR, "mmctxenrich(%s): profiles.libvirt: %s", inst->name, err);
+        if (ctx_profsrc_start(inst->psrc, lv_log, err, sizeof err) != 0) {
+            LogError(0, RS_RET_ERR, "mmctxenrich(%s): profiles.libvirt: %s", inst->name, err);
+            rc = -1;
+        }
     }
     if (inst->cache && inst->bulk_url) cmcache_request_bulk(inst->cache, now);
     __atomic_store_n(&inst->next_bulk_ms, now + inst->bulk_period_ms, __ATOMIC_RELAXED);

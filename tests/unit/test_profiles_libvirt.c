@@ -201,6 +201,8 @@ static void test_cgroup_name(void **state) {
     assert_int_equal(strlen(strstr(out, "qemu")), strlen("qemu\\x2d1\\x2d") + 64 - strlen("qemu-1-") + 6);
     assert_int_equal(ctx_lv_machine_cgroup("qemu", 0, "x", NULL, out, sizeof out), CTX_EINVAL);
     assert_int_equal(ctx_lv_machine_cgroup("qemu", 1, "x", "/a/b", out, sizeof out), CTX_EINVAL);
+    assert_int_equal(ctx_lv_machine_cgroup("qemu", 1, "x", "/../x", out, sizeof out), CTX_EINVAL);
+    assert_int_equal(ctx_lv_machine_cgroup("qemu", 1, "x", "/a-b", out, sizeof out), CTX_EINVAL);
     assert_int_equal(ctx_lv_machine_cgroup("qemu", 1, "x", NULL, out, 10), CTX_EFULL);
 }
 
