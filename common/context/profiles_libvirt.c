@@ -45,6 +45,7 @@ struct ctx_lvwatch {
     ctx_backoff_t *bo;
     ctx_profsrc_log_fn log;
     char last_err[CTX_ERRLEN]; /* the last scan error logged (each distinct one once) */
+    unsigned logged_no_tenant; /* the count of domains without a tenant last logged */
 };
 
 struct ctx_lvloop {
@@ -257,6 +258,7 @@ static void install(struct ctx_profsrc *s, ctx_lvdom_t *v, size_t n, unsigned ba
     s->n_doms = n;
     s->have_doms = 1;
     int r = ctx_profsrc_rebuild_locked(s, err, sizeof err);
+    unsigned no_tenant = s->no_tenant;
     ctx_profiles_t *p = r == 0 ? ctx_profiles_slot_get(s->slot) : NULL;
     for (int i = 0; p != NULL && i < PROFSRC_LISTENERS; i++)
         if (s->listeners[i].fn) s->listeners[i].fn(s->listeners[i].arg, p);
@@ -267,6 +269,11 @@ static void install(struct ctx_profsrc *s, ctx_lvdom_t *v, size_t n, unsigned ba
     atomic_store(&s->domains, n);
     atomic_fetch_add(r == 0 ? &s->lv_updates : &s->lv_errors, 1);
     atomic_fetch_add(&s->lv_errors, bad);
+    if (r == 0 && no_tenant != w->logged_no_tenant) {
+        say(w, 0, "libvirt %s: %u running domains have no tenant (no ctxlog or Nova metadata, no profiles file "
+                  "entry): left out", s->uri, no_tenant);
+        w->logged_no_tenant = no_tenant;
+    }
     const char *e = r < 0 ? err : scan_err;
     if (e[0] != '\0' && strcmp(e, w->last_err) != 0) {
         say(w, 2, "libvirt %s: %s", s->uri, e);

@@ -141,6 +141,7 @@ int ctx_profsrc_rebuild_locked(struct ctx_profsrc *s, char *err, size_t errlen) 
         ctx_merge_stats_t st;
         r = ctx_profiles_merge(s->file_text, s->file_len, s->file_store, s->doms, s->n_doms, s->name, &p, &st, err,
                                errlen);
+        if (r == 0) s->no_tenant = st.no_tenant;
     } else if (s->file_store != NULL) {
         p = ctx_profiles_ref(s->file_store);
     } else if (empty_store(err, errlen, &p) == NULL) {

@@ -34,6 +34,7 @@ struct ctx_profsrc {
     ctx_lvdom_t *doms;        /* the last scan (owned) */
     size_t n_doms;
     int have_doms;            /* a scan succeeded once */
+    unsigned no_tenant;       /* domains the last build left out for want of a tenant */
     struct {
         ctx_profsrc_change_fn fn;
         void *arg;
