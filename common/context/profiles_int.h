@@ -39,6 +39,19 @@ void ctx_prof_arena_free(struct prof_arena *a);
 /* Checks an 8-4-4-4-12 hex UUID of n bytes and writes it lower-case into out[37]. Returns 1 / 0. */
 int ctx_prof_uuid_norm(const char *s, size_t n, char out[37]);
 
+/* ---- field text (profiles_text.c) ---- */
+
+/* Writes s (n bytes) quoted into dst (dl bytes), non-printables as \xNN, cut after 48 bytes. */
+void ctx_prof_quote(char *dst, size_t dl, const char *s, size_t n);
+/* 1 if s[0..n) is UTF-8 without control characters (C0, DEL, C1), surrogates or overlongs. */
+int ctx_prof_text_ok(const unsigned char *s, size_t n);
+/* Parses "xx:xx:xx:xx:xx:xx" (n must be 17, any case) into m. Returns 1 / 0. */
+int ctx_prof_mac_parse(const char *s, size_t n, uint8_t m[6]);
+/* 1 if s[0..n) is an absolute path of at most 4095 bytes, no ".." component, no control characters. */
+int ctx_prof_cgroup_ok(const char *s, size_t n);
+/* 1 if ip is a unicast address (not 0.0.0.0, multicast, broadcast class, ::, ff00::/8). */
+int ctx_prof_ip_unicast(const ctx_ip_t *ip);
+
 /* ---- the store ---- */
 
 struct tslot {

@@ -25,118 +25,10 @@
 #include "jsonpos.h"
 #include "profiles.h"
 #include "profiles_int.h"
+#include "profiles_ld.h"
 
 #define NAME_MAX_BYTES 255
-#define TENANT_MAX 64
-#define CGROUP_MAX 4095
 #define PID_MAX_VALUE 4194304L
-#define QUOTE_MAX 48
-
-/* ---- text helpers ------------------------------------------------------------- */
-
-/* Writes s (n bytes) quoted, non-printables as \xNN, cut after QUOTE_MAX bytes. */
-static void quote(char *dst, size_t dl, const char *s, size_t n) {
-    size_t o = 1;
-    dst[0] = '"';
-    for (size_t i = 0; i < n && o + 8 < dl; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (i == QUOTE_MAX) {
-            memcpy(dst + o, "...", 3);
-            o += 3;
-            break;
-        }
-        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
-            o += (size_t)snprintf(dst + o, dl - o, c == '"' || c == '\\' ? "\\%c" : "\\x%02x", c);
-        else
-            dst[o++] = (char)c;
-    }
-    dst[o++] = '"';
-    dst[o] = '\0';
-}
-
-/* 1 if s[0..n) is UTF-8 without control characters (C0, DEL, C1), surrogates or overlongs. */
-static int text_ok(const unsigned char *s, size_t n) {
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i], need, cp;
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f) return 0;
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) need = 1, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef) need = 2, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4) need = 3, cp = c & 0x07;
-        else return 0;
-        if (n - i <= need) return 0;
-        for (unsigned k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
-        if ((cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f)) return 0;
-        i += need + 1;
-    }
-    return 1;
-}
-
-int ctx_tenant_id_valid(const char *s) {
-    if (s == NULL) return 0;
-    size_t n = strlen(s);
-    if (n == 0 || n > TENANT_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static int mac_parse(const char *s, size_t n, uint8_t m[6]) {
-    if (n != 17) return 0;
-    for (int i = 0; i < 6; i++) {
-        int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
-        if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':')) return 0;
-        m[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 1;
-}
-
-/* ---- loader state and error messages -------------------------------------------- */
-
-/* A place in the document: top[vm].key[elem]; NULL / -1 parts are absent. */
-struct jpath {
-    const char *top;
-    long vm;
-    const char *key;
-    long elem;
-};
-
-#define ARR_IPV4 1u
-#define ARR_IPV6 2u
-#define ARR_MAC 4u
-#define ARR_VNIC 8u
-
-struct ld {
-    const char *b;          /* the document, after a UTF-8 BOM if any */
-    size_t n;
-    const char *name;       /* for messages */
-    char *err;
-    size_t errlen;
-    size_t root;            /* offset of the root '{' */
-    size_t *vm_off;         /* offset of each vms[i] value */
-    uint8_t *vm_arr;        /* per VM: ARR_* bits of the list keys written as arrays */
-    const char *def_tenant; /* "defaults"."tenant" (arena) or NULL */
-    const char *def_user;
-    ctx_profiles_t *p;
-};
 
 static size_t locate(const struct ld *l, const struct jpath *jp) {
     struct ctx_jmember m;
@@ -173,8 +65,7 @@ static int ld_vfail(struct ld *l, const struct jpath *jp, size_t off, const char
 }
 
 /* "<name>: line N: <path>: <message>", N being the line of the place jp names; returns CTX_EPARSE. */
-static int ld_fail(struct ld *l, const struct jpath *jp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int ld_fail(struct ld *l, const struct jpath *jp, const char *fmt, ...) {
+int ctx_pld_fail(struct ld *l, const struct jpath *jp, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int r = ld_vfail(l, jp, locate(l, jp), fmt, ap);
@@ -193,16 +84,15 @@ static int ld_fail_at(struct ld *l, const struct jpath *jp, size_t off, const ch
     return r;
 }
 
-static int ld_nomem(struct ld *l) {
+int ctx_pld_nomem(struct ld *l) {
     if (l->err != NULL && l->errlen > 0) snprintf(l->err, l->errlen, "%s: out of memory", l->name);
     return CTX_ENOMEM;
 }
-
 /* Describes a JSON value for "got ...". */
 static void describe(struct json_object *v, char *buf, size_t bl) {
     switch (json_object_get_type(v)) {
     case json_type_string:
-        quote(buf, bl, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+        ctx_prof_quote(buf, bl, json_object_get_string(v), (size_t)json_object_get_string_len(v));
         break;
     case json_type_object:
         snprintf(buf, bl, "an object");
@@ -228,7 +118,7 @@ static int check_dup_keys(struct ld *l, const struct jpath *jp, size_t obj, stru
     while (ctx_jpos_member_next(l->b, l->n, &pos, &m)) count++;
     if (count <= (size_t)json_object_object_length(jo)) return 0;
     all = malloc(count * sizeof *all);
-    if (all == NULL) return ld_nomem(l);
+    if (all == NULL) return ctx_pld_nomem(l);
     pos = obj + 1;
     while (k < count && ctx_jpos_member_next(l->b, l->n, &pos, &all[k])) k++;
     for (size_t i = 1; i < k; i++) {
@@ -237,7 +127,7 @@ static int check_dup_keys(struct ld *l, const struct jpath *jp, size_t obj, stru
             if (len != all[j].key_end - all[j].key || memcmp(l->b + all[i].key + 1, l->b + all[j].key + 1, len - 2))
                 continue;
             char q[160];
-            quote(q, sizeof q, l->b + all[i].key + 1, len - 2);
+            ctx_prof_quote(q, sizeof q, l->b + all[i].key + 1, len - 2);
             unsigned l1 = ctx_jpos_line(l->b, l->n, all[j].key), l2 = ctx_jpos_line(l->b, l->n, all[i].key);
             size_t at = all[i].key;
             free(all);
@@ -259,7 +149,7 @@ static int check_keys(struct ld *l, const struct jpath *jp, size_t obj, struct j
         if (!ok) {
             char q[160];
             struct ctx_jmember m;
-            quote(q, sizeof q, key, strlen(key));
+            ctx_prof_quote(q, sizeof q, key, strlen(key));
             size_t at = ctx_jpos_find_member(l->b, l->n, obj, key, &m) ? m.key : locate(l, jp);
             return ld_fail_at(l, jp, at, "unknown key %s (expected %s; keys starting with \"_\" are ignored)", q,
                               list);
@@ -279,18 +169,18 @@ static int get_str(struct ld *l, struct json_object *o, const struct jpath *jp, 
     if (!json_object_object_get_ex(o, jp->key, &v)) return 0;
     if (!json_object_is_type(v, json_type_string)) {
         describe(v, got, sizeof got);
-        return ld_fail(l, jp, "expected a string, got %s", got);
+        return ctx_pld_fail(l, jp, "expected a string, got %s", got);
     }
     *s = json_object_get_string(v);
     *len = (size_t)json_object_get_string_len(v);
-    if (strlen(*s) != *len) return ld_fail(l, jp, "contains a NUL character (\\u0000)");
+    if (strlen(*s) != *len) return ctx_pld_fail(l, jp, "contains a NUL character (\\u0000)");
     return 0;
 }
 
 static int bad_value(struct ld *l, const struct jpath *jp, const char *expected, const char *s, size_t n) {
     char q[160];
-    quote(q, sizeof q, s, n);
-    return ld_fail(l, jp, "expected %s, got %s", expected, q);
+    ctx_prof_quote(q, sizeof q, s, n);
+    return ctx_pld_fail(l, jp, "expected %s, got %s", expected, q);
 }
 
 #define TEXT_EXPECTED "1 to 255 bytes of UTF-8 text without control characters"
@@ -302,10 +192,10 @@ static int get_text(struct ld *l, struct json_object *o, const struct jpath *jp,
     size_t n;
     int r = get_str(l, o, jp, &s, &n);
     if (r < 0 || s == NULL) return r;
-    if (n == 0 || n > NAME_MAX_BYTES || !text_ok((const unsigned char *)s, n))
+    if (n == 0 || n > NAME_MAX_BYTES || !ctx_prof_text_ok((const unsigned char *)s, n))
         return bad_value(l, jp, TEXT_EXPECTED, s, n);
     *out = ctx_prof_arena_strndup(&l->p->arena, s, n);
-    return *out ? 0 : ld_nomem(l);
+    return *out ? 0 : ctx_pld_nomem(l);
 }
 
 static int get_tenant(struct ld *l, struct json_object *o, const struct jpath *jp, const char **out) {
@@ -316,11 +206,11 @@ static int get_tenant(struct ld *l, struct json_object *o, const struct jpath *j
     if (!ctx_tenant_id_valid(s)) return bad_value(l, jp, TENANT_EXPECTED, s, n);
     /* a VM of these would share a destination with messages of no (known) VM */
     if (strcmp(s, "default") == 0 || strcmp(s, "unknown") == 0)
-        return ld_fail(l, jp, "\"%s\" is reserved (%s), expected another tenant id", s,
+        return ctx_pld_fail(l, jp, "\"%s\" is reserved (%s), expected another tenant id", s,
                        s[0] == 'd' ? "omtenant's destination for tenants it has no entry for"
                                    : "the tenant of messages no profile claims");
     *out = ctx_prof_arena_strndup(&l->p->arena, s, n);
-    return *out ? 0 : ld_nomem(l);
+    return *out ? 0 : ctx_pld_nomem(l);
 }
 
 static int get_uuid(struct ld *l, struct json_object *o, const struct jpath *jp, const char **out) {
@@ -332,15 +222,7 @@ static int get_uuid(struct ld *l, struct json_object *o, const struct jpath *jp,
     if (!ctx_prof_uuid_norm(s, n, norm))
         return bad_value(l, jp, "a UUID like \"6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f\"", s, n);
     *out = ctx_prof_arena_strndup(&l->p->arena, norm, 36);
-    return *out ? 0 : ld_nomem(l);
-}
-
-static int cgroup_ok(const char *s, size_t n) {
-    if (n == 0 || n > CGROUP_MAX || s[0] != '/' || !text_ok((const unsigned char *)s, n)) return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '/' && s[i + 1] == '.' && s[i + 2] == '.' && (s[i + 3] == '/' || s[i + 3] == '\0')) return 0;
-    }
-    return 1;
+    return *out ? 0 : ctx_pld_nomem(l);
 }
 
 static int get_cgroup(struct ld *l, struct json_object *o, const struct jpath *jp, const char **out) {
@@ -348,11 +230,11 @@ static int get_cgroup(struct ld *l, struct json_object *o, const struct jpath *j
     size_t n;
     int r = get_str(l, o, jp, &s, &n);
     if (r < 0 || s == NULL) return r;
-    if (!cgroup_ok(s, n))
+    if (!ctx_prof_cgroup_ok(s, n))
         return bad_value(l, jp, "an absolute path (starting with \"/\", at most 4095 bytes, no \"..\" component, "
                                 "no control characters)", s, n);
     *out = ctx_prof_arena_strndup(&l->p->arena, s, n);
-    return *out ? 0 : ld_nomem(l);
+    return *out ? 0 : ctx_pld_nomem(l);
 }
 
 static int get_pid(struct ld *l, struct json_object *o, const struct jpath *jp, long *out) {
@@ -362,7 +244,7 @@ static int get_pid(struct ld *l, struct json_object *o, const struct jpath *jp, 
     int64_t x = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
     if (x < 1 || x > PID_MAX_VALUE) {
         describe(v, got, sizeof got);
-        return ld_fail(l, jp, "expected an integer from 1 to %ld, got %s", PID_MAX_VALUE, got);
+        return ctx_pld_fail(l, jp, "expected an integer from 1 to %ld, got %s", PID_MAX_VALUE, got);
     }
     *out = (long)x;
     return 0;
@@ -375,23 +257,14 @@ typedef int (*item_fn)(struct ld *l, const struct jpath *jp, const char *s, size
 static int item_mac(struct ld *l, const struct jpath *jp, const char *s, size_t n, void *dst) {
     ctx_mac_t *m = dst;
     char q[160];
-    if (!mac_parse(s, n, m->addr)) return bad_value(l, jp, "\"xx:xx:xx:xx:xx:xx\"", s, n);
-    quote(q, sizeof q, s, n);
-    if (m->addr[0] & 1) return ld_fail(l, jp, "%s is a multicast address, not a VM's source MAC", q);
+    if (!ctx_prof_mac_parse(s, n, m->addr)) return bad_value(l, jp, "\"xx:xx:xx:xx:xx:xx\"", s, n);
+    ctx_prof_quote(q, sizeof q, s, n);
+    if (m->addr[0] & 1) return ctx_pld_fail(l, jp, "%s is a multicast address, not a VM's source MAC", q);
     static const uint8_t zero[6];
-    if (memcmp(m->addr, zero, 6) == 0) return ld_fail(l, jp, "%s is not a valid source MAC", q);
+    if (memcmp(m->addr, zero, 6) == 0) return ctx_pld_fail(l, jp, "%s is not a valid source MAC", q);
     snprintf(m->text, sizeof m->text, "%02x:%02x:%02x:%02x:%02x:%02x", m->addr[0], m->addr[1], m->addr[2], m->addr[3],
              m->addr[4], m->addr[5]);
     return 0;
-}
-
-static int ip_unicast(const ctx_ip_t *ip) {
-    static const uint8_t v6zero[16];
-    if (ip->family == AF_INET) {
-        const uint8_t *a = ip->addr + 12;
-        return !(a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == 0) && a[0] < 224;
-    }
-    return memcmp(ip->addr, v6zero, 16) != 0 && ip->addr[0] != 0xff;
 }
 
 static int item_ip(struct ld *l, const struct jpath *jp, const char *s, size_t n, void *dst, int family) {
@@ -406,10 +279,10 @@ static int item_ip(struct ld *l, const struct jpath *jp, const char *s, size_t n
     if (inet_pton(family, tmp, v4 ? (void *)v4b : (void *)ip->addr) != 1) return bad_value(l, jp, expected, s, n);
     if (v4) ctx_ip_map_v4(v4b, ip->addr);
     ip->family = (uint8_t)family;
-    quote(q, sizeof q, s, n);
+    ctx_prof_quote(q, sizeof q, s, n);
     if (!v4 && memcmp(ip->addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
-        return ld_fail(l, jp, "%s is an IPv4-mapped address: list it under \"ipv4\"", q);
-    if (!ip_unicast(ip)) return ld_fail(l, jp, "%s is not a unicast address", q);
+        return ctx_pld_fail(l, jp, "%s is an IPv4-mapped address: list it under \"ipv4\"", q);
+    if (!ctx_prof_ip_unicast(ip)) return ctx_pld_fail(l, jp, "%s is not a unicast address", q);
     inet_ntop(family, v4 ? (const void *)v4b : (const void *)ip->addr, ip->text, sizeof ip->text);
     return 0;
 }
@@ -425,11 +298,11 @@ static int item_ipv6(struct ld *l, const struct jpath *jp, const char *s, size_t
 static int item_vnic(struct ld *l, const struct jpath *jp, const char *s, size_t n, void *dst) {
     char reason[160], q[160];
     if (ctx_ifglob_check(s, reason, sizeof reason) < 0) {
-        quote(q, sizeof q, s, n);
-        return ld_fail(l, jp, "%s: %s", q, reason);
+        ctx_prof_quote(q, sizeof q, s, n);
+        return ctx_pld_fail(l, jp, "%s: %s", q, reason);
     }
     *(const char **)dst = ctx_prof_arena_strndup(&l->p->arena, s, n);
-    return *(const char **)dst ? 0 : ld_nomem(l);
+    return *(const char **)dst ? 0 : ctx_pld_nomem(l);
 }
 
 /* Reads jp->key of o as a string or array of strings into count items of isize bytes
@@ -443,12 +316,12 @@ static int get_list(struct ld *l, struct json_object *o, struct jpath jp, item_f
     size_t n = is_arr ? (size_t)json_object_array_length(v) : 1;
     if (!is_arr && !json_object_is_type(v, json_type_string)) {
         describe(v, got, sizeof got);
-        return ld_fail(l, &jp, "expected a string or an array of strings, got %s", got);
+        return ctx_pld_fail(l, &jp, "expected a string or an array of strings, got %s", got);
     }
-    if (n > CTX_PROFILES_MAX_ADDRS) return ld_fail(l, &jp, "more than %d entries", CTX_PROFILES_MAX_ADDRS);
+    if (n > CTX_PROFILES_MAX_ADDRS) return ctx_pld_fail(l, &jp, "more than %d entries", CTX_PROFILES_MAX_ADDRS);
     if (is_arr) l->vm_arr[jp.vm] |= arr_bit;
     char *arr = n ? ctx_prof_arena_alloc(&l->p->arena, n * isize) : NULL;
-    if (n && arr == NULL) return ld_nomem(l);
+    if (n && arr == NULL) return ctx_pld_nomem(l);
     for (size_t i = 0; i < n; i++) {
         struct json_object *e = is_arr ? json_object_array_get_idx(v, (int)i) : v;
         const char *s;
@@ -456,11 +329,11 @@ static int get_list(struct ld *l, struct json_object *o, struct jpath jp, item_f
         jp.elem = is_arr ? (long)i : -1;
         if (!json_object_is_type(e, json_type_string)) {
             describe(e, got, sizeof got);
-            return ld_fail(l, &jp, "expected a string, got %s", got);
+            return ctx_pld_fail(l, &jp, "expected a string, got %s", got);
         }
         s = json_object_get_string(e);
         len = (size_t)json_object_get_string_len(e);
-        if (strlen(s) != len) return ld_fail(l, &jp, "contains a NUL character (\\u0000)");
+        if (strlen(s) != len) return ctx_pld_fail(l, &jp, "contains a NUL character (\\u0000)");
         int r = fn(l, &jp, s, len, arr + i * isize);
         if (r < 0) return r;
     }
@@ -491,9 +364,9 @@ static int vm_identity(struct ld *l, struct json_object *o, uint32_t i, ctx_prof
     jp.key = "pid";
     if ((r = get_pid(l, o, &jp, &vm->pid)) < 0) return r;
     jp.key = NULL;
-    if (vm->name == NULL) return ld_fail(l, &jp, "missing key \"name\"");
+    if (vm->name == NULL) return ctx_pld_fail(l, &jp, "missing key \"name\"");
     if (vm->tenant == NULL) vm->tenant = l->def_tenant;
-    if (vm->tenant == NULL) return ld_fail(l, &jp, "missing key \"tenant\" (and no \"tenant\" in \"defaults\")");
+    if (vm->tenant == NULL) return ctx_pld_fail(l, &jp, "missing key \"tenant\" (and no \"tenant\" in \"defaults\")");
     if (vm->user == NULL) vm->user = l->def_user;
     return 0;
 }
@@ -515,7 +388,7 @@ static int vm_addresses(struct ld *l, struct json_object *o, uint32_t i, ctx_pro
     vm->vnics = (const char *const *)vnics;
     if (n4 > 0 && n6 > 0) { /* one array: ipv4 entries, then ipv6 entries */
         ctx_ip_t *all = ctx_prof_arena_alloc(&l->p->arena, (n4 + n6) * sizeof *all);
-        if (all == NULL) return ld_nomem(l);
+        if (all == NULL) return ctx_pld_nomem(l);
         memcpy(all, v4, n4 * sizeof *all);
         memcpy(all + n4, v6, n6 * sizeof *all);
         v4 = all;
@@ -533,105 +406,12 @@ static int vm_parse(struct ld *l, struct json_object *o, uint32_t i) {
     vm->index = i;
     if (!json_object_is_type(o, json_type_object)) {
         describe(o, got, sizeof got);
-        return ld_fail(l, &jp, "expected an object, got %s", got);
+        return ctx_pld_fail(l, &jp, "expected an object, got %s", got);
     }
     if ((r = check_dup_keys(l, &jp, l->vm_off[i], o)) < 0) return r;
     if ((r = check_keys(l, &jp, l->vm_off[i], o, vm_keys, VM_KEY_LIST)) < 0) return r;
     if ((r = vm_identity(l, o, i, vm)) < 0) return r;
     return vm_addresses(l, o, i, vm);
-}
-
-/* ---- tables, with the duplicate checks across VMs ------------------------------------------- */
-
-/* The path of a VM's list entry k for messages (ips: ipv4 entries first). */
-static struct jpath entry_path(const struct ld *l, uint32_t vm, const char *key, uint32_t k) {
-    const ctx_profile_t *p = &l->p->vms[vm];
-    struct jpath jp = {"vms", (long)vm, key, -1};
-    uint8_t bit = ARR_MAC;
-    if (strcmp(key, "ip") == 0) {
-        uint32_t n4 = 0;
-        while (n4 < p->n_ips && p->ips[n4].family == AF_INET) n4++;
-        jp.key = k < n4 ? "ipv4" : "ipv6";
-        bit = k < n4 ? ARR_IPV4 : ARR_IPV6;
-        k = k < n4 ? k : k - n4;
-    } else if (strcmp(key, "vnic") == 0) {
-        bit = ARR_VNIC;
-    }
-    if (l->vm_arr[vm] & bit) jp.elem = (long)k;
-    return jp;
-}
-
-static int dup_fail(struct ld *l, uint32_t vm, const char *key, uint32_t k, const char *text,
-                    const struct tslot *old) {
-    struct jpath jp = entry_path(l, vm, key, k);
-    char q[160], qn[160];
-    const ctx_profile_t *o = &l->p->vms[old->vm - 1];
-    quote(q, sizeof q, text, strlen(text));
-    if (old->vm - 1 == vm) return ld_fail(l, &jp, "%s appears twice in this VM", q);
-    quote(qn, sizeof qn, o->name, strlen(o->name));
-    return ld_fail(l, &jp, "%s is already used by vms[%u] (%s, line %u)", q, o->index, qn, o->line);
-}
-
-static int put_vm_keys(struct ld *l, uint32_t i, struct table *t_glob, const char **globs, uint32_t *nglob) {
-    ctx_profiles_t *p = l->p;
-    const ctx_profile_t *vm = &p->vms[i];
-    const struct tslot *old;
-    struct name_key nk = {vm->tenant, vm->name};
-    if (vm->uuid && (old = tab_put(p, &p->t_uuid, hash_str(vm->uuid), i, 0, eq_uuid, vm->uuid)) != NULL)
-        return dup_fail(l, i, "uuid", 0, vm->uuid, old);
-    for (uint32_t k = 0; k < vm->n_macs; k++)
-        if ((old = tab_put(p, &p->t_mac, hash_mac(vm->macs[k].addr), i, k, eq_mac, vm->macs[k].addr)) != NULL)
-            return dup_fail(l, i, "mac", k, vm->macs[k].text, old);
-    for (uint32_t k = 0; k < vm->n_ips; k++)
-        if ((old = tab_put(p, &p->t_ip, hash_ip(vm->ips[k].addr), i, k, eq_ip, vm->ips[k].addr)) != NULL)
-            return dup_fail(l, i, "ip", k, vm->ips[k].text, old);
-    for (uint32_t k = 0; k < vm->n_vnics; k++) {
-        const char *v = vm->vnics[k];
-        int glob = strcspn(v, "*?[") != strlen(v);
-        if ((old = tab_put(p, glob ? t_glob : &p->t_vnic, hash_str(v), i, k, eq_vnic, v)) != NULL)
-            return dup_fail(l, i, "vnic", k, v, old);
-        if (glob) {
-            p->glob_vm[*nglob] = i;
-            globs[(*nglob)++] = v;
-        }
-    }
-    tab_put(p, &p->t_name, hash_name(&nk), i, 0, eq_name, &nk); /* first one wins */
-    return 0;
-}
-
-static int tab_init(struct prof_arena *a, struct table *t, size_t count) {
-    size_t size = 4;
-    while (size < 2 * count) size *= 2;
-    t->slots = ctx_prof_arena_alloc(a, size * sizeof *t->slots);
-    t->mask = (uint32_t)(size - 1);
-    return t->slots ? 0 : CTX_ENOMEM;
-}
-
-static int build_tables(struct ld *l) {
-    ctx_profiles_t *p = l->p;
-    size_t nmac = 0, nip = 0, nvnic = 0, nuuid = 0;
-    struct table t_glob = {NULL, 0};
-    for (uint32_t i = 0; i < p->n; i++) {
-        nmac += p->vms[i].n_macs;
-        nip += p->vms[i].n_ips;
-        nvnic += p->vms[i].n_vnics;
-        nuuid += p->vms[i].uuid != NULL;
-    }
-    const char **globs = malloc((nvnic ? nvnic : 1) * sizeof *globs);
-    p->glob_vm = ctx_prof_arena_alloc(&p->arena, (nvnic ? nvnic : 1) * sizeof *p->glob_vm);
-    if (globs == NULL || p->glob_vm == NULL || tab_init(&p->arena, &p->t_mac, nmac) < 0 ||
-        tab_init(&p->arena, &p->t_ip, nip) < 0 || tab_init(&p->arena, &p->t_vnic, nvnic) < 0 ||
-        tab_init(&p->arena, &t_glob, nvnic) < 0 || tab_init(&p->arena, &p->t_uuid, nuuid) < 0 ||
-        tab_init(&p->arena, &p->t_name, p->n) < 0) {
-        free(globs);
-        return ld_nomem(l);
-    }
-    uint32_t nglob = 0;
-    int r = 0;
-    for (uint32_t i = 0; i < p->n && r == 0; i++) r = put_vm_keys(l, i, &t_glob, globs, &nglob);
-    if (r == 0 && nglob > 0 && ctx_ifglob_new_array(globs, nglob, &p->globs, NULL, 0) < 0) r = ld_nomem(l);
-    free(globs);
-    return r;
 }
 
 /* ---- the document -------------------------------------------------------------------------- */
@@ -648,7 +428,7 @@ static int parse_defaults(struct ld *l, struct json_object *root) {
     if (!json_object_object_get_ex(root, "defaults", &d)) return 0;
     if (!json_object_is_type(d, json_type_object)) {
         describe(d, got, sizeof got);
-        return ld_fail(l, &jp, "expected an object, got %s", got);
+        return ctx_pld_fail(l, &jp, "expected an object, got %s", got);
     }
     if (!ctx_jpos_find_member(l->b, l->n, l->root, "defaults", &m)) m.val = l->root;
     if ((r = check_dup_keys(l, &jp, m.val, d)) < 0) return r;
@@ -666,7 +446,7 @@ static int parse_version(struct ld *l, struct json_object *root) {
     if (!json_object_object_get_ex(root, "version", &v)) return 0;
     if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 1) return 0;
     describe(v, got, sizeof got);
-    return ld_fail(l, &jp, "expected 1, got %s", got);
+    return ctx_pld_fail(l, &jp, "expected 1, got %s", got);
 }
 
 /* Records the text offset and line of every vms[] element (one pass over the text). */
@@ -675,7 +455,7 @@ static int index_vms(struct ld *l, size_t arr, size_t count) {
     unsigned line = 1;
     l->vm_off = calloc(count ? count : 1, sizeof *l->vm_off);
     l->vm_arr = calloc(count ? count : 1, 1);
-    if (l->vm_off == NULL || l->vm_arr == NULL) return ld_nomem(l);
+    if (l->vm_off == NULL || l->vm_arr == NULL) return ctx_pld_nomem(l);
     while (k < count && ctx_jpos_elem_next(l->b, l->n, &pos, &val)) {
         for (; counted < val; counted++) line += (l->b[counted] == '\n');
         l->p->vms[k].line = line;
@@ -692,22 +472,22 @@ static int parse_vms(struct ld *l, struct json_object *root) {
     int r;
     if (!json_object_object_get_ex(root, "vms", &v)) {
         jp.top = NULL;
-        return ld_fail(l, &jp, "missing key \"vms\" (an array of VM objects)");
+        return ctx_pld_fail(l, &jp, "missing key \"vms\" (an array of VM objects)");
     }
     if (!json_object_is_type(v, json_type_array)) {
         describe(v, got, sizeof got);
-        return ld_fail(l, &jp, "expected an array of VM objects, got %s", got);
+        return ctx_pld_fail(l, &jp, "expected an array of VM objects, got %s", got);
     }
     size_t n = (size_t)json_object_array_length(v);
-    if (n > CTX_PROFILES_MAX_VMS) return ld_fail(l, &jp, "more than %d entries", CTX_PROFILES_MAX_VMS);
-    if (!ctx_jpos_find_member(l->b, l->n, l->root, "vms", &m)) return ld_fail(l, &jp, "cannot find the array in the text");
+    if (n > CTX_PROFILES_MAX_VMS) return ctx_pld_fail(l, &jp, "more than %d entries", CTX_PROFILES_MAX_VMS);
+    if (!ctx_jpos_find_member(l->b, l->n, l->root, "vms", &m)) return ctx_pld_fail(l, &jp, "cannot find the array in the text");
     l->p->n = (uint32_t)n;
     l->p->vms = ctx_prof_arena_alloc(&l->p->arena, (n ? n : 1) * sizeof *l->p->vms);
-    if (l->p->vms == NULL) return ld_nomem(l);
+    if (l->p->vms == NULL) return ctx_pld_nomem(l);
     if ((r = index_vms(l, m.val, n)) < 0) return r;
     for (size_t i = 0; i < n; i++)
         if ((r = vm_parse(l, json_object_array_get_idx(v, (int)i), (uint32_t)i)) < 0) return r;
-    return build_tables(l);
+    return ctx_pld_build_tables(l);
 }
 
 static int parse_root(struct ld *l, struct json_object *root) {
@@ -716,7 +496,7 @@ static int parse_root(struct ld *l, struct json_object *root) {
     int r;
     if (!json_object_is_type(root, json_type_object)) {
         describe(root, got, sizeof got);
-        return ld_fail(l, &jp, "expected an object, got %s", got);
+        return ctx_pld_fail(l, &jp, "expected an object, got %s", got);
     }
     if ((r = check_dup_keys(l, &jp, l->root, root)) < 0) return r;
     if ((r = check_keys(l, &jp, l->root, root, top_keys, "version, defaults, vms")) < 0) return r;
@@ -755,7 +535,7 @@ static int complete_value(const char *b, size_t len) {
 /* Parses l->b strictly; on failure fills err with the line and column. */
 static int parse_json(struct ld *l, size_t bom, struct json_object **out) {
     struct json_tokener *tok = json_tokener_new();
-    if (tok == NULL) return ld_nomem(l);
+    if (tok == NULL) return ctx_pld_nomem(l);
     fjson_tokener_set_flags(tok, FJSON_TOKENER_STRICT);
     *out = json_tokener_parse_ex(tok, l->b, (int)l->n);
     enum fjson_tokener_error e = fjson_tokener_get_error(tok);
@@ -802,10 +582,10 @@ int ctx_profiles_load_buffer(const char *buf, size_t len, const char *name, ctx_
         l.n -= 3;
     }
     l.p = calloc(1, sizeof *l.p);
-    if (l.p == NULL) return ld_nomem(&l);
+    if (l.p == NULL) return ctx_pld_nomem(&l);
     atomic_init(&l.p->refs, 1);
     l.p->source = ctx_prof_arena_strndup(&l.p->arena, l.name, strlen(l.name));
-    int r = l.p->source ? load_checked(&l, bom) : ld_nomem(&l);
+    int r = l.p->source ? load_checked(&l, bom) : ctx_pld_nomem(&l);
     free(l.vm_off);
     free(l.vm_arr);
     if (r < 0) {

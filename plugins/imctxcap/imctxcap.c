@@ -66,7 +66,8 @@ static prop_t *pInputName = NULL;
 /* input instance parameters: docs/imctxcap.md lists each with type, default and meaning */
 static struct cnfparamdescr inppdescr[] = {
     {"interface", eCmdHdlrArray, CNFPARAM_REQUIRED},
-    {"profiles", eCmdHdlrString, CNFPARAM_REQUIRED},
+    {"profiles", eCmdHdlrString, 0},
+    {"profiles.libvirt", eCmdHdlrString, 0},
     {"udp.port", eCmdHdlrArray, 0},
     {"unattributed", eCmdHdlrGetWord, 0},
     {"unattributed.tenant", eCmdHdlrString, 0},
@@ -102,6 +103,7 @@ static void inst_free(imctxcap_inst_t *inst) {
     cnf_list_free(inst->interfaces);
     free(inst->udp_ports);
     free(inst->profiles_path);
+    free(inst->libvirt_uri);
     free(inst->unattr_tenant);
     free(inst->pszBindRuleset);
     free(inst->name);
@@ -213,6 +215,8 @@ static rsRetVal set_param(imctxcap_inst_t *inst, const char *name, struct cnfpar
         CHKiRet(set_interfaces(inst, v));
     } else if (!strcmp(name, "profiles")) {
         CHKmalloc(inst->profiles_path = cnf_str(v));
+    } else if (!strcmp(name, "profiles.libvirt")) {
+        CHKmalloc(inst->libvirt_uri = cnf_str(v));
     } else if (!strcmp(name, "udp.port")) {
         CHKiRet(set_ports(inst, v));
     } else if (!strcmp(name, "unattributed")) {
@@ -382,6 +386,7 @@ ENDactivateCnfPrePrivDrop
 
 BEGINactivateCnf
     CODESTARTactivateCnf;
+    for (imctxcap_inst_t *inst = pModConf->root; inst != NULL; inst = inst->next) imctxcap_packet_start(inst);
 ENDactivateCnf
 
 BEGINfreeCnf

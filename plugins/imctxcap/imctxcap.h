@@ -52,6 +52,12 @@ enum {
     IMCTXCAP_CTR_OVERBUDGET,      /* packets.overbudget: frames over their vNIC's budget, dropped before decoding */
     IMCTXCAP_CTR_IF_ATTACH_ERRORS, /* interfaces.attach.errors: attaches that failed (summed over workers) */
     IMCTXCAP_CTR_VM_SHARED,       /* msgs.vm.shared: messages whose $!ctx!vm is a reference to a shared object */
+    IMCTXCAP_CTR_LV_EVENTS,       /* profiles.libvirt.events: domain events received */
+    IMCTXCAP_CTR_LV_UPDATES,      /* profiles.libvirt.updates: profile sets installed from libvirt */
+    IMCTXCAP_CTR_LV_ERRORS,       /* profiles.libvirt.errors: failed scans, domains with values left out */
+    IMCTXCAP_CTR_LV_RECONNECTS,   /* profiles.libvirt.reconnects: connections lost (then retried) */
+    IMCTXCAP_CTR_LV_CONNECTED,    /* profiles.libvirt.connected: 1 while connected (a gauge) */
+    IMCTXCAP_CTR_LV_DOMAINS,      /* profiles.libvirt.domains: domains in the last scan (a gauge) */
     IMCTXCAP_CTR_COUNT
 };
 extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];
@@ -66,7 +72,8 @@ struct instanceConf_s {
     char **interfaces;            /* NULL-terminated names / globs */
     uint16_t *udp_ports;
     size_t n_udp_ports;
-    char *profiles_path;
+    char *profiles_path;          /* "profiles": a file, or NULL */
+    char *libvirt_uri;            /* "profiles.libvirt": a URI, or NULL */
     imctxcap_unattr_t unattributed;
     char *unattr_tenant;          /* tenant given to unattributed messages (default "unknown") */
     uchar *pszBindRuleset;
@@ -99,7 +106,8 @@ struct instanceConf_s {
 
 /* gauges (values now) are not reset by impstats' resetCounters */
 static inline int imctxcap_ctr_is_gauge(int which) {
-    return which == IMCTXCAP_CTR_IF_ATTACHED || which == IMCTXCAP_CTR_FRAG_PENDING || which == IMCTXCAP_CTR_FRAG_MEMORY;
+    return which == IMCTXCAP_CTR_IF_ATTACHED || which == IMCTXCAP_CTR_FRAG_PENDING || which == IMCTXCAP_CTR_FRAG_MEMORY ||
+           (which >= IMCTXCAP_CTR_LV_EVENTS && which <= IMCTXCAP_CTR_LV_DOMAINS); /* the source's own totals */
 }
 
 static inline void imctxcap_ctr_add(imctxcap_inst_t *inst, int which, uint64_t n) {
@@ -130,7 +138,8 @@ typedef struct imctxcap_worker_s {
 
 /* Shared by an input's workers. slot and globs: see imctxcap_worker.c. */
 struct imctxcap_packet_state {
-    struct ctx_profiles_slot *slot;
+    struct ctx_profsrc *src;          /* the shared profile source (profsrc.h): one reference */
+    struct ctx_profiles_slot *slot;   /* src's slot */
     struct ctx_ifglob *globs;
     int max_line;                 /* rsyslog's maxMessageSize, read at run start */
     int fanout_group;             /* the workers' PACKET_FANOUT group id (chosen by the kernel), -1: none */
@@ -140,7 +149,8 @@ struct imctxcap_packet_state {
 /* imctxcap_worker.c */
 void imctxcap_set_objs(void *prop_if, void *datetime_if, void *glbl_if);
 int imctxcap_check_patterns(const char *const *patterns, char *err, size_t errlen);
-rsRetVal imctxcap_packet_init(imctxcap_inst_t *inst);  /* loads and validates the profiles */
+rsRetVal imctxcap_packet_init(imctxcap_inst_t *inst);
+void imctxcap_packet_start(imctxcap_inst_t *inst); /* activation: starts the libvirt watcher */  /* loads and validates the profiles */
 void imctxcap_packet_destroy(imctxcap_inst_t *inst);
 void imctxcap_packet_hup(imctxcap_inst_t *inst);
 /* runs the capture workers until term_state() is non-zero */

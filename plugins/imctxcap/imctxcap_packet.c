@@ -50,6 +50,8 @@ const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT] = {
     "fragments.overlap",  "fragments.refused.truncated", "fragments.refused.toolarge", "fragments.refused.discarded",
     "fragments.refused.badheader", "fragments.pending", "fragments.memory",
     "msgs.spoofed", "packets.overbudget", "interfaces.attach.errors", "msgs.vm.shared",
+    "profiles.libvirt.events", "profiles.libvirt.updates", "profiles.libvirt.errors", "profiles.libvirt.reconnects",
+    "profiles.libvirt.connected", "profiles.libvirt.domains",
 };
 
 static prop_if_t *p_prop;

@@ -38,6 +38,7 @@
 #include "imctxcap.h"
 #include "ipfrag.h"
 #include "profiles.h"
+#include "profsrc.h"
 
 static prop_if_t *p_prop;
 static glbl_if_t *p_glbl;
@@ -65,7 +66,6 @@ int imctxcap_check_patterns(const char *const *patterns, char *err, size_t errle
  * rsyslogd -N1 reports a bad one */
 rsRetVal imctxcap_packet_init(imctxcap_inst_t *inst) {
     char err[CTX_ERRLEN];
-    ctx_profiles_t *prof = NULL;
     struct imctxcap_packet_state *st = NULL;
     DEFiRet;
     if (!ctx_tenant_id_valid(inst->unattr_tenant)) {
@@ -73,14 +73,17 @@ rsRetVal imctxcap_packet_init(imctxcap_inst_t *inst) {
                       "got '%s'", inst->unattr_tenant);
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
     }
-    if (ctx_profiles_load_file(inst->profiles_path, &prof, err, sizeof err) != 0) {
-        parser_errmsg("imctxcap: parameter 'profiles': %s", err);
+    if (inst->profiles_path == NULL && inst->libvirt_uri == NULL) {
+        parser_errmsg("imctxcap: parameter 'profiles' or 'profiles.libvirt' is required (a profiles file, a libvirt "
+                      "connection URI, or both)");
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
     }
     CHKmalloc(st = calloc(1, sizeof(*st)));
-    if (ctx_profiles_slot_new(&st->slot) != 0) ABORT_FINALIZE(RS_RET_OUT_OF_MEMORY);
-    ctx_profiles_slot_set(st->slot, prof);
-    prof = NULL;
+    if (ctx_profsrc_acquire(inst->profiles_path, inst->libvirt_uri, &st->src, err, sizeof err) != 0) {
+        parser_errmsg("imctxcap: parameter '%s': %s", inst->profiles_path ? "profiles" : "profiles.libvirt", err);
+        ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+    }
+    st->slot = ctx_profsrc_slot(st->src);
     if (ctx_ifglob_new_array((const char *const *)inst->interfaces, count_list((const char *const *)inst->interfaces),
                              &st->globs, err, sizeof err) != 0) {
         parser_errmsg("imctxcap: parameter 'interface': %s", err);
@@ -90,9 +93,8 @@ rsRetVal imctxcap_packet_init(imctxcap_inst_t *inst) {
     inst->pkt = st;
     st = NULL;
 finalize_it:
-    ctx_profiles_unref(prof);
     if (st != NULL) {
-        ctx_profiles_slot_free(st->slot);
+        ctx_profsrc_release(st->src);
         ctx_ifglob_free(st->globs);
         free(st);
     }
@@ -116,26 +118,56 @@ void imctxcap_packet_destroy(imctxcap_inst_t *inst) {
     if (st == NULL) return;
     for (int i = 0; st->workers != NULL && i < inst->n_workers; ++i) worker_release(&st->workers[i]);
     free(st->workers);
-    ctx_profiles_slot_free(st->slot);
+    ctx_profsrc_release(st->src);
     ctx_ifglob_free(st->globs);
     free(st);
     inst->pkt = NULL;
 }
 
-/* HUP (main thread): re-read the profiles; a bad file keeps the old ones */
+/* HUP (main thread): re-read the profiles file; a bad file keeps the old profiles.
+ * The source is shared with mmctxenrich: whichever handler runs first installs the
+ * new file, the other finds the same bytes in use. */
 void imctxcap_packet_hup(imctxcap_inst_t *inst) {
     char err[CTX_ERRLEN];
-    ctx_profiles_t *prof = NULL;
-    if (inst->pkt == NULL) return;
-    if (ctx_profiles_load_file(inst->profiles_path, &prof, err, sizeof err) != 0) {
+    int changed = 0;
+    if (inst->pkt == NULL || inst->profiles_path == NULL) return;
+    if (ctx_profsrc_reload(inst->pkt->src, &changed, err, sizeof err) != 0) {
         imctxcap_ctr_add(inst, IMCTXCAP_CTR_PROFILE_RELOAD_ERR, 1);
         LogError(0, RS_RET_CONF_PARSE_ERROR, "imctxcap: profiles not reloaded, keeping the previous ones: %s", err);
         return;
     }
+    ctx_profiles_t *prof = ctx_profsrc_get(inst->pkt->src);
     size_t n = ctx_profiles_count(prof);
-    ctx_profiles_slot_set(inst->pkt->slot, prof);
+    ctx_profiles_unref(prof);
     imctxcap_ctr_add(inst, IMCTXCAP_CTR_PROFILE_RELOADS, 1);
-    LogMsg(0, NO_ERRCODE, LOG_INFO, "imctxcap: reloaded profiles from '%s': %zu VMs", inst->profiles_path, n);
+    LogMsg(0, NO_ERRCODE, LOG_INFO, "imctxcap: reloaded profiles from '%s': %zu VMs%s", inst->profiles_path, n,
+           changed ? "" : " (unchanged)");
+}
+
+static void lv_log(int level, const char *line) {
+    if (level >= 2)
+        LogError(0, RS_RET_ERR, "ctxlog profiles: %s", line);
+    else
+        LogMsg(0, NO_ERRCODE, level == 1 ? LOG_WARNING : LOG_INFO, "ctxlog profiles: %s", line);
+}
+
+/* activation: the libvirt watcher (if any) starts following domains */
+void imctxcap_packet_start(imctxcap_inst_t *inst) {
+    char err[CTX_ERRLEN];
+    if (inst->pkt != NULL && ctx_profsrc_start(inst->pkt->src, lv_log, err, sizeof err) != 0)
+        LogError(0, RS_RET_ERR, "imctxcap(%s): profiles.libvirt: %s", inst->name, err);
+}
+
+/* the profile source's libvirt counters (shared with mmctxenrich: the same figures) */
+static void publish_profsrc(imctxcap_inst_t *inst) {
+    ctx_profsrc_stats_t ps;
+    ctx_profsrc_stats(inst->pkt->src, &ps);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_LV_EVENTS, ps.events);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_LV_UPDATES, ps.lv_updates);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_LV_ERRORS, ps.lv_errors);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_LV_RECONNECTS, ps.reconnects);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_LV_CONNECTED, ps.connected);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_LV_DOMAINS, ps.domains);
 }
 
 static void on_log(void *ud, int level, const char *msg) {
@@ -217,6 +249,7 @@ static void on_tick(void *ud, uint64_t now) {
     if (w->index != 0) return;
     publish_capture(w->inst);
     publish_fragments(w->inst);
+    publish_profsrc(w->inst);
 }
 
 /* a vNIC went away: its TCP connections end as the VM they began as, its budget is

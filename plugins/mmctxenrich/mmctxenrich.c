@@ -60,6 +60,7 @@ static struct cnfparamdescr actpdescr[] = {
     {"name", eCmdHdlrGetWord, 0},
     {"policy", eCmdHdlrString, 0},
     {"profiles", eCmdHdlrString, 0},
+    {"profiles.libvirt", eCmdHdlrString, 0},
     {"sample.interval", eCmdHdlrPositiveInt, 0},
     {"host.diskPaths", eCmdHdlrArray, 0},
     {"host.procRoot", eCmdHdlrString, 0},

@@ -68,6 +68,12 @@ enum mmx_ctr {
     MMX_CTR_POLICY_RELOAD_ERRORS,   /* policy.reload_errors: a HUP found a bad rulebase (old one kept) */
     MMX_CTR_PROFILES_RELOADS,       /* profiles.reloads */
     MMX_CTR_PROFILES_RELOAD_ERRORS, /* profiles.reload_errors */
+    MMX_CTR_LV_EVENTS,       /* profiles.libvirt.events .. .domains: the profile source's (profsrc.h), */
+    MMX_CTR_LV_UPDATES,      /* the same figures as imctxcap's when both use one source */
+    MMX_CTR_LV_ERRORS,
+    MMX_CTR_LV_RECONNECTS,
+    MMX_CTR_LV_CONNECTED,
+    MMX_CTR_LV_DOMAINS,
     MMX_CTR_COUNT
 };
 extern const char *const mmx_counter_names[MMX_CTR_COUNT];
@@ -82,7 +88,9 @@ typedef struct mmx_inst {
     char *name;                /* config: statistics origin "mmctxenrich(<name>)" */
     /* files */
     char *policy_path;         /* config: NULL = built-in rulebase */
-    char *profiles_path;       /* config: NULL = no per-VM host sampling */
+    char *profiles_path;       /* config: NULL = no per-VM host sampling (unless libvirt_uri) */
+    char *libvirt_uri;         /* config "profiles.libvirt": NULL = none */
+    struct ctx_profsrc *psrc;  /* the shared profile source (profsrc.h), or NULL without one */
     char *mapping_path;        /* config: cm.mapping */
     /* host sampler */
     unsigned sample_interval;  /* config: seconds */
@@ -106,7 +114,8 @@ typedef struct mmx_inst {
     cmcache_t *hcache;         /* the host part: one entry, keyed by host_name */
     cmfetch_t *fetch, *hfetch; /* fetcher threads (started by mmx_start) */
     hostsample_t *hs;          /* sampler thread (started by mmx_start) */
-    ctx_profiles_slot_t *profiles; /* current profiles (HUP swaps) */
+    ctx_profiles_slot_t *profiles; /* current profiles: psrc's slot, or own_profiles (empty) */
+    ctx_profiles_slot_t *own_profiles; /* without a source: an empty slot of our own */
     pthread_mutex_t pol_lock;  /* guards policy (swap and hold) */
     ctx_policy *policy;        /* current rulebase: one module reference */
     uint64_t pol_gen;          /* bumped (atomically) on every swap */

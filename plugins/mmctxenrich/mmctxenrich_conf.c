@@ -25,6 +25,7 @@
 #include "cgstat.h"
 #include "cnfutil.h"
 #include "mmctxenrich.h"
+#include "profsrc.h"
 #include "secretfile.h"
 
 void mmx_set_defaults(mmx_inst *inst) {
@@ -194,6 +195,7 @@ static char **string_field(mmx_inst *inst, const char *name) {
     if (!strcmp(name, "cm.hostName")) return &inst->host_name;
     if (!strcmp(name, "cm.user")) return &inst->user;
     if (!strcmp(name, "cm.password")) return &inst->password;
+    if (!strcmp(name, "profiles.libvirt")) return &inst->libvirt_uri;
     return NULL;
 }
 
@@ -249,22 +251,28 @@ static rsRetVal load_policy(mmx_inst *inst) {
     return RS_RET_PARAM_ERROR;
 }
 
+/* the profile source, shared with imctxcap when both name the same file and URI */
 static rsRetVal load_profiles(mmx_inst *inst) {
     char err[CTX_ERRLEN];
-    ctx_profiles_t *p = NULL;
     DEFiRet;
-    if (ctx_profiles_slot_new(&inst->profiles) != 0) ABORT_FINALIZE(RS_RET_OUT_OF_MEMORY);
-    if (inst->profiles_path == NULL) FINALIZE;
-    if (ctx_profiles_load_file(inst->profiles_path, &p, err, sizeof err) != 0) {
-        parser_errmsg("mmctxenrich: parameter 'profiles': %s", err);
+    if (inst->profiles_path == NULL && inst->libvirt_uri == NULL) {
+        if (ctx_profiles_slot_new(&inst->own_profiles) != 0) ABORT_FINALIZE(RS_RET_OUT_OF_MEMORY);
+        inst->profiles = inst->own_profiles;
+        FINALIZE;
+    }
+    const char *param = inst->profiles_path ? "profiles" : "profiles.libvirt";
+    if (ctx_profsrc_acquire(inst->profiles_path, inst->libvirt_uri, &inst->psrc, err, sizeof err) != 0) {
+        parser_errmsg("mmctxenrich: parameter '%s': %s", param, err);
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
     }
-    if (mmx_host_set_vms(inst, p, err, sizeof err) != 0) {
-        parser_errmsg("mmctxenrich: parameter 'profiles': %s: %s", inst->profiles_path, err);
-        ctx_profiles_unref(p);
+    inst->profiles = ctx_profsrc_slot(inst->psrc);
+    ctx_profiles_t *p = ctx_profsrc_get(inst->psrc);
+    int rc = mmx_host_set_vms(inst, p, err, sizeof err);
+    ctx_profiles_unref(p);
+    if (rc != 0) {
+        parser_errmsg("mmctxenrich: parameter '%s': %s: %s", param, ctx_profsrc_name(inst->psrc), err);
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
     }
-    ctx_profiles_slot_set(inst->profiles, p);
 finalize_it:
     RETiRet;
 }
@@ -447,6 +455,22 @@ static int start_failed(mmx_inst *inst, const char *which, const char *without, 
     return -1;
 }
 
+static void lv_log(int level, const char *line) {
+    if (level >= 2)
+        LogError(0, RS_RET_ERR, "ctxlog profiles: %s", line);
+    else
+        LogMsg(0, NO_ERRCODE, level == 1 ? LOG_WARNING : LOG_INFO, "ctxlog profiles: %s", line);
+}
+
+/* the source installed profiles from libvirt (its watcher thread): the sampler follows */
+static void on_profiles(void *arg, const ctx_profiles_t *p) {
+    mmx_inst *inst = arg;
+    char err[CTX_ERRLEN];
+    if (mmx_host_set_vms(inst, p, err, sizeof err) != 0)
+        LogError(0, RS_RET_ERR, "mmctxenrich(%s): profiles from libvirt: host sampling keeps its VM list: %s",
+                 inst->name, err);
+}
+
 int mmx_start(mmx_inst *inst) {
     struct timespec rt;
     if (inst->started) return 0;
@@ -461,6 +485,13 @@ int mmx_start(mmx_inst *inst) {
         rc = start_failed(inst, "compute-manager fetcher", "no cm context", e);
     if (inst->hfetch && (e = cmfetch_start(inst->hfetch)) != 0)
         rc = start_failed(inst, "compute-manager host fetcher", "no cm host context", e);
+    if (inst->psrc && (e = ctx_profsrc_listen(inst->psrc, on_profiles, inst)) == 0) {
+        char err[CTX_ERRLEN];
+        if (ctx_profsrc_start(inst->psrc, lv_log, err, sizeof err) != 0) {
+            LogError(0, RS_RET_ERR, "mmctxenrich(%s): profiles.libvirt: %s", inst->name, err);
+            rc = -1;
+        }
+    }
     if (inst->cache && inst->bulk_url) cmcache_request_bulk(inst->cache, now);
     __atomic_store_n(&inst->next_bulk_ms, now + inst->bulk_period_ms, __ATOMIC_RELAXED);
     return rc;
@@ -469,6 +500,7 @@ int mmx_start(mmx_inst *inst) {
 void mmx_inst_free(mmx_inst *inst) {
     if (inst == NULL) return;
     /* threads first: they call back into the cache and the mapping */
+    ctx_profsrc_unlisten(inst->psrc, inst);
     cmfetch_free(inst->fetch);
     cmfetch_free(inst->hfetch);
     hostsample_free(inst->hs);
@@ -477,8 +509,9 @@ void mmx_inst_free(mmx_inst *inst) {
     mmx_stats_destroy(inst);
     ctx_fieldmap_free(inst->map);
     ctx_policy_free(inst->policy);
-    ctx_profiles_slot_free(inst->profiles);
-    char **strs[] = {&inst->name, &inst->policy_path, &inst->profiles_path, &inst->mapping_path, &inst->proc_root,
+    ctx_profsrc_release(inst->psrc);
+    ctx_profiles_slot_free(inst->own_profiles);
+    char **strs[] = {&inst->name, &inst->policy_path, &inst->profiles_path, &inst->libvirt_uri, &inst->mapping_path, &inst->proc_root,
                      &inst->cgroup_root, &inst->cgroup_tmpl, &inst->pidfile_tmpl, &inst->url, &inst->stats_url,
                      &inst->bulk_url, &inst->host_url, &inst->host_name, &inst->token_file, &inst->user,
                      &inst->password, &inst->ca_file, &inst->rate_text};
@@ -513,12 +546,19 @@ static void reload_policy(mmx_inst *inst) {
            inst->policy_path, ctx_policy_nrules(fresh));
 }
 
+/* the source is shared with imctxcap: whichever HUP handler runs first installs the
+ * new file; the sampler's VM list follows the store in use either way */
 static void reload_profiles(mmx_inst *inst) {
     char err[CTX_ERRLEN];
-    ctx_profiles_t *p = NULL;
+    int changed = 0;
     if (inst->profiles_path == NULL) return;
-    if (ctx_profiles_load_file(inst->profiles_path, &p, err, sizeof err) != 0 ||
-        mmx_host_set_vms(inst, p, err, sizeof err) != 0) {
+    ctx_profiles_t *p = NULL;
+    int rc = ctx_profsrc_reload(inst->psrc, &changed, err, sizeof err);
+    if (rc == 0) {
+        p = ctx_profsrc_get(inst->psrc);
+        rc = mmx_host_set_vms(inst, p, err, sizeof err);
+    }
+    if (rc != 0) {
         ctx_profiles_unref(p);
         mmx_inc(inst, MMX_CTR_PROFILES_RELOAD_ERRORS);
         LogError(0, RS_RET_CONF_PARAM_INVLD,
@@ -526,10 +566,10 @@ static void reload_profiles(mmx_inst *inst) {
         return;
     }
     size_t n = ctx_profiles_count(p);
-    ctx_profiles_slot_set(inst->profiles, p);
+    ctx_profiles_unref(p);
     mmx_inc(inst, MMX_CTR_PROFILES_RELOADS);
-    LogMsg(0, NO_ERRCODE, LOG_INFO, "mmctxenrich(%s): HUP: profiles reloaded from %s (%zu VMs)", inst->name,
-           inst->profiles_path, n);
+    LogMsg(0, NO_ERRCODE, LOG_INFO, "mmctxenrich(%s): HUP: profiles reloaded from %s (%zu VMs)%s", inst->name,
+           inst->profiles_path, n, changed ? "" : " (unchanged)");
 }
 
 void mmx_reload(mmx_inst *inst) {

@@ -23,6 +23,7 @@
 #include "statsobj.h"
 
 #include "mmctxenrich.h"
+#include "profsrc.h"
 
 #define COPY_EVERY_MS 250
 
@@ -35,7 +36,8 @@ const char *const mmx_counter_names[MMX_CTR_COUNT] = {
     "cm.timeouts", "cm.bytes", "cm.http_errors", "cm.transport_errors", "cm.parse_errors", "cm.too_big",
     "cm.rejected", "cm.throttled", "cm.mapping_problems", "host.vm_errors", "host.host_errors", "host.passes",
     "policy.regex_errors", "policy.reloads", "policy.reload_errors", "profiles.reloads",
-    "profiles.reload_errors",
+    "profiles.reload_errors", "profiles.libvirt.events", "profiles.libvirt.updates", "profiles.libvirt.errors",
+    "profiles.libvirt.reconnects", "profiles.libvirt.connected", "profiles.libvirt.domains",
 };
 
 void mmx_stats_use(void *statsobj_if) { S = statsobj_if; }
@@ -113,7 +115,20 @@ static void copy_host(mmx_inst *inst) {
     hs_snapshot_release(s);
 }
 
+static void copy_profsrc(mmx_inst *inst) {
+    ctx_profsrc_stats_t ps;
+    if (inst->psrc == NULL) return;
+    ctx_profsrc_stats(inst->psrc, &ps);
+    mmx_set(inst, MMX_CTR_LV_EVENTS, ps.events);
+    mmx_set(inst, MMX_CTR_LV_UPDATES, ps.lv_updates);
+    mmx_set(inst, MMX_CTR_LV_ERRORS, ps.lv_errors);
+    mmx_set(inst, MMX_CTR_LV_RECONNECTS, ps.reconnects);
+    mmx_set(inst, MMX_CTR_LV_CONNECTED, ps.connected);
+    mmx_set(inst, MMX_CTR_LV_DOMAINS, ps.domains);
+}
+
 void mmx_stats_copy(mmx_inst *inst) {
+    copy_profsrc(inst);
     copy_cache(inst);
     copy_fetch(inst);
     copy_host(inst);

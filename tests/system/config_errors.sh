@@ -63,7 +63,11 @@ check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.jso
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/nonexistent.json")' \
     "imctxcap: parameter 'profiles': $CTX_WORK/nonexistent.json: cannot read: No such file or directory"
 check_bad 'input(type="imctxcap" interface="vnet*")' \
-    "parameter 'profiles' required but not specified"
+    "imctxcap: parameter 'profiles' or 'profiles.libvirt' is required (a profiles file, a libvirt connection URI, or both)"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles.libvirt="qemu system")' \
+    "imctxcap: parameter 'profiles.libvirt': \"qemu system\": expected a libvirt connection URI like \"qemu:///system\""
+check_bad 'action(type="mmctxenrich" profiles.libvirt="/var/run/libvirt")' \
+    "mmctxenrich: parameter 'profiles.libvirt': \"/var/run/libvirt\": expected a libvirt connection URI like \"qemu:///system\""
 check_bad 'action(type="mmctxenrich" sample.interval="5000")' \
     "mmctxenrich: parameter 'sample.interval': expected 1..3600 seconds, got 5000"
 check_bad 'action(type="mmctxenrich" policy="@WORK@/no-such.rules")' \

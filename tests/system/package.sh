@@ -51,7 +51,7 @@ ctx_assert_eq "Priority" optional "$(field Priority)"
 rv=$($RSYSLOGD -v | sed -n 's/^rsyslogd[[:space:]]*\([0-9.]*\).*/\1/p' | head -1)
 depends=$(field Depends)
 case "$depends" in *"rsyslog (>= $rv), rsyslog (<< $rv+~)"*) ;; *) ctx_fail "Depends lacks the rsyslog $rv bounds: $depends" ;; esac
-for lib in libpcap0.8 libcurl4 libzstd1 libssl3 libpcre2-8-0 libfastjson4; do
+for lib in libpcap0.8 libcurl4 libzstd1 libssl3 libpcre2-8-0 libfastjson4 libvirt0 libxml2; do
     case "$depends" in *"$lib "*) ;; *) ctx_fail "Depends lacks $lib (dpkg-shlibdeps): $depends" ;; esac
 done
 admits() { dpkg --compare-versions "$1" ge "$rv" && dpkg --compare-versions "$1" lt "$rv+~"; }

@@ -223,3 +223,10 @@ tests_unit_test_vmbudget_LDADD = $(UNIT_LDADD)
 tests_unit_test_vmbudget_LDFLAGS = $(UNIT_LINKFLAGS)
 
 endif
+
+check_PROGRAMS += tests/unit/test_profiles_libvirt
+TESTS += tests/unit/test_profiles_libvirt
+tests_unit_test_profiles_libvirt_SOURCES = tests/unit/test_profiles_libvirt.c
+tests_unit_test_profiles_libvirt_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_profiles_libvirt_LDADD = $(UNIT_LDADD)
+tests_unit_test_profiles_libvirt_LDFLAGS = $(UNIT_LINKFLAGS)
