@@ -197,8 +197,9 @@ void mmx_share_scan_templates(struct rsconf_s *conf, mmx_inst *inst);
 /* ---- mmctxenrich_host.c ---- */
 /* builds the sampler's VM list from a profiles store; 0 or CTX_E* with err */
 int mmx_host_set_vms(mmx_inst *inst, const ctx_profiles_t *p, char *err, size_t errlen);
-/* The $!ctx!host object (verbose group), or NULL before the first sample. */
-struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *name);
+/* The $!ctx!host object (verbose group): the VM's own figures, plus the host-wide ones with
+ * hostwide (CTX_POLICY_G_HOSTWIDE); NULL before the first sample, or with neither. */
+struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *name, int hostwide);
 
 /* ---- mmctxenrich_stats.c ---- */
 int mmx_stats_setup(mmx_inst *inst);                 /* rsRetVal */

@@ -8,7 +8,8 @@
  *
  * Per message (worker threads): look the parts up (never waiting for the network;
  * a miss queues one coalesced fetch) and build $!ctx!cm from copies of the cached
- * values, plus status and fetched_at.
+ * values, plus status and fetched_at. The host part is host-wide: it goes into
+ * $!ctx!cm!host, and only for a message whose policy said hostwide.
  *
  * Concurrency: the mapping is immutable; the caches are thread-safe; cached objects
  * are read with typed getters only (never serialized: see cmcache.h). The problem-log
@@ -206,9 +207,16 @@ static struct fjson_object *cm_build(mmx_wrkr *w, const struct cm_parts *p, int 
         add_part(w, obj, p->vm.ctx[CM_PART_STATIC], p->vm.fetched_at_ms[CM_PART_STATIC], 1, &first, &oldest);
     if (p->has_vm && p->vm.ctx[CM_PART_DYNAMIC])
         add_part(w, obj, p->vm.ctx[CM_PART_DYNAMIC], p->vm.fetched_at_ms[CM_PART_DYNAMIC], verbose, &first, &oldest);
-    if (p->has_host && p->host.ctx[CM_PART_DYNAMIC])
-        add_part(w, obj, p->host.ctx[CM_PART_DYNAMIC], p->host.fetched_at_ms[CM_PART_DYNAMIC], verbose, &first,
-                 &oldest);
+    if (p->has_host && p->host.ctx[CM_PART_DYNAMIC]) { /* host-wide: its own object, "host" */
+        struct fjson_object *h = fjson_object_new_object();
+        int hfirst = 1;
+        if (h != NULL)
+            add_part(w, h, p->host.ctx[CM_PART_DYNAMIC], p->host.fetched_at_ms[CM_PART_DYNAMIC], 1, &hfirst, &oldest);
+        if (h != NULL && !hfirst)
+            fjson_object_object_add(obj, "host", h);
+        else
+            fjson_object_put(h);
+    }
     /* the mapping refuses these two names, so they are new keys */
     add_const(obj, "status", fjson_object_new_string(cm_status_str(p->st)));
     if (oldest != NULL) add_const(obj, "fetched_at", fjson_object_new_string(mmx_flat_fetched_at_text(oldest)));
@@ -221,6 +229,7 @@ struct fjson_object *mmx_cm_object(mmx_wrkr *w, unsigned groups, const char *uui
     mmx_inst *inst = w->inst;
     int verbose = (groups & CTX_POLICY_G_VERBOSE) != 0;
     unsigned need = verbose ? inst->need_verbose : inst->need_standard;
+    if (!(groups & CTX_POLICY_G_HOSTWIDE)) need &= ~MMX_NEED_HOST; /* host-wide: only when asked */
     struct cm_parts p;
     struct fjson_object *obj;
     if (need == 0) return NULL; /* no compute manager, or nothing this group shows */

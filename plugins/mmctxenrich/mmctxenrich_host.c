@@ -5,7 +5,9 @@
  * module's host.cgroupTemplate / host.pidfileTemplate. Per message a worker reads
  * the latest snapshot (hostsample_refresh: one atomic load when nothing changed) and
  * builds $!ctx!host; numbers are formatted once per snapshot where they are the
- * same for every message (host CPU, memory, load, disks).
+ * same for every message (host CPU, memory, load, disks). Those host-wide figures go in
+ * only when the policy's hostwide action asks (docs/threat-model.md); otherwise a message
+ * carries its own VM's figures and sampled_at.
  *
  * Concurrency: mmx_host_set_vms runs on the config or HUP thread (hostsample_set_vms
  * is thread-safe); mmx_host_object on a worker, with that worker's mmx_wrkr only.
@@ -143,10 +145,20 @@ static void add_vm(struct fjson_object *o, const hs_vm_t *v) {
                                    KEYFLAGS);
 }
 
-/* a new $!ctx!host object for VM v (NULL: host figures only) of snapshot s */
-static struct fjson_object *host_build(mmx_wrkr *w, const hs_snapshot_t *s, const hs_vm_t *v) {
+static void add_hostwide(mmx_wrkr *w, const hs_snapshot_t *s, struct fjson_object *o);
+
+/* a new $!ctx!host object for VM v (NULL: none) of snapshot s; the host-wide figures only
+ * with hostwide (the policy's hostwide action: docs/threat-model.md) */
+static struct fjson_object *host_build(mmx_wrkr *w, const hs_snapshot_t *s, const hs_vm_t *v, int hostwide) {
     struct fjson_object *o = fjson_object_new_object();
     if (o == NULL) return NULL;
+    if (hostwide) add_hostwide(w, s, o);
+    if (v != NULL) add_vm(o, v);
+    fjson_object_object_add_ex(o, "sampled_at", fjson_object_new_string(w->sampled_at), KEYFLAGS);
+    return o;
+}
+
+static void add_hostwide(mmx_wrkr *w, const hs_snapshot_t *s, struct fjson_object *o) {
     if (s->flags & HS_HOST_CPU) add_num(o, "host_cpu_pct", s->host_cpu_pct, w->host_cpu);
     if (s->flags & HS_HOST_MEM) add_num(o, "host_mem_pct", s->host_mem_pct, w->host_mem);
     if (s->flags & HS_HOST_LOAD) {
@@ -155,13 +167,10 @@ static struct fjson_object *host_build(mmx_wrkr *w, const hs_snapshot_t *s, cons
         add_num(o, "load15", s->load15, w->load[2]);
     }
     if (s->n_disks > 0) add_disks(o, s, w);
-    if (v != NULL) add_vm(o, v);
-    fjson_object_object_add_ex(o, "sampled_at", fjson_object_new_string(w->sampled_at), KEYFLAGS);
-    return o;
 }
 
 /* the worker's frozen object for this snapshot and VM (a reference), built on a miss */
-struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *name) {
+struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *name, int hostwide) {
     mmx_inst *inst = w->inst;
     if (inst->hs == NULL) return NULL;
     hostsample_refresh(inst->hs, &w->snap);
@@ -170,9 +179,11 @@ struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *
     if (s->seq != w->fmt_seq) format_snapshot(w, s);
     const hs_vm_t *v = (uuid[0] || name[0]) ? hs_snapshot_find(s, uuid[0] ? uuid : NULL, name[0] ? name : NULL)
                                             : NULL;
-    if (!inst->share_host) return host_build(w, s, v);
+    hostwide = hostwide != 0;
+    if (v == NULL && !hostwide) return NULL; /* nothing of its own to show */
+    if (!inst->share_host) return host_build(w, s, v, hostwide);
     /* entries of an older snapshot never match again (seq); the object owns its texts */
-    uintptr_t k[MMX_SHARE_KEY] = {(uintptr_t)s, (uintptr_t)s->seq, (uintptr_t)v, 1};
+    uintptr_t k[MMX_SHARE_KEY] = {(uintptr_t)s, (uintptr_t)s->seq, (uintptr_t)v, 1 | (uintptr_t)hostwide << 1};
     struct fjson_object *o = mmx_share_get(w->host_share, k);
-    return o != NULL ? o : mmx_share_put(&w->host_share, k, host_build(w, s, v), NULL);
+    return o != NULL ? o : mmx_share_put(&w->host_share, k, host_build(w, s, v, hostwide), NULL);
 }
