@@ -60,9 +60,11 @@ enum mmx_ctr {
     MMX_CTR_CM_REJECTED,
     MMX_CTR_CM_THROTTLED,
     MMX_CTR_CM_MAP_PROBLEMS, /* cm.mapping.problems: mapped fields missing / null / wrong type / out of range */
+    MMX_CTR_CM_BULK_NAME_CONFLICTS, /* cm.bulk.name_conflicts: bulk items keyed by a name that is no unique key */
     MMX_CTR_HOST_VM_ERRORS,  /* host.vm_errors, host.host_errors: from the latest snapshot */
     MMX_CTR_HOST_ERRORS,
     MMX_CTR_HOST_PASSES,     /* host.passes: sampler passes (snapshot seq) */
+    MMX_CTR_HOST_NAME_CONFLICTS, /* host.name_conflicts: VMs found by no name lookup (name shared) */
     MMX_CTR_POLICY_REGEX_ERR,/* policy.regex_errors */
     MMX_CTR_POLICY_RELOADS,  /* policy.reloads: rulebase re-read on HUP */
     MMX_CTR_POLICY_RELOAD_ERRORS,   /* policy.reload_errors: a HUP found a bad rulebase (old one kept) */
@@ -114,6 +116,7 @@ typedef struct mmx_inst {
     int64_t wall_offset_ms;    /* realtime - cmcache_clock_ms(), fixed at start */
     int64_t next_bulk_ms;      /* atomic: when to re-request the bulk listing */
     int64_t next_copy_ms;      /* atomic: when a worker next copies the counters */
+    uint64_t host_tmpl_refused; /* atomic: VMs not sampled by a {name} template: their name is shared */
     /* statistics */
     void *stats;               /* statsobj_t* (opaque here) */
     uint64_t ctr[MMX_CTR_COUNT];
@@ -199,7 +202,8 @@ void mmx_share_scan_templates(struct rsconf_s *conf, mmx_inst *inst);
 int mmx_host_set_vms(mmx_inst *inst, const ctx_profiles_t *p, char *err, size_t errlen);
 /* The $!ctx!host object (verbose group): the VM's own figures, plus the host-wide ones with
  * hostwide (CTX_POLICY_G_HOSTWIDE); NULL before the first sample, or with neither. */
-struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *name, int hostwide);
+struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *tenant, const char *name,
+                                     int hostwide);
 
 /* ---- mmctxenrich_stats.c ---- */
 int mmx_stats_setup(mmx_inst *inst);                 /* rsRetVal */

@@ -187,7 +187,7 @@ static void enrich(mmx_wrkr *w, smsg_t *pMsg, struct fjson_object *ctx, const st
     set_member(ctx, "cm", (g & CTX_POLICY_G_STANDARD) ? mmx_cm_object(w, g, v->uuid, v->name, now) : NULL,
                cv->has & HAS_CM);
     set_member(ctx, "host",
-               (g & CTX_POLICY_G_VERBOSE) ? mmx_host_object(w, v->uuid, v->name, g & CTX_POLICY_G_HOSTWIDE) : NULL,
+               (g & CTX_POLICY_G_VERBOSE) ? mmx_host_object(w, v->uuid, v->tenant, v->name, g & CTX_POLICY_G_HOSTWIDE) : NULL,
                cv->has & HAS_HOST);
     set_member(ctx, "tags", tags_object(r), cv->has & HAS_TAGS);
     if (cv->has & HAS_DROP) fjson_object_object_del(ctx, "drop");
