@@ -58,6 +58,8 @@ enum {
     OMT_TC_LOST_MSGS,        /* lost.msgs: neither delivered nor spooled at shutdown */
     OMT_TC_BLOCKED,          /* blocked: 1 while the tenant is blocked (gauge) */
     OMT_TC_CTX_WITHHELD,     /* ctx.withheld: messages whose record left out host-wide $!ctx fields */
+    OMT_TC_RECONFIG_RETRIES, /* reconfig.retries: timer tries of a HUP's batch settings (open batch still filling) */
+    OMT_TC_RECONFIG_PENDING, /* reconfig.pending: 1 while a HUP's batch settings wait (gauge) */
     OMT_TC_COUNT
 };
 extern const char *const omt_tenant_counter_names[OMT_TC_COUNT];
