@@ -145,6 +145,7 @@ BEGINfreeWrkrInstance
     mmx_flat_free_all(&pWrkrData->w);
     mmx_share_free(&pWrkrData->w.cm_share);
     mmx_share_free(&pWrkrData->w.host_share);
+    mmx_names_free(&pWrkrData->w);
 ENDfreeWrkrInstance
 
 BEGINdbgPrintInstInfo

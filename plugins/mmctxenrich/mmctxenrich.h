@@ -6,6 +6,7 @@
  * mmctxenrich_flat.c   per-worker memo of cached parts flattened for copying into messages
  * mmctxenrich_host.c   host sampler: VM list from the profiles, the $!ctx!host object
  * mmctxenrich_msg.c    per message: policy, pruning, attaching, drop marker
+ * mmctxenrich_names.c  per-worker list of VM names more than one profile has
  * mmctxenrich_share.c  per-worker memo of frozen $!ctx!cm / $!ctx!host objects shared by messages
  * mmctxenrich_stats.c  impstats counters
  *
@@ -61,6 +62,7 @@ enum mmx_ctr {
     MMX_CTR_CM_THROTTLED,
     MMX_CTR_CM_MAP_PROBLEMS, /* cm.mapping.problems: mapped fields missing / null / wrong type / out of range */
     MMX_CTR_CM_BULK_NAME_CONFLICTS, /* cm.bulk.name_conflicts: bulk items keyed by a name that is no unique key */
+    MMX_CTR_CM_NAME_CONFLICTS, /* cm.name_conflicts: messages of a VM without uuid whose name is shared: no lookup */
     MMX_CTR_HOST_VM_ERRORS,  /* host.vm_errors, host.host_errors: from the latest snapshot */
     MMX_CTR_HOST_ERRORS,
     MMX_CTR_HOST_PASSES,     /* host.passes: sampler passes (snapshot seq) */
@@ -130,6 +132,7 @@ typedef struct mmx_inst {
 
 struct mmx_flat;
 struct mmx_share;
+struct mmx_names;
 
 /* One worker thread's state. */
 typedef struct mmx_wrkr {
@@ -143,6 +146,7 @@ typedef struct mmx_wrkr {
     struct mmx_flat **memo;    /* flattened cached parts (mmctxenrich_flat.c), lazily allocated */
     struct mmx_share *cm_share;   /* frozen $!ctx!cm objects (mmctxenrich_share.c), lazily allocated */
     struct mmx_share *host_share; /* frozen $!ctx!host objects */
+    struct mmx_names *names;      /* names more than one profile has (mmctxenrich_names.c), lazily built */
 } mmx_wrkr;
 
 static inline void mmx_inc(mmx_inst *inst, enum mmx_ctr c) { __atomic_fetch_add(&inst->ctr[c], 1, __ATOMIC_RELAXED); }
@@ -196,6 +200,11 @@ void mmx_share_free(struct mmx_share **m);
 /* sets inst->share_cm / share_host: off for a group some template names below $!ctx */
 struct rsconf_s;
 void mmx_share_scan_templates(struct rsconf_s *conf, mmx_inst *inst);
+
+/* ---- mmctxenrich_names.c (one worker's list) ---- */
+/* 1 if more than one profile (of any tenant) has this VM name: a name is then no key */
+int mmx_name_shared(mmx_wrkr *w, const char *name);
+void mmx_names_free(mmx_wrkr *w);
 
 /* ---- mmctxenrich_host.c ---- */
 /* builds the sampler's VM list from a profiles store; 0 or CTX_E* with err */

@@ -226,6 +226,9 @@ static void cm_parts_lookup(mmx_wrkr *w, unsigned need, const char *uuid, const 
     if (need & (MMX_NEED_VM_STATIC | MMX_NEED_VM_DYNAMIC)) {
         if (uuid[0] == '\0' && name[0] == '\0') { /* no identity: nothing to ask */
             p->st = CM_UNAVAILABLE;
+        } else if (uuid[0] == '\0' && mmx_name_shared(w, name)) { /* the name is no key: two VMs have it */
+            p->st = CM_UNAVAILABLE;
+            mmx_inc(w->inst, MMX_CTR_CM_NAME_CONFLICTS);
         } else {
             cmcache_lookup(w->inst->cache, uuid[0] ? uuid : NULL, name[0] ? name : NULL, mask, now, &p->vm);
             p->has_vm = 1;

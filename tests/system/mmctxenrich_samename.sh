@@ -7,7 +7,9 @@
 #    such a VM gets none; host.name_conflicts counts the two "dup" VMs;
 #  - compute-manager bulk listing keyed by name: "twin" listed twice (two different
 #    records) and "pair" (one record, but a VM of that name in two tenants) are refused
-#    and counted (cm.bulk.name_conflicts); "solo" (once, one profile) is stored.
+#    and counted (cm.bulk.name_conflicts); "solo" (once, one profile) is stored;
+#  - per-VM requests by {name}: a VM without uuid whose name another profile has is never
+#    looked up or fetched (cm.name_conflicts); "lone" (one profile, not listed) is.
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/mmctxenrich_lib.sh"
 ctx_init "mmctxenrich_samename${CTX_SUFFIX:-}"
@@ -24,17 +26,20 @@ cat >"$CTX_WORK/profiles.json" <<JSON
   {"name": "dup", "tenant": "ta", "pid": $big},
   {"name": "dup", "tenant": "ta", "pid": $small},
   {"name": "solo", "tenant": "ta", "pid": $small},
+  {"name": "lone", "tenant": "tb", "pid": $small},
   {"name": "pair", "tenant": "ta", "pid": $small},
   {"name": "pair", "tenant": "tb", "pid": $big}
 ]}
 JSON
 cat >"$CTX_WORK/routes.json" <<'JSON'
-{"/list": {"vms": [{"name": "twin", "os": "os-of-one-twin"}, {"name": "twin", "os": "os-of-the-other-twin"},
+{"/byname/{id}": {"os": "os-by-name-{id}", "flavor": "f-{id}"},
+ "/list": {"vms": [{"name": "twin", "os": "os-of-one-twin"}, {"name": "twin", "os": "os-of-the-other-twin"},
                    {"name": "solo", "os": "os-solo"}, {"name": "pair", "os": "os-pair"}]}}
 JSON
 cat >"$CTX_WORK/map.json" <<'JSON'
 {"bulk": {"items": "/vms", "key": "/name", "key_is": "name",
-          "fields": {"guest_os": {"pointer": "/os", "type": "string"}}}}
+          "fields": {"guest_os": {"pointer": "/os", "type": "string"}}},
+ "vm": {"fields": {"flavor": {"pointer": "/flavor", "type": "string"}}}}
 JSON
 mmx_cm_start
 printf 'rule all then verbose\n' >"$CTX_WORK/policy.rules"
@@ -46,7 +51,8 @@ input(type="imudp" address="127.0.0.1" port="$PORT")
 $CTX_CHECK_TEMPLATE
 $MMX_SET_VM
 action(type="mmctxenrich" name="same" profiles="@WORK@/profiles.json" policy="@WORK@/policy.rules"
-       sample.interval="1" cm.bulkUrl="$MMX_CM/list" cm.mapping="@WORK@/map.json" cm.allowInsecure="on")
+       sample.interval="1" cm.bulkUrl="$MMX_CM/list" cm.url="$MMX_CM/byname/{name}" cm.mapping="@WORK@/map.json"
+       cm.allowInsecure="on")
 action(type="omfile" file="@WORK@/out" template="ctxcheck")
 CONF
 ctx_start
@@ -60,8 +66,9 @@ mmx_send "$PORT" 1 tc-twin- "vms=twin:" tenant=tc sev=err
 mmx_send "$PORT" 1 ta-solo- "vms=solo:" tenant=ta sev=err
 mmx_send "$PORT" 1 ta-pair- "vms=pair:" tenant=ta sev=err
 mmx_send "$PORT" 1 tb-pair- "vms=pair:" tenant=tb sev=err
-ctx_wait_lines "$CTX_WORK/out" 7
-ctx_wait_stat "mmctxenrich(same)" msgs.processed 7
+mmx_send "$PORT" 1 tb-lone- "vms=lone:" tenant=tb sev=err
+ctx_wait_lines "$CTX_WORK/out" 8
+ctx_wait_stat "mmctxenrich(same)" msgs.processed 8
 mmx_check "$CTX_WORK/out" '
 def mem(s):
     return get(by_seq[s], "host.vm_mem_bytes")
@@ -74,6 +81,11 @@ if get(by_seq["ta-solo-0"], "cm.guest_os") != "os-solo": fail("solo: %s" % get(b
 for s in ("ta-twin-0", "tb-twin-0", "tc-twin-0", "ta-pair-0", "tb-pair-0"):
     if get(by_seq[s], "cm.guest_os") is not None: fail("%s: bulk data of a shared name: %s" % (s, get(by_seq[s], "cm")))
 '
+ctx_wait_for "the fetch of lone by name" 20 "[ \"\$(mmx_cm_n '.paths[\"/byname/lone\"] // 0')\" = 1 ]"
+for nm in twin dup pair; do
+    ctx_assert_eq "requests by the shared name $nm" 0 "$(mmx_cm_n ".paths[\"/byname/$nm\"] // 0")"
+done
+ctx_assert_eq "cm.name_conflicts (twin x3, dup, pair x2)" 6 "$(stat cm.name_conflicts)"
 ctx_assert_eq "host.name_conflicts (dup twice in one tenant)" 2 "$(stat host.name_conflicts)"
 c=$(stat cm.bulk.name_conflicts)
 [ "$c" -ge 3 ] && [ $((c % 3)) = 0 ] || ctx_fail "cm.bulk.name_conflicts $c, expected 3 per listing (twin twice, pair)"
