@@ -160,7 +160,7 @@ int ctx_dest_flush_due(ctx_dest_t *d, ctx_batch_encoder_t *enc, uint64_t now_ms)
     if (d == NULL) return CTX_EINVAL;
     pthread_mutex_lock(&d->mu);
     int rc = ctx_batch_due(d->open, now_ms) ? seal_and_queue(d, enc) : 0;
-    if (d->has_cfg_next && apply_cfg_next(d, enc) == CTX_EAGAIN) __atomic_fetch_add(&d->st.reconfig_retries, 1, __ATOMIC_RELAXED);
+    if (d->has_cfg_next && apply_cfg_next(d, enc) == CTX_EAGAIN) ST_ADD(d, reconfig_retries, 1);
     pthread_mutex_unlock(&d->mu);
     return rc;
 }

@@ -33,7 +33,8 @@ const char *const mmx_counter_names[MMX_CTR_COUNT] = {
     "cm.status.pending", "cm.status.unavailable", "cache.hits", "cache.misses", "cache.stale", "cache.evictions",
     "cache.expired", "cache.coalesced", "cache.queue_full", "cache.entries", "cm.requests", "cm.ok", "cm.errors",
     "cm.timeouts", "cm.bytes", "cm.http_errors", "cm.transport_errors", "cm.parse_errors", "cm.too_big",
-    "cm.rejected", "cm.throttled", "cm.mapping_problems", "cm.bulk.name_conflicts", "cm.name_conflicts", "host.vm_errors", "host.host_errors", "host.passes",
+    "cm.rejected", "cm.throttled", "cm.mapping_problems", "cm.bulk.name_conflicts", "cm.name_conflicts",
+    "host.vm_errors", "host.host_errors", "host.passes",
     "host.name_conflicts", "policy.regex_errors", "policy.reloads", "policy.reload_errors", "profiles.reloads",
     "profiles.reload_errors",
 };

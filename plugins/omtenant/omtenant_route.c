@@ -410,7 +410,8 @@ void omt_reload(instanceData *pData) {
     } else {
         for (size_t i = 0; i < ctx_tenants_warning_count(set); i++)
             LogMsg(0, RS_RET_OK, LOG_WARNING, "omtenant: %s", ctx_tenants_warning(set, i));
-        if (omt_template_view_warning(pData, set, err, sizeof err)) LogMsg(0, RS_RET_OK, LOG_WARNING, "omtenant: %s", err);
+        if (omt_template_view_warning(pData, set, err, sizeof err))
+            LogMsg(0, RS_RET_OK, LOG_WARNING, "omtenant: %s", err);
         omt_rules_check_views(pData, set, rules);
         LogMsg(0, RS_RET_OK, LOG_INFO, "omtenant: HUP: reloaded %s (%zu tenants)", pData->tenants_path,
                ctx_tenants_count(set));
