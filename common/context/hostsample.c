@@ -31,7 +31,7 @@
 
 /* One VM's spec and sampler state (sampler only, except while staged). */
 struct vmstate {
-    char *name, *uuid, *cgroup, *pidfile; /* owned; name/uuid never NULL */
+    char *name, *uuid, *tenant, *cgroup, *pidfile; /* owned; name/uuid/tenant never NULL */
     long pid;
     char source[PATH_MAX];                /* resolved cgroup path or "pid:N" */
     bool resolved;                        /* source holds a resolved cgroup path */
@@ -50,7 +50,7 @@ struct vmlist {
 struct snap {
     atomic_uint refs;
     hs_snapshot_t pub;
-    size_t *by_uuid, *by_name; /* indices into pub.vms sorted by uuid / name (non-empty only) */
+    size_t *by_uuid, *by_name; /* indices into pub.vms sorted by uuid / (tenant, name) (non-empty only) */
     size_t n_uuid, n_name;
     char *strings;             /* arena holding every string of pub */
 };
@@ -171,6 +171,7 @@ static void vmlist_free(struct vmlist *l) {
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].name);
         free(l->v[i].uuid);
+        free(l->v[i].tenant);
         free(l->v[i].cgroup);
         free(l->v[i].pidfile);
     }
@@ -228,6 +229,7 @@ int hostsample_set_vms(hostsample_t *hs, const hs_vm_spec_t *vms, size_t n, char
         struct vmstate *v = &l->v[i];
         v->name = dup_or_empty(vms[i].name, false, &fail);
         v->uuid = dup_or_empty(vms[i].uuid, false, &fail);
+        v->tenant = dup_or_empty(vms[i].tenant, false, &fail);
         v->cgroup = dup_or_empty(vms[i].cgroup, true, &fail);
         v->pidfile = dup_or_empty(vms[i].pidfile, true, &fail);
         v->pid = vms[i].pid;
@@ -250,7 +252,8 @@ static bool same_str(const char *a, const char *b) {
 }
 
 static bool same_vm(const struct vmstate *a, const struct vmstate *b) {
-    bool id = *a->uuid ? strcmp(a->uuid, b->uuid) == 0 : strcmp(a->name, b->name) == 0;
+    bool id = *a->uuid ? strcmp(a->uuid, b->uuid) == 0
+                       : strcmp(a->name, b->name) == 0 && strcmp(a->tenant, b->tenant) == 0;
     return id && same_str(a->cgroup, b->cgroup) && same_str(a->pidfile, b->pidfile) && a->pid == b->pid;
 }
 
@@ -460,30 +463,56 @@ static int cmp_uuid(const void *a, const void *b, void *arg) {
     return strcmp(v[*(const size_t *)a].uuid, v[*(const size_t *)b].uuid);
 }
 
-static int cmp_name(const void *a, const void *b, void *arg) {
-    const hs_vm_t *v = arg;
-    return strcmp(v[*(const size_t *)a].name, v[*(const size_t *)b].name);
+/* (tenant, name) order: a name is a key only within its tenant */
+static int cmp_key(const hs_vm_t *v, const char *tenant, const char *name) {
+    int c = strcmp(v->tenant, tenant);
+    return c != 0 ? c : strcmp(v->name, name);
 }
 
-static const hs_vm_t *search(const hs_vm_t *vms, const size_t *idx, size_t n, const char *key, bool by_uuid) {
+static int cmp_name(const void *a, const void *b, void *arg) {
+    const hs_vm_t *v = arg, *y = &v[*(const size_t *)b];
+    return cmp_key(&v[*(const size_t *)a], y->tenant, y->name);
+}
+
+/* the position of the first entry >= key in idx[0..n) */
+static size_t lower_bound(const hs_vm_t *vms, const size_t *idx, size_t n, bool by_uuid, const char *tenant,
+                          const char *key) {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const hs_vm_t *v = &vms[idx[mid]];
-        int c = strcmp(by_uuid ? v->uuid : v->name, key);
-        if (c == 0) return v;
+        int c = by_uuid ? strcmp(v->uuid, key) : cmp_key(v, tenant, key);
         if (c < 0) lo = mid + 1; else hi = mid;
     }
-    return NULL;
+    return lo;
 }
 
-const hs_vm_t *hs_snapshot_find(const hs_snapshot_t *s, const char *uuid, const char *name) {
+const hs_vm_t *hs_snapshot_find(const hs_snapshot_t *s, const char *uuid, const char *tenant, const char *name) {
     if (s == NULL) return NULL;
     const struct snap *sn = snap_of(s);
-    const hs_vm_t *v = NULL;
-    if (uuid != NULL && *uuid) v = search(s->vms, sn->by_uuid, sn->n_uuid, uuid, true);
-    if (v == NULL && name != NULL && *name) v = search(s->vms, sn->by_name, sn->n_name, name, false);
-    return v;
+    size_t i;
+    if (uuid != NULL && *uuid) {
+        i = lower_bound(s->vms, sn->by_uuid, sn->n_uuid, true, "", uuid);
+        if (i < sn->n_uuid && strcmp(s->vms[sn->by_uuid[i]].uuid, uuid) == 0) return &s->vms[sn->by_uuid[i]];
+    }
+    if (name == NULL || *name == '\0') return NULL;
+    if (tenant == NULL) tenant = "";
+    i = lower_bound(s->vms, sn->by_name, sn->n_name, false, tenant, name);
+    if (i >= sn->n_name || cmp_key(&s->vms[sn->by_name[i]], tenant, name) != 0) return NULL;
+    if (i + 1 < sn->n_name && cmp_key(&s->vms[sn->by_name[i + 1]], tenant, name) == 0) return NULL; /* shared */
+    return &s->vms[sn->by_name[i]];
+}
+
+/* VMs whose (tenant, name) another VM has too (by_name sorted) */
+static size_t count_conflicts(const hs_vm_t *vms, const size_t *idx, size_t n) {
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+        const hs_vm_t *v = &vms[idx[i]];
+        if ((i > 0 && cmp_key(&vms[idx[i - 1]], v->tenant, v->name) == 0) ||
+            (i + 1 < n && cmp_key(&vms[idx[i + 1]], v->tenant, v->name) == 0))
+            c++;
+    }
+    return c;
 }
 
 static char *arena_put(char **p, const char *s) {
@@ -499,7 +528,7 @@ static int snap_finish(hostsample_t *hs, struct snap *sn, hs_vm_t *vms, hs_disk_
     size_t len = 1, n = hs->vms->n;
     for (size_t i = 0; i < n; i++) {
         const struct vmstate *v = &hs->vms->v[i];
-        len += strlen(v->name) + strlen(v->uuid) + strlen(v->source) + 3;
+        len += strlen(v->name) + strlen(v->uuid) + strlen(v->tenant) + strlen(v->source) + 4;
     }
     for (size_t i = 0; i < hs->n_disks; i++) len += strlen(hs->disks[i]) + 1;
     char *p = sn->strings = malloc(len);
@@ -511,6 +540,7 @@ static int snap_finish(hostsample_t *hs, struct snap *sn, hs_vm_t *vms, hs_disk_
         bool show = v->cgroup == NULL || v->resolved;
         vms[i].name = arena_put(&p, v->name);
         vms[i].uuid = arena_put(&p, v->uuid);
+        vms[i].tenant = arena_put(&p, v->tenant);
         vms[i].source = arena_put(&p, show ? v->source : "");
         if (*v->uuid) sn->by_uuid[sn->n_uuid++] = i;
         if (*v->name) sn->by_name[sn->n_name++] = i;
@@ -518,6 +548,7 @@ static int snap_finish(hostsample_t *hs, struct snap *sn, hs_vm_t *vms, hs_disk_
     for (size_t i = 0; i < hs->n_disks; i++) disks[i].path = arena_put(&p, hs->disks[i]);
     qsort_r(sn->by_uuid, sn->n_uuid, sizeof *sn->by_uuid, cmp_uuid, vms);
     qsort_r(sn->by_name, sn->n_name, sizeof *sn->by_name, cmp_name, vms);
+    sn->pub.name_conflicts = count_conflicts(vms, sn->by_name, sn->n_name);
     return CTX_OK;
 }
 

@@ -45,6 +45,7 @@ void hs_conf_defaults(hs_conf_t *conf);
 typedef struct hs_vm_spec {
     const char *name;    /* at least one of name / uuid */
     const char *uuid;
+    const char *tenant;  /* NULL or "" = none: a name identifies a VM only within its tenant */
     const char *cgroup;  /* NULL = none */
     const char *pidfile; /* NULL = none */
     long pid;            /* 0 = none */
@@ -77,6 +78,7 @@ const char *hs_vm_strerror(int err);
 typedef struct hs_vm {
     const char *name;         /* "" if none */
     const char *uuid;         /* "" if none */
+    const char *tenant;       /* "" if none */
     const char *source;       /* resolved cgroup path relative to the root, or "pid:N"; "" if none */
     unsigned flags;           /* HS_VM_* bits above */
     int err;                  /* HS_VM_OK or an HS_VM_E* code */
@@ -113,10 +115,13 @@ typedef struct hs_snapshot {
     const hs_vm_t *vms;       /* in hostsample_set_vms() order */
     uint64_t vm_errors;       /* total failed VM samples since start */
     uint64_t host_errors;     /* total failed host-file reads since start */
+    size_t name_conflicts;    /* VMs whose (tenant, name) another VM of the list has too */
 } hs_snapshot_t;
 
-/* The VM by uuid (if non-empty and present), else by name; NULL if neither. O(log n). */
-const hs_vm_t *hs_snapshot_find(const hs_snapshot_t *s, const char *uuid, const char *name);
+/* The VM by uuid (if non-empty and present), else by (tenant, name): a name is a key only
+ * within one tenant (NULL tenant = ""), and a (tenant, name) two VMs share finds neither
+ * (counted in name_conflicts): a VM never gets another VM's figures. NULL if none. O(log n). */
+const hs_vm_t *hs_snapshot_find(const hs_snapshot_t *s, const char *uuid, const char *tenant, const char *name);
 /* Drops a reference. NULL is a no-op. */
 void hs_snapshot_release(const hs_snapshot_t *s);
 
@@ -127,7 +132,7 @@ void hs_snapshot_release(const hs_snapshot_t *s);
 int hostsample_new(hostsample_t **out, const hs_conf_t *conf, char *err, size_t errlen);
 
 /* Replaces the VM list (copied; taken by the next pass; state such as the previous CPU
- * counter is kept for VMs with the same uuid/name and source). Validates every entry:
+ * counter is kept for VMs with the same uuid, or tenant and name, and source). Validates every entry:
  * 0, CTX_EINVAL (err names the VM: "vm 'web01': needs a cgroup, a pidfile or a pid";
  * the previous list stays) or CTX_ENOMEM. */
 int hostsample_set_vms(hostsample_t *hs, const hs_vm_spec_t *vms, size_t n, char *err, size_t errlen);

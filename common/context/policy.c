@@ -95,7 +95,7 @@ static const unsigned group_levels[] = {CTX_POLICY_LEVEL_MINIMAL, CTX_POLICY_LEV
 const char *ctx_policy_group_name(unsigned bit) {
     for (unsigned i = 0; i < 4; i++)
         if (bit == (1u << i)) return group_names[i];
-    return NULL;
+    return bit == CTX_POLICY_G_HOSTWIDE ? "hostwide" : NULL;
 }
 
 unsigned ctx_policy_default_groups(int severity) {
@@ -495,7 +495,9 @@ static int parse_action(struct parser *ps, struct rule *r, int *nacts) {
             return 0;
         }
     }
-    if (tok_is_word(&ps->t, "drop")) {
+    if (tok_is_word(&ps->t, "hostwide")) { /* verbose, plus the host-wide fields (never by default) */
+        r->groups |= CTX_POLICY_LEVEL_VERBOSE | CTX_POLICY_G_HOSTWIDE;
+    } else if (tok_is_word(&ps->t, "drop")) {
         if (*nacts > 0) return perr(ps, "no drop next to other actions (drop takes no other action)");
         r->drop = 1;
     } else if (tok_is_word(&ps->t, "continue")) {
@@ -504,7 +506,7 @@ static int parse_action(struct parser *ps, struct rule *r, int *nacts) {
         (*nacts)++;
         return parse_tag(ps, r);
     } else {
-        return perr(ps, "an action (minimal, standard, verbose, debug, tag, drop, continue)");
+        return perr(ps, "an action (minimal, standard, verbose, debug, hostwide, tag, drop, continue)");
     }
     (*nacts)++;
     lex_next(ps);

@@ -24,8 +24,12 @@
  * `debug` = all four. Which $!ctx fields each bit implies is listed in docs/policy.md. */
 #define CTX_POLICY_G_MINIMAL 0x1u  /* $!ctx!vm identity: name, uuid, tenant, user */
 #define CTX_POLICY_G_STANDARD 0x2u /* + $!ctx!vm ip, mac, vnic; $!ctx!cm host_ip, guest_os, status, fetched_at */
-#define CTX_POLICY_G_VERBOSE 0x4u  /* + $!ctx!host (all metrics); $!ctx!cm avg_* */
+#define CTX_POLICY_G_VERBOSE 0x4u  /* + $!ctx!host (the VM's own figures); $!ctx!cm dynamic part */
 #define CTX_POLICY_G_DEBUG 0x8u    /* + $!ctx!vm!process {app, pid}; $!ctx!capture */
+/* Host-wide fields (host CPU, memory, load, disks; the compute manager's host part): never
+ * part of a level; only a rule's `hostwide` action (= verbose + this bit) attaches them, so a
+ * tenant sees its neighbours' load only where the operator wrote so (docs/threat-model.md). */
+#define CTX_POLICY_G_HOSTWIDE 0x10u
 #define CTX_POLICY_LEVEL_MINIMAL (CTX_POLICY_G_MINIMAL)
 #define CTX_POLICY_LEVEL_STANDARD (CTX_POLICY_LEVEL_MINIMAL | CTX_POLICY_G_STANDARD)
 #define CTX_POLICY_LEVEL_VERBOSE (CTX_POLICY_LEVEL_STANDARD | CTX_POLICY_G_VERBOSE)
@@ -128,7 +132,7 @@ uint64_t *ctx_policy_regex_errors_ctr(ctx_policy *p);
  * published (not thread-safe on fresh). Either may be NULL (no-op). */
 void ctx_policy_carry_counters(ctx_policy *fresh, const ctx_policy *old);
 
-/* Names: "minimal", "standard", "verbose", "debug" for one G_* bit; NULL otherwise. */
+/* Names: "minimal", "standard", "verbose", "debug", "hostwide" for one G_* bit; NULL otherwise. */
 const char *ctx_policy_group_name(unsigned bit);
 
 #endif

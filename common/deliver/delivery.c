@@ -154,10 +154,13 @@ int ctx_dest_add(ctx_dest_t *d, ctx_batch_encoder_t *enc, const char *msg, size_
     return rc;
 }
 
+static int apply_cfg_next(ctx_dest_t *d, ctx_batch_encoder_t *enc);
+
 int ctx_dest_flush_due(ctx_dest_t *d, ctx_batch_encoder_t *enc, uint64_t now_ms) {
     if (d == NULL) return CTX_EINVAL;
     pthread_mutex_lock(&d->mu);
     int rc = ctx_batch_due(d->open, now_ms) ? seal_and_queue(d, enc) : 0;
+    if (d->has_cfg_next && apply_cfg_next(d, enc) == CTX_EAGAIN) ST_ADD(d, reconfig_retries, 1);
     pthread_mutex_unlock(&d->mu);
     return rc;
 }
@@ -180,12 +183,14 @@ int ctx_dest_accepting(ctx_dest_t *d) {
 
 /* ---------------------------------------------------------------- configuration */
 
-int ctx_dest_reconfigure(ctx_dest_t *d, ctx_batch_encoder_t *enc, const ctx_dest_config_t *cfg) {
-    if (d == NULL || cfg == NULL) return CTX_EINVAL;
+/* applies d->cfg_next (mu held): 0 (applied), CTX_EAGAIN (kept for the next try) or CTX_E* */
+static int apply_cfg_next(ctx_dest_t *d, ctx_batch_encoder_t *enc) {
+    /* a copy: the seal below may release mu, and a HUP may replace cfg_next meanwhile */
+    const ctx_dest_config_t next = d->cfg_next, *cfg = &next;
+    const uint64_t gen = d->cfg_gen;
     ctx_batch_t *nb = NULL;
     int rc = ctx_batch_new(cfg->format, &cfg->limits, &nb);
     if (rc != 0) return rc;
-    pthread_mutex_lock(&d->mu);
     rc = seal_and_queue(d, enc);
     /* in spool mode the seal writes the batch with mu released, and other threads may
      * add to the open batch meanwhile: seal those too before the batch is replaced
@@ -198,10 +203,29 @@ int ctx_dest_reconfigure(ctx_dest_t *d, ctx_batch_encoder_t *enc, const ctx_dest
         nb = NULL;
         d->cfg = *cfg;
         ctx_spool_set_limits(d->sp, cfg->spool_max_bytes, cfg->spool_when_full);
+        if (d->cfg_gen == gen) { /* else newer settings wait: the next tick applies them */
+            d->has_cfg_next = 0;
+            __atomic_store_n(&d->st.reconfig_pending, 0, __ATOMIC_RELAXED);
+        }
         rc = 0;
     }
-    pthread_mutex_unlock(&d->mu);
     ctx_batch_free(nb);
+    return rc;
+}
+
+int ctx_dest_reconfigure(ctx_dest_t *d, ctx_batch_encoder_t *enc, const ctx_dest_config_t *cfg) {
+    if (d == NULL || cfg == NULL) return CTX_EINVAL;
+    pthread_mutex_lock(&d->mu);
+    d->cfg_next = *cfg; /* the newest settings win; kept until they apply */
+    d->has_cfg_next = 1;
+    d->cfg_gen++;
+    __atomic_store_n(&d->st.reconfig_pending, 1, __ATOMIC_RELAXED);
+    int rc = apply_cfg_next(d, enc);
+    if (rc < 0 && rc != CTX_EAGAIN) { /* cannot apply at all (no memory): the old settings stay */
+        d->has_cfg_next = 0;
+        __atomic_store_n(&d->st.reconfig_pending, 0, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&d->mu);
     return rc;
 }
 

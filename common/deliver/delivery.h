@@ -140,6 +140,8 @@ typedef struct {
     uint64_t held_batches;       /* sealed batches in memory now */
     uint64_t blocked;            /* 1 while the tenant is blocked */
     uint64_t dropped_blocked;    /* messages refused while blocked with its hold full */
+    uint64_t reconfig_retries;   /* tries of a HUP's settings that found the open batch still filling */
+    uint64_t reconfig_pending;   /* 1 while a HUP's settings wait to be applied */
 } ctx_dest_stats_t;
 
 typedef struct ctx_dest ctx_dest_t;
@@ -178,8 +180,10 @@ int ctx_dest_flush(ctx_dest_t *d, ctx_batch_encoder_t *enc);
 int ctx_dest_accepting(ctx_dest_t *d);
 
 /* HUP: new format, limits, encoding and spool limits. The open batch is sealed first,
- * with what other threads add to it meanwhile. Returns 0, CTX_EAGAIN (the batch kept
- * filling: the old settings stay, call again) or CTX_E*. */
+ * with what other threads add to it meanwhile. Returns 0, or CTX_EAGAIN: the batch kept
+ * filling, the old settings stay for now and cfg is kept: every ctx_dest_flush_due (the
+ * timer) tries it again until it applies (counted in reconfig_retries; a later call
+ * replaces it), or CTX_E*. */
 int ctx_dest_reconfigure(ctx_dest_t *d, ctx_batch_encoder_t *enc, const ctx_dest_config_t *cfg);
 
 /* HUP: replaces the transport (ownership taken); the old one is freed by the sender

@@ -48,6 +48,9 @@ struct ctx_dest {
     pthread_cond_t cv_state; /* sealers waiting for the writer; wait_idle */
     /* guarded by mu */
     ctx_dest_config_t cfg;
+    ctx_dest_config_t cfg_next; /* a HUP's settings not applied yet (the open batch kept filling) */
+    int has_cfg_next;           /* cfg_next waits: every timer tick tries it again */
+    uint64_t cfg_gen;           /* bumped by every ctx_dest_reconfigure */
     ctx_batch_t *open;       /* the open batch */
     ctx_batch_encoder_t *enc; /* used when the caller gives none (made on first use) */
     dnode_t *head, *tail;

@@ -51,6 +51,7 @@ void ctx_outrec_free(ctx_outrec_t *b) {
     free(b->buf);
     free(b->scratch);
     free(b->hdr);
+    free(b->view);
     free(b);
 }
 
@@ -290,6 +291,7 @@ static int put_ctx(ctx_outrec_t *b, const ctx_outrec_fields_t *f, ctx_redact_ctx
     const char *t;
     size_t n = trim_ws(f->ctx ? f->ctx : "", f->ctx ? f->ctxlen : 0, &t);
     if (n == 0) return 0;
+    if (!b->hostwide && t[0] == '{' && outrec_view_ctx(b, t, n, &t, &n) < 0) return CTX_ENOMEM;
     if (puts_(b, ",\"ctx\":") != 0) return CTX_ENOMEM;
     if (b->memo != NULL && t[0] == '{') {
         int rc = outrec_ctx_members(b, t, n, rx, set);
@@ -376,6 +378,7 @@ int ctx_outrec_build(ctx_outrec_t *b, ctx_outrec_kind_t kind, ctx_redact_ctx *rx
     span_t h[H_COUNT];
     int changed = 0, rc;
     b->len = 0;
+    b->withheld = 0;
     split_hdr(f, h);
     if ((rc = redact_header(b, h, rx, set)) < 0) return rc;
     changed += rc;
@@ -389,6 +392,14 @@ int ctx_outrec_build(ctx_outrec_t *b, ctx_outrec_kind_t kind, ctx_redact_ctx *rx
     *out = b->buf;
     *outlen = b->len;
     return changed;
+}
+
+void ctx_outrec_set_hostwide(ctx_outrec_t *b, int hostwide) {
+    if (b != NULL) b->hostwide = hostwide != 0;
+}
+
+unsigned ctx_outrec_withheld(const ctx_outrec_t *b) {
+    return b != NULL ? b->withheld : 0;
 }
 
 int ctx_outrec_custom(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const char *in, size_t len,

@@ -6,7 +6,8 @@
  *    "sd":..,"msg":..,"ctx":{...}}
  * built from raw (unescaped) message fields, so redaction sees the real values:
  * the message text is redacted as text, the structured data with the RFC 5424
- * STRUCTURED-DATA rules, and the $!ctx tree value by value (ctx_redact_json). For
+ * STRUCTURED-DATA rules, and the $!ctx tree value by value (ctx_redact_json), without
+ * the host-wide members unless the tenant may see them (ctx_outrec_set_hostwide). For
  * syslog-tls the default frame is an RFC 5424 message whose header carries the
  * original PRI, timestamp, host name, app name, proc id and msg id, whose
  * STRUCTURED-DATA is the redacted SD, and whose MSG is that JSON object.
@@ -84,6 +85,14 @@ void ctx_outrec_memo_stats(const ctx_outrec_t *b, ctx_outrec_memo_stats_t *st);
  * a string. */
 int ctx_outrec_build(ctx_outrec_t *b, ctx_outrec_kind_t kind, ctx_redact_ctx *rx, const ctx_redact_set *set,
                      const ctx_outrec_fields_t *f, const char **out, size_t *outlen);
+
+/* The tenant's view of $!ctx for the next records of b: hostwide 1 when the tenant may see
+ * host-wide fields ("context": {"host": "full"}); 0, the default of a new builder, leaves them
+ * out of the default record (outrec_view.c; docs/threat-model.md lists them). */
+void ctx_outrec_set_hostwide(ctx_outrec_t *b, int hostwide);
+
+/* The host-wide $!ctx members the last ctx_outrec_build left out. */
+unsigned ctx_outrec_withheld(const ctx_outrec_t *b);
 
 /* Redacts the output of an operator's template (in[0..len), borrowed; one trailing
  * "\n" is dropped). Return values as for ctx_outrec_build. */

@@ -20,6 +20,10 @@ struct ctx_outrec {
     char *hdr; /* the redacted header fields of the record being built */
     size_t hdr_len, hdr_cap;
     struct outrec_memo *memo; /* the $!ctx member memo (outrec_memo.c); NULL: off */
+    char *view;               /* the $!ctx of the record being built, host-wide members left out (outrec_view.c) */
+    size_t view_len, view_cap;
+    int hostwide;             /* the tenant may see host-wide $!ctx fields (ctx_outrec_set_hostwide) */
+    unsigned withheld;        /* host-wide members left out of the last record */
 };
 
 /* outrec_ctx_members's "take the whole-document path" (nothing was written, nothing counted) */
@@ -50,5 +54,17 @@ int outrec_json_clean(ctx_redact_ctx *rx, const ctx_redact_set *set, const char 
 int outrec_ctx_members(ctx_outrec_t *b, const char *t, size_t n, ctx_redact_ctx *rx, const ctx_redact_set *set);
 
 void outrec_memo_free(ctx_outrec_t *b);
+
+/* JSON text scanning (outrec_memo.c), no parse, no allocation. p at an opening quote: returns
+ * the position after the closing one, or NULL; sets *esc when a backslash precedes a quote. */
+const char *outrec_skip_string(const char *p, const char *end, int *esc);
+/* the end of the value at p (a string, an object or array, or a scalar), or NULL */
+const char *outrec_skip_value(const char *p, const char *end);
+
+/* The tenant's view of the $!ctx object t[0..n) (trimmed, t[0] == '{') when it may not see
+ * host-wide fields (outrec_view.c): *out / *outn is t itself when it holds none, else the
+ * text without them (in b->view, valid until the next call). Returns how many members were
+ * left out (also in b->withheld), or CTX_ENOMEM. */
+int outrec_view_ctx(ctx_outrec_t *b, const char *t, size_t n, const char **out, size_t *outn);
 
 #endif

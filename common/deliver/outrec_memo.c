@@ -150,8 +150,7 @@ static const char *skip_ws(const char *p, const char *end) {
     return p;
 }
 
-/* p at an opening quote: after the closing one, or NULL; *esc: a backslash precedes a quote */
-static const char *skip_string(const char *p, const char *end, int *esc) {
+const char *outrec_skip_string(const char *p, const char *end, int *esc) {
     for (p++;;) {
         const char *q = memchr(p, '"', (size_t)(end - p));
         if (q == NULL) return NULL;
@@ -163,13 +162,12 @@ static const char *skip_string(const char *p, const char *end, int *esc) {
     }
 }
 
-/* end of the value at p (a string, an object or array, or a scalar), or NULL */
-static const char *skip_value(const char *p, const char *end) {
+const char *outrec_skip_value(const char *p, const char *end) {
     int depth = 0, esc = 0;
     while (p < end) {
         char c = *p;
         if (c == '"') {
-            if ((p = skip_string(p, end, &esc)) == NULL) return NULL;
+            if ((p = outrec_skip_string(p, end, &esc)) == NULL) return NULL;
             if (depth == 0) return p;
             continue;
         }
@@ -194,7 +192,7 @@ static int split(const char *t, size_t n, member_t *mem) {
     for (;;) {
         int esc = 0;
         if (p >= end || *p != '"' || nm == MAX_MEMBERS) return -1;
-        const char *k = p, *q = skip_string(p, end, &esc);
+        const char *k = p, *q = outrec_skip_string(p, end, &esc);
         if (q == NULL) return -1;
         size_t kn = (size_t)(q - k);
         if (memchr(k, '\\', kn) != NULL) return -1; /* an escaped key: compared raw, it could repeat one */
@@ -204,7 +202,7 @@ static int split(const char *t, size_t n, member_t *mem) {
         if (q >= end || *q != ':') return -1;
         q = skip_ws(q + 1, end);
         const char *v = q;
-        if (q >= end || (q = skip_value(q, end)) == NULL || q == v) return -1;
+        if (q >= end || (q = outrec_skip_value(q, end)) == NULL || q == v) return -1;
         mem[nm].p = k;
         mem[nm].n = (size_t)(q - k);
         mem[nm].e = NULL;

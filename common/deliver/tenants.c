@@ -162,6 +162,21 @@ static int parse_batch_spool(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t) {
     return rc;
 }
 
+/* "context": {"host": "vm-only" | "full"}: which $!ctx host context the tenant may receive
+ * (docs/threat-model.md, "What a tenant can see") */
+static int parse_context(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t) {
+    static const char *const KEYS[] = {"host", NULL};
+    static const char *const HOST[] = {"vm-only", "full", NULL};
+    fjson_object *o;
+    int rc = tn_get_object(pc, obj, "context", &o), v = 0;
+    if (rc <= 0) return rc;
+    tn_push(pc, "context");
+    if (tn_check_keys(pc, o, KEYS, NULL, NULL, NULL) < 0 || tn_get_enum(pc, o, "host", HOST, &v) < 0) return pc->rc;
+    t->context_host_full = v == 1;
+    tn_pop(pc);
+    return CTX_OK;
+}
+
 static int parse_stream(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t) {
     static const char *const encs[] = {"none", "zstd", "gzip", NULL};
     int64_t port;
@@ -292,7 +307,8 @@ static int parse_https(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t) {
 
 /* ---------------------------------------------------------------- one tenant */
 
-static const char *const COMMON_KEYS[] = {"transport", "allow_plaintext", "tls", "batch", "spool", "redaction", NULL};
+static const char *const COMMON_KEYS[] = {"transport", "allow_plaintext", "tls",     "batch",
+                                          "spool",     "redaction",       "context", NULL};
 static const char *const STREAM_KEYS[] = {"host", "port", "compression", NULL};
 static const char *const HTTPS_KEYS[] = {"url", "body", "content_encoding", "headers", "auth", NULL};
 static const char *const TRANSPORTS[] = {"syslog-tls", "https", "plain-tcp", NULL};
@@ -315,7 +331,7 @@ static int parse_transport_keys(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t) 
         return tn_check_keys(pc, obj, COMMON_KEYS, HTTPS_KEYS, STREAM_KEYS, why);
     if (t->transport == CTX_TRANSPORT_SYSLOG_TLS)
         return tn_check_keys(pc, obj, COMMON_KEYS, STREAM_KEYS, HTTPS_KEYS, why);
-    static const char *const plain[] = {"transport", "allow_plaintext", "batch", "spool", "redaction", NULL};
+    static const char *const plain[] = {"transport", "allow_plaintext", "batch", "spool", "redaction", "context", NULL};
     static const char *const not_plain[] = {"url", "body", "content_encoding", "headers", "auth", "tls", NULL};
     snprintf(why, sizeof why, "for transport \"plain-tcp\" (no TLS, no HTTP)");
     return tn_check_keys(pc, obj, plain, STREAM_KEYS, not_plain, why);
@@ -341,7 +357,7 @@ static int parse_tenant(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t) {
     else
         rc = parse_stream(pc, obj, t);
     if (rc < 0 || parse_tls(pc, obj, &t->tls) < 0 || parse_batch_spool(pc, obj, t) < 0 ||
-        tn_get_string(pc, obj, "redaction", CTX_TENANT_ID_MAX, &t->redaction) < 0)
+        tn_get_string(pc, obj, "redaction", CTX_TENANT_ID_MAX, &t->redaction) < 0 || parse_context(pc, obj, t) < 0)
         return pc->rc;
     if (t->redaction && !name_ok(t->redaction))
         return tn_perr(pc, "redaction", "expected a rule set name of 1..64 characters A-Z a-z 0-9 . _ -");

@@ -70,6 +70,8 @@ typedef struct {
     uint64_t spool_max_bytes;     /* default 1 GiB */
     ctx_spool_policy_t spool_when_full; /* default block */
     const char *redaction;        /* name of the redaction rule set, or NULL: the module's default */
+    int context_host_full;        /* "context": {"host": "full"}: host-wide $!ctx fields may reach this
+                                     tenant; 0 (default, "vm-only"): omtenant withholds them */
 } ctx_tenant_t;
 
 typedef struct ctx_tenants ctx_tenants_t;

@@ -147,6 +147,7 @@ BEGINfreeWrkrInstance
     mmx_share_free(&pWrkrData->w.cm_share);
     mmx_share_free(&pWrkrData->w.host_share);
     mmx_share_free(&pWrkrData->w.vm_share);
+    mmx_names_free(&pWrkrData->w);
 ENDfreeWrkrInstance
 
 BEGINdbgPrintInstInfo

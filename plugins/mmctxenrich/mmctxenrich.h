@@ -6,6 +6,7 @@
  * mmctxenrich_flat.c   per-worker memo of cached parts flattened for copying into messages
  * mmctxenrich_host.c   host sampler: VM list from the profiles, the $!ctx!host object
  * mmctxenrich_msg.c    per message: policy, pruning, attaching, drop marker
+ * mmctxenrich_names.c  per-worker list of VM names more than one profile has
  * mmctxenrich_share.c  per-worker memo of frozen $!ctx!cm / $!ctx!host objects shared by messages
  * mmctxenrich_stats.c  impstats counters
  *
@@ -60,9 +61,12 @@ enum mmx_ctr {
     MMX_CTR_CM_REJECTED,
     MMX_CTR_CM_THROTTLED,
     MMX_CTR_CM_MAP_PROBLEMS, /* cm.mapping.problems: mapped fields missing / null / wrong type / out of range */
+    MMX_CTR_CM_BULK_NAME_CONFLICTS, /* cm.bulk.name_conflicts: bulk items keyed by a name that is no unique key */
+    MMX_CTR_CM_NAME_CONFLICTS, /* cm.name_conflicts: messages of a VM without uuid whose name is shared: no lookup */
     MMX_CTR_HOST_VM_ERRORS,  /* host.vm_errors, host.host_errors: from the latest snapshot */
     MMX_CTR_HOST_ERRORS,
     MMX_CTR_HOST_PASSES,     /* host.passes: sampler passes (snapshot seq) */
+    MMX_CTR_HOST_NAME_CONFLICTS, /* host.name_conflicts: VMs found by no name lookup (name shared) */
     MMX_CTR_POLICY_REGEX_ERR,/* policy.regex_errors */
     MMX_CTR_POLICY_RELOADS,  /* policy.reloads: rulebase re-read on HUP */
     MMX_CTR_POLICY_RELOAD_ERRORS,   /* policy.reload_errors: a HUP found a bad rulebase (old one kept) */
@@ -123,6 +127,7 @@ typedef struct mmx_inst {
     int64_t wall_offset_ms;    /* realtime - cmcache_clock_ms(), fixed at start */
     int64_t next_bulk_ms;      /* atomic: when to re-request the bulk listing */
     int64_t next_copy_ms;      /* atomic: when a worker next copies the counters */
+    uint64_t host_tmpl_refused; /* atomic: VMs not sampled by a {name} template: their name is shared */
     /* statistics */
     void *stats;               /* statsobj_t* (opaque here) */
     uint64_t ctr[MMX_CTR_COUNT];
@@ -136,6 +141,7 @@ typedef struct mmx_inst {
 
 struct mmx_flat;
 struct mmx_share;
+struct mmx_names;
 
 /* One worker thread's state. */
 typedef struct mmx_wrkr {
@@ -150,6 +156,7 @@ typedef struct mmx_wrkr {
     struct mmx_share *cm_share;   /* frozen $!ctx!cm objects (mmctxenrich_share.c), lazily allocated */
     struct mmx_share *host_share; /* frozen $!ctx!host objects */
     struct mmx_share *vm_share;   /* frozen pruned copies of imctxcap's shared $!ctx!vm (mmctxenrich_msg.c) */
+    struct mmx_names *names;      /* names more than one profile has (mmctxenrich_names.c), lazily built */
 } mmx_wrkr;
 
 static inline void mmx_inc(mmx_inst *inst, enum mmx_ctr c) { __atomic_fetch_add(&inst->ctr[c], 1, __ATOMIC_RELAXED); }
@@ -208,11 +215,18 @@ void mmx_share_free(struct mmx_share **m);
 struct rsconf_s;
 void mmx_share_scan_templates(struct rsconf_s *conf, mmx_inst *inst);
 
+/* ---- mmctxenrich_names.c (one worker's list) ---- */
+/* 1 if more than one profile (of any tenant) has this VM name: a name is then no key */
+int mmx_name_shared(mmx_wrkr *w, const char *name);
+void mmx_names_free(mmx_wrkr *w);
+
 /* ---- mmctxenrich_host.c ---- */
 /* builds the sampler's VM list from a profiles store; 0 or CTX_E* with err */
 int mmx_host_set_vms(mmx_inst *inst, const ctx_profiles_t *p, char *err, size_t errlen);
-/* The $!ctx!host object (verbose group), or NULL before the first sample. */
-struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *name);
+/* The $!ctx!host object (verbose group): the VM's own figures, plus the host-wide ones with
+ * hostwide (CTX_POLICY_G_HOSTWIDE); NULL before the first sample, or with neither. */
+struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *tenant, const char *name,
+                                     int hostwide);
 
 /* ---- mmctxenrich_stats.c ---- */
 int mmx_stats_setup(mmx_inst *inst);                 /* rsRetVal */

@@ -8,7 +8,8 @@
  *
  * Per message (worker threads): look the parts up (never waiting for the network;
  * a miss queues one coalesced fetch) and build $!ctx!cm from copies of the cached
- * values, plus status and fetched_at.
+ * values, plus status and fetched_at. The host part is host-wide: it goes into
+ * $!ctx!cm!host, and only for a message whose policy said hostwide.
  *
  * Concurrency: the mapping is immutable; the caches are thread-safe; cached objects
  * are read with typed getters only (never serialized: see cmcache.h). The problem-log
@@ -78,19 +79,62 @@ struct bulk_ctx {
     ctx_profiles_t *prof; /* held for the reply */
     int by_name;
     int64_t now;
+    uint64_t *keys;       /* by_name: hashes of every key of the listing (first pass), then sorted */
+    size_t nkeys, cap;
+    int oom;
 };
 
-/* a bulk listing keyed by name: store under the uuid of every profile with that name
- * (lookups use the uuid when the message has one), or under the name alone */
+static uint64_t key_hash(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* first pass of a listing keyed by name: remember every key */
+static int bulk_key(void *ud, const char *key, struct fjson_object *fields, const ctx_fm_problems *pr) {
+    struct bulk_ctx *b = ud;
+    (void)pr;
+    fjson_object_put(fields);
+    if (b->nkeys == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 256;
+        uint64_t *k = realloc(b->keys, cap * sizeof *k);
+        if (k == NULL) return b->oom = 1;
+        b->keys = k;
+        b->cap = cap;
+    }
+    b->keys[b->nkeys++] = key_hash(key);
+    return 0;
+}
+
+/* 1 if the listing has name more than once (or two names share a hash: refused alike) */
+static int listed_twice(const struct bulk_ctx *b, const char *name) {
+    uint64_t h = key_hash(name);
+    const uint64_t *k = bsearch(&h, b->keys, b->nkeys, sizeof h, cmp_u64);
+    if (k == NULL) return 0;
+    return (k > b->keys && k[-1] == h) || (k + 1 < b->keys + b->nkeys && k[1] == h);
+}
+
+/* A bulk listing keyed by name. A name is a key only within one tenant, and the listing
+ * does not say whose VM an item is: so an item is stored only for the one profile with that
+ * name, under its uuid (and name), when no other profile of any tenant has that name and the
+ * listing has it once; otherwise it is refused and counted (cm.bulk.name_conflicts). An item
+ * no profile names is not stored (a name without a profile has no tenant). */
 static int bulk_store_by_name(struct bulk_ctx *b, const char *name, cmctx_t *c) {
-    int stored = 0;
+    const ctx_profile_t *one = NULL;
+    size_t n = 0;
     for (size_t i = 0; i < ctx_profiles_count(b->prof); i++) {
         const ctx_profile_t *p = ctx_profiles_at(b->prof, i);
-        if (strcmp(p->name, name) != 0) continue;
-        cmcache_store(b->inst->cache, p->uuid, p->name, CM_PART_STATIC, cmctx_ref(c), 0, b->now);
-        stored++;
+        if (strcmp(p->name, name) == 0 && n++ == 0) one = p;
     }
-    if (stored == 0) cmcache_store(b->inst->cache, NULL, name, CM_PART_STATIC, cmctx_ref(c), 0, b->now);
+    if (n > 1 || (n == 1 && listed_twice(b, name)))
+        mmx_inc(b->inst, MMX_CTR_CM_BULK_NAME_CONFLICTS);
+    else if (n == 1)
+        cmcache_store(b->inst->cache, one->uuid, one->name, CM_PART_STATIC, cmctx_ref(c), 0, b->now);
     cmctx_unref(c);
     return 0;
 }
@@ -112,9 +156,17 @@ static int bulk_one(void *ud, const char *key, struct fjson_object *fields, cons
 static int on_bulk(mmx_inst *inst, struct fjson_object *reply, int64_t now) {
     size_t skipped = 0;
     struct bulk_ctx b = {inst, ctx_profiles_slot_get(inst->profiles),
-                         ctx_fieldmap_bulk_key_kind(inst->map) == CTX_FM_KEY_NAME, now};
-    int n = ctx_fieldmap_apply_bulk(inst->map, reply, bulk_one, &b, &skipped);
+                         ctx_fieldmap_bulk_key_kind(inst->map) == CTX_FM_KEY_NAME, now, NULL, 0, 0, 0};
+    int n = 0;
+    if (b.by_name) { /* every key first: a name listed twice is refused */
+        n = ctx_fieldmap_apply_bulk(inst->map, reply, bulk_key, &b, NULL);
+        if (b.oom) n = CTX_ENOMEM;
+        qsort(b.keys, b.nkeys, sizeof *b.keys, cmp_u64);
+    }
+    if (n >= 0) n = ctx_fieldmap_apply_bulk(inst->map, reply, bulk_one, &b, &skipped);
     ctx_profiles_unref(b.prof);
+    free(b.keys);
+    if (n == CTX_ENOMEM) return -1;
     if (n < 0) {
         LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmctxenrich(%s): bulk listing: the field mapping's \"items\" %s",
                inst->name, n == CTX_ENOENT ? "was not found in the reply" : "is neither an array nor an object");
@@ -174,6 +226,9 @@ static void cm_parts_lookup(mmx_wrkr *w, unsigned need, const char *uuid, const 
     if (need & (MMX_NEED_VM_STATIC | MMX_NEED_VM_DYNAMIC)) {
         if (uuid[0] == '\0' && name[0] == '\0') { /* no identity: nothing to ask */
             p->st = CM_UNAVAILABLE;
+        } else if (uuid[0] == '\0' && mmx_name_shared(w, name)) { /* the name is no key: two VMs have it */
+            p->st = CM_UNAVAILABLE;
+            mmx_inc(w->inst, MMX_CTR_CM_NAME_CONFLICTS);
         } else {
             cmcache_lookup(w->inst->cache, uuid[0] ? uuid : NULL, name[0] ? name : NULL, mask, now, &p->vm);
             p->has_vm = 1;
@@ -206,9 +261,16 @@ static struct fjson_object *cm_build(mmx_wrkr *w, const struct cm_parts *p, int 
         add_part(w, obj, p->vm.ctx[CM_PART_STATIC], p->vm.fetched_at_ms[CM_PART_STATIC], 1, &first, &oldest);
     if (p->has_vm && p->vm.ctx[CM_PART_DYNAMIC])
         add_part(w, obj, p->vm.ctx[CM_PART_DYNAMIC], p->vm.fetched_at_ms[CM_PART_DYNAMIC], verbose, &first, &oldest);
-    if (p->has_host && p->host.ctx[CM_PART_DYNAMIC])
-        add_part(w, obj, p->host.ctx[CM_PART_DYNAMIC], p->host.fetched_at_ms[CM_PART_DYNAMIC], verbose, &first,
-                 &oldest);
+    if (p->has_host && p->host.ctx[CM_PART_DYNAMIC]) { /* host-wide: its own object, "host" */
+        struct fjson_object *h = fjson_object_new_object();
+        int hfirst = 1;
+        if (h != NULL)
+            add_part(w, h, p->host.ctx[CM_PART_DYNAMIC], p->host.fetched_at_ms[CM_PART_DYNAMIC], 1, &hfirst, &oldest);
+        if (h != NULL && !hfirst)
+            fjson_object_object_add(obj, "host", h);
+        else
+            fjson_object_put(h);
+    }
     /* the mapping refuses these two names, so they are new keys */
     add_const(obj, "status", fjson_object_new_string(cm_status_str(p->st)));
     if (oldest != NULL) add_const(obj, "fetched_at", fjson_object_new_string(mmx_flat_fetched_at_text(oldest)));
@@ -221,6 +283,7 @@ struct fjson_object *mmx_cm_object(mmx_wrkr *w, unsigned groups, const char *uui
     mmx_inst *inst = w->inst;
     int verbose = (groups & CTX_POLICY_G_VERBOSE) != 0;
     unsigned need = verbose ? inst->need_verbose : inst->need_standard;
+    if (!(groups & CTX_POLICY_G_HOSTWIDE)) need &= ~MMX_NEED_HOST; /* host-wide: only when asked */
     struct cm_parts p;
     struct fjson_object *obj;
     if (need == 0) return NULL; /* no compute manager, or nothing this group shows */

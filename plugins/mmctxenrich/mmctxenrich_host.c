@@ -2,10 +2,14 @@
  *
  * The sampler's VM list comes from the profiles file: per VM its cgroup (the
  * profile's absolute path, made relative to host.cgroupRoot), else its pid, else the
- * module's host.cgroupTemplate / host.pidfileTemplate. Per message a worker reads
+ * module's host.cgroupTemplate / host.pidfileTemplate (not for a VM whose name another
+ * VM has too, when the template names VMs by name). A message finds its VM by uuid, else
+ * by (tenant, name): a name is a key only within one tenant (hs_snapshot_find). Per message a worker reads
  * the latest snapshot (hostsample_refresh: one atomic load when nothing changed) and
  * builds $!ctx!host; numbers are formatted once per snapshot where they are the
- * same for every message (host CPU, memory, load, disks).
+ * same for every message (host CPU, memory, load, disks). Those host-wide figures go in
+ * only when the policy's hostwide action asks (docs/threat-model.md); otherwise a message
+ * carries its own VM's figures and sampled_at.
  *
  * Concurrency: mmx_host_set_vms runs on the config or HUP thread (hostsample_set_vms
  * is thread-safe); mmx_host_object on a worker, with that worker's mmx_wrkr only.
@@ -43,8 +47,22 @@ static const char *cgroup_rel(const char *root, const char *path) {
     return rel;
 }
 
+/* 1 if another profile, of any tenant, has v's name */
+static int name_shared(const ctx_profiles_t *p, const ctx_profile_t *v) {
+    for (size_t i = 0; i < ctx_profiles_count(p); i++) {
+        const ctx_profile_t *o = ctx_profiles_at(p, i);
+        if (o != v && strcmp(o->name, v->name) == 0) return 1;
+    }
+    return 0;
+}
+
+/* a template that names the VM by its name (not its uuid): two VMs of one name resolve alike */
+static int by_name(const char *tmpl) {
+    return tmpl != NULL && strstr(tmpl, "{name") != NULL;
+}
+
 int mmx_host_set_vms(mmx_inst *inst, const ctx_profiles_t *p, char *err, size_t errlen) {
-    size_t n = ctx_profiles_count(p), k = 0;
+    size_t n = ctx_profiles_count(p), k = 0, refused = 0;
     const char *root = inst->cgroup_root ? inst->cgroup_root : "/sys/fs/cgroup";
     hs_vm_spec_t *specs = calloc(n ? n : 1, sizeof *specs);
     if (specs == NULL) {
@@ -54,20 +72,31 @@ int mmx_host_set_vms(mmx_inst *inst, const ctx_profiles_t *p, char *err, size_t 
     for (size_t i = 0; i < n; i++) {
         const ctx_profile_t *v = ctx_profiles_at(p, i);
         hs_vm_spec_t *s = &specs[k];
+        const char *tmpl = inst->cgroup_tmpl ? inst->cgroup_tmpl : inst->pidfile_tmpl;
         s->name = v->name;
         s->uuid = v->uuid;
-        if (v->cgroup)
+        s->tenant = v->tenant;
+        if (v->cgroup) {
             s->cgroup = cgroup_rel(root, v->cgroup);
-        else if (v->pid)
+        } else if (v->pid) {
             s->pid = v->pid;
-        else if (inst->cgroup_tmpl)
-            s->cgroup = inst->cgroup_tmpl;
-        else if (inst->pidfile_tmpl)
-            s->pidfile = inst->pidfile_tmpl;
-        else
+        } else if (tmpl == NULL) {
             continue; /* nothing to sample this VM by */
+        } else if (by_name(tmpl) && name_shared(p, v)) {
+            refused++; /* another VM of that name (maybe another tenant's) would be sampled as this one */
+            continue;
+        } else if (inst->cgroup_tmpl) {
+            s->cgroup = inst->cgroup_tmpl;
+        } else {
+            s->pidfile = inst->pidfile_tmpl;
+        }
         k++;
     }
+    __atomic_store_n(&inst->host_tmpl_refused, (uint64_t)refused, __ATOMIC_RELAXED);
+    if (refused > 0)
+        LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmctxenrich(%s): %zu VM(s) share their name with another VM and have no "
+               "cgroup or pid of their own: not sampled by the {name} template (host.name_conflicts)", inst->name,
+               refused);
     int rc = hostsample_set_vms(inst->hs, specs, k, err, errlen);
     free(specs);
     return rc;
@@ -143,10 +172,20 @@ static void add_vm(struct fjson_object *o, const hs_vm_t *v) {
                                    KEYFLAGS);
 }
 
-/* a new $!ctx!host object for VM v (NULL: host figures only) of snapshot s */
-static struct fjson_object *host_build(mmx_wrkr *w, const hs_snapshot_t *s, const hs_vm_t *v) {
+static void add_hostwide(mmx_wrkr *w, const hs_snapshot_t *s, struct fjson_object *o);
+
+/* a new $!ctx!host object for VM v (NULL: none) of snapshot s; the host-wide figures only
+ * with hostwide (the policy's hostwide action: docs/threat-model.md) */
+static struct fjson_object *host_build(mmx_wrkr *w, const hs_snapshot_t *s, const hs_vm_t *v, int hostwide) {
     struct fjson_object *o = fjson_object_new_object();
     if (o == NULL) return NULL;
+    if (hostwide) add_hostwide(w, s, o);
+    if (v != NULL) add_vm(o, v);
+    fjson_object_object_add_ex(o, "sampled_at", fjson_object_new_string(w->sampled_at), KEYFLAGS);
+    return o;
+}
+
+static void add_hostwide(mmx_wrkr *w, const hs_snapshot_t *s, struct fjson_object *o) {
     if (s->flags & HS_HOST_CPU) add_num(o, "host_cpu_pct", s->host_cpu_pct, w->host_cpu);
     if (s->flags & HS_HOST_MEM) add_num(o, "host_mem_pct", s->host_mem_pct, w->host_mem);
     if (s->flags & HS_HOST_LOAD) {
@@ -155,24 +194,23 @@ static struct fjson_object *host_build(mmx_wrkr *w, const hs_snapshot_t *s, cons
         add_num(o, "load15", s->load15, w->load[2]);
     }
     if (s->n_disks > 0) add_disks(o, s, w);
-    if (v != NULL) add_vm(o, v);
-    fjson_object_object_add_ex(o, "sampled_at", fjson_object_new_string(w->sampled_at), KEYFLAGS);
-    return o;
 }
 
 /* the worker's frozen object for this snapshot and VM (a reference), built on a miss */
-struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *name) {
+struct fjson_object *mmx_host_object(mmx_wrkr *w, const char *uuid, const char *tenant, const char *name,
+                                     int hostwide) {
     mmx_inst *inst = w->inst;
     if (inst->hs == NULL) return NULL;
     hostsample_refresh(inst->hs, &w->snap);
     const hs_snapshot_t *s = w->snap;
     if (s == NULL) return NULL; /* before the first pass */
     if (s->seq != w->fmt_seq) format_snapshot(w, s);
-    const hs_vm_t *v = (uuid[0] || name[0]) ? hs_snapshot_find(s, uuid[0] ? uuid : NULL, name[0] ? name : NULL)
-                                            : NULL;
-    if (!inst->share_host) return host_build(w, s, v);
+    const hs_vm_t *v = (uuid[0] || name[0]) ? hs_snapshot_find(s, uuid, tenant, name) : NULL;
+    hostwide = hostwide != 0;
+    if (v == NULL && !hostwide) return NULL; /* nothing of its own to show */
+    if (!inst->share_host) return host_build(w, s, v, hostwide);
     /* entries of an older snapshot never match again (seq); the object owns its texts */
-    uintptr_t k[MMX_SHARE_KEY] = {(uintptr_t)s, (uintptr_t)s->seq, (uintptr_t)v, 1};
+    uintptr_t k[MMX_SHARE_KEY] = {(uintptr_t)s, (uintptr_t)s->seq, (uintptr_t)v, 1 | (uintptr_t)hostwide << 1};
     struct fjson_object *o = mmx_share_get(w->host_share, k);
-    return o != NULL ? o : mmx_share_put(&w->host_share, k, host_build(w, s, v), NULL);
+    return o != NULL ? o : mmx_share_put(&w->host_share, k, host_build(w, s, v, hostwide), NULL);
 }

@@ -6,7 +6,8 @@
  *     message: execAct() in runtime/ruleset.c ignores the action's return code, so
  *     the config follows the action with `if $!ctx!drop == 1 then stop`);
  *  4. otherwise attach the groups' context: $!ctx!cm (standard), $!ctx!host
- *     (verbose), $!ctx!vm!process (debug), $!ctx!tags (rules' tag actions), and
+ *     (verbose; host-wide figures only with the hostwide action), $!ctx!vm!process
+ *     (debug), $!ctx!tags (rules' tag actions), and
  *     remove $!ctx fields the groups do not include (docs/policy.md): $!ctx!vm ip,
  *     mac, vnic, match below standard, $!ctx!capture below debug.
  *
@@ -231,7 +232,9 @@ static void enrich(mmx_wrkr *w, smsg_t *pMsg, struct fjson_object *ctx, const st
     unsigned g = r->groups;
     set_member(ctx, "cm", (g & CTX_POLICY_G_STANDARD) ? mmx_cm_object(w, g, v->uuid, v->name, now) : NULL,
                cv->has & HAS_CM);
-    set_member(ctx, "host", (g & CTX_POLICY_G_VERBOSE) ? mmx_host_object(w, v->uuid, v->name) : NULL,
+    int hostwide = (g & CTX_POLICY_G_HOSTWIDE) != 0;
+    set_member(ctx, "host",
+               (g & CTX_POLICY_G_VERBOSE) ? mmx_host_object(w, v->uuid, v->tenant, v->name, hostwide) : NULL,
                cv->has & HAS_HOST);
     set_member(ctx, "tags", tags_object(r), cv->has & HAS_TAGS);
     if (cv->has & HAS_DROP) fjson_object_object_del(ctx, "drop");

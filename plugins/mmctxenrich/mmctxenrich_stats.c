@@ -34,8 +34,9 @@ const char *const mmx_counter_names[MMX_CTR_COUNT] = {
     "cm.status.pending", "cm.status.unavailable", "cache.hits", "cache.misses", "cache.stale", "cache.evictions",
     "cache.expired", "cache.coalesced", "cache.queue_full", "cache.entries", "cm.requests", "cm.ok", "cm.errors",
     "cm.timeouts", "cm.bytes", "cm.http_errors", "cm.transport_errors", "cm.parse_errors", "cm.too_big",
-    "cm.rejected", "cm.throttled", "cm.mapping_problems", "host.vm_errors", "host.host_errors", "host.passes",
-    "policy.regex_errors", "policy.reloads", "policy.reload_errors", "profiles.reloads",
+    "cm.rejected", "cm.throttled", "cm.mapping_problems", "cm.bulk.name_conflicts", "cm.name_conflicts",
+    "host.vm_errors", "host.host_errors", "host.passes",
+    "host.name_conflicts", "policy.regex_errors", "policy.reloads", "policy.reload_errors", "profiles.reloads",
     "profiles.reload_errors", "profiles.libvirt.events", "profiles.libvirt.updates", "profiles.libvirt.errors",
     "profiles.libvirt.reconnects", "profiles.libvirt.connected", "profiles.libvirt.domains",
 };
@@ -107,6 +108,8 @@ static void copy_host(mmx_inst *inst) {
     uint64_t before = __atomic_exchange_n(&inst->ctr[MMX_CTR_HOST_VM_ERRORS], s->vm_errors, __ATOMIC_RELAXED);
     mmx_set(inst, MMX_CTR_HOST_ERRORS, s->host_errors);
     mmx_set(inst, MMX_CTR_HOST_PASSES, s->seq);
+    mmx_set(inst, MMX_CTR_HOST_NAME_CONFLICTS,
+            s->name_conflicts + __atomic_load_n(&inst->host_tmpl_refused, __ATOMIC_RELAXED));
     const hs_vm_t *v = s->vm_errors > before ? first_failed(s) : NULL;
     if (v != NULL && (before == 0 || s->seq % 12 == 0))
         LogMsg(0, NO_ERRCODE, LOG_WARNING,

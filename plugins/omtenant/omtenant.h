@@ -57,6 +57,9 @@ enum {
     OMT_TC_INVALID,          /* invalid: messages the body format cannot carry (dropped) */
     OMT_TC_LOST_MSGS,        /* lost.msgs: neither delivered nor spooled at shutdown */
     OMT_TC_BLOCKED,          /* blocked: 1 while the tenant is blocked (gauge) */
+    OMT_TC_CTX_WITHHELD,     /* ctx.withheld: messages whose record left out host-wide $!ctx fields */
+    OMT_TC_RECONFIG_RETRIES, /* reconfig.retries: timer tries of a HUP's batch settings (open batch still filling) */
+    OMT_TC_RECONFIG_PENDING, /* reconfig.pending: 1 while a HUP's batch settings wait (gauge) */
     OMT_TC_COUNT
 };
 extern const char *const omt_tenant_counter_names[OMT_TC_COUNT];
@@ -91,6 +94,7 @@ typedef struct omt_tenant {
     char stamp[CTX_SPOOL_STAMP_LEN]; /* the tenant and destination its spool is for (omtenant_stamp.c) */
     ctx_dest_t *dest;
     uint64_t msgs, redactions, refused, invalid; /* atomics */
+    uint64_t withheld;           /* atomic: messages whose record left out host-wide $!ctx fields */
     statsobj_t *stats;           /* "omtenant(<tenant>)" */
     intctr_t ctr[OMT_TC_COUNT];
 } omt_tenant_t;
@@ -185,6 +189,9 @@ void omt_stamp_after_open(const ctx_tenant_t *t, const char *spool, const char *
 int omt_stamp_reload_check(omt_tenant_t *ot, const ctx_tenant_t *t, char *err, size_t errlen);
 void omt_stamp_reload_apply(instanceData *pData, omt_tenant_t *ot, const ctx_tenant_t *t);
 void omt_rules_check_views(const instanceData *pData, const ctx_tenants_t *set, const omt_rules_t *rules);
+/* with a template and a "vm-only" tenant: 1 and the warning in buf (the template's output is not
+ * filtered per tenant: docs/omtenant.md, "The record"); else 0 */
+int omt_template_view_warning(const instanceData *pData, const ctx_tenants_t *set, char *buf, size_t len);
 void omt_rules_release(omt_rules_t *r);
 rsRetVal omt_start(instanceData *pData);
 void omt_stop(instanceData *pData);

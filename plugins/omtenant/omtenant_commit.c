@@ -89,7 +89,10 @@ static int build(instanceData *pData, omt_wrk_t *w, const omt_route_ent_t *e, ac
         return ctx_outrec_custom(w->rec, w->rx, e->set, (const char *)p[1].param, p[1].lenStr, out, outlen);
     ctx_outrec_fields_t f = {(const char *)p[1].param, p[1].lenStr, (const char *)p[2].param, p[2].lenStr,
                              (const char *)p[3].param, p[3].lenStr, (const char *)p[4].param, p[4].lenStr};
-    return ctx_outrec_build(w->rec, e->kind, w->rx, e->set, &f, out, outlen);
+    ctx_outrec_set_hostwide(w->rec, e->t->context_host_full); /* the tenant's view (docs/threat-model.md) */
+    int rc = ctx_outrec_build(w->rec, e->kind, w->rx, e->set, &f, out, outlen);
+    if (rc >= 0 && ctx_outrec_withheld(w->rec) > 0) omt_add(&e->ot->withheld, 1);
+    return rc;
 }
 
 static void one(instanceData *pData, omt_wrk_t *w, const omt_route_t *rt, const omt_route_ent_t *e,

@@ -134,6 +134,18 @@ rsRetVal omt_set_param(instanceData *pData, const char *name, struct cnfparamval
     return set_number(pData, name, v);
 }
 
+int omt_template_view_warning(const instanceData *pData, const ctx_tenants_t *set, char *buf, size_t len) {
+    const ctx_tenant_t *t = NULL;
+    for (size_t i = 0; pData->template_name != NULL && i < ctx_tenants_count(set) && t == NULL; i++)
+        if (!ctx_tenants_at(set, i)->context_host_full) t = ctx_tenants_at(set, i);
+    if (t == NULL) return 0;
+    snprintf(buf, len, "template '%s': host-wide $!ctx fields in its output are not withheld per tenant (tenant "
+             "'%s' is \"context\": {\"host\": \"vm-only\"}); only the built-in record withholds them, so write "
+             "hostwide in no policy rule whose messages this action sends",
+             pData->template_name, t->id);
+    return 1;
+}
+
 static rsRetVal load_files(instanceData *pData) {
     char err[CTX_ERRLEN];
     DEFiRet;
@@ -143,6 +155,7 @@ static rsRetVal load_files(instanceData *pData) {
     }
     for (size_t i = 0; i < ctx_tenants_warning_count(pData->loaded); i++)
         cnf_warning("omtenant: warning: %s", ctx_tenants_warning(pData->loaded, i));
+    if (omt_template_view_warning(pData, pData->loaded, err, sizeof err)) cnf_warning("omtenant: warning: %s", err);
     if ((pData->loaded_rules = omt_rules_load(pData, err, sizeof err)) == NULL) {
         parser_errmsg("omtenant: parameter '%s': %s", pData->redact_rules_path ? "redaction.rules" : "redaction.key",
                       err);

@@ -262,7 +262,11 @@ static void apply(instanceData *pData, ctx_tenants_t *set, omt_tenant_t **ots, c
         if (trs[i].send == NULL) continue; /* new pipeline: already configured */
         const ctx_tenant_t *t = ctx_tenants_at(set, i);
         ctx_dest_config_t c = dest_config(pData, t);
-        if (ctx_dest_reconfigure(ots[i]->dest, NULL, &c) != 0)
+        int rc = ctx_dest_reconfigure(ots[i]->dest, NULL, &c);
+        if (rc == CTX_EAGAIN) /* the timer retries them every tick until they apply (reconfig.retries) */
+            LogMsg(0, RS_RET_OK, LOG_INFO, "omtenant: tenant '%s': its open batch kept filling during the HUP: the new "
+                   "batch settings are applied as soon as it is sealed (reconfig.pending)", t->id);
+        else if (rc != 0)
             LogError(0, RS_RET_ERR, "omtenant: tenant '%s': cannot apply its new batch settings", t->id);
         ctx_dest_set_transport(ots[i]->dest, trs[i]);
         trs[i].send = NULL;
@@ -406,6 +410,8 @@ void omt_reload(instanceData *pData) {
     } else {
         for (size_t i = 0; i < ctx_tenants_warning_count(set); i++)
             LogMsg(0, RS_RET_OK, LOG_WARNING, "omtenant: %s", ctx_tenants_warning(set, i));
+        if (omt_template_view_warning(pData, set, err, sizeof err))
+            LogMsg(0, RS_RET_OK, LOG_WARNING, "omtenant: %s", err);
         omt_rules_check_views(pData, set, rules);
         LogMsg(0, RS_RET_OK, LOG_INFO, "omtenant: HUP: reloaded %s (%zu tenants)", pData->tenants_path,
                ctx_tenants_count(set));

@@ -104,4 +104,17 @@ sed -i 's/"strict"/"acme"/' "$CTX_WORK/view-tenants.json"
 ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected a tenant naming its view"; }
 if grep -q "names the view" "$CTX_WORK/n1.out"; then cat "$CTX_WORK/n1.out"; ctx_fail "warning for a view that exists"; fi
 
+# 4. an operator's template while a tenant is "vm-only": accepted, with a warning that its
+# output is not filtered per tenant; none once every tenant is "full", and a bad context key
+printf '%s\n%s\n%s\n' 'module(load="@MODDIR@/omtenant/omtenant.so")' 'template(name="mine" type="string" string="%msg%")' \
+    'action(type="omtenant" tenants="@WORK@/view-tenants.json" template="mine")' | ctx_conf
+ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected a template with a vm-only tenant"; }
+ctx_assert_grep "$CTX_WORK/n1.out" "omtenant: warning: template 'mine': host-wide \$!ctx fields in its output are not withheld per tenant (tenant 'acme' is \"context\": {\"host\": \"vm-only\"})"
+sed -i 's/"redaction": "acme"/"context": {"host": "full"}/' "$CTX_WORK/view-tenants.json"
+ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected a full tenant"; }
+if grep -q "not withheld per tenant" "$CTX_WORK/n1.out"; then cat "$CTX_WORK/n1.out"; ctx_fail "template warning with no vm-only tenant"; fi
+sed -i 's/"full"/"all"/' "$CTX_WORK/view-tenants.json"
+! ctx_validate || ctx_fail "rsyslogd -N1 accepted context.host \"all\""
+ctx_assert_grep "$CTX_WORK/n1.out" "omtenant: parameter 'tenants': $CTX_WORK/view-tenants.json:1: tenants.acme.context.host: expected \"vm-only\" or \"full\", got \"all\""
+
 ctx_pass "good config accepted, $n bad configs rejected with their messages"

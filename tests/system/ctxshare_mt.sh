@@ -1,6 +1,6 @@
 #!/bin/bash
 # Shared context groups under concurrency (issue 12): messages of 8 VMs through
-# mmctxenrich (every message `verbose`: $!ctx!cm and $!ctx!host, frozen and shared by
+# mmctxenrich (every message `hostwide`: $!ctx!cm and $!ctx!host, frozen and shared by
 # reference between messages) -> omtenant (https) and a local file, with 2 main-queue
 # workers and 2 omtenant queue workers, and a HUP (policy, tenants, redaction rules
 # re-read) in the middle. (Two workers: a ruleset queue; the harness owns main_queue.
@@ -36,10 +36,11 @@ omt_receiver_start R --cert "$CTX_WORK/certs/server.pem" --key "$CTX_WORK/certs/
 PR=$(omt_receiver_port R)
 cat >"$CTX_WORK/tenants.json" <<EOF2
 {"tenants": {"acme": {"transport": "https", "url": "https://127.0.0.1:$PR/bulk/acme",
-  "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": 100, "max_delay_ms": 100}}}}
+  "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": 100, "max_delay_ms": 100},
+  "context": {"host": "full"}}}}
 EOF2
 printf '[global]\nenable = email\n' >"$CTX_WORK/redact.rules"
-printf 'rule all then verbose\n' >"$CTX_WORK/policy.rules"
+printf 'rule all then hostwide\n' >"$CTX_WORK/policy.rules"
 PORT=$(mmx_port)
 ctx_conf <<CONF
 module(load="imudp")
@@ -63,7 +64,7 @@ ctx_start
 H=$((N / 2))
 mmx_send "$PORT" "$H" a- "vms=$vms" rate=4000
 ctx_wait_lines "$CTX_WORK/out" "$H" "$T"
-printf 'rule all then verbose\nrule never when app == "nothing" then minimal\n' >"$CTX_WORK/policy.rules"
+printf 'rule all then hostwide\nrule never when app == "nothing" then minimal\n' >"$CTX_WORK/policy.rules"
 ctx_hup
 ctx_wait_for "the HUP" 60 "grep -q 'omtenant: HUP: reloaded' '$CTX_WORK/internal.log'"
 mmx_send "$PORT" "$H" b- "vms=$vms" rate=4000

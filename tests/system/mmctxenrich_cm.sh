@@ -40,6 +40,8 @@ mmx_cm_start --tls --token "$TOKEN"
 PORT=$(mmx_port)
 common="cm.mapping=\"@TOP@/conf-examples/cm-nova.json\" cm.tokenFile=\"@WORK@/token\""
 host="cm.hostUrl=\"$MMX_CM/os-hypervisors/{name}\" cm.hostName=\"hv-1\" cache.hostTTL=\"60000\""
+# err messages ask for the host-wide part too (never by default: docs/threat-model.md)
+echo 'rule ops when severity <= err then hostwide' >"$CTX_WORK/cm.rules"
 ctx_conf <<CONF
 module(load="imudp")
 module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
@@ -58,25 +60,32 @@ if \$programname == "badtls" then {
     stop
 }
 action(type="mmctxenrich" name="cmtest" cm.url="$MMX_CM/servers/{uuid}" cm.statsUrl="$MMX_CM/servers/{uuid}/diagnostics"
-       cm.caFile="@WORK@/pki/ca.pem" cache.dynamicTTL="2000" cm.ratePerSec="100" cm.burst="20" $common $host)
+       cm.caFile="@WORK@/pki/ca.pem" cache.dynamicTTL="2000" cm.ratePerSec="100" cm.burst="20" $common $host
+       policy="@WORK@/cm.rules")
 action(type="omfile" file="@WORK@/out" template="ctxcheck")
 CONF
 ctx_start
 stat() { ctx_stat "mmctxenrich(cmtest)" "$1"; }
 
-# 1. the first message of a VM: pending, one static fetch (and one of the host); then ok
+# 1. the first message of a VM: pending, one static fetch; then ok. Info (standard) never
+# asks for the host part; the first err (hostwide) does, once
 mmx_send "$PORT" 1 first- app=first "vms=cm-vm0:$(uuid 0)"
 ctx_wait_lines "$CTX_WORK/out" 1
 ctx_wait_for "the static fetch of cm-vm0" 20 "[ \"\$(mmx_cm_n '.paths[\"/servers/$(uuid 0)\"] // 0')\" = 1 ]"
-ctx_wait_for "the host fetch" 20 "[ \"\$(mmx_cm_n '.paths[\"/os-hypervisors/hv-1\"] // 0')\" = 1 ]"
-ctx_wait_stat "mmctxenrich(cmtest)" cm.ok 2
+ctx_wait_stat "mmctxenrich(cmtest)" cm.ok 1
 mmx_send "$PORT" 1 second- app=second "vms=cm-vm0:$(uuid 0)" sev=info
+ctx_wait_lines "$CTX_WORK/out" 2
+ctx_assert_eq "host fetches before an err" 0 "$(mmx_cm_n '.paths["/os-hypervisors/hv-1"] // 0')"
 mmx_send "$PORT" 1 third- app=third "vms=cm-vm0:$(uuid 0)" sev=err
-ctx_wait_lines "$CTX_WORK/out" 3
+ctx_wait_for "the host fetch" 20 "[ \"\$(mmx_cm_n '.paths[\"/os-hypervisors/hv-1\"] // 0')\" = 1 ]"
+ctx_wait_stat "mmctxenrich(cmtest)" cm.ok 3 # static, host, stats (status may be stale by now on a busy machine)
+mmx_send "$PORT" 1 fourth- app=fourth "vms=cm-vm0:$(uuid 0)" sev=err
+ctx_wait_lines "$CTX_WORK/out" 4
 cat >"$CTX_WORK/expect" <<EOF
 seq=seq=first-0 sev=info vm.name=cm-vm0 cm.status=pending cm.guest_os=- cm.fetched_at=-
-seq=seq=second-0 sev=info cm.status=ok cm.guest_os=debian-12 cm.flavor=m1.small cm.vcpus=2 cm.host_ip=192.0.2.1 cm.avg_host_cpu_pct=- cm.avg_vm_cpu_pct=-
-seq=seq=third-0 sev=err cm.status=pending cm.guest_os=debian-12 cm.host_ip=192.0.2.1 cm.avg_host_cpu_pct=25 cm.avg_host_mem_pct=25 cm.running_vms=10 cm.avg_vm_cpu_pct=-
+seq=seq=second-0 sev=info cm.status=ok cm.guest_os=debian-12 cm.flavor=m1.small cm.vcpus=2 cm.host=- cm.host_ip=- cm.avg_vm_cpu_pct=-
+seq=seq=third-0 sev=err cm.status=pending cm.guest_os=debian-12 cm.avg_vm_cpu_pct=-
+seq=seq=fourth-0 sev=err cm.guest_os=debian-12 cm.host.host_ip=192.0.2.1 cm.host.avg_host_cpu_pct=25 cm.host.avg_host_mem_pct=25 cm.host.running_vms=10 cm.avg_vm_cpu_pct=20.5 cm.host_ip=-
 EOF
 ctx_check "$CTX_WORK/out" "$CTX_WORK/expect"
 mmx_check "$CTX_WORK/out" '
@@ -91,9 +100,9 @@ ctx_assert_eq "bearer token sent" "Bearer $TOKEN" "$(mmx_cm_n .auth)"
 # 2. N messages from 10 VMs over 5 s, info and err (err asks for the dynamic part, TTL 2 s)
 t0=$(date +%s.%N)
 mmx_send "$PORT" "$N" bulk- app=many "vms=$vms" sev=info,err,info rate=$((N / 5))
-ctx_wait_lines "$CTX_WORK/out" $((N + 3)) 120
+ctx_wait_lines "$CTX_WORK/out" $((N + 4)) 120
 t1=$(date +%s.%N)
-ctx_wait_stat "mmctxenrich(cmtest)" msgs.processed $((N + 3))
+ctx_wait_stat "mmctxenrich(cmtest)" msgs.processed $((N + 4))
 ctx_check_seq "$CTX_WORK/out" "seq=bulk-" 0 $((N - 1))
 # the fetches started by the last messages have finished before counting
 ctx_wait_for "the fetches in flight" 30 \

@@ -27,7 +27,7 @@ SYSTEM_TESTS = \
 	tests/system/imctxcap_guest_rsyslog.sh
 SYSTEM_TESTS += tests/system/mmctxenrich_policy.sh tests/system/mmctxenrich_policy-vg.sh tests/system/mmctxenrich_cm.sh \
 	tests/system/mmctxenrich_cmfail.sh tests/system/mmctxenrich_cm-vg.sh tests/system/mmctxenrich_cgroup.sh \
-	tests/system/mmctxenrich_config.sh tests/system/ctxshare_mt.sh tests/system/ctxshare_mt-vg.sh
+	tests/system/mmctxenrich_config.sh tests/system/mmctxenrich_samename.sh tests/system/ctxshare_mt.sh tests/system/ctxshare_mt-vg.sh
 EXTRA_DIST += tests/system/mmctxenrich_lib.sh
 SYSTEM_TESTS += tests/system/imctxcap_tcp_senders.sh tests/system/imctxcap_tcp_senders-vg.sh \
 	tests/system/imctxcap_tcp_crafted.sh tests/system/imctxcap_tcp_hostile.sh tests/system/imctxcap_tcp_config.sh
@@ -35,7 +35,7 @@ SYSTEM_TESTS += tests/system/imctxcap_spoof.sh tests/system/imctxcap_flood.sh te
 SYSTEM_TESTS += tests/system/omtenant_basic.sh tests/system/omtenant_basic-vg.sh tests/system/omtenant_outage.sh \
 	tests/system/omtenant_kill9.sh tests/system/omtenant_spoolfull.sh tests/system/omtenant_deadletter.sh \
 	tests/system/omtenant_tls.sh tests/system/omtenant_hup.sh tests/system/omtenant_deadletter_bound.sh \
-	tests/system/omtenant_dirs.sh tests/system/omtenant_stamp.sh tests/system/omtenant_isolation.sh \
+	tests/system/omtenant_dirs.sh tests/system/omtenant_stamp.sh tests/system/omtenant_isolation.sh tests/system/omtenant_visibility.sh \
 	tests/system/omtenant_header.sh tests/system/omtenant_tagless.sh tests/system/omtenant_durable.sh
 EXTRA_DIST += tests/system/omtenant_common.sh
 SYSTEM_TESTS += tests/system/package.sh

@@ -3,7 +3,8 @@
  * through failures, spooling and recovery, a restart that drains the spool, a slow
  * destination (overflow into the spool without duplicates), dead-letter records,
  * spool full under "block" (refusal, then recovery without loss) and "drop-oldest"
- * (whole oldest batches dropped and counted), a full disk (ENOSPC), write-ahead.
+ * (whole oldest batches dropped and counted), a full disk (ENOSPC), write-ahead, a HUP's
+ * settings retried by the timer until the open batch stops filling.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -412,6 +413,59 @@ static void disk_full_blocks_and_delivers_from_memory(void **state) {
     free(f);
 }
 
+/* a HUP's settings while other threads keep the open batch filling: each spool write of a
+ * seal adds messages (as other workers would while the seal has the lock released) */
+static ctx_dest_t *fill_d;
+static int fill_left, fill_next;
+static ssize_t filling_pwrite(int fd, const void *buf, size_t len, off_t off) {
+    for (int k = 0; k < 2 && fill_left > 0; k++, fill_left--) {
+        char m[64];
+        int n = snprintf(m, sizeof m, "msg-%06d", fill_next++);
+        assert_int_equal(ctx_dest_add(fill_d, NULL, m, (size_t)n), 0);
+    }
+    return pwrite(fd, buf, len, off);
+}
+
+static void reconfigure_retried_until_applied(void **state) {
+    (void)state;
+    fake_t *f = fake_new();
+    ctx_dest_opts_t o = opts("reconf", f, 100000, CTX_ENC_NONE);
+    o.write_ahead = 1; /* every seal writes the spool with the lock released */
+    o.spool_pwrite = filling_pwrite;
+    ctx_dest_t *d = fill_d = dest_new(&o);
+    fill_next = 1;
+    ctx_dest_stats_t st;
+    char m[64];
+    int n = snprintf(m, sizeof m, "msg-%06d", fill_next++);
+    assert_int_equal(ctx_dest_add(d, NULL, m, (size_t)n), 0);
+    ctx_dest_config_t c = o.cfg;
+    c.limits.max_messages = 5;
+    fill_left = 100000; /* the batch never stops filling: the old settings stay, the new ones wait */
+    assert_int_equal(ctx_dest_reconfigure(d, NULL, &c), CTX_EAGAIN);
+    ctx_dest_stats(d, &st);
+    assert_int_equal(st.reconfig_pending, 1);
+    assert_int_equal(st.reconfig_retries, 0);
+    assert_int_equal(ctx_dest_flush_due(d, NULL, 0), 0); /* the timer tries again: still filling */
+    ctx_dest_stats(d, &st);
+    assert_int_equal(st.reconfig_pending, 1);
+    assert_int_equal(st.reconfig_retries, 1);
+    fill_left = 0; /* the workers pause: the next tick applies them */
+    assert_int_equal(ctx_dest_flush_due(d, NULL, 0), 0);
+    ctx_dest_stats(d, &st);
+    assert_int_equal(st.reconfig_pending, 0);
+    assert_int_equal(st.reconfig_retries, 1);
+    uint64_t sealed = st.batches_sealed;
+    int first = fill_next;
+    assert_int_equal(add_range(d, NULL, first, first + 9), 0); /* the new limit: 5 a batch */
+    fill_next += 10;
+    ctx_dest_stats(d, &st);
+    assert_int_equal(st.batches_sealed, sealed + 2);
+    wait_idle(d);
+    ctx_dest_free(d, NULL);
+    check_seq(f, 1, fill_next - 1); /* nothing added during the seals was lost */
+    free(f);
+}
+
 static void write_ahead_spools_every_batch(void **state) {
     (void)state;
     fake_t *f = fake_new();
@@ -456,6 +510,7 @@ int main(void) {
         cmocka_unit_test(spool_full_drop_oldest_counts),
         cmocka_unit_test(disk_full_blocks_and_delivers_from_memory),
         cmocka_unit_test(write_ahead_spools_every_batch),
+        cmocka_unit_test(reconfigure_retried_until_applied),
         cmocka_unit_test(retry_after_is_honoured),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

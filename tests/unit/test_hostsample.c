@@ -83,7 +83,7 @@ static void set_vms(hostsample_t *hs, const hs_vm_spec_t *v, size_t n) {
 }
 
 static const hs_vm_t *vm(const hs_snapshot_t *s, const char *name) {
-    const hs_vm_t *v = hs_snapshot_find(s, NULL, name);
+    const hs_vm_t *v = hs_snapshot_find(s, NULL, NULL, name);
     if (v == NULL) fail_msg("no VM '%s' in the snapshot", name);
     return v;
 }
@@ -153,7 +153,7 @@ static void host_and_vm_figures_from_two_passes(void **state) {
     assert_int_equal(s->flags, HS_HOST_CPU | HS_HOST_MEM | HS_HOST_LOAD);
     assert_float_equal(s->host_cpu_pct, 40.0, 1e-9); /* 800 busy of 2000 jiffies */
     assert_float_equal(s->host_mem_pct, 75.0, 1e-9);
-    w = hs_snapshot_find(s, "u-web", "ignored");
+    w = hs_snapshot_find(s, "u-web", NULL, "ignored");
     assert_non_null(w);
     assert_string_equal(w->name, "web-01");
     assert_int_equal(w->flags, HS_VM_CPU | HS_VM_MEM | HS_VM_MEMPCT | HS_VM_LIMIT);
@@ -173,8 +173,8 @@ static void host_and_vm_figures_from_two_passes(void **state) {
     assert_int_equal(p->mem_bytes, 51200ULL * 4096);
     assert_int_equal(p->flags, HS_VM_CPU | HS_VM_MEM | HS_VM_MEMPCT);
     assert_float_equal(vm(s, "pf-vm")->cpu_pct, 100.0, 1e-6);
-    assert_null(hs_snapshot_find(s, "nope", "nope"));
-    assert_null(hs_snapshot_find(s, NULL, NULL));
+    assert_null(hs_snapshot_find(s, "nope", NULL, "nope"));
+    assert_null(hs_snapshot_find(s, NULL, NULL, NULL));
     hostsample_free(hs);
     assert_string_equal(vm(s, "db")->name, "db"); /* a held snapshot outlives the sampler */
     hs_snapshot_release(s);
@@ -261,7 +261,7 @@ static void vm_list_changes_keep_state_of_kept_vms(void **state) {
     assert_int_equal(vm(s, "db")->err, HS_VM_ENOCGROUP);
     assert_int_equal(vm(s, "db")->errors, 1);
     assert_int_equal(vm(s, "proc-vm2")->flags & HS_VM_CPU, 0); /* new: no delta yet */
-    assert_null(hs_snapshot_find(s, NULL, "app"));
+    assert_null(hs_snapshot_find(s, NULL, NULL, "app"));
     hs_snapshot_release(s);
     hostsample_free(hs);
 }
@@ -347,7 +347,7 @@ static void *read_loop(void *arg) {
         hostsample_refresh(r->hs, &cur);
         const hs_snapshot_t *s = hostsample_acquire(r->hs);
         if (s != NULL) {
-            const hs_vm_t *v = hs_snapshot_find(s, "u-web", NULL);
+            const hs_vm_t *v = hs_snapshot_find(s, "u-web", NULL, NULL);
             if (v == NULL || strcmp(v->name, "web-01") != 0) r->bad++;
             hs_snapshot_release(s);
         }
@@ -355,6 +355,41 @@ static void *read_loop(void *arg) {
     }
     hs_snapshot_release(cur);
     return NULL;
+}
+
+/* a name is a key only within a tenant; a (tenant, name) two VMs share finds neither */
+static void names_are_keys_only_within_a_tenant(void **state) {
+    (void)state;
+    point_at("t0");
+    hostsample_t *hs = make(5000);
+    const hs_vm_spec_t vms[] = {
+        {.name = "web", .tenant = "acme", .pid = 4242},
+        {.name = "web", .tenant = "globex", .pid = 1},
+        {.name = "web", .uuid = "u-initech", .tenant = "initech", .pid = 2},
+        {.name = "db", .tenant = "acme", .pid = 3},
+        {.name = "db", .tenant = "acme", .pid = 4}, /* twice in one tenant: ambiguous */
+        {.name = "solo", .pid = 5},                 /* no tenant */
+    };
+    set_vms(hs, vms, 6);
+    assert_int_equal(hostsample_sample(hs, 1000), 0);
+    const hs_snapshot_t *s = hostsample_acquire(hs);
+    const hs_vm_t *v = hs_snapshot_find(s, NULL, "acme", "web");
+    assert_non_null(v);
+    assert_string_equal(v->tenant, "acme");
+    assert_string_equal(v->source, "pid:4242");
+    v = hs_snapshot_find(s, "", "globex", "web");
+    assert_non_null(v);
+    assert_string_equal(v->source, "pid:1");
+    assert_null(hs_snapshot_find(s, NULL, "umbrella", "web")); /* another tenant's name: nothing */
+    assert_null(hs_snapshot_find(s, NULL, NULL, "web"));       /* no tenant: only VMs without one */
+    assert_string_equal(hs_snapshot_find(s, "u-initech", "acme", "web")->tenant, "initech"); /* uuid decides */
+    assert_string_equal(hs_snapshot_find(s, "u-unknown", "globex", "web")->tenant, "globex");
+    assert_null(hs_snapshot_find(s, NULL, "acme", "db")); /* shared: refused */
+    assert_int_equal(s->name_conflicts, 2);
+    assert_string_equal(hs_snapshot_find(s, NULL, "", "solo")->name, "solo");
+    assert_null(hs_snapshot_find(s, NULL, "acme", "solo"));
+    hs_snapshot_release(s);
+    hostsample_free(hs);
 }
 
 static void thread_publishes_every_interval(void **state) {
@@ -465,6 +500,7 @@ static void cgstat_helpers(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(host_and_vm_figures_from_two_passes),
+        cmocka_unit_test(names_are_keys_only_within_a_tenant),
         cmocka_unit_test(missing_and_bad_files_set_errors),
         cmocka_unit_test(vm_list_changes_keep_state_of_kept_vms),
         cmocka_unit_test(vm_spec_errors_name_the_vm),

@@ -242,6 +242,28 @@ static void defaults_and_empty(void **state) {
     ctx_policy_free(e);
 }
 
+/* hostwide: verbose plus the host-wide bit, only where a rule says so; no level and no default has it */
+static void hostwide_only_when_named(void **state) {
+    (void)state;
+    ctx_policy *p = parse_ok("rule ops when tenant == provider then hostwide\n"
+                             "rule deep when tenant == acme and severity <= crit then debug hostwide\n"
+                             "rule rest then debug\n");
+    ctx_policy_result r = eval(p, mk(6, 1, "provider", NULL, NULL, NULL, NULL));
+    assert_int_equal(r.groups, CTX_POLICY_LEVEL_VERBOSE | CTX_POLICY_G_HOSTWIDE);
+    r = eval(p, mk(2, 1, "acme", NULL, NULL, NULL, NULL));
+    assert_int_equal(r.groups, CTX_POLICY_LEVEL_DEBUG | CTX_POLICY_G_HOSTWIDE);
+    r = eval(p, mk(3, 1, "acme", NULL, NULL, NULL, NULL));
+    assert_int_equal(r.groups, CTX_POLICY_LEVEL_DEBUG);
+    ctx_policy_free(p);
+    for (int sev = 0; sev < 8; sev++) assert_int_equal(ctx_policy_default_groups(sev) & CTX_POLICY_G_HOSTWIDE, 0);
+    assert_int_equal(CTX_POLICY_LEVEL_DEBUG & CTX_POLICY_G_HOSTWIDE, 0);
+    assert_string_equal(ctx_policy_group_name(CTX_POLICY_G_HOSTWIDE), "hostwide");
+    expect_err("rule a then hostwide drop\n", "t.rules:1: no drop next to other actions (drop takes no other action), "
+                                                "got \"drop\"");
+    expect_err("rule a then drop hostwide\n", "t.rules:1: nothing after drop (drop takes no other action), "
+                                                "got \"hostwide\"");
+}
+
 static void lexing_details(void **state) {
     (void)state;
     /* comments, CRLF, continuation lines, a backslash in a regex, '#' inside a word */
@@ -301,9 +323,9 @@ static void error_messages(void **state) {
     expect_err("rule x when severity <= err,warning then verbose\n", "t.rules:1: \"and\" or \"then\", got \",\"");
     expect_err("rule x when severity <= err verbose\n", "t.rules:1: \"and\" or \"then\", got \"verbose\"");
     expect_err("rule x then verbos\n",
-               "t.rules:1: an action (minimal, standard, verbose, debug, tag, drop, continue), got \"verbos\"");
+               "t.rules:1: an action (minimal, standard, verbose, debug, hostwide, tag, drop, continue), got \"verbos\"");
     expect_err("rule x then\n",
-               "t.rules:1: an action (minimal, standard, verbose, debug, tag, drop, continue), got end of line");
+               "t.rules:1: an action (minimal, standard, verbose, debug, hostwide, tag, drop, continue), got end of line");
     expect_err("rule x then tag Team=a\n",
                "t.rules:1: a tag key (a-z, 0-9, '_', starting with a letter, at most 63), got \"Team\"");
     expect_err("rule x then tag team payments\n", "t.rules:1: \"=\" after the tag key, got \"payments\"");
@@ -323,10 +345,10 @@ static void error_messages(void **state) {
                "debug or 0-7), got end of file");
     /* the line of a token after continuation lines */
     expect_err("rule x when app == a \\\n  and vm == b \\\n  then bogus\n",
-               "t.rules:3: an action (minimal, standard, verbose, debug, tag, drop, continue), got \"bogus\"");
+               "t.rules:3: an action (minimal, standard, verbose, debug, hostwide, tag, drop, continue), got \"bogus\"");
     /* long tokens are cut at 48 bytes */
     expect_err("rule x then aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
-               "t.rules:1: an action (minimal, standard, verbose, debug, tag, drop, continue), got "
+               "t.rules:1: an action (minimal, standard, verbose, debug, hostwide, tag, drop, continue), got "
                "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
 }
 
@@ -553,6 +575,7 @@ int main(void) {
         cmocka_unit_test(msg_regex_uses_length),
         cmocka_unit_test(first_match_continue_tags_drop),
         cmocka_unit_test(defaults_and_empty),
+        cmocka_unit_test(hostwide_only_when_named),
         cmocka_unit_test(lexing_details),
         cmocka_unit_test(error_messages),
         cmocka_unit_test(too_many_rules_and_long_values),

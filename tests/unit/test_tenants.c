@@ -375,7 +375,7 @@ static void errors_transports(void **state) {
                  "t.json:1: tenants.a.compression: expected \"none\", \"zstd\" or \"gzip\", got \"lz4\"");
     expect_error(TLS_T("\"colour\": \"blue\""),
                  "t.json:1: tenants.a.colour: unknown key; expected one of: transport, allow_plaintext, tls, batch, "
-                 "spool, redaction, host, port, compression");
+                 "spool, redaction, context, host, port, compression");
     expect_error(T1("\"transport\": \"https\""), "t.json:1: tenants.a: \"url\" is required for transport \"https\"");
     expect_error(HTTPS_T("\"host\": \"h\""), "t.json:1: tenants.a.host: not valid for transport \"https\"");
     expect_error(T1("\"transport\": \"https\", \"url\": \"ftp://x/\""),
@@ -399,6 +399,35 @@ static void errors_transports(void **state) {
                  "t.json:1: tenants.a.redaction: expected a string without NUL characters");
     expect_error(HTTPS_T("\"redaction\": \"a\\tb\""),
                  "t.json:1: tenants.a.redaction: expected a string without control characters");
+}
+
+/* "context": {"host": ...}: vm-only unless "full" is written; every wrong shape is an error */
+static void context_host(void **state) {
+    (void)state;
+    static const struct { const char *body; int full; } ok[] = {
+        {"\"batch\": {}", 0},
+        {"\"context\": {}", 0},
+        {"\"context\": {\"host\": \"vm-only\"}", 0},
+        {"\"context\": {\"host\": \"full\"}", 1},
+    };
+    for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {
+        char text[512], why[CTX_ERRLEN] = "";
+        snprintf(text, sizeof text, "{\"tenants\": {\"a\": {\"transport\": \"https\", \"url\": \"https://x.example/\", %s}}}",
+                 ok[k].body);
+        ctx_tenants_t *t = NULL;
+        assert_int_equal(ctx_tenants_parse(text, strlen(text), "t.json", tmp, &t, why, sizeof why), 0);
+        assert_int_equal(ctx_tenants_get(t, "a", 1)->context_host_full, ok[k].full);
+        ctx_tenants_free(t);
+    }
+    expect_error(HTTPS_T("\"context\": {\"host\": \"all\"}"),
+                 "t.json:1: tenants.a.context.host: expected \"vm-only\" or \"full\", got \"all\"");
+    expect_error(HTTPS_T("\"context\": {\"host\": true}"),
+                 "t.json:1: tenants.a.context.host: expected \"vm-only\" or \"full\", got a boolean");
+    expect_error(HTTPS_T("\"context\": {\"cm\": \"full\"}"),
+                 "t.json:1: tenants.a.context.cm: unknown key; expected one of: host");
+    expect_error(HTTPS_T("\"context\": \"full\""), "t.json:1: tenants.a.context: expected an object, got a string");
+    expect_error(T1("\"transport\": \"plain-tcp\", \"allow_plaintext\": true, \"host\": \"h\", \"context\": 1"),
+                 "t.json:1: tenants.a.context: expected an object, got a number");
 }
 
 static void errors_headers_auth(void **state) {
@@ -627,6 +656,7 @@ int main(void) {
         cmocka_unit_test(errors_files_from_data_dir),
         cmocka_unit_test(errors_transports),
         cmocka_unit_test(errors_headers_auth),
+        cmocka_unit_test(context_host),
         cmocka_unit_test(errors_tls_batch_spool),
         cmocka_unit_test(errors_name_the_right_line),
         cmocka_unit_test(warnings_verify_off_and_empty),

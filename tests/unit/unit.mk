@@ -194,6 +194,13 @@ tests_unit_test_outrec_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\
 tests_unit_test_outrec_LDADD = $(UNIT_LDADD)
 tests_unit_test_outrec_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_outrec_view
+TESTS += tests/unit/test_outrec_view
+tests_unit_test_outrec_view_SOURCES = tests/unit/test_outrec_view.c
+tests_unit_test_outrec_view_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_outrec_view_LDADD = $(UNIT_LDADD)
+tests_unit_test_outrec_view_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_delivery
 TESTS += tests/unit/test_delivery
 tests_unit_test_delivery_SOURCES = tests/unit/test_delivery.c
