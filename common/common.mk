@@ -16,6 +16,7 @@ COMMON_SOURCES += common/base/ifglob.c common/base/ifglob.h common/base/jsonpos.
 COMMON_SOURCES += common/capture/capture.c common/capture/capture.h common/capture/capture_ring.c common/capture/capture_ring.h common/capture/capture_filter.c common/capture/capture_filter.h
 COMMON_SOURCES += common/base/secretfile.c common/base/secretfile.h common/base/cfgfile.c common/base/cfgfile.h
 COMMON_SOURCES += common/base/jsonfreeze.c common/base/jsonfreeze.h
+COMMON_SOURCES += common/base/slot.c common/base/slot.h
 COMMON_SOURCES += common/deliver/spool_stamp.c common/deliver/spool_stamp.h
 COMMON_SOURCES += common/deliver/fmt.c common/deliver/fmt.h
 COMMON_SOURCES += common/deliver/tls_settings.h common/deliver/tls_client.c common/deliver/tls_client.h common/deliver/https_post.c common/deliver/https_post.h common/deliver/outrec.c common/deliver/outrec.h common/deliver/outrec_int.h common/deliver/outrec_json.c common/deliver/outrec_memo.c common/deliver/deadletter.c common/deliver/deadletter.h common/deliver/delivery.c common/deliver/delivery.h common/deliver/delivery_int.h common/deliver/delivery_queue.c common/deliver/delivery_sender.c
