@@ -12,8 +12,8 @@
  * Concurrency (of mmx_inst, i.e. instanceData): every field marked "config" is
  * written on the config-load thread (newActInst) and read-only afterwards. The
  * common/ objects (cache, fetchers, sampler, profiles slot) are thread-safe by
- * their own contracts. `policy` is swapped on HUP under pol_lock and readers take a
- * reference (ctx_policy_hold) only when pol_gen changed. Counters are uint64 cells
+ * their own contracts. `policy` is a reload slot (common/base/slot.h): a HUP swaps it,
+ * workers keep a reference and re-take one only when its generation changed. Counters are uint64 cells
  * updated with atomic builtins. Workers (mmx_wrkr) are per worker thread.
  */
 #ifndef MMCTXENRICH_H
@@ -29,6 +29,7 @@
 #include "hostsample.h"
 #include "policy.h"
 #include "profiles.h"
+#include "slot.h"
 
 /* impstats counters of one action; names in mmx_counter_names[] (docs/mmctxenrich.md) */
 enum mmx_ctr {
@@ -107,9 +108,7 @@ typedef struct mmx_inst {
     cmfetch_t *fetch, *hfetch; /* fetcher threads (started by mmx_start) */
     hostsample_t *hs;          /* sampler thread (started by mmx_start) */
     ctx_profiles_slot_t *profiles; /* current profiles (HUP swaps) */
-    pthread_mutex_t pol_lock;  /* guards policy (swap and hold) */
-    ctx_policy *policy;        /* current rulebase: one module reference */
-    uint64_t pol_gen;          /* bumped (atomically) on every swap */
+    ctx_slot_t *policy;        /* current rulebase (a ctx_policy; HUP swaps) */
     int started;               /* threads started (activation thread only) */
     int64_t wall_offset_ms;    /* realtime - cmcache_clock_ms(), fixed at start */
     int64_t next_bulk_ms;      /* atomic: when to re-request the bulk listing */
@@ -131,8 +130,7 @@ struct mmx_share;
 /* One worker thread's state. */
 typedef struct mmx_wrkr {
     mmx_inst *inst;
-    ctx_policy *pol;           /* held reference */
-    uint64_t pol_gen;
+    ctx_slot_reader_t pol;     /* the policy in use (one reference) */
     ctx_policy_scratch *scratch;
     const hs_snapshot_t *snap; /* held reference (hostsample_refresh) */
     uint64_t fmt_seq;          /* snapshot seq the host texts below were made for */

@@ -117,9 +117,9 @@ void mmx_stats_copy(mmx_inst *inst) {
     copy_cache(inst);
     copy_fetch(inst);
     copy_host(inst);
-    pthread_mutex_lock(&inst->pol_lock);
-    mmx_set(inst, MMX_CTR_POLICY_REGEX_ERR, ctx_policy_regex_errors(inst->policy));
-    pthread_mutex_unlock(&inst->pol_lock);
+    ctx_slot_ref_t *pol = ctx_slot_acquire(inst->policy);
+    mmx_set(inst, MMX_CTR_POLICY_REGEX_ERR, ctx_policy_regex_errors(ctx_slot_obj(pol)));
+    ctx_slot_release(pol);
 }
 
 void mmx_stats_maybe_copy(mmx_inst *inst, int64_t now_ms) {
@@ -148,7 +148,9 @@ int mmx_stats_setup(mmx_inst *inst) {
     CHKiRet(S->ConstructFinalize(st));
     inst->stats = st;
     st = NULL;
-    mmx_stats_policy(inst, inst->policy);
+    ctx_slot_ref_t *pol = ctx_slot_acquire(inst->policy);
+    mmx_stats_policy(inst, ctx_slot_obj(pol));
+    ctx_slot_release(pol);
 finalize_it:
     if (st != NULL) S->Destruct(&st);
     RETiRet;

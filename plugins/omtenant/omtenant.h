@@ -3,9 +3,9 @@
  * Concurrency:
  *  - "config" fields are written on the config thread (newActInst) and read-only
  *    afterwards;
- *  - the routing snapshot (omt_route_t) is immutable; the instance's current one is
- *    swapped on HUP under inst->mu and workers hold a reference to the one they use
- *    (refcount, atomics);
+ *  - the routing snapshot (omt_route_t) is immutable; the instance's current one sits
+ *    in a reload slot (common/base/slot.h): a HUP swaps it, a transaction holds a
+ *    reference to the one it uses, the last reference frees it;
  *  - the tenant runtime objects (omt_tenant_t) form an append-only list guarded by
  *    inst->mu; each lives until the instance is freed, so a snapshot's pointers to
  *    them stay valid; each has its own delivery pipeline (common/deliver/delivery.h, thread-
@@ -25,6 +25,7 @@
 #include "delivery.h"
 #include "outrec.h"
 #include "redact.h"
+#include "slot.h"
 #include "spool_stamp.h"
 #include "tenants.h"
 
@@ -104,7 +105,6 @@ typedef struct {
 } omt_route_ent_t;
 
 typedef struct {
-    int refs;                    /* atomic */
     ctx_tenants_t *set;          /* one reference */
     omt_rules_t *rules;          /* one reference */
     size_t n;
@@ -138,7 +138,7 @@ typedef struct _instanceData {
     /* run time */
     pthread_mutex_t mu;
     int started;
-    omt_route_t *route;          /* current snapshot (under mu) */
+    ctx_slot_t *route;           /* the current omt_route_t (HUP swaps; made by omt_start) */
     omt_tenant_t *tenants;       /* every tenant ever configured (under mu) */
     pthread_t timer;
     int timer_running;
@@ -189,8 +189,6 @@ void omt_rules_release(omt_rules_t *r);
 rsRetVal omt_start(instanceData *pData);
 void omt_stop(instanceData *pData);
 void omt_reload(instanceData *pData);
-omt_route_t *omt_route_get(instanceData *pData);
-void omt_route_release(omt_route_t *rt);
 const omt_route_ent_t *omt_route_find(const omt_route_t *rt, const char *id, size_t len, int *used_default);
 
 /* omtenant_transport.c */
