@@ -2,7 +2,7 @@
 IMCTXCAP_COMMON = common/capture/capture.c common/capture/capture_ring.c common/capture/capture_filter.c common/capture/pktdecode.c common/capture/ipfrag.c common/base/ifglob.c common/context/profiles.c \
 	common/context/profiles_load.c common/base/jsonpos.c common/base/timefmt.c common/base/cfgfile.c
 mod_LTLIBRARIES += plugins/imctxcap/imctxcap.la
-plugins_imctxcap_imctxcap_la_SOURCES = plugins/imctxcap/imctxcap.c plugins/imctxcap/imctxcap.h plugins/imctxcap/imctxcap_packet.c plugins/imctxcap/imctxcap_worker.c plugins/common/cnfutil.h \
+plugins_imctxcap_imctxcap_la_SOURCES = plugins/imctxcap/imctxcap.c plugins/imctxcap/imctxcap.h plugins/imctxcap/imctxcap_packet.c plugins/imctxcap/imctxcap_worker.c plugins/common/cnfutil.h plugins/common/statsctr.h \
 	$(IMCTXCAP_COMMON)
 plugins_imctxcap_imctxcap_la_CFLAGS = $(PLUGIN_CFLAGS)
 plugins_imctxcap_imctxcap_la_LDFLAGS = $(PLUGIN_LINKFLAGS)

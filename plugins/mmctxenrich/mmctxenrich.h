@@ -61,17 +61,18 @@ enum mmx_ctr {
     MMX_CTR_CM_REJECTED,
     MMX_CTR_CM_THROTTLED,
     MMX_CTR_CM_MAP_PROBLEMS, /* cm.mapping.problems: mapped fields missing / null / wrong type / out of range */
-    MMX_CTR_HOST_VM_ERRORS,  /* host.vm_errors, host.host_errors: from the latest snapshot */
+    MMX_CTR_HOST_VM_ERRORS,  /* host.vm.errors, host.errors: from the latest snapshot */
     MMX_CTR_HOST_ERRORS,
     MMX_CTR_HOST_PASSES,     /* host.passes: sampler passes (snapshot seq) */
-    MMX_CTR_POLICY_REGEX_ERR,/* policy.regex_errors */
+    MMX_CTR_POLICY_REGEX_ERR,/* policy.regex.errors */
     MMX_CTR_POLICY_RELOADS,  /* policy.reloads: rulebase re-read on HUP */
-    MMX_CTR_POLICY_RELOAD_ERRORS,   /* policy.reload_errors: a HUP found a bad rulebase (old one kept) */
+    MMX_CTR_POLICY_RELOAD_ERRORS,   /* policy.reload.errors: a HUP found a bad rulebase (old one kept) */
     MMX_CTR_PROFILES_RELOADS,       /* profiles.reloads */
-    MMX_CTR_PROFILES_RELOAD_ERRORS, /* profiles.reload_errors */
+    MMX_CTR_PROFILES_RELOAD_ERRORS, /* profiles.reload.errors */
     MMX_CTR_COUNT
 };
 extern const char *const mmx_counter_names[MMX_CTR_COUNT];
+#define MMX_ALIAS_COUNT 11 /* renamed counters still emitted under their old names until 0.3 */
 
 /* Which compute-manager data the context groups need (computed at config time). */
 #define MMX_NEED_VM_STATIC 1u  /* per-VM static part (cm.url or cm.bulkUrl) */
@@ -115,7 +116,11 @@ typedef struct mmx_inst {
     int64_t next_copy_ms;      /* atomic: when a worker next copies the counters */
     /* statistics */
     void *stats;               /* statsobj_t* (opaque here) */
-    uint64_t ctr[MMX_CTR_COUNT];
+    uint64_t ctr[MMX_CTR_COUNT];   /* running totals (gauges: values now), atomics */
+    uint64_t cell[MMX_CTR_COUNT];  /* the statsobj's cells, published from ctr (plugins/common/statsctr.h) */
+    uint64_t cell_last[MMX_CTR_COUNT];
+    uint64_t alias_cell[MMX_ALIAS_COUNT]; /* deprecated names (mmctxenrich_stats.c) */
+    uint64_t alias_last[MMX_ALIAS_COUNT];
     void **rule_ctrs;          /* ctr_t* per rule of ctr_policy (statsobj managed counters) */
     size_t n_rule_ctrs;
     ctx_policy *ctr_policy;    /* the policy whose cells rule_ctrs point to (held) */

@@ -6,7 +6,7 @@ mod_LTLIBRARIES += plugins/mmctxenrich/mmctxenrich.la
 plugins_mmctxenrich_mmctxenrich_la_SOURCES = plugins/mmctxenrich/mmctxenrich.c plugins/mmctxenrich/mmctxenrich.h \
 	plugins/mmctxenrich/mmctxenrich_conf.c plugins/mmctxenrich/mmctxenrich_cm.c plugins/mmctxenrich/mmctxenrich_flat.c \
 	plugins/mmctxenrich/mmctxenrich_host.c plugins/mmctxenrich/mmctxenrich_share.c \
-	plugins/mmctxenrich/mmctxenrich_msg.c plugins/mmctxenrich/mmctxenrich_stats.c plugins/common/cnfutil.h \
+	plugins/mmctxenrich/mmctxenrich_msg.c plugins/mmctxenrich/mmctxenrich_stats.c plugins/common/cnfutil.h plugins/common/statsctr.h \
 	$(MMCTXENRICH_COMMON)
 plugins_mmctxenrich_mmctxenrich_la_CFLAGS = $(PLUGIN_CFLAGS)
 plugins_mmctxenrich_mmctxenrich_la_LDFLAGS = $(PLUGIN_LINKFLAGS)

@@ -68,8 +68,8 @@ enum {
     OMT_MC_NO_TENANT,        /* dropped.notenant: no entry for the tenant and no "default" */
     OMT_MC_DEFAULT,          /* routed.default: sent to "default" */
     OMT_MC_REDACT_ERRORS,    /* redact.errors: redaction failed (message withheld) */
-    OMT_MC_RELOADS,          /* reloads: successful HUP reloads */
-    OMT_MC_RELOAD_ERRORS,    /* reload.errors */
+    OMT_MC_RELOADS,          /* tenants.reloads: successful HUP reloads (was: reloads) */
+    OMT_MC_RELOAD_ERRORS,    /* tenants.reload.errors (was: reload.errors) */
     OMT_MC_SPOOL_QUARANTINED, /* spool.quarantined: spools of another tenant or destination moved aside */
     OMT_MC_MEMO_HITS,        /* ctxmemo.hits: $!ctx documents and members found in the record builder's memo */
     OMT_MC_MEMO_MISSES,      /* ctxmemo.misses: not found (redacted afresh) */
@@ -82,7 +82,8 @@ typedef struct omt_rules {
     ctx_redact_rules *r;
     int nrules;
     uint64_t *hits;          /* per rule, atomics; read by the stats notifier */
-    intctr_t *ctr;           /* per rule, the statsobj's copies */
+    intctr_t *ctr;           /* per rule, the statsobj's cells */
+    uint64_t *ctr_last;      /* per rule, hits at the last publication (plugins/common/statsctr.h) */
     int refs;                /* atomic */
 } omt_rules_t;
 
@@ -94,6 +95,7 @@ typedef struct omt_tenant {
     uint64_t msgs, redactions, refused, invalid; /* atomics */
     statsobj_t *stats;           /* "omtenant(<tenant>)" */
     intctr_t ctr[OMT_TC_COUNT];
+    uint64_t ctr_last[OMT_TC_COUNT]; /* totals at the last publication (plugins/common/statsctr.h) */
 } omt_tenant_t;
 
 /* one entry of a routing snapshot */
@@ -146,6 +148,9 @@ typedef struct _instanceData {
     uint64_t mctr_val[OMT_MC_COUNT]; /* atomics */
     statsobj_t *stats;           /* "omtenant(<name>)" */
     intctr_t mctr[OMT_MC_COUNT];
+    uint64_t mctr_last[OMT_MC_COUNT];
+    intctr_t mctr_alias[2];      /* deprecated names: reloads, reload.errors */
+    uint64_t mctr_alias_last[2];
     statsobj_t *rules_stats;     /* "omtenant(<name>)-redaction": one counter per rule */
     omt_rules_t *rules_shown;    /* the generation rules_stats reports (one reference) */
     struct _instanceData *next_loaded; /* instances of the config being loaded */

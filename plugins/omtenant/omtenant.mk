@@ -6,7 +6,7 @@ OMTENANT_COMMON = common/deliver/tenants.c common/deliver/tenants_parse.c common
 mod_LTLIBRARIES += plugins/omtenant/omtenant.la
 plugins_omtenant_omtenant_la_SOURCES = plugins/omtenant/omtenant.c plugins/omtenant/omtenant.h \
 	plugins/omtenant/omtenant_conf.c plugins/omtenant/omtenant_commit.c plugins/omtenant/omtenant_route.c \
-	plugins/omtenant/omtenant_transport.c plugins/omtenant/omtenant_stats.c plugins/omtenant/omtenant_stamp.c plugins/common/cnfutil.h \
+	plugins/omtenant/omtenant_transport.c plugins/omtenant/omtenant_stats.c plugins/omtenant/omtenant_stamp.c plugins/common/cnfutil.h plugins/common/statsctr.h \
 	$(OMTENANT_COMMON) $(REDACT_SOURCES)
 plugins_omtenant_omtenant_la_CFLAGS = $(PLUGIN_CFLAGS)
 plugins_omtenant_omtenant_la_LDFLAGS = $(PLUGIN_LINKFLAGS)

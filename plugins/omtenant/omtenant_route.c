@@ -38,8 +38,10 @@ omt_rules_t *omt_rules_load(instanceData *pData, char *err, size_t errlen) {
     omt_rules_t *w = calloc(1, sizeof *w);
     int n = ctx_redact_rules_count(r);
     if (w == NULL || (w->hits = calloc((size_t)n + 1, sizeof *w->hits)) == NULL ||
-        (w->ctr = calloc((size_t)n + 1, sizeof *w->ctr)) == NULL) {
+        (w->ctr = calloc((size_t)n + 1, sizeof *w->ctr)) == NULL ||
+        (w->ctr_last = calloc((size_t)n + 1, sizeof *w->ctr_last)) == NULL) {
         if (w) free(w->hits);
+        if (w) free(w->ctr);
         free(w);
         ctx_redact_rules_free(r);
         snprintf(err, errlen, "out of memory");
@@ -77,6 +79,7 @@ void omt_rules_release(omt_rules_t *r) {
     ctx_redact_rules_free(r->r);
     free(r->hits);
     free(r->ctr);
+    free(r->ctr_last);
     free(r);
 }
 

@@ -80,7 +80,7 @@ ctx_conf() {
 global(workDirectory="$CTX_WORK" maxMessageSize="${CTX_MAXMSG:-8k}" processInternalMessages="on"
        defaultNetstreamDriverCAFile="${CTX_CAFILE:-/etc/ssl/certs/ca-certificates.crt}")
 main_queue(queue.timeoutShutdown="20000" queue.timeoutEnqueue="20000")
-module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$CTX_WORK/stats.log" resetCounters="off")
+module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$CTX_WORK/stats.log" resetCounters="${CTX_STATS_RESET:-off}")
 # rsyslogd's own messages (errors, module notices) go to their own file
 if \$inputname == "rsyslogd" then {
     action(type="omfile" file="$CTX_ILOG" template="RSYSLOG_FileFormat")
