@@ -369,7 +369,7 @@ static struct flow *flow_for(ctx_tcpreasm_t *r, struct flow *f, const struct ctx
 
 int ctx_tcpreasm_packet(ctx_tcpreasm_t *r, const char *ifname, const struct timeval *ts, uint64_t now_ms,
                         const struct ctx_pkt *pkt) {
-    if (r == NULL || ifname == NULL || ts == NULL || pkt == NULL || pkt->proto != 6) return CTX_EINVAL;
+    if (r == NULL || ifname == NULL || ts == NULL || pkt == NULL || pkt->proto != IPPROTO_TCP) return CTX_EINVAL;
     ST_ADD(r, segments, 1);
     r->now_ms = now_ms;
     if (now_ms >= r->next_expire_ms) ctx_tcpreasm_expire(r, now_ms);

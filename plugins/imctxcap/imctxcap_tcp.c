@@ -269,7 +269,7 @@ static void on_frame(void *ud, const struct ctx_tcp_flow_info *fl, const struct 
     p.ip_version = k->ip_version;
     p.src = k->src;
     p.dst = k->dst;
-    p.proto = 6;
+    p.proto = IPPROTO_TCP;
     p.sport = k->sport;
     p.dport = k->dport;
     p.payload = fr->data;

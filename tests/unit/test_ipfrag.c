@@ -96,7 +96,7 @@ static void assert_dgram(const struct ctx_pkt *out) {
     assert_int_equal(out->frag.reassembled, 1);
     assert_int_equal(out->frag.is_fragment, 0);
     assert_null(out->frag.data);
-    assert_int_equal(out->proto, 17);
+    assert_int_equal(out->proto, IPPROTO_UDP);
     assert_int_equal(out->sport, 40000);
     assert_int_equal(out->dport, 514);
     assert_int_equal(out->udp_len, dlen);
@@ -172,7 +172,7 @@ static void ipv6_with_options(void **state) {
     struct fopt o = {.v6 = 1, .id = 0xabcdef01, .next = 60};
     assert_int_equal(add(f, &o, 40, dlen + 8 - 40, 0, 1, &out), CTX_IPFRAG_QUEUED);
     assert_int_equal(add(f, &o, 0, 40, 1, 2, &out), CTX_IPFRAG_COMPLETE);
-    assert_int_equal(out.proto, 17);
+    assert_int_equal(out.proto, IPPROTO_UDP);
     assert_int_equal(out.frag.next, 60);
     assert_int_equal(out.frag.id, 0xabcdef01);
     assert_int_equal(out.exthdr_count, 2); /* the fragment header, then the destination options */
@@ -203,7 +203,7 @@ static void tcp_and_vlan(void **state) {
     struct fopt o = {.id = 77, .vlan = 300, .next = 6};
     assert_int_equal(add(f, &o, 0, 32, 1, 1, &out), CTX_IPFRAG_QUEUED);
     assert_int_equal(add(f, &o, 32, 32, 0, 2, &out), CTX_IPFRAG_COMPLETE);
-    assert_int_equal(out.proto, 6);
+    assert_int_equal(out.proto, IPPROTO_TCP);
     assert_int_equal(out.sport, 50000);
     assert_int_equal(out.dport, 6514);
     assert_int_equal(out.tcp.seq, 9);
@@ -233,7 +233,7 @@ static void scopes_and_vlans_kept_apart(void **state) {
     assert_int_equal(add(f, &o, 32, 32, 0, 1, &out), CTX_IPFRAG_QUEUED);
     assert_int_equal(stats(f).datagrams_in_use, 4);
     o.v6 = 0;
-    o.next = 6; /* IPv4: the protocol is part of the key */
+    o.next = IPPROTO_TCP; /* IPv4: the protocol is part of the key */
     assert_int_equal(add(f, &o, 32, 32, 0, 1, &out), CTX_IPFRAG_QUEUED);
     assert_int_equal(stats(f).datagrams_in_use, 5);
     o.next = 0;

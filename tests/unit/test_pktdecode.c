@@ -90,7 +90,7 @@ static void udp4_plain(void **state) {
     assert_string_equal(addr(&p, 0), "192.0.2.10");
     assert_string_equal(addr(&p, 1), "198.51.100.1");
     assert_true(IN6_IS_ADDR_V4MAPPED(&p.src));
-    assert_int_equal(p.proto, 17);
+    assert_int_equal(p.proto, IPPROTO_UDP);
     assert_int_equal(p.sport, 40000);
     assert_int_equal(p.dport, 514);
     assert_int_equal(p.udp_len, 17);
@@ -119,7 +119,7 @@ static void vlan_frame(const uint16_t *tpids, const uint16_t *vids, int n) {
     pb_reset(&F);
     pb_eth(&F, n > 0 ? tpids[0] : 0x0800);
     for (int i = 0; i < n; i++) pb_vlan(&F, vids[i], i + 1 < n ? tpids[i + 1] : 0x0800);
-    size_t ip = pb_ip4(&F, 17, 1, 0, NULL, 0);
+    size_t ip = pb_ip4(&F, IPPROTO_UDP, 1, 0, NULL, 0);
     size_t u = pb_udp(&F, 1000, 514);
     pb_str(&F, "x");
     pb_udp_done(&F, u);
@@ -191,7 +191,7 @@ static void ipv4_options(void **state) {
     const uint8_t good[8] = {1, 1, 148, 4, 0, 0, 0, 0};
     pb_reset(&F);
     pb_eth(&F, 0x0800);
-    size_t ip = pb_ip4(&F, 17, 7, 0, good, sizeof good);
+    size_t ip = pb_ip4(&F, IPPROTO_UDP, 7, 0, good, sizeof good);
     size_t u = pb_udp(&F, 1, 2);
     pb_str(&F, "opt");
     pb_udp_done(&F, u);
@@ -269,12 +269,12 @@ static void tcp_segments(void **state) {
     struct ctx_pkt p;
     pb_reset(&F);
     pb_eth(&F, 0x0800);
-    size_t ip = pb_ip4(&F, 6, 9, 0x4000, NULL, 0); /* DF set: not a fragment */
+    size_t ip = pb_ip4(&F, IPPROTO_TCP, 9, 0x4000, NULL, 0); /* DF set: not a fragment */
     pb_tcp(&F, 50000, 6514, 0x01020304, 0xa0b0c0d0, CTX_PKT_TCP_PSH | CTX_PKT_TCP_ACK, 3);
     pb_str(&F, "<13>tcp\n");
     pb_ip4_done(&F, ip);
     assert_int_equal(dec_all(&F, &p), CTX_PKT_OK);
-    assert_int_equal(p.proto, 6);
+    assert_int_equal(p.proto, IPPROTO_TCP);
     assert_int_equal(p.sport, 50000);
     assert_int_equal(p.dport, 6514);
     assert_int_equal(p.tcp.seq, 0x01020304);
@@ -302,14 +302,14 @@ static void not_udp_or_tcp(void **state) {
     pb_zero(&F, 8);
     pb_ip4_done(&F, ip);
     assert_int_equal(dec_all(&F, &p), CTX_PKT_ENOTL4);
-    assert_int_equal(p.proto, 1);
+    assert_int_equal(p.proto, IPPROTO_ICMP);
     assert_string_equal(addr(&p, 1), "198.51.100.1");
     pb_reset(&F);
     pb_eth(&F, 0x86dd);
     ip = pb_ip6(&F, 59); /* no next header */
     pb_ip6_done(&F, ip);
     assert_int_equal(dec_all(&F, &p), CTX_PKT_ENOTL4);
-    assert_int_equal(p.proto, 59);
+    assert_int_equal(p.proto, IPPROTO_NONE);
 }
 
 /* IPv6 with the given extension header types (each 8 bytes) before UDP "ext". */
@@ -397,7 +397,7 @@ static void ipv4_fragments(void **state) {
     struct ctx_pkt p;
     pb_reset(&F);
     pb_eth(&F, 0x0800);
-    size_t ip = pb_ip4(&F, 17, 0xbeef, 0x2000, NULL, 0); /* MF, offset 0 */
+    size_t ip = pb_ip4(&F, IPPROTO_UDP, 0xbeef, 0x2000, NULL, 0); /* MF, offset 0 */
     pb_zero(&F, 16);
     pb_ip4_done(&F, ip);
     assert_int_equal(dec_all(&F, &p), CTX_PKT_FRAGMENT);
@@ -406,7 +406,7 @@ static void ipv4_fragments(void **state) {
     assert_int_equal(p.frag.offset, 0);
     assert_int_equal(p.frag.id, 0xbeef);
     assert_int_equal(p.frag.next, 17);
-    assert_int_equal(p.proto, 17);
+    assert_int_equal(p.proto, IPPROTO_UDP);
     assert_ptr_equal(p.frag.data, base + 34);
     assert_int_equal(p.frag.data_len, 16);
     assert_int_equal(p.frag.data_wire_len, 16);
@@ -518,7 +518,7 @@ static void truncation_at_every_offset(void **state) {
     pb_eth(&F, 0x88a8);
     pb_vlan(&F, 10, 0x8100);
     pb_vlan(&F, 20, 0x0800);
-    size_t ip = pb_ip4(&F, 6, 1, 0, opts, 4);
+    size_t ip = pb_ip4(&F, IPPROTO_TCP, 1, 0, opts, 4);
     pb_tcp(&F, 1, 2, 3, 4, CTX_PKT_TCP_SYN, 2);
     pb_str(&F, "qinq+options+tcp");
     pb_ip4_done(&F, ip);

@@ -93,7 +93,7 @@ static void seg_ex(int flow, uint8_t flags, uint32_t seq, const char *data, size
     struct timeval ts = {1700000000, (long)flow};
     memset(&p, 0, sizeof p);
     p.ip_version = 4;
-    p.proto = 6;
+    p.proto = IPPROTO_TCP;
     p.src.s6_addr[10] = p.src.s6_addr[11] = p.dst.s6_addr[10] = p.dst.s6_addr[11] = 0xff;
     p.src.s6_addr[12] = p.dst.s6_addr[12] = 10;
     p.src.s6_addr[15] = (uint8_t)(10 + flow);
@@ -584,7 +584,7 @@ static void config_errors(void **state) {
     assert_int_equal(ctx_tcpreasm_expire(NULL, 1), 0);
     struct ctx_pkt p;
     memset(&p, 0, sizeof p);
-    p.proto = 17;
+    p.proto = IPPROTO_UDP;
     c.max_flows = 16;
     assert_int_equal(ctx_tcpreasm_new(&c, &r, err, sizeof err), 0);
     assert_int_equal(ctx_tcpreasm_packet(r, "x", &(struct timeval){0, 0}, 1, &p), CTX_EINVAL);
@@ -605,7 +605,7 @@ static void real_frames(void **state) {
     for (size_t i = 0; i < sizeof segs / sizeof segs[0]; i++) {
         pb_reset(&F);
         pb_eth(&F, 0x0800);
-        size_t ip = pb_ip4(&F, 6, 0x1234, 0, NULL, 0);
+        size_t ip = pb_ip4(&F, IPPROTO_TCP, 0x1234, 0, NULL, 0);
         pb_tcp(&F, 40000, 514, segs[i].seq, 1, segs[i].flags, 0);
         pb_str(&F, segs[i].data);
         pb_ip4_done(&F, ip);
