@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ctxlog_common.h"
+#include "corpus.h"
 #include "guardbuf.h"
 #include "ipfrag.h"
 #include "pktbuild.h"
@@ -574,25 +575,7 @@ static const char *srcdir(void) {
 
 static void fuzz_corpus_replay(void **state) {
     (void)state;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/ipfrag", srcdir());
-    DIR *dir = opendir(path);
-    assert_non_null(dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        char file[8192];
-        snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-        FILE *fp = fopen(file, "rb");
-        assert_non_null(fp);
-        size_t len = fread(F.b, 1, sizeof F.b, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(guardbuf_place(&G, F.b, len), len);
-        n++;
-    }
-    closedir(dir);
-    assert_true(n >= 6);
+    corpus_replay("ipfrag", 6, sizeof F.b, &G);
 }
 
 static int rc_by_name(const char *name) {

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 
 #include "ctxlog_common.h"
+#include "corpus.h"
 #include "guardbuf.h"
 #include "pktbuild.h"
 #include "pktdecode.h"
@@ -599,25 +600,7 @@ static const char *srcdir(void) {
  * against the guard page. */
 static void fuzz_corpus_replay(void **state) {
     (void)state;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/pktdecode", srcdir());
-    DIR *dir = opendir(path);
-    assert_non_null(dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        char file[8192];
-        snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-        FILE *fp = fopen(file, "rb");
-        assert_non_null(fp);
-        size_t len = fread(F.b, 1, sizeof F.b, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(guardbuf_place(&G, F.b, len), len);
-        n++;
-    }
-    closedir(dir);
-    assert_true(n >= 10);
+    corpus_replay("pktdecode", 10, sizeof F.b, &G);
 }
 
 static int rc_by_name(const char *name) {

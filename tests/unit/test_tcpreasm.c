@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "ctxlog_common.h"
+#include "corpus.h"
 #include "guardbuf.h"
 #include "pktbuild.h"
 #include "pktdecode.h"
@@ -724,33 +725,9 @@ static void random_losses(void **state) {
     }
 }
 
-static const char *srcdir(void) {
-    const char *d = getenv("top_srcdir");
-    return d != NULL ? d : ".";
-}
-
 static void fuzz_corpus_replay(void **state) {
     (void)state;
-    char path[4096];
-    static uint8_t buf[1 << 16];
-    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/tcpreasm", srcdir());
-    DIR *dir = opendir(path);
-    assert_non_null(dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        char file[8192];
-        snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-        FILE *fp = fopen(file, "rb");
-        assert_non_null(fp);
-        size_t len = fread(buf, 1, sizeof buf, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(guardbuf_place(&G, buf, len), len);
-        n++;
-    }
-    closedir(dir);
-    assert_true(n >= 3);
+    corpus_replay("tcpreasm", 3, 1 << 16, &G);
 }
 
 static int setup(void **state) {

@@ -224,7 +224,7 @@ tests_unit_test_sysframe_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_tcpreasm
 TESTS += tests/unit/test_tcpreasm
-tests_unit_test_tcpreasm_SOURCES = tests/unit/test_tcpreasm.c tests/unit/guardbuf.h tests/unit/pktbuild.h
+tests_unit_test_tcpreasm_SOURCES = tests/unit/test_tcpreasm.c tests/unit/corpus.h tests/unit/guardbuf.h tests/unit/pktbuild.h
 tests_unit_test_tcpreasm_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tcpreasm_LDADD = $(UNIT_LDADD)
 tests_unit_test_tcpreasm_LDFLAGS = $(UNIT_LINKFLAGS)
