@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "check.h"
+
 #include <dirent.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -116,7 +118,7 @@ static void ipv4_in_order(void **state) {
     make_udp_dgram(3000 - 8);
     assert_int_equal(add(f, &o, 0, 1480, 1, 10, &out), CTX_IPFRAG_QUEUED);
     assert_int_equal(stats(f).datagrams_in_use, 1);
-    assert_true(stats(f).bytes_in_use > 1480);
+    ASSERT_GT(stats(f).bytes_in_use, 1480);
     assert_int_equal(add(f, &o, 1480, 1480, 1, 11, &out), CTX_IPFRAG_QUEUED);
     assert_int_equal(add(f, &o, 2960, 40, 0, 12, &out), CTX_IPFRAG_COMPLETE);
     assert_dgram(&out);
@@ -290,7 +292,7 @@ static void overlaps_discard_the_datagram(void **state) {
             struct ctx_ipfrag_stats st = stats(f);
             assert_int_equal(st.overlaps, 1);
             assert_int_equal(st.datagrams_in_use, 1); /* kept, empty, until its timeout */
-            assert_true(st.bytes_in_use < 200);
+            ASSERT_LT(st.bytes_in_use, 200);
             /* later fragments of it are refused until its timeout */
             assert_int_equal(add(f, &o, 0, 48, 1, 3, &out), CTX_IPFRAG_EDISCARDED);
             assert_int_equal(stats(f).bad, 1);
@@ -346,7 +348,7 @@ static void flood_stays_bounded(void **state) {
         struct fopt o = {.v6 = (int)(i & 1), .id = 10000 + i};
         assert_int_equal(add(f, &o, 0, 1480, 1, i, &out), CTX_IPFRAG_QUEUED);
         struct ctx_ipfrag_stats st = stats(f);
-        assert_true(st.bytes_in_use <= max_bytes);
+        ASSERT_LE(st.bytes_in_use, max_bytes);
         if (st.bytes_in_use > peak) peak = st.bytes_in_use;
         if (i == 0) per = st.bytes_in_use;
         if (i == 2500) {
@@ -358,7 +360,7 @@ static void flood_stays_bounded(void **state) {
     }
     struct ctx_ipfrag_stats st = stats(f);
     assert_true(per > 1480 && per < 1480 + 256);
-    assert_true(peak > max_bytes - per); /* the bound was reached, not avoided */
+    ASSERT_GT(peak, max_bytes - per); /* the bound was reached, not avoided */
     assert_int_equal(st.reassembled, 1);
     assert_int_equal(st.evicted + st.datagrams_in_use, 5000);
     assert_int_equal(st.datagrams_in_use, max_bytes / per);
@@ -370,7 +372,7 @@ static void flood_stays_bounded(void **state) {
     for (uint32_t i = 0; i < 1000; i++) {
         struct fopt o = {.id = i};
         assert_int_equal(add(f, &o, 0, 8, 1, i, &out), CTX_IPFRAG_QUEUED);
-        assert_true(stats(f).datagrams_in_use <= 16);
+        ASSERT_LE(stats(f).datagrams_in_use, 16);
     }
     assert_int_equal(stats(f).datagrams_in_use, 16);
     assert_int_equal(stats(f).evicted, 1000 - 16);
@@ -398,14 +400,14 @@ static void quota_keeps_a_flood_to_its_scope(void **state) {
     for (uint32_t i = 0; i < 3000; i++) {
         struct fopt a = {.id = 100 + i};
         assert_int_equal(add_in(f, 1, &a, 0, 1200, 1, 2, &out), CTX_IPFRAG_QUEUED);
-        assert_true(stats(f).bytes_in_use <= 64 * 1024);
+        ASSERT_LE(stats(f).bytes_in_use, 64 * 1024);
     }
     struct ctx_ipfrag_stats st = stats(f);
     assert_int_equal(st.evicted, 0);
-    assert_true(st.evicted_quota > 2900);
+    ASSERT_GT(st.evicted_quota, 2900);
     size_t a_pending = st.datagrams_in_use - 2;
     assert_int_equal(st.evicted_quota + a_pending, 3000);
-    assert_true(a_pending * (1200 + 16) <= 16 * 1024); /* scope 1 held at most its quota */
+    ASSERT_LE(a_pending * (1200 + 16), 16 * 1024); /* scope 1 held at most its quota */
     assert_int_equal(add_in(f, 2, &b1, 1480, 528, 0, 3, &out), CTX_IPFRAG_COMPLETE);
     assert_dgram(&out);
     assert_int_equal(add_in(f, 2, &b2, 1480, 528, 0, 3, &out), CTX_IPFRAG_COMPLETE);
@@ -428,7 +430,7 @@ static void full_table_evicts_the_largest_scope(void **state) {
             assert_int_equal(add_in(f, 1, &a, 0, by_count ? 8 : 1200, 1, 2, &out), CTX_IPFRAG_QUEUED);
         }
         struct ctx_ipfrag_stats st = stats(f);
-        assert_true(st.evicted > 400);
+        ASSERT_GT(st.evicted, 400);
         assert_int_equal(st.evicted_quota, 0);
         assert_int_equal(add_in(f, 2, &quiet, 1480, 528, 0, 3, &out), CTX_IPFRAG_COMPLETE);
         assert_dgram(&out);
@@ -630,7 +632,7 @@ static void hostile_pcap_replay(void **state) {
     fclose(ex);
     assert_int_equal(stats(f).reassembled, (uint64_t)complete);
     assert_int_equal(complete, 3);
-    assert_true(n >= 20);
+    ASSERT_GE(n, 20);
     ctx_ipfrag_free(f);
 }
 

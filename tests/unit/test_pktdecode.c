@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "check.h"
+
 #include <dirent.h>
 #include <pcap/pcap.h>
 #include <signal.h>
@@ -57,7 +59,7 @@ static void guard_page_faults(void **state) {
     const uint8_t *p = guardbuf_place(&G, "abc", 3);
     assert_memory_equal(p, "abc", 3);
     pid_t pid = fork();
-    assert_true(pid >= 0);
+    ASSERT_GE(pid, 0);
     if (pid == 0) {
         signal(SIGSEGV, SIG_DFL); /* neither cmocka's nor ASan's handler: die of it */
         volatile uint8_t c = p[3];
@@ -650,7 +652,7 @@ static void hostile_pcap_replay(void **state) {
     pcap_close(pc);
     assert_null(fgets(line, sizeof line, ex)); /* as many expectations as packets */
     fclose(ex);
-    assert_true(n >= 20);
+    ASSERT_GE(n, 20);
 }
 
 static int setup(void **state) {

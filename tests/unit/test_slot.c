@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ctxlog_common.h"
 #include "slot.h"
 
@@ -222,7 +224,7 @@ static void test_race(void **state) {
     for (int i = 0; i < READERS; i++) {
         assert_int_equal(pthread_join(th[i], NULL), 0);
         assert_int_equal(race.bad[i], 0);
-        assert_true(race.reads[i] > 0);
+        ASSERT_GT(race.reads[i], 0);
     }
     assert_int_equal(ctx_slot_generation(race.s), SWAPS + 1 + SWAPS / 500);
     assert_int_equal(destroyed, made - 1); /* only the current one is left */

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "check.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +59,7 @@ struct capture {
 static void cap_emit(void *ud, const struct ctx_sysframe_frame *fr) {
     struct capture *c = ud;
     static const char letters[] = "?OLN";
-    assert_true(fr->len >= 1);
+    ASSERT_GE(fr->len, 1);
     c->len += (size_t)snprintf(c->text + c->len, sizeof c->text - c->len, "%c%s%s:", letters[fr->framing],
                                fr->truncated ? "t" : "", fr->partial ? "p" : "");
     for (size_t i = 0; i < fr->len && c->len + 8 < sizeof c->text; i++) {
@@ -127,7 +129,7 @@ static void run_script(const struct op *ops, size_t nops, const struct opts *o, 
         if (ops[i].kind == OP_GAP) ctx_sysframe_gap(f, &s, ops[i].lost, cap_emit, c);
         if (ops[i].kind == OP_END_CLEAN) ctx_sysframe_end(f, &s, CTX_SYSFRAME_END_CLEAN, cap_emit, c);
         if (ops[i].kind == OP_END_LOST) ctx_sysframe_end(f, &s, CTX_SYSFRAME_END_LOST, cap_emit, c);
-        assert_true(ctx_sysframe_stream_mem(&s) <= (o->max_frame ? o->max_frame : 64) + 16);
+        ASSERT_LE(ctx_sysframe_stream_mem(&s), (o->max_frame ? o->max_frame : 64) + 16);
     }
     ctx_sysframe_end(f, &s, CTX_SYSFRAME_END_LOST, cap_emit, c); /* no-op after an explicit end */
     assert_int_equal(c->outstanding, 0);
@@ -219,7 +221,7 @@ static void truncation(void **state) {
     run_script(ops, 2, &o, 0, 0, c, &st);
     assert_string_equal(c->text, "Lt:<xxxxxxxxxxxxxxx\nL:<13>after\n");
     assert_int_equal(st.bytes_truncated, sizeof big - 16);
-    assert_true(c->max_buf <= 16 + 16);
+    ASSERT_LE(c->max_buf, 16 + 16);
     free(c);
 }
 

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "check.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,8 +112,8 @@ static void seg_ex(int flow, uint8_t flags, uint32_t seq, const char *data, size
     p.truncated = wire_extra > 0;
     assert_int_equal(ctx_tcpreasm_packet(R, IFNAME, &ts, NOW, &p), 0);
     struct ctx_tcpreasm_stats st = stats();
-    assert_true(st.bytes_allocated <= CFG.max_bytes);
-    assert_true(st.flows_in_use <= CFG.max_flows);
+    ASSERT_LE(st.bytes_allocated, CFG.max_bytes);
+    ASSERT_LE(st.flows_in_use, CFG.max_flows);
 }
 
 static void seg(int flow, uint8_t flags, uint32_t seq, const char *data) {
@@ -363,7 +365,7 @@ static void syn_flood(void **state) {
     struct ctx_tcpreasm_stats st = stats();
     assert_int_equal(st.flows_in_use, 1000);
     assert_int_equal(st.flows_evicted, 10000 - 999);
-    assert_true(st.bytes_allocated <= CFG.max_bytes);
+    ASSERT_LE(st.bytes_allocated, CFG.max_bytes);
     stop();
 }
 
@@ -386,11 +388,11 @@ static void memory_bound(void **state) {
         seg(i, ACK, 100, part);
     }
     struct ctx_tcpreasm_stats st = stats();
-    assert_true(st.flows_evicted > 1000);
-    assert_true(st.flows_in_use < 10000);
+    ASSERT_GT(st.flows_evicted, 1000);
+    ASSERT_LT(st.flows_in_use, 10000);
     assert_int_equal(st.flows_in_use + st.flows_evicted, 10000);
     assert_int_equal(st.bytes_dropped, st.flows_evicted * 39); /* each evicted flow held one piece */
-    assert_true(st.bytes_allocated <= CFG.max_bytes);
+    ASSERT_LE(st.bytes_allocated, CFG.max_bytes);
     /* a frame that never ends holds at most max_frame */
     seg(20000, SYN, 0, NULL);
     for (uint32_t off = 0; off < 200000; off += 1000) {
@@ -414,7 +416,7 @@ static void flood_then_data(void **state) {
         seg(20000 + i, ACK, 1, "<13>partial ");
     }
     struct ctx_tcpreasm_stats st = stats();
-    assert_true(st.flows_evicted >= 5000);
+    ASSERT_GE(st.flows_evicted, 5000);
     assert_int_equal(st.frames.partial_emitted + st.frames.partial_dropped, 0); /* only SYN-only flows went */
     for (int i = 0; i < 1000; i++) seg(20000 + i, ACK, 13, "done\n");
     st = stop();
@@ -439,8 +441,8 @@ static void piece_limit(void **state) {
     /* record + 512 one-byte pieces (64-byte class) + at most one partial frame (max_frame 64: 128) */
     if (bytes > 1024 + 512 * 64 + 128) fail_msg("vnet0 holds %zu bytes: more than 512 pieces", bytes);
     struct ctx_tcpreasm_stats st = stats();
-    assert_true(st.gaps_piecelimit > 0);
-    assert_true(st.gaps >= st.gaps_piecelimit);
+    ASSERT_GT(st.gaps_piecelimit, 0);
+    ASSERT_GE(st.gaps, st.gaps_piecelimit);
     /* the stream goes on: a message after the flood is framed (the flow's end gives up the holes) */
     seg(0, ACK, 200000, "\n<13>after\n");
     stop();
@@ -491,7 +493,7 @@ static void memory_flood_evicts_its_own_flows(void **state) {
     IFNAME = "vnetB";
     seg(0, ACK, 11, "message\n");
     assert_non_null(strstr(OUT, "0:L:<13>quiet message\n"));
-    assert_true(stats().flows_evicted > 50);
+    ASSERT_GT(stats().flows_evicted, 50);
     size_t fb;
     ctx_tcpreasm_interface_usage(R, "vnetB", &fb, NULL);
     assert_int_equal(fb, 1);
@@ -712,7 +714,7 @@ static void random_losses(void **state) {
         NOW += 5000;
         ctx_tcpreasm_expire(R, NOW);
         struct ctx_tcpreasm_stats st = stop();
-        assert_true(st.gaps > 0);
+        ASSERT_GT(st.gaps, 0);
         const char *e = expect;
         for (char *line = strtok(OUT, "\n"); line != NULL; line = strtok(NULL, "\n")) {
             if (line[3] == 'p') continue; /* partial: the beginning of a frame */

@@ -21,7 +21,7 @@ tests_unit_test_jsonfreeze_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_slot
 TESTS += tests/unit/test_slot
-tests_unit_test_slot_SOURCES = tests/unit/test_slot.c
+tests_unit_test_slot_SOURCES = tests/unit/test_slot.c tests/unit/check.h
 tests_unit_test_slot_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_slot_LDADD = $(UNIT_LDADD)
 tests_unit_test_slot_LDFLAGS = $(UNIT_LINKFLAGS)
