@@ -636,17 +636,7 @@ static void hostile_pcap_replay(void **state) {
     ctx_ipfrag_free(f);
 }
 
-static int setup(void **state) {
-    (void)state;
-    guardbuf_init(&G, PB_CAP);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    guardbuf_free(&G);
-    return 0;
-}
+GUARDBUF_GROUP_FIXTURE(G, PB_CAP)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -669,5 +659,5 @@ int main(void) {
         cmocka_unit_test(fuzz_corpus_replay),
         cmocka_unit_test(hostile_pcap_replay),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown);
 }

@@ -429,17 +429,7 @@ static void fuzz_corpus_replay(void **state) {
     corpus_replay("tcpframe", 5, 1 << 16, &G);
 }
 
-static int setup(void **state) {
-    (void)state;
-    guardbuf_init(&G, 1 << 19);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    guardbuf_free(&G);
-    return 0;
-}
+GUARDBUF_GROUP_FIXTURE(G, 1 << 19)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -448,5 +438,5 @@ int main(void) {
         cmocka_unit_test(midstream),     cmocka_unit_test(stream_end),     cmocka_unit_test(alloc_failure),
         cmocka_unit_test(config_errors), cmocka_unit_test(random_streams), cmocka_unit_test(fuzz_corpus_replay),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown);
 }

@@ -732,17 +732,7 @@ static void fuzz_corpus_replay(void **state) {
     corpus_replay("tcpreasm", 3, 1 << 16, &G);
 }
 
-static int setup(void **state) {
-    (void)state;
-    guardbuf_init(&G, 1 << 17);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    guardbuf_free(&G);
-    return 0;
-}
+GUARDBUF_GROUP_FIXTURE(G, 1 << 17)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -758,5 +748,5 @@ int main(void) {
         cmocka_unit_test(real_frames),       cmocka_unit_test(random_orders), cmocka_unit_test(random_losses),
         cmocka_unit_test(fuzz_corpus_replay),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown);
 }
