@@ -9,9 +9,7 @@ ctx_init "stats_reset${CTX_SUFFIX:-}"
 CTX_STATS_RESET=on
 omt_certs "$CTX_WORK/certs"
 DOWN=$(omt_port) # nothing listens there: tenant A's batches go to its spool
-tenants() { # the tenants file with A's max_messages = $1
-    printf '{"tenants": {"A": {"transport": "https", "url": "https://127.0.0.1:%s/A", "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": %s, "max_delay_ms": 100}}}}\n' "$DOWN" "$1"
-}
+tenants() { echo "{\"tenants\": {$(omt_https_tenant A "https://127.0.0.1:$DOWN/A" "$1" 100)}}"; } # A's max_messages
 tenants 10 >"$CTX_WORK/tenants.json"
 echo 'rule rest then standard' >"$CTX_WORK/policy.rules"
 PS=$(omt_port)
