@@ -17,22 +17,28 @@
  * Many values are running totals kept elsewhere (a common/ unit's statistics, a private
  * atomic). statsctr_publish() adds to the impstats cell what the total gained since the
  * previous publication, so the cell shows the total without resets and the delta with
- * them. Concurrency: publications of one cell may race (the exchange makes each gain
- * counted once); impstats' reset of a cell is a plain store, as for rsyslog's own counters.
+ * them. Concurrency: publications of one cell may race (the compare-and-swap on the last
+ * total counts each gain once); impstats' reset of a cell is a plain store, as for
+ * rsyslog's own counters.
  */
 #ifndef CTXLOG_STATSCTR_H
 #define CTXLOG_STATSCTR_H
 
 #include <stdint.h>
 
-/* publish a running total into a counter's cell; *last: the total at the previous call
- * (starts at 0). A total that went down (its source was remade) restarts from there. */
 _Static_assert(sizeof(intctr_t) == sizeof(uint64_t), "a cell is an intctr_t or a uint64_t");
 
-/* cell: an intctr_t or a uint64_t (modules whose headers do not see statsobj.h keep uint64_t) */
+/* publish a running total into a counter's cell; *last: the highest total published
+ * (starts at 0). Only a total above it adds, so two threads publishing totals read at
+ * different times count each gain once; a total that went down (its source was remade)
+ * adds nothing until it passes the old one. cell: an intctr_t or a uint64_t (modules whose
+ * headers do not see statsobj.h keep uint64_t). */
 static inline void statsctr_publish(void *cell, uint64_t *last, uint64_t total) {
-    uint64_t prev = __atomic_exchange_n(last, total, __ATOMIC_RELAXED);
-    __atomic_fetch_add((uint64_t *)cell, total >= prev ? total - prev : total, __ATOMIC_RELAXED);
+    uint64_t prev = __atomic_load_n(last, __ATOMIC_RELAXED);
+    do {
+        if (total <= prev) return;
+    } while (!__atomic_compare_exchange_n(last, &prev, total, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    __atomic_fetch_add((uint64_t *)cell, total - prev, __ATOMIC_RELAXED);
 }
 
 /* publish a gauge's value now */
