@@ -23,16 +23,6 @@
 #define TCP_MIN_HDR 20
 #define IP_MAX_LEN 65535
 
-enum {
-    NH_HOPOPTS = 0,
-    NH_TCP = 6,
-    NH_UDP = 17,
-    NH_ROUTING = 43,
-    NH_FRAGMENT = 44,
-    NH_AH = 51,
-    NH_DSTOPTS = 60,
-};
-
 static uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 
 static uint32_t be32(const uint8_t *p) {
@@ -44,7 +34,7 @@ static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 static int is_vlan_tpid(uint16_t t) { return t == 0x8100 || t == 0x88a8 || t == 0x9100; }
 
 static int is_v6_exthdr(uint8_t nh) {
-    return nh == NH_HOPOPTS || nh == NH_ROUTING || nh == NH_FRAGMENT || nh == NH_AH || nh == NH_DSTOPTS;
+    return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_FRAGMENT || nh == IPPROTO_AH || nh == IPPROTO_DSTOPTS;
 }
 
 /* Ethernet header and VLAN tags; *l3 receives the offset of the IP header. */
@@ -70,7 +60,7 @@ static int decode_eth(const uint8_t *f, size_t caplen, struct ctx_pkt *out, size
 }
 
 static int decode_udp(const uint8_t *p, size_t cap, size_t wire, struct ctx_pkt *out) {
-    out->proto = NH_UDP;
+    out->proto = IPPROTO_UDP;
     if (wire < UDP_HDR_LEN) return CTX_PKT_EUDPLEN;
     if (cap < UDP_HDR_LEN) return CTX_PKT_ETRUNC;
     out->sport = be16(p);
@@ -85,7 +75,7 @@ static int decode_udp(const uint8_t *p, size_t cap, size_t wire, struct ctx_pkt 
 }
 
 static int decode_tcp(const uint8_t *p, size_t cap, size_t wire, struct ctx_pkt *out) {
-    out->proto = NH_TCP;
+    out->proto = IPPROTO_TCP;
     if (wire < TCP_MIN_HDR) return CTX_PKT_ETCPHDR;
     if (cap < TCP_MIN_HDR) return CTX_PKT_ETRUNC;
     out->sport = be16(p);
@@ -105,8 +95,8 @@ static int decode_tcp(const uint8_t *p, size_t cap, size_t wire, struct ctx_pkt 
 }
 
 static int decode_transport(uint8_t next, const uint8_t *p, size_t cap, size_t wire, struct ctx_pkt *out) {
-    if (next == NH_UDP) return decode_udp(p, cap, wire, out);
-    if (next == NH_TCP) return decode_tcp(p, cap, wire, out);
+    if (next == IPPROTO_UDP) return decode_udp(p, cap, wire, out);
+    if (next == IPPROTO_TCP) return decode_tcp(p, cap, wire, out);
     out->proto = next;
     return CTX_PKT_ENOTL4;
 }
@@ -175,7 +165,7 @@ static int decode_ipv4(const uint8_t *p, size_t avail, size_t wire_avail, struct
         out->frag.more = (fo & 0x2000) != 0;
         out->frag.offset = (uint32_t)(fo & 0x1fff) * 8;
         int rc = set_fragment(out, p + ihl, cap, wire, ihl);
-        if (rc == CTX_PKT_FRAGMENT && p[9] != NH_UDP && p[9] != NH_TCP) return CTX_PKT_ENOTL4;
+        if (rc == CTX_PKT_FRAGMENT && p[9] != IPPROTO_UDP && p[9] != IPPROTO_TCP) return CTX_PKT_ENOTL4;
         return rc;
     }
     return decode_transport(p[9], p + ihl, cap, wire, out);
@@ -183,8 +173,8 @@ static int decode_ipv4(const uint8_t *p, size_t avail, size_t wire_avail, struct
 
 /* Length of the extension header at h (2 bytes readable), by its type. */
 static size_t v6_exthdr_len(uint8_t nh, const uint8_t *h) {
-    if (nh == NH_FRAGMENT) return 8;
-    if (nh == NH_AH) return ((size_t)h[1] + 2) * 4;
+    if (nh == IPPROTO_FRAGMENT) return 8;
+    if (nh == IPPROTO_AH) return ((size_t)h[1] + 2) * 4;
     return ((size_t)h[1] + 1) * 8;
 }
 
@@ -194,13 +184,13 @@ static size_t v6_exthdr_len(uint8_t nh, const uint8_t *h) {
 static int v6_walk(const uint8_t *p, size_t cap, size_t wire, size_t *pos, uint8_t *nh, struct ctx_pkt *out) {
     while (is_v6_exthdr(*nh)) {
         if (out->exthdr_count == CTX_PKT_MAX_EXTHDRS) return CTX_PKT_EEXTCHAIN;
-        if (*nh == NH_HOPOPTS && out->exthdr_count != 0) return CTX_PKT_EEXTHDR;
+        if (*nh == IPPROTO_HOPOPTS && out->exthdr_count != 0) return CTX_PKT_EEXTHDR;
         if (wire - *pos < 2) return CTX_PKT_EEXTHDR;
         if (cap - *pos < 2) return CTX_PKT_ETRUNC;
         size_t len = v6_exthdr_len(*nh, p + *pos);
         if (wire - *pos < len) return CTX_PKT_EEXTHDR;
         if (cap - *pos < len) return CTX_PKT_ETRUNC;
-        if (*nh == NH_FRAGMENT) return CTX_PKT_OK;
+        if (*nh == IPPROTO_FRAGMENT) return CTX_PKT_OK;
         out->exthdr_count++;
         *nh = p[*pos];
         *pos += len;
@@ -222,8 +212,8 @@ static int v6_fragment(const uint8_t *p, size_t cap, size_t wire, size_t *pos, u
     out->frag.more = fo & 1;
     out->frag.offset = fo & 0xfff8;
     int rc = set_fragment(out, p + *pos, cap - *pos, wire - *pos, *pos - 8 - IP6_HDR_LEN);
-    if (rc == CTX_PKT_FRAGMENT && h[0] != NH_UDP && h[0] != NH_TCP && h[0] != NH_DSTOPTS && h[0] != NH_ROUTING &&
-        h[0] != NH_AH)
+    if (rc == CTX_PKT_FRAGMENT && h[0] != IPPROTO_UDP && h[0] != IPPROTO_TCP && h[0] != IPPROTO_DSTOPTS && h[0] != IPPROTO_ROUTING &&
+        h[0] != IPPROTO_AH)
         return CTX_PKT_ENOTL4;
     return rc;
 }
@@ -245,7 +235,7 @@ static int decode_ipv6(const uint8_t *p, size_t avail, size_t wire_avail, struct
         out->proto = nh;
         int rc = v6_walk(p, cap, wire, &pos, &nh, out);
         if (rc < 0) return rc;
-        if (nh != NH_FRAGMENT) break;
+        if (nh != IPPROTO_FRAGMENT) break;
         rc = v6_fragment(p, cap, wire, &pos, &nh, out);
         if (rc != CTX_PKT_OK) return rc;
     }
@@ -275,7 +265,7 @@ int ctx_pkt_decode_l4(uint8_t next, const uint8_t *data, size_t len, size_t wire
     if (out->ip_version == 6) {
         int rc = v6_walk(data, len, wire_len, &pos, &next, out);
         if (rc < 0) return rc;
-        if (next == NH_FRAGMENT) return CTX_PKT_EEXTHDR;
+        if (next == IPPROTO_FRAGMENT) return CTX_PKT_EEXTHDR;
     }
     return decode_transport(next, data + pos, len - pos, wire_len - pos, out);
 }

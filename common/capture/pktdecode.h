@@ -84,7 +84,7 @@ struct ctx_pkt {
     struct in6_addr src;       /* IPv6 address, or IPv4 as ::ffff:a.b.c.d */
     struct in6_addr dst;       /* idem */
     size_t l3_offset;          /* offset of the IP header in the frame */
-    uint8_t proto;             /* transport: 17 (UDP) or 6 (TCP); for a fragment: frag.next */
+    uint8_t proto;             /* transport: IPPROTO_UDP or IPPROTO_TCP; for a fragment: frag.next */
     uint16_t sport;            /* transport source port */
     uint16_t dport;            /* transport destination port */
     uint16_t udp_len;          /* UDP length field (header included) */
@@ -93,7 +93,7 @@ struct ctx_pkt {
         uint16_t window;       /* window (not scaled) */
         uint8_t flags;         /* CTX_PKT_TCP_* */
         uint8_t hdr_len;       /* data offset * 4 (20..60) */
-    } tcp;                     /* set only when proto == 6 */
+    } tcp;                     /* set only when proto == IPPROTO_TCP */
     const uint8_t *payload;    /* transport payload, into the frame (borrowed); NULL for fragments */
     size_t payload_len;        /* captured payload bytes at payload */
     size_t payload_wire_len;   /* payload length according to the UDP / IP headers */

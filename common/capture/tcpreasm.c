@@ -10,12 +10,12 @@
  * most PIECE_DATA bytes each, from the pool) is kept sorted and disjoint, every
  * piece strictly after rcv_next; a new segment only fills what is neither framed
  * nor held yet (first copy wins). A piece may also stand for bytes the snap length
- * cut off ("lost"): reaching it is a gap.
+ * cut off ("lost"): reaching it is a gap. Placing a segment and held data: tcpreasm_seg.c.
  *
  * Concurrency: one owner thread (tcpreasm.h); counters are written with relaxed
  * atomic stores so that ctx_tcpreasm_get_stats() may read them from any thread.
  */
-#include "tcpreasm.h"
+#include "tcpreasm_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,73 +23,8 @@
 #include <sys/random.h>
 
 #include "ctxlog_common.h"
-#include "tcpreasm_owner.h"
-#include "tcpreasm_pool.h"
 
-#define ST_ADD(r, field, n) __atomic_store_n(&(r)->st.field, (r)->st.field + (n), __ATOMIC_RELAXED)
-#define ST_LOAD(r, field) __atomic_load_n(&(r)->st.field, __ATOMIC_RELAXED)
-
-#define PIECE_BUF 8192                              /* pool class of a full piece */
-#define PIECE_DATA (PIECE_BUF - sizeof(struct piece)) /* data bytes in a full piece */
 #define EXPIRE_EVERY_MS 100
-#define MAX_PIECES 512 /* held pieces per flow: bounds the walk that places a segment (tcpreasm.h) */
-
-struct piece {
-    struct piece *next; /* by sequence */
-    uint32_t seq;       /* first byte */
-    uint32_t len;       /* bytes covered */
-    uint32_t cap;       /* pool buffer size */
-    uint8_t lost;       /* bytes the capture did not get: no data */
-    uint8_t data[];
-};
-
-enum { L_CLOSED = 0, L_EMBRYONIC = 1, L_ACTIVE = 2, L_COUNT = TCP_OWNER_LISTS };
-enum end_why { END_FIN, END_TIMEOUT, END_EVICT, END_SHUTDOWN, END_REPLACED };
-
-struct flow {
-    struct ctx_tcp_flow_key key;
-    uint32_t hash;
-    struct flow *hnext;                  /* hash chain */
-    struct flow *older, *newer;          /* on owner->lists[list] */
-    struct tcp_owner *owner;             /* the interface it was seen on */
-    size_t acct;                         /* memory accounted to the owner (acct_sync) */
-    void *tag;                           /* cfg.flow_open's answer at the connection's first segment */
-    struct flow *hole_older, *hole_newer; /* on holes while held != NULL */
-    uint8_t list;
-    uint8_t has_isn, has_fin, picked_up, closed, in_holes;
-    uint8_t src_mac[6], dst_mac[6];
-    uint32_t isn, rcv_next, fin_seq;
-    uint64_t last_ms;                    /* last packet; for a closed flow: when it ended */
-    uint64_t hole_since_ms;
-    struct timeval last_ts;
-    struct piece *held, *held_tail;
-    size_t held_mem;                     /* caps of the held pieces */
-    uint32_t n_pieces;                   /* held pieces (<= MAX_PIECES) */
-    struct ctx_sysframe_stream fr;
-};
-
-
-struct ctx_tcpreasm {
-    struct ctx_tcpreasm_cfg cfg;
-    struct rpool *pool;
-    ctx_sysframe_t *framer;
-    struct flow **buckets;
-    size_t nbuckets;                     /* power of two */
-    uint32_t seed;
-    struct tcp_owners owners;            /* interfaces, each with its flows' age lists */
-    struct tcp_flist holes;
-    size_t nflows;                       /* in the table */
-    size_t held_budget;                  /* per flow: flow_max_bytes minus room for a partial frame */
-    struct flow *cur;                    /* the flow being worked on: never evicted */
-    uint64_t now_ms, next_expire_ms;
-    struct ctx_tcpreasm_stats st;
-};
-
-/* what the framer's emit callback needs */
-struct emit_ctx {
-    ctx_tcpreasm_t *r;
-    struct flow *f;
-};
 
 static size_t pow2_at_least(size_t n) {
     size_t p = 64;
@@ -197,7 +132,7 @@ static void age_append(ctx_tcpreasm_t *r, struct flow *f, int list) {
     l->newest = f;
 }
 
-static void hole_unlink(ctx_tcpreasm_t *r, struct flow *f) {
+void tr_hole_unlink(ctx_tcpreasm_t *r, struct flow *f) {
     if (!f->in_holes) return;
     if (f->hole_older != NULL) f->hole_older->hole_newer = f->hole_newer; else r->holes.oldest = f->hole_newer;
     if (f->hole_newer != NULL) f->hole_newer->hole_older = f->hole_older; else r->holes.newest = f->hole_older;
@@ -206,8 +141,8 @@ static void hole_unlink(ctx_tcpreasm_t *r, struct flow *f) {
 }
 
 /* a (new) first hole opens now */
-static void hole_restart(ctx_tcpreasm_t *r, struct flow *f) {
-    hole_unlink(r, f);
+void tr_hole_restart(ctx_tcpreasm_t *r, struct flow *f) {
+    tr_hole_unlink(r, f);
     f->hole_since_ms = r->now_ms;
     f->hole_older = r->holes.newest;
     if (r->holes.newest != NULL) r->holes.newest->hole_newer = f; else r->holes.oldest = f;
@@ -274,28 +209,28 @@ static int evict_one(ctx_tcpreasm_t *r, int by_bytes) {
     return 0;
 }
 
-static void *pool_get(ctx_tcpreasm_t *r, size_t want, size_t *cap) {
+void *tr_pool_get(ctx_tcpreasm_t *r, size_t want, size_t *cap) {
     void *p;
     while ((p = rpool_get(r->pool, want, cap)) == NULL)
         if (!evict_one(r, 1)) return NULL;
     return p;
 }
 
-static void *fr_alloc(void *ud, size_t want, size_t *cap) { return pool_get(ud, want, cap); }
+static void *fr_alloc(void *ud, size_t want, size_t *cap) { return tr_pool_get(ud, want, cap); }
 
 static void fr_release(void *ud, void *p, size_t cap) { rpool_put(((ctx_tcpreasm_t *)ud)->pool, p, cap); }
 
 /* a flow record from the pool, so that evicting a flow gives its memory back for buffers */
 static struct flow *flow_record(ctx_tcpreasm_t *r) {
     size_t cap;
-    return pool_get(r, sizeof(struct flow), &cap);
+    return tr_pool_get(r, sizeof(struct flow), &cap);
 }
 
 static void flow_record_free(ctx_tcpreasm_t *r, struct flow *f) {
     rpool_put(r->pool, f, rpool_class_size(sizeof(struct flow)));
 }
 
-static void piece_free(ctx_tcpreasm_t *r, struct flow *f, struct piece *p) {
+void tr_piece_free(ctx_tcpreasm_t *r, struct flow *f, struct piece *p) {
     f->held_mem -= p->cap;
     f->n_pieces--;
     rpool_put(r->pool, p, p->cap);
@@ -308,184 +243,6 @@ static void acct_sync(struct flow *f) {
     f->acct = now;
 }
 
-/* ---- feeding the framer ---- */
-
-static void on_emit(void *ud, const struct ctx_sysframe_frame *fr) {
-    const struct emit_ctx *e = ud;
-    struct ctx_tcp_flow_info info = {&e->f->key, e->f->src_mac, e->f->dst_mac, e->f->last_ts, e->f->picked_up,
-                                     e->f->tag};
-    e->r->cfg.on_frame(e->r->cfg.ud, &info, fr);
-}
-
-static void frame_feed(ctx_tcpreasm_t *r, struct flow *f, const uint8_t *d, size_t n) {
-    struct emit_ctx e = {r, f};
-    ctx_sysframe_feed(r->framer, &f->fr, d, n, on_emit, &e);
-}
-
-static void frame_gap(ctx_tcpreasm_t *r, struct flow *f, uint32_t lost) {
-    struct emit_ctx e = {r, f};
-    ST_ADD(r, gaps, 1);
-    ST_ADD(r, bytes_lost, lost);
-    ctx_sysframe_gap(r->framer, &f->fr, lost, on_emit, &e);
-}
-
-/* pass the held pieces that start at rcv_next to the framer */
-static void drain(ctx_tcpreasm_t *r, struct flow *f) {
-    struct piece *p;
-    int moved = 0;
-    while ((p = f->held) != NULL && p->seq == f->rcv_next) {
-        f->held = p->next;
-        if (f->held == NULL) f->held_tail = NULL;
-        f->rcv_next += p->len;
-        if (p->lost)
-            frame_gap(r, f, p->len);
-        else
-            frame_feed(r, f, p->data, p->len);
-        piece_free(r, f, p);
-        moved = 1;
-    }
-    if (f->held == NULL)
-        hole_unlink(r, f);
-    else if (moved)
-        hole_restart(r, f);
-}
-
-/* give up the first hole: its bytes are lost, the data after it goes on */
-static void force_gap(ctx_tcpreasm_t *r, struct flow *f) {
-    uint32_t lost = f->held->seq - f->rcv_next;
-    f->rcv_next = f->held->seq;
-    frame_gap(r, f, lost);
-    drain(r, f);
-}
-
-/* ---- segments ---- */
-
-/* pool bytes that holding cap captured bytes (and a lost tail) may take, at most */
-static size_t hold_cost(uint32_t cap, int lost_tail) {
-    size_t rest = cap % PIECE_DATA;
-    return (cap / PIECE_DATA) * PIECE_BUF + (rest > 0 ? rpool_class_size(rest + sizeof(struct piece)) : 0) +
-           (lost_tail ? 64 : 0);
-}
-
-/* create pieces for [*from, to) (offsets from base; data bytes below dend, at seg + offset) before **pp */
-static int insert_range(ctx_tcpreasm_t *r, struct flow *f, struct piece ***pp, uint32_t base, uint32_t *from,
-                        uint32_t to, uint32_t dend, const uint8_t *seg, uint32_t seg_off) {
-    while (*from < to) {
-        if (f->n_pieces >= MAX_PIECES) return -1;
-        int lost = *from >= dend;
-        uint32_t n = lost ? to - *from : (to < dend ? to : dend) - *from;
-        if (!lost && n > PIECE_DATA) n = (uint32_t)PIECE_DATA;
-        size_t cap;
-        struct piece *p = pool_get(r, sizeof(struct piece) + (lost ? 0 : n), &cap);
-        if (p == NULL) return -1;
-        p->seq = base + *from;
-        p->len = n;
-        p->cap = (uint32_t)cap;
-        p->lost = (uint8_t)lost;
-        if (!lost) memcpy(p->data, seg + (*from - seg_off), n);
-        p->next = **pp;
-        **pp = p;
-        *pp = &p->next;
-        if (p->next == NULL) f->held_tail = p;
-        f->held_mem += cap;
-        f->n_pieces++;
-        *from += n;
-    }
-    return 0;
-}
-
-/* hold a segment that starts after rcv_next: only what is not held yet (first copy wins) */
-static void hold(ctx_tcpreasm_t *r, struct flow *f, uint32_t seq, const uint8_t *data, uint32_t cap, uint32_t wire) {
-    uint32_t base = f->rcv_next, start = seq - base, end = start + wire, dend = start + cap, cur = start;
-    struct piece **pp = &f->held;
-    int was_empty = f->held == NULL;
-    ST_ADD(r, segments_ooo, 1);
-    if (f->held_tail != NULL && f->held_tail->seq - base + f->held_tail->len <= start) pp = &f->held_tail->next;
-    while (cur < end) {
-        while (*pp != NULL && (*pp)->seq - base + (*pp)->len <= cur) pp = &(*pp)->next;
-        uint32_t next = *pp != NULL ? (*pp)->seq - base : UINT32_MAX;
-        if (next <= cur) {
-            uint32_t upto = next + (*pp)->len < end ? next + (*pp)->len : end;
-            ST_ADD(r, bytes_dup, upto - cur);
-            cur = upto;
-            continue;
-        }
-        if (insert_range(r, f, &pp, base, &cur, end < next ? end : next, dend, data, start) != 0) {
-            if (cur < dend) ST_ADD(r, bytes_dropped, dend - cur); /* no memory even after evictions, or the piece limit */
-            break;
-        }
-    }
-    if (was_empty && f->held != NULL) hole_restart(r, f);
-}
-
-/* bytes at rcv_next: to the framer, up to the first held piece, which wins over the rest */
-static void deliver(ctx_tcpreasm_t *r, struct flow *f, const uint8_t *data, uint32_t cap, uint32_t wire) {
-    while (wire > 0) {
-        uint32_t lim = wire;
-        if (f->held != NULL && f->held->seq - f->rcv_next < lim) lim = f->held->seq - f->rcv_next;
-        uint32_t dn = lim < cap ? lim : cap;
-        f->rcv_next += lim;
-        if (dn > 0) frame_feed(r, f, data, dn);
-        if (lim > dn) frame_gap(r, f, lim - dn); /* cut by the snap length */
-        data += dn;
-        cap -= dn;
-        wire -= lim;
-        uint32_t before = f->rcv_next;
-        drain(r, f);
-        uint32_t adv = f->rcv_next - before;
-        if (adv == 0) continue;
-        if (adv >= wire) {
-            ST_ADD(r, bytes_dup, wire);
-            return;
-        }
-        ST_ADD(r, bytes_dup, adv);
-        uint32_t ds = adv < cap ? adv : cap;
-        data += ds;
-        cap -= ds;
-        wire -= adv;
-    }
-}
-
-static void segment_in(ctx_tcpreasm_t *r, struct flow *f, uint32_t seq, const uint8_t *data, uint32_t cap,
-                       uint32_t wire) {
-    while (wire > 0) {
-        int32_t off = (int32_t)(seq - f->rcv_next);
-        if (off < 0) { /* (partly) framed already */
-            uint32_t behind = (uint32_t)(-(int64_t)off);
-            if (behind >= wire) {
-                ST_ADD(r, bytes_dup, wire);
-                return;
-            }
-            ST_ADD(r, bytes_dup, behind);
-            uint32_t ds = behind < cap ? behind : cap;
-            data += ds;
-            cap -= ds;
-            wire -= behind;
-            seq += behind;
-            continue;
-        }
-        if (off == 0) {
-            deliver(r, f, data, cap, wire);
-            return;
-        }
-        int pieces_ok = f->n_pieces + cap / PIECE_DATA + 2 <= MAX_PIECES;
-        if ((uint32_t)off <= r->cfg.window && f->held_mem + hold_cost(cap, wire > cap) <= r->held_budget &&
-            pieces_ok) {
-            hold(r, f, seq, data, cap, wire);
-            return;
-        }
-        if (!pieces_ok) ST_ADD(r, gaps_piecelimit, 1);
-        /* beyond the window, or no room: give up the first hole (or jump to this segment) */
-        if (f->held != NULL && (int32_t)(f->held->seq - seq) < 0) {
-            force_gap(r, f);
-        } else {
-            uint32_t lost = seq - f->rcv_next;
-            f->rcv_next = seq;
-            frame_gap(r, f, lost);
-        }
-    }
-}
-
 /* ---- flow life cycle ---- */
 
 static void set_nflows(ctx_tcpreasm_t *r, size_t n) { __atomic_store_n(&r->nflows, n, __ATOMIC_RELAXED); }
@@ -495,10 +252,10 @@ static void drop_held(ctx_tcpreasm_t *r, struct flow *f) {
     while ((p = f->held) != NULL) {
         f->held = p->next;
         if (!p->lost) ST_ADD(r, bytes_dropped, p->len);
-        piece_free(r, f, p);
+        tr_piece_free(r, f, p);
     }
     f->held_tail = NULL;
-    hole_unlink(r, f);
+    tr_hole_unlink(r, f);
 }
 
 /* end the connection: flush (or, evicting, drop) what is held, end the stream, count */
@@ -507,8 +264,8 @@ static void flow_finish(ctx_tcpreasm_t *r, struct flow *f, enum end_why why) {
     struct emit_ctx e = {r, f};
     r->cur = f;
     if (why == END_EVICT) drop_held(r, f);
-    while (f->held != NULL) force_gap(r, f);
-    ctx_sysframe_end(r->framer, &f->fr, why == END_FIN ? CTX_SYSFRAME_END_CLEAN : CTX_SYSFRAME_END_LOST, on_emit, &e);
+    while (f->held != NULL) tr_force_gap(r, f);
+    ctx_sysframe_end(r->framer, &f->fr, why == END_FIN ? CTX_SYSFRAME_END_CLEAN : CTX_SYSFRAME_END_LOST, tr_on_emit, &e);
     r->cur = saved;
     if (why == END_FIN || why == END_REPLACED) ST_ADD(r, flows_closed, 1);
     if (why == END_TIMEOUT) ST_ADD(r, flows_timed_out, 1);
@@ -522,7 +279,7 @@ static void tag_release(ctx_tcpreasm_t *r, struct flow *f) {
 
 /* forget the flow (its owner stays until tcp_owners_gc(), even without flows) */
 static void flow_remove(ctx_tcpreasm_t *r, struct flow *f) {
-    hole_unlink(r, f);
+    tr_hole_unlink(r, f);
     age_unlink(r, f);
     table_remove(r, f);
     tag_release(r, f);
@@ -612,7 +369,7 @@ static struct flow *flow_for(ctx_tcpreasm_t *r, struct flow *f, const struct ctx
 
 int ctx_tcpreasm_packet(ctx_tcpreasm_t *r, const char *ifname, const struct timeval *ts, uint64_t now_ms,
                         const struct ctx_pkt *pkt) {
-    if (r == NULL || ifname == NULL || ts == NULL || pkt == NULL || pkt->proto != 6) return CTX_EINVAL;
+    if (r == NULL || ifname == NULL || ts == NULL || pkt == NULL || pkt->proto != IPPROTO_TCP) return CTX_EINVAL;
     ST_ADD(r, segments, 1);
     r->now_ms = now_ms;
     if (now_ms >= r->next_expire_ms) ctx_tcpreasm_expire(r, now_ms);
@@ -640,7 +397,7 @@ int ctx_tcpreasm_packet(ctx_tcpreasm_t *r, const char *ifname, const struct time
         f->has_fin = 1;
         f->fin_seq = seq + wire;
     }
-    segment_in(r, f, seq, pkt->payload, cap < wire ? cap : wire, wire);
+    tr_segment_in(r, f, seq, pkt->payload, cap < wire ? cap : wire, wire);
     if (fl & CTX_PKT_TCP_RST)
         flow_close(r, f);
     else
@@ -674,7 +431,7 @@ int ctx_tcpreasm_expire(ctx_tcpreasm_t *r, uint64_t now_ms) {
     r->next_expire_ms = now_ms + EXPIRE_EVERY_MS;
     while ((f = r->holes.oldest) != NULL && f->hole_since_ms + r->cfg.gap_timeout_ms <= now_ms) {
         r->cur = f;
-        force_gap(r, f);
+        tr_force_gap(r, f);
         check_fin(r, f);
         acct_sync(f);
         r->cur = NULL;
@@ -733,7 +490,7 @@ void ctx_tcpreasm_free(ctx_tcpreasm_t *r) {
                 next = f->newer;
                 while ((p = f->held) != NULL) {
                     f->held = p->next;
-                    piece_free(r, f, p);
+                    tr_piece_free(r, f, p);
                 }
                 ctx_sysframe_end(r->framer, &f->fr, CTX_SYSFRAME_END_LOST, no_emit, NULL);
                 tag_release(r, f);

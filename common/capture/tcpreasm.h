@@ -154,7 +154,7 @@ int ctx_tcpreasm_new(const struct ctx_tcpreasm_cfg *cfg, ctx_tcpreasm_t **out, c
  * emit what can be). NULL is a no-op. */
 void ctx_tcpreasm_free(ctx_tcpreasm_t *r);
 
-/* Process one segment. pkt: decoded TCP packet (borrowed; proto must be 6); the
+/* Process one segment. pkt: decoded TCP packet (borrowed; proto must be IPPROTO_TCP); the
  * caller has already chosen the direction (destination port = a syslog port).
  * ifname: capture interface (borrowed); ts: capture time (borrowed); now_ms: a
  * monotonic clock in milliseconds (also drives the timeouts: expiry runs here at

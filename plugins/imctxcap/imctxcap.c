@@ -367,9 +367,7 @@ static rsRetVal inst_stats_setup(imctxcap_inst_t *inst) {
     for (int i = 0; i < IMCTXCAP_CTR_COUNT; ++i) {
         intctr_t *ctr = &inst->ctr[i];
         STATSCOUNTER_INIT(*ctr, inst->mut_ctr);
-        CHKiRet(statsobj.AddCounter(inst->stats, (uchar *)imctxcap_counter_names[i],
-                                    imctxcap_ctr_is_gauge(i) ? ctrType_Int : ctrType_IntCtr,
-                                    imctxcap_ctr_is_gauge(i) ? 0 : CTR_FLAG_RESETTABLE, ctr));
+        CHKiRet(STATSCTR_ADD(&statsobj, inst->stats, imctxcap_counter_names[i], imctxcap_ctr_is_gauge(i), ctr));
     }
     CHKiRet(imctxcap_tcp_stats(inst, &statsobj));
     CHKiRet(statsobj.ConstructFinalize(inst->stats));

@@ -14,6 +14,7 @@
 #include <json.h>
 
 #include "ctxlog_common.h"
+#include "statsctr.h"
 
 #define IMCTXCAP_IFNAMELEN 16 /* IFNAMSIZ: an interface name and its NUL */
 
@@ -97,6 +98,7 @@ struct instanceConf_s {
     prop_t *pInputName;           /* borrowed from the module */
     statsobj_t *stats;
     intctr_t ctr[IMCTXCAP_CTR_COUNT];
+    uint64_t ctr_last[IMCTXCAP_CTR_COUNT]; /* totals at the last imctxcap_ctr_set() (plugins/common/statsctr.h) */
     DEF_ATOMIC_HELPER_MUT64(mut_ctr);
     pthread_t tid;
     int running;
@@ -113,8 +115,12 @@ static inline int imctxcap_ctr_is_gauge(int which) {
 static inline void imctxcap_ctr_add(imctxcap_inst_t *inst, int which, uint64_t n) {
     __atomic_fetch_add(&inst->ctr[which], n, __ATOMIC_RELAXED);
 }
+/* a gauge's value now, or a counter's running total (published as what it gained) */
 static inline void imctxcap_ctr_set(imctxcap_inst_t *inst, int which, uint64_t v) {
-    __atomic_store_n(&inst->ctr[which], v, __ATOMIC_RELAXED);
+    if (imctxcap_ctr_is_gauge(which))
+        statsctr_gauge(&inst->ctr[which], v);
+    else
+        statsctr_publish(&inst->ctr[which], &inst->ctr_last[which], v);
 }
 
 /* One capture worker: owned by its thread (see imctxcap_worker.c). */

@@ -85,7 +85,7 @@ static struct json_object *capture_json(const struct ctx_pkt *pkt, const struct 
     if (ctx_pkt_addr_ntop(pkt->ip_version, &pkt->dst, buf, sizeof buf) > 0) imctxcap_json_add_str(c, "dst", buf);
     imctxcap_json_add(c, "sport", json_object_new_int(pkt->sport));
     imctxcap_json_add(c, "dport", json_object_new_int(pkt->dport));
-    imctxcap_json_add_str(c, "proto", pkt->proto == 17 ? "udp" : "tcp");
+    imctxcap_json_add_str(c, "proto", pkt->proto == IPPROTO_UDP ? "udp" : "tcp");
     imctxcap_json_add(c, "ipv", json_object_new_int(pkt->ip_version));
     if (pkt->vlan_count > 0) imctxcap_json_add(c, "vlan", json_object_new_int(pkt->vlan_id[0]));
     if (pkt->vlan_count > 1) imctxcap_json_add(c, "vlan_inner", json_object_new_int(pkt->vlan_id[1]));
@@ -187,11 +187,11 @@ void imctxcap_on_packet(void *ud, const char *ifname, unsigned ifindex, const st
         if (ctx_pkt_is_malformed(rc)) imctxcap_ctr_add(inst, IMCTXCAP_CTR_MALFORMED, 1);
         return;
     }
-    if (p->proto == 6) {
+    if (p->proto == IPPROTO_TCP) {
         imctxcap_tcp_packet(w, ifname, ts, p); /* frames come back through imctxcap_deliver_as() */
         return;
     }
-    if (p->proto != 17 || !port_wanted(inst, p->dport)) return;
+    if (p->proto != IPPROTO_UDP || !port_wanted(inst, p->dport)) return;
     imctxcap_deliver(w, ifname, ts, p);
 }
 

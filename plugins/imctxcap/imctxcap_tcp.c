@@ -53,9 +53,12 @@ static const char *const tc_names[TC_COUNT] = {
     "tcp.resyncs",        "tcp.memory",         "tcp.gaps.piecelimit",
 };
 
+static int tc_gauge(int i) { return i == TC_FLOWS_TRACKED || i == TC_MEMORY; }
+
 struct imctxcap_tcp {
     struct ctx_tcpreasm_cfg cfg; /* config; max_frame and the callback are set per worker at run start */
     intctr_t ctr[TC_COUNT];
+    uint64_t ctr_last[TC_COUNT]; /* the workers' totals at the last publish() */
     DEF_ATOMIC_HELPER_MUT64(mut_ctr);
 };
 
@@ -210,10 +213,8 @@ rsRetVal imctxcap_tcp_stats(imctxcap_inst_t *inst, statsobj_if_t *so) {
     DEFiRet;
     for (int i = 0; i < TC_COUNT; ++i) {
         intctr_t *ctr = &inst->tcp->ctr[i];
-        int gauge = (i == TC_FLOWS_TRACKED || i == TC_MEMORY);
         STATSCOUNTER_INIT(*ctr, inst->tcp->mut_ctr);
-        CHKiRet(so->AddCounter(inst->stats, (uchar *)tc_names[i], gauge ? ctrType_Int : ctrType_IntCtr,
-                               gauge ? 0 : CTR_FLAG_RESETTABLE, ctr));
+        CHKiRet(STATSCTR_ADD(so, inst->stats, tc_names[i], tc_gauge(i), ctr));
     }
 finalize_it:
     RETiRet;
@@ -268,7 +269,7 @@ static void on_frame(void *ud, const struct ctx_tcp_flow_info *fl, const struct 
     p.ip_version = k->ip_version;
     p.src = k->src;
     p.dst = k->dst;
-    p.proto = 6;
+    p.proto = IPPROTO_TCP;
     p.sport = k->sport;
     p.dport = k->dport;
     p.payload = fr->data;
@@ -341,7 +342,12 @@ static void publish(imctxcap_inst_t *inst) {
         };
         for (int k = 0; k < TC_COUNT; ++k) v[k] += add[k];
     }
-    for (int k = 0; k < TC_COUNT; ++k) __atomic_store_n(&inst->tcp->ctr[k], v[k], __ATOMIC_RELAXED);
+    for (int k = 0; k < TC_COUNT; ++k) {
+        if (tc_gauge(k))
+            statsctr_gauge(&inst->tcp->ctr[k], v[k]);
+        else
+            statsctr_publish(&inst->tcp->ctr[k], &inst->tcp->ctr_last[k], v[k]);
+    }
 }
 
 /* every worker applies its timeouts (frames they complete are submitted now);

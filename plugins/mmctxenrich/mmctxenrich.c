@@ -140,7 +140,7 @@ ENDfreeInstance
 
 BEGINfreeWrkrInstance
     CODESTARTfreeWrkrInstance;
-    ctx_policy_free(pWrkrData->w.pol);
+    ctx_slot_reader_drop(&pWrkrData->w.pol);
     ctx_policy_scratch_free(pWrkrData->w.scratch);
     hs_snapshot_release(pWrkrData->w.snap);
     mmx_flat_free_all(&pWrkrData->w);

@@ -13,8 +13,8 @@
  * Concurrency (of mmx_inst, i.e. instanceData): every field marked "config" is
  * written on the config-load thread (newActInst) and read-only afterwards. The
  * common/ objects (cache, fetchers, sampler, profiles slot) are thread-safe by
- * their own contracts. `policy` is swapped on HUP under pol_lock and readers take a
- * reference (ctx_policy_hold) only when pol_gen changed. Counters are uint64 cells
+ * their own contracts. `policy` is a reload slot (common/base/slot.h): a HUP swaps it,
+ * workers keep a reference and re-take one only when its generation changed. Counters are uint64 cells
  * updated with atomic builtins. Workers (mmx_wrkr) are per worker thread.
  */
 #ifndef MMCTXENRICH_H
@@ -30,6 +30,7 @@
 #include "hostsample.h"
 #include "policy.h"
 #include "profiles.h"
+#include "slot.h"
 
 /* impstats counters of one action; names in mmx_counter_names[] (docs/mmctxenrich.md) */
 enum mmx_ctr {
@@ -63,15 +64,15 @@ enum mmx_ctr {
     MMX_CTR_CM_MAP_PROBLEMS, /* cm.mapping.problems: mapped fields missing / null / wrong type / out of range */
     MMX_CTR_CM_BULK_NAME_CONFLICTS, /* cm.bulk.name_conflicts: bulk items keyed by a name that is no unique key */
     MMX_CTR_CM_NAME_CONFLICTS, /* cm.name_conflicts: messages of a VM without uuid whose name is shared: no lookup */
-    MMX_CTR_HOST_VM_ERRORS,  /* host.vm_errors, host.host_errors: from the latest snapshot */
+    MMX_CTR_HOST_VM_ERRORS,  /* host.vm.errors, host.errors: from the latest snapshot */
     MMX_CTR_HOST_ERRORS,
     MMX_CTR_HOST_PASSES,     /* host.passes: sampler passes (snapshot seq) */
     MMX_CTR_HOST_NAME_CONFLICTS, /* host.name_conflicts: VMs found by no name lookup (name shared) */
-    MMX_CTR_POLICY_REGEX_ERR,/* policy.regex_errors */
+    MMX_CTR_POLICY_REGEX_ERR,/* policy.regex.errors */
     MMX_CTR_POLICY_RELOADS,  /* policy.reloads: rulebase re-read on HUP */
-    MMX_CTR_POLICY_RELOAD_ERRORS,   /* policy.reload_errors: a HUP found a bad rulebase (old one kept) */
+    MMX_CTR_POLICY_RELOAD_ERRORS,   /* policy.reload.errors: a HUP found a bad rulebase (old one kept) */
     MMX_CTR_PROFILES_RELOADS,       /* profiles.reloads */
-    MMX_CTR_PROFILES_RELOAD_ERRORS, /* profiles.reload_errors */
+    MMX_CTR_PROFILES_RELOAD_ERRORS, /* profiles.reload.errors */
     MMX_CTR_LV_EVENTS,       /* profiles.libvirt.events .. .domains: the profile source's (profsrc.h), */
     MMX_CTR_LV_UPDATES,      /* the same figures as imctxcap's when both use one source */
     MMX_CTR_LV_ERRORS,
@@ -81,6 +82,7 @@ enum mmx_ctr {
     MMX_CTR_COUNT
 };
 extern const char *const mmx_counter_names[MMX_CTR_COUNT];
+#define MMX_ALIAS_COUNT 11 /* renamed counters still emitted under their old names until 0.3 */
 
 /* Which compute-manager data the context groups need (computed at config time). */
 #define MMX_NEED_VM_STATIC 1u  /* per-VM static part (cm.url or cm.bulkUrl) */
@@ -120,9 +122,7 @@ typedef struct mmx_inst {
     hostsample_t *hs;          /* sampler thread (started by mmx_start) */
     ctx_profiles_slot_t *profiles; /* current profiles: psrc's slot, or own_profiles (empty) */
     ctx_profiles_slot_t *own_profiles; /* without a source: an empty slot of our own */
-    pthread_mutex_t pol_lock;  /* guards policy (swap and hold) */
-    ctx_policy *policy;        /* current rulebase: one module reference */
-    uint64_t pol_gen;          /* bumped (atomically) on every swap */
+    ctx_slot_t *policy;        /* current rulebase (a ctx_policy; HUP swaps) */
     int started;               /* threads started (activation thread only) */
     int64_t wall_offset_ms;    /* realtime - cmcache_clock_ms(), fixed at start */
     int64_t next_bulk_ms;      /* atomic: when to re-request the bulk listing */
@@ -130,7 +130,11 @@ typedef struct mmx_inst {
     uint64_t host_tmpl_refused; /* atomic: VMs not sampled by a {name} template: their name is shared */
     /* statistics */
     void *stats;               /* statsobj_t* (opaque here) */
-    uint64_t ctr[MMX_CTR_COUNT];
+    uint64_t ctr[MMX_CTR_COUNT];   /* running totals (gauges: values now), atomics */
+    uint64_t cell[MMX_CTR_COUNT];  /* the statsobj's cells, published from ctr (plugins/common/statsctr.h) */
+    uint64_t cell_last[MMX_CTR_COUNT];
+    uint64_t alias_cell[MMX_ALIAS_COUNT]; /* deprecated names (mmctxenrich_stats.c) */
+    uint64_t alias_last[MMX_ALIAS_COUNT];
     void **rule_ctrs;          /* ctr_t* per rule of ctr_policy (statsobj managed counters) */
     size_t n_rule_ctrs;
     ctx_policy *ctr_policy;    /* the policy whose cells rule_ctrs point to (held) */
@@ -146,8 +150,7 @@ struct mmx_names;
 /* One worker thread's state. */
 typedef struct mmx_wrkr {
     mmx_inst *inst;
-    ctx_policy *pol;           /* held reference */
-    uint64_t pol_gen;
+    ctx_slot_reader_t pol;     /* the policy in use (one reference) */
     ctx_policy_scratch *scratch;
     const hs_snapshot_t *snap; /* held reference (hostsample_refresh) */
     uint64_t fmt_seq;          /* snapshot seq the host texts below were made for */

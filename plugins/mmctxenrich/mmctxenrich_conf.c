@@ -32,7 +32,6 @@ void mmx_set_defaults(mmx_inst *inst) {
     inst->sample_interval = 5;
     cmfetch_conf_defaults(&inst->fetch_conf);
     cmcache_conf_defaults(&inst->cache_conf);
-    pthread_mutex_init(&inst->pol_lock, NULL);
     pthread_mutex_init(&inst->log_lock, NULL);
 }
 
@@ -239,12 +238,18 @@ finalize_it:
 
 /* ---- files ------------------------------------------------------------------------ */
 
+static void policy_destroy(void *p) { ctx_policy_free(p); }
+
 static rsRetVal load_policy(mmx_inst *inst) {
     char err[CTX_ERRLEN];
-    int rc = inst->policy_path ? ctx_policy_load(inst->policy_path, &inst->policy, err, sizeof err)
-                               : ctx_policy_default(&inst->policy);
-    if (rc == 0) return RS_RET_OK;
-    if (inst->policy_path)
+    ctx_policy *p = NULL;
+    int rc = inst->policy_path ? ctx_policy_load(inst->policy_path, &p, err, sizeof err) : ctx_policy_default(&p);
+    if (rc == 0 && (rc = ctx_slot_new(policy_destroy, &inst->policy)) == 0 && (rc = ctx_slot_set(inst->policy, p)) == 0)
+        return RS_RET_OK;
+    if (p != NULL) {
+        ctx_policy_free(p);
+        parser_errmsg("mmctxenrich: out of memory keeping the policy");
+    } else if (inst->policy_path)
         parser_errmsg("mmctxenrich: parameter 'policy': %s", err);
     else
         parser_errmsg("mmctxenrich: out of memory building the default policy");
@@ -508,7 +513,7 @@ void mmx_inst_free(mmx_inst *inst) {
     cmcache_free(inst->hcache);
     mmx_stats_destroy(inst);
     ctx_fieldmap_free(inst->map);
-    ctx_policy_free(inst->policy);
+    ctx_slot_free(inst->policy);
     ctx_profsrc_release(inst->psrc);
     ctx_profiles_slot_free(inst->own_profiles);
     char **strs[] = {&inst->name, &inst->policy_path, &inst->profiles_path, &inst->libvirt_uri, &inst->mapping_path, &inst->proc_root,
@@ -517,7 +522,6 @@ void mmx_inst_free(mmx_inst *inst) {
                      &inst->password, &inst->ca_file, &inst->rate_text};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     cnf_list_free(inst->disk_paths);
-    pthread_mutex_destroy(&inst->pol_lock);
     pthread_mutex_destroy(&inst->log_lock);
 }
 
@@ -525,7 +529,7 @@ void mmx_inst_free(mmx_inst *inst) {
 
 static void reload_policy(mmx_inst *inst) {
     char err[CTX_ERRLEN];
-    ctx_policy *fresh = NULL, *old;
+    ctx_policy *fresh = NULL;
     if (inst->policy_path == NULL) return;
     if (ctx_policy_load(inst->policy_path, &fresh, err, sizeof err) != 0) {
         mmx_inc(inst, MMX_CTR_POLICY_RELOAD_ERRORS);
@@ -533,14 +537,17 @@ static void reload_policy(mmx_inst *inst) {
                  inst->name, err);
         return;
     }
-    pthread_mutex_lock(&inst->pol_lock);
-    old = inst->policy;
-    ctx_policy_carry_counters(fresh, old);
-    inst->policy = fresh;
-    __atomic_fetch_add(&inst->pol_gen, 1, __ATOMIC_RELEASE);
-    pthread_mutex_unlock(&inst->pol_lock);
+    ctx_slot_ref_t *old = ctx_slot_acquire(inst->policy); /* the HUP thread is the only writer */
+    ctx_policy_carry_counters(fresh, ctx_slot_obj(old));
+    if (ctx_slot_set(inst->policy, fresh) != 0) {
+        ctx_slot_release(old);
+        ctx_policy_free(fresh);
+        mmx_inc(inst, MMX_CTR_POLICY_RELOAD_ERRORS);
+        LogError(0, RS_RET_OUT_OF_MEMORY, "mmctxenrich(%s): HUP: policy not reloaded (out of memory)", inst->name);
+        return;
+    }
     mmx_stats_policy(inst, fresh);
-    ctx_policy_free(old);
+    ctx_slot_release(old);
     mmx_inc(inst, MMX_CTR_POLICY_RELOADS);
     LogMsg(0, NO_ERRCODE, LOG_INFO, "mmctxenrich(%s): HUP: policy reloaded from %s (%zu rules)", inst->name,
            inst->policy_path, ctx_policy_nrules(fresh));

@@ -42,19 +42,7 @@ int mmx_fmt_time_ms(int64_t wall_ms, char *buf, size_t len) {
 }
 
 /* the worker's policy, re-held only when a HUP swapped it */
-static ctx_policy *worker_policy(mmx_wrkr *w) {
-    mmx_inst *inst = w->inst;
-    uint64_t gen = __atomic_load_n(&inst->pol_gen, __ATOMIC_ACQUIRE);
-    if (w->pol == NULL || gen != w->pol_gen) {
-        pthread_mutex_lock(&inst->pol_lock);
-        ctx_policy *p = ctx_policy_hold(inst->policy);
-        w->pol_gen = inst->pol_gen;
-        pthread_mutex_unlock(&inst->pol_lock);
-        ctx_policy_free(w->pol);
-        w->pol = p;
-    }
-    return w->pol;
-}
+static ctx_policy *worker_policy(mmx_wrkr *w) { return ctx_slot_read(w->inst->policy, &w->pol); }
 
 /* the bulk listing is re-requested every static TTL / 2 (and each second while in backoff) */
 static void maybe_request_bulk(mmx_inst *inst, int64_t now) {

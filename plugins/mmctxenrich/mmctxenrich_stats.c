@@ -24,6 +24,7 @@
 
 #include "mmctxenrich.h"
 #include "profsrc.h"
+#include "statsctr.h"
 
 #define COPY_EVERY_MS 250
 
@@ -32,14 +33,41 @@ static statsobj_if_t *S; /* the statsobj interface, from modInit */
 const char *const mmx_counter_names[MMX_CTR_COUNT] = {
     "msgs.processed", "msgs.dropped", "policy.defaulted", "msgs.novm", "cm.status.ok", "cm.status.stale",
     "cm.status.pending", "cm.status.unavailable", "cache.hits", "cache.misses", "cache.stale", "cache.evictions",
-    "cache.expired", "cache.coalesced", "cache.queue_full", "cache.entries", "cm.requests", "cm.ok", "cm.errors",
-    "cm.timeouts", "cm.bytes", "cm.http_errors", "cm.transport_errors", "cm.parse_errors", "cm.too_big",
-    "cm.rejected", "cm.throttled", "cm.mapping_problems", "cm.bulk.name_conflicts", "cm.name_conflicts",
-    "host.vm_errors", "host.host_errors", "host.passes",
-    "host.name_conflicts", "policy.regex_errors", "policy.reloads", "policy.reload_errors", "profiles.reloads",
-    "profiles.reload_errors", "profiles.libvirt.events", "profiles.libvirt.updates", "profiles.libvirt.errors",
+    "cache.expired", "cache.coalesced", "cache.queue.full", "cache.entries", "cm.requests", "cm.ok", "cm.errors",
+    "cm.timeouts", "cm.bytes", "cm.http.errors", "cm.transport.errors", "cm.parse.errors", "cm.toolarge",
+    "cm.rejected", "cm.throttled", "cm.mapping.problems", "cm.bulk.name_conflicts", "cm.name_conflicts",
+    "host.vm.errors", "host.errors", "host.passes", "host.name_conflicts",
+    "policy.regex.errors", "policy.reloads", "policy.reload.errors", "profiles.reloads",
+    "profiles.reload.errors", "profiles.libvirt.events", "profiles.libvirt.updates", "profiles.libvirt.errors",
     "profiles.libvirt.reconnects", "profiles.libvirt.connected", "profiles.libvirt.domains",
 };
+
+/* the names before 0.2, emitted as deprecated aliases until 0.3 (docs/mmctxenrich.md) */
+static const statsctr_alias_t aliases[MMX_ALIAS_COUNT] = {
+    {"cache.queue_full", MMX_CTR_CACHE_QFULL},          {"cm.http_errors", MMX_CTR_CM_HTTP_ERRORS},
+    {"cm.transport_errors", MMX_CTR_CM_TRANSPORT_ERRORS}, {"cm.parse_errors", MMX_CTR_CM_PARSE_ERRORS},
+    {"cm.too_big", MMX_CTR_CM_TOO_BIG},                 {"cm.mapping_problems", MMX_CTR_CM_MAP_PROBLEMS},
+    {"host.vm_errors", MMX_CTR_HOST_VM_ERRORS},         {"host.host_errors", MMX_CTR_HOST_ERRORS},
+    {"policy.regex_errors", MMX_CTR_POLICY_REGEX_ERR},  {"policy.reload_errors", MMX_CTR_POLICY_RELOAD_ERRORS},
+    {"profiles.reload_errors", MMX_CTR_PROFILES_RELOAD_ERRORS},
+};
+
+static int is_gauge(int i) { return i == MMX_CTR_CACHE_ENTRIES || i == MMX_CTR_LV_CONNECTED || i == MMX_CTR_LV_DOMAINS ||
+                                i == MMX_CTR_HOST_NAME_CONFLICTS; }
+
+/* the totals into the statsobj's cells: counters as what they gained, gauges as they are */
+static void publish(mmx_inst *inst) {
+    for (int i = 0; i < MMX_CTR_COUNT; i++) {
+        uint64_t v = __atomic_load_n(&inst->ctr[i], __ATOMIC_RELAXED);
+        if (is_gauge(i))
+            statsctr_gauge(&inst->cell[i], v);
+        else
+            statsctr_publish(&inst->cell[i], &inst->cell_last[i], v);
+    }
+    for (int i = 0; i < MMX_ALIAS_COUNT; i++)
+        statsctr_publish(&inst->alias_cell[i], &inst->alias_last[i],
+                         __atomic_load_n(&inst->ctr[aliases[i].idx], __ATOMIC_RELAXED));
+}
 
 void mmx_stats_use(void *statsobj_if) { S = statsobj_if; }
 
@@ -135,9 +163,10 @@ void mmx_stats_copy(mmx_inst *inst) {
     copy_cache(inst);
     copy_fetch(inst);
     copy_host(inst);
-    pthread_mutex_lock(&inst->pol_lock);
-    mmx_set(inst, MMX_CTR_POLICY_REGEX_ERR, ctx_policy_regex_errors(inst->policy));
-    pthread_mutex_unlock(&inst->pol_lock);
+    ctx_slot_ref_t *pol = ctx_slot_acquire(inst->policy);
+    mmx_set(inst, MMX_CTR_POLICY_REGEX_ERR, ctx_policy_regex_errors(ctx_slot_obj(pol)));
+    ctx_slot_release(pol);
+    publish(inst);
 }
 
 void mmx_stats_maybe_copy(mmx_inst *inst, int64_t now_ms) {
@@ -161,12 +190,14 @@ int mmx_stats_setup(mmx_inst *inst) {
     CHKiRet(S->SetOrigin(st, (uchar *)"mmctxenrich"));
     CHKiRet(S->SetReadNotifier(st, read_notifier, inst));
     mmx_stats_copy(inst);
-    for (int i = 0; i < MMX_CTR_COUNT; i++)
-        CHKiRet(S->AddCounter(st, (const uchar *)mmx_counter_names[i], ctrType_IntCtr, CTR_FLAG_NONE, &inst->ctr[i]));
+    for (int i = 0; i < MMX_CTR_COUNT; i++) CHKiRet(STATSCTR_ADD(S, st, mmx_counter_names[i], is_gauge(i), &inst->cell[i]));
+    for (int i = 0; i < MMX_ALIAS_COUNT; i++) CHKiRet(STATSCTR_ADD(S, st, aliases[i].old_name, 0, &inst->alias_cell[i]));
     CHKiRet(S->ConstructFinalize(st));
     inst->stats = st;
     st = NULL;
-    mmx_stats_policy(inst, inst->policy);
+    ctx_slot_ref_t *pol = ctx_slot_acquire(inst->policy);
+    mmx_stats_policy(inst, ctx_slot_obj(pol));
+    ctx_slot_release(pol);
 finalize_it:
     if (st != NULL) S->Destruct(&st);
     RETiRet;
@@ -191,7 +222,7 @@ void mmx_stats_policy(mmx_inst *inst, ctx_policy *p) {
     for (size_t i = 0; i < n; i++) {
         ctr_t *c = NULL;
         snprintf(name, sizeof name, "rule.%s", ctx_policy_rule_name(p, i));
-        if (S->AddManagedCounter(inst->stats, (uchar *)name, ctrType_IntCtr, CTR_FLAG_NONE,
+        if (S->AddManagedCounter(inst->stats, (uchar *)name, ctrType_IntCtr, CTR_FLAG_RESETTABLE,
                                  ctx_policy_rule_hits_ctr(p, i), &c, 1) == RS_RET_OK)
             ctrs[k++] = c;
     }

@@ -3,9 +3,9 @@
  * Concurrency:
  *  - "config" fields are written on the config thread (newActInst) and read-only
  *    afterwards;
- *  - the routing snapshot (omt_route_t) is immutable; the instance's current one is
- *    swapped on HUP under inst->mu and workers hold a reference to the one they use
- *    (refcount, atomics);
+ *  - the routing snapshot (omt_route_t) is immutable; the instance's current one sits
+ *    in a reload slot (common/base/slot.h): a HUP swaps it, a transaction holds a
+ *    reference to the one it uses, the last reference frees it;
  *  - the tenant runtime objects (omt_tenant_t) form an append-only list guarded by
  *    inst->mu; each lives until the instance is freed, so a snapshot's pointers to
  *    them stay valid; each has its own delivery pipeline (common/deliver/delivery.h, thread-
@@ -25,6 +25,7 @@
 #include "delivery.h"
 #include "outrec.h"
 #include "redact.h"
+#include "slot.h"
 #include "spool_stamp.h"
 #include "tenants.h"
 
@@ -70,8 +71,8 @@ enum {
     OMT_MC_NO_TENANT,        /* dropped.notenant: no entry for the tenant and no "default" */
     OMT_MC_DEFAULT,          /* routed.default: sent to "default" */
     OMT_MC_REDACT_ERRORS,    /* redact.errors: redaction failed (message withheld) */
-    OMT_MC_RELOADS,          /* reloads: successful HUP reloads */
-    OMT_MC_RELOAD_ERRORS,    /* reload.errors */
+    OMT_MC_RELOADS,          /* tenants.reloads: successful HUP reloads (was: reloads) */
+    OMT_MC_RELOAD_ERRORS,    /* tenants.reload.errors (was: reload.errors) */
     OMT_MC_SPOOL_QUARANTINED, /* spool.quarantined: spools of another tenant or destination moved aside */
     OMT_MC_MEMO_HITS,        /* ctxmemo.hits: $!ctx documents and members found in the record builder's memo */
     OMT_MC_MEMO_MISSES,      /* ctxmemo.misses: not found (redacted afresh) */
@@ -84,7 +85,8 @@ typedef struct omt_rules {
     ctx_redact_rules *r;
     int nrules;
     uint64_t *hits;          /* per rule, atomics; read by the stats notifier */
-    intctr_t *ctr;           /* per rule, the statsobj's copies */
+    intctr_t *ctr;           /* per rule, the statsobj's cells */
+    uint64_t *ctr_last;      /* per rule, hits at the last publication (plugins/common/statsctr.h) */
     int refs;                /* atomic */
 } omt_rules_t;
 
@@ -97,6 +99,7 @@ typedef struct omt_tenant {
     uint64_t withheld;           /* atomic: messages whose record left out host-wide $!ctx fields */
     statsobj_t *stats;           /* "omtenant(<tenant>)" */
     intctr_t ctr[OMT_TC_COUNT];
+    uint64_t ctr_last[OMT_TC_COUNT]; /* totals at the last publication (plugins/common/statsctr.h) */
 } omt_tenant_t;
 
 /* one entry of a routing snapshot */
@@ -108,7 +111,6 @@ typedef struct {
 } omt_route_ent_t;
 
 typedef struct {
-    int refs;                    /* atomic */
     ctx_tenants_t *set;          /* one reference */
     omt_rules_t *rules;          /* one reference */
     size_t n;
@@ -142,7 +144,7 @@ typedef struct _instanceData {
     /* run time */
     pthread_mutex_t mu;
     int started;
-    omt_route_t *route;          /* current snapshot (under mu) */
+    ctx_slot_t *route;           /* the current omt_route_t (HUP swaps; made by omt_start) */
     omt_tenant_t *tenants;       /* every tenant ever configured (under mu) */
     pthread_t timer;
     int timer_running;
@@ -150,6 +152,9 @@ typedef struct _instanceData {
     uint64_t mctr_val[OMT_MC_COUNT]; /* atomics */
     statsobj_t *stats;           /* "omtenant(<name>)" */
     intctr_t mctr[OMT_MC_COUNT];
+    uint64_t mctr_last[OMT_MC_COUNT];
+    intctr_t mctr_alias[2];      /* deprecated names: reloads, reload.errors */
+    uint64_t mctr_alias_last[2];
     statsobj_t *rules_stats;     /* "omtenant(<name>)-redaction": one counter per rule */
     omt_rules_t *rules_shown;    /* the generation rules_stats reports (one reference) */
     struct _instanceData *next_loaded; /* instances of the config being loaded */
@@ -196,8 +201,6 @@ void omt_rules_release(omt_rules_t *r);
 rsRetVal omt_start(instanceData *pData);
 void omt_stop(instanceData *pData);
 void omt_reload(instanceData *pData);
-omt_route_t *omt_route_get(instanceData *pData);
-void omt_route_release(omt_route_t *rt);
 const omt_route_ent_t *omt_route_find(const omt_route_t *rt, const char *id, size_t len, int *used_default);
 
 /* omtenant_transport.c */

@@ -1,12 +1,12 @@
 # the common/ units omtenant uses (the redaction engine: $(REDACT_SOURCES), tools/tools.mk)
-OMTENANT_COMMON = common/deliver/tenants.c common/deliver/tenants_parse.c common/deliver/tenants_int.h common/deliver/batch.c common/deliver/spool.c common/deliver/spool_recover.c common/deliver/spool_int.h common/base/backoff.c common/base/timefmt.c \
+OMTENANT_COMMON = common/deliver/tenants.c common/deliver/tenants_parse.c common/deliver/tenants_int.h common/deliver/batch.c common/deliver/spool.c common/deliver/spool_recover.c common/deliver/spool_int.h common/base/backoff.c common/base/slot.c common/base/timefmt.c \
 	common/deliver/tls_client.c common/deliver/https_post.c common/deliver/outrec.c common/deliver/outrec_int.h common/deliver/outrec_json.c common/deliver/outrec_memo.c common/deliver/outrec_view.c common/deliver/deadletter.c \
 	common/deliver/delivery.c common/deliver/delivery_int.h common/deliver/delivery_queue.c common/deliver/delivery_sender.c \
 	common/deliver/spool_stamp.c common/deliver/fmt.c common/deliver/fmt.h
 mod_LTLIBRARIES += plugins/omtenant/omtenant.la
 plugins_omtenant_omtenant_la_SOURCES = plugins/omtenant/omtenant.c plugins/omtenant/omtenant.h \
 	plugins/omtenant/omtenant_conf.c plugins/omtenant/omtenant_commit.c plugins/omtenant/omtenant_route.c \
-	plugins/omtenant/omtenant_transport.c plugins/omtenant/omtenant_stats.c plugins/omtenant/omtenant_stamp.c plugins/common/cnfutil.h \
+	plugins/omtenant/omtenant_transport.c plugins/omtenant/omtenant_stats.c plugins/omtenant/omtenant_stamp.c plugins/common/cnfutil.h plugins/common/statsctr.h \
 	$(OMTENANT_COMMON) $(REDACT_SOURCES)
 plugins_omtenant_omtenant_la_CFLAGS = $(PLUGIN_CFLAGS)
 plugins_omtenant_omtenant_la_LDFLAGS = $(PLUGIN_LINKFLAGS)

@@ -167,7 +167,8 @@ static void seal_touched(omt_wrk_t *w, unsigned n) {
 
 rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams, unsigned nParams) {
     const int ntpl = omt_num_templates(pData);
-    omt_route_t *rt = omt_route_get(pData);
+    ctx_slot_ref_t *route = ctx_slot_acquire(pData->route);
+    omt_route_t *rt = ctx_slot_obj(route);
     DEFiRet;
     if (rt == NULL) ABORT_FINALIZE(RS_RET_SUSPENDED); /* not started: the start-up error was logged */
     CHKiRet(bind_rules(pData, w, rt->rules));
@@ -188,7 +189,7 @@ rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams
     memo_counts(pData, w);
     if (pData->write_ahead) seal_touched(w, nParams);
 finalize_it:
-    omt_route_release(rt);
+    ctx_slot_release(route);
     RETiRet;
 }
 

@@ -5,8 +5,8 @@
  *
  * Concurrency: see omtenant.h. The tenant list is append-only: a node is published
  * with a release store at the head and never freed before the instance, so the
- * timer walks it without a lock. inst->mu is held only to swap the snapshot
- * pointer, take a reference to it, or append to the list (never across I/O).
+ * timer walks it without a lock. inst->mu is held only to append to the list (never
+ * across I/O). The current snapshot is in a reload slot (common/base/slot.h).
  */
 #include "config.h"
 #include "rsyslog.h"
@@ -38,8 +38,10 @@ omt_rules_t *omt_rules_load(instanceData *pData, char *err, size_t errlen) {
     omt_rules_t *w = calloc(1, sizeof *w);
     int n = ctx_redact_rules_count(r);
     if (w == NULL || (w->hits = calloc((size_t)n + 1, sizeof *w->hits)) == NULL ||
-        (w->ctr = calloc((size_t)n + 1, sizeof *w->ctr)) == NULL) {
+        (w->ctr = calloc((size_t)n + 1, sizeof *w->ctr)) == NULL ||
+        (w->ctr_last = calloc((size_t)n + 1, sizeof *w->ctr_last)) == NULL) {
         if (w) free(w->hits);
+        if (w) free(w->ctr);
         free(w);
         ctx_redact_rules_free(r);
         snprintf(err, errlen, "out of memory");
@@ -77,6 +79,7 @@ void omt_rules_release(omt_rules_t *r) {
     ctx_redact_rules_free(r->r);
     free(r->hits);
     free(r->ctr);
+    free(r->ctr_last);
     free(r);
 }
 
@@ -101,25 +104,14 @@ const omt_route_ent_t *omt_route_find(const omt_route_t *rt, const char *id, siz
     return rt->dflt;
 }
 
-static void route_free(omt_route_t *rt) {
+static void route_free(void *p) {
+    omt_route_t *rt = p;
     if (rt == NULL) return;
     ctx_tenants_free(rt->set);
     omt_rules_release(rt->rules);
     free(rt->ent);
     free(rt->bucket);
     free(rt);
-}
-
-omt_route_t *omt_route_get(instanceData *pData) {
-    pthread_mutex_lock(&pData->mu);
-    omt_route_t *rt = pData->route;
-    if (rt != NULL) __atomic_add_fetch(&rt->refs, 1, __ATOMIC_ACQ_REL);
-    pthread_mutex_unlock(&pData->mu);
-    return rt;
-}
-
-void omt_route_release(omt_route_t *rt) {
-    if (rt != NULL && __atomic_sub_fetch(&rt->refs, 1, __ATOMIC_ACQ_REL) == 0) route_free(rt);
 }
 
 /* the snapshot for set and rules (references taken); ots[i] is tenant i's pipeline */
@@ -132,7 +124,6 @@ static omt_route_t *route_new(ctx_tenants_t *set, omt_rules_t *rules, omt_tenant
         route_free(rt);
         return NULL;
     }
-    rt->refs = 1;
     rt->set = ctx_tenants_ref(set);
     rt->rules = omt_rules_ref(rules);
     rt->n = n;
@@ -284,14 +275,12 @@ static int install(instanceData *pData, ctx_tenants_t *set, omt_rules_t *rules, 
     if (rc == 0 && (rt = route_new(set, rules, ots)) == NULL) rc = -1;
     if (rc == 0) {
         apply(pData, set, ots, trs);
-        pthread_mutex_lock(&pData->mu);
-        omt_route_t *old = pData->route;
-        pData->route = rt;
-        pthread_mutex_unlock(&pData->mu);
-        omt_route_release(old);
-    } else if (err[0] == '\0') {
-        snprintf(err, errlen, "out of memory");
+        if (ctx_slot_set(pData->route, rt) != 0) { /* out of memory: the old snapshot stays */
+            route_free(rt);
+            rc = -1;
+        }
     }
+    if (rc != 0 && err[0] == '\0') snprintf(err, errlen, "out of memory");
     for (size_t i = 0; trs && i < n; i++)
         if (trs[i].send != NULL && trs[i].free) trs[i].free(trs[i].arg);
     free(ots);
@@ -320,9 +309,10 @@ static void *timer_main(void *arg) {
     ctx_batch_encoder_t *enc = NULL;
     if (ctx_batch_encoder_new(&enc) != 0) return NULL;
     while (!__atomic_load_n(&pData->stop, __ATOMIC_ACQUIRE)) {
-        omt_route_t *rt = omt_route_get(pData);
+        ctx_slot_ref_t *route = ctx_slot_acquire(pData->route);
+        const omt_route_t *rt = ctx_slot_obj(route);
         unsigned tick = rt ? tick_ms(rt->set) : 200;
-        omt_route_release(rt);
+        ctx_slot_release(route);
         struct timespec ts = {0, (long)tick * 1000000L};
         nanosleep(&ts, NULL);
         uint64_t now = ctx_batch_now_ms();
@@ -365,6 +355,10 @@ rsRetVal omt_start(instanceData *pData) {
         ABORT_FINALIZE(RS_RET_ERR);
     CHKiRet(omt_stats_module(pData));
     CHKiRet(omt_stats_rules(pData, pData->loaded_rules));
+    if (pData->route == NULL && ctx_slot_new(route_free, &pData->route) != 0) {
+        LogError(0, RS_RET_OUT_OF_MEMORY, "omtenant(%s): out of memory", pData->name);
+        ABORT_FINALIZE(RS_RET_OUT_OF_MEMORY);
+    }
     if (install(pData, pData->loaded, pData->loaded_rules, err, sizeof err) != 0) {
         LogError(0, RS_RET_ERR, "omtenant: %s", err);
         ABORT_FINALIZE(RS_RET_ERR);
@@ -384,7 +378,7 @@ void omt_stop(instanceData *pData) {
     __atomic_store_n(&pData->stop, 1, __ATOMIC_RELEASE);
     if (pData->timer_running) pthread_join(pData->timer, NULL);
     pData->timer_running = 0;
-    omt_route_release(pData->route);
+    ctx_slot_free(pData->route);
     pData->route = NULL;
     for (omt_tenant_t *ot = pData->tenants, *next; ot != NULL; ot = next) {
         next = ot->next;

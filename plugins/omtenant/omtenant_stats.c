@@ -18,6 +18,7 @@
 #include "statsobj.h"
 
 #include "omtenant.h"
+#include "statsctr.h"
 
 const char *const omt_tenant_counter_names[OMT_TC_COUNT] = {
     "msgs",           "batches",         "bytes.raw",         "bytes.compressed", "redactions",
@@ -28,10 +29,16 @@ const char *const omt_tenant_counter_names[OMT_TC_COUNT] = {
     "invalid",        "lost.msgs",       "blocked",           "ctx.withheld",      "reconfig.retries",
     "reconfig.pending"};
 
-const char *const omt_module_counter_names[OMT_MC_COUNT] = {"msgs",          "dropped.notenant", "routed.default",
-                                                           "redact.errors", "reloads",          "reload.errors",
-                                                           "spool.quarantined", "ctxmemo.hits",
-                                                           "ctxmemo.misses"};
+const char *const omt_module_counter_names[OMT_MC_COUNT] = {
+    "msgs",           "dropped.notenant",      "routed.default",    "redact.errors", "tenants.reloads",
+    "tenants.reload.errors", "spool.quarantined", "ctxmemo.hits",   "ctxmemo.misses"};
+
+/* deprecated names, emitted until 0.3 (docs/omtenant.md) */
+static const statsctr_alias_t module_aliases[2] = {{"reloads", OMT_MC_RELOADS}, {"reload.errors", OMT_MC_RELOAD_ERRORS}};
+
+static int tenant_gauge(int i) {
+    return i == OMT_TC_SPOOL_BATCHES || i == OMT_TC_SPOOL_BYTES || i == OMT_TC_BLOCKED || i == OMT_TC_RECONFIG_PENDING;
+}
 
 static statsobj_if_t *so;
 
@@ -41,10 +48,6 @@ void omt_stats_set_obj(statsobj_if_t *statsobj_if) {
 
 void omt_stats_destruct(statsobj_t **s) {
     if (s != NULL && *s != NULL && so != NULL) so->Destruct(s);
-}
-
-static void put(intctr_t *ctr, uint64_t v) {
-    __atomic_store_n(ctr, v, __ATOMIC_RELAXED);
 }
 
 static uint64_t get(uint64_t *v) {
@@ -64,23 +67,32 @@ static void tenant_notify(statsobj_t *s, void *arg) {
         st.deadletter_bytes, st.deadletter_rotations, st.deadletter_dropped_msgs, get(&ot->refused), st.dropped_blocked,
         get(&ot->invalid),   st.lost_msgs,       st.blocked,          get(&ot->withheld),  st.reconfig_retries,
         st.reconfig_pending};
-    for (int i = 0; i < OMT_TC_COUNT; i++) put(&ot->ctr[i], v[i]);
+    for (int i = 0; i < OMT_TC_COUNT; i++) {
+        if (tenant_gauge(i))
+            statsctr_gauge(&ot->ctr[i], v[i]);
+        else
+            statsctr_publish(&ot->ctr[i], &ot->ctr_last[i], v[i]);
+    }
 }
 
 static void module_notify(statsobj_t *s, void *arg) {
     (void)s;
     instanceData *pData = arg;
-    for (int i = 0; i < OMT_MC_COUNT; i++) put(&pData->mctr[i], get(&pData->mctr_val[i]));
+    for (int i = 0; i < OMT_MC_COUNT; i++) statsctr_publish(&pData->mctr[i], &pData->mctr_last[i], get(&pData->mctr_val[i]));
+    for (int i = 0; i < 2; i++)
+        statsctr_publish(&pData->mctr_alias[i], &pData->mctr_alias_last[i], get(&pData->mctr_val[module_aliases[i].idx]));
 }
 
 static void rules_notify(statsobj_t *s, void *arg) {
     (void)s;
     omt_rules_t *r = arg;
-    for (int i = 0; i < r->nrules; i++) put(&r->ctr[i], get(&r->hits[i]));
+    for (int i = 0; i < r->nrules; i++) statsctr_publish(&r->ctr[i], &r->ctr_last[i], get(&r->hits[i]));
 }
 
-/* a stats object named name with the counters names[0..n) backed by ctrs */
+/* a stats object named name with the counters names[0..n) backed by ctrs (gauge(i): never reset; NULL: none),
+ * then the deprecated names aliases[0..nalias) backed by alias_ctrs */
 static rsRetVal make(statsobj_t **out, const char *name, const char *const *names, int n, intctr_t *ctrs,
+                     int (*gauge)(int), const statsctr_alias_t *aliases, int nalias, intctr_t *alias_ctrs,
                      statsobj_read_notifier_t notify, void *arg) {
     statsobj_t *s = NULL;
     DEFiRet;
@@ -89,7 +101,8 @@ static rsRetVal make(statsobj_t **out, const char *name, const char *const *name
     CHKiRet(so->SetName(s, (uchar *)name));
     CHKiRet(so->SetOrigin(s, (uchar *)"omtenant"));
     CHKiRet(so->SetReadNotifier(s, notify, arg));
-    for (int i = 0; i < n; i++) CHKiRet(so->AddCounter(s, (const uchar *)names[i], ctrType_IntCtr, 0, &ctrs[i]));
+    for (int i = 0; i < n; i++) CHKiRet(STATSCTR_ADD(so, s, names[i], gauge != NULL && gauge(i), &ctrs[i]));
+    for (int i = 0; i < nalias; i++) CHKiRet(STATSCTR_ADD(so, s, aliases[i].old_name, 0, &alias_ctrs[i]));
     CHKiRet(so->ConstructFinalize(s));
     *out = s;
     s = NULL;
@@ -104,13 +117,15 @@ rsRetVal omt_stats_tenant(instanceData *pData, omt_tenant_t *ot) {
         snprintf(name, sizeof name, "omtenant(%s)", ot->id);
     else
         snprintf(name, sizeof name, "omtenant(%s:%s)", pData->name, ot->id);
-    return make(&ot->stats, name, omt_tenant_counter_names, OMT_TC_COUNT, ot->ctr, tenant_notify, ot);
+    return make(&ot->stats, name, omt_tenant_counter_names, OMT_TC_COUNT, ot->ctr, tenant_gauge, NULL, 0, NULL,
+                tenant_notify, ot);
 }
 
 rsRetVal omt_stats_module(instanceData *pData) {
     char name[256];
     snprintf(name, sizeof name, "omtenant(%s)", pData->name);
-    return make(&pData->stats, name, omt_module_counter_names, OMT_MC_COUNT, pData->mctr, module_notify, pData);
+    return make(&pData->stats, name, omt_module_counter_names, OMT_MC_COUNT, pData->mctr, NULL, module_aliases, 2,
+                pData->mctr_alias, module_notify, pData);
 }
 
 /* (re)makes the per-rule object for generation r; the previous generation's goes */
@@ -122,7 +137,7 @@ rsRetVal omt_stats_rules(instanceData *pData, omt_rules_t *r) {
     omt_stats_destruct(&pData->rules_stats);
     omt_rules_release(pData->rules_shown);
     pData->rules_shown = omt_rules_ref(r);
-    return make(&pData->rules_stats, name, names, r->nrules, r->ctr, rules_notify, r);
+    return make(&pData->rules_stats, name, names, r->nrules, r->ctr, NULL, NULL, 0, NULL, rules_notify, r);
 }
 
 void omt_stats_free_all(instanceData *pData) {

@@ -57,7 +57,7 @@ static void fuzz_frag_check(const struct ctx_ipfrag *f, int rc, const struct ctx
     if (rc > CTX_IPFRAG_COMPLETE || strcmp(ctx_ipfrag_strerror(rc), "unknown packet decoder result") == 0) abort();
     if (rc != CTX_IPFRAG_COMPLETE) return;
     if (!out->frag.reassembled || out->frag.is_fragment || out->truncated) abort();
-    if (out->payload_len != out->payload_wire_len || (out->proto != 17 && out->proto != 6)) abort();
+    if (out->payload_len != out->payload_wire_len || (out->proto != IPPROTO_UDP && out->proto != IPPROTO_TCP)) abort();
     unsigned sum = 0;
     for (size_t i = 0; i < out->payload_len; i++) sum += out->payload[i];
     if (sum == 0xffffffffu) abort();

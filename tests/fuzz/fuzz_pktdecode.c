@@ -24,7 +24,7 @@ static void fuzz_pkt_check(const uint8_t *frame, size_t caplen, size_t wirelen) 
         if (p.payload < frame || p.payload > frame + caplen || p.payload_len > (size_t)(frame + caplen - p.payload))
             abort();
         if (p.payload_len > p.payload_wire_len || p.truncated != (p.payload_len < p.payload_wire_len)) abort();
-        if (p.proto != 17 && p.proto != 6) abort();
+        if (p.proto != IPPROTO_UDP && p.proto != IPPROTO_TCP) abort();
         if (p.frag.is_fragment) abort();
         unsigned sum = 0;
         for (size_t i = 0; i < p.payload_len; i++) sum += p.payload[i];

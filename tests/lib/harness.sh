@@ -43,10 +43,21 @@ ctx_init() {
     CTX_CLEANUPS=()
     trap ctx_exit EXIT
     trap 'ctx_log "interrupted"; exit 130' INT TERM HUP
-    if [ "$(id -u)" != 0 ]; then
-        echo "SKIP: $CTX_TEST needs root (namespaces, AF_PACKET)"
-        exit $CTX_SKIP
+}
+
+# ctx_need_root WHY: nothing as root. Otherwise the test stops here, reported as needing
+# root (never a pass): SKIP with the reason in its log, or a failure with
+# CTXLOG_ROOT_TESTS=fail. The harness asks for it where root is needed (simulated VMs,
+# imctxcap's capture); everything else runs as any user (docs/BUILD.md).
+ctx_need_root() {
+    [ "$(id -u)" = 0 ] && return 0
+    CTX_RESULT=pass # nothing ran that needs keeping
+    if [ "${CTXLOG_ROOT_TESTS:-skip}" = fail ]; then
+        echo "FAIL: $CTX_TEST needs root: $*" >&2
+        exit 1
     fi
+    echo "SKIP: $CTX_TEST needs root: $*"
+    exit $CTX_SKIP
 }
 
 # register a cleanup command (run in reverse order on exit)
@@ -58,7 +69,7 @@ ctx_exit() {
     local i
     for ((i = ${#CTX_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CTX_CLEANUPS[$i]}" >/dev/null 2>&1 || true; done
     ctx_vm_cleanup_all
-    if [ "$CTX_RESULT" != pass ] || [ "$rc" != 0 ]; then
+    if [ "$CTX_RESULT" != pass ] || { [ "$rc" != 0 ] && [ "$rc" != "$CTX_SKIP" ]; }; then
         echo "---- $CTX_TEST failed (rc=$rc); work dir kept: $CTX_WORK"
         for f in "$CTX_DLOG" "$CTX_ILOG" "$CTX_VGLOG"; do
             [ -s "$f" ] && { echo "---- $f (last 60 lines)"; tail -n 60 "$f"; }
@@ -80,7 +91,7 @@ ctx_conf() {
 global(workDirectory="$CTX_WORK" maxMessageSize="${CTX_MAXMSG:-8k}" processInternalMessages="on"
        defaultNetstreamDriverCAFile="${CTX_CAFILE:-/etc/ssl/certs/ca-certificates.crt}")
 main_queue(queue.timeoutShutdown="20000" queue.timeoutEnqueue="20000")
-module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$CTX_WORK/stats.log" resetCounters="off")
+module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$CTX_WORK/stats.log" resetCounters="${CTX_STATS_RESET:-off}")
 # rsyslogd's own messages (errors, module notices) go to their own file
 if \$inputname == "rsyslogd" then {
     action(type="omfile" file="$CTX_ILOG" template="RSYSLOG_FileFormat")
@@ -108,6 +119,7 @@ ctx_validate() {
 }
 
 ctx_start() {
+    if grep -q 'imctxcap\.so' "$CTX_CONF"; then ctx_need_root "imctxcap captures with AF_PACKET"; fi
     # shellcheck disable=SC2046
     $(ctx_rsyslogd_cmd) -n -f "$CTX_CONF" -i "$CTX_PIDFILE" >"$CTX_DLOG" 2>&1 &
     CTX_RSYSLOG_PID=$!

@@ -37,6 +37,8 @@ ctx_vm_dead_ip6() { echo "fd42:c7:0:$(ctx_vm_i "$1")::fe"; }
 
 # ctx_vm_add NAME IDX [--vnic IFNAME] [--vlan VID] [--cgroup]
 ctx_vm_add() {
+    # under the test harness (not in scripts/demo.sh or the benchmarks, which check for root themselves)
+    if declare -F ctx_need_root >/dev/null; then ctx_need_root "simulated VMs are network namespaces and veth pairs"; fi
     local name=$1 idx=$2
     shift 2
     local vnic vlan="" cg=0

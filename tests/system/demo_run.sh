@@ -9,6 +9,7 @@
 # nothing foreign (tests/lib/demo_check.py); the demo tears everything down.
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init demo_run
+ctx_need_root "the demo runs VMs as network namespaces"
 out="$CTX_WORK/demo.out"
 demo="$CTX_WORK/demo"
 [ -x "$top_srcdir/scripts/demo.sh" ] || ctx_fail "scripts/demo.sh is not executable (the README runs it directly)"

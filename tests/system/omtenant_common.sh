@@ -201,3 +201,28 @@ omt_expect_json() {
     printf '{"time":"%s","host":"host-%s","facility":"user","severity":"notice","app":"%s","msg":"seq=%s-%06d user=bob password=[REDACTED:kv-secret]","ctx":{ "vm": { "tenant": "%s", "name": "vm-%s" } }}\n' \
         "$OMT_TS" "$1" "$1" "$1" "$2" "$1" "$1"
 }
+
+# omt_run [PARAM...]: the usual configuration, then start: omtenant, the sender's input
+# (omt_sender_conf) on a free port, exported as PS, and ruleset "out" with one
+# action(type="omtenant" tenants="@WORK@/tenants.json" PARAM... queue.type="LinkedList"
+# action.resumeRetryCount="-1" action.resumeInterval="1"); returns once PS listens
+omt_run() {
+    PS=$(omt_port)
+    {
+        echo 'module(load="@MODDIR@/omtenant/omtenant.so")'
+        omt_sender_conf "$PS"
+        echo 'ruleset(name="out") {'
+        echo "    action(type=\"omtenant\" tenants=\"@WORK@/tenants.json\" $*"
+        echo '           queue.type="LinkedList" action.resumeRetryCount="-1" action.resumeInterval="1")'
+        echo '}'
+    } | ctx_conf
+    ctx_start
+    omt_wait_port "$PS"
+}
+
+# omt_https_tenant ID URL MAX_MESSAGES MAX_DELAY_MS: a tenants-file member for an https
+# tenant trusting the test CA (omt_certs) as "localhost"
+omt_https_tenant() {
+    printf '"%s": {"transport": "https", "url": "%s", "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": %s, "max_delay_ms": %s}}' \
+        "$1" "$2" "$3" "$4"
+}

@@ -11,23 +11,8 @@ MODE="$CTX_WORK/mode"
 echo 400 >"$MODE"
 omt_receiver_start B --cert "$C/server.pem" --key "$C/server.key" --mode-file "$MODE"
 PB=$(omt_receiver_port B)
-cat >"$CTX_WORK/tenants.json" <<EOF
-{"tenants": {
-  "B": {"transport": "https", "url": "https://127.0.0.1:$PB/bulk", "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"},
-        "batch": {"max_messages": 50, "max_delay_ms": 100}}
-}}
-EOF
-PS=$(omt_port)
-{
-    echo 'module(load="@MODDIR@/omtenant/omtenant.so")'
-    omt_sender_conf "$PS"
-    echo 'ruleset(name="out") {'
-    echo '    action(type="omtenant" tenants="@WORK@/tenants.json" backoff.initial="100" backoff.max="400"'
-    echo '           queue.type="LinkedList" action.resumeRetryCount="-1" action.resumeInterval="1")'
-    echo '}'
-} | ctx_conf
-ctx_start
-omt_wait_port "$PS"
+echo "{\"tenants\": {$(omt_https_tenant B "https://127.0.0.1:$PB/bulk" 50 100)}}" >"$CTX_WORK/tenants.json"
+omt_run 'backoff.initial="100" backoff.max="400"'
 RB="$CTX_WORK/rcv-B"
 DL="$CTX_WORK/omtenant-deadletter/B.deadletter"
 

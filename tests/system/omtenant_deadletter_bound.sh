@@ -11,24 +11,8 @@ C="$CTX_WORK/certs"
 echo 400 >"$CTX_WORK/mode"
 omt_receiver_start B --cert "$C/server.pem" --key "$C/server.key" --mode-file "$CTX_WORK/mode"
 PB=$(omt_receiver_port B)
-cat >"$CTX_WORK/tenants.json" <<EOF
-{"tenants": {
-  "B": {"transport": "https", "url": "https://127.0.0.1:$PB/bulk", "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"},
-        "batch": {"max_messages": 50, "max_delay_ms": 100}}
-}}
-EOF
-PS=$(omt_port)
-{
-    echo 'module(load="@MODDIR@/omtenant/omtenant.so")'
-    omt_sender_conf "$PS"
-    echo 'ruleset(name="out") {'
-    echo '    action(type="omtenant" tenants="@WORK@/tenants.json" backoff.initial="100" backoff.max="400"'
-    echo '           deadletter.maxSize="64k" deadletter.rotate="1"'
-    echo '           queue.type="LinkedList" action.resumeRetryCount="-1" action.resumeInterval="1")'
-    echo '}'
-} | ctx_conf
-ctx_start
-omt_wait_port "$PS"
+echo "{\"tenants\": {$(omt_https_tenant B "https://127.0.0.1:$PB/bulk" 50 100)}}" >"$CTX_WORK/tenants.json"
+omt_run 'backoff.initial="100" backoff.max="400" deadletter.maxSize="64k" deadletter.rotate="1"'
 DL="$CTX_WORK/omtenant-deadletter/B.deadletter"
 N=2000
 omt_send "$PS" "B:1:$N"

@@ -11,12 +11,7 @@ omt_certs "$CTX_WORK/certs"
 C="$CTX_WORK/certs"
 omt_receiver_start H --cert "$C/server.pem" --key "$C/server.key"
 PH=$(omt_receiver_port H)
-cat >"$CTX_WORK/tenants.json" <<EOF
-{"tenants": {
-  "H": {"transport": "https", "url": "https://127.0.0.1:$PH/bulk/H", "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"},
-        "batch": {"max_messages": 10, "max_delay_ms": 200}}
-}}
-EOF
+echo "{\"tenants\": {$(omt_https_tenant H "https://127.0.0.1:$PH/bulk/H" 10 200)}}" >"$CTX_WORK/tenants.json"
 PS=$(omt_port)
 {
     echo 'module(load="@MODDIR@/omtenant/omtenant.so")'

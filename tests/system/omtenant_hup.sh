@@ -11,21 +11,9 @@ omt_receiver_start R1 --cert "$C/server.pem" --key "$C/server.key"
 omt_receiver_start R2 --cert "$C/server.pem" --key "$C/server.key"
 P1=$(omt_receiver_port R1)
 P2=$(omt_receiver_port R2)
-tenant() { # id port
-    printf '"%s": {"transport": "https", "url": "https://127.0.0.1:%s/%s", "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": 20, "max_delay_ms": 100}}' "$1" "$2" "$1"
-}
+tenant() { omt_https_tenant "$1" "https://127.0.0.1:$2/$1" 20 100; } # id port
 echo "{\"tenants\": {$(tenant B "$P1")}}" >"$CTX_WORK/tenants.json"
-PS=$(omt_port)
-{
-    echo 'module(load="@MODDIR@/omtenant/omtenant.so")'
-    omt_sender_conf "$PS"
-    echo 'ruleset(name="out") {'
-    echo '    action(type="omtenant" tenants="@WORK@/tenants.json" backoff.initial="100" backoff.max="500"'
-    echo '           queue.type="LinkedList" action.resumeRetryCount="-1" action.resumeInterval="1")'
-    echo '}'
-} | ctx_conf
-ctx_start
-omt_wait_port "$PS"
+omt_run 'backoff.initial="100" backoff.max="500"'
 R1="$CTX_WORK/rcv-R1" R2="$CTX_WORK/rcv-R2"
 omt_send "$PS" "B:1:100"
 ctx_wait_stat "omtenant(B)" delivered.msgs 100 60

@@ -18,23 +18,8 @@ C="$CTX_WORK/certs"
 mkdir -p "$CTX_WORK/rcv-B"
 omt_port >"$CTX_WORK/rcv-B/port" # B's server is down: nobody listens there yet
 PB=$(omt_receiver_port B)
-cat >"$CTX_WORK/tenants.json" <<EOF
-{"tenants": {
-  "B": {"transport": "https", "url": "https://127.0.0.1:$PB/bulk", "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"},
-        "batch": {"max_messages": 100, "max_delay_ms": 100}}
-}}
-EOF
-PS=$(omt_port)
-{
-    echo 'module(load="@MODDIR@/omtenant/omtenant.so")'
-    omt_sender_conf "$PS"
-    echo 'ruleset(name="out") {'
-    echo '    action(type="omtenant" tenants="@WORK@/tenants.json" backoff.initial="100" backoff.max="500"'
-    echo '           queue.type="LinkedList" action.resumeRetryCount="-1" action.resumeInterval="1")'
-    echo '}'
-} | ctx_conf
-ctx_start
-omt_wait_port "$PS"
+echo "{\"tenants\": {$(omt_https_tenant B "https://127.0.0.1:$PB/bulk" 100 100)}}" >"$CTX_WORK/tenants.json"
+omt_run 'backoff.initial="100" backoff.max="500"'
 omt_send "$PS" "B:1:$M"
 # every message is in a sealed batch, and every sealed batch is in the spool
 B=$(( (M + 99) / 100 ))

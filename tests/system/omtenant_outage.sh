@@ -28,17 +28,7 @@ cat >"$CTX_WORK/tenants.json" <<EOF
         "batch": {"max_messages": 100, "max_delay_ms": 200}}
 }}
 EOF
-PS=$(omt_port)
-{
-    echo 'module(load="@MODDIR@/omtenant/omtenant.so")'
-    omt_sender_conf "$PS"
-    echo 'ruleset(name="out") {'
-    echo '    action(type="omtenant" tenants="@WORK@/tenants.json" backoff.initial="200" backoff.max="1000"'
-    echo '           queue.type="LinkedList" queue.dequeueBatchSize="256" action.resumeRetryCount="-1" action.resumeInterval="1")'
-    echo '}'
-} | ctx_conf
-ctx_start
-omt_wait_port "$PS"
+omt_run 'backoff.initial="200" backoff.max="1000" queue.dequeueBatchSize="256"'
 OUTA="$CTX_WORK/srv-A/out"
 RB="$CTX_WORK/rcv-B"
 omt_send "$PS" --rate "$RATE" "A:1:$N" "B:1:$N" &

@@ -14,6 +14,7 @@ C="$CTX_WORK/certs"
 mkdir -p "$CTX_WORK/rcv-R" "$CTX_WORK/tmpfs"
 omt_port >"$CTX_WORK/rcv-R/port" # the servers are down: nobody listens there yet
 PR=$(omt_receiver_port R)
+ctx_need_root "a 2 MiB tmpfs stands for the full disk"
 mount -t tmpfs -o size=2m,mode=0700 tmpfs "$CTX_WORK/tmpfs" || ctx_skip "cannot mount a tmpfs"
 ctx_on_exit "umount '$CTX_WORK/tmpfs'"
 dest() { # id policy

@@ -14,27 +14,12 @@ echo 500 >"$CTX_WORK/mode-old"
 omt_receiver_start OLD --cert "$C/server.pem" --key "$C/server.key" --mode-file "$CTX_WORK/mode-old"
 omt_receiver_start NEW --cert "$C/server.pem" --key "$C/server.key"
 tenants() { # URL
-    cat >"$CTX_WORK/tenants.json" <<EOF
-{"tenants": {
-  "B": {"transport": "https", "url": "$1", "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"},
-        "batch": {"max_messages": 20, "max_delay_ms": 100}}
-}}
-EOF
+    echo "{\"tenants\": {$(omt_https_tenant B "$1" 20 100)}}" >"$CTX_WORK/tenants.json"
 }
 OLD="https://127.0.0.1:$(omt_receiver_port OLD)/bulk"
 NEW="https://127.0.0.1:$(omt_receiver_port NEW)/bulk"
 tenants "$OLD"
-PS=$(omt_port)
-{
-    echo 'module(load="@MODDIR@/omtenant/omtenant.so")'
-    omt_sender_conf "$PS"
-    echo 'ruleset(name="out") {'
-    echo '    action(type="omtenant" tenants="@WORK@/tenants.json" backoff.initial="100" backoff.max="400"'
-    echo '           timeout.shutdown="500" queue.type="LinkedList" action.resumeRetryCount="-1" action.resumeInterval="1")'
-    echo '}'
-} | ctx_conf
-ctx_start
-omt_wait_port "$PS"
+omt_run 'backoff.initial="100" backoff.max="400" timeout.shutdown="500"'
 omt_send "$PS" "B:1:100"
 ctx_wait_stat "omtenant(B)" spooled.batches 5 60
 ctx_stop

@@ -45,17 +45,7 @@ tenant() { # id port [extra tls json]
     echo '  "default": {"transport": "syslog-tls", "host": "127.0.0.1", "port": '"$P5"', "tls": {"ca_file": "certs/ca.pem", "verify_hostname": false}}'
     echo '}}'
 } >"$CTX_WORK/tenants.json"
-PS=$(omt_port)
-{
-    echo 'module(load="@MODDIR@/omtenant/omtenant.so")'
-    omt_sender_conf "$PS"
-    echo 'ruleset(name="out") {'
-    echo '    action(type="omtenant" tenants="@WORK@/tenants.json" backoff.initial="100" backoff.max="500"'
-    echo '           queue.type="LinkedList" action.resumeRetryCount="-1" action.resumeInterval="1")'
-    echo '}'
-} | ctx_conf
-ctx_start
-omt_wait_port "$PS"
+omt_run 'backoff.initial="100" backoff.max="500"'
 BAD="untrusted wrongname expired nocert tls11 tls11https"
 specs=()
 for t in $BAD good; do specs+=("$t:1:20"); done

@@ -8,6 +8,7 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/lib/examples.sh"
 ctx_init package
+ctx_need_root "dpkg -i / -r / -P of the built package"
 
 # ---- the operator's system is not ours to touch
 status() { dpkg-query -W -f='${db:Status-Status}' ctxlog 2>/dev/null || echo not-installed; }

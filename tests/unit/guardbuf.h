@@ -63,4 +63,20 @@ static inline void guardbuf_free(struct guardbuf *g) {
     g->map = NULL;
 }
 
+/* Defines guardbuf_setup() and guardbuf_teardown(), the cmocka group fixtures of a test
+ * program whose tests share one guard buffer g (a struct guardbuf) of cap bytes:
+ *     GUARDBUF_GROUP_FIXTURE(G, PB_CAP)
+ *     return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown); */
+#define GUARDBUF_GROUP_FIXTURE(g, cap)                                                              \
+    static int guardbuf_setup(void **state) {                                                      \
+        (void)state;                                                                               \
+        guardbuf_init(&(g), (cap));                                                                \
+        return 0;                                                                                  \
+    }                                                                                              \
+    static int guardbuf_teardown(void **state) {                                                   \
+        (void)state;                                                                               \
+        guardbuf_free(&(g));                                                                       \
+        return 0;                                                                                  \
+    }
+
 #endif

@@ -2,7 +2,7 @@
  *
  *     struct pb f; pb_reset(&f);
  *     pb_eth(&f, 0x8100); pb_vlan(&f, 100, 0x0800);
- *     size_t ip = pb_ip4(&f, 17, 0x1234, 0, NULL, 0);
+ *     size_t ip = pb_ip4(&f, IPPROTO_UDP, 0x1234, 0, NULL, 0);
  *     size_t u = pb_udp(&f, 40000, 514);
  *     pb_str(&f, "<13>hello");
  *     pb_udp_done(&f, u); pb_ip4_done(&f, ip);   // lengths (and IPv4 checksum) last
@@ -14,6 +14,7 @@
 #ifndef CTXLOG_TESTS_PKTBUILD_H
 #define CTXLOG_TESTS_PKTBUILD_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,7 +163,7 @@ static inline size_t pb_tcp(struct pb *p, uint16_t sport, uint16_t dport, uint32
 static inline void pb_udp4_frame(struct pb *p, const char *payload) {
     pb_reset(p);
     pb_eth(p, 0x0800);
-    size_t ip = pb_ip4(p, 17, 0x1234, 0, NULL, 0);
+    size_t ip = pb_ip4(p, IPPROTO_UDP, 0x1234, 0, NULL, 0);
     size_t u = pb_udp(p, 40000, 514);
     pb_str(p, payload);
     pb_udp_done(p, u);
@@ -172,7 +173,7 @@ static inline void pb_udp4_frame(struct pb *p, const char *payload) {
 static inline void pb_udp6_frame(struct pb *p, const char *payload) {
     pb_reset(p);
     pb_eth(p, 0x86dd);
-    size_t ip = pb_ip6(p, 17);
+    size_t ip = pb_ip6(p, IPPROTO_UDP);
     size_t u = pb_udp(p, 40000, 514);
     pb_str(p, payload);
     pb_udp_done(p, u);

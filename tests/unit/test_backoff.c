@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <string.h>
 
 #include "backoff.h"
@@ -27,8 +29,8 @@ static void delay_bounds_and_doubling(void **state) {
     assert_int_equal(ctx_backoff_delay_ms(20, 0, 400, 3, UINT64_MAX), 20);
     assert_int_equal(ctx_backoff_delay_ms(300, 100, 10000, 0, UINT64_MAX), 300); /* ceil 100 < min */
     /* no overflow near the top of the range */
-    assert_true(ctx_backoff_delay_ms(0, UINT64_MAX / 2 + 1, UINT64_MAX, 5, UINT64_MAX) == UINT64_MAX);
-    assert_true(ctx_backoff_delay_ms(1, UINT64_MAX / 3, UINT64_MAX - 1, 63, 0) == 1);
+    assert_int_equal(ctx_backoff_delay_ms(0, UINT64_MAX / 2 + 1, UINT64_MAX, 5, UINT64_MAX), UINT64_MAX);
+    assert_int_equal(ctx_backoff_delay_ms(1, UINT64_MAX / 3, UINT64_MAX - 1, 63, 0), 1);
 }
 
 typedef struct {
@@ -81,13 +83,13 @@ static void default_random_is_jittered_and_bounded(void **state) {
     unsigned low = 0, high = 0;
     for (int i = 0; i < 2000; i++) {
         uint64_t d = ctx_backoff_next_ms(b);
-        assert_true(d <= 1000);
+        ASSERT_LE(d, 1000);
         low += d < 250;
         high += d > 750;
     }
     /* uniform on [0, 1000]: about 500 each; 300 is far below any plausible sample */
-    assert_true(low > 300);
-    assert_true(high > 300);
+    ASSERT_GT(low, 300);
+    ASSERT_GT(high, 300);
     ctx_backoff_free(b);
 }
 

@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,14 +222,14 @@ static void encode_decode_roundtrip(void **state) {
     ctx_batch_encoder_stats(e, &in, &out, &batches);
     assert_int_equal(in, want_in);
     assert_int_equal(batches, calls);
-    assert_true(out < in);
+    ASSERT_LT(out, in);
     /* compression works: 1 MB of log lines to well under a third */
     const void *z;
     size_t zlen, glen;
     assert_int_equal(ctx_batch_encode(e, CTX_ENC_ZSTD, 3, text, 1000000, &z, &zlen), 0);
-    assert_true(zlen < 1000000 / 3);
+    ASSERT_LT(zlen, 1000000 / 3);
     assert_int_equal(ctx_batch_encode(e, CTX_ENC_GZIP, 6, text, 1000000, &z, &glen), 0);
-    assert_true(glen < 1000000 / 3);
+    ASSERT_LT(glen, 1000000 / 3);
     ctx_batch_encoder_stats(e, &in, &out, &batches);
     assert_int_equal(batches, calls + 2);
     assert_int_equal(in, want_in + 2000000);
@@ -245,11 +247,11 @@ static void levels(void **state) {
     size_t l1, l19, g1, g9;
     assert_int_equal(ctx_batch_encode(e, CTX_ENC_ZSTD, 1, text, 200000, &out, &l1), 0);
     assert_int_equal(ctx_batch_encode(e, CTX_ENC_ZSTD, 19, text, 200000, &out, &l19), 0);
-    assert_true(l19 < l1);
+    ASSERT_LT(l19, l1);
     assert_int_equal(ctx_batch_encode(e, CTX_ENC_ZSTD, -5, text, 200000, &out, &l1), 0);
     assert_int_equal(ctx_batch_encode(e, CTX_ENC_GZIP, 1, text, 200000, &out, &g1), 0);
     assert_int_equal(ctx_batch_encode(e, CTX_ENC_GZIP, 9, text, 200000, &out, &g9), 0);
-    assert_true(g9 < g1);
+    ASSERT_LT(g9, g1);
     roundtrip_one(e, CTX_ENC_GZIP, 1, text, 200000); /* level change re-made the stream */
     assert_int_equal(ctx_batch_encode(e, CTX_ENC_ZSTD, 20, text, 10, &out, &l1), CTX_EINVAL);
     assert_null(out);
@@ -278,7 +280,7 @@ static void cli_tools_decode(void **state) {
     for (int i = 0; i < 2; i++) {
         char in[] = "/tmp/ctx_batch_XXXXXX";
         int fd = mkstemp(in);
-        assert_true(fd >= 0);
+        ASSERT_GE(fd, 0);
         const void *out;
         size_t outlen;
         assert_int_equal(ctx_batch_encode(e, encs[i], 0, text, 300000, &out, &outlen), 0);

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <pcap/pcap.h>
 #include <string.h>
 
@@ -48,7 +50,7 @@ static void filter_text_and_matches(void **state) {
     char buf[4096];
     uint16_t udp[] = {514, 1514};
     int n = ctx_capture_filter(udp, 2, NULL, 0, buf, sizeof buf);
-    assert_true(n > 0);
+    ASSERT_GT(n, 0);
     assert_non_null(strstr(buf, "(udp and (dst port 514 or dst port 1514))"));
     uint8_t f[128];
     size_t len = build_udp4(f, 0, 514, 0, 17);
@@ -69,7 +71,7 @@ static void filter_text_and_matches(void **state) {
     assert_false(filter_accepts(buf, f, len));
     uint16_t tcp[] = {601};
     n = ctx_capture_filter(udp, 1, tcp, 1, buf, sizeof buf);
-    assert_true(n > 0);
+    ASSERT_GT(n, 0);
     assert_non_null(strstr(buf, "(tcp and (dst port 601))"));
 }
 

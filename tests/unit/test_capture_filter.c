@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +104,7 @@ static uint32_t run(const struct sock_filter *f, size_t n, const uint8_t *pkt, s
 /* the kernel's checker accepts prog */
 static void kernel_accepts(const struct sock_filter *prog, size_t n) {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    assert_true(fd >= 0);
+    ASSERT_GE(fd, 0);
     struct sock_fprog fp = {.len = (unsigned short)n, .filter = (struct sock_filter *)prog};
     int rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp);
     if (rc != 0) fail_msg("SO_ATTACH_FILTER of %zu instructions: %s", n, strerror(errno));
@@ -134,9 +136,9 @@ static struct sock_filter *port_prog(size_t *n, int snaplen) {
     char expr[4096], err[CTX_ERRLEN] = "";
     uint16_t udp[] = {514, 1514}, tcp[] = {601};
     struct sock_filter *p = NULL;
-    assert_true(ctx_capture_filter(udp, 2, tcp, 1, expr, sizeof expr) > 0);
+    ASSERT_GT(ctx_capture_filter(udp, 2, tcp, 1, expr, sizeof expr), 0);
     assert_int_equal(ctx_capfilter_compile(expr, snaplen, &p, n, err, sizeof err), 0);
-    assert_true(*n > 10);
+    ASSERT_GT(*n, 10);
     return p;
 }
 
@@ -224,7 +226,7 @@ static void bounds_and_errors(void **state) {
     /* the largest set that fits, and one more */
     size_t fit = 0;
     while (ctx_capfilter_size(fit + 1, port_len) <= CTX_CAPFILTER_MAX_INSNS) ++fit;
-    assert_true(fit >= 2048); /* capture.c attaches up to 2048 interfaces */
+    ASSERT_GE(fit, 2048); /* capture.c attaches up to 2048 interfaces */
     int len = ctx_capfilter_build(idx, fit, port, port_len, prog, CTX_CAPFILTER_MAX_INSNS);
     assert_true(len > 0 && len <= CTX_CAPFILTER_MAX_INSNS);
     kernel_accepts(prog, (size_t)len);

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "cfgfile.h"
 #include "ctxlog_common.h"
 
@@ -19,7 +21,7 @@ static char path[] = "/tmp/test_cfgfile_XXXXXX";
 static void write_bytes(size_t n) {
     strcpy(path, "/tmp/test_cfgfile_XXXXXX");
     int fd = mkstemp(path);
-    assert_true(fd >= 0);
+    ASSERT_GE(fd, 0);
     for (size_t i = 0; i < n; i++) assert_int_equal(write(fd, i % 64 == 63 ? "\n" : "x", 1), 1);
     close(fd);
 }

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <arpa/inet.h>
 #include <json.h>
 #include <netinet/in.h>
@@ -345,7 +347,7 @@ static void fetches_once_and_stores(void **state) {
     struct env e = {.srv = srv_start()};
     char url[256], tokpath[] = "/tmp/cmfetch_tokXXXXXX";
     int tfd = mkstemp(tokpath);
-    assert_true(tfd >= 0);
+    ASSERT_GE(tfd, 0);
     assert_int_equal(write(tfd, "  tok123\t\nsecond line\n", 22), 22);
     close(tfd);
     cmfetch_conf_t fc = base_conf(e.srv, url, sizeof url);
@@ -449,8 +451,8 @@ static void throttle_holds_all_requests(void **state) {
     assert_int_equal(s.ok, 1);
     assert_int_equal(srv_count(e.srv), 2);
     int64_t gap = srv_seen(e.srv, 1).at - srv_seen(e.srv, 0).at;
-    assert_true(gap >= 1900); /* Retry-After: 2 */
-    assert_true(gap < 4000);
+    ASSERT_GE(gap, 1900); /* Retry-After: 2 */
+    ASSERT_LT(gap, 4000);
     env_stop(&e);
 }
 
@@ -471,8 +473,8 @@ static void bounds_requests_in_flight(void **state) {
      * A loaded machine only makes it slower, so this cannot fail spuriously. (The
      * server's own "active" count is not used: the client starts the next request as
      * soon as it has read a reply, before the server thread notes that it is done.) */
-    assert_true(took >= 880);
-    assert_true(srv_max_active(e.srv) >= 2);
+    ASSERT_GE(took, 880);
+    ASSERT_GE(srv_max_active(e.srv), 2);
     assert_int_equal(srv_count(e.srv), 6);
     for (int i = 0; i < 6; i++) assert_int_equal(look(&e, ids[i], NULL, CM_MASK_STATIC), CM_OK);
     env_stop(&e);
@@ -498,8 +500,8 @@ static void bounds_request_rate(void **state) {
         if (srv_seen(e.srv, i).at < lo) lo = srv_seen(e.srv, i).at;
         if (srv_seen(e.srv, i).at > hi) hi = srv_seen(e.srv, i).at;
     }
-    assert_true(hi - lo >= 950); /* 5 gaps of 200 ms */
-    assert_true(hi - lo < 2500);
+    ASSERT_GE(hi - lo, 950); /* 5 gaps of 200 ms */
+    ASSERT_LT(hi - lo, 2500);
     env_stop(&e);
 }
 
@@ -513,7 +515,7 @@ static void timeout_is_counted(void **state) {
     int64_t t0 = cmcache_clock_ms();
     assert_int_equal(look(&e, "hang-1", NULL, CM_MASK_STATIC), CM_PENDING);
     wait_completed(e.f, 1);
-    assert_true(cmcache_clock_ms() - t0 < 2000);
+    ASSERT_LT(cmcache_clock_ms() - t0, 2000);
     cmfetch_stats_t s;
     cmfetch_get_stats(e.f, &s);
     assert_int_equal(s.timeouts, 1);
@@ -539,7 +541,7 @@ static void shutdown_with_hanging_server_is_prompt(void **state) {
     int64_t t0 = cmcache_clock_ms();
     cmfetch_free(e.f);
     e.f = NULL;
-    assert_true(cmcache_clock_ms() - t0 < 1000);
+    ASSERT_LT(cmcache_clock_ms() - t0, 1000);
     /* the request was abandoned, not failed: the next lookup queues it again */
     assert_int_equal(look(&e, "hang-2", NULL, CM_MASK_STATIC), CM_PENDING);
     cmcache_stats_t cs;

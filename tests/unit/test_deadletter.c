@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "batch.h"
 #include "ctxlog_common.h"
 #include "deadletter.h"
@@ -80,7 +82,7 @@ static void rotates_at_bound_and_keeps_two(void **state) {
     for (int i = 0; i < 9; i++) {
         assert_int_equal(write_one(body, &lim, NULL, &rotated), 0);
         rotations += rotated;
-        assert_true(size_of(path) <= (long)lim.max_bytes);
+        ASSERT_LE(size_of(path), (long)lim.max_bytes);
     }
     /* two records per file: 9 records = 4 rotations, files of 1 (current), 2, 2 records */
     assert_int_equal(rotations, 4);

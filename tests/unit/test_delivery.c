@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -48,7 +50,7 @@ static ctx_send_result_t fake_send(void *arg, const void *body, size_t len, uint
         unsigned char *plain;
         size_t n;
         assert_int_equal(ctx_batch_decode(CTX_DEST_TAG_ENC(tag), body, len, 1 << 24, &plain, &n), 0);
-        assert_true(f->len + n <= sizeof f->got);
+        ASSERT_LE(f->len + n, sizeof f->got);
         memcpy(f->got + f->len, plain, n);
         f->len += n;
         f->delivered++;
@@ -191,7 +193,7 @@ static void batches_by_size_and_age_in_order(void **state) {
     assert_int_equal(st.spooled_batches, 0); /* healthy: nothing touched the disk */
     assert_int_equal(st.bytes_raw, 10 * 11);
     assert_int_equal(st.bytes_encoded, st.bytes_delivered);
-    assert_true(st.bytes_encoded > 0);
+    ASSERT_GT(st.bytes_encoded, 0);
     ctx_dest_free(d, enc);
     check_seq(f, 1, 10);
     assert_int_equal(f->delivered, 4);
@@ -210,7 +212,7 @@ static void failures_spool_then_drain_in_order(void **state) {
     ctx_dest_stats_t st;
     ctx_dest_stats(d, &st);
     assert_int_equal(st.retries, 6);
-    assert_true(st.spooled_batches >= 1);
+    ASSERT_GE(st.spooled_batches, 1);
     assert_int_equal(st.batches_delivered, 20);
     assert_int_equal(st.spool_records, 0);
     assert_int_equal(st.held_batches, 0);
@@ -255,7 +257,7 @@ static void slow_destination_overflows_without_duplicates(void **state) {
     wait_idle(d);
     ctx_dest_stats_t st;
     ctx_dest_stats(d, &st);
-    assert_true(st.spooled_batches > 0);
+    ASSERT_GT(st.spooled_batches, 0);
     assert_int_equal(st.batches_delivered, 40);
     ctx_dest_free(d, NULL);
     check_seq(f, 1, 200);
@@ -287,7 +289,7 @@ static void rejection_goes_to_dead_letter(void **state) {
     buf[n] = '\0';
     char *nl = strchr(buf, '\n');
     assert_non_null(nl);
-    assert_true(strncmp(buf, "{\"deadletter\":{\"time\":\"", 23) == 0);
+    assert_memory_equal(buf, "{\"deadletter\":{\"time\":\"", 23);
     assert_non_null(strstr(buf, "\",\"tenant\":\"reject\",\"reason\":\"HTTP 400: bad\",\"messages\":2,\"format\":\"ndjson\","
                                 "\"encoding\":\"none\",\"bytes\":22}}\nmsg-000003\nmsg-000004\n\n"));
     assert_int_equal(strlen(nl + 1), 23);
@@ -336,7 +338,7 @@ static void spool_full_block_refuses_then_recovers(void **state) {
     ctx_dest_stats_t st;
     ctx_dest_stats(d, &st);
     assert_int_equal(st.blocked, 1);
-    assert_true(st.spool_full >= 1);
+    ASSERT_GE(st.spool_full, 1);
     assert_non_null(strstr(logs, "tenant 'block': spool full (1048576 bytes, policy block)"));
     fake_set(f, CTX_SEND_OK, 0);
     for (int i = 0; i < 500 && !ctx_dest_accepting(d); i++) usleep(10000);
@@ -362,7 +364,7 @@ static void spool_full_drop_oldest_counts(void **state) {
     assert_int_equal(add_big(d, 1, 3000), 0); /* never refused */
     ctx_dest_stats_t st;
     ctx_dest_stats(d, &st);
-    assert_true(st.spool_dropped > 0);
+    ASSERT_GT(st.spool_dropped, 0);
     assert_int_equal(st.blocked, 0);
     fake_set(f, CTX_SEND_OK, 0);
     wait_idle(d);
@@ -372,7 +374,7 @@ static void spool_full_drop_oldest_counts(void **state) {
     /* whole oldest batches (100 messages each) are gone, the newest all arrived */
     assert_int_equal(first + n - 1, 3000);
     assert_int_equal((first - 1) % 100, 0);
-    assert_true(first > 1);
+    ASSERT_GT(first, 1);
     free(f);
 }
 
@@ -394,11 +396,11 @@ static void disk_full_blocks_and_delivers_from_memory(void **state) {
     enospc_on = 1;
     ctx_dest_t *d = dest_new(&o);
     int refused_at = add_range(d, NULL, 1, 100);
-    assert_true(refused_at > 1);
+    ASSERT_GT(refused_at, 1);
     assert_int_equal(ctx_dest_accepting(d), 0);
     ctx_dest_stats_t st;
     ctx_dest_stats(d, &st);
-    assert_true(st.spool_errors >= 1);
+    ASSERT_GE(st.spool_errors, 1);
     assert_non_null(strstr(logs, "tenant 'diskfull': cannot spool a batch: "));
     assert_non_null(strstr(logs, "No space left on device"));
     fake_set(f, CTX_SEND_OK, 0); /* the destination is back; the disk is still full */
@@ -493,7 +495,7 @@ static void retry_after_is_honoured(void **state) {
     uint64_t t0 = ctx_batch_now_ms();
     assert_int_equal(add_range(d, NULL, 1, 2), 0);
     wait_idle(d);
-    assert_true(ctx_batch_now_ms() - t0 >= 300);
+    ASSERT_GE(ctx_batch_now_ms() - t0, 300);
     ctx_dest_free(d, NULL);
     check_seq(f, 1, 2);
     free(f);

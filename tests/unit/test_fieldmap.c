@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <libfastjson/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +54,7 @@ static const char *apply_file(const ctx_fieldmap *m, ctx_fm_section s, const cha
     static char out[2048];
     struct fjson_object *reply = load_json(file), *res = NULL;
     int n = ctx_fieldmap_apply(m, s, reply, &res, pr);
-    assert_true(n >= 0);
+    ASSERT_GE(n, 0);
     assert_int_equal(n, fjson_object_object_length(res));
     snprintf(out, sizeof out, "%s", fjson_object_to_json_string_ext(res, FJSON_TO_STRING_PLAIN));
     fjson_object_put(res);
@@ -547,7 +549,7 @@ static void garbage_replies(void **state) {
                     continue;
                 }
                 int n = ctx_fieldmap_apply(maps[k], (ctx_fm_section)s, r, &res, &pr);
-                assert_true(n >= 0);
+                ASSERT_GE(n, 0);
                 assert_int_equal((size_t)n + pr.n, ctx_fieldmap_nfields(maps[k], (ctx_fm_section)s));
                 assert_int_equal(pr.count[0] + pr.count[1] + pr.count[2] + pr.count[3], pr.n);
                 fjson_object_put(res);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -129,7 +131,7 @@ static void host_and_vm_figures_from_two_passes(void **state) {
     assert_string_equal(s->disks[0].path, "/");
     assert_int_equal(s->disks[0].ok, 1);
     assert_true(s->disks[0].free_pct >= 0 && s->disks[0].free_pct <= 100);
-    assert_true(s->disks[0].total_bytes > 0);
+    ASSERT_GT(s->disks[0].total_bytes, 0);
     assert_int_equal(s->disks[1].ok, 0);
     assert_int_equal(s->n_vms, 5);
     const hs_vm_t *w = vm(s, "web-01");
@@ -409,7 +411,7 @@ static void thread_publishes_every_interval(void **state) {
         poll(NULL, 0, 10);
     }
     assert_non_null(s);
-    assert_true(s->seq >= 5);
+    ASSERT_GE(s->seq, 5);
     int64_t first_ms = s->taken_ms;
     uint64_t first_seq = s->seq;
     /* at least one more sample (the thread keeps publishing), however loaded the machine */
@@ -424,16 +426,16 @@ static void thread_publishes_every_interval(void **state) {
     hostsample_stop(hs);
     atomic_store(&r.stop, true);
     for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
-    assert_true(s->seq > first_seq);
+    ASSERT_GT(s->seq, first_seq);
     int64_t per = (s->taken_ms - first_ms) / (int64_t)(s->seq - first_seq);
     /* interval 100 ms: never faster (a loaded machine can only make it slower) */
-    assert_true(per >= 95);
+    ASSERT_GE(per, 95);
     /* same files every pass (t1 only): zero CPU, but a valid figure */
     assert_int_equal(vm(s, "web-01")->flags & HS_VM_CPU, HS_VM_CPU);
     assert_float_equal(vm(s, "web-01")->cpu_pct, 0.0, 1e-9);
     int64_t t0 = s->taken_ms;
     assert_int_equal(r.bad, 0);
-    assert_true(r.reads > 10);
+    ASSERT_GT(r.reads, 10);
     assert_int_equal(hostsample_sample(hs, t0 + 100), 0); /* stopped: callable again */
     hostsample_stop(hs);
     hs_snapshot_release(s);

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "ctxlog_common.h"
 #include "https_post.h"
 #include "tlsserver.h"
@@ -118,7 +120,7 @@ static void posts_body_and_headers_on_one_connection(void **state) {
     stop();
     assert_int_equal(s.conns, 1);
     assert_int_equal(s.requests, 2);
-    assert_true(strncmp(s.buf, "POST /bulk?x=1 HTTP/1.1\r\n", 25) == 0);
+    assert_memory_equal(s.buf, "POST /bulk?x=1 HTTP/1.1\r\n", 25);
     assert_non_null(strstr(s.buf, "\r\nContent-Encoding: zstd\r\n"));
     assert_non_null(strstr(s.buf, "\r\nX-Scope-OrgID: acme\r\n"));
     assert_non_null(strstr(s.buf, "\r\nAuthorization: Bearer s3cr3t-token\r\n"));
@@ -244,7 +246,7 @@ static void plaintext_only_when_opted_in(void **state) {
     assert_int_equal(post_once(&o, "abc", &status, NULL, err, sizeof err), 0);
     stop();
     assert_int_equal(status, 202);
-    assert_true(strncmp(s.buf, "POST /in HTTP/1.1\r\n", 19) == 0);
+    assert_memory_equal(s.buf, "POST /in HTTP/1.1\r\n", 19);
     /* nobody listens now */
     assert_int_equal(ctx_https_new(&o, &h, err, sizeof err), 0);
     assert_int_equal(ctx_https_post(h, "abc", 3, &status, NULL, err, sizeof err), CTX_EIO);

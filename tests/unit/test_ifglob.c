@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,7 +86,7 @@ static void match_one_agrees_with_fnmatch(void **state) {
                                   "eth0", "", "x0", "tap3F01"};
     unsigned checked = 0;
     for (size_t i = 0; i < sizeof pats / sizeof *pats; i++) {
-        assert_true(ctx_ifglob_check(pats[i], NULL, 0) >= 0);
+        ASSERT_GE(ctx_ifglob_check(pats[i], NULL, 0), 0);
         for (size_t j = 0; j < sizeof names / sizeof *names; j++) {
             int want = fnmatch(pats[i], names[j], 0) == 0;
             int got = ctx_ifglob_match_one(pats[i], names[j]);

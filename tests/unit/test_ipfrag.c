@@ -11,12 +11,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "check.h"
+
 #include <dirent.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctxlog_common.h"
+#include "corpus.h"
 #include "guardbuf.h"
 #include "ipfrag.h"
 #include "pktbuild.h"
@@ -96,7 +99,7 @@ static void assert_dgram(const struct ctx_pkt *out) {
     assert_int_equal(out->frag.reassembled, 1);
     assert_int_equal(out->frag.is_fragment, 0);
     assert_null(out->frag.data);
-    assert_int_equal(out->proto, 17);
+    assert_int_equal(out->proto, IPPROTO_UDP);
     assert_int_equal(out->sport, 40000);
     assert_int_equal(out->dport, 514);
     assert_int_equal(out->udp_len, dlen);
@@ -115,7 +118,7 @@ static void ipv4_in_order(void **state) {
     make_udp_dgram(3000 - 8);
     assert_int_equal(add(f, &o, 0, 1480, 1, 10, &out), CTX_IPFRAG_QUEUED);
     assert_int_equal(stats(f).datagrams_in_use, 1);
-    assert_true(stats(f).bytes_in_use > 1480);
+    ASSERT_GT(stats(f).bytes_in_use, 1480);
     assert_int_equal(add(f, &o, 1480, 1480, 1, 11, &out), CTX_IPFRAG_QUEUED);
     assert_int_equal(add(f, &o, 2960, 40, 0, 12, &out), CTX_IPFRAG_COMPLETE);
     assert_dgram(&out);
@@ -172,7 +175,7 @@ static void ipv6_with_options(void **state) {
     struct fopt o = {.v6 = 1, .id = 0xabcdef01, .next = 60};
     assert_int_equal(add(f, &o, 40, dlen + 8 - 40, 0, 1, &out), CTX_IPFRAG_QUEUED);
     assert_int_equal(add(f, &o, 0, 40, 1, 2, &out), CTX_IPFRAG_COMPLETE);
-    assert_int_equal(out.proto, 17);
+    assert_int_equal(out.proto, IPPROTO_UDP);
     assert_int_equal(out.frag.next, 60);
     assert_int_equal(out.frag.id, 0xabcdef01);
     assert_int_equal(out.exthdr_count, 2); /* the fragment header, then the destination options */
@@ -203,7 +206,7 @@ static void tcp_and_vlan(void **state) {
     struct fopt o = {.id = 77, .vlan = 300, .next = 6};
     assert_int_equal(add(f, &o, 0, 32, 1, 1, &out), CTX_IPFRAG_QUEUED);
     assert_int_equal(add(f, &o, 32, 32, 0, 2, &out), CTX_IPFRAG_COMPLETE);
-    assert_int_equal(out.proto, 6);
+    assert_int_equal(out.proto, IPPROTO_TCP);
     assert_int_equal(out.sport, 50000);
     assert_int_equal(out.dport, 6514);
     assert_int_equal(out.tcp.seq, 9);
@@ -233,7 +236,7 @@ static void scopes_and_vlans_kept_apart(void **state) {
     assert_int_equal(add(f, &o, 32, 32, 0, 1, &out), CTX_IPFRAG_QUEUED);
     assert_int_equal(stats(f).datagrams_in_use, 4);
     o.v6 = 0;
-    o.next = 6; /* IPv4: the protocol is part of the key */
+    o.next = IPPROTO_TCP; /* IPv4: the protocol is part of the key */
     assert_int_equal(add(f, &o, 32, 32, 0, 1, &out), CTX_IPFRAG_QUEUED);
     assert_int_equal(stats(f).datagrams_in_use, 5);
     o.next = 0;
@@ -289,7 +292,7 @@ static void overlaps_discard_the_datagram(void **state) {
             struct ctx_ipfrag_stats st = stats(f);
             assert_int_equal(st.overlaps, 1);
             assert_int_equal(st.datagrams_in_use, 1); /* kept, empty, until its timeout */
-            assert_true(st.bytes_in_use < 200);
+            ASSERT_LT(st.bytes_in_use, 200);
             /* later fragments of it are refused until its timeout */
             assert_int_equal(add(f, &o, 0, 48, 1, 3, &out), CTX_IPFRAG_EDISCARDED);
             assert_int_equal(stats(f).bad, 1);
@@ -345,7 +348,7 @@ static void flood_stays_bounded(void **state) {
         struct fopt o = {.v6 = (int)(i & 1), .id = 10000 + i};
         assert_int_equal(add(f, &o, 0, 1480, 1, i, &out), CTX_IPFRAG_QUEUED);
         struct ctx_ipfrag_stats st = stats(f);
-        assert_true(st.bytes_in_use <= max_bytes);
+        ASSERT_LE(st.bytes_in_use, max_bytes);
         if (st.bytes_in_use > peak) peak = st.bytes_in_use;
         if (i == 0) per = st.bytes_in_use;
         if (i == 2500) {
@@ -357,7 +360,7 @@ static void flood_stays_bounded(void **state) {
     }
     struct ctx_ipfrag_stats st = stats(f);
     assert_true(per > 1480 && per < 1480 + 256);
-    assert_true(peak > max_bytes - per); /* the bound was reached, not avoided */
+    ASSERT_GT(peak, max_bytes - per); /* the bound was reached, not avoided */
     assert_int_equal(st.reassembled, 1);
     assert_int_equal(st.evicted + st.datagrams_in_use, 5000);
     assert_int_equal(st.datagrams_in_use, max_bytes / per);
@@ -369,7 +372,7 @@ static void flood_stays_bounded(void **state) {
     for (uint32_t i = 0; i < 1000; i++) {
         struct fopt o = {.id = i};
         assert_int_equal(add(f, &o, 0, 8, 1, i, &out), CTX_IPFRAG_QUEUED);
-        assert_true(stats(f).datagrams_in_use <= 16);
+        ASSERT_LE(stats(f).datagrams_in_use, 16);
     }
     assert_int_equal(stats(f).datagrams_in_use, 16);
     assert_int_equal(stats(f).evicted, 1000 - 16);
@@ -397,14 +400,14 @@ static void quota_keeps_a_flood_to_its_scope(void **state) {
     for (uint32_t i = 0; i < 3000; i++) {
         struct fopt a = {.id = 100 + i};
         assert_int_equal(add_in(f, 1, &a, 0, 1200, 1, 2, &out), CTX_IPFRAG_QUEUED);
-        assert_true(stats(f).bytes_in_use <= 64 * 1024);
+        ASSERT_LE(stats(f).bytes_in_use, 64 * 1024);
     }
     struct ctx_ipfrag_stats st = stats(f);
     assert_int_equal(st.evicted, 0);
-    assert_true(st.evicted_quota > 2900);
+    ASSERT_GT(st.evicted_quota, 2900);
     size_t a_pending = st.datagrams_in_use - 2;
     assert_int_equal(st.evicted_quota + a_pending, 3000);
-    assert_true(a_pending * (1200 + 16) <= 16 * 1024); /* scope 1 held at most its quota */
+    ASSERT_LE(a_pending * (1200 + 16), 16 * 1024); /* scope 1 held at most its quota */
     assert_int_equal(add_in(f, 2, &b1, 1480, 528, 0, 3, &out), CTX_IPFRAG_COMPLETE);
     assert_dgram(&out);
     assert_int_equal(add_in(f, 2, &b2, 1480, 528, 0, 3, &out), CTX_IPFRAG_COMPLETE);
@@ -427,7 +430,7 @@ static void full_table_evicts_the_largest_scope(void **state) {
             assert_int_equal(add_in(f, 1, &a, 0, by_count ? 8 : 1200, 1, 2, &out), CTX_IPFRAG_QUEUED);
         }
         struct ctx_ipfrag_stats st = stats(f);
-        assert_true(st.evicted > 400);
+        ASSERT_GT(st.evicted, 400);
         assert_int_equal(st.evicted_quota, 0);
         assert_int_equal(add_in(f, 2, &quiet, 1480, 528, 0, 3, &out), CTX_IPFRAG_COMPLETE);
         assert_dgram(&out);
@@ -574,25 +577,7 @@ static const char *srcdir(void) {
 
 static void fuzz_corpus_replay(void **state) {
     (void)state;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/ipfrag", srcdir());
-    DIR *dir = opendir(path);
-    assert_non_null(dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        char file[8192];
-        snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-        FILE *fp = fopen(file, "rb");
-        assert_non_null(fp);
-        size_t len = fread(F.b, 1, sizeof F.b, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(guardbuf_place(&G, F.b, len), len);
-        n++;
-    }
-    closedir(dir);
-    assert_true(n >= 6);
+    corpus_replay("ipfrag", 6, sizeof F.b, &G);
 }
 
 static int rc_by_name(const char *name) {
@@ -647,21 +632,11 @@ static void hostile_pcap_replay(void **state) {
     fclose(ex);
     assert_int_equal(stats(f).reassembled, (uint64_t)complete);
     assert_int_equal(complete, 3);
-    assert_true(n >= 20);
+    ASSERT_GE(n, 20);
     ctx_ipfrag_free(f);
 }
 
-static int setup(void **state) {
-    (void)state;
-    guardbuf_init(&G, PB_CAP);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    guardbuf_free(&G);
-    return 0;
-}
+GUARDBUF_GROUP_FIXTURE(G, PB_CAP)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -684,5 +659,5 @@ int main(void) {
         cmocka_unit_test(fuzz_corpus_replay),
         cmocka_unit_test(hostile_pcap_replay),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown);
 }

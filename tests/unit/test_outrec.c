@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,7 +138,7 @@ static void header_fields_redacted(void **state) {
     /* ordinary header fields are copied as they were */
     f = fields(HDR("13", "T", "web-1", "sshd", "42", "ID7"), "hello", "-", "");
     assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_SYSLOG, fx->rx, fx->set, &f, &out, &n), 0);
-    assert_true(strncmp(out, "<13>1 T web-1 sshd 42 ID7 - {", 29) == 0);
+    assert_memory_equal(out, "<13>1 T web-1 sshd 42 ID7 - {", 29);
 }
 
 /* a message $!ctx marks as cut: its text's tail is checked for a secret's start */
@@ -165,7 +167,7 @@ static void syslog_frame_exact(void **state) {
                              "\"severity\":\"notice\",\"app\":\"app\",\"msgid\":\"ID47\",\"msg\":\"token=[REDACTED:kv-secret]\"}");
     f = fields(HDR("13", "-", "", "", "", ""), "x", "-", "");
     assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_SYSLOG, fx->rx, fx->set, &f, &out, &n), 0);
-    assert_true(strncmp(out, "<13>1 - - - - - - {", 19) == 0);
+    assert_memory_equal(out, "<13>1 - - - - - - {", 19);
 }
 
 static void custom_template_output(void **state) {
@@ -265,7 +267,7 @@ static void fast_path_agrees_with_tree(void **state) {
         if (fast && tree != 0) fail_msg("fast path calls clean what the tree path changes (%d): %s", tree, doc);
         agreed_clean += fast;
     }
-    assert_true(agreed_clean > 100); /* the fast path does take documents */
+    ASSERT_GT(agreed_clean, 100); /* the fast path does take documents */
     free(scratch);
     uint64_t sink[64];
     ctx_redact_ctx_take_counters(fx->rx, sink);
@@ -299,7 +301,7 @@ static void replays_fuzz_corpus(void **state) {
         ctx_outrec_fields_t fl = {part[0], len[0], part[1], len[1], part[2], len[2], part[3], len[3]};
         const char *out;
         size_t n;
-        assert_true(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &fl, &out, &n) >= 0);
+        ASSERT_GE(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &fl, &out, &n), 0);
         assert_true(ctx_redact_utf8_valid(out, n));
         struct fjson_object *o = fjson_tokener_parse(out);
         if (o == NULL || !fjson_object_is_type(o, fjson_type_object)) fail_msg("%s: not a JSON object: %s", path, out);
@@ -307,7 +309,7 @@ static void replays_fuzz_corpus(void **state) {
         files++;
     }
     closedir(d);
-    assert_true(files >= 2);
+    ASSERT_GE(files, 2);
 }
 
 
@@ -361,7 +363,7 @@ static void memo_same(fx_t *fx, memo_fx_t *mf, const char *ctx) {
     uint64_t c1[65] = {0}, c2[65] = {0};
     int r1 = ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &o1, &n1);
     int r2 = ctx_outrec_build(mf->m, CTX_OUTREC_JSON, mf->rx, fx->set, &f, &o2, &n2);
-    assert_true(mf->nrules < 64);
+    ASSERT_LT(mf->nrules, 64);
     assert_int_equal(ctx_redact_ctx_take_counters(fx->rx, c1), ctx_redact_ctx_take_counters(mf->rx, c2));
     if (r1 != r2 || n1 != n2 || memcmp(o1, o2, n1) != 0)
         fail_msg("memo differs (%d/%d) on %s:\n%.*s\n%.*s", r1, r2, ctx, (int)n1, o1, (int)n2, o2);
@@ -429,8 +431,8 @@ static void memo_identical_to_uncached(void **state) {
     print_message("documents found %llu, not %llu; members found %llu, not %llu; whole path %llu\n",
                   (unsigned long long)st.doc_hits, (unsigned long long)st.doc_misses, (unsigned long long)st.hits,
                   (unsigned long long)st.misses, (unsigned long long)st.whole);
-    assert_true(st.doc_hits > 2000); /* both paths are taken */
-    assert_true(st.hits > 1000);
+    ASSERT_GT(st.doc_hits, 2000); /* both paths are taken */
+    ASSERT_GT(st.hits, 1000);
     memo_close(&mf);
 }
 
@@ -473,8 +475,8 @@ static void memo_evicts_under_pressure(void **state) {
         }
     ctx_outrec_memo_stats_t st, st2;
     ctx_outrec_memo_stats(mf.m, &st);
-    assert_true(st.evictions > 0);
-    assert_true(st.inserts > 4);
+    ASSERT_GT(st.evictions, 0);
+    ASSERT_GT(st.inserts, 4);
     /* a text past the size cap is never remembered */
     char *big = malloc(6000);
     assert_non_null(big);

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "check.h"
+
 #include <dirent.h>
 #include <pcap/pcap.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 #include <sys/wait.h>
 
 #include "ctxlog_common.h"
+#include "corpus.h"
 #include "guardbuf.h"
 #include "pktbuild.h"
 #include "pktdecode.h"
@@ -56,7 +59,7 @@ static void guard_page_faults(void **state) {
     const uint8_t *p = guardbuf_place(&G, "abc", 3);
     assert_memory_equal(p, "abc", 3);
     pid_t pid = fork();
-    assert_true(pid >= 0);
+    ASSERT_GE(pid, 0);
     if (pid == 0) {
         signal(SIGSEGV, SIG_DFL); /* neither cmocka's nor ASan's handler: die of it */
         volatile uint8_t c = p[3];
@@ -90,7 +93,7 @@ static void udp4_plain(void **state) {
     assert_string_equal(addr(&p, 0), "192.0.2.10");
     assert_string_equal(addr(&p, 1), "198.51.100.1");
     assert_true(IN6_IS_ADDR_V4MAPPED(&p.src));
-    assert_int_equal(p.proto, 17);
+    assert_int_equal(p.proto, IPPROTO_UDP);
     assert_int_equal(p.sport, 40000);
     assert_int_equal(p.dport, 514);
     assert_int_equal(p.udp_len, 17);
@@ -119,7 +122,7 @@ static void vlan_frame(const uint16_t *tpids, const uint16_t *vids, int n) {
     pb_reset(&F);
     pb_eth(&F, n > 0 ? tpids[0] : 0x0800);
     for (int i = 0; i < n; i++) pb_vlan(&F, vids[i], i + 1 < n ? tpids[i + 1] : 0x0800);
-    size_t ip = pb_ip4(&F, 17, 1, 0, NULL, 0);
+    size_t ip = pb_ip4(&F, IPPROTO_UDP, 1, 0, NULL, 0);
     size_t u = pb_udp(&F, 1000, 514);
     pb_str(&F, "x");
     pb_udp_done(&F, u);
@@ -191,7 +194,7 @@ static void ipv4_options(void **state) {
     const uint8_t good[8] = {1, 1, 148, 4, 0, 0, 0, 0};
     pb_reset(&F);
     pb_eth(&F, 0x0800);
-    size_t ip = pb_ip4(&F, 17, 7, 0, good, sizeof good);
+    size_t ip = pb_ip4(&F, IPPROTO_UDP, 7, 0, good, sizeof good);
     size_t u = pb_udp(&F, 1, 2);
     pb_str(&F, "opt");
     pb_udp_done(&F, u);
@@ -269,12 +272,12 @@ static void tcp_segments(void **state) {
     struct ctx_pkt p;
     pb_reset(&F);
     pb_eth(&F, 0x0800);
-    size_t ip = pb_ip4(&F, 6, 9, 0x4000, NULL, 0); /* DF set: not a fragment */
+    size_t ip = pb_ip4(&F, IPPROTO_TCP, 9, 0x4000, NULL, 0); /* DF set: not a fragment */
     pb_tcp(&F, 50000, 6514, 0x01020304, 0xa0b0c0d0, CTX_PKT_TCP_PSH | CTX_PKT_TCP_ACK, 3);
     pb_str(&F, "<13>tcp\n");
     pb_ip4_done(&F, ip);
     assert_int_equal(dec_all(&F, &p), CTX_PKT_OK);
-    assert_int_equal(p.proto, 6);
+    assert_int_equal(p.proto, IPPROTO_TCP);
     assert_int_equal(p.sport, 50000);
     assert_int_equal(p.dport, 6514);
     assert_int_equal(p.tcp.seq, 0x01020304);
@@ -302,14 +305,14 @@ static void not_udp_or_tcp(void **state) {
     pb_zero(&F, 8);
     pb_ip4_done(&F, ip);
     assert_int_equal(dec_all(&F, &p), CTX_PKT_ENOTL4);
-    assert_int_equal(p.proto, 1);
+    assert_int_equal(p.proto, IPPROTO_ICMP);
     assert_string_equal(addr(&p, 1), "198.51.100.1");
     pb_reset(&F);
     pb_eth(&F, 0x86dd);
     ip = pb_ip6(&F, 59); /* no next header */
     pb_ip6_done(&F, ip);
     assert_int_equal(dec_all(&F, &p), CTX_PKT_ENOTL4);
-    assert_int_equal(p.proto, 59);
+    assert_int_equal(p.proto, IPPROTO_NONE);
 }
 
 /* IPv6 with the given extension header types (each 8 bytes) before UDP "ext". */
@@ -397,7 +400,7 @@ static void ipv4_fragments(void **state) {
     struct ctx_pkt p;
     pb_reset(&F);
     pb_eth(&F, 0x0800);
-    size_t ip = pb_ip4(&F, 17, 0xbeef, 0x2000, NULL, 0); /* MF, offset 0 */
+    size_t ip = pb_ip4(&F, IPPROTO_UDP, 0xbeef, 0x2000, NULL, 0); /* MF, offset 0 */
     pb_zero(&F, 16);
     pb_ip4_done(&F, ip);
     assert_int_equal(dec_all(&F, &p), CTX_PKT_FRAGMENT);
@@ -406,7 +409,7 @@ static void ipv4_fragments(void **state) {
     assert_int_equal(p.frag.offset, 0);
     assert_int_equal(p.frag.id, 0xbeef);
     assert_int_equal(p.frag.next, 17);
-    assert_int_equal(p.proto, 17);
+    assert_int_equal(p.proto, IPPROTO_UDP);
     assert_ptr_equal(p.frag.data, base + 34);
     assert_int_equal(p.frag.data_len, 16);
     assert_int_equal(p.frag.data_wire_len, 16);
@@ -518,7 +521,7 @@ static void truncation_at_every_offset(void **state) {
     pb_eth(&F, 0x88a8);
     pb_vlan(&F, 10, 0x8100);
     pb_vlan(&F, 20, 0x0800);
-    size_t ip = pb_ip4(&F, 6, 1, 0, opts, 4);
+    size_t ip = pb_ip4(&F, IPPROTO_TCP, 1, 0, opts, 4);
     pb_tcp(&F, 1, 2, 3, 4, CTX_PKT_TCP_SYN, 2);
     pb_str(&F, "qinq+options+tcp");
     pb_ip4_done(&F, ip);
@@ -599,25 +602,7 @@ static const char *srcdir(void) {
  * against the guard page. */
 static void fuzz_corpus_replay(void **state) {
     (void)state;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/pktdecode", srcdir());
-    DIR *dir = opendir(path);
-    assert_non_null(dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        char file[8192];
-        snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-        FILE *fp = fopen(file, "rb");
-        assert_non_null(fp);
-        size_t len = fread(F.b, 1, sizeof F.b, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(guardbuf_place(&G, F.b, len), len);
-        n++;
-    }
-    closedir(dir);
-    assert_true(n >= 10);
+    corpus_replay("pktdecode", 10, sizeof F.b, &G);
 }
 
 static int rc_by_name(const char *name) {
@@ -667,20 +652,10 @@ static void hostile_pcap_replay(void **state) {
     pcap_close(pc);
     assert_null(fgets(line, sizeof line, ex)); /* as many expectations as packets */
     fclose(ex);
-    assert_true(n >= 20);
+    ASSERT_GE(n, 20);
 }
 
-static int setup(void **state) {
-    (void)state;
-    guardbuf_init(&G, PB_CAP);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    guardbuf_free(&G);
-    return 0;
-}
+GUARDBUF_GROUP_FIXTURE(G, PB_CAP)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -704,5 +679,5 @@ int main(void) {
         cmocka_unit_test(fuzz_corpus_replay),
         cmocka_unit_test(hostile_pcap_replay),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown);
 }

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -424,7 +426,7 @@ static void too_big_file(void **state) {
     (void)state;
     char path[] = "/tmp/test_policy_XXXXXX", err[CTX_ERRLEN], want[CTX_ERRLEN];
     int fd = mkstemp(path);
-    assert_true(fd >= 0);
+    ASSERT_GE(fd, 0);
     FILE *f = fdopen(fd, "w");
     for (int i = 0; i <= CTX_POLICY_MAX_FILE / 64; i++) fprintf(f, "%63s\n", "# padding");
     fclose(f);
@@ -563,8 +565,8 @@ static void fuzz_corpus_replay(void **state) {
         ctx_policy_free(p);
     }
     closedir(d);
-    assert_true(n >= 4); /* the seeds at least */
-    assert_true(ok >= 1); /* the example parses */
+    ASSERT_GE(n, 4); /* the seeds at least */
+    ASSERT_GE(ok, 1); /* the example parses */
 }
 
 int main(void) {

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <json.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
@@ -55,7 +57,7 @@ static void expect_cut(ctx_redact_rules *r, const char *in, const char *want) {
     ctx_redact_ctx *c = ctx_redact_ctx_new(r);
     const char *out = NULL;
     size_t outlen = 0;
-    assert_true(ctx_redact_apply_cut(c, ctx_redact_for_tenant(r, NULL), in, strlen(in), &out, &outlen) >= 0);
+    ASSERT_GE(ctx_redact_apply_cut(c, ctx_redact_for_tenant(r, NULL), in, strlen(in), &out, &outlen), 0);
     if (strlen(want) != outlen || memcmp(out, want, outlen) != 0)
         fail_msg("in:   %s\ngot:  %.*s\nwant: %s", in, (int)outlen, out, want);
     ctx_redact_ctx_free(c);
@@ -306,7 +308,7 @@ static void modes_mask_and_redact(void **state) {
 static char *write_key(const char *content, mode_t mode) {
     char *path = strdup("/tmp/test_redact_keyXXXXXX");
     int fd = mkstemp(path);
-    assert_true(fd >= 0);
+    ASSERT_GE(fd, 0);
     assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
     close(fd);
     chmod(path, mode);

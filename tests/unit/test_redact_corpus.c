@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <dirent.h>
 #include <json.h>
 #include <stdio.h>
@@ -45,7 +47,7 @@ static char *run_row(ctx_redact_ctx *c, const ctx_redact_set *set, const char *m
     if (strcmp(mode, "json") == 0) {
         struct fjson_object *o = fjson_tokener_parse(line);
         if (o == NULL) fail_msg("not JSON: %s", line);
-        assert_true(ctx_redact_json(c, set, o) >= 0);
+        ASSERT_GE(ctx_redact_json(c, set, o), 0);
         char *s = strdup(fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN));
         fjson_object_put(o);
         return s;
@@ -53,7 +55,7 @@ static char *run_row(ctx_redact_ctx *c, const ctx_redact_set *set, const char *m
     int rc = strcmp(mode, "sd") == 0    ? ctx_redact_sd(c, set, line, strlen(line), &out, &outlen)
              : strcmp(mode, "cut") == 0 ? ctx_redact_apply_cut(c, set, line, strlen(line), &out, &outlen)
                                         : ctx_redact_apply(c, set, line, strlen(line), &out, &outlen);
-    assert_true(rc >= 0);
+    ASSERT_GE(rc, 0);
     return strndup(out, outlen);
 }
 
@@ -86,7 +88,7 @@ static size_t recall(const char *rel) {
         char *text = strtok(NULL, "");
         assert_non_null(text);
         int id = ctx_redact_rules_find(all, rule);
-        assert_true(id >= 0);
+        ASSERT_GE(id, 0);
         uint64_t before = ctx_redact_ctx_counters(ca)[id];
         char *out = run_row(ca, ctx_redact_for_tenant(all, NULL), mode, text);
         int ok = !leaks(out, secret) && ctx_redact_ctx_counters(ca)[id] > before;
@@ -115,13 +117,13 @@ static size_t recall(const char *rel) {
 
 static void secrets_all_redacted(void **state) {
     (void)state;
-    assert_true(recall("tests/corpus/redact/secrets.tsv") >= 150);
+    ASSERT_GE(recall("tests/corpus/redact/secrets.tsv"), 150);
 }
 
 /* every bypass class of issue 16 (make_bypass.py) */
 static void bypasses_all_redacted(void **state) {
     (void)state;
-    assert_true(recall("tests/corpus/redact/bypass.tsv") >= 50);
+    ASSERT_GE(recall("tests/corpus/redact/bypass.tsv"), 50);
 }
 
 /* the lines of a corpus of ordinary text through the default rules: *rows read, returns lines changed */
@@ -139,7 +141,7 @@ static size_t changed_lines(const char *rel, size_t *rows, uint64_t *matches) {
         const char *out;
         size_t outlen;
         int rc = ctx_redact_apply(c, g, line, (size_t)n - 1, &out, &outlen);
-        assert_true(rc >= 0);
+        ASSERT_GE(rc, 0);
         if (rc != 0) print_message("CHANGED: %.*s\n  -> %.*s\n", (int)n - 1, line, (int)outlen, out);
         (*rows)++;
         changed += rc != 0;
@@ -159,7 +161,7 @@ static void clean_unchanged(void **state) {
     uint64_t matches;
     size_t changed = changed_lines("tests/corpus/redact/clean.txt", &rows, &matches);
     print_message("clean corpus: %zu false positives in %zu lines\n", changed, rows);
-    assert_true(rows >= 50);
+    ASSERT_GE(rows, 50);
     assert_int_equal(changed, 0);
     assert_int_equal(matches, 0);
 }
@@ -172,8 +174,8 @@ static void benign_precision(void **state) {
     size_t changed = changed_lines("tests/corpus/redact/benign.txt", &rows, &matches);
     print_message("benign corpus: %zu of %zu lines changed (%.4f %%, limit 0.01 %%), %llu matches\n", changed, rows,
                   rows ? 100.0 * (double)changed / (double)rows : 0.0, (unsigned long long)matches);
-    assert_true(rows >= 20000);
-    assert_true(changed * 10000 <= rows);
+    ASSERT_GE(rows, 20000);
+    ASSERT_LE(changed * 10000, rows);
 }
 
 /* the fuzzer's saved inputs (tests/fuzz/corpus/redact/) through text, SD and cut text: no crash,
@@ -196,17 +198,17 @@ static void fuzz_inputs_replay(void **state) {
         fclose(f);
         const char *out;
         size_t outlen;
-        assert_true(ctx_redact_apply(c, ctx_redact_for_tenant(r, NULL), buf, n, &out, &outlen) >= 0);
+        ASSERT_GE(ctx_redact_apply(c, ctx_redact_for_tenant(r, NULL), buf, n, &out, &outlen), 0);
         assert_true(ctx_redact_utf8_valid(out, outlen));
-        assert_true(ctx_redact_sd(c, ctx_redact_for_tenant(r, NULL), buf, n, &out, &outlen) >= 0);
+        ASSERT_GE(ctx_redact_sd(c, ctx_redact_for_tenant(r, NULL), buf, n, &out, &outlen), 0);
         assert_true(ctx_redact_utf8_valid(out, outlen));
-        assert_true(ctx_redact_apply_cut(c, ctx_redact_for_tenant(r, NULL), buf, n, &out, &outlen) >= 0);
+        ASSERT_GE(ctx_redact_apply_cut(c, ctx_redact_for_tenant(r, NULL), buf, n, &out, &outlen), 0);
         assert_true(ctx_redact_utf8_valid(out, outlen));
         files++;
     }
     closedir(d);
     print_message("fuzz corpus: %zu inputs replayed\n", files);
-    assert_true(files > 0);
+    ASSERT_GT(files, 0);
     ctx_redact_ctx_free(c);
     ctx_redact_rules_free(r);
 }

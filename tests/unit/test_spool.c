@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -170,7 +172,7 @@ static void order_peek_ack(void **state) {
     assert_int_equal(r.seq, 1);
     assert_int_equal(ctx_spool_peek(sp, &r), 0); /* same record until acked */
     assert_int_equal(r.seq, 1);
-    assert_true(r.append_us > 1600000000000000ULL);
+    ASSERT_GT(r.append_us, 1600000000000000ULL);
     assert_int_equal(ctx_spool_ack(sp, 2, err, sizeof err), CTX_EINVAL); /* not the peeked one */
     assert_non_null(strstr(err, "not the record last peeked"));
     ctx_spool_stats_t st;
@@ -258,7 +260,7 @@ static void segments_roll_and_are_deleted(void **state) {
     }
     int nseg = count_files(dir, ".seg");
     assert_int_equal(nseg, want);
-    assert_true(want >= 5);
+    ASSERT_GE(want, 5);
     ctx_spool_stats_t st;
     ctx_spool_stats(sp, &st);
     assert_int_equal(st.segments, (uint64_t)nseg);
@@ -704,7 +706,7 @@ static void appender_and_reader_threads(void **state) {
     pthread_join(t, &ret);
     assert_null(ret);
     assert_int_equal(ctx_spool_peek(sp, &r), CTX_ENOENT);
-    assert_true(count_files(dir, ".seg") <= 1); /* 0 unless the last append raced the last ack */
+    ASSERT_LE(count_files(dir, ".seg"), 1); /* 0 unless the last append raced the last ack */
     ctx_spool_rec_clear(&r);
     ctx_spool_free(sp);
 }
@@ -746,12 +748,12 @@ static void replay_one(const unsigned char *data, size_t size) {
     ctx_spool_rec_t r = {0};
     uint64_t last = 0, seq = 0;
     while (ctx_spool_peek(sp, &r) == 0) {
-        assert_true(r.len > 0);
+        ASSERT_GT(r.len, 0);
         assert_int_equal(ctx_spool_ack(sp, r.seq, err, sizeof err), 0);
         last = r.seq;
     }
     assert_int_equal(ctx_spool_append(sp, "x", 1, 0, 0, &seq, err, sizeof err), 0);
-    assert_true(seq > last);
+    ASSERT_GT(seq, last);
     ctx_spool_rec_clear(&r);
     ctx_spool_free(sp);
 }
@@ -759,10 +761,7 @@ static void replay_one(const unsigned char *data, size_t size) {
 static void fuzz_corpus_replay(void **state) {
     (void)state;
     DIR *d = opendir(CTX_SRCDIR "/tests/fuzz/corpus/spool");
-    if (d == NULL) {
-        print_message("SKIP: no tests/fuzz/corpus/spool\n");
-        skip();
-    }
+    if (d == NULL) fail_msg("no corpus at %s", CTX_SRCDIR "/tests/fuzz/corpus/spool");
     struct dirent *e;
     int n = 0;
     while ((e = readdir(d)) != NULL) {
@@ -779,7 +778,7 @@ static void fuzz_corpus_replay(void **state) {
         n++;
     }
     closedir(d);
-    assert_true(n > 0);
+    ASSERT_GT(n, 0);
 }
 
 int main(void) {

@@ -12,12 +12,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "check.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctxlog_common.h"
+#include "corpus.h"
 #include "guardbuf.h"
 #include "sysframe.h"
 
@@ -56,7 +59,7 @@ struct capture {
 static void cap_emit(void *ud, const struct ctx_sysframe_frame *fr) {
     struct capture *c = ud;
     static const char letters[] = "?OLN";
-    assert_true(fr->len >= 1);
+    ASSERT_GE(fr->len, 1);
     c->len += (size_t)snprintf(c->text + c->len, sizeof c->text - c->len, "%c%s%s:", letters[fr->framing],
                                fr->truncated ? "t" : "", fr->partial ? "p" : "");
     for (size_t i = 0; i < fr->len && c->len + 8 < sizeof c->text; i++) {
@@ -126,7 +129,7 @@ static void run_script(const struct op *ops, size_t nops, const struct opts *o, 
         if (ops[i].kind == OP_GAP) ctx_sysframe_gap(f, &s, ops[i].lost, cap_emit, c);
         if (ops[i].kind == OP_END_CLEAN) ctx_sysframe_end(f, &s, CTX_SYSFRAME_END_CLEAN, cap_emit, c);
         if (ops[i].kind == OP_END_LOST) ctx_sysframe_end(f, &s, CTX_SYSFRAME_END_LOST, cap_emit, c);
-        assert_true(ctx_sysframe_stream_mem(&s) <= (o->max_frame ? o->max_frame : 64) + 16);
+        ASSERT_LE(ctx_sysframe_stream_mem(&s), (o->max_frame ? o->max_frame : 64) + 16);
     }
     ctx_sysframe_end(f, &s, CTX_SYSFRAME_END_LOST, cap_emit, c); /* no-op after an explicit end */
     assert_int_equal(c->outstanding, 0);
@@ -218,7 +221,7 @@ static void truncation(void **state) {
     run_script(ops, 2, &o, 0, 0, c, &st);
     assert_string_equal(c->text, "Lt:<xxxxxxxxxxxxxxx\nL:<13>after\n");
     assert_int_equal(st.bytes_truncated, sizeof big - 16);
-    assert_true(c->max_buf <= 16 + 16);
+    ASSERT_LE(c->max_buf, 16 + 16);
     free(c);
 }
 
@@ -421,46 +424,12 @@ static void random_streams(void **state) {
     }
 }
 
-static const char *srcdir(void) {
-    const char *d = getenv("top_srcdir");
-    return d != NULL ? d : ".";
-}
-
 static void fuzz_corpus_replay(void **state) {
     (void)state;
-    char path[4096];
-    static uint8_t buf[1 << 16];
-    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/tcpframe", srcdir());
-    DIR *dir = opendir(path);
-    assert_non_null(dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        char file[8192];
-        snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-        FILE *fp = fopen(file, "rb");
-        assert_non_null(fp);
-        size_t len = fread(buf, 1, sizeof buf, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(guardbuf_place(&G, buf, len), len);
-        n++;
-    }
-    closedir(dir);
-    assert_true(n >= 5);
+    corpus_replay("tcpframe", 5, 1 << 16, &G);
 }
 
-static int setup(void **state) {
-    (void)state;
-    guardbuf_init(&G, 1 << 19);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    guardbuf_free(&G);
-    return 0;
-}
+GUARDBUF_GROUP_FIXTURE(G, 1 << 19)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -469,5 +438,5 @@ int main(void) {
         cmocka_unit_test(midstream),     cmocka_unit_test(stream_end),     cmocka_unit_test(alloc_failure),
         cmocka_unit_test(config_errors), cmocka_unit_test(random_streams), cmocka_unit_test(fuzz_corpus_replay),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown);
 }

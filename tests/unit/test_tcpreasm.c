@@ -14,12 +14,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "check.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctxlog_common.h"
+#include "corpus.h"
 #include "guardbuf.h"
 #include "pktbuild.h"
 #include "pktdecode.h"
@@ -93,7 +96,7 @@ static void seg_ex(int flow, uint8_t flags, uint32_t seq, const char *data, size
     struct timeval ts = {1700000000, (long)flow};
     memset(&p, 0, sizeof p);
     p.ip_version = 4;
-    p.proto = 6;
+    p.proto = IPPROTO_TCP;
     p.src.s6_addr[10] = p.src.s6_addr[11] = p.dst.s6_addr[10] = p.dst.s6_addr[11] = 0xff;
     p.src.s6_addr[12] = p.dst.s6_addr[12] = 10;
     p.src.s6_addr[15] = (uint8_t)(10 + flow);
@@ -109,8 +112,8 @@ static void seg_ex(int flow, uint8_t flags, uint32_t seq, const char *data, size
     p.truncated = wire_extra > 0;
     assert_int_equal(ctx_tcpreasm_packet(R, IFNAME, &ts, NOW, &p), 0);
     struct ctx_tcpreasm_stats st = stats();
-    assert_true(st.bytes_allocated <= CFG.max_bytes);
-    assert_true(st.flows_in_use <= CFG.max_flows);
+    ASSERT_LE(st.bytes_allocated, CFG.max_bytes);
+    ASSERT_LE(st.flows_in_use, CFG.max_flows);
 }
 
 static void seg(int flow, uint8_t flags, uint32_t seq, const char *data) {
@@ -362,7 +365,7 @@ static void syn_flood(void **state) {
     struct ctx_tcpreasm_stats st = stats();
     assert_int_equal(st.flows_in_use, 1000);
     assert_int_equal(st.flows_evicted, 10000 - 999);
-    assert_true(st.bytes_allocated <= CFG.max_bytes);
+    ASSERT_LE(st.bytes_allocated, CFG.max_bytes);
     stop();
 }
 
@@ -385,11 +388,11 @@ static void memory_bound(void **state) {
         seg(i, ACK, 100, part);
     }
     struct ctx_tcpreasm_stats st = stats();
-    assert_true(st.flows_evicted > 1000);
-    assert_true(st.flows_in_use < 10000);
+    ASSERT_GT(st.flows_evicted, 1000);
+    ASSERT_LT(st.flows_in_use, 10000);
     assert_int_equal(st.flows_in_use + st.flows_evicted, 10000);
     assert_int_equal(st.bytes_dropped, st.flows_evicted * 39); /* each evicted flow held one piece */
-    assert_true(st.bytes_allocated <= CFG.max_bytes);
+    ASSERT_LE(st.bytes_allocated, CFG.max_bytes);
     /* a frame that never ends holds at most max_frame */
     seg(20000, SYN, 0, NULL);
     for (uint32_t off = 0; off < 200000; off += 1000) {
@@ -413,7 +416,7 @@ static void flood_then_data(void **state) {
         seg(20000 + i, ACK, 1, "<13>partial ");
     }
     struct ctx_tcpreasm_stats st = stats();
-    assert_true(st.flows_evicted >= 5000);
+    ASSERT_GE(st.flows_evicted, 5000);
     assert_int_equal(st.frames.partial_emitted + st.frames.partial_dropped, 0); /* only SYN-only flows went */
     for (int i = 0; i < 1000; i++) seg(20000 + i, ACK, 13, "done\n");
     st = stop();
@@ -438,8 +441,8 @@ static void piece_limit(void **state) {
     /* record + 512 one-byte pieces (64-byte class) + at most one partial frame (max_frame 64: 128) */
     if (bytes > 1024 + 512 * 64 + 128) fail_msg("vnet0 holds %zu bytes: more than 512 pieces", bytes);
     struct ctx_tcpreasm_stats st = stats();
-    assert_true(st.gaps_piecelimit > 0);
-    assert_true(st.gaps >= st.gaps_piecelimit);
+    ASSERT_GT(st.gaps_piecelimit, 0);
+    ASSERT_GE(st.gaps, st.gaps_piecelimit);
     /* the stream goes on: a message after the flood is framed (the flow's end gives up the holes) */
     seg(0, ACK, 200000, "\n<13>after\n");
     stop();
@@ -490,7 +493,7 @@ static void memory_flood_evicts_its_own_flows(void **state) {
     IFNAME = "vnetB";
     seg(0, ACK, 11, "message\n");
     assert_non_null(strstr(OUT, "0:L:<13>quiet message\n"));
-    assert_true(stats().flows_evicted > 50);
+    ASSERT_GT(stats().flows_evicted, 50);
     size_t fb;
     ctx_tcpreasm_interface_usage(R, "vnetB", &fb, NULL);
     assert_int_equal(fb, 1);
@@ -584,7 +587,7 @@ static void config_errors(void **state) {
     assert_int_equal(ctx_tcpreasm_expire(NULL, 1), 0);
     struct ctx_pkt p;
     memset(&p, 0, sizeof p);
-    p.proto = 17;
+    p.proto = IPPROTO_UDP;
     c.max_flows = 16;
     assert_int_equal(ctx_tcpreasm_new(&c, &r, err, sizeof err), 0);
     assert_int_equal(ctx_tcpreasm_packet(r, "x", &(struct timeval){0, 0}, 1, &p), CTX_EINVAL);
@@ -605,7 +608,7 @@ static void real_frames(void **state) {
     for (size_t i = 0; i < sizeof segs / sizeof segs[0]; i++) {
         pb_reset(&F);
         pb_eth(&F, 0x0800);
-        size_t ip = pb_ip4(&F, 6, 0x1234, 0, NULL, 0);
+        size_t ip = pb_ip4(&F, IPPROTO_TCP, 0x1234, 0, NULL, 0);
         pb_tcp(&F, 40000, 514, segs[i].seq, 1, segs[i].flags, 0);
         pb_str(&F, segs[i].data);
         pb_ip4_done(&F, ip);
@@ -711,7 +714,7 @@ static void random_losses(void **state) {
         NOW += 5000;
         ctx_tcpreasm_expire(R, NOW);
         struct ctx_tcpreasm_stats st = stop();
-        assert_true(st.gaps > 0);
+        ASSERT_GT(st.gaps, 0);
         const char *e = expect;
         for (char *line = strtok(OUT, "\n"); line != NULL; line = strtok(NULL, "\n")) {
             if (line[3] == 'p') continue; /* partial: the beginning of a frame */
@@ -724,46 +727,12 @@ static void random_losses(void **state) {
     }
 }
 
-static const char *srcdir(void) {
-    const char *d = getenv("top_srcdir");
-    return d != NULL ? d : ".";
-}
-
 static void fuzz_corpus_replay(void **state) {
     (void)state;
-    char path[4096];
-    static uint8_t buf[1 << 16];
-    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/tcpreasm", srcdir());
-    DIR *dir = opendir(path);
-    assert_non_null(dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        char file[8192];
-        snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-        FILE *fp = fopen(file, "rb");
-        assert_non_null(fp);
-        size_t len = fread(buf, 1, sizeof buf, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(guardbuf_place(&G, buf, len), len);
-        n++;
-    }
-    closedir(dir);
-    assert_true(n >= 3);
+    corpus_replay("tcpreasm", 3, 1 << 16, &G);
 }
 
-static int setup(void **state) {
-    (void)state;
-    guardbuf_init(&G, 1 << 17);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    guardbuf_free(&G);
-    return 0;
-}
+GUARDBUF_GROUP_FIXTURE(G, 1 << 17)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -779,5 +748,5 @@ int main(void) {
         cmocka_unit_test(real_frames),       cmocka_unit_test(random_orders), cmocka_unit_test(random_losses),
         cmocka_unit_test(fuzz_corpus_replay),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown);
 }

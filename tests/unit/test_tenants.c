@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "check.h"
 #include <dirent.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -599,7 +601,7 @@ static void conf_example_is_valid(void **state) {
     if (rc != 0)
         print_message("%s\n", err);
     assert_int_equal(rc, 0);
-    assert_true(ctx_tenants_count(t) >= 3);
+    ASSERT_GE(ctx_tenants_count(t), 3);
     assert_non_null(ctx_tenants_get(t, "default", 7));
     assert_int_equal(ctx_tenants_warning_count(t), 0);
     ctx_tenants_free(t);
@@ -642,7 +644,7 @@ static void fuzz_corpus_replay(void **state) {
         n++;
     }
     closedir(d);
-    assert_true(n > 0);
+    ASSERT_GT(n, 0);
 }
 
 int main(void) {

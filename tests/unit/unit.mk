@@ -19,6 +19,20 @@ tests_unit_test_jsonfreeze_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jsonfreeze_LDADD = $(UNIT_LDADD)
 tests_unit_test_jsonfreeze_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_slot
+TESTS += tests/unit/test_slot
+tests_unit_test_slot_SOURCES = tests/unit/test_slot.c tests/unit/check.h
+tests_unit_test_slot_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_slot_LDADD = $(UNIT_LDADD)
+tests_unit_test_slot_LDFLAGS = $(UNIT_LINKFLAGS)
+# the same test under ThreadSanitizer (not combinable with ASan): the slot's locking and atomics
+check_PROGRAMS += tests/unit/test_slot_tsan
+TESTS += tests/unit/test_slot_tsan
+tests_unit_test_slot_tsan_SOURCES = tests/unit/test_slot.c common/base/slot.c
+tests_unit_test_slot_tsan_CFLAGS = $(COMMON_CFLAGS) $(CMOCKA_CFLAGS) -fsanitize=thread -g -O1
+tests_unit_test_slot_tsan_LDADD = $(CMOCKA_LIBS) -lpthread
+tests_unit_test_slot_tsan_LDFLAGS = -fsanitize=thread
+
 check_PROGRAMS += tests/unit/test_policy
 TESTS += tests/unit/test_policy
 tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
@@ -217,7 +231,7 @@ tests_unit_test_sysframe_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_tcpreasm
 TESTS += tests/unit/test_tcpreasm
-tests_unit_test_tcpreasm_SOURCES = tests/unit/test_tcpreasm.c tests/unit/guardbuf.h tests/unit/pktbuild.h
+tests_unit_test_tcpreasm_SOURCES = tests/unit/test_tcpreasm.c tests/unit/corpus.h tests/unit/guardbuf.h tests/unit/pktbuild.h
 tests_unit_test_tcpreasm_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tcpreasm_LDADD = $(UNIT_LDADD)
 tests_unit_test_tcpreasm_LDFLAGS = $(UNIT_LINKFLAGS)
