@@ -557,13 +557,14 @@ static void conf_example_is_valid(void **state) {
     }
     out[o] = '\0';
     const char *files[] = {"tls/ca.pem", "tls/client.pem", "tls/client.key", "secrets/acme.token",
-                           "secrets/globex.password"};
+                           "secrets/globex.password", "secrets/piedpiper.token", "secrets/umbrella.password",
+                           "secrets/wonka.hec-token"};
     char d[300];
     snprintf(d, sizeof d, "%s/tls", tmp);
     mkdir(d, 0700);
     snprintf(d, sizeof d, "%s/secrets", tmp);
     mkdir(d, 0700);
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         put_file(tmp, files[i], "x\n", 0600);
     ctx_tenants_t *t;
     int rc = ctx_tenants_parse(out, o, "tenants.json", NULL, &t, err, sizeof err);
