@@ -92,6 +92,9 @@ typedef struct {
     uint32_t retry_tag;
 } ctx_send_info_t;
 
+/* Frees info's partial members (rejects, retry_body) and zeroes them. */
+void ctx_send_info_clear(ctx_send_info_t *info);
+
 /* A transport. send() is called on the dest's sender thread only, never concurrently;
  * body is borrowed for the call; tag is the batch's CTX_DEST_TAG. free() releases arg
  * (called on the sender thread or in ctx_dest_free; may be NULL). */

@@ -256,7 +256,7 @@ static void on_partial(ctx_dest_t *d, const item_t *it, ctx_send_info_t *info, c
     if (d->blocked) dq_write_pending(d);
 }
 
-static void info_clear(ctx_send_info_t *info) {
+void ctx_send_info_clear(ctx_send_info_t *info) {
     for (size_t i = 0; i < info->nrejects; i++) free(info->rejects[i].body);
     free(info->rejects);
     free(info->retry_body);
@@ -300,7 +300,7 @@ static void send_one(ctx_dest_t *d, const item_t *it, ctx_spool_rec_t *rec) {
     pthread_mutex_lock(&d->mu);
     handle(d, it, r, &info, rec);
     pthread_mutex_unlock(&d->mu);
-    info_clear(&info);
+    ctx_send_info_clear(&info);
     pthread_mutex_lock(&d->mu);
 }
 

@@ -39,7 +39,7 @@ typedef struct {
 
 /* One message, redacted, as the format encoders read it. Strings are the raw values
  * (no JSON escaping); an absent header field ("-" in RFC 5424) has n == 0. */
-typedef struct {
+typedef struct ctx_fmt_rec {
     uint64_t time_unix_nano;     /* the message's own timestamp; 0 if it had none */
     uint64_t observed_unix_nano; /* when the host received (captured) it */
     int facility;                /* 0..23; -1 unknown */

@@ -123,7 +123,7 @@ static int one_item(fjson_object *el, ctx_fmt_item_t *it) {
 
 static int read_items(fjson_object *root, size_t nitems, ctx_fmt_item_t *items, char *err, size_t errlen) {
     fjson_object *arr = NULL, *errors = NULL;
-    if (!fjson_object_object_get_ex(root, "items", &arr) || arr == NULL) {
+    if (!fjson_object_object_get_ex(root, "items", &arr)) {
         if (fjson_object_object_get_ex(root, "errors", &errors) && errors != NULL &&
             fjson_object_is_type(errors, fjson_type_boolean) && !fjson_object_get_boolean(errors)) {
             for (size_t i = 0; i < nitems; i++) items[i].status = 201, items[i].reason[0] = '\0';

@@ -223,3 +223,10 @@ tests_unit_test_vmbudget_LDADD = $(UNIT_LDADD)
 tests_unit_test_vmbudget_LDFLAGS = $(UNIT_LINKFLAGS)
 
 endif
+
+check_PROGRAMS += tests/unit/test_fmt
+TESTS += tests/unit/test_fmt
+tests_unit_test_fmt_SOURCES = tests/unit/test_fmt.c
+tests_unit_test_fmt_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_fmt_LDADD = $(UNIT_LDADD)
+tests_unit_test_fmt_LDFLAGS = $(UNIT_LINKFLAGS)
