@@ -17,7 +17,7 @@ typedef struct {
     size_t n;
 } span_t;
 
-enum { H_PRI, H_TS, H_HOST, H_APP, H_PROCID, H_MSGID, H_COUNT };
+enum { H_PRI, H_TS, H_HOST, H_APP, H_PROCID, H_MSGID, H_RCVD, H_COUNT };
 
 static const char *const fac_names[24] = {"kern",   "user",   "mail",   "daemon", "auth",   "syslog",
                                           "lpr",    "news",   "uucp",   "cron",   "authpriv", "ftp",
@@ -446,7 +446,7 @@ int ctx_outrec_fmtrec(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set 
     int pri = parse_pri(h[H_PRI]);
     r->facility = pri >> 3, r->severity = pri & 7;
     (void)ctx_fmt_parse_rfc3339(h[H_TS].p, h[H_TS].n, &r->time_unix_nano);
-    if (f->rcvd != NULL) (void)ctx_fmt_parse_rfc3339(f->rcvd, f->rcvdlen, &r->observed_unix_nano);
+    (void)ctx_fmt_parse_rfc3339(h[H_RCVD].p, h[H_RCVD].n, &r->observed_unix_nano);
     r->host = hdr_str(h[H_HOST]), r->app = hdr_str(h[H_APP]);
     r->procid = hdr_str(h[H_PROCID]), r->msgid = hdr_str(h[H_MSGID]);
     r->msg.p = b->buf + moff, r->msg.n = mn;

@@ -16,7 +16,8 @@
  * parses), else as text.
  *
  * The fields arrive as the strings of omtenant's internal templates:
- *   hdr: PRI 0x1f TIMESTAMP 0x1f HOSTNAME 0x1f APP-NAME 0x1f PROCID 0x1f MSGID
+ *   hdr: PRI 0x1f TIMESTAMP 0x1f HOSTNAME 0x1f APP-NAME 0x1f PROCID 0x1f MSGID [0x1f RECEIVED]
+ *        (RECEIVED: when the host received it, RFC 3339; read by the record formats only)
  *   msg, sd, ctx: raw %msg%, %structured-data% and %$!ctx% (JSON text or "").
  *
  * Thread-safety: a ctx_outrec_t (its buffers and JSON parser) belongs to one thread.
@@ -40,8 +41,6 @@ typedef struct {
     size_t sdlen;
     const char *ctx;
     size_t ctxlen;
-    const char *rcvd; /* when the host received it (RFC 3339, %timegenerated%); record formats only */
-    size_t rcvdlen;
 } ctx_outrec_fields_t;
 
 typedef enum {
@@ -91,7 +90,7 @@ int ctx_outrec_build(ctx_outrec_t *b, ctx_outrec_kind_t kind, ctx_redact_ctx *rx
  * splunk-hec), redacted exactly as ctx_outrec_build redacts the default record: header
  * fields, message, structured data, and the $!ctx through the memo. r's strings are
  * borrowed from b and from f: valid until the next call on b. The times are parsed
- * from the header's TIMESTAMP and f->rcvd (0 when absent or not RFC 3339). Returns
+ * from the header's TIMESTAMP and RECEIVED (0 when absent or not RFC 3339). Returns
  * the values redaction changed (>= 0), CTX_ENOMEM, or CTX_EINVAL (redaction failed:
  * the record must not be sent). */
 struct ctx_fmt_rec;

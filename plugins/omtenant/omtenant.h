@@ -174,12 +174,12 @@ static inline void omt_add(uint64_t *ctr, uint64_t n) {
 /* the templates omtenant asks rsyslog for, by slot (omt_request_templates) */
 enum {
     OMT_TPL_TENANT = 0, /* the tenant property */
-    OMT_TPL_HDR,        /* PRI 0x1f TIMESTAMP 0x1f HOSTNAME 0x1f APP-NAME 0x1f PROCID 0x1f MSGID */
+    OMT_TPL_HDR,        /* PRI 0x1f TIMESTAMP 0x1f HOSTNAME 0x1f APP-NAME 0x1f PROCID 0x1f MSGID 0x1f
+                           %timegenerated% (received) */
     OMT_TPL_MSG,        /* %msg% */
     OMT_TPL_SD,         /* %structured-data% */
     OMT_TPL_CTX,        /* %$!ctx% */
-    OMT_TPL_RCVD,       /* %timegenerated:::date-rfc3339%: when the host received it */
-    OMT_TPL_COUNT
+    OMT_TPL_COUNT       /* 5: rsyslog gives an output module at most 5 strings (CONF_OMOD_NUMSTRINGS_MAXSIZE) */
 };
 #define OMT_TPL_CUSTOM 1 /* with template=: the operator's template */
 

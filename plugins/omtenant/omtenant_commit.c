@@ -91,8 +91,7 @@ static int build(instanceData *pData, omt_wrk_t *w, const omt_route_ent_t *e, ac
     *rec = 0;
     if (pData->template_name != NULL) /* never with a record format (omt_check_formats) */
         return ctx_outrec_custom(w->rec, w->rx, e->set, TPL(p, OMT_TPL_CUSTOM), out, outlen);
-    ctx_outrec_fields_t f = {TPL(p, OMT_TPL_HDR), TPL(p, OMT_TPL_MSG), TPL(p, OMT_TPL_SD), TPL(p, OMT_TPL_CTX),
-                             TPL(p, OMT_TPL_RCVD)};
+    ctx_outrec_fields_t f = {TPL(p, OMT_TPL_HDR), TPL(p, OMT_TPL_MSG), TPL(p, OMT_TPL_SD), TPL(p, OMT_TPL_CTX)};
     if (e->t->transport == CTX_TRANSPORT_HTTPS && ctx_fmt_grouping(e->t->format)) {
         *rec = 1;
         return ctx_outrec_fmtrec(w->rec, w->rx, e->set, &f, r);

@@ -249,11 +249,11 @@ static rsRetVal request(omodStringRequest_t *pOMSR, int i, const char *name) {
 rsRetVal omt_request_templates(instanceData *pData, rsconf_t *conf, omodStringRequest_t *pOMSR) {
     static const char *const names[OMT_TPL_COUNT] = {
         [OMT_TPL_HDR] = " omtenant.hdr", [OMT_TPL_MSG] = " omtenant.msg", [OMT_TPL_SD] = " omtenant.sd",
-        [OMT_TPL_CTX] = " omtenant.ctx", [OMT_TPL_RCVD] = " omtenant.rcvd"};
+        [OMT_TPL_CTX] = " omtenant.ctx"};
     static const char *const defs[OMT_TPL_COUNT] = {
-        [OMT_TPL_HDR] = "\"%pri%\\31%timereported:::date-rfc3339%\\31%hostname%\\31%app-name%\\31%procid%\\31%msgid%\"",
-        [OMT_TPL_MSG] = "\"%msg%\"", [OMT_TPL_SD] = "\"%structured-data%\"", [OMT_TPL_CTX] = "\"%$!ctx%\"",
-        [OMT_TPL_RCVD] = "\"%timegenerated:::date-rfc3339%\""};
+        [OMT_TPL_HDR] = "\"%pri%\\31%timereported:::date-rfc3339%\\31%hostname%\\31%app-name%\\31%procid%\\31%msgid%"
+                        "\\31%timegenerated:::date-rfc3339%\"",
+        [OMT_TPL_MSG] = "\"%msg%\"", [OMT_TPL_SD] = "\"%structured-data%\"", [OMT_TPL_CTX] = "\"%$!ctx%\""};
     char tname[256], tdef[256];
     DEFiRet;
     snprintf(tname, sizeof tname, " omtenant.tenant:%s", pData->tenant_property);

@@ -12,9 +12,11 @@ elasticsearch  POST /<index>/_bulk, NDJSON, ending in "\n"; pairs of action + do
 loki           POST /loki/api/v1/push, application/json, X-Scope-OrgID required
                (multi-tenant Loki); {"streams":[{"stream":{labels},"values":[[ts,line,
                {metadata}?]]}]}; label names [a-zA-Z_][a-zA-Z0-9_]*, values strings; ts a
-               string of decimal ns; metadata values strings; entries of a stream in
-               time order within a push and after the stream's last accepted entry (what
-               Loki's ordering check refuses: "entry out of order"). Reply 204.
+               string of decimal ns; metadata values strings; an entry more than an hour
+               older than the newest of its stream is refused ("entry too far behind",
+               Loki's rule with unordered writes). Whether a push's entries were sorted
+               per stream (what omtenant promises) is recorded with each entry
+               ("sorted": true / false) for the test to check. Reply 204.
 splunk-hec     POST /services/collector/event, "Authorization: Splunk <token>" (--token);
                a stream of JSON event objects; "event" required and not empty; "time"
                a number; host/source/sourcetype/index strings; "fields" flat (string
@@ -118,7 +120,7 @@ class Loki:
                 if not LABEL.match(k) or not isinstance(v, str):
                     raise Refuse(400, ("invalid label %r=%r" % (k, v)).encode())
             key = (org, json.dumps(labels, sort_keys=True))
-            last = self.last.get(key, 0)
+            newest, prev, entries = self.last.get(key, 0), 0, []
             for v in s.get("values", []):
                 if not isinstance(v, list) or len(v) not in (2, 3) or not isinstance(v[0], str) or \
                         not v[0].isdigit() or not isinstance(v[1], str):
@@ -127,12 +129,15 @@ class Loki:
                 if not isinstance(meta, dict) or not all(isinstance(x, str) for x in meta.values()):
                     raise Refuse(400, b"structured metadata values must be strings")
                 ts = int(v[0])
-                if ts < last:
-                    raise Refuse(400, ("entry out of order for stream %s" % key[1]).encode())
-                last = ts
-                out.append(json.dumps({"org": org, "labels": labels, "ts": v[0], "line": v[1], "meta": meta},
-                                      separators=(",", ":"), ensure_ascii=False))
-            self.last[key] = last
+                if ts < newest - 3600 * 10**9:
+                    raise Refuse(400, ("entry too far behind for stream %s" % key[1]).encode())
+                entries.append((ts, v[1], meta, ts >= prev))
+                prev, newest = ts, max(newest, ts)
+            srt = all(e[3] for e in entries)
+            for ts, line, meta, _ in entries:
+                out.append(json.dumps({"org": org, "labels": labels, "ts": str(ts), "line": line, "meta": meta,
+                                       "sorted": srt}, separators=(",", ":"), ensure_ascii=False))
+            self.last[key] = newest
         return 204, b"", "text/plain", out
 
 

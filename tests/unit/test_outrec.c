@@ -51,7 +51,7 @@ static int teardown(void **state) {
 #define HDR(pri, ts, host, app, pid, mid) pri "\x1f" ts "\x1f" host "\x1f" app "\x1f" pid "\x1f" mid
 
 static ctx_outrec_fields_t fields(const char *hdr, const char *msg, const char *sd, const char *ctx) {
-    ctx_outrec_fields_t f = {hdr, strlen(hdr), msg, strlen(msg), sd, strlen(sd), ctx, strlen(ctx), NULL, 0};
+    ctx_outrec_fields_t f = {hdr, strlen(hdr), msg, strlen(msg), sd, strlen(sd), ctx, strlen(ctx)};
     return f;
 }
 
@@ -296,7 +296,7 @@ static void replays_fuzz_corpus(void **state) {
             part[i] = buf + (pos < size ? pos : size), len[i] = end - (pos < size ? pos : size);
             pos = z ? end + 1 : size;
         }
-        ctx_outrec_fields_t fl = {part[0], len[0], part[1], len[1], part[2], len[2], part[3], len[3], NULL, 0};
+        ctx_outrec_fields_t fl = {part[0], len[0], part[1], len[1], part[2], len[2], part[3], len[3]};
         const char *out;
         size_t n;
         assert_true(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &fl, &out, &n) >= 0);
