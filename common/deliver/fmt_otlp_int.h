@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fmt.h"
 
@@ -62,7 +63,17 @@ typedef struct {
 } ot_mark_t;
 
 /* ---- raw bytes and protobuf primitives (fmt_otlp_wire.c) */
-void ot_raw(ot_w_t *w, const void *p, size_t n);
+void ot_raw_grow(ot_w_t *w, const void *p, size_t n);
+static inline void ot_raw(ot_w_t *w, const void *p, size_t n) { /* the common case inline: it fits */
+    ctx_fmt_buf_t *b = w->b;
+    if (n == 0) return;
+    if (b->buf != NULL && b->cap - b->len >= n && w->err == 0) {
+        memcpy(b->buf + b->len, p, n);
+        b->len += n;
+        return;
+    }
+    ot_raw_grow(w, p, n);
+}
 void ot_lit(ot_w_t *w, const char *s);
 void ot_pb_key(ot_w_t *w, unsigned field, unsigned wt);
 void ot_pb_varint(ot_w_t *w, uint64_t v);
@@ -70,6 +81,9 @@ void ot_pb_fixed64(ot_w_t *w, unsigned field, uint64_t v);
 void ot_pb_str(ot_w_t *w, unsigned field, const char *p, size_t n); /* invalid UTF-8 becomes U+FFFD */
 size_t ot_pb_open(ot_w_t *w, unsigned field);                       /* a length-delimited field */
 void ot_pb_close(ot_w_t *w, size_t mark);
+/* the same with two bytes reserved for the length: for messages usually 128..16383 bytes long */
+size_t ot_pb_open2(ot_w_t *w, unsigned field);
+void ot_pb_close2(ot_w_t *w, size_t mark);
 
 /* ---- JSON primitives */
 void ot_js_str(ot_w_t *w, const char *p, size_t n); /* quoted, escaped; invalid UTF-8 becomes U+FFFD */

@@ -14,7 +14,7 @@
 #include "ctxlog_common.h"
 #include "fmt_otlp_int.h"
 
-void ot_raw(ot_w_t *w, const void *p, size_t n) {
+void ot_raw_grow(ot_w_t *w, const void *p, size_t n) {
     if (w->err == 0 && ctx_fmt_buf_append(w->b, p, n) != 0) w->err = CTX_ENOMEM;
 }
 
@@ -99,29 +99,48 @@ void ot_pb_str(ot_w_t *w, unsigned field, const char *p, size_t n) {
         put_utf8(w, s, n);
 }
 
-size_t ot_pb_open(ot_w_t *w, unsigned field) {
-    ot_pb_key(w, field, OT_WT_LEN);
-    ot_raw(w, "", 1); /* one byte reserved for the length */
-    return w->b->len;
-}
-
 static size_t varint_len(uint64_t v) {
     size_t n = 1;
     while (v >= 0x80) v >>= 7, n++;
     return n;
 }
 
-void ot_pb_close(ot_w_t *w, size_t mark) {
+/* writes the length of the content at [mark, len) into the `reserved` bytes before it,
+ * moving the content when the length takes another number of bytes */
+static void close_len(ot_w_t *w, size_t mark, size_t reserved) {
     if (w->err) return;
     size_t len = w->b->len - mark, vl = varint_len(len);
-    if (vl > 1) { /* make room: the content moves vl - 1 bytes on */
-        unsigned char pad[9] = {0};
-        ot_raw(w, pad, vl - 1);
+    if (vl > reserved) { /* make room: the content moves on */
+        unsigned char pad[10] = {0};
+        ot_raw(w, pad, vl - reserved);
         if (w->err) return;
-        memmove(w->b->buf + mark + vl - 1, w->b->buf + mark, len);
+        memmove(w->b->buf + mark + vl - reserved, w->b->buf + mark, len);
+    } else if (vl < reserved) { /* the content moves back */
+        memmove(w->b->buf + mark - reserved + vl, w->b->buf + mark, len);
+        w->b->len -= reserved - vl;
     }
-    unsigned char *p = w->b->buf + mark - 1;
+    unsigned char *p = w->b->buf + mark - reserved;
     for (size_t i = 0; i < vl; i++, len >>= 7) p[i] = (unsigned char)((len & 0x7f) | (i + 1 < vl ? 0x80 : 0));
+}
+
+size_t ot_pb_open(ot_w_t *w, unsigned field) {
+    ot_pb_key(w, field, OT_WT_LEN);
+    ot_raw(w, "", 1); /* one byte reserved for the length */
+    return w->b->len;
+}
+
+void ot_pb_close(ot_w_t *w, size_t mark) {
+    close_len(w, mark, 1);
+}
+
+size_t ot_pb_open2(ot_w_t *w, unsigned field) {
+    ot_pb_key(w, field, OT_WT_LEN);
+    ot_raw(w, "\0", 2);
+    return w->b->len;
+}
+
+void ot_pb_close2(ot_w_t *w, size_t mark) {
+    close_len(w, mark, 2);
 }
 
 void ot_js_str(ot_w_t *w, const char *p, size_t n) {
