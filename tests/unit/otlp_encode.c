@@ -2,6 +2,7 @@
  * that decode the result with the official protos (tests/unit/fmt_otlp_decode.py).
  *
  *   otlp_encode pb|json RECORDS OUT
+ *   otlp_encode reply-pb|reply-json BODY   prints "rejected=N message=TEXT" (ctx_fmt_otlp_reply)
  *
  * RECORDS holds records one after the other, each: four decimal numbers, one per line
  * (time_unix_nano, observed_unix_nano, facility, severity), then the eight strings host, app,
@@ -42,7 +43,29 @@ static int get_rec(FILE *f, ctx_fmt_rec_t *r) {
     return 0;
 }
 
+/* reads a reply body with ctx_fmt_otlp_reply */
+static int reply(const char *mode, const char *path) {
+    FILE *f = fopen(path, "rb");
+    static char body[1 << 20];
+    size_t n = f ? fread(body, 1, sizeof(body), f) : 0;
+    if (f == NULL) {
+        perror(path);
+        return 1;
+    }
+    fclose(f);
+    uint64_t rejected;
+    char msg[256];
+    int rc = ctx_fmt_otlp_reply(body, n, strcmp(mode, "reply-json") == 0, &rejected, msg, sizeof(msg));
+    if (rc != 0) {
+        printf("error %d\n", rc);
+        return 1;
+    }
+    printf("rejected=%llu message=%s\n", (unsigned long long)rejected, msg);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 3 && strncmp(argv[1], "reply-", 6) == 0) return reply(argv[1], argv[2]);
     if (argc != 4 || (strcmp(argv[1], "pb") != 0 && strcmp(argv[1], "json") != 0)) {
         fprintf(stderr, "usage: otlp_encode pb|json RECORDS OUT\n");
         return 1;
