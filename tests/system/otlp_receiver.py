@@ -2,7 +2,7 @@
 """OTLP/HTTP logs receiver for the tests (a tenant's OpenTelemetry Collector).
 
     otlp_receiver.py serve --out DIR --cert PEM --key PEM [--port N] [--port-file F] [--plain]
-                           [--mode-file F] [--reject-marker TEXT]
+                           [--mode-file F] [--reject-marker TEXT] [--count-only]
     otlp_receiver.py check --out DIR --prefix P --first A --last B [--resource-key K]
                            [--max-dup-batches K]
 
@@ -19,7 +19,9 @@ resources, rejected, note); each LogRecord of a 2xx request one line of DIR/reco
 base64 text). The answer is an ExportLogsServiceResponse in the request's encoding: empty,
 or, with --reject-marker, partial_success naming how many records had TEXT in their body
 (those are recorded with "rejected": true). --mode-file works as https_receiver.py's
-("503 1", "sleep 2", ...). Stop it with SIGTERM; start it again on the same --port.
+("503 1", "sleep 2", ...). --count-only (benchmarks) decodes and counts but keeps no
+records: the running total of records in 2xx requests is DIR/total. Stop it with SIGTERM;
+start it again on the same --port.
 
 check: every record whose body holds PREFIX<n>, n in FIRST..LAST, arrived and was not
 rejected, nothing else did, in order of first arrival; duplicates only as a whole batch
@@ -100,8 +102,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 rec["encoding"], body = self._decode(raw)
                 rec["bytes"] = len(body)
                 req = otlp_proto.parse(self.server.pb, body, CTYPES[ctype])
-                recs = otlp_proto.records(req)
-                rec["records"], rec["resources"] = len(recs), len(req.resource_logs)
+                if self.server.opts.count_only:
+                    rec["records"] = sum(len(sl.log_records) for rl in req.resource_logs for sl in rl.scope_logs)
+                else:
+                    recs = otlp_proto.records(req)
+                    rec["records"] = len(recs)
+                rec["resources"] = len(req.resource_logs)
             except Exception as e:  # noqa: BLE001 - what the schema refuses is a 400
                 status, rec["note"] = 400, "undecodable body: %s" % e
         marker = self.server.opts.reject_marker
@@ -121,7 +127,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
 
     def __init__(self, opts, ctx):
-        self.opts, self.ctx, self.lock = opts, ctx, threading.Lock()
+        self.opts, self.ctx, self.lock, self.total = opts, ctx, threading.Lock(), 0
         os.makedirs(opts.out, exist_ok=True)
         self.pb = otlp_proto.load(opts.out)
         path = os.path.join(opts.out, "batches.jsonl")
@@ -142,6 +148,11 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         with self.lock:
             self.n += 1
             rec = dict(rec, n=self.n, status=status)
+            if self.opts.count_only and 200 <= status < 300:
+                self.total += rec["records"]
+                with open(os.path.join(self.opts.out, "total.tmp"), "w") as f:
+                    f.write("%d\n" % self.total)
+                os.rename(os.path.join(self.opts.out, "total.tmp"), os.path.join(self.opts.out, "total"))
             with open(os.path.join(self.opts.out, "records.jsonl"), "a") as f:
                 for r in recs:
                     f.write(json.dumps(jsonable(dict(r, batch=self.n)), ensure_ascii=False) + "\n")
@@ -221,6 +232,7 @@ def main():
     s.add_argument("--mode-file")
     s.add_argument("--plain", action="store_true")
     s.add_argument("--reject-marker")
+    s.add_argument("--count-only", action="store_true")
     c = sub.add_parser("check")
     c.add_argument("--out", required=True)
     c.add_argument("--prefix", required=True)
