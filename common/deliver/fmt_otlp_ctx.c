@@ -3,9 +3,11 @@
  * The context splits in two:
  * - what describes the VM, its host and its compute-manager data (the same for every message
  *   of the VM until it changes) becomes the ResourceLogs' resource attributes;
- * - what differs per message ($!ctx!capture: the packet; $!ctx!vm!process: the sending
- *   process; $!ctx!tags: what the policy rules added; $!ctx!drop) becomes LogRecord
- *   attributes, so that it never splits a VM's records into several resources.
+ * - what differs per message or per packet becomes LogRecord attributes, so that it never
+ *   splits a VM's records into several resources: $!ctx!capture (the packet),
+ *   $!ctx!vm!ip / mac / vnic / match / spoof (what the packet was sent from and how it was
+ *   attributed: a VM with two vNICs or two addresses is still one VM), $!ctx!vm!process
+ *   (the sending process), $!ctx!tags (what the policy rules added), $!ctx!drop.
  * Members with an OpenTelemetry semantic-convention name get it (table SEMCONV); the others
  * keep their $!ctx path under "ctxlog.": $!ctx!cm!vcpus is ctxlog.cm.vcpus. Nested objects
  * are flattened into dotted keys (backends index flat attributes best); arrays stay arrays,
@@ -23,18 +25,18 @@
 #define CTX_DEPTH_MAX 32
 #define KEY_MAX 512
 
-enum { K_STR, K_STRLIST, K_MAC, K_OSTYPE };
+enum { K_STR, K_OSTYPE };
 
-/* semantic-convention names (OpenTelemetry semantic conventions, resource attributes host.*,
- * os.*, cloud.*) for string members of $!ctx!vm and $!ctx!cm; other types keep ctxlog.* */
+/* semantic-convention names (OpenTelemetry semantic conventions: resource attributes host.*,
+ * os.*, cloud.*; client.address, a LogRecord attribute) for string members of $!ctx!vm and
+ * $!ctx!cm; other types keep ctxlog.* */
 static const struct {
     const char *group, *member, *attr;
     int kind;
 } SEMCONV[] = {
     {"vm", "name", "host.name", K_STR},                /* the VM is the host its logs come from */
     {"vm", "uuid", "host.id", K_STR},                  /* "for cloud: the instance id" */
-    {"vm", "ip", "host.ip", K_STRLIST},                /* string[] */
-    {"vm", "mac", "host.mac", K_MAC},                  /* string[], IEEE RA form AC-DE-48-23-45-67 */
+    {"vm", "ip", "client.address", K_STR},             /* per packet: the data model's syslog origin ip */
     {"cm", "flavor", "host.type", K_STR},              /* "for cloud: the machine type" */
     {"cm", "guest_os", "os.description", K_STR},       /* free text such as debian-12 */
     {"cm", "os_type", "os.type", K_OSTYPE},            /* only a value of the enum */
@@ -49,7 +51,10 @@ static const char *const OS_TYPES[] = {"windows", "linux", "darwin", "freebsd", 
 static int is_per_message(const char *group, const char *member) {
     if (group == NULL)
         return strcmp(member, "capture") == 0 || strcmp(member, "tags") == 0 || strcmp(member, "drop") == 0;
-    return strcmp(group, "vm") == 0 && strcmp(member, "process") == 0;
+    static const char *const VM_PER_MESSAGE[] = {"process", "ip", "mac", "vnic", "match", "spoof"};
+    for (size_t i = 0; strcmp(group, "vm") == 0 && i < sizeof(VM_PER_MESSAGE) / sizeof(VM_PER_MESSAGE[0]); i++)
+        if (strcmp(member, VM_PER_MESSAGE[i]) == 0) return 1;
+    return 0;
 }
 
 static void put_value(ot_w_t *w, struct fjson_object *v, int depth);
@@ -131,26 +136,6 @@ static void put_flat(ot_w_t *w, unsigned field, char *key, size_t klen, struct f
     ot_kv_end(w, m);
 }
 
-/* "52:54:00:ab:cd:ef" -> "52-54-00-AB-CD-EF"; 0 if s is not a MAC in that form */
-static int ieee_mac(const char *s, size_t n, char out[18]) {
-    static const char hex[] = "0123456789ABCDEF";
-    if (n != 17) return 0;
-    for (size_t i = 0; i < 17; i++) {
-        char c = s[i];
-        if (i % 3 == 2) {
-            if (c != ':' && c != '-') return 0;
-            out[i] = '-';
-            continue;
-        }
-        const char *h = strchr("0123456789abcdefABCDEF", c);
-        if (c == '\0' || h == NULL) return 0;
-        size_t d = (size_t)(h - "0123456789abcdefABCDEF");
-        out[i] = hex[d < 16 ? d : d - 6];
-    }
-    out[17] = '\0';
-    return 1;
-}
-
 /* the member as its semantic-convention attribute; 0 if it has none (or its value does not fit) */
 static int put_semconv(ot_w_t *w, unsigned field, const char *group, const char *member, struct fjson_object *v) {
     if (fjson_object_get_type(v) != fjson_type_string) return 0;
@@ -158,23 +143,12 @@ static int put_semconv(ot_w_t *w, unsigned field, const char *group, const char 
     size_t n = (size_t)fjson_object_get_string_len(v);
     for (size_t i = 0; i < sizeof(SEMCONV) / sizeof(SEMCONV[0]); i++) {
         if (strcmp(SEMCONV[i].group, group) != 0 || strcmp(SEMCONV[i].member, member) != 0) continue;
-        char mac[18];
-        if (SEMCONV[i].kind == K_MAC && !ieee_mac(s, n, mac)) return 0;
         if (SEMCONV[i].kind == K_OSTYPE) {
             size_t j = 0;
             while (j < sizeof(OS_TYPES) / sizeof(OS_TYPES[0]) && strcmp(OS_TYPES[j], s) != 0) j++;
             if (j == sizeof(OS_TYPES) / sizeof(OS_TYPES[0]) || strlen(s) != n) return 0;
         }
-        ot_mark_t m = ot_kv_begin(w, field, SEMCONV[i].attr, strlen(SEMCONV[i].attr));
-        if (SEMCONV[i].kind == K_STRLIST || SEMCONV[i].kind == K_MAC) {
-            size_t ma = ot_av_array_open(w), me = ot_elem_begin(w);
-            ot_av_str(w, SEMCONV[i].kind == K_MAC ? mac : s, SEMCONV[i].kind == K_MAC ? 17 : n);
-            ot_elem_end(w, me);
-            ot_av_array_close(w, ma);
-        } else {
-            ot_av_str(w, s, n);
-        }
-        ot_kv_end(w, m);
+        ot_kv_str(w, field, SEMCONV[i].attr, s, n);
         return 1;
     }
     return 0;
@@ -189,13 +163,14 @@ static void put_group(ot_w_t *w, unsigned res_field, ot_w_t *m, const char *grou
         const char *k = fjson_object_iter_peek_name(&it);
         struct fjson_object *v = fjson_object_iter_peek_value(&it);
         size_t kn = strlen(k);
-        if (v == NULL || put_semconv(w, res_field, group, k, v)) continue;
+        int per = is_per_message(group, k);
+        if (v == NULL || put_semconv(per ? m : w, per ? OT_LR_ATTRIBUTES : res_field, group, k, v)) continue;
         if (7 + glen + 1 + kn >= KEY_MAX) continue; /* a key no backend would take */
         memcpy(key, "ctxlog.", 7);
         memcpy(key + 7, group, glen);
         key[7 + glen] = '.';
         memcpy(key + 8 + glen, k, kn + 1);
-        if (is_per_message(group, k))
+        if (per)
             put_flat(m, OT_LR_ATTRIBUTES, key, 8 + glen + kn, v, 2);
         else
             put_flat(w, res_field, key, 8 + glen + kn, v, 2);

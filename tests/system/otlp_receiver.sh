@@ -70,7 +70,7 @@ rej = [r for r in first if r["rejected"]]
 if len(rej) != 1 or not rej[0]["body"].startswith("seq=000005 "):
     sys.exit("rejected: %s" % rej)
 vm1 = [r for r in first if r["resource"].get("host.name") == "vm-1"]
-if len(vm1) != 30 or len({r["resource_index"] for r in vm1}) != 1 or vm1[0]["resource"]["host.mac"] != ["52-54-00-AB-CD-01"]:
+if len(vm1) != 30 or len({r["resource_index"] for r in vm1}) != 1 or vm1[0]["attributes"]["client.address"] != "192.0.2.11":
     sys.exit("vm-1: %d records, resources %s" % (len(vm1), {r["resource_index"] for r in vm1}))
 print("receiver: 8 requests answered as a collector would, 3 x 63 records recorded")
 PY

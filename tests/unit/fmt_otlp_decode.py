@@ -73,7 +73,12 @@ def batch():
             extra = {"capture": {"ts": "2026-11-27T06:26:15.%06dZ" % i, "sport": 40000 + i, "proto": "udp",
                                  "reassembled": True},
                      "process": {"app": "app%d" % i, "pid": str(100 + i)}, "tags": {"team": "t%d" % (i % 3)}}
-        ctx = json.dumps(vm_ctx(k, rnd, extra), ensure_ascii=False).encode()
+        c = vm_ctx(k, rnd, extra)
+        if i % 7 == 3:  # another vNIC and address of the same VM, or a spoofed packet
+            c["vm"].update({"ip": "2001:db8::%d" % k, "mac": "52:54:00:ff:00:%02x" % k, "vnic": "tap%d" % k})
+            if i % 2:
+                c["vm"].update({"spoof": "ip", "match": "mac"})
+        ctx = json.dumps(c, ensure_ascii=False).encode()
         recs.append({"time": 1764226800000000000 + i * 1000, "observed": 1764226800000500000 + i * 1000,
                      "facility": i % 24, "severity": i % 8, "host": b"host-%d" % k, "app": b"app%d" % (i % 4),
                      "procid": b"%d" % (1000 + i), "msgid": b"ID%d" % i if i % 3 else b"",
@@ -102,11 +107,12 @@ def write_records(recs, path):
                 f.write(b"%d:" % len(r[k]) + r[k] + b"\n")
 
 
-SEMCONV = {("vm", "name"): "host.name", ("vm", "uuid"): "host.id", ("vm", "ip"): "host.ip",
-           ("vm", "mac"): "host.mac", ("cm", "flavor"): "host.type", ("cm", "guest_os"): "os.description",
+SEMCONV = {("vm", "name"): "host.name", ("vm", "uuid"): "host.id", ("vm", "ip"): "client.address",
+           ("cm", "flavor"): "host.type", ("cm", "guest_os"): "os.description",
            ("cm", "os_type"): "os.type", ("cm", "project_id"): "cloud.account.id",
            ("cm", "region"): "cloud.region", ("cm", "availability_zone"): "cloud.availability_zone"}
-PER_MESSAGE = {("capture",), ("tags",), ("drop",), ("vm", "process")}
+PER_MESSAGE = {("capture",), ("tags",), ("drop",), ("vm", "process"), ("vm", "ip"), ("vm", "mac"), ("vm", "vnic"),
+               ("vm", "match"), ("vm", "spoof")}
 OS_TYPES = {"windows", "linux", "darwin", "freebsd", "netbsd", "openbsd", "dragonflybsd", "hpux", "aix",
             "solaris", "zos"}
 
@@ -133,14 +139,9 @@ def semconv(path, v):
     name = SEMCONV.get(path)
     if name is None or not isinstance(v, str):
         return None
-    if name == "host.mac":
-        parts = v.split(":")
-        if len(v) != 17 or len(parts) != 6:
-            return None
-        return name, ["-".join(parts).upper()]
     if name == "os.type" and v not in OS_TYPES:
         return None
-    return name, [v] if name == "host.ip" else v
+    return name, v
 
 
 def expected_attrs(ctx):
@@ -155,11 +156,11 @@ def expected_attrs(ctx):
     for k, v in c.items():
         if k in ("vm", "cm") and isinstance(v, dict):
             for k2, v2 in v.items():
-                sc = semconv((k, k2), v2)
+                sc, into = semconv((k, k2), v2), per if (k, k2) in PER_MESSAGE else res
                 if sc:
-                    res[sc[0]] = sc[1]
+                    into[sc[0]] = sc[1]
                 else:
-                    flat("ctxlog.%s.%s" % (k, k2), v2, per if (k, k2) in PER_MESSAGE else res)
+                    flat("ctxlog.%s.%s" % (k, k2), v2, into)
         else:
             flat("ctxlog." + k, v, per if (k,) in PER_MESSAGE else res)
     return res, per
