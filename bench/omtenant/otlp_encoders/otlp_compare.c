@@ -46,12 +46,12 @@ static ctx_fmt_rec_t *make_batch(size_t n) {
     for (int v = 0; v < VMS; v++)
         snprintf(ctxs[v], sizeof(ctxs[v]),
                  "{\"vm\":{\"name\":\"web-%02d\",\"uuid\":\"6f1c2a4e-0d7b-4d54-9a51-3c1f0e2b7a%02d\",\"tenant\":\"acme\","
-                 "\"user\":\"ops\",\"vnic\":\"vnet%d\",\"match\":\"vnic\"},\"cm\":{\"guest_os\":\"debian-12\",\"vm_state\":"
+                 "\"user\":\"ops\"},\"cm\":{\"guest_os\":\"debian-12\",\"vm_state\":"
                  "\"active\",\"compute_host\":\"compute-1\",\"flavor\":\"m1.small\",\"vcpus\":2,\"ram_mb\":2048,"
                  "\"host_ip\":\"192.0.2.1\",\"status\":\"ok\",\"fetched_at\":\"2026-11-27T06:59:37.375Z\"},\"host\":{"
                  "\"host_cpu_pct\":23.4,\"load1\":3.51,\"vm_cpu_pct\":68.8,\"vm_mem_bytes\":2147483648,"
                  "\"sampled_at\":\"2026-11-27T06:54:28.664Z\"}}",
-                 v, v, v);
+                 v, v);
     ctx_fmt_rec_t *r = calloc(n, sizeof(*r));
     static const char *apps[] = {"sshd", "nginx", "orders", "kernel", "postfix"};
     static char procids[5][8] = {"811", "1290", "4412", "", "2211"};
