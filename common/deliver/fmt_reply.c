@@ -115,9 +115,36 @@ static ctx_send_result_t es_reply(const char *reply, size_t rlen, int truncated,
     return r;
 }
 
+/* OTLP: partial_success names how many records were rejected, not which: the whole batch
+ * goes to the dead-letter file with that count and the server's message; nothing is resent
+ * (the accepted records must not be duplicated). An unreadable reply to a 2xx: delivered
+ * (OTLP says a 2xx without partial_success means all were accepted). */
+static ctx_send_result_t otlp_reply(const char *reply, size_t rlen, int truncated, int json, uint32_t tag,
+                                    ctx_send_info_t *info) {
+    uint64_t rejected = 0;
+    char msg[200] = "";
+    size_t n = CTX_DEST_TAG_MSGS(tag);
+    if (truncated || ctx_fmt_otlp_reply(reply, rlen, json, &rejected, msg, sizeof msg) != 0) {
+        snprintf(info->err, sizeof info->err, "OTLP export reply not understood%s: counted as delivered",
+                 truncated ? " (larger than its limit)" : "");
+        return CTX_SEND_OK;
+    }
+    if (rejected == 0) return CTX_SEND_OK;
+    if (rejected > n) rejected = n;
+    if ((info->rejects = calloc(1, sizeof *info->rejects)) == NULL) return CTX_SEND_OK;
+    info->nrejects = 1;
+    info->rejects[0].tag = CTX_DEST_TAG(CTX_DEST_TAG_ENC(tag), CTX_DEST_TAG_FMT(tag), (size_t)rejected);
+    snprintf(info->rejects[0].reason, sizeof info->rejects[0].reason,
+             "OTLP partial_success: %llu of %zu log records rejected%s%s", (unsigned long long)rejected, n,
+             msg[0] ? ": " : "", msg);
+    snprintf(info->err, sizeof info->err, "%s", info->rejects[0].reason);
+    return CTX_SEND_PARTIAL;
+}
+
 ctx_send_result_t ctx_fmt_reply(ctx_fmt_t f, const char *reply, size_t rlen, int truncated, const void *body,
                                 size_t len, uint32_t tag, ctx_batch_encoder_t *enc, int level, ctx_send_info_t *info) {
     if (f == CTX_FMT_ELASTICSEARCH) return es_reply(reply, rlen, truncated, body, len, tag, enc, level, info);
-    /* OTLPMERGE: otlp / otlp-json partial_success -> a reject without a body */
+    if (f == CTX_FMT_OTLP || f == CTX_FMT_OTLP_JSON)
+        return otlp_reply(reply, rlen, truncated, f == CTX_FMT_OTLP_JSON, tag, info);
     return CTX_SEND_OK;
 }

@@ -37,6 +37,8 @@ SYSTEM_TESTS += tests/system/omtenant_basic.sh tests/system/omtenant_basic-vg.sh
 	tests/system/omtenant_dirs.sh tests/system/omtenant_stamp.sh tests/system/omtenant_isolation.sh \
 	tests/system/omtenant_header.sh tests/system/omtenant_durable.sh
 EXTRA_DIST += tests/system/omtenant_common.sh
+SYSTEM_TESTS += tests/system/otlp_receiver.sh
+EXTRA_DIST += tests/system/otlp_receiver.py
 SYSTEM_TESTS += tests/system/package.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)
