@@ -76,7 +76,7 @@ static ctx_send_result_t fake_send(void *arg, const void *body, size_t len, uint
         f->len += n;
         f->delivered++;
         free(plain);
-    } else {
+    } else if (r != CTX_SEND_PARTIAL) {
         snprintf(info->err, sizeof info->err, r == CTX_SEND_REJECT ? "HTTP 400: bad" : "HTTP 503");
         info->retry_after_ms = f->retry_after_ms;
     }
@@ -324,6 +324,9 @@ static void rejection_goes_to_dead_letter(void **state) {
 static void partial_result_splits_the_batch(void **state) {
     (void)state;
     for (int wa = 0; wa <= 1; wa++) {
+        pthread_mutex_lock(&logmu);
+        loglen = 0, logs[0] = '\0';
+        pthread_mutex_unlock(&logmu);
         fake_t *f = fake_new();
         f->partial_call = 1;
         ctx_dest_opts_t o = opts(wa ? "partial-wa" : "partial", f, 4, CTX_ENC_NONE);
