@@ -11,14 +11,18 @@
 #   omtenant-otlp     omtenant, https, zstd -3, format otlp (OTLP/HTTP protobuf, one
 #                     ResourceLogs per VM per batch; issue 17)
 #   omtenant-otlp-json  the same, format otlp-json
-#                     (both left out, and said so, when this build's omtenant has no
-#                     "format" key yet)
+#   omtenant-elasticsearch, omtenant-loki, omtenant-splunk-hec  https, gzip -3 (what these
+#                     servers take), formats elasticsearch (bulk into an index), loki
+#                     (labels: vm.name) and splunk-hec (source ctxlog)
+#                     (the format cases left out, and said so, when this build's omtenant
+#                     has no "format" key yet)
 # The stream: N RFC 5424 messages from bench/redact/gen_logmix.py's realistic mix
 # (1% with a planted secret), sent over plain TCP to the sending rsyslogd's imtcp, which
 # sets $!ctx (tenant, VM name, uuid, ...) on each. Receivers: a second rsyslogd (imtcp +
 # ossl -> omfile) for the two syslog-tls senders, tests/lib/https_receiver.py
 # (--count-only) for https, tests/system/otlp_receiver.py (--count-only: decoded with the
-# official protos, records counted) for otlp.
+# official protos, records counted) for otlp, tests/lib/https_receiver.py --api (the
+# product's checks, api_emul.py; --count-only) for elasticsearch, loki and splunk-hec.
 # The three run in turn, ROUNDS times (default 3: the machine may be shared); the table
 # has every run and the median per sender.
 # Per mode: msg/s (first byte sent -> last message at the receiver), sender CPU seconds
@@ -117,6 +121,16 @@ $PY "$top/tests/system/otlp_receiver.py" serve --out "$W/otlp" --port-file "$W/o
 PIDS+=($!)
 wait_for 60 "[ -s '$W/otlp/port' ]"
 PO=$(cat "$W/otlp/port")
+API_FORMATS_ALL="elasticsearch loki splunk-hec"
+for api in $API_FORMATS_ALL; do
+    mkdir -p "$W/$api"
+    $PY "$top/tests/lib/https_receiver.py" serve --out "$W/$api" --port-file "$W/$api/port" --cert "$W/srv.pem" \
+        --key "$W/srv.key" --count-only --api "$api" --token bench-token >"$W/$api/log" 2>&1 &
+    PIDS+=($!)
+done
+for api in $API_FORMATS_ALL; do wait_for 30 "[ -s '$W/$api/port' ]"; done
+echo bench-token >"$W/hec.token"
+chmod 600 "$W/hec.token"
 
 # ---------------------------------------------------------------- the sending rsyslogd
 PS=$(port)
@@ -239,13 +253,23 @@ T_HTTPS="{\"transport\": \"https\", \"url\": \"https://127.0.0.1:$PH/bulk\", \"t
 t_otlp() { # format
     echo "{\"transport\": \"https\", \"format\": \"$1\", \"url\": \"https://127.0.0.1:$PO/v1/logs\", \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
 }
+t_api() { # format: elasticsearch, loki, splunk-hec (gzip: what these servers take)
+    local extra
+    case "$1" in
+        elasticsearch) extra='"elasticsearch": {"index": "ctxlog-bench"}' ;;
+        loki) extra='"loki": {"labels": ["vm.name"]}' ;;
+        splunk-hec) extra="\"splunk_hec\": {\"token_file\": \"$W/hec.token\", \"source\": \"ctxlog\"}" ;;
+    esac
+    echo "{\"transport\": \"https\", \"format\": \"$1\", \"url\": \"https://127.0.0.1:$(cat "$W/$1/port")\", $extra, \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
+}
 # the OTLP formats, if this omtenant knows the "format" key (rsyslogd -N1 says)
-OTLP_FORMATS= OTLP_NOTE=
+OTLP_FORMATS= OTLP_NOTE= API_FORMATS=
 tenants "$(t_otlp otlp)"
 mkdir -p "$W/send"
 { echo "module(load=\"$MOD\")"; sender_conf "$A_OMT"; } >"$W/send/check.conf"
 if $RSYSLOGD -N1 -f "$W/send/check.conf" >"$W/send/check.log" 2>&1; then
     OTLP_FORMATS="otlp otlp-json"
+    API_FORMATS=$API_FORMATS_ALL
 else
     OTLP_NOTE="omtenant-otlp, omtenant-otlp-json: not run, this omtenant has no \"format\" key: $(grep -m1 -i format "$W/send/check.log" || true)"
     echo "$OTLP_NOTE" >&2
@@ -261,6 +285,11 @@ for round in $(seq 1 "$ROUNDS"); do
         tenants "$(t_otlp "$f")"
         TOTAL=$W/otlp/total TBASE=$(cat "$W/otlp/total" 2>/dev/null || echo 0)
         run "omtenant-$f" "$A_OMT" recv_count_https "$PO"
+    done
+    for f in $API_FORMATS; do
+        tenants "$(t_api "$f")"
+        TOTAL=$W/$f/total TBASE=$(cat "$W/$f/total" 2>/dev/null || echo 0)
+        run "omtenant-$f" "$A_OMT" recv_count_https "$(cat "$W/$f/port")"
     done
 done
 # the median of each column per sender
