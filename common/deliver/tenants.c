@@ -208,8 +208,8 @@ static int parse_headers(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t) {
         for (int i = 0; reserved[i]; i++)
             if (strcasecmp(k, reserved[i]) == 0)
                 return tn_perr(pc, k, "set by omtenant itself; it cannot be configured");
-        if (t->auth != CTX_AUTH_NONE && strcasecmp(k, "Authorization") == 0)
-            return tn_perr(pc, k, "conflicts with \"auth\"");
+        if ((t->auth != CTX_AUTH_NONE || tn_member(obj, "splunk_hec") != NULL) && strcasecmp(k, "Authorization") == 0)
+            return tn_perr(pc, k, t->auth != CTX_AUTH_NONE ? "conflicts with \"auth\"" : "conflicts with \"splunk_hec\"");
         if (tn_get_raw_string(pc, o, k, 4096, &v, &vlen) < 0)
             return pc->rc;
         ctx_header_t *e = &h[t->nheaders++];

@@ -269,6 +269,44 @@ static void hec_events(void **state) {
     free(b.buf);
 }
 
+/* a context text cut at every length, or nested deeper than the flattening goes: the encoders
+ * never read past it and their JSON stays valid */
+static void hostile_context(void **state) {
+    (void)state;
+    ctx_fmt_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.nlabels = 1;
+    strcpy(o.label_key[0], "vm.name"), strcpy(o.label_name[0], "vm_name");
+    size_t n = strlen(CTX_A);
+    for (size_t cut = 0; cut <= n; cut++) {
+        char *c = malloc(cut ? cut : 1); /* exactly cut bytes: ASan sees any over-read */
+        memcpy(c, CTX_A, cut);
+        ctx_fmt_rec_t r = rec(T0, "m", NULL);
+        r.ctx.p = c, r.ctx.n = cut;
+        ctx_fmt_buf_t b = {0};
+        assert_int_equal(ctx_fmt_loki_encode(&o, &r, 1, &b), 0);
+        fjson_object_put(parse(body_of(&b)));
+        b.len = 0;
+        assert_int_equal(ctx_fmt_hec_encode(&o, &r, 1, &b), 0);
+        assert_true(b.len > 0 && b.buf[b.len - 1] == '\n');
+        b.buf[b.len - 1] = '\0';
+        fjson_object_put(parse((char *)b.buf));
+        free(b.buf);
+        free(c);
+    }
+    char deep[4096];
+    size_t d = 0;
+    for (int i = 0; i < 500; i++) d += (size_t)snprintf(deep + d, sizeof deep - d, "{\"k\":");
+    d += (size_t)snprintf(deep + d, sizeof deep - d, "1");
+    for (int i = 0; i < 500; i++) deep[d++] = '}';
+    ctx_fmt_rec_t r = rec(T0, "m", NULL);
+    r.ctx.p = deep, r.ctx.n = d;
+    ctx_fmt_buf_t b = {0};
+    assert_int_equal(ctx_fmt_loki_encode(&o, &r, 1, &b), 0);
+    assert_null(strstr(body_of(&b), "k_k_k_k_k_k_k")); /* flattened 6 levels at most */
+    free(b.buf);
+}
+
 /* ---------------------------------------------------------------- record batches */
 
 static void record_batch_shares_context(void **state) {
@@ -358,6 +396,7 @@ int main(void) {
         cmocka_unit_test(es_reply_hostile),    cmocka_unit_test(es_select),
         cmocka_unit_test(es_partial_result),   cmocka_unit_test(loki_streams_sorted),
         cmocka_unit_test(hec_events),          cmocka_unit_test(record_batch_shares_context),
+        cmocka_unit_test(hostile_context),
         cmocka_unit_test(rfc3339),             cmocka_unit_test(ctx_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
