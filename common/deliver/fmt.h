@@ -179,4 +179,13 @@ int ctx_fmt_loki_encode(const ctx_fmt_opts_t *opts, const ctx_fmt_rec_t *recs, s
  * and its syslog fields>,"fields":{indexed context}}. */
 int ctx_fmt_hec_encode(const ctx_fmt_opts_t *opts, const ctx_fmt_rec_t *recs, size_t n, ctx_fmt_buf_t *out);
 
+/* Indexer acknowledgement (fmt_hec_ack.c). The "ackId" of an event POST's reply: 1 and *id,
+ * 0 when the reply has none (no acknowledgement on this token), CTX_EPARSE (not a JSON
+ * object, an ackId that is not a non-negative integer). */
+int ctx_fmt_hec_ack_id(const char *reply, size_t len, uint64_t *id);
+
+/* What an /services/collector/ack reply says of id: 1 indexed, 0 not yet, CTX_EPARSE (not
+ * the reply's shape, or id missing from it). */
+int ctx_fmt_hec_ack_done(const char *reply, size_t len, uint64_t id);
+
 #endif

@@ -21,6 +21,10 @@ splunk-hec     POST /services/collector/event, "Authorization: Splunk <token>" (
                a stream of JSON event objects; "event" required and not empty; "time"
                a number; host/source/sourcetype/index strings; "fields" flat (string
                or array of strings values). Reply {"text":"Success","code":0}.
+               --hec-ack: the token uses indexer acknowledgement: X-Splunk-Request-Channel
+               required ({"text":"Data channel is missing","code":10}), replies carry
+               "ackId", POST /services/collector/ack?channel=C {"acks":[ids]} answers
+               {"acks":{"id":bool}}: false at an id's first poll, true from the second.
 """
 import json
 import re
@@ -144,13 +148,32 @@ class Loki:
 class SplunkHec:
     def __init__(self, opts):
         self.token = opts.token
+        self.ack = opts.hec_ack
+        self.next_id, self.polls = {}, {}  # channel -> next ackId; (channel, id) -> polls so far
+
+    def _ack(self, path, headers, body, err):
+        m = re.match(r"^/services/collector/ack\?channel=([0-9a-fA-F-]{36})$", path)
+        if not m or m.group(1) != headers.get("X-Splunk-Request-Channel"):
+            raise err(400, 10, "Data channel is missing")
+        req = _json(body.decode("utf-8"), "the ack request")
+        ch, out = m.group(1), {}
+        for i in req.get("acks", []) if isinstance(req, dict) else []:
+            if not isinstance(i, int) or i >= self.next_id.get(ch, 0):
+                raise err(400, 6, "Invalid data format")
+            self.polls[(ch, i)] = self.polls.get((ch, i), 0) + 1
+            out[str(i)] = self.polls[(ch, i)] >= 2
+        return 200, json.dumps({"acks": out}).encode(), "application/json", []
 
     def handle(self, path, headers, body):
         def err(status, code, text, **more):
             return Refuse(status, json.dumps(dict({"text": text, "code": code}, **more)).encode())
+        auth = headers.get("Authorization", "")
+        if self.ack and path.startswith("/services/collector/ack"):
+            if auth != "Splunk " + self.token:
+                raise err(403, 4, "Invalid token")
+            return self._ack(path, headers, body, err)
         if path != "/services/collector/event":
             raise err(404, 404, "The requested URL was not found on this server.")
-        auth = headers.get("Authorization", "")
         if not auth.startswith("Splunk "):
             raise err(401, 2, "Token is required")
         if auth[7:] != self.token:
@@ -179,7 +202,14 @@ class SplunkHec:
             n += 1
         if n == 0:
             raise err(400, 5, "No data")
-        return 200, b'{"text":"Success","code":0}', "application/json", out
+        if not self.ack:
+            return 200, b'{"text":"Success","code":0}', "application/json", out
+        ch = headers.get("X-Splunk-Request-Channel")
+        if not ch:
+            raise err(400, 10, "Data channel is missing")
+        i = self.next_id.get(ch, 0)
+        self.next_id[ch] = i + 1
+        return 200, json.dumps({"text": "Success", "code": 0, "ackId": i}).encode(), "application/json", out
 
 
 APIS = {"elasticsearch": Elasticsearch, "loki": Loki, "splunk-hec": SplunkHec}

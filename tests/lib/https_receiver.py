@@ -277,6 +277,7 @@ def main():
     s.add_argument("--api", choices=sorted(api_emul.APIS))
     s.add_argument("--es-fail")
     s.add_argument("--token")
+    s.add_argument("--hec-ack", action="store_true")
     c = sub.add_parser("check")
     c.add_argument("--out", required=True)
     c.add_argument("--prefix", required=True)

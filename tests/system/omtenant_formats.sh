@@ -8,7 +8,9 @@
 #    dead-letter file with their reason, and never be resent);
 #  - vandelay: Loki push (labels vm_name + severity, X-Scope-OrgID), timestamps sent out
 #    of order: each push must be sorted per stream;
-#  - wonka: Splunk HEC events (token from a file, source / sourcetype / index, fields).
+#  - wonka: Splunk HEC events (token from a file, source / sourcetype / index, fields), with
+#    indexer acknowledgement: a batch counts as delivered once /services/collector/ack
+#    says so (the receiver says "not yet" at each id's first poll).
 # Every message is checked by sequence number (once, or dead-lettered), with its fields
 # and its VM's context, no secret leaves the host, and the counters agree.
 . "$top_srcdir/tests/lib/harness.sh"
@@ -41,7 +43,7 @@ echo "hec-t0ken-0123" >"$CTX_WORK/hec.token"
 chmod 600 "$CTX_WORK/hec.token"
 omt_receiver_start ES --cert "$C/server.pem" --key "$C/server.key" --api elasticsearch --es-fail "$CTX_WORK/es-fail.json"
 omt_receiver_start LK --cert "$C/server.pem" --key "$C/server.key" --api loki
-omt_receiver_start HC --cert "$C/server.pem" --key "$C/server.key" --api splunk-hec --token hec-t0ken-0123
+omt_receiver_start HC --cert "$C/server.pem" --key "$C/server.key" --api splunk-hec --token hec-t0ken-0123 --hec-ack
 TLS='"tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": 40, "max_delay_ms": 200}'
 cat >"$CTX_WORK/tenants.json" <<EOF
 {"tenants": {
@@ -50,7 +52,8 @@ cat >"$CTX_WORK/tenants.json" <<EOF
   "vandelay": {"transport": "https", "url": "https://127.0.0.1:$(omt_receiver_port LK)/", "format": "loki",
                "loki": {"labels": ["vm.name", "severity"]}, $TLS},
   "wonka": {"transport": "https", "url": "https://127.0.0.1:$(omt_receiver_port HC)", "format": "splunk-hec",
-            "splunk_hec": {"token_file": "hec.token", "source": "ctxlog", "sourcetype": "ctxlog:syslog", "index": "vm_logs"},
+            "splunk_hec": {"token_file": "hec.token", "source": "ctxlog", "sourcetype": "ctxlog:syslog", "index": "vm_logs",
+                           "channel": "0aeeac95-ac74-4aa9-b30d-6c4c0ac581ba"},
             $TLS}
 }}
 EOF
@@ -172,8 +175,17 @@ for name, ctype, path in (("ES", "application/x-ndjson", "/logs-ctxlog-umbrella/
                           ("LK", "application/json", "/loki/api/v1/push"),
                           ("HC", "application/json", "/services/collector/event")):
     for b in map(json.loads, open(os.path.join(work, "rcv-" + name, "batches.jsonl"))):
+        if b["path"].startswith("/services/collector/ack"):
+            continue
         assert b["path"] == path and b["content_type"] == ctype and b["encoding"] == "gzip", b
         assert name != "HC" or b["headers"].get("Authorization") == "Splunk hec-t0ken-0123", b
+        assert name != "HC" or b["headers"].get("X-Splunk-Request-Channel") == "0aeeac95-ac74-4aa9-b30d-6c4c0ac581ba", b
+# HEC acknowledgement: every event batch's ackId was polled until acknowledged (two polls each)
+hb = list(map(json.loads, open(os.path.join(work, "rcv-HC", "batches.jsonl"))))
+events = [b for b in hb if b["path"] == "/services/collector/event"]
+acks = [b for b in hb if b["path"].startswith("/services/collector/ack?channel=0aeeac95-ac74-4aa9-b30d-6c4c0ac581ba")]
+assert all(b["status"] == 200 for b in hb), [b for b in hb if b["status"] != 200][:2]
+assert len(acks) == 2 * len(events), (len(acks), len(events))
 print("elasticsearch %d + %d dead-lettered, loki %d, splunk-hec %d" % (len(docs), len(got400), len(ents), len(evs)))
 PY
 # the Elasticsearch receiver saw the 429 items twice (failed, then alone in a new batch)

@@ -307,6 +307,33 @@ static void hostile_context(void **state) {
     free(b.buf);
 }
 
+static void hec_ack_replies(void **state) {
+    (void)state;
+    uint64_t id = 99;
+    const char *r = "{\"text\":\"Success\",\"code\":0,\"ackId\":7}";
+    assert_int_equal(ctx_fmt_hec_ack_id(r, strlen(r), &id), 1);
+    assert_true(id == 7);
+    r = "{\"text\":\"Success\",\"code\":0}";
+    assert_int_equal(ctx_fmt_hec_ack_id(r, strlen(r), &id), 0);
+    static const char *const bad_id[] = {"", "[]", "{\"ackId\":\"7\"}", "{\"ackId\":-1}", "{\"ackId\":null}", "{\"ackId\":7",
+                                         "nonsense"};
+    for (size_t i = 0; i < sizeof bad_id / sizeof bad_id[0]; i++)
+        assert_int_equal(ctx_fmt_hec_ack_id(bad_id[i], strlen(bad_id[i]), &id), CTX_EPARSE);
+    r = "{\"acks\":{\"7\":true,\"8\":false}}";
+    assert_int_equal(ctx_fmt_hec_ack_done(r, strlen(r), 7), 1);
+    assert_int_equal(ctx_fmt_hec_ack_done(r, strlen(r), 8), 0);
+    assert_int_equal(ctx_fmt_hec_ack_done(r, strlen(r), 9), CTX_EPARSE); /* not in the reply */
+    for (size_t cut = 0; cut < strlen(r); cut++) {
+        char *c = malloc(cut ? cut : 1);
+        memcpy(c, r, cut);
+        assert_int_equal(ctx_fmt_hec_ack_done(c, cut, 7), CTX_EPARSE);
+        free(c);
+    }
+    static const char *const bad_ack[] = {"{\"acks\":[true]}", "{\"acks\":{\"7\":1}}", "{}", "{\"acks\":null}"};
+    for (size_t i = 0; i < sizeof bad_ack / sizeof bad_ack[0]; i++)
+        assert_int_equal(ctx_fmt_hec_ack_done(bad_ack[i], strlen(bad_ack[i]), 7), CTX_EPARSE);
+}
+
 /* ---------------------------------------------------------------- record batches */
 
 static void record_batch_shares_context(void **state) {
@@ -396,7 +423,7 @@ int main(void) {
         cmocka_unit_test(es_reply_hostile),    cmocka_unit_test(es_select),
         cmocka_unit_test(es_partial_result),   cmocka_unit_test(loki_streams_sorted),
         cmocka_unit_test(hec_events),          cmocka_unit_test(record_batch_shares_context),
-        cmocka_unit_test(hostile_context),
+        cmocka_unit_test(hostile_context),    cmocka_unit_test(hec_ack_replies),
         cmocka_unit_test(rfc3339),             cmocka_unit_test(ctx_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
