@@ -25,7 +25,8 @@ const char *const omt_tenant_counter_names[OMT_TC_COUNT] = {
     "spooled.batches", "spooled.bytes",  "spool.batches",     "spool.bytes",      "spool.dropped",
     "spool.full",     "spool.errors",    "deadletter.batches", "deadletter.msgs",
     "deadletter.bytes", "deadletter.rotations", "deadletter.dropped", "refused", "dropped.blocked",
-    "invalid",        "lost.msgs",       "blocked"};
+    "invalid",        "lost.msgs",       "blocked",           "partial.batches",  "partial.retried",
+    "partial.rejected"};
 
 const char *const omt_module_counter_names[OMT_MC_COUNT] = {"msgs",          "dropped.notenant", "routed.default",
                                                            "redact.errors", "reloads",          "reload.errors",
@@ -61,7 +62,8 @@ static void tenant_notify(statsobj_t *s, void *arg) {
         st.spooled_batches,  st.spooled_bytes,   st.spool_records,     st.spool_bytes,    st.spool_dropped,
         st.spool_full,       st.spool_errors,    st.deadletter_batches, st.deadletter_msgs,
         st.deadletter_bytes, st.deadletter_rotations, st.deadletter_dropped_msgs, get(&ot->refused), st.dropped_blocked,
-        get(&ot->invalid),   st.lost_msgs,       st.blocked};
+        get(&ot->invalid),   st.lost_msgs,       st.blocked,           st.partial_batches, st.partial_retried_msgs,
+        st.partial_rejected_msgs};
     for (int i = 0; i < OMT_TC_COUNT; i++) put(&ot->ctr[i], v[i]);
 }
 

@@ -239,3 +239,10 @@ TESTS += tests/unit/fmt_otlp_decode.sh
 EXTRA_DIST += tests/unit/fmt_otlp_decode.sh tests/unit/fmt_otlp_decode.py
 
 endif
+
+check_PROGRAMS += tests/unit/test_fmt
+TESTS += tests/unit/test_fmt
+tests_unit_test_fmt_SOURCES = tests/unit/test_fmt.c
+tests_unit_test_fmt_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_fmt_LDADD = $(UNIT_LDADD)
+tests_unit_test_fmt_LDFLAGS = $(UNIT_LINKFLAGS)
