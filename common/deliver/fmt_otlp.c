@@ -195,16 +195,16 @@ static void rec_attrs(ot_w_t *w, const ctx_fmt_rec_t *r, const ot_text_t *t, con
 
 static void rec_pb(ot_w_t *w, const ctx_fmt_rec_t *r, const ot_text_t *t, const ot_batch_t *b) {
     size_t lr = ot_pb_open2(w, OT_SL_LOG_RECORDS);
-    if (r->time_unix_nano) ot_pb_fixed64(w, OT_LR_TIME, r->time_unix_nano);
     if (r->severity >= 0 && r->severity <= 7) {
         ot_pb_key(w, OT_LR_SEVERITY_NUMBER, OT_WT_VARINT);
         ot_pb_varint(w, SEV_NUMBER[r->severity]);
         ot_pb_str(w, OT_LR_SEVERITY_TEXT, SEV_TEXT[r->severity], strlen(SEV_TEXT[r->severity]));
     }
+    rec_attrs(w, r, t, b);
     size_t body = ot_pb_open(w, OT_LR_BODY);
     ot_pb_str(w, OT_AV_STRING, r->msg.p, r->msg.n);
     ot_pb_close(w, body);
-    rec_attrs(w, r, t, b);
+    if (r->time_unix_nano) ot_pb_fixed64(w, OT_LR_TIME, r->time_unix_nano);
     if (r->observed_unix_nano) ot_pb_fixed64(w, OT_LR_OBSERVED_TIME, r->observed_unix_nano);
     ot_pb_close2(w, lr);
 }
