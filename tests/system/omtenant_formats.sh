@@ -17,15 +17,15 @@
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_formats${CTX_SUFFIX:-}"
 N=${CTX_N:-300}
-ctx_vm_add fmtes 61 || ctx_fail "VM es"
-ctx_vm_add fmtlk 62 || ctx_fail "VM loki"
-ctx_vm_add fmthc 63 || ctx_fail "VM hec"
-uuid() { printf '0f0f0f0f-1111-4222-8333-4444444444%02d' "$1"; }
+ctx_vm_add fmtes 121 || ctx_fail "VM es"
+ctx_vm_add fmtlk 122 || ctx_fail "VM loki"
+ctx_vm_add fmthc 123 || ctx_fail "VM hec"
+uuid() { printf '0f0f0f0f-1111-4222-8333-444444444%03d' "$1"; }
 cat >"$CTX_WORK/profiles.json" <<EOF
 {"vms": [
-  {"name": "es-vm", "uuid": "$(uuid 61)", "tenant": "umbrella", "vnic": "$(ctx_vm_vnic 61)"},
-  {"name": "loki-vm", "uuid": "$(uuid 62)", "tenant": "vandelay", "vnic": "$(ctx_vm_vnic 62)"},
-  {"name": "hec-vm", "uuid": "$(uuid 63)", "tenant": "wonka", "vnic": "$(ctx_vm_vnic 63)"}
+  {"name": "es-vm", "uuid": "$(uuid 121)", "tenant": "umbrella", "vnic": "$(ctx_vm_vnic 121)"},
+  {"name": "loki-vm", "uuid": "$(uuid 122)", "tenant": "vandelay", "vnic": "$(ctx_vm_vnic 122)"},
+  {"name": "hec-vm", "uuid": "$(uuid 123)", "tenant": "wonka", "vnic": "$(ctx_vm_vnic 123)"}
 ]}
 EOF
 omt_certs "$CTX_WORK/certs"
@@ -61,7 +61,7 @@ ctx_conf <<CONF
 module(load="@MODDIR@/imctxcap/imctxcap.so")
 module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
 module(load="@MODDIR@/omtenant/omtenant.so")
-input(type="imctxcap" name="fmt" interface="$(ctx_vm_vnic 61),$(ctx_vm_vnic 62),$(ctx_vm_vnic 63)"
+input(type="imctxcap" name="fmt" interface="$(ctx_vm_vnic 121),$(ctx_vm_vnic 122),$(ctx_vm_vnic 123)"
       profiles="@WORK@/profiles.json" ruleset="vms")
 ruleset(name="vms") {
     action(type="mmctxenrich" name="fmt" profiles="@WORK@/profiles.json")
@@ -85,7 +85,7 @@ for i in range(1, n + 1):
     if i % 50 == 0:
         time.sleep(0.02)
 '
-for v in "fmtes es 61" "fmtlk lk 62" "fmthc hc 63"; do
+for v in "fmtes es 121" "fmtlk lk 122" "fmthc hc 123"; do
     set -- $v
     ctx_vm_exec "$1" $OMT_PY -c "$SEND" "$(ctx_vm_host_ip4 "$3")" "$2" "$N" || ctx_fail "sending from VM $1"
 done
@@ -96,7 +96,7 @@ ctx_wait_stat "omtenant(wonka)" delivered.msgs "$N" 60
 ctx_stop
 
 grep -rq hunter2 "$CTX_WORK"/rcv-*/messages.log "$CTX_WORK/dl" && ctx_fail "a secret left the host"
-$OMT_PY - "$CTX_WORK" "$N" "$(uuid 61)" "$(uuid 62)" "$(uuid 63)" <<'PY' || ctx_fail "the tenants' records"
+$OMT_PY - "$CTX_WORK" "$N" "$(uuid 121)" "$(uuid 122)" "$(uuid 123)" <<'PY' || ctx_fail "the tenants' records"
 import json, os, re, sys
 work, n, u_es, u_lk, u_hc = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 bad400 = set(range(50, n + 1, 50))
