@@ -8,11 +8,21 @@
 #                     unredacted), LF-framed, action queue with 1024-message batches
 #   omtenant-tls      omtenant, tenant transport syslog-tls (no compression: RFC 5425)
 #   omtenant-https    omtenant, tenant transport https, zstd -3, NDJSON
+#   omtenant-otlp     omtenant, https, zstd -3, format otlp (OTLP/HTTP protobuf, one
+#                     ResourceLogs per VM per batch; issue 17)
+#   omtenant-otlp-json  the same, format otlp-json
+#   omtenant-elasticsearch, omtenant-loki, omtenant-splunk-hec  https, gzip -3 (what these
+#                     servers take), formats elasticsearch (bulk into an index), loki
+#                     (labels: vm.name) and splunk-hec (source ctxlog)
+#                     (the format cases left out, and said so, when this build's omtenant
+#                     has no "format" key yet)
 # The stream: N RFC 5424 messages from bench/redact/gen_logmix.py's realistic mix
 # (1% with a planted secret), sent over plain TCP to the sending rsyslogd's imtcp, which
 # sets $!ctx (tenant, VM name, uuid, ...) on each. Receivers: a second rsyslogd (imtcp +
 # ossl -> omfile) for the two syslog-tls senders, tests/lib/https_receiver.py
-# (--count-only) for https.
+# (--count-only) for https, tests/system/otlp_receiver.py (--count-only: decoded with the
+# official protos, records counted) for otlp, tests/lib/https_receiver.py --api (the
+# product's checks, api_emul.py; --count-only) for elasticsearch, loki and splunk-hec.
 # The three run in turn, ROUNDS times (default 3: the machine may be shared); the table
 # has every run and the median per sender.
 # Per mode: msg/s (first byte sent -> last message at the receiver), sender CPU seconds
@@ -105,6 +115,22 @@ $PY "$top/tests/lib/https_receiver.py" serve --out "$W/https" --port-file "$W/ht
 PIDS+=($!)
 wait_for 30 "[ -s '$W/https/port' ]"
 PH=$(cat "$W/https/port")
+mkdir -p "$W/otlp"
+$PY "$top/tests/system/otlp_receiver.py" serve --out "$W/otlp" --port-file "$W/otlp/port" --cert "$W/srv.pem" \
+    --key "$W/srv.key" --count-only >"$W/otlp/log" 2>&1 &
+PIDS+=($!)
+wait_for 60 "[ -s '$W/otlp/port' ]"
+PO=$(cat "$W/otlp/port")
+API_FORMATS_ALL="elasticsearch loki splunk-hec"
+for api in $API_FORMATS_ALL; do
+    mkdir -p "$W/$api"
+    $PY "$top/tests/lib/https_receiver.py" serve --out "$W/$api" --port-file "$W/$api/port" --cert "$W/srv.pem" \
+        --key "$W/srv.key" --count-only --api "$api" --token bench-token >"$W/$api/log" 2>&1 &
+    PIDS+=($!)
+done
+for api in $API_FORMATS_ALL; do wait_for 30 "[ -s '$W/$api/port' ]"; done
+echo bench-token >"$W/hec.token"
+chmod 600 "$W/hec.token"
 
 # ---------------------------------------------------------------- the sending rsyslogd
 PS=$(port)
@@ -166,8 +192,8 @@ while n < want:
         time.sleep(0.01)
 PY
 }
-HBASE=0 # the https receiver's running total before the current run
-recv_count_https() { [ -s "$W/https/total" ] && [ "$(cat "$W/https/total")" -ge $((HBASE + N + 1)) ]; }
+TOTAL=$W/https/total TBASE=0 # the running total of the current run's https or otlp receiver, and it before the run
+recv_count_https() { [ -s "$TOTAL" ] && [ "$(cat "$TOTAL")" -ge $((TBASE + N + 1)) ]; }
 
 RESULTS=()
 run() { # name action done-condition dport
@@ -211,7 +237,7 @@ s.close()"
     kill "$pid"
     wait "$pid" 2>/dev/null || true
     local got
-    if [ "$dport" = "$PR" ]; then got=$(($(wc -l <"$W/recv/out") - 1)); else got=$(($(cat "$W/https/total") - HBASE - 1)); fi
+    if [ "$dport" = "$PR" ]; then got=$(($(wc -l <"$W/recv/out") - 1)); else got=$(($(cat "$TOTAL") - TBASE - 1)); fi
     [ "$got" = "$N" ] || { echo "$name: receiver got $got messages, expected $N" >&2; cat "$W/send/internal.log" >&2; exit 1; }
     [ "$dport" = "$PR" ] && recv_stop
     local hz secs
@@ -224,13 +250,47 @@ s.close()"
 
 T_TLS="{\"transport\": \"syslog-tls\", \"host\": \"127.0.0.1\", \"port\": $PR, \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
 T_HTTPS="{\"transport\": \"https\", \"url\": \"https://127.0.0.1:$PH/bulk\", \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
+t_otlp() { # format
+    echo "{\"transport\": \"https\", \"format\": \"$1\", \"url\": \"https://127.0.0.1:$PO/v1/logs\", \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
+}
+t_api() { # format: elasticsearch, loki, splunk-hec (gzip: what these servers take)
+    local extra
+    case "$1" in
+        elasticsearch) extra='"elasticsearch": {"index": "ctxlog-bench"}' ;;
+        loki) extra='"loki": {"labels": ["vm.name"]}' ;;
+        splunk-hec) extra="\"splunk_hec\": {\"token_file\": \"$W/hec.token\", \"source\": \"ctxlog\"}" ;;
+    esac
+    echo "{\"transport\": \"https\", \"format\": \"$1\", \"url\": \"https://127.0.0.1:$(cat "$W/$1/port")\", $extra, \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
+}
+# the OTLP formats, if this omtenant knows the "format" key (rsyslogd -N1 says)
+OTLP_FORMATS= OTLP_NOTE= API_FORMATS=
+tenants "$(t_otlp otlp)"
+mkdir -p "$W/send"
+{ echo "module(load=\"$MOD\")"; sender_conf "$A_OMT"; } >"$W/send/check.conf"
+if $RSYSLOGD -N1 -f "$W/send/check.conf" >"$W/send/check.log" 2>&1; then
+    OTLP_FORMATS="otlp otlp-json"
+    API_FORMATS=$API_FORMATS_ALL
+else
+    OTLP_NOTE="omtenant-otlp, omtenant-otlp-json: not run, this omtenant has no \"format\" key: $(grep -m1 -i format "$W/send/check.log" || true)"
+    echo "$OTLP_NOTE" >&2
+fi
 for round in $(seq 1 "$ROUNDS"); do
     run omfwd-ossl "$A_OMFWD" recv_count_tls "$PR"
     tenants "$T_TLS"
     run omtenant-tls "$A_OMT" recv_count_tls "$PR"
     tenants "$T_HTTPS"
-    HBASE=$(cat "$W/https/total" 2>/dev/null || echo 0)
+    TOTAL=$W/https/total TBASE=$(cat "$W/https/total" 2>/dev/null || echo 0)
     run omtenant-https "$A_OMT" recv_count_https "$PH"
+    for f in $OTLP_FORMATS; do
+        tenants "$(t_otlp "$f")"
+        TOTAL=$W/otlp/total TBASE=$(cat "$W/otlp/total" 2>/dev/null || echo 0)
+        run "omtenant-$f" "$A_OMT" recv_count_https "$PO"
+    done
+    for f in $API_FORMATS; do
+        tenants "$(t_api "$f")"
+        TOTAL=$W/$f/total TBASE=$(cat "$W/$f/total" 2>/dev/null || echo 0)
+        run "omtenant-$f" "$A_OMT" recv_count_https "$(cat "$W/$f/port")"
+    done
 done
 # the median of each column per sender
 MEDIANS=$(printf '%s\n' "${RESULTS[@]}" | $PY -c '
@@ -296,6 +356,7 @@ report=$(
     echo "|---|---|---|---|---|"
     printf '%s\n' "${RESULTS[@]}"
     echo "$MEDIANS"
+    [ -n "$OTLP_NOTE" ] && { echo; echo "$OTLP_NOTE"; }
     echo
     printf 'Compression, the same %d batches (%d raw bytes, %d messages / batch on average): omtenant zstd %d bytes (ratio %.2f), `zstd -3` CLI on each batch %d bytes (ratio %.2f): omtenant / CLI = %.3f\n' \
         "$nb" "$raw" "$((N / (nb > 0 ? nb : 1)))" "$ours" "$(echo "$raw / $ours" | bc -l)" "$cli" "$(echo "$raw / $cli" | bc -l)" \

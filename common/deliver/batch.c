@@ -15,6 +15,7 @@
 #include <zstd.h>
 
 #include "clock.h"
+#include "batch_int.h"
 #include "ctxlog_common.h"
 
 #define ZSTD_DEFAULT_LEVEL 3
@@ -22,15 +23,6 @@
 #define ZSTD_MAX_LEVEL 19
 #define GZIP_DEFAULT_LEVEL 6
 
-struct ctx_batch {
-    ctx_batch_format_t fmt;    /* read-only */
-    ctx_batch_limits_t limits; /* read-only */
-    char *buf;                 /* the body, always complete; NUL-terminated */
-    size_t len;                /* body bytes */
-    size_t cap;                /* allocated bytes of buf */
-    size_t count;              /* messages */
-    uint64_t opened_ms;        /* monotonic ms of the first append, 0 if empty */
-};
 
 struct ctx_batch_encoder {
     ZSTD_CCtx *zctx;   /* reused across calls; made on first zstd encode */
@@ -67,13 +59,14 @@ void ctx_batch_reset(ctx_batch_t *b) {
     b->buf[b->len] = '\0';
     b->count = 0;
     b->opened_ms = 0;
+    batch_rec_reset(b);
 }
 
 int ctx_batch_new(ctx_batch_format_t fmt, const ctx_batch_limits_t *limits, ctx_batch_t **out) {
     if (out == NULL)
         return CTX_EINVAL;
     *out = NULL;
-    if (limits == NULL || (fmt != CTX_BATCH_NDJSON && fmt != CTX_BATCH_JSON_ARRAY && fmt != CTX_BATCH_OCTET_COUNTED))
+    if (limits == NULL || (unsigned)fmt > CTX_BATCH_SPLUNK_HEC)
         return CTX_EINVAL;
     ctx_batch_t *b = calloc(1, sizeof *b);
     if (b == NULL)
@@ -94,6 +87,7 @@ int ctx_batch_new(ctx_batch_format_t fmt, const ctx_batch_limits_t *limits, ctx_
 void ctx_batch_free(ctx_batch_t *b) {
     if (b == NULL)
         return;
+    batch_rec_free(b);
     free(b->buf);
     free(b);
 }
@@ -143,7 +137,7 @@ static int validate_msg(const ctx_batch_t *b, const char *msg, size_t *len) {
 }
 
 int ctx_batch_append(ctx_batch_t *b, const char *msg, size_t len) {
-    if (b == NULL || validate_msg(b, msg, &len) != CTX_OK)
+    if (b == NULL || ctx_batch_is_records(b->fmt) || validate_msg(b, msg, &len) != CTX_OK)
         return CTX_EINVAL;
     char prefix[24];
     size_t plen;
@@ -173,7 +167,7 @@ int ctx_batch_append(ctx_batch_t *b, const char *msg, size_t len) {
 int ctx_batch_is_full(const ctx_batch_t *b) {
     if (b->limits.max_messages && b->count >= b->limits.max_messages)
         return 1;
-    return b->count > 0 && b->limits.max_bytes && b->len >= b->limits.max_bytes;
+    return b->count > 0 && b->limits.max_bytes && ctx_batch_size(b) >= b->limits.max_bytes;
 }
 
 int ctx_batch_due(const ctx_batch_t *b, uint64_t now_ms) {

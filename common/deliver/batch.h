@@ -24,10 +24,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fmt.h"
+
 typedef enum {
     CTX_BATCH_NDJSON = 0,      /* one JSON object a line */
     CTX_BATCH_JSON_ARRAY = 1,  /* one JSON array of the messages */
-    CTX_BATCH_OCTET_COUNTED = 2 /* RFC 5425 / RFC 6587 octet-counted frames */
+    CTX_BATCH_OCTET_COUNTED = 2, /* RFC 5425 / RFC 6587 octet-counted frames */
+    /* record formats: messages are kept as ctx_fmt_rec_t (fmt.h) and the body is built
+     * when the batch is sealed (ctx_batch_seal) by the format's encoder */
+    CTX_BATCH_OTLP = 3,          /* fmt.h CTX_FMT_OTLP */
+    CTX_BATCH_OTLP_JSON = 4,     /* CTX_FMT_OTLP_JSON */
+    CTX_BATCH_ELASTICSEARCH = 5, /* CTX_FMT_ELASTICSEARCH */
+    CTX_BATCH_LOKI = 6,          /* CTX_FMT_LOKI */
+    CTX_BATCH_SPLUNK_HEC = 7     /* CTX_FMT_SPLUNK_HEC */
 } ctx_batch_format_t;
 
 typedef enum {
@@ -93,6 +102,36 @@ ctx_batch_format_t ctx_batch_format(const ctx_batch_t *b);
 
 /* CLOCK_MONOTONIC now in milliseconds (the clock of ctx_batch_opened_ms/_due). */
 uint64_t ctx_batch_now_ms(void);
+
+/* ---------------------------------------------------------------- record formats (batch_rec.c) */
+
+/* The batch format of an https body format, and back (ndjson / json-array map to
+ * CTX_BATCH_NDJSON / _JSON_ARRAY; CTX_BATCH_OCTET_COUNTED has no body format: ndjson). */
+ctx_batch_format_t ctx_batch_format_of(ctx_fmt_t f);
+ctx_fmt_t ctx_batch_fmt(ctx_batch_format_t bf);
+
+/* 1 for the record formats (CTX_BATCH_OTLP .. CTX_BATCH_SPLUNK_HEC). */
+int ctx_batch_is_records(ctx_batch_format_t bf);
+
+/* Sets the format's options (copied) used by ctx_batch_seal; any batch. */
+void ctx_batch_set_opts(ctx_batch_t *b, const ctx_fmt_opts_t *opts);
+
+/* Appends one record of a record format (its strings are copied; a context text equal
+ * to one already in the batch is stored once and shared). Returns 0, CTX_EFULL (as
+ * ctx_batch_append: the limits count each record's strings plus a fixed overhead, and
+ * each distinct context once), CTX_EINVAL (not a record format, or an empty message
+ * and no context), CTX_ENOMEM. */
+int ctx_batch_append_rec(ctx_batch_t *b, const ctx_fmt_rec_t *r);
+
+/* The complete body of a non-empty batch, for sealing: for a record format it is
+ * encoded now (ctx_fmt_encode) into the batch's buffer; otherwise as ctx_batch_body.
+ * Returns 0 (*body borrowed until the next append / reset / free), CTX_ENOMEM or
+ * CTX_EINVAL (empty batch, encoder error). */
+int ctx_batch_seal(ctx_batch_t *b, const char **body, size_t *len);
+
+/* Bytes the batch holds: the body for the message formats, the estimate of the limits
+ * for the record formats (what ctx_dest counts against a blocked tenant's hold). */
+size_t ctx_batch_size(const ctx_batch_t *b);
 
 /* ---------------------------------------------------------------- encoder */
 

@@ -21,7 +21,8 @@
 #include "timefmt.h"
 
 static const char *format_name(ctx_batch_format_t f) {
-    return f == CTX_BATCH_NDJSON ? "ndjson" : f == CTX_BATCH_JSON_ARRAY ? "json-array" : "octet-counted";
+    if (f == CTX_BATCH_OCTET_COUNTED) return "octet-counted";
+    return ctx_fmt_name(ctx_batch_fmt(f)); /* "ndjson", "elasticsearch", ... */
 }
 
 /* appends s verbatim (raw) or JSON-escaped to the growable buffer */

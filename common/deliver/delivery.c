@@ -67,10 +67,11 @@ static int seal_locked(ctx_dest_t *d, ctx_batch_encoder_t *enc) {
         if (d->enc == NULL && ctx_batch_encoder_new(&d->enc) != 0) return CTX_ENOMEM;
         enc = d->enc;
     }
-    const char *raw = ctx_batch_body(d->open, &rawlen);
+    const char *raw = NULL;
     const void *out;
     size_t outlen;
-    int rc = ctx_batch_encode(enc, d->cfg.encoding, d->cfg.level, raw, rawlen, &out, &outlen);
+    int rc = ctx_batch_seal(d->open, &raw, &rawlen); /* a record format builds its body now */
+    if (rc == 0) rc = ctx_batch_encode(enc, d->cfg.encoding, d->cfg.level, raw, rawlen, &out, &outlen);
     dnode_t *n = NULL;
     if (rc == 0) rc = make_node(d, out, outlen, nmsgs, &n);
     if (rc != 0) {
@@ -113,11 +114,9 @@ static int seal_and_queue(ctx_dest_t *d, ctx_batch_encoder_t *enc) {
 /* blocked: memory held by batches not on disk and the open batch */
 static uint64_t held_bytes(const ctx_dest_t *d) {
     uint64_t n = 0;
-    size_t open_len = 0;
     for (const dnode_t *x = d->head; x != NULL; x = x->next)
         if (!x->on_disk && !x->done) n += x->len;
-    (void)ctx_batch_body(d->open, &open_len);
-    return n + open_len;
+    return n + ctx_batch_size(d->open);
 }
 
 /* blocked with its hold full: the message is refused, counted, logged once */
@@ -133,17 +132,25 @@ static int hold_full(ctx_dest_t *d, size_t len) {
     return 1;
 }
 
-int ctx_dest_add(ctx_dest_t *d, ctx_batch_encoder_t *enc, const char *msg, size_t len) {
-    if (d == NULL || (msg == NULL && len > 0)) return CTX_EINVAL;
+/* appends a message or a record to the open batch */
+static int append(ctx_dest_t *d, const char *msg, size_t len, const ctx_fmt_rec_t *r) {
+    return r ? ctx_batch_append_rec(d->open, r) : ctx_batch_append(d->open, msg, len);
+}
+
+static size_t rec_len(const ctx_fmt_rec_t *r) {
+    return r->msg.n + r->sd.n + r->host.n + r->app.n + r->procid.n + r->msgid.n + 64;
+}
+
+static int add(ctx_dest_t *d, ctx_batch_encoder_t *enc, const char *msg, size_t len, const ctx_fmt_rec_t *r) {
     pthread_mutex_lock(&d->mu);
-    if (hold_full(d, len)) {
+    if (hold_full(d, r ? rec_len(r) : len)) {
         pthread_mutex_unlock(&d->mu);
         return CTX_EFULL;
     }
-    int rc = ctx_batch_append(d->open, msg, len);
+    int rc = append(d, msg, len, r);
     if (rc == CTX_EFULL) {
         rc = seal_and_queue(d, enc);
-        rc = rc < 0 ? rc : ctx_batch_append(d->open, msg, len);
+        rc = rc < 0 ? rc : append(d, msg, len, r);
     }
     if (rc == 0) {
         ST_ADD(d, msgs_in, 1);
@@ -155,6 +162,15 @@ int ctx_dest_add(ctx_dest_t *d, ctx_batch_encoder_t *enc, const char *msg, size_
 }
 
 static int apply_cfg_next(ctx_dest_t *d, ctx_batch_encoder_t *enc);
+int ctx_dest_add(ctx_dest_t *d, ctx_batch_encoder_t *enc, const char *msg, size_t len) {
+    if (d == NULL || (msg == NULL && len > 0)) return CTX_EINVAL;
+    return add(d, enc, msg, len, NULL);
+}
+
+int ctx_dest_add_rec(ctx_dest_t *d, ctx_batch_encoder_t *enc, const ctx_fmt_rec_t *r) {
+    if (d == NULL || r == NULL) return CTX_EINVAL;
+    return add(d, enc, NULL, 0, r);
+}
 
 int ctx_dest_flush_due(ctx_dest_t *d, ctx_batch_encoder_t *enc, uint64_t now_ms) {
     if (d == NULL) return CTX_EINVAL;
@@ -191,6 +207,7 @@ static int apply_cfg_next(ctx_dest_t *d, ctx_batch_encoder_t *enc) {
     ctx_batch_t *nb = NULL;
     int rc = ctx_batch_new(cfg->format, &cfg->limits, &nb);
     if (rc != 0) return rc;
+    ctx_batch_set_opts(nb, &cfg->fmt_opts);
     rc = seal_and_queue(d, enc);
     /* in spool mode the seal writes the batch with mu released, and other threads may
      * add to the open batch meanwhile: seal those too before the batch is replaced
@@ -303,6 +320,7 @@ static int open_parts(ctx_dest_t *d, const ctx_dest_opts_t *o, char *err, size_t
         snprintf(err, errlen, "tenant '%s': bad batch settings", o->tenant);
         return rc;
     }
+    ctx_batch_set_opts(d->open, &o->cfg.fmt_opts);
     return 0;
 }
 

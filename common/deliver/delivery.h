@@ -29,7 +29,10 @@
  * several tenants: no tenant ever stalls another).
  *
  * A rejection (the transport says REJECT: HTTP 4xx other than 408 / 429) writes the
- * batch, decoded, to the tenant's dead-letter file (fsync'd) and removes it.
+ * batch, decoded, to the tenant's dead-letter file (fsync'd) and removes it. A partial
+ * result (PARTIAL: a bulk reply with per-item failures, an OTLP partial_success) writes
+ * the refused messages to the dead-letter file and queues a new batch of the messages
+ * to retry; the delivered ones are never sent again.
  *
  * Thread-safety: ctx_dest_add / _flush_due / _flush / _accepting / _stats /
  * _reconfigure / _set_transport may be called from any threads concurrently (one
@@ -45,6 +48,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "fmt.h"
 #include "spool.h"
 
 /* the 32-bit tag stored with each sealed batch (and in its spool record) */
@@ -55,16 +59,41 @@
 #define CTX_DEST_TAG_MSGS(tag) ((size_t)((tag) >> 8))
 
 typedef enum {
-    CTX_SEND_OK = 0,    /* delivered (HTTP 2xx; syslog-tls: written on a healthy connection) */
-    CTX_SEND_RETRY = 1, /* not delivered; retry later (spool, backoff) */
-    CTX_SEND_REJECT = 2 /* refused for good: dead-letter */
+    CTX_SEND_OK = 0,     /* delivered (HTTP 2xx; syslog-tls: written on a healthy connection) */
+    CTX_SEND_RETRY = 1,  /* not delivered; retry later (spool, backoff) */
+    CTX_SEND_REJECT = 2, /* refused for good: dead-letter */
+    CTX_SEND_PARTIAL = 3 /* the server took the batch but said, per message, that some failed:
+                            ctx_send_info_t's partial members say which (below) */
 } ctx_send_result_t;
+
+/* One group of messages a server refused for good (CTX_SEND_PARTIAL): written to the
+ * dead-letter file as one record with its reason. */
+typedef struct {
+    char reason[256];    /* e.g. "elasticsearch item status 400: mapper_parsing_exception: ..." */
+    unsigned char *body; /* the refused messages as a body of the batch's format (malloc'd; the
+                            sender frees it); NULL: the whole batch is written with this reason */
+    size_t len;
+    uint32_t tag;        /* CTX_DEST_TAG of body (its count: the messages refused) */
+} ctx_send_reject_t;
 
 typedef struct {
     char err[512];               /* transport's one-line reason when not OK */
     unsigned long retry_after_ms; /* server's hint (HTTP Retry-After), 0 if none */
     int tls_failure;             /* 1 if the failure was a TLS refusal (for the counter) */
+    /* CTX_SEND_PARTIAL (the transport fills these; the sender frees them). The batch
+     * leaves the queue; its messages are: delivered (the rest), refused (rejects:
+     * dead-lettered and counted), or to be retried (retry_body: a new batch of just
+     * those messages, queued after the others and sent with backoff, so that no
+     * delivered message is sent again). */
+    ctx_send_reject_t *rejects;  /* malloc'd array */
+    size_t nrejects;
+    unsigned char *retry_body;   /* malloc'd, encoded as retry_tag says; NULL: nothing to retry */
+    size_t retry_len;
+    uint32_t retry_tag;
 } ctx_send_info_t;
+
+/* Frees info's partial members (rejects, retry_body) and zeroes them. */
+void ctx_send_info_clear(ctx_send_info_t *info);
 
 /* A transport. send() is called on the dest's sender thread only, never concurrently;
  * body is borrowed for the call; tag is the batch's CTX_DEST_TAG. free() releases arg
@@ -87,6 +116,7 @@ typedef void (*ctx_dest_log_fn)(void *arg, int severity, const char *line);
 /* What may change on HUP. */
 typedef struct {
     ctx_batch_format_t format;  /* body format of new batches */
+    ctx_fmt_opts_t fmt_opts;    /* a record format's options (fmt.h) */
     ctx_batch_limits_t limits;  /* copied */
     ctx_encoding_t encoding;    /* compression of new batches */
     int level;                  /* compression level (0 = the encoding's default) */
@@ -142,6 +172,9 @@ typedef struct {
     uint64_t dropped_blocked;    /* messages refused while blocked with its hold full */
     uint64_t reconfig_retries;   /* tries of a HUP's settings that found the open batch still filling */
     uint64_t reconfig_pending;   /* 1 while a HUP's settings wait to be applied */
+    uint64_t partial_batches;    /* batches the server took in part (CTX_SEND_PARTIAL) */
+    uint64_t partial_retried_msgs; /* their messages queued again in a new batch */
+    uint64_t partial_rejected_msgs; /* their messages refused for good (dead-lettered) */
 } ctx_dest_stats_t;
 
 typedef struct ctx_dest ctx_dest_t;
@@ -167,6 +200,11 @@ void ctx_dest_free(ctx_dest_t *d, ctx_batch_encoder_t *enc);
  * CTX_EFULL (blocked, and its hold_max_bytes are used: not added), CTX_ENOMEM. A
  * batch that cannot be compressed stays open and is sealed later. */
 int ctx_dest_add(ctx_dest_t *d, ctx_batch_encoder_t *enc, const char *msg, size_t len);
+
+/* The same for a record format (the open batch's format is one of CTX_BATCH_OTLP ..
+ * CTX_BATCH_SPLUNK_HEC): r and its strings are borrowed, copied into the batch. Returns
+ * as ctx_dest_add (CTX_EINVAL: not a record format, or an empty record). */
+int ctx_dest_add_rec(ctx_dest_t *d, ctx_batch_encoder_t *enc, const ctx_fmt_rec_t *r);
 
 /* Seals the open batch if it is due at now_ms (ctx_batch_now_ms()); returns 1 if it
  * sealed one, 0 if not, or a negative CTX_E* code. */

@@ -191,10 +191,84 @@ static int dead_letter(ctx_dest_t *d, const item_t *it, const ctx_send_info_t *i
     return 0;
 }
 
-static void handle(ctx_dest_t *d, const item_t *it, ctx_send_result_t r, const ctx_send_info_t *info,
+/* ---------------------------------------------------------------- partial results */
+
+/* dead-letters a partial result's refused groups; the messages written, or -1 if the
+ * dead-letter file could not take one (then nothing is treated as refused) */
+static long partial_rejects(ctx_dest_t *d, const item_t *it, const ctx_send_info_t *info) {
+    long n = 0;
+    for (size_t i = 0; i < info->nrejects; i++) {
+        const ctx_send_reject_t *r = &info->rejects[i];
+        size_t msgs = CTX_DEST_TAG_MSGS(r->tag);
+        item_t x = {NULL, r->body ? r->body : it->body, r->body ? r->len : it->len, 0, 0};
+        /* a reject without a body (OTLP partial_success names no records): the whole batch, with the count refused */
+        x.tag = r->body ? r->tag : (it->tag & 0xffu) | (uint32_t)(msgs << 8);
+        ctx_send_info_t ri;
+        memset(&ri, 0, sizeof ri);
+        snprintf(ri.err, sizeof ri.err, "%s", r->reason);
+        if (dead_letter(d, &x, &ri) != 0) return -1;
+        n += (long)msgs;
+    }
+    return n;
+}
+
+/* the messages to send again, as a new batch at the queue's tail, spooled like any other */
+static int partial_requeue(ctx_dest_t *d, ctx_send_info_t *info) {
+    dnode_t *n = calloc(1, sizeof *n);
+    if (n == NULL) return CTX_ENOMEM;
+    n->body = info->retry_body, n->len = info->retry_len, n->tag = info->retry_tag;
+    n->batch_us = ctx_clock_ms() * 1000u;
+    info->retry_body = NULL; /* the node owns it */
+    dq_push(d, n);
+    d->spool_mode = 1;
+    if (!d->stopping) dq_write_pending(d);
+    return 0;
+}
+
+static void on_partial(ctx_dest_t *d, const item_t *it, ctx_send_info_t *info, ctx_spool_rec_t *rec) {
+    size_t total = CTX_DEST_TAG_MSGS(it->tag), retried = info->retry_body ? CTX_DEST_TAG_MSGS(info->retry_tag) : 0;
+    long rejected = partial_rejects(d, it, info);
+    if (rejected < 0 || (retried > 0 && partial_requeue(d, info) != 0)) { /* cannot split it: send it whole again */
+        ctx_send_info_t again = *info;
+        snprintf(again.err, sizeof again.err, "%s", rejected < 0 ? "dead-letter file not writable" : "out of memory");
+        on_retry(d, it, &again);
+        return;
+    }
+    size_t delivered = total > (size_t)rejected + retried ? total - (size_t)rejected - retried : 0;
+    ST_ADD(d, partial_batches, 1);
+    ST_ADD(d, partial_rejected_msgs, rejected);
+    ST_ADD(d, partial_retried_msgs, retried);
+    ST_ADD(d, batches_delivered, 1);
+    ST_ADD(d, msgs_delivered, delivered);
+    ST_ADD(d, bytes_delivered, it->len);
+    dest_log(d, CTX_DEST_LOG_WARNING, "tenant '%s': %s: %zu of %zu messages delivered, %ld refused (dead-lettered), "
+             "%zu sent again", d->tenant, info->err[0] ? info->err : "partial success", delivered, total, rejected,
+             retried);
+    finish(d, it, rec);
+    if (retried > 0) {
+        ST_ADD(d, retries, 1);
+        uint64_t delay = ctx_backoff_next_ms(d->bo);
+        if (info->retry_after_ms > delay) delay = info->retry_after_ms;
+        d->retry_at_ms = dest_now_ms() + delay;
+    } else {
+        ctx_backoff_reset(d->bo);
+    }
+    if (d->blocked) dq_write_pending(d);
+}
+
+void ctx_send_info_clear(ctx_send_info_t *info) {
+    for (size_t i = 0; i < info->nrejects; i++) free(info->rejects[i].body);
+    free(info->rejects);
+    free(info->retry_body);
+    info->rejects = NULL, info->nrejects = 0, info->retry_body = NULL;
+}
+
+static void handle(ctx_dest_t *d, const item_t *it, ctx_send_result_t r, ctx_send_info_t *info,
                    ctx_spool_rec_t *rec) {
     d->sending = 0;
-    if (r == CTX_SEND_REJECT) {
+    if (r == CTX_SEND_PARTIAL) {
+        on_partial(d, it, info, rec);
+    } else if (r == CTX_SEND_REJECT) {
         if (dead_letter(d, it, info) == 0) {
             finish(d, it, rec);
             ctx_backoff_reset(d->bo);
@@ -225,6 +299,9 @@ static void send_one(ctx_dest_t *d, const item_t *it, ctx_spool_rec_t *rec) {
     ctx_send_result_t r = tr.send(tr.arg, it->body, it->len, it->tag, &info);
     pthread_mutex_lock(&d->mu);
     handle(d, it, r, &info, rec);
+    pthread_mutex_unlock(&d->mu);
+    ctx_send_info_clear(&info);
+    pthread_mutex_lock(&d->mu);
 }
 
 void *dest_sender_main(void *arg) {

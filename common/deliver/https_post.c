@@ -31,6 +31,9 @@ struct ctx_https {
     char *user, *password;
     char resp[RESP_KEEP + 1];
     size_t resp_len;
+    char *reply;        /* the whole response body, up to reply_max (formats that read replies) */
+    size_t reply_len, reply_cap, reply_max;
+    int reply_truncated;
     char curl_err[CURL_ERROR_SIZE];
     ctx_https_failure_t failure;
     int min_tls13; /* for messages */
@@ -55,6 +58,12 @@ ctx_https_class_t ctx_https_classify(long status) {
     if (status >= 200 && status <= 299) return CTX_HTTPS_DELIVERED;
     if (status >= 400 && status <= 499 && status != 408 && status != 429) return CTX_HTTPS_REJECTED;
     return CTX_HTTPS_RETRY; /* 408, 429, 5xx; and 1xx / 3xx: a misconfigured URL, not a verdict on the data */
+}
+
+const char *ctx_https_reply(const ctx_https_t *h, size_t *len, int *truncated) {
+    *len = h && h->reply ? h->reply_len : 0;
+    if (truncated) *truncated = h ? h->reply_truncated : 0;
+    return h && h->reply ? h->reply : NULL;
 }
 
 ctx_https_failure_t ctx_https_failure(const ctx_https_t *h) {
@@ -115,10 +124,10 @@ static int build_headers(ctx_https_t *h, const ctx_https_opts_t *o, char *err, s
         return CTX_EINVAL;
     }
     if ((rc = read_first_line(o->auth_file, &secret, err, errlen)) != 0) return rc;
-    if (o->auth == CTX_HTTPS_AUTH_BEARER) {
+    if (o->auth == CTX_HTTPS_AUTH_BEARER || o->auth == CTX_HTTPS_AUTH_SPLUNK) {
         size_t n = strlen(secret) + 8;
         char *v = malloc(n);
-        if (v != NULL) snprintf(v, n, "Bearer %s", secret);
+        if (v != NULL) snprintf(v, n, "%s %s", o->auth == CTX_HTTPS_AUTH_SPLUNK ? "Splunk" : "Bearer", secret);
         rc = v ? add_header(h, "Authorization", v) : CTX_ENOMEM;
         free(v);
         explicit_bzero(secret, strlen(secret));
@@ -176,6 +185,17 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *arg) {
     memcpy(h->resp + h->resp_len, ptr, take);
     h->resp_len += take;
     h->resp[h->resp_len] = '\0';
+    if (h->reply_max == 0) return n;
+    size_t keep = h->reply_max - h->reply_len < n ? h->reply_max - h->reply_len : n;
+    h->reply_truncated |= keep < n;
+    if (keep > 0 && h->reply_cap - h->reply_len < keep + 1) {
+        size_t cap = h->reply_cap ? h->reply_cap : 4096;
+        while (cap - h->reply_len < keep + 1) cap *= 2;
+        char *p = realloc(h->reply, cap);
+        if (p == NULL) return 0; /* libcurl fails the transfer: retried */
+        h->reply = p, h->reply_cap = cap;
+    }
+    if (keep > 0) memcpy(h->reply + h->reply_len, ptr, keep), h->reply_len += keep, h->reply[h->reply_len] = '\0';
     return n;
 }
 
@@ -250,6 +270,7 @@ int ctx_https_new(const ctx_https_opts_t *o, ctx_https_t **out, char *err, size_
     ctx_https_t *h = calloc(1, sizeof *h);
     if (h == NULL) return CTX_ENOMEM;
     h->min_tls13 = o->tls.min_version == 0x0304;
+    h->reply_max = o->reply_max;
     h->has_cert = o->tls.cert_file != NULL;
     int rc = setup_url(h, o, err, errlen);
     if (rc == 0) rc = build_headers(h, o, err, errlen);
@@ -271,6 +292,7 @@ void ctx_https_free(ctx_https_t *h) {
     free(h->connect_to);
     free(h->url);
     free(h->shown);
+    free(h->reply);
     free(h->user);
     if (h->password) explicit_bzero(h->password, strlen(h->password));
     free(h->password);
@@ -320,6 +342,8 @@ int ctx_https_post(ctx_https_t *h, const void *body, size_t len, long *status, u
     if (retry_after_ms) *retry_after_ms = 0;
     h->resp_len = 0;
     h->resp[0] = '\0';
+    h->reply_len = 0;
+    h->reply_truncated = 0;
     h->curl_err[0] = '\0';
     h->cert_requested = 0;
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body ? body : "");

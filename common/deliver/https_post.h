@@ -32,7 +32,12 @@ typedef struct {
     const char *value; /* header value, no CR / LF */
 } ctx_https_header_t;
 
-typedef enum { CTX_HTTPS_AUTH_NONE = 0, CTX_HTTPS_AUTH_BEARER = 1, CTX_HTTPS_AUTH_BASIC = 2 } ctx_https_auth_t;
+typedef enum {
+    CTX_HTTPS_AUTH_NONE = 0,
+    CTX_HTTPS_AUTH_BEARER = 1, /* "Authorization: Bearer <token>" */
+    CTX_HTTPS_AUTH_BASIC = 2,
+    CTX_HTTPS_AUTH_SPLUNK = 3  /* "Authorization: Splunk <token>" (HTTP Event Collector) */
+} ctx_https_auth_t;
 
 typedef struct {
     const char *url;              /* https://... (http:// only with allow_plaintext) (required) */
@@ -48,6 +53,8 @@ typedef struct {
                                      name is verified */
     unsigned connect_timeout_ms;  /* 0 = 10000 */
     unsigned timeout_ms;          /* whole request; 0 = 30000 */
+    size_t reply_max;             /* keep up to this many bytes of each response body for
+                                     ctx_https_reply() (a format that reads replies); 0: none */
 } ctx_https_opts_t;
 
 /* delivery classes of a POST's outcome */
@@ -84,6 +91,10 @@ void ctx_https_free(ctx_https_t *h);
  * ctx_https_failure() the kind), or CTX_ENOMEM. */
 int ctx_https_post(ctx_https_t *h, const void *body, size_t len, long *status, unsigned long *retry_after_ms,
                    char *err, size_t errlen);
+
+/* The body of the last response (up to reply_max bytes; borrowed until the next post),
+ * *truncated 1 if it was longer. NULL with *len 0 when reply_max is 0 or there was none. */
+const char *ctx_https_reply(const ctx_https_t *h, size_t *len, int *truncated);
 
 /* The delivery class of an HTTP status. Pure, thread-safe. */
 ctx_https_class_t ctx_https_classify(long status);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ctxlog_common.h"
+#include "fmt.h"
 #include "outrec_int.h"
 
 typedef struct {
@@ -16,7 +17,7 @@ typedef struct {
     size_t n;
 } span_t;
 
-enum { H_PRI, H_TS, H_HOST, H_APP, H_PROCID, H_MSGID, H_COUNT };
+enum { H_PRI, H_TS, H_HOST, H_APP, H_PROCID, H_MSGID, H_RCVD, H_COUNT };
 
 static const char *const fac_names[24] = {"kern",   "user",   "mail",   "daemon", "auth",   "syslog",
                                           "lpr",    "news",   "uucp",   "cron",   "authpriv", "ftp",
@@ -400,6 +401,70 @@ void ctx_outrec_set_hostwide(ctx_outrec_t *b, int hostwide) {
 
 unsigned ctx_outrec_withheld(const ctx_outrec_t *b) {
     return b != NULL ? b->withheld : 0;
+}
+
+/* ---------------------------------------------------------------- records of the record formats */
+
+/* appends s (redaction output: valid until the next redaction) to the record; *off its offset */
+static int keep(ctx_outrec_t *b, const char *s, size_t n, size_t *off) {
+    *off = b->len;
+    return outrec_put(b, s, n);
+}
+
+/* the $!ctx of a record format: its text in b->buf[*off..+*n), newlines (only blanks between
+ * tokens in JSON) made spaces so that line-framed bodies stay framed */
+static int fmt_ctx(ctx_outrec_t *b, const ctx_outrec_fields_t *f, ctx_redact_ctx *rx, const ctx_redact_set *set,
+                   size_t *off, size_t *n) {
+    size_t start = b->len;
+    int rc = put_ctx(b, f, rx, set);
+    if (rc < 0) return rc;
+    static const char prefix[] = ",\"ctx\":";
+    *off = b->len, *n = 0;
+    if (b->len == start) return rc;
+    *off = start + sizeof prefix - 1;
+    *n = b->len - *off;
+    for (size_t i = *off; i < b->len; i++)
+        if (b->buf[i] == '\n' || b->buf[i] == '\r') b->buf[i] = ' ';
+    return rc;
+}
+
+static ctx_fmt_str_t hdr_str(span_t s) {
+    ctx_fmt_str_t r = {nil(s) ? NULL : s.p, nil(s) ? 0 : s.n};
+    return r;
+}
+
+int ctx_outrec_fmtrec(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const ctx_outrec_fields_t *f,
+                      struct ctx_fmt_rec *r) {
+    if (b == NULL || f == NULL || r == NULL) return CTX_EINVAL;
+    span_t h[H_COUNT], sd = {f->sd ? f->sd : "", f->sd ? f->sdlen : 0};
+    size_t moff = 0, mn = 0, soff = 0, sn = 0, coff = 0, cn = 0;
+    const char *t;
+    size_t tn;
+    int changed = 0, rc;
+    b->len = 0;
+    b->withheld = 0;
+    memset(r, 0, sizeof *r);
+    split_hdr(f, h);
+    if ((rc = redact_header(b, h, rx, set)) < 0) return rc;
+    changed += rc;
+    if ((rc = redact_msg(rx, set, f, &t, &tn)) < 0 || keep(b, t, tn, &moff) != 0) return rc < 0 ? rc : CTX_ENOMEM;
+    changed += rc, mn = tn;
+    if (!nil(sd)) {
+        if ((rc = redact_sd(rx, set, sd.p, sd.n, &t, &tn)) < 0 || keep(b, t, tn, &soff) != 0) return rc < 0 ? rc : CTX_ENOMEM;
+        changed += rc, sn = tn;
+    }
+    if ((rc = fmt_ctx(b, f, rx, set, &coff, &cn)) < 0) return rc;
+    changed += rc;
+    int pri = parse_pri(h[H_PRI]);
+    r->facility = pri >> 3, r->severity = pri & 7;
+    (void)ctx_fmt_parse_rfc3339(h[H_TS].p, h[H_TS].n, &r->time_unix_nano);
+    (void)ctx_fmt_parse_rfc3339(h[H_RCVD].p, h[H_RCVD].n, &r->observed_unix_nano);
+    r->host = hdr_str(h[H_HOST]), r->app = hdr_str(h[H_APP]);
+    r->procid = hdr_str(h[H_PROCID]), r->msgid = hdr_str(h[H_MSGID]);
+    r->msg.p = b->buf + moff, r->msg.n = mn;
+    r->sd.p = sn ? b->buf + soff : NULL, r->sd.n = sn;
+    r->ctx.p = cn ? b->buf + coff : NULL, r->ctx.n = cn;
+    return changed;
 }
 
 int ctx_outrec_custom(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const char *in, size_t len,

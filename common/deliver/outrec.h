@@ -17,7 +17,8 @@
  * parses), else as text.
  *
  * The fields arrive as the strings of omtenant's internal templates:
- *   hdr: PRI 0x1f TIMESTAMP 0x1f HOSTNAME 0x1f APP-NAME 0x1f PROCID 0x1f MSGID
+ *   hdr: PRI 0x1f TIMESTAMP 0x1f HOSTNAME 0x1f APP-NAME 0x1f PROCID 0x1f MSGID [0x1f RECEIVED]
+ *        (RECEIVED: when the host received it, RFC 3339; read by the record formats only)
  *   msg, sd, ctx: raw %msg%, %structured-data% and %$!ctx% (JSON text or "").
  *
  * Thread-safety: a ctx_outrec_t (its buffers and JSON parser) belongs to one thread.
@@ -93,6 +94,17 @@ void ctx_outrec_set_hostwide(ctx_outrec_t *b, int hostwide);
 
 /* The host-wide $!ctx members the last ctx_outrec_build left out. */
 unsigned ctx_outrec_withheld(const ctx_outrec_t *b);
+
+/* The record of one message for a record format (fmt.h: otlp, elasticsearch, loki,
+ * splunk-hec), redacted exactly as ctx_outrec_build redacts the default record: header
+ * fields, message, structured data, and the $!ctx through the memo. r's strings are
+ * borrowed from b and from f: valid until the next call on b. The times are parsed
+ * from the header's TIMESTAMP and RECEIVED (0 when absent or not RFC 3339). Returns
+ * the values redaction changed (>= 0), CTX_ENOMEM, or CTX_EINVAL (redaction failed:
+ * the record must not be sent). */
+struct ctx_fmt_rec;
+int ctx_outrec_fmtrec(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const ctx_outrec_fields_t *f,
+                      struct ctx_fmt_rec *r);
 
 /* Redacts the output of an operator's template (in[0..len), borrowed; one trailing
  * "\n" is dropped). Return values as for ctx_outrec_build. */

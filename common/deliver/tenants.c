@@ -223,8 +223,8 @@ static int parse_headers(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t) {
         for (int i = 0; reserved[i]; i++)
             if (strcasecmp(k, reserved[i]) == 0)
                 return tn_perr(pc, k, "set by omtenant itself; it cannot be configured");
-        if (t->auth != CTX_AUTH_NONE && strcasecmp(k, "Authorization") == 0)
-            return tn_perr(pc, k, "conflicts with \"auth\"");
+        if ((t->auth != CTX_AUTH_NONE || tn_member(obj, "splunk_hec") != NULL) && strcasecmp(k, "Authorization") == 0)
+            return tn_perr(pc, k, t->auth != CTX_AUTH_NONE ? "conflicts with \"auth\"" : "conflicts with \"splunk_hec\"");
         if (tn_get_raw_string(pc, o, k, 4096, &v, &vlen) < 0)
             return pc->rc;
         ctx_header_t *e = &h[t->nheaders++];
@@ -279,9 +279,8 @@ static int url_ok(const char *u, size_t skip) {
 }
 
 static int parse_https(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t) {
-    static const char *const bodies[] = {"ndjson", "json-array", NULL};
     static const char *const encs[] = {"none", "zstd", "gzip", NULL};
-    int rc, body = 0, enc = CTX_ENC_ZSTD;
+    int rc, enc = CTX_ENC_ZSTD, enc_set;
     if ((rc = tn_get_string(pc, obj, "url", 2048, &t->url)) == 0)
         return tn_perr(pc, NULL, "\"url\" is required for transport \"https\"");
     if (rc < 0)
@@ -295,11 +294,11 @@ static int parse_https(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t) {
         return tn_perr(pc, "url", "http:// sends logs unencrypted: use https:// or set \"allow_plaintext\": true");
     if (is_http && tn_member(obj, "tls") != NULL)
         return tn_perr(pc, "tls", "not valid with an http:// url");
-    if (tn_get_enum(pc, obj, "body", bodies, &body) < 0 || tn_get_enum(pc, obj, "content_encoding", encs, &enc) < 0 ||
-        parse_auth(pc, obj, t) < 0 || parse_headers(pc, obj, t) < 0)
+    if ((enc_set = tn_get_enum(pc, obj, "content_encoding", encs, &enc)) < 0 || parse_auth(pc, obj, t) < 0 ||
+        parse_headers(pc, obj, t) < 0)
         return pc->rc;
-    t->body = body ? CTX_BATCH_JSON_ARRAY : CTX_BATCH_NDJSON;
     t->encoding = (ctx_encoding_t)enc;
+    if (tn_parse_format(pc, obj, t, enc_set) < 0) return pc->rc;
     if (is_http && tn_pwarn(pc, "url", "logs of tenant %s are sent unencrypted (allow_plaintext)", t->id) != CTX_OK)
         return pc->rc;
     return CTX_OK;
@@ -310,7 +309,8 @@ static int parse_https(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t) {
 static const char *const COMMON_KEYS[] = {"transport", "allow_plaintext", "tls",     "batch",
                                           "spool",     "redaction",       "context", NULL};
 static const char *const STREAM_KEYS[] = {"host", "port", "compression", NULL};
-static const char *const HTTPS_KEYS[] = {"url", "body", "content_encoding", "headers", "auth", NULL};
+static const char *const HTTPS_KEYS[] = {"url", "format", "body", "content_encoding", "headers", "auth",
+                                         "elasticsearch", "loki", "splunk_hec", NULL};
 static const char *const TRANSPORTS[] = {"syslog-tls", "https", "plain-tcp", NULL};
 
 static void tenant_defaults(ctx_tenant_t *t) {
@@ -332,7 +332,8 @@ static int parse_transport_keys(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t) 
     if (t->transport == CTX_TRANSPORT_SYSLOG_TLS)
         return tn_check_keys(pc, obj, COMMON_KEYS, STREAM_KEYS, HTTPS_KEYS, why);
     static const char *const plain[] = {"transport", "allow_plaintext", "batch", "spool", "redaction", "context", NULL};
-    static const char *const not_plain[] = {"url", "body", "content_encoding", "headers", "auth", "tls", NULL};
+    static const char *const not_plain[] = {"url", "format", "body", "content_encoding", "headers", "auth", "tls",
+                                            "elasticsearch", "loki", "splunk_hec", NULL};
     snprintf(why, sizeof why, "for transport \"plain-tcp\" (no TLS, no HTTP)");
     return tn_check_keys(pc, obj, plain, STREAM_KEYS, not_plain, why);
 }

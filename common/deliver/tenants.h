@@ -19,6 +19,7 @@
 
 #include "tls_settings.h"
 #include "batch.h"
+#include "fmt.h"
 #include "spool.h"
 
 #define CTX_TENANT_ID_MAX 64
@@ -45,16 +46,24 @@ typedef struct {
 typedef ctx_tls_settings_t ctx_tenant_tls_t;
 
 /* One tenant's destination. Invariants (checked at load): syslog-tls and plain-tcp
- * have host + port and body CTX_BATCH_OCTET_COUNTED; https has url and body NDJSON or
- * JSON array; plain-tcp and "http://" URLs only with allow_plaintext. */
+ * have host + port and body CTX_BATCH_OCTET_COUNTED; https has url and the body of its
+ * format; elasticsearch / loki / splunk-hec never zstd; plain-tcp and "http://" URLs only with allow_plaintext. */
 typedef struct {
     const char *id;               /* tenant id: 1..64 of [A-Za-z0-9._-], not "." / ".." */
     int line;                     /* line of the tenants file where its entry starts */
     ctx_transport_t transport;
     const char *host;             /* syslog-tls / plain-tcp: host name or IP address; else NULL */
     unsigned port;                /* syslog-tls (default 6514) / plain-tcp (default 514); else 0 */
-    const char *url;              /* https: the URL batches are POSTed to; else NULL */
-    ctx_batch_format_t body;      /* how messages are framed in a batch */
+    const char *url;              /* https: the URL batches are POSTed to (elasticsearch, loki and
+                                     splunk-hec: the configured base URL with the API's path
+                                     appended); else NULL */
+    ctx_batch_format_t body;      /* how messages are framed in a batch (ctx_batch_format_of(format)) */
+    ctx_fmt_t format;             /* https: the body format ("format", default ndjson) */
+    ctx_fmt_opts_t fmt_opts;      /* https: loki labels, splunk-hec source / sourcetype / index */
+    const char *es_target;        /* elasticsearch: the index or data stream (in url) */
+    int es_data_stream;           /* elasticsearch: 1 if es_target is a data stream */
+    const char *hec_token_file;   /* splunk-hec: the HEC token's file (absolute; "Authorization: Splunk") */
+    const char *hec_channel;      /* splunk-hec: the indexer acknowledgement channel (a GUID), or NULL */
     ctx_encoding_t encoding;      /* https: Content-Encoding (default zstd); syslog-tls /
                                      plain-tcp: stream compression, only if the receiver
                                      declares it understands it (default none) */

@@ -74,6 +74,10 @@ typedef struct {
 void *tn_arena_alloc(arena_t *a, size_t sz);
 char *tn_arena_strndup(arena_t *a, const char *s, size_t n);
 
+/* tenants_fmt.c: "format" and its keys of an https tenant (after url, content_encoding);
+ * enc_set: 1 if "content_encoding" was given */
+int tn_parse_format(pctx_t *pc, fjson_object *obj, ctx_tenant_t *t, int enc_set);
+
 /* tenants_parse.c */
 int tn_check_keys(pctx_t *pc, fjson_object *obj, const char *const *allowed, const char *const *extra,
                       const char *const *wrong_here, const char *why);

@@ -61,6 +61,9 @@ enum {
     OMT_TC_CTX_WITHHELD,     /* ctx.withheld: messages whose record left out host-wide $!ctx fields */
     OMT_TC_RECONFIG_RETRIES, /* reconfig.retries: timer tries of a HUP's batch settings (open batch still filling) */
     OMT_TC_RECONFIG_PENDING, /* reconfig.pending: 1 while a HUP's batch settings wait (gauge) */
+    OMT_TC_PARTIAL_BATCHES,  /* partial.batches: batches the server took in part (per-item failures) */
+    OMT_TC_PARTIAL_RETRIED,  /* partial.retried: their messages sent again in a new batch */
+    OMT_TC_PARTIAL_REJECTED, /* partial.rejected: their messages refused for good (dead-lettered) */
     OMT_TC_COUNT
 };
 extern const char *const omt_tenant_counter_names[OMT_TC_COUNT];
@@ -177,7 +180,20 @@ static inline void omt_add(uint64_t *ctr, uint64_t n) {
     __atomic_add_fetch(ctr, n, __ATOMIC_RELAXED);
 }
 
+/* the templates omtenant asks rsyslog for, by slot (omt_request_templates) */
+enum {
+    OMT_TPL_TENANT = 0, /* the tenant property */
+    OMT_TPL_HDR,        /* PRI 0x1f TIMESTAMP 0x1f HOSTNAME 0x1f APP-NAME 0x1f PROCID 0x1f MSGID 0x1f
+                           %timegenerated% (received) */
+    OMT_TPL_MSG,        /* %msg% */
+    OMT_TPL_SD,         /* %structured-data% */
+    OMT_TPL_CTX,        /* %$!ctx% */
+    OMT_TPL_COUNT       /* 5: rsyslog gives an output module at most 5 strings (CONF_OMOD_NUMSTRINGS_MAXSIZE) */
+};
+#define OMT_TPL_CUSTOM 1 /* with template=: the operator's template */
+
 /* omtenant_conf.c */
+int omt_check_formats(const instanceData *pData, const ctx_tenants_t *set, char *err, size_t errlen);
 void omt_set_defaults(instanceData *pData);
 rsRetVal omt_set_param(instanceData *pData, const char *name, struct cnfparamvals *v);
 rsRetVal omt_validate(instanceData *pData);

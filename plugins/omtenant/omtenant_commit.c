@@ -82,37 +82,48 @@ static uint64_t take_counts(instanceData *pData, omt_wrk_t *w) {
     return sum;
 }
 
-/* the record of message p (its templates' strings); rc as ctx_outrec_build */
+#define TPL(p, slot) (const char *)(p)[slot].param, (p)[slot].lenStr
+
+/* the record of message p (its templates' strings); rc as ctx_outrec_build. A record
+ * format gets its fields (*r, rec set to 1), the others their text (*out). */
 static int build(instanceData *pData, omt_wrk_t *w, const omt_route_ent_t *e, actWrkrIParams_t *p, const char **out,
-                 size_t *outlen) {
-    if (pData->template_name != NULL)
-        return ctx_outrec_custom(w->rec, w->rx, e->set, (const char *)p[1].param, p[1].lenStr, out, outlen);
-    ctx_outrec_fields_t f = {(const char *)p[1].param, p[1].lenStr, (const char *)p[2].param, p[2].lenStr,
-                             (const char *)p[3].param, p[3].lenStr, (const char *)p[4].param, p[4].lenStr};
+                 size_t *outlen, ctx_fmt_rec_t *r, int *rec) {
+    *rec = 0;
+    if (pData->template_name != NULL) /* never with a record format (omt_check_formats) */
+        return ctx_outrec_custom(w->rec, w->rx, e->set, TPL(p, OMT_TPL_CUSTOM), out, outlen);
+    ctx_outrec_fields_t f = {TPL(p, OMT_TPL_HDR), TPL(p, OMT_TPL_MSG), TPL(p, OMT_TPL_SD), TPL(p, OMT_TPL_CTX)};
     ctx_outrec_set_hostwide(w->rec, e->t->context_host_full); /* the tenant's view (docs/threat-model.md) */
-    int rc = ctx_outrec_build(w->rec, e->kind, w->rx, e->set, &f, out, outlen);
+    int rc;
+    if (e->t->transport == CTX_TRANSPORT_HTTPS && ctx_fmt_grouping(e->t->format)) {
+        *rec = 1;
+        rc = ctx_outrec_fmtrec(w->rec, w->rx, e->set, &f, r);
+    } else {
+        rc = ctx_outrec_build(w->rec, e->kind, w->rx, e->set, &f, out, outlen);
+    }
     if (rc >= 0 && ctx_outrec_withheld(w->rec) > 0) omt_add(&e->ot->withheld, 1);
     return rc;
 }
 
 static void one(instanceData *pData, omt_wrk_t *w, const omt_route_t *rt, const omt_route_ent_t *e,
                 actWrkrIParams_t *p) {
-    const char *out;
-    size_t outlen;
+    const char *out = NULL;
+    size_t outlen = 0;
+    ctx_fmt_rec_t r;
+    int is_rec;
     omt_add(&pData->mctr_val[OMT_MC_MSGS], 1);
     if (e == NULL) {
         omt_add(&pData->mctr_val[OMT_MC_NO_TENANT], 1);
         return;
     }
-    if (e == rt->dflt && !(p[0].lenStr == 7 && memcmp(p[0].param, "default", 7) == 0))
+    if (e == rt->dflt && !(p[OMT_TPL_TENANT].lenStr == 7 && memcmp(p[OMT_TPL_TENANT].param, "default", 7) == 0))
         omt_add(&pData->mctr_val[OMT_MC_DEFAULT], 1);
-    int rc = build(pData, w, e, p, &out, &outlen);
+    int rc = build(pData, w, e, p, &out, &outlen, &r, &is_rec);
     if (rc < 0) { /* never send what could not be redacted */
         omt_add(&pData->mctr_val[OMT_MC_REDACT_ERRORS], 1);
         return;
     }
     if (rc > 0) omt_add(&e->ot->redactions, take_counts(pData, w));
-    rc = ctx_dest_add(e->ot->dest, w->enc, out, outlen);
+    rc = is_rec ? ctx_dest_add_rec(e->ot->dest, w->enc, &r) : ctx_dest_add(e->ot->dest, w->enc, out, outlen);
     if (rc == CTX_EFULL) return; /* blocked, hold full: counted by the dest (dropped.blocked) */
     omt_add(rc == 0 ? &e->ot->msgs : &e->ot->invalid, 1);
 }
@@ -144,7 +155,7 @@ static unsigned count_for(const omt_route_t *rt, actWrkrIParams_t *pParams, int 
     for (; i < nParams; i++) {
         actWrkrIParams_t *p = &actParam(pParams, ntpl, i, 0);
         int used_default;
-        n += omt_route_find(rt, (const char *)p[0].param, p[0].lenStr, &used_default) == e;
+        n += omt_route_find(rt, TPL(p, OMT_TPL_TENANT), &used_default) == e;
     }
     return n;
 }
@@ -176,7 +187,7 @@ rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams
     for (unsigned i = 0; i < nParams; i++) {
         actWrkrIParams_t *p = &actParam(pParams, ntpl, i, 0);
         int used_default; /* counted in one(), once the transaction is taken */
-        const omt_route_ent_t *e = omt_route_find(rt, (const char *)p[0].param, p[0].lenStr, &used_default);
+        const omt_route_ent_t *e = omt_route_find(rt, TPL(p, OMT_TPL_TENANT), &used_default);
         if (rt->n == 1 && e != NULL && !ctx_dest_accepting(e->ot->dest)) { /* one tenant: back-pressure */
             w->blocked_on = e->ot;
             omt_add(&e->ot->refused, count_for(rt, pParams, ntpl, i, nParams, e));

@@ -156,6 +156,10 @@ static rsRetVal load_files(instanceData *pData) {
     for (size_t i = 0; i < ctx_tenants_warning_count(pData->loaded); i++)
         cnf_warning("omtenant: warning: %s", ctx_tenants_warning(pData->loaded, i));
     if (omt_template_view_warning(pData, pData->loaded, err, sizeof err)) cnf_warning("omtenant: warning: %s", err);
+    if (omt_check_formats(pData, pData->loaded, err, sizeof err) != 0) {
+        parser_errmsg("omtenant: parameter 'template': %s", err);
+        ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
+    }
     if ((pData->loaded_rules = omt_rules_load(pData, err, sizeof err)) == NULL) {
         parser_errmsg("omtenant: parameter '%s': %s", pData->redact_rules_path ? "redaction.rules" : "redaction.key",
                       err);
@@ -164,6 +168,20 @@ static rsRetVal load_files(instanceData *pData) {
     omt_rules_check_views(pData, pData->loaded, pData->loaded_rules);
 finalize_it:
     RETiRet;
+}
+
+/* template= makes the record itself: the record formats build their own from the fields */
+int omt_check_formats(const instanceData *pData, const ctx_tenants_t *set, char *err, size_t errlen) {
+    if (pData->template_name == NULL) return 0;
+    for (size_t i = 0; i < ctx_tenants_count(set); i++) {
+        const ctx_tenant_t *t = ctx_tenants_at(set, i);
+        if (t->transport != CTX_TRANSPORT_HTTPS || !ctx_fmt_grouping(t->format)) continue;
+        snprintf(err, errlen, "'%s' cannot be used with tenant '%s' (line %d): its format \"%s\" builds its own "
+                 "records from the message's fields; use a separate omtenant action for it, without template=",
+                 pData->template_name, t->id, t->line, ctx_fmt_name(t->format));
+        return -1;
+    }
+    return 0;
 }
 
 rsRetVal omt_validate(instanceData *pData) {
@@ -214,7 +232,7 @@ finalize_it:
 }
 
 int omt_num_templates(const instanceData *pData) {
-    return pData->template_name ? 2 : 5;
+    return pData->template_name ? OMT_TPL_CUSTOM + 1 : OMT_TPL_COUNT;
 }
 
 /* an internal template: found, or added to conf from its legacy string definition */
@@ -239,26 +257,29 @@ static rsRetVal request(omodStringRequest_t *pOMSR, int i, const char *name) {
     return OMSRsetEntry(pOMSR, i, (uchar *)n, OMSR_NO_RQD_TPL_OPTS);
 }
 
-/* template 0: the tenant; then the operator's template, or the raw fields of the
- * built-in record (header fields separated by 0x1f, see common/deliver/outrec.h) */
+/* slot OMT_TPL_TENANT: the tenant; then the operator's template, or the raw fields of the
+ * built-in record (header fields separated by 0x1f, see common/deliver/outrec.h), by slot */
 rsRetVal omt_request_templates(instanceData *pData, rsconf_t *conf, omodStringRequest_t *pOMSR) {
-    static const char *const names[] = {" omtenant.hdr", " omtenant.msg", " omtenant.sd", " omtenant.ctx"};
-    static const char *const defs[] = {
-        "\"%pri%\\31%timereported:::date-rfc3339%\\31%hostname%\\31%app-name%\\31%procid%\\31%msgid%\"",
-        "\"%msg%\"", "\"%structured-data%\"", "\"%$!ctx%\""};
+    static const char *const names[OMT_TPL_COUNT] = {
+        [OMT_TPL_HDR] = " omtenant.hdr", [OMT_TPL_MSG] = " omtenant.msg", [OMT_TPL_SD] = " omtenant.sd",
+        [OMT_TPL_CTX] = " omtenant.ctx"};
+    static const char *const defs[OMT_TPL_COUNT] = {
+        [OMT_TPL_HDR] = "\"%pri%\\31%timereported:::date-rfc3339%\\31%hostname%\\31%app-name%\\31%procid%\\31%msgid%"
+                        "\\31%timegenerated:::date-rfc3339%\"",
+        [OMT_TPL_MSG] = "\"%msg%\"", [OMT_TPL_SD] = "\"%structured-data%\"", [OMT_TPL_CTX] = "\"%$!ctx%\""};
     char tname[256], tdef[256];
     DEFiRet;
     snprintf(tname, sizeof tname, " omtenant.tenant:%s", pData->tenant_property);
     snprintf(tdef, sizeof tdef, "\"%%%s%%\"", pData->tenant_property);
     CHKiRet(internal_template(conf, tname, tdef));
-    CHKiRet(request(pOMSR, 0, tname));
+    CHKiRet(request(pOMSR, OMT_TPL_TENANT, tname));
     if (pData->template_name != NULL) {
-        CHKiRet(request(pOMSR, 1, pData->template_name));
+        CHKiRet(request(pOMSR, OMT_TPL_CUSTOM, pData->template_name));
         FINALIZE;
     }
-    for (int i = 0; i < 4; i++) {
+    for (int i = OMT_TPL_HDR; i < OMT_TPL_COUNT; i++) {
         CHKiRet(internal_template(conf, names[i], defs[i]));
-        CHKiRet(request(pOMSR, i + 1, names[i]));
+        CHKiRet(request(pOMSR, i, names[i]));
     }
 finalize_it:
     RETiRet;

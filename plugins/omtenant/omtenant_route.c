@@ -162,6 +162,7 @@ static ctx_dest_config_t dest_config(const instanceData *pData, const ctx_tenant
     ctx_dest_config_t c;
     memset(&c, 0, sizeof c);
     c.format = t->body;
+    c.fmt_opts = t->fmt_opts;
     c.limits = t->batch;
     c.encoding = t->encoding;
     c.level = level_for(t->encoding, pData->level);
@@ -395,7 +396,8 @@ void omt_reload(instanceData *pData) {
     ctx_tenants_t *set = NULL;
     omt_rules_t *rules = NULL;
     if (!pData->started) return;
-    if (ctx_tenants_load(pData->tenants_path, &set, err, sizeof err) != 0) {
+    if (ctx_tenants_load(pData->tenants_path, &set, err, sizeof err) != 0 ||
+        omt_check_formats(pData, set, err, sizeof err) != 0) {
         LogError(0, RS_RET_CONFIG_ERROR, "omtenant: HUP: %s; the running tenants file stays in use", err);
     } else if ((rules = omt_rules_load(pData, err, sizeof err)) == NULL) {
         LogError(0, RS_RET_CONFIG_ERROR, "omtenant: HUP: redaction rules: %s; the running rules stay in use", err);

@@ -17,9 +17,12 @@
 #include "omtenant.h"
 #include "spool_stamp.h"
 
-/* "https://...", or "syslog-tls://host:port" / "plain-tcp://host:port" */
+/* "https://...", "<format>+https://..." for the record formats (a spool of elasticsearch
+ * bodies must not go to a Loki URL), or "syslog-tls://host:port" / "plain-tcp://host:port" */
 static void destination(const ctx_tenant_t *t, char *out, size_t outlen) {
-    if (t->transport == CTX_TRANSPORT_HTTPS)
+    if (t->transport == CTX_TRANSPORT_HTTPS && ctx_fmt_grouping(t->format))
+        snprintf(out, outlen, "%s+%s", ctx_fmt_name(t->format), t->url);
+    else if (t->transport == CTX_TRANSPORT_HTTPS)
         snprintf(out, outlen, "%s", t->url);
     else
         snprintf(out, outlen, "%s://%s:%u", t->transport == CTX_TRANSPORT_SYSLOG_TLS ? "syslog-tls" : "plain-tcp",

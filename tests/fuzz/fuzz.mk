@@ -10,6 +10,7 @@ FUZZ_TARGETS += profiles
 FUZZ_TARGETS += tenants spool
 FUZZ_TARGETS += redact
 FUZZ_TARGETS += outrec
+FUZZ_TARGETS += otlp
 FUZZ_CC = clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(COMMON_INCLUDES) $(LIBFASTJSON_CFLAGS) $(PCRE2_CFLAGS)
 fuzz:

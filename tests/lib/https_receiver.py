@@ -6,6 +6,8 @@
                             [--mode-file F] [--save-bodies] [--plain]
     https_receiver.py check --out DIR --prefix P --first A --last B [--max-dup-batches K]
 
+--api elasticsearch|loki|splunk-hec makes it that product's ingest API (api_emul.py):
+its checks, its replies, and messages.log gets the documents / entries / events it took.
 serve: answers POSTs with keep-alive; decodes the body by Content-Encoding (zstd,
 gzip, none) and records every request in DIR/batches.jsonl (one JSON object per
 request: n, status, path, encoding, content_type, wire_bytes, bytes, messages,
@@ -40,6 +42,9 @@ import threading
 import time
 
 import zstandard
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import api_emul  # noqa: E402
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
@@ -81,9 +86,36 @@ class Receiver(http.server.BaseHTTPRequestHandler):
             return [json.dumps(m, separators=(",", ":"), ensure_ascii=False) for m in json.loads(text)]
         return [line for line in text.split("\n") if line != ""]
 
+    def _api(self, raw):
+        """--api: the product's own checks and reply (api_emul.py)"""
+        status, retry_after = self._mode()
+        ctype = self.headers.get("Content-Type") or ""
+        enc, body, msgs, note, reply, rtype = None, b"", [], None, b"", "text/plain"
+        try:
+            enc, body = self._decode(raw)
+            if status < 300:
+                status, reply, rtype, msgs = self.server.api.handle(self.path, self.headers, body)
+            else:
+                reply = b"refused by test mode"
+        except api_emul.Refuse as e:
+            status, reply, note = e.status, e.body, e.body.decode("utf-8", "replace")
+        except Exception as e:  # noqa: BLE001 - an undecodable body is a 400
+            status, note = 400, "undecodable body: %s" % e
+            reply = note.encode()
+        self.server.record(self, status, enc, ctype, raw, body, msgs, note)
+        self.send_response(status)
+        if retry_after is not None:
+            self.send_header("Retry-After", retry_after)
+        self.send_header("Content-Type", rtype)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
+        if self.server.api is not None:
+            return self._api(raw)
         status, retry_after = self._mode()
         ctype = self.headers.get("Content-Type") or ""
         enc, body, msgs, note = None, b"", [], None
@@ -113,6 +145,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def __init__(self, opts, ctx):
         self.opts = opts
         self.ctx = ctx
+        self.api = api_emul.APIS[opts.api](opts) if opts.api else None
         self.lock = threading.Lock()
         self.total = 0
         os.makedirs(opts.out, exist_ok=True)
@@ -241,6 +274,10 @@ def main():
     s.add_argument("--save-bodies", action="store_true")
     s.add_argument("--plain", action="store_true")
     s.add_argument("--count-only", action="store_true")
+    s.add_argument("--api", choices=sorted(api_emul.APIS))
+    s.add_argument("--es-fail")
+    s.add_argument("--token")
+    s.add_argument("--hec-ack", action="store_true")
     c = sub.add_parser("check")
     c.add_argument("--out", required=True)
     c.add_argument("--prefix", required=True)

@@ -91,6 +91,24 @@ check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" ctxMemo.entri
     "omtenant: parameter 'ctxMemo.entries': expected 0..65536, got -1"
 check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" spool.directory="/x" deadletter.directory="/x")' \
     "omtenant: parameters 'spool.directory' and 'deadletter.directory': expected two different directories, got '/x' for both"
+# the formats of an https tenant (issue 17): zstd where the product takes gzip only, a per-message Loki
+# label, a format's own template; "body" is still accepted, with a deprecation warning
+echo '{"tenants": {"acme": {"transport": "https", "url": "https://es.example:9200", "format": "elasticsearch",
+  "content_encoding": "zstd", "elasticsearch": {"data_stream": "logs-ctxlog-acme"}}}}' >"$CTX_WORK/es-zstd.json"
+check_bad 'action(type="omtenant" tenants="@WORK@/es-zstd.json")' \
+    "omtenant: parameter 'tenants': $CTX_WORK/es-zstd.json:2: tenants.acme.content_encoding: \"zstd\" is not accepted by Elasticsearch's bulk API (it takes gzip request bodies only): use \"gzip\" or \"none\""
+echo '{"tenants": {"acme": {"transport": "https", "url": "https://loki.example", "format": "loki",
+  "loki": {"labels": ["vm.name", "time"]}}}}' >"$CTX_WORK/loki-label.json"
+check_bad 'action(type="omtenant" tenants="@WORK@/loki-label.json")' \
+    "omtenant: parameter 'tenants': $CTX_WORK/loki-label.json:2: tenants.acme.loki.labels[1]: \"time\" is different for (almost) every message: a Loki label must have few values (each label set is a stream Loki indexes); it is sent as structured metadata instead"
+echo '{"tenants": {"acme": {"transport": "https", "url": "https://loki.example", "format": "loki"}}}' >"$CTX_WORK/loki.json"
+check_bad 'action(type="omtenant" tenants="@WORK@/loki.json" template="RSYSLOG_FileFormat")' \
+    "omtenant: parameter 'template': 'RSYSLOG_FileFormat' cannot be used with tenant 'acme' (line 1): its format \"loki\" builds its own records from the message's fields; use a separate omtenant action for it, without template="
+echo '{"tenants": {"acme": {"transport": "https", "url": "https://logs.example/", "body": "json-array"}}}' \
+    >"$CTX_WORK/body-tenants.json"
+printf '%s\n%s\n' 'module(load="@MODDIR@/omtenant/omtenant.so")' 'action(type="omtenant" tenants="@WORK@/body-tenants.json")' | ctx_conf
+ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected the deprecated \"body\""; }
+ctx_assert_grep "$CTX_WORK/n1.out" "omtenant: warning: $CTX_WORK/body-tenants.json:1: tenants.acme.body: deprecated: use \"format\": \"json-array\""
 
 # 3. a tenant naming a redaction view the rules do not define: accepted, with a warning naming both files
 echo '{"tenants": {"acme": {"transport": "https", "url": "https://logs.example/", "redaction": "strict"}}}' \

@@ -97,7 +97,8 @@ omt_syslog_server() {
 }
 
 # omt_receiver_start NAME ARGS...: https_receiver.py serve --out $CTX_WORK/rcv-NAME;
-# the first start picks a free port (in $CTX_WORK/rcv-NAME/port), later starts reuse it
+# the first start picks a free port (in $CTX_WORK/rcv-NAME/port), later starts reuse it;
+# OMT_RECEIVER names another receiver with the same options (tests/system/otlp_receiver.py)
 omt_receiver_start() {
     local name=$1 d="$CTX_WORK/rcv-$1"
     shift
@@ -105,7 +106,8 @@ omt_receiver_start() {
     local portarg=()
     [ -s "$d/port" ] && portarg=(--port "$(cat "$d/port")")
     rm -f "$d/port.new"
-    $OMT_PY "$top_srcdir/tests/lib/https_receiver.py" serve --out "$d" --port-file "$d/port.new" "${portarg[@]}" \
+    $OMT_PY "${OMT_RECEIVER:-$top_srcdir/tests/lib/https_receiver.py}" serve --out "$d" --port-file "$d/port.new" \
+        "${portarg[@]}" \
         "$@" >>"$d/receiver.log" 2>&1 &
     local pid=$!
     echo "$pid" >"$d/pid"

@@ -33,12 +33,15 @@ SYSTEM_TESTS += tests/system/imctxcap_tcp_senders.sh tests/system/imctxcap_tcp_s
 	tests/system/imctxcap_tcp_crafted.sh tests/system/imctxcap_tcp_hostile.sh tests/system/imctxcap_tcp_config.sh
 SYSTEM_TESTS += tests/system/stats_reset.sh
 SYSTEM_TESTS += tests/system/imctxcap_spoof.sh tests/system/imctxcap_flood.sh tests/system/imctxcap_vnic_reuse.sh tests/system/imctxcap_flood_syn.sh tests/system/imctxcap_flood_frag.sh tests/system/imctxcap_flood_udp.sh
+SYSTEM_TESTS += tests/system/omtenant_formats.sh tests/system/omtenant_syslogng.sh
 SYSTEM_TESTS += tests/system/omtenant_basic.sh tests/system/omtenant_basic-vg.sh tests/system/omtenant_outage.sh \
 	tests/system/omtenant_kill9.sh tests/system/omtenant_spoolfull.sh tests/system/omtenant_deadletter.sh \
 	tests/system/omtenant_tls.sh tests/system/omtenant_hup.sh tests/system/omtenant_deadletter_bound.sh \
 	tests/system/omtenant_dirs.sh tests/system/omtenant_stamp.sh tests/system/omtenant_isolation.sh tests/system/omtenant_visibility.sh \
 	tests/system/omtenant_header.sh tests/system/omtenant_tagless.sh tests/system/omtenant_durable.sh
 EXTRA_DIST += tests/system/omtenant_common.sh
+SYSTEM_TESTS += tests/system/otlp_receiver.sh tests/system/omtenant_otlp.sh
+EXTRA_DIST += tests/system/otlp_receiver.py
 SYSTEM_TESTS += tests/system/package.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)

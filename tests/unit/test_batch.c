@@ -155,7 +155,7 @@ static void delay_and_due(void **state) {
     ctx_batch_free(b);
     ctx_batch_t *bad = (ctx_batch_t *)1;
     ctx_batch_limits_t l = {0, 0, 0};
-    assert_int_equal(ctx_batch_new((ctx_batch_format_t)7, &l, &bad), CTX_EINVAL);
+    assert_int_equal(ctx_batch_new((ctx_batch_format_t)8, &l, &bad), CTX_EINVAL);
     assert_null(bad);
     assert_int_equal(ctx_batch_new(CTX_BATCH_NDJSON, NULL, &bad), CTX_EINVAL);
 }

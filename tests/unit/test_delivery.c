@@ -30,6 +30,7 @@ typedef struct {
     ctx_send_result_t mode; /* what send answers (after `fail_first` RETRYs) */
     int fail_first;         /* answer RETRY this many times first */
     int reject_call;        /* answer REJECT on this call number (1-based), 0: never */
+    int partial_call;       /* answer PARTIAL on this call: its 1st message to retry, 2nd refused, rest delivered */
     unsigned delay_ms;      /* sleep in each send (a slow destination) */
     unsigned long retry_after_ms;
     int calls;
@@ -37,6 +38,28 @@ typedef struct {
     size_t len;
     int delivered;
 } fake_t;
+
+/* a body (encoding none) of lines: the first to retry, the second refused, the others delivered */
+static ctx_send_result_t fake_partial(fake_t *f, const void *body, size_t len, uint32_t tag, ctx_send_info_t *info) {
+    assert_int_equal(CTX_DEST_TAG_ENC(tag), CTX_ENC_NONE);
+    const char *b = body, *l2 = (const char *)memchr(b, '\n', len) + 1;
+    const char *l3 = (const char *)memchr(l2, '\n', len - (size_t)(l2 - b)) + 1;
+    info->retry_len = (size_t)(l2 - b);
+    info->retry_body = malloc(info->retry_len);
+    memcpy(info->retry_body, b, info->retry_len);
+    info->retry_tag = CTX_DEST_TAG(CTX_ENC_NONE, CTX_DEST_TAG_FMT(tag), 1);
+    info->rejects = calloc(1, sizeof *info->rejects);
+    info->nrejects = 1;
+    snprintf(info->rejects[0].reason, sizeof info->rejects[0].reason, "item 2: status 400: bad field");
+    info->rejects[0].len = (size_t)(l3 - l2);
+    info->rejects[0].body = malloc(info->rejects[0].len);
+    memcpy(info->rejects[0].body, l2, info->rejects[0].len);
+    info->rejects[0].tag = CTX_DEST_TAG(CTX_ENC_NONE, CTX_DEST_TAG_FMT(tag), 1);
+    snprintf(info->err, sizeof info->err, "2 of %zu items failed", CTX_DEST_TAG_MSGS(tag));
+    memcpy(f->got + f->len, l3, len - (size_t)(l3 - b)); /* the delivered rest */
+    f->len += len - (size_t)(l3 - b);
+    return CTX_SEND_PARTIAL;
+}
 
 static ctx_send_result_t fake_send(void *arg, const void *body, size_t len, uint32_t tag, ctx_send_info_t *info) {
     fake_t *f = arg;
@@ -46,6 +69,7 @@ static ctx_send_result_t fake_send(void *arg, const void *body, size_t len, uint
     ctx_send_result_t r = f->fail_first > 0 ? CTX_SEND_RETRY : f->mode;
     if (f->fail_first > 0) f->fail_first--;
     if (call == f->reject_call) r = CTX_SEND_REJECT;
+    if (call == f->partial_call) r = fake_partial(f, body, len, tag, info);
     if (r == CTX_SEND_OK) {
         unsigned char *plain;
         size_t n;
@@ -55,7 +79,7 @@ static ctx_send_result_t fake_send(void *arg, const void *body, size_t len, uint
         f->len += n;
         f->delivered++;
         free(plain);
-    } else {
+    } else if (r != CTX_SEND_PARTIAL) {
         snprintf(info->err, sizeof info->err, r == CTX_SEND_REJECT ? "HTTP 400: bad" : "HTTP 503");
         info->retry_after_ms = f->retry_after_ms;
     }
@@ -297,6 +321,47 @@ static void rejection_goes_to_dead_letter(void **state) {
     free(f);
 }
 
+/* a partial result: the refused message goes to the dead-letter file with its reason, the one
+ * to retry comes again alone (after the batches queued meanwhile), the delivered ones never
+ * again; from memory and, with write-ahead, from the spool */
+static void partial_result_splits_the_batch(void **state) {
+    (void)state;
+    for (int wa = 0; wa <= 1; wa++) {
+        pthread_mutex_lock(&logmu);
+        loglen = 0, logs[0] = '\0';
+        pthread_mutex_unlock(&logmu);
+        fake_t *f = fake_new();
+        f->partial_call = 1;
+        ctx_dest_opts_t o = opts(wa ? "partial-wa" : "partial", f, 4, CTX_ENC_NONE);
+        o.write_ahead = wa;
+        ctx_dest_t *d = dest_new(&o);
+        assert_int_equal(add_range(d, NULL, 1, 8), 0);
+        wait_idle(d);
+        ctx_dest_stats_t st;
+        ctx_dest_stats(d, &st);
+        assert_int_equal(st.partial_batches, 1);
+        assert_int_equal(st.partial_retried_msgs, 1);
+        assert_int_equal(st.partial_rejected_msgs, 1);
+        assert_int_equal(st.deadletter_msgs, 1);
+        assert_int_equal(st.msgs_delivered, 7);
+        assert_int_equal(st.spool_records, 0);
+        ctx_dest_free(d, NULL);
+        assert_int_equal(f->calls, 3);
+        f->got[f->len] = '\0';
+        assert_string_equal(f->got, "msg-000003\nmsg-000004\nmsg-000005\nmsg-000006\nmsg-000007\nmsg-000008\nmsg-000001\n");
+        FILE *fp = fopen(dlpath, "r");
+        assert_non_null(fp);
+        char buf[1024];
+        size_t n = fread(buf, 1, sizeof buf - 1, fp);
+        fclose(fp);
+        buf[n] = '\0';
+        assert_non_null(strstr(buf, "\"reason\":\"item 2: status 400: bad field\",\"messages\":1,\"format\":\"ndjson\""));
+        assert_non_null(strstr(buf, "}}\nmsg-000002\n\n"));
+        assert_non_null(strstr(logs, "2 of 4 items failed: 2 of 4 messages delivered, 1 refused (dead-lettered), 1 sent again"));
+        free(f);
+    }
+}
+
 /* messages of ~1 KiB so that a few batches fill a 1 MiB spool */
 static int add_big(ctx_dest_t *d, int from, int to) {
     static char m[1100];
@@ -508,6 +573,7 @@ int main(void) {
         cmocka_unit_test(restart_drains_what_was_spooled),
         cmocka_unit_test(slow_destination_overflows_without_duplicates),
         cmocka_unit_test(rejection_goes_to_dead_letter),
+        cmocka_unit_test(partial_result_splits_the_batch),
         cmocka_unit_test(spool_full_block_refuses_then_recovers),
         cmocka_unit_test(spool_full_drop_oldest_counts),
         cmocka_unit_test(disk_full_blocks_and_delivers_from_memory),

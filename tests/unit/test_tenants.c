@@ -291,6 +291,79 @@ static void expect_error(const char *text, const char *want) {
 #define TLS_T(body) T1("\"transport\": \"syslog-tls\", \"host\": \"h\", " body)
 #define HTTPS_T(body) T1("\"transport\": \"https\", \"url\": \"https://x.example/\", " body)
 
+/* "format" and each format's keys (tenants_fmt.c) */
+static void format_keys(void **state) {
+    (void)state;
+    char e[CTX_ERRLEN];
+    ctx_tenants_t *t = NULL;
+    const char *es = HTTPS_T("\"format\": \"elasticsearch\", \"elasticsearch\": {\"index\": \"ctxlog-a\"}");
+    assert_int_equal(ctx_tenants_parse(es, strlen(es), "t.json", NULL, &t, e, sizeof e), 0);
+    const ctx_tenant_t *a = ctx_tenants_get(t, "a", 1);
+    assert_int_equal(a->format, CTX_FMT_ELASTICSEARCH);
+    assert_int_equal(a->body, CTX_BATCH_ELASTICSEARCH);
+    assert_int_equal(a->encoding, CTX_ENC_GZIP); /* the default for elasticsearch */
+    assert_string_equal(a->url, "https://x.example/ctxlog-a/_bulk");
+    ctx_tenants_free(t);
+    const char *lk = HTTPS_T("\"format\": \"loki\", \"loki\": {\"labels\": [\"vm.name\", \"severity\", \"cm.guest_os\"]}");
+    assert_int_equal(ctx_tenants_parse(lk, strlen(lk), "t.json", NULL, &t, e, sizeof e), 0);
+    a = ctx_tenants_get(t, "a", 1);
+    assert_string_equal(a->url, "https://x.example/loki/api/v1/push");
+    assert_int_equal(a->fmt_opts.nlabels, 3);
+    assert_string_equal(a->fmt_opts.label_name[2], "cm_guest_os");
+    assert_string_equal(a->fmt_opts.label_key[2], "cm.guest_os");
+    ctx_tenants_free(t);
+    const char *nd = HTTPS_T("\"body\": \"json-array\"");
+    assert_int_equal(ctx_tenants_parse(nd, strlen(nd), "t.json", NULL, &t, e, sizeof e), 0);
+    assert_int_equal(ctx_tenants_get(t, "a", 1)->body, CTX_BATCH_JSON_ARRAY);
+    assert_int_equal(ctx_tenants_warning_count(t), 1);
+    assert_string_equal(ctx_tenants_warning(t, 0), "t.json:1: tenants.a.body: deprecated: use \"format\": \"json-array\"");
+    ctx_tenants_free(t);
+    expect_error(HTTPS_T("\"format\": \"xml\""),
+                 "t.json:1: tenants.a.format: expected \"ndjson\", \"json-array\", \"otlp\", \"otlp-json\", "
+                 "\"elasticsearch\", \"loki\" or \"splunk-hec\", got \"xml\"");
+    expect_error(HTTPS_T("\"format\": \"ndjson\", \"body\": \"ndjson\""),
+                 "t.json:1: tenants.a.body: the older name of \"format\": give only \"format\"");
+    expect_error(HTTPS_T("\"format\": \"elasticsearch\", \"content_encoding\": \"zstd\", \"elasticsearch\": {\"index\": \"x\"}"),
+                 "t.json:1: tenants.a.content_encoding: \"zstd\" is not accepted by Elasticsearch's bulk API (it takes "
+                 "gzip request bodies only): use \"gzip\" or \"none\"");
+    expect_error(HTTPS_T("\"format\": \"loki\", \"content_encoding\": \"zstd\""),
+                 "t.json:1: tenants.a.content_encoding: \"zstd\" is not accepted by Loki's push API (it takes gzip "
+                 "request bodies only): use \"gzip\" or \"none\"");
+    expect_error(HTTPS_T("\"format\": \"elasticsearch\""),
+                 "t.json:1: tenants.a: \"elasticsearch\" is required for format \"elasticsearch\": {\"index\": NAME} or "
+                 "{\"data_stream\": NAME}");
+    expect_error(HTTPS_T("\"format\": \"elasticsearch\", \"elasticsearch\": {\"index\": \"a\", \"data_stream\": \"b\"}"),
+                 "t.json:1: tenants.a.elasticsearch: expected exactly one of \"index\" or \"data_stream\": where the "
+                 "documents go");
+    expect_error(HTTPS_T("\"format\": \"elasticsearch\", \"elasticsearch\": {\"index\": \"Logs\"}"),
+                 "t.json:1: tenants.a.elasticsearch.index: \"Logs\": must be lowercase");
+    expect_error(T1("\"transport\": \"https\", \"url\": \"https://x/_bulk\", \"format\": \"elasticsearch\", "
+                    "\"elasticsearch\": {\"index\": \"a\"}"),
+                 "t.json:1: tenants.a.url: expected the cluster's URL (e.g. https://es.example:9200): omtenant posts to "
+                 "<url>/<index or data_stream>/_bulk itself");
+    expect_error(HTTPS_T("\"format\": \"ndjson\", \"loki\": {}"),
+                 "t.json:1: tenants.a.loki: valid only with \"format\": \"loki\" (this tenant's format is \"ndjson\")");
+    expect_error(HTTPS_T("\"format\": \"loki\", \"loki\": {\"labels\": [\"vm.name\", \"capture.sport\"]}"),
+                 "t.json:1: tenants.a.loki.labels[1]: \"capture.sport\" changes with every message or sample: a Loki "
+                 "label must have few values (each label set is a stream Loki indexes); it is sent as structured "
+                 "metadata instead");
+    expect_error(HTTPS_T("\"format\": \"loki\", \"loki\": {\"labels\": [\"msg\"]}"),
+                 "t.json:1: tenants.a.loki.labels[0]: \"msg\" is different for (almost) every message: a Loki label "
+                 "must have few values (each label set is a stream Loki indexes); it is sent as structured metadata "
+                 "instead");
+    expect_error(HTTPS_T("\"format\": \"loki\", \"loki\": {\"labels\": [\"colour\"]}"),
+                 "t.json:1: tenants.a.loki.labels[0]: \"colour\" unknown: expected \"hostname\", \"app\", "
+                 "\"severity\", \"facility\", or a context key under \"vm.\", \"cm.\" or \"tags.\" such as \"vm.name\"");
+    expect_error(HTTPS_T("\"format\": \"loki\", \"loki\": {\"labels\": []}"),
+                 "t.json:1: tenants.a.loki.labels: expected 1..8 keys (Loki wants few labels), got 0");
+    expect_error(HTTPS_T("\"format\": \"splunk-hec\""),
+                 "t.json:1: tenants.a: \"splunk_hec\" with \"token_file\" is required for format \"splunk-hec\"");
+    expect_error(HTTPS_T("\"format\": \"splunk-hec\", \"splunk_hec\": {\"source\": \"x\"}"),
+                 "t.json:1: tenants.a.splunk_hec: \"token_file\" is required: the file holding the HEC token");
+    expect_error(HTTPS_T("\"format\": \"splunk-hec\", \"splunk_hec\": {\"token_file\": \"/nonexistent/t\"}"),
+                 "t.json:1: tenants.a.splunk_hec.token_file: cannot read \"/nonexistent/t\": No such file or directory");
+}
+
 static void errors_structure_and_ids(void **state) {
     (void)state;
     expect_error("", "t.json:1:1: invalid JSON: unexpected end of file");
@@ -393,6 +466,8 @@ static void errors_transports(void **state) {
                  "t.json:1: tenants.a.tls: not valid with an http:// url");
     expect_error(HTTPS_T("\"body\": \"xml\""),
                  "t.json:1: tenants.a.body: expected \"ndjson\" or \"json-array\", got \"xml\"");
+    expect_error(T1("\"transport\": \"syslog-tls\", \"host\": \"h\", \"format\": \"loki\""),
+                 "t.json:1: tenants.a.format: not valid for transport \"syslog-tls\"");
     expect_error(HTTPS_T("\"content_encoding\": \"br\""),
                  "t.json:1: tenants.a.content_encoding: expected \"none\", \"zstd\" or \"gzip\", got \"br\"");
     expect_error(HTTPS_T("\"redaction\": \"a/b\""),
@@ -588,13 +663,14 @@ static void conf_example_is_valid(void **state) {
     }
     out[o] = '\0';
     const char *files[] = {"tls/ca.pem", "tls/client.pem", "tls/client.key", "secrets/acme.token",
-                           "secrets/globex.password"};
+                           "secrets/globex.password", "secrets/piedpiper.token", "secrets/umbrella.password",
+                           "secrets/wonka.hec-token"};
     char d[300];
     snprintf(d, sizeof d, "%s/tls", tmp);
     mkdir(d, 0700);
     snprintf(d, sizeof d, "%s/secrets", tmp);
     mkdir(d, 0700);
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         put_file(tmp, files[i], "x\n", 0600);
     ctx_tenants_t *t;
     int rc = ctx_tenants_parse(out, o, "tenants.json", NULL, &t, err, sizeof err);
@@ -655,6 +731,7 @@ int main(void) {
         cmocka_unit_test(many_tenants_hash),
         cmocka_unit_test(tenant_ids),
         cmocka_unit_test(errors_structure_and_ids),
+        cmocka_unit_test(format_keys),
         cmocka_unit_test(errors_files_from_data_dir),
         cmocka_unit_test(errors_transports),
         cmocka_unit_test(errors_headers_auth),

@@ -243,6 +243,22 @@ tests_unit_test_vmbudget_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vmbudget_LDADD = $(UNIT_LDADD)
 tests_unit_test_vmbudget_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_fmt_otlp
+TESTS += tests/unit/test_fmt_otlp
+tests_unit_test_fmt_otlp_SOURCES = tests/unit/test_fmt_otlp.c
+tests_unit_test_fmt_otlp_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_fmt_otlp_LDADD = $(UNIT_LDADD)
+tests_unit_test_fmt_otlp_LDFLAGS = $(UNIT_LINKFLAGS)
+
+# the OTLP encoder decoded with the official protos (python3-protobuf, protoc at test time)
+check_PROGRAMS += tests/unit/otlp_encode
+tests_unit_otlp_encode_SOURCES = tests/unit/otlp_encode.c
+tests_unit_otlp_encode_CFLAGS = $(COMMON_CFLAGS) $(SAN_CFLAGS) -g -O1
+tests_unit_otlp_encode_LDADD = libctxcommon_san.la $(COMMON_LIBS)
+tests_unit_otlp_encode_LDFLAGS = $(SAN_CFLAGS)
+TESTS += tests/unit/fmt_otlp_decode.sh
+EXTRA_DIST += tests/unit/fmt_otlp_decode.sh tests/unit/fmt_otlp_decode.py
+
 endif
 
 check_PROGRAMS += tests/unit/test_profiles_libvirt
@@ -251,3 +267,10 @@ tests_unit_test_profiles_libvirt_SOURCES = tests/unit/test_profiles_libvirt.c
 tests_unit_test_profiles_libvirt_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_profiles_libvirt_LDADD = $(UNIT_LDADD)
 tests_unit_test_profiles_libvirt_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_fmt
+TESTS += tests/unit/test_fmt
+tests_unit_test_fmt_SOURCES = tests/unit/test_fmt.c
+tests_unit_test_fmt_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_fmt_LDADD = $(UNIT_LDADD)
+tests_unit_test_fmt_LDFLAGS = $(UNIT_LINKFLAGS)

@@ -1,0 +1,324 @@
+/* fmt_otlp_wire.c: the two encodings of OTLP, protobuf and OTLP/JSON, written by one set of
+ * calls (fmt_otlp_int.h). Protobuf is encoded by hand: a length-delimited field reserves one
+ * byte for its length and ot_pb_close() moves the content when the length needs more (so a
+ * message is written once, without a sizing pass). Strings must be valid UTF-8 in both
+ * encodings (proto3 `string`, JSON text): an invalid byte becomes U+FFFD.
+ *
+ * Concurrency: no state; a writer belongs to its caller.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctxlog_common.h"
+#include "fmt_otlp_int.h"
+
+void ot_raw_grow(ot_w_t *w, const void *p, size_t n) {
+    if (w->err == 0 && ctx_fmt_buf_append(w->b, p, n) != 0) w->err = CTX_ENOMEM;
+}
+
+void ot_lit(ot_w_t *w, const char *s) {
+    ot_raw(w, s, strlen(s));
+}
+
+void ot_pb_varint(ot_w_t *w, uint64_t v) {
+    unsigned char t[10];
+    size_t n = 0;
+    while (v >= 0x80) {
+        t[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    t[n++] = (unsigned char)v;
+    ot_raw(w, t, n);
+}
+
+void ot_pb_key(ot_w_t *w, unsigned field, unsigned wt) {
+    ot_pb_varint(w, ((uint64_t)field << 3) | wt);
+}
+
+void ot_pb_fixed64(ot_w_t *w, unsigned field, uint64_t v) {
+    unsigned char t[8];
+    for (int i = 0; i < 8; i++) t[i] = (unsigned char)(v >> (8 * i));
+    ot_pb_key(w, field, OT_WT_I64);
+    ot_raw(w, t, 8);
+}
+
+/* length of a valid UTF-8 sequence at s (n bytes left), or 0 if invalid (RFC 3629) */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+    unsigned c = s[0];
+    size_t len = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
+    if (len == 0 || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    if (len == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))) return 0; /* overlong, surrogate */
+    if (len == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))) return 0; /* overlong, > U+10FFFF */
+    return len;
+}
+
+/* bytes of s once every invalid byte is replaced by U+FFFD (3 bytes) */
+static size_t utf8_fixed_len(const unsigned char *s, size_t n) {
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
+        if (s[i] < 0x80) {
+            i++, out++;
+            continue;
+        }
+        size_t q = utf8_seq(s + i, n - i);
+        out += q ? q : 3;
+        i += q ? q : 1;
+    }
+    return out;
+}
+
+/* appends s with invalid bytes replaced (ASCII and valid sequences copied in runs) */
+static void put_utf8(ot_w_t *w, const unsigned char *s, size_t n) {
+    size_t i = 0, run = 0, q;
+    while (i + run < n) {
+        if (s[i + run] < 0x80) {
+            run++;
+        } else if ((q = utf8_seq(s + i + run, n - i - run)) > 0) {
+            run += q;
+        } else {
+            ot_raw(w, s + i, run);
+            ot_raw(w, "\xef\xbf\xbd", 3);
+            i += run + 1, run = 0;
+        }
+    }
+    ot_raw(w, s + i, run);
+}
+
+void ot_pb_str(ot_w_t *w, unsigned field, const char *p, size_t n) {
+    const unsigned char *s = (const unsigned char *)p;
+    size_t fixed = utf8_fixed_len(s, n);
+    ot_pb_key(w, field, OT_WT_LEN);
+    ot_pb_varint(w, fixed);
+    if (fixed == n)
+        ot_raw(w, s, n);
+    else
+        put_utf8(w, s, n);
+}
+
+static size_t varint_len(uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) v >>= 7, n++;
+    return n;
+}
+
+/* writes the length of the content at [mark, len) into the `reserved` bytes before it,
+ * moving the content when the length takes another number of bytes */
+static void close_len(ot_w_t *w, size_t mark, size_t reserved) {
+    if (w->err) return;
+    size_t len = w->b->len - mark, vl = varint_len(len);
+    if (vl > reserved) { /* make room: the content moves on */
+        unsigned char pad[10] = {0};
+        ot_raw(w, pad, vl - reserved);
+        if (w->err) return;
+        memmove(w->b->buf + mark + vl - reserved, w->b->buf + mark, len);
+    } else if (vl < reserved) { /* the content moves back */
+        memmove(w->b->buf + mark - reserved + vl, w->b->buf + mark, len);
+        w->b->len -= reserved - vl;
+    }
+    unsigned char *p = w->b->buf + mark - reserved;
+    for (size_t i = 0; i < vl; i++, len >>= 7) p[i] = (unsigned char)((len & 0x7f) | (i + 1 < vl ? 0x80 : 0));
+}
+
+size_t ot_pb_open(ot_w_t *w, unsigned field) {
+    ot_pb_key(w, field, OT_WT_LEN);
+    ot_raw(w, "", 1); /* one byte reserved for the length */
+    return w->b->len;
+}
+
+void ot_pb_close(ot_w_t *w, size_t mark) {
+    close_len(w, mark, 1);
+}
+
+size_t ot_pb_open2(ot_w_t *w, unsigned field) {
+    ot_pb_key(w, field, OT_WT_LEN);
+    ot_raw(w, "\0", 2);
+    return w->b->len;
+}
+
+void ot_pb_close2(ot_w_t *w, size_t mark) {
+    close_len(w, mark, 2);
+}
+
+void ot_js_str(ot_w_t *w, const char *p, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)p;
+    ot_raw(w, "\"", 1);
+    for (size_t i = 0; i < n;) {
+        size_t run = 0, q = 0;
+        while (i + run < n && s[i + run] >= 0x20 && s[i + run] < 0x80 && s[i + run] != '"' && s[i + run] != '\\')
+            run++;
+        if (run > 0) {
+            ot_raw(w, s + i, run);
+            i += run;
+            continue;
+        }
+        unsigned char c = s[i];
+        char esc[8];
+        size_t en;
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\', esc[1] = (char)c, en = 2;
+        } else if (c == '\n' || c == '\r' || c == '\t') {
+            esc[0] = '\\', esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't', en = 2;
+        } else if (c < 0x20) {
+            memcpy(esc, "\\u00", 4), esc[4] = hex[c >> 4], esc[5] = hex[c & 15], en = 6;
+        } else if ((q = utf8_seq(s + i, n - i)) > 0) {
+            memcpy(esc, s + i, q), en = q;
+        } else {
+            memcpy(esc, "\xef\xbf\xbd", 3), en = 3;
+        }
+        ot_raw(w, esc, en);
+        i += q ? q : 1;
+    }
+    ot_raw(w, "\"", 1);
+}
+
+void ot_js_u64(ot_w_t *w, uint64_t v) {
+    char t[24];
+    size_t n = sizeof(t);
+    do {
+        t[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    ot_raw(w, t + n, sizeof(t) - n);
+}
+
+size_t ot_jlist_open(ot_w_t *w) {
+    return w->b->len;
+}
+
+void ot_jlist_close(ot_w_t *w, size_t mark) {
+    if (w->err) return;
+    if (w->b->len == mark) {
+        ot_raw(w, "[]", 2);
+        return;
+    }
+    w->b->buf[mark] = '['; /* the first element's ',' */
+    ot_raw(w, "]", 1);
+}
+
+ot_mark_t ot_kv_begin(ot_w_t *w, unsigned field, const char *k, size_t kn) {
+    ot_mark_t m = {0, 0};
+    if (w->json) {
+        ot_raw(w, ",{\"key\":", 8);
+        ot_js_str(w, k, kn);
+        ot_raw(w, ",\"value\":{", 10);
+        return m;
+    }
+    m.kv = ot_pb_open(w, field);
+    ot_pb_str(w, OT_KV_KEY, k, kn);
+    m.av = ot_pb_open(w, OT_KV_VALUE);
+    return m;
+}
+
+void ot_kv_end(ot_w_t *w, ot_mark_t m) {
+    if (w->json) {
+        ot_raw(w, "}}", 2);
+        return;
+    }
+    ot_pb_close(w, m.av);
+    ot_pb_close(w, m.kv);
+}
+
+void ot_av_str(ot_w_t *w, const char *p, size_t n) {
+    if (w->json) {
+        ot_raw(w, "\"stringValue\":", 14);
+        ot_js_str(w, p, n);
+    } else {
+        ot_pb_str(w, OT_AV_STRING, p, n);
+    }
+}
+
+void ot_av_int(ot_w_t *w, int64_t v) {
+    if (!w->json) {
+        ot_pb_key(w, OT_AV_INT, OT_WT_VARINT);
+        ot_pb_varint(w, (uint64_t)v); /* int64: two's complement, 10 bytes when negative */
+        return;
+    }
+    ot_raw(w, "\"intValue\":\"", 12); /* proto3 JSON: 64-bit integers are strings */
+    if (v < 0) ot_raw(w, "-", 1);
+    ot_js_u64(w, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    ot_raw(w, "\"", 1);
+}
+
+void ot_av_double(ot_w_t *w, double v) {
+    if (!w->json) {
+        uint64_t u;
+        memcpy(&u, &v, 8);
+        ot_pb_fixed64(w, OT_AV_DOUBLE, u);
+        return;
+    }
+    char t[40];
+    if (isnan(v)) {
+        snprintf(t, sizeof(t), "\"NaN\"");
+    } else if (isinf(v)) {
+        snprintf(t, sizeof(t), v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    } else { /* the shortest of %.15g / %.17g that reads back the same */
+        snprintf(t, sizeof(t), "%.15g", v);
+        if (strtod(t, NULL) != v) snprintf(t, sizeof(t), "%.17g", v);
+    }
+    ot_raw(w, "\"doubleValue\":", 14);
+    ot_lit(w, t);
+}
+
+void ot_av_bool(ot_w_t *w, int v) {
+    if (w->json) {
+        ot_lit(w, v ? "\"boolValue\":true" : "\"boolValue\":false");
+        return;
+    }
+    ot_pb_key(w, OT_AV_BOOL, OT_WT_VARINT);
+    ot_pb_varint(w, v ? 1 : 0);
+}
+
+size_t ot_av_kvlist_open(ot_w_t *w) {
+    if (!w->json) return ot_pb_open(w, OT_AV_KVLIST);
+    ot_raw(w, "\"kvlistValue\":{\"values\":", 24);
+    return ot_jlist_open(w);
+}
+
+void ot_av_kvlist_close(ot_w_t *w, size_t mark) {
+    if (!w->json) {
+        ot_pb_close(w, mark);
+        return;
+    }
+    ot_jlist_close(w, mark);
+    ot_raw(w, "}", 1);
+}
+
+size_t ot_av_array_open(ot_w_t *w) {
+    if (!w->json) return ot_pb_open(w, OT_AV_ARRAY);
+    ot_raw(w, "\"arrayValue\":{\"values\":", 23);
+    return ot_jlist_open(w);
+}
+
+void ot_av_array_close(ot_w_t *w, size_t mark) {
+    ot_av_kvlist_close(w, mark); /* the same closing in both encodings */
+}
+
+size_t ot_elem_begin(ot_w_t *w) {
+    if (!w->json) return ot_pb_open(w, OT_ARRAY_VALUES);
+    ot_raw(w, ",{", 2);
+    return 0;
+}
+
+void ot_elem_end(ot_w_t *w, size_t mark) {
+    if (!w->json)
+        ot_pb_close(w, mark);
+    else
+        ot_raw(w, "}", 1);
+}
+
+void ot_kv_str(ot_w_t *w, unsigned field, const char *k, const char *v, size_t vn) {
+    ot_mark_t m = ot_kv_begin(w, field, k, strlen(k));
+    ot_av_str(w, v, vn);
+    ot_kv_end(w, m);
+}
+
+void ot_kv_int(ot_w_t *w, unsigned field, const char *k, int64_t v) {
+    ot_mark_t m = ot_kv_begin(w, field, k, strlen(k));
+    ot_av_int(w, v);
+    ot_kv_end(w, m);
+}

@@ -1,0 +1,108 @@
+/* fuzz_otlp: the OTLP encoder and reply reader (common/deliver/fmt.h, fmt_otlp*.c).
+ * Input: the first byte picks what is fuzzed, the rest is the data:
+ *   0: a reply body as protobuf, 1: as JSON: CTX_EPARSE or an answer, the message always
+ *      NUL-terminated in its buffer;
+ *   2..255: records: the data split at 0x00 bytes into message, SD and ctx texts (the ctx
+ *      shared by two of three records, a second text at another address): both encodings
+ *      succeed, the JSON one parses as one JSON object and is valid UTF-8, the protobuf one
+ *      walks as a request whose ResourceLogs and ScopeLogs lengths all fit.
+ */
+#include <json.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctxlog_common.h"
+#include "fmt.h"
+
+static int utf8_ok(const unsigned char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t len = c < 0x80 ? 1 : c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
+        if (len == 0 || len > n - i) return 0;
+        for (size_t k = 1; k < len; k++)
+            if ((s[i + k] & 0xc0) != 0x80) return 0;
+        i += len;
+    }
+    return 1;
+}
+
+static int varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
+    *v = 0;
+    for (unsigned s = 0; s < 64; s += 7) {
+        if (*p >= end) return -1;
+        unsigned char c = *(*p)++;
+        *v |= (uint64_t)(c & 0x7f) << s;
+        if (!(c & 0x80)) return 0;
+    }
+    return -1;
+}
+
+/* the LEN fields of [p, end), each inside its parent; depth 0 request, 1 ResourceLogs */
+static int walk(const unsigned char *p, const unsigned char *end, int depth) {
+    while (p < end) {
+        uint64_t k, v;
+        if (varint(&p, end, &k) != 0) return -1;
+        if ((k & 7) == 0) {
+            if (varint(&p, end, &v) != 0) return -1;
+        } else if ((k & 7) == 1) {
+            if (end - p < 8) return -1;
+            p += 8;
+        } else if ((k & 7) == 2) {
+            if (varint(&p, end, &v) != 0 || v > (uint64_t)(end - p)) return -1;
+            if (depth < 2 && (k >> 3) <= 2 && walk(p, p + v, depth + 1) != 0) return -1;
+            p += v;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void records(const uint8_t *d, size_t n) {
+    const char *part[3] = {"", "", ""};
+    size_t len[3] = {0, 0, 0}, k = 0, start = 0;
+    for (size_t i = 0; i <= n && k < 3; i++)
+        if (i == n || d[i] == 0) {
+            part[k] = (const char *)d + start, len[k++] = i - start;
+            start = i + 1;
+        }
+    char *copy = malloc(len[2] + 1); /* the same ctx text at another address */
+    memcpy(copy, part[2], len[2]);
+    ctx_fmt_rec_t r[3];
+    memset(r, 0, sizeof(r));
+    for (int i = 0; i < 3; i++) {
+        r[i].facility = (int)(d[0] % 26) - 1, r[i].severity = (int)(d[0] % 10) - 1;
+        r[i].time_unix_nano = (uint64_t)d[0] << 56;
+        r[i].msg = (ctx_fmt_str_t){part[0], len[0]};
+        r[i].sd = (ctx_fmt_str_t){part[1], len[1]};
+        r[i].app = r[i].msgid = (ctx_fmt_str_t){part[1], len[1] < 48 ? len[1] : 48};
+        r[i].ctx = (ctx_fmt_str_t){i == 1 ? copy : part[2], len[2]};
+    }
+    ctx_fmt_buf_t b = {0};
+    if (ctx_fmt_otlp_encode(r, 3, 0, &b) != 0 || walk(b.buf, b.buf + b.len, 0) != 0) abort();
+    b.len = 0;
+    if (ctx_fmt_otlp_encode(r, 3, 1, &b) != 0 || !utf8_ok(b.buf, b.len)) abort();
+    struct fjson_tokener *tok = fjson_tokener_new_ex(64);
+    struct fjson_object *o = fjson_tokener_parse_ex(tok, (const char *)b.buf, (int)b.len);
+    if (o == NULL || tok->char_offset != (int)b.len || fjson_object_get_type(o) != fjson_type_object) abort();
+    fjson_object_put(o);
+    fjson_tokener_free(tok);
+    free(b.buf);
+    free(copy);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size == 0) return 0;
+    if (data[0] >= 2) {
+        records(data, size);
+        return 0;
+    }
+    uint64_t rej;
+    char msg[32];
+    memset(msg, 'x', sizeof(msg));
+    int rc = ctx_fmt_otlp_reply(data + 1, size - 1, data[0], &rej, msg, sizeof(msg));
+    if ((rc != 0 && rc != CTX_EPARSE) || memchr(msg, 0, sizeof(msg)) == NULL || (rc != 0 && rej != 0)) abort();
+    return 0;
+}
