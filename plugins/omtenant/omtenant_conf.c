@@ -155,11 +155,11 @@ static rsRetVal load_files(instanceData *pData) {
     }
     for (size_t i = 0; i < ctx_tenants_warning_count(pData->loaded); i++)
         cnf_warning("omtenant: warning: %s", ctx_tenants_warning(pData->loaded, i));
-    if (omt_template_view_warning(pData, pData->loaded, err, sizeof err)) cnf_warning("omtenant: warning: %s", err);
     if (omt_check_formats(pData, pData->loaded, err, sizeof err) != 0) {
         parser_errmsg("omtenant: parameter 'template': %s", err);
         ABORT_FINALIZE(RS_RET_CONFIG_ERROR);
     }
+    if (omt_template_view_warning(pData, pData->loaded, err, sizeof err)) cnf_warning("omtenant: warning: %s", err);
     if ((pData->loaded_rules = omt_rules_load(pData, err, sizeof err)) == NULL) {
         parser_errmsg("omtenant: parameter '%s': %s", pData->redact_rules_path ? "redaction.rules" : "redaction.key",
                       err);
