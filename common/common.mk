@@ -8,6 +8,7 @@ COMMON_SOURCES += common/base/timefmt.c common/base/timefmt.h
 COMMON_SOURCES += common/context/policy.c common/context/policy.h
 COMMON_SOURCES += common/context/fieldmap.c common/context/fieldmap.h common/context/fieldmap_int.h common/context/fieldmap_load.c
 COMMON_SOURCES += common/redact/redact.h common/redact/redact_int.h common/redact/redact_conf.h common/redact/redact_apply.c common/redact/redact_builtin.c common/redact/redact_compile.c common/redact/redact_conf.c common/redact/redact_hmac.c common/redact/redact_json.c common/redact/redact_output.c common/redact/redact_prefilter.c common/redact/redact_rules.c common/redact/redact_scan.c common/redact/redact_sd.c common/redact/redact_sets.c common/redact/redact_validate.c common/redact/redact_card.c common/redact/redact_decode.c common/redact/redact_cut.c
+COMMON_SOURCES += common/context/cmauth.c common/context/cmauth.h
 COMMON_SOURCES += common/context/cmcache.c common/context/cmcache.h common/context/cmfetch.c common/context/cmfetch.h common/context/hostsample.c common/context/hostsample.h common/context/cgstat.c common/context/cgstat.h
 COMMON_SOURCES += common/capture/pktdecode.c common/capture/pktdecode.h common/capture/ipfrag.c common/capture/ipfrag.h
 COMMON_SOURCES += common/capture/sysframe.c common/capture/sysframe.h common/capture/tcpreasm.c common/capture/tcpreasm.h common/capture/tcpreasm_pool.c common/capture/tcpreasm_pool.h common/capture/tcpreasm_owner.c common/capture/tcpreasm_owner.h common/capture/vmbudget.c common/capture/vmbudget.h

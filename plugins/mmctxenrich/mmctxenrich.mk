@@ -1,10 +1,11 @@
 # the common/ units mmctxenrich uses
-MMCTXENRICH_COMMON = common/context/cmcache.c common/context/cmfetch.c common/context/hostsample.c common/context/cgstat.c common/context/policy.c \
+MMCTXENRICH_COMMON = common/context/cmauth.c \
+	common/context/cmcache.c common/context/cmfetch.c common/context/hostsample.c common/context/cgstat.c common/context/policy.c \
 	common/context/fieldmap.c common/context/fieldmap_load.c common/context/fieldmap_int.h common/context/profiles.c common/context/profiles_load.c common/base/ifglob.c common/base/jsonpos.c \
 	common/base/secretfile.c common/base/cfgfile.c common/base/jsonfreeze.c
 mod_LTLIBRARIES += plugins/mmctxenrich/mmctxenrich.la
 plugins_mmctxenrich_mmctxenrich_la_SOURCES = plugins/mmctxenrich/mmctxenrich.c plugins/mmctxenrich/mmctxenrich.h \
-	plugins/mmctxenrich/mmctxenrich_conf.c plugins/mmctxenrich/mmctxenrich_cm.c plugins/mmctxenrich/mmctxenrich_flat.c \
+	plugins/mmctxenrich/mmctxenrich_conf.c plugins/mmctxenrich/mmctxenrich_cm.c plugins/mmctxenrich/mmctxenrich_cmconf.c plugins/mmctxenrich/mmctxenrich_flat.c \
 	plugins/mmctxenrich/mmctxenrich_host.c plugins/mmctxenrich/mmctxenrich_share.c \
 	plugins/mmctxenrich/mmctxenrich_msg.c plugins/mmctxenrich/mmctxenrich_stats.c plugins/common/cnfutil.h \
 	$(MMCTXENRICH_COMMON)

@@ -33,7 +33,8 @@ const char *const mmx_counter_names[MMX_CTR_COUNT] = {
     "cm.status.pending", "cm.status.unavailable", "cache.hits", "cache.misses", "cache.stale", "cache.evictions",
     "cache.expired", "cache.coalesced", "cache.queue_full", "cache.entries", "cm.requests", "cm.ok", "cm.errors",
     "cm.timeouts", "cm.bytes", "cm.http_errors", "cm.transport_errors", "cm.parse_errors", "cm.too_big",
-    "cm.rejected", "cm.throttled", "cm.mapping_problems", "host.vm_errors", "host.host_errors", "host.passes",
+    "cm.rejected", "cm.throttled", "cm.unauthenticated", "cm.unresolved", "cm.auth.retries401",
+    "cm.auth.requests", "cm.auth.failures", "cm.auth.renewals", "cm.mapping_problems", "host.vm_errors", "host.host_errors", "host.passes",
     "policy.regex_errors", "policy.reloads", "policy.reload_errors", "profiles.reloads",
     "profiles.reload_errors",
 };
@@ -69,6 +70,9 @@ static void add_fetch(cmfetch_t *f, cmfetch_stats_t *sum) {
     sum->too_big += s.too_big;
     sum->reply_rejected += s.reply_rejected;
     sum->throttled += s.throttled;
+    sum->unauthenticated += s.unauthenticated;
+    sum->unresolved += s.unresolved;
+    sum->retried_401 += s.retried_401;
 }
 
 static void copy_fetch(mmx_inst *inst) {
@@ -87,6 +91,16 @@ static void copy_fetch(mmx_inst *inst) {
     mmx_set(inst, MMX_CTR_CM_TOO_BIG, s.too_big);
     mmx_set(inst, MMX_CTR_CM_REJECTED, s.reply_rejected);
     mmx_set(inst, MMX_CTR_CM_THROTTLED, s.throttled);
+    mmx_set(inst, MMX_CTR_CM_UNAUTH, s.unauthenticated);
+    mmx_set(inst, MMX_CTR_CM_UNRESOLVED, s.unresolved);
+    mmx_set(inst, MMX_CTR_CM_RETRY401, s.retried_401);
+    if (inst->auth != NULL) {
+        cmauth_stats_t a;
+        cmauth_get_stats(inst->auth, &a);
+        mmx_set(inst, MMX_CTR_AUTH_REQUESTS, a.requests);
+        mmx_set(inst, MMX_CTR_AUTH_FAILURES, a.failures);
+        mmx_set(inst, MMX_CTR_AUTH_RENEWALS, a.renewals);
+    }
 }
 
 /* the first VM with an error in s, for the log line */

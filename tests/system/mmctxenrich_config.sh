@@ -75,9 +75,9 @@ check_bad "$A"'cm.statsUrl="https://cm/s/{uuid}" cm.mapping="@WORK@/vm-only.json
 check_bad "$A"'cm.url="https://cm/s/{uuid}" cm.mapping="@WORK@/bad-map.json")' \
     "mmctxenrich: parameter 'cm.mapping': $W/bad-map.json: /vm/fields/guest_os/pointer: expected a JSON pointer string"
 check_bad "$A"'cm.url="https://cm/servers/{id}" cm.mapping="@WORK@/vm-only.json")' \
-    "mmctxenrich: parameter 'cm.url': unknown placeholder '{id}' at offset 19 (expected {uuid} or {name})"
+    "mmctxenrich: parameter 'cm.url': unknown placeholder '{id}' at offset 19 (expected {uuid}, {name}, {host} or {section.field})"
 check_bad "$A"'cm.hostUrl="https://cm/hv/{id}" cm.mapping="@TOP@/conf-examples/cm-nova.json")' \
-    "mmctxenrich: parameter 'cm.hostUrl': unknown placeholder '{id}' at offset 14 (expected {uuid} or {name})"
+    "mmctxenrich: parameter 'cm.hostUrl': unknown placeholder '{id}' at offset 14 (expected {uuid}, {name}, {host} or {section.field})"
 check_bad "$A"'cm.url="ftp://cm/{uuid}" cm.mapping="@WORK@/vm-only.json")' \
     "mmctxenrich: parameter 'cm.url': 'ftp://cm/{uuid}' must start with http:// or https://"
 check_bad "$A"'cm.url="http://cm/{uuid}" cm.mapping="@WORK@/vm-only.json")' \

@@ -583,16 +583,16 @@ static void json_syntax_errors(void **state) {
     expect_err("{\"vm\": {\"fields\": {\"a\": {\"pointer\": \"\", \"type\": \"string\"}}}}\n\nnext",
                "m.json:3: expected the end of the JSON document, got \"next\"");
     expect_err("[1]", "m.json: (root): expected an object, got [1]");
-    expect_err("{}", "m.json: (root): expected at least one section (vm, bulk, stats, host), got none");
+    expect_err("{}", "m.json: (root): expected at least one section (vm, bulk, stats, host, hostid), got none");
     expect_err("{\"description\": \"only words\"}",
-               "m.json: (root): expected at least one section (vm, bulk, stats, host), got none");
+               "m.json: (root): expected at least one section (vm, bulk, stats, host, hostid), got none");
 }
 
 static void structure_errors(void **state) {
     (void)state;
-    expect_err("{\"vms\": {}}", "m.json: /vms: expected a known key (description, vm, bulk, stats, host), got \"vms\"");
+    expect_err("{\"vms\": {}}", "m.json: /vms: expected a known key (description, headers, vm, bulk, stats, host, hostid), got \"vms\"");
     expect_err("{\"a/b~\": 1}",
-               "m.json: /a~1b~0: expected a known key (description, vm, bulk, stats, host), got \"a/b~\"");
+               "m.json: /a~1b~0: expected a known key (description, headers, vm, bulk, stats, host, hostid), got \"a/b~\"");
     expect_err("{\"description\": 5, \"vm\": {}}", "m.json: /description: expected a string, got 5");
     expect_err("{\"vm\": \"x\"}", "m.json: /vm: expected an object {\"fields\": {...}}, got \"x\"");
     expect_err("{\"bulk\": []}",
