@@ -121,6 +121,7 @@ static int on_bulk(mmx_inst *inst, struct fjson_object *reply, int64_t now) {
         return -1;
     }
     dbgprintf("mmctxenrich(%s): bulk listing: %d VMs, %zu skipped\n", inst->name, n, skipped);
+    __atomic_store_n(&inst->next_bulk_ms, now + inst->bulk_period_ms, __ATOMIC_RELAXED);
     return 0;
 }
 

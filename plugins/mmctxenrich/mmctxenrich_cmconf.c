@@ -34,6 +34,7 @@ struct tmpl_ctx {
     const char *where;     /* "parameter 'cm.statsUrl'" or "parameter 'cm.mapping': FILE: /stats/path" */
     unsigned sources;      /* SRC() bits */
     int vm_builtins;       /* {uuid} and {name} allowed */
+    int hint;              /* a "path" hint of the file: informational, no URL parameter needed */
 };
 
 static void sources_text(unsigned sources, char *buf, size_t len) {
@@ -78,7 +79,7 @@ static int check_qualified(const struct tmpl_ctx *t, const char *name, size_t n)
                       (int)(n - sl - 1), dot + 1, list);
         return -1;
     }
-    if (s == CTX_FM_HOSTID && t->inst->hostid_url == NULL) {
+    if (s == CTX_FM_HOSTID && t->inst->hostid_url == NULL && !t->hint) {
         parser_errmsg("mmctxenrich: %s: placeholder '{%.*s}' needs cm.hostIdUrl (the request that fetches section "
                       "\"hostid\")", t->where, (int)n, name);
         return -1;
@@ -121,12 +122,13 @@ rsRetVal mmx_cm_check_templates(mmx_inst *inst) {
         {"cm.hostIdUrl", CTX_FM_HOSTID, offsetof(mmx_inst, hostid_url)},
     };
     char where[CTX_ERRLEN];
-    struct tmpl_ctx t = {inst, where, 0, 0};
+    struct tmpl_ctx t = {inst, where, 0, 0, 0};
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
         rules_for(urls[i].s, &t.sources, &t.vm_builtins);
         snprintf(where, sizeof where, "parameter '%s'", urls[i].param);
         if (check_template(&t, *(char *const *)((const char *)inst + urls[i].off)) < 0) return RS_RET_PARAM_ERROR;
     }
+    t.hint = 1;
     for (int s = 0; s < CTX_FM_NSECTIONS; s++) {
         rules_for(s, &t.sources, &t.vm_builtins);
         snprintf(where, sizeof where, "parameter 'cm.mapping': %s: /%s/path", inst->mapping_path,

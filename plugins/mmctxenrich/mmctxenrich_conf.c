@@ -502,7 +502,7 @@ int mmx_start(mmx_inst *inst) {
         cmcache_hold_static(inst->cache, first + inst->fetch_conf.timeout_ms);
         if (first == now) cmcache_request_bulk(inst->cache, now);
     }
-    __atomic_store_n(&inst->next_bulk_ms, first == now ? now + inst->bulk_period_ms : first, __ATOMIC_RELAXED);
+    __atomic_store_n(&inst->next_bulk_ms, first == now ? now + 1000 : first, __ATOMIC_RELAXED);
     return rc;
 }
 
