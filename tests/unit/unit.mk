@@ -223,3 +223,10 @@ tests_unit_test_vmbudget_LDADD = $(UNIT_LDADD)
 tests_unit_test_vmbudget_LDFLAGS = $(UNIT_LINKFLAGS)
 
 endif
+
+check_PROGRAMS += tests/unit/test_cmauth
+TESTS += tests/unit/test_cmauth
+tests_unit_test_cmauth_SOURCES = tests/unit/test_cmauth.c
+tests_unit_test_cmauth_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cmauth_LDADD = $(UNIT_LDADD)
+tests_unit_test_cmauth_LDFLAGS = $(UNIT_LINKFLAGS)
