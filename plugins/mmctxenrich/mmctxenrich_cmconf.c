@@ -97,9 +97,12 @@ static int check_template(const struct tmpl_ctx *t, const char *tmpl) {
         if (rc > 0 && memchr(name, '.', n) != NULL) {
             if (check_qualified(t, name, n) < 0) return -1;
         } else if (rc < 0 || (!vm && !(n == 4 && !memcmp(name, "host", 4))) || (vm && !t->vm_builtins)) {
-            parser_errmsg("mmctxenrich: %s: placeholder '%.*s' at offset %zu not allowed here (expected %s{host} or "
-                          "{section.field})", t->where, rc < 0 ? 1 : (int)n + 2, rc < 0 ? tmpl + pos : name - 1,
-                          rc < 0 ? pos : (size_t)(name - 1 - tmpl), t->vm_builtins ? "{uuid}, {name}, " : "");
+            const char *e = rc < 0 ? strchr(tmpl + pos, '}') : NULL;
+            int show = rc > 0 ? (int)n + 2 : e != NULL && e - (tmpl + pos) < 72 ? (int)(e - (tmpl + pos) + 1) : 1;
+            parser_errmsg("mmctxenrich: %s: %s '%.*s' at offset %zu (expected %s{host} or {section.field})", t->where,
+                          vm ? "placeholder not allowed here" : "unknown placeholder", show,
+                          rc < 0 ? tmpl + pos : name - 1, rc < 0 ? pos : (size_t)(name - 1 - tmpl),
+                          t->vm_builtins ? "{uuid}, {name}, " : "");
             return -1;
         }
     }

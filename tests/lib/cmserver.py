@@ -16,8 +16,9 @@ counts every request, and misbehaves on command.
   cmserver.py counts BASEURL [--cafile C]
       prints the counters (GET /_ctl/counts) as JSON
 
-Routes file: {"/servers/{id}": <reply>, "/os-hypervisors/{id}": <reply>, ...}. A
-pattern matches a path (query string ignored) segment by segment; {id} matches one
+Routes file: {"/servers/{id}": <reply>, "/os-hypervisors/{id}": <reply>, ...}. A route
+written with a query string ("/servers/detail?host=h1") matches that exact request; other
+patterns match a path (query string ignored) segment by segment; {id} matches one
 segment and every "{id}" inside the reply's strings is replaced by it. A reply
 {"_status": 404} answers that status instead. Unknown paths get 404.
 
@@ -88,6 +89,8 @@ LOGF = None
 
 
 def match(path):
+    if "?" in path and path in ROUTES:  # a route written with its query string wins
+        return path, ROUTES[path], None
     segs = path.split("?", 1)[0].strip("/").split("/")
     # literal patterns before those with {id}: /servers/detail wins over /servers/{id}
     for pat, reply in sorted(ROUTES.items(), key=lambda kv: kv[0].count("{id}")):
