@@ -85,11 +85,11 @@ def analyze(a):
     reqs = []  # (t - t0, kind, path)
     for line in open(log):
         f = line.split()
-        if len(f) < 5 or not f[3].startswith('"'):
+        if len(f) < 4 or not f[2].startswith('"'):
             continue
-        kd = kind(f[4])
+        kd = kind(f[3])
         if kd:
-            reqs.append((float(f[0]) - t0, kd, f[4]))
+            reqs.append((float(f[0]) - t0, kd, f[3]))
     kinds = ["login", "hostid", "bulk", "static", "stats", "host"]
     bins = {}
     for t, kd, _ in reqs:
