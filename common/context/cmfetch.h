@@ -12,7 +12,12 @@
  * A 429 or 503 also holds ALL new requests for Retry-After (1 s if absent, max 60 s).
  * Every 10 s the thread also calls cmcache_sweep() (idle entries expire without lookups).
  * The token file is re-read when its mtime changes (checked every 10 s; a bad new
- * token is logged and the previous one kept).
+ * token is logged and the previous one kept). With conf.auth (cmauth.h) each launch
+ * round gets the login header first (logging in if needed; requests wait while another
+ * fetcher logs in, and fail as unauthenticated while logins back off); a 401 drops the
+ * token and the request is sent once more after a new login. Templates may hold {host}
+ * and {section.field} placeholders, the latter filled by the resolver (a request whose
+ * value is not known yet fails as unresolved, without a transfer).
  *
  * Every completed request counts in exactly one of ok / errors / timeouts.
  *

@@ -234,7 +234,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def authorized(self):
         """None if the GET may go on, else the 401 it gets (the kind's own body)."""
-        path = self.path
+        path = self.path[5:] if self.path.startswith("/v2.1/") else self.path  # Nova's endpoint may carry /v2.1
         kind = ("keystone" if path.startswith(("/servers", "/os-hypervisors")) and
                 (CREDS["keystone"] or CREDS["appcred"]) else
                 "vcenter" if path.startswith(("/api/", "/sdk/")) and CREDS["vcenter"] else None)

@@ -31,7 +31,8 @@ ctx_validate || { cat "$W/n1.out"; ctx_fail "rsyslogd -N1 rejected the good conf
 mkdir -p "$W/etc"
 cp "$top_srcdir/conf-examples/profiles.json" "$top_srcdir/conf-examples/policy.rules" "$top_srcdir/conf-examples/cm-nova.json" "$W/etc/"
 echo tok >"$W/etc/cm.token"
-chmod 600 "$W/etc/cm.token"
+echo pw >"$W/etc/cm.password"
+chmod 600 "$W/etc/cm.token" "$W/etc/cm.password"
 cp /etc/ssl/certs/ca-certificates.crt "$W/etc/cm-ca.pem"
 sed -e 's|module(load="\([a-z]*\)")|module(load="@MODDIR@/\1/\1.so")|' -e 's|/etc/ctxlog/|@WORK@/etc/|g' \
     -e 's|/var/log/ctxlog/|@WORK@/|g' "$top_srcdir/conf-examples/variants/capture-enrich-local.conf" | ctx_conf
