@@ -591,7 +591,9 @@ int cmauth_header(cmauth_t *a, int64_t now, char *hdr, size_t hdrlen, uint64_t *
     if (atomic_load(&a->down)) return CM_AUTH_DOWN;
     pthread_mutex_lock(&a->mu);
     bool due = a->token == NULL || (a->renew_at != 0 && now >= a->renew_at);
-    if (!due) {
+    /* a token due for renewal is still valid: use it while another thread renews it, or
+     * while renewals back off after a failure */
+    if (!due || (a->token != NULL && (a->busy || now < a->retry_at))) {
         snprintf(hdr, hdrlen, "%s: %s", header_name(a), a->token);
         *gen = a->gen;
         pthread_mutex_unlock(&a->mu);

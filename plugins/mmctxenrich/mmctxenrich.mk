@@ -1,6 +1,6 @@
 # the common/ units mmctxenrich uses
 MMCTXENRICH_COMMON = common/context/cmauth.c common/base/backoff.c \
-	common/context/cmcache.c common/context/cmfetch.c common/context/hostsample.c common/context/cgstat.c common/context/policy.c \
+	common/context/cmcache.c common/context/cmfetch.c common/context/cmfetch_url.c common/context/cmfetch_int.h common/context/hostsample.c common/context/cgstat.c common/context/policy.c \
 	common/context/fieldmap.c common/context/fieldmap_load.c common/context/fieldmap_int.h common/context/profiles.c common/context/profiles_load.c common/base/ifglob.c common/base/jsonpos.c \
 	common/base/secretfile.c common/base/cfgfile.c common/base/jsonfreeze.c
 mod_LTLIBRARIES += plugins/mmctxenrich/mmctxenrich.la
