@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "ctxlog_common.h"
 #include "secretfile.h"
 
@@ -502,7 +503,7 @@ static void judge(const cmauth_t *a, CURL *e, CURLcode res, struct reply *r, int
     o->value = strdup(r->token);
 }
 
-static void login(cmauth_t *a, const atomic_bool *stop, int64_t now, struct outcome *o) {
+static void login(cmauth_t *a, const atomic_bool *stop, struct outcome *o) {
     char secret[SECRET_MAX];
     bool ac = a->conf.type == CM_AUTH_KEYSTONE && a->conf.appcred_id != NULL;
     if (read_secret(ac ? "cm.appCredSecretFile" : "cm.passwordFile",
@@ -529,7 +530,7 @@ static void login(cmauth_t *a, const atomic_bool *stop, int64_t now, struct outc
         }
         INC(a, n_requests);
         CURLcode res = curl_easy_perform(e);
-        judge(a, e, res, r, now, o);
+        judge(a, e, res, r, (int64_t)ctx_clock_ms(), o);
     }
     memset(secret, 0, sizeof secret);
     if (body) memset(body, 0, strlen(body));
@@ -609,7 +610,8 @@ int cmauth_header(cmauth_t *a, int64_t now, char *hdr, size_t hdrlen, uint64_t *
     pthread_mutex_unlock(&a->mu);
     if (renewal) INC(a, n_renewals);
     struct outcome o = {0};
-    login(a, stop, now, &o);
+    login(a, stop, &o);
+    now = (int64_t)ctx_clock_ms(); /* the token's life counts from its reply (a login can take seconds) */
     char logbuf[CTX_ERRLEN];
     unsigned nfail = 0;
     pthread_mutex_lock(&a->mu);

@@ -499,7 +499,9 @@ int mmx_start(mmx_inst *inst) {
     if (inst->cache && inst->bulk_url) {
         int64_t span = inst->start_jitter_ms < inst->bulk_period_ms ? inst->start_jitter_ms : inst->bulk_period_ms;
         if (span > 0) first = now + (int64_t)(mmx_random() % (uint64_t)(span + 1));
-        cmcache_hold_static(inst->cache, first + inst->fetch_conf.timeout_ms);
+        /* held until the listing is answered or fails; at most the time of a login, the
+         * listing and as much again (a listing that never comes must not hold them for ever) */
+        cmcache_hold_static(inst->cache, first + 3 * inst->fetch_conf.timeout_ms);
         if (first == now) cmcache_request_bulk(inst->cache, now);
     }
     __atomic_store_n(&inst->next_bulk_ms, first == now ? now + 1000 : first, __ATOMIC_RELAXED);

@@ -17,7 +17,10 @@
 #     ({bulk.vm_moid}); the session dies: one new login, context kept.
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/mmctxenrich_lib.sh"
-ctx_init "mmctxenrich_cmauth"
+ctx_init "mmctxenrich_cmauth${CTX_SUFFIX:-}"
+# (action names have at least 6 characters: rsyslog 8.2302's stats formatter writes one byte
+# past an impstats line of exactly 128 bytes, which valgrind reports, and a core.action line
+# of a shorter name reaches 128 bytes as its counters grow)
 uuid() { printf '22222222-3333-4444-8555-0000000000%02d' "$1"; }
 HV=aaaaaaaa-bbbb-4ccc-8ddd-000000000001
 vms=""
@@ -75,7 +78,9 @@ mmx_cm_start --tls --keystone "ctxlog:$PW:admin" --appcred "ac-1:acs-$PW" --vcen
     --token-ttl 4
 PORT=$(mmx_port)
 CM=$MMX_CM
-tls='cm.caFile="@WORK@/pki/ca.pem" cm.startJitter="0" cache.dynamicTTL="1000" cache.hostTTL="1000"'
+cmto=${CTX_CM_TIMEOUT:-10000} # the valgrind twin's TLS handshakes are slow on a busy machine
+tls="cm.caFile=\"@WORK@/pki/ca.pem\" cm.startJitter=\"0\" cache.dynamicTTL=\"1000\" cache.hostTTL=\"1000\"
+     cm.connectTimeout=\"$cmto\" cm.timeout=\"$cmto\""
 ks="cm.auth=\"keystone\" cm.authUrl=\"$CM/v3/auth/tokens\" cm.mapping=\"@TOP@/conf-examples/cm-nova.json\""
 nova="cm.url=\"$CM/servers/{uuid}\" cm.statsUrl=\"$CM/servers/{uuid}/diagnostics\"
       cm.bulkUrl=\"$CM/servers/detail?all_tenants=1&host={host}\"
@@ -88,7 +93,7 @@ input(type="imudp" address="127.0.0.1" port="$PORT" rcvbufSize="16m")
 $CTX_CHECK_TEMPLATE
 $MMX_SET_VM
 if \$programname == "badpw" then {
-    action(type="mmctxenrich" name="badpw" $ks $nova cm.user="ctxlog" cm.project="admin"
+    action(type="mmctxenrich" name="wrongpw" $ks $nova cm.user="ctxlog" cm.project="admin"
            cm.passwordFile="@WORK@/bad.pw" $tls)
     action(type="omfile" file="@WORK@/out-badpw" template="ctxcheck")
     stop
@@ -109,7 +114,7 @@ if \$programname == "vc" then {
     action(type="omfile" file="@WORK@/out-vc" template="ctxcheck")
     stop
 }
-action(type="mmctxenrich" name="nova" $ks $nova cm.user="ctxlog" cm.project="admin"
+action(type="mmctxenrich" name="nova-ks" $ks $nova cm.user="ctxlog" cm.project="admin"
        cm.passwordFile="@WORK@/nova.pw" cm.ratePerSec="100" cm.burst="20" $tls)
 action(type="omfile" file="@WORK@/out" template="ctxcheck")
 CONF
@@ -122,14 +127,17 @@ settled() { [ $(($(st "$1" cm.ok) + $(st "$1" cm.errors) + $(st "$1" cm.timeouts
 mmx_send "$PORT" 600 ks- app=nova "vms=$vms" sev=info,err,err rate=50
 ctx_wait_lines "$CTX_WORK/out" 600 60
 ctx_check_seq "$CTX_WORK/out" "seq=ks-" 0 599
-ctx_wait_stat "mmctxenrich(nova)" msgs.processed 600
-ctx_wait_for "nova's requests settled" 20 "settled nova"
+ctx_wait_stat "mmctxenrich(nova-ks)" msgs.processed 600
+ctx_wait_for "nova's requests settled" 20 "settled nova-ks"
+# a renewal happens when a request needs the token after 3.2 s; under valgrind rsyslogd works
+# through the 12 s in bursts, so its twin asks for one renewal at least (CTX_MIN_RENEWALS=1)
+minren=${CTX_MIN_RENEWALS:-2}
 logins=$(mmx_cm_n '.logins.keystone.ok')
-[ "$logins" -ge 3 ] || ctx_fail "only $logins Keystone logins in 12 s of 4 s tokens"
+[ "$logins" -ge $((minren + 1)) ] || ctx_fail "only $logins Keystone logins in 12 s of 4 s tokens"
 ctx_assert_eq "requests refused (expired token)" 0 "$(mmx_cm_n '.unauthorized.keystone')"
-ren=$(st nova cm.auth.renewals)
-[ "$ren" -ge 2 ] || ctx_fail "cm.auth.renewals = $ren after 12 s of 4 s tokens"
-ctx_assert_eq "cm.auth.failures" 0 "$(st nova cm.auth.failures)"
+ren=$(st nova-ks cm.auth.renewals)
+[ "$ren" -ge "$minren" ] || ctx_fail "cm.auth.renewals = $ren after 12 s of 4 s tokens"
+ctx_assert_eq "cm.auth.failures" 0 "$(st nova-ks cm.auth.failures)"
 ctx_assert_eq "Nova requests without OpenStack-API-Version: compute 2.53" \
     '[["compute 2.53"],["compute 2.53"]]' "$(mmx_cm_n '[.headers["/servers"], .headers["/os-hypervisors"]] | map(keys) | tojson')"
 ctx_assert_eq "the hostid lookup" 1 "$(mmx_cm_n '.paths["/os-hypervisors?hypervisor_hostname_pattern=compute-1"] // 0')"
@@ -146,8 +154,8 @@ for r in late:
 '
 
 # 2. every token revoked 2 s into a 6 s run
-r0=$(st nova cm.auth.requests)
-n0=$(st nova cm.auth.renewals)
+r0=$(st nova-ks cm.auth.requests)
+n0=$(st nova-ks cm.auth.renewals)
 mmx_send "$PORT" 300 rv- app=nova "vms=$vms" sev=err rate=50 &
 sender=$!
 ctx_wait_for "2 s of the run" 10 "[ \$(wc -l <'$CTX_WORK/out') -ge 700 ]"
@@ -155,15 +163,15 @@ mmx_cm_ctl revoke=keystone
 wait "$sender"
 ctx_wait_lines "$CTX_WORK/out" 900 60
 ctx_check_seq "$CTX_WORK/out" "seq=rv-" 0 299
-ctx_wait_stat "mmctxenrich(nova)" msgs.processed 900
-ctx_wait_for "nova's requests settled" 20 "settled nova"
+ctx_wait_stat "mmctxenrich(nova-ks)" msgs.processed 900
+ctx_wait_for "nova's requests settled" 20 "settled nova-ks"
 refused=$(mmx_cm_n '.unauthorized.keystone')
 [ "$refused" -ge 1 ] || ctx_fail "no request hit the revoked token"
-ctx_wait_for "refused requests retried once each ($refused)" 10 "[ \"\$(st nova cm.auth.retries401)\" = '$refused' ]"
-relogins=$(($(st nova cm.auth.requests) - r0 - ($(st nova cm.auth.renewals) - n0)))
+ctx_wait_for "refused requests retried once each ($refused)" 10 "[ \"\$(st nova-ks cm.auth.retries401)\" = '$refused' ]"
+relogins=$(($(st nova-ks cm.auth.requests) - r0 - ($(st nova-ks cm.auth.renewals) - n0)))
 ctx_assert_eq "logins caused by the revocation" 1 "$relogins"
 ctx_assert_eq "nova: errors other than the retried 401s and unresolved placeholders" 0 \
-    $(($(st nova cm.errors) - $(st nova cm.auth.retries401) - $(st nova cm.unresolved)))
+    $(($(st nova-ks cm.errors) - $(st nova-ks cm.auth.retries401) - $(st nova-ks cm.unresolved)))
 mmx_check "$CTX_WORK/out" '
 for r in rows:
     if not r["seq"].startswith("rv-"): continue
@@ -175,14 +183,14 @@ for r in rows:
 mmx_send "$PORT" 200 bad- app=badpw "vms=nv-vm1:$(uuid 1),nv-vm2:$(uuid 2)" sev=err rate=50
 ctx_wait_lines "$CTX_WORK/out-badpw" 200 30
 ctx_check_seq "$CTX_WORK/out-badpw" "seq=bad-" 0 199
-ctx_wait_stat "mmctxenrich(badpw)" msgs.processed 200
-ctx_wait_stat "mmctxenrich(badpw)" cm.auth.failures 2
+ctx_wait_stat "mmctxenrich(wrongpw)" msgs.processed 200
+ctx_wait_stat "mmctxenrich(wrongpw)" cm.auth.failures 2
 ctx_wait_for "failed logins counted = refused at the server" 10 \
-    "[ \"\$(mmx_cm_n '.logins.keystone.refused')\" = \"\$(st badpw cm.auth.failures)\" ]"
-[ "$(st badpw cm.unauthenticated)" -ge 1 ] || ctx_fail "no request counted as unauthenticated"
-ctx_assert_eq "requests sent without a token" 0 "$(st badpw cm.requests)"
-n=$(grep -c "mmctxenrich(badpw): cm authentication at $CM/v3/auth/tokens failed: HTTP 401 (The request you have made requires authentication.)" "$CTX_ILOG")
-ctx_assert_eq "the failure logged once" 1 "$n"
+    "[ \"\$(mmx_cm_n '.logins.keystone.refused')\" = \"\$(st wrongpw cm.auth.failures)\" ]"
+[ "$(st wrongpw cm.unauthenticated)" -ge 1 ] || ctx_fail "no request counted as unauthenticated"
+ctx_assert_eq "requests sent without a token" 0 "$(st wrongpw cm.requests)"
+authfail="mmctxenrich(wrongpw): cm authentication at $CM/v3/auth/tokens failed: HTTP 401 (The request you have made requires authentication.)"
+ctx_wait_for "the login failure logged" 20 "grep -qF '$authfail' '$CTX_ILOG'"
 mmx_check "$CTX_WORK/out-badpw" '
 for r in rows:
     if get(r, "cm.status") not in ("pending", "unavailable") or get(r, "cm.guest_os") is not None: fail("badpw: %s" % r)
@@ -217,6 +225,7 @@ vref=$(mmx_cm_n '.unauthorized.vcenter')
 [ "$vref" -ge 1 ] || ctx_fail "no vCenter request hit the dead session"
 ctx_wait_for "vCenter: refused requests retried ($vref)" 10 "[ \"\$(st vcenter cm.auth.retries401)\" = '$vref' ]"
 ctx_stop
+ctx_assert_eq "the login failure logged once (of $(st wrongpw cm.auth.failures) failures)" 1 "$(grep -cF "$authfail" "$CTX_ILOG")"
 mmx_check "$CTX_WORK/out-vc" '
 for r in rows:
     if not r["seq"].startswith("vd-"): continue
