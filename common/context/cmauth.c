@@ -390,7 +390,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
 static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d) {
     (void)a, (void)b, (void)c, (void)d;
     struct reply *r = ud;
-    return (r->stop && atomic_load(r->stop)) || atomic_load(r->down);
+    return (r->stop && atomic_load(r->stop)) || (r->down && atomic_load(r->down));
 }
 
 static char *keystone_body(const cmauth_t *a, const char *secret) {
@@ -650,4 +650,34 @@ void cmauth_get_stats(cmauth_t *a, cmauth_stats_t *out) {
     out->failures = LD(n_failures);
     out->renewals = LD(n_renewals);
     out->rejected = LD(n_rejected);
+}
+
+/* vCenter limits the sessions a user may hold: end ours rather than leave it to idle out */
+void cmauth_logout(cmauth_t *a) {
+    if (a == NULL || a->conf.type != CM_AUTH_VCENTER) return;
+    pthread_mutex_lock(&a->mu);
+    char *sid = a->token;
+    a->token = NULL;
+    pthread_mutex_unlock(&a->mu);
+    if (sid == NULL) return;
+    char hdr[TOKEN_MAX + 64];
+    snprintf(hdr, sizeof hdr, "%s: %s", header_name(a), sid);
+    memset(sid, 0, strlen(sid));
+    free(sid);
+    struct reply *r = calloc(1, sizeof *r);
+    CURL *e = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, hdr);
+    memset(hdr, 0, sizeof hdr);
+    if (r != NULL && e != NULL && h != NULL) {
+        r->max = 65536;
+        setup_login(a, e, r, h);
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, a->conf.timeout_ms < 2000 ? a->conf.timeout_ms : 2000L);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, a->conf.connect_timeout_ms < 2000 ? a->conf.connect_timeout_ms : 2000L);
+        curl_easy_perform(e); /* best effort: the session idles out otherwise */
+    }
+    curl_slist_free_all(h);
+    if (e) curl_easy_cleanup(e);
+    if (r) free(r->body);
+    free(r);
 }

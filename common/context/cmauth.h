@@ -81,6 +81,11 @@ void cmauth_free(cmauth_t *a);
 /* Makes logins in progress and later ones fail at once (shutdown). */
 void cmauth_shutdown(cmauth_t *a);
 
+/* vCenter: ends the session (DELETE cm.authUrl with its header, at most 2 s, best
+ * effort) so that restarts do not pile up sessions until they idle out; Keystone tokens
+ * just expire. Call after the fetchers stopped, before cmauth_free(). */
+void cmauth_logout(cmauth_t *a);
+
 enum { CM_AUTH_OK = 0, CM_AUTH_BUSY = 1, CM_AUTH_DOWN = 2 };
 
 /* The header line for a request now ("X-Auth-Token: …" / "vmware-api-session-id: …")

@@ -514,6 +514,7 @@ void mmx_inst_free(mmx_inst *inst) {
     if (inst->auth) cmauth_shutdown(inst->auth);
     cmfetch_free(inst->fetch);
     cmfetch_free(inst->hfetch);
+    cmauth_logout(inst->auth);
     cmauth_free(inst->auth);
     hostsample_free(inst->hs);
     cmcache_free(inst->cache);

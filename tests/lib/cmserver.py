@@ -58,7 +58,8 @@ without it:
     "UNAUTHENTICATED", "messages": [{"args": [], "default_message": "Authentication
     required.", "id": "com.vmware.vapi.endpoint.method.authentication.required"}]}.
     vCenter's paths (/api/vcenter, /sdk/vim25) then need "vmware-api-session-id: <id>"
-    (the VI/JSON API of 8.0 U1 accepts the same session header).
+    (the VI/JSON API of 8.0 U1 accepts the same session header). DELETE /api/session
+    with that header ends the session: 204, counted in "logouts".
 """
 import http.server
 import json
@@ -174,6 +175,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             STATE.update(req)
             body = json.dumps(STATE)
         self.send(200, body)
+
+    def do_DELETE(self):
+        """vSphere Automation API DELETE /api/session: ends the session of the
+        vmware-api-session-id header (204), 401 without a valid one."""
+        if self.path != "/api/session":
+            return self.send(404, "{}")
+        sid = self.headers.get("vmware-api-session-id")
+        with LOCK:
+            ok = sid is not None and TOKENS["vcenter"].pop(sid, 0) != 0
+            COUNTS["logouts"] = COUNTS.get("logouts", 0) + (1 if ok else 0)
+        if not ok:
+            return self.send(401, json.dumps(VCENTER_401))
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def login_count(self, kind, what):
         with LOCK:

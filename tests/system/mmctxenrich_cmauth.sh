@@ -14,7 +14,8 @@
 #  4. an application credential logs in too;
 #  5. vCenter: a session from POST /api/session (basic auth), the host moid from
 #     /api/vcenter/host ({hostid.host_moid}), the VM moid from the bulk listing
-#     ({bulk.vm_moid}); the session dies: one new login, context kept.
+#     ({bulk.vm_moid}); the session dies: one new login, context kept; at shutdown the
+#     session is ended (DELETE /api/session).
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/mmctxenrich_lib.sh"
 ctx_init "mmctxenrich_cmauth${CTX_SUFFIX:-}"
@@ -225,6 +226,7 @@ vref=$(mmx_cm_n '.unauthorized.vcenter')
 [ "$vref" -ge 1 ] || ctx_fail "no vCenter request hit the dead session"
 ctx_wait_for "vCenter: refused requests retried ($vref)" 10 "[ \"\$(st vcenter cm.auth.retries401)\" = '$vref' ]"
 ctx_stop
+ctx_assert_eq "vCenter session ended at shutdown (DELETE /api/session)" 1 "$(mmx_cm_n '.logouts // 0')"
 ctx_assert_eq "the login failure logged once (of $(st wrongpw cm.auth.failures) failures)" 1 "$(grep -cF "$authfail" "$CTX_ILOG")"
 mmx_check "$CTX_WORK/out-vc" '
 for r in rows:
