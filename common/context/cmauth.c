@@ -612,6 +612,12 @@ int cmauth_header(cmauth_t *a, int64_t now, char *hdr, size_t hdrlen, uint64_t *
     struct outcome o = {0};
     login(a, stop, &o);
     now = (int64_t)ctx_clock_ms(); /* the token's life counts from its reply (a login can take seconds) */
+    if (o.value == NULL && ((stop != NULL && atomic_load(stop)) || atomic_load(&a->down))) {
+        pthread_mutex_lock(&a->mu); /* aborted by a shutdown: neither a failure nor worth a line */
+        a->busy = false;
+        pthread_mutex_unlock(&a->mu);
+        return CM_AUTH_DOWN;
+    }
     char logbuf[CTX_ERRLEN];
     unsigned nfail = 0;
     pthread_mutex_lock(&a->mu);
