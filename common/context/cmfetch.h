@@ -40,7 +40,7 @@ typedef struct cmfetch cmfetch_t;
 /* All strings are borrowed by cmfetch_new() and copied. Keys in error messages are the
  * names in the comments (the module uses them as its parameter names). */
 typedef struct cmfetch_conf {
-    const char *url;          /* cm.url: per-VM template for STATIC requests, {uuid} {name}; NULL = none */
+    const char *url;          /* cm.url: per-VM template for STATIC requests ({uuid} {name} {host} {S.F}); NULL = none */
     const char *stats_url;    /* cm.statsUrl: per-VM template for DYNAMIC requests; NULL = none */
     const char *bulk_url;     /* cm.bulkUrl: all VMs of this host (no placeholders); NULL = none */
     const char *token_file;   /* cm.tokenFile: bearer token, first line, re-read when it changes */
@@ -67,7 +67,7 @@ typedef struct cmfetch_conf {
 void cmfetch_conf_defaults(cmfetch_conf_t *conf);
 
 /* Pure validation of the values (no file access): 0 or CTX_EINVAL with one line in err,
- * e.g. "cm.url: unknown placeholder '{id}' at offset 27 (expected {uuid} or {name})". */
+ * e.g. "cm.url: unknown placeholder '{id}' at offset 27 (expected {uuid}, {name}, {host} or {section.field})". */
 int cmfetch_conf_check(const cmfetch_conf_t *conf, char *err, size_t errlen);
 
 /* Fills a placeholder {section.field} of a URL template for req (name: "section.field",
