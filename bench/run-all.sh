@@ -26,6 +26,7 @@ benches=(
     "imctxcap||--quick"
     "redact|16 3|2 1"
     "mmctxenrich||--quick"
+    "cm-load|--hosts 40 --seconds 120 --rate 2000|--hosts 3 --seconds 15 --rate 100 --jitter 3000 --static-ttl 10000 --dynamic-ttl 3000 --host-ttl 3000"
     "omtenant||--quick"
     "e2e||--quick"
 )

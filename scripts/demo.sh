@@ -11,7 +11,7 @@
 #     octet counting), the others straight to the host over UDP, the last one (of
 #     three or more) "misconfigured" (it sends to an address where nothing listens);
 #     messages of all severities, some carrying secrets;
-#   - a compute manager (tests/lib/cmserver.py, Nova-shaped, HTTPS, token);
+#   - a compute manager (tests/lib/cmserver.py, Keystone- and Nova-shaped, HTTPS);
 #   - tenant acme's central server: a real rsyslogd (imtcp + the ossl TLS driver);
 #     tenant globex's: an HTTPS receiver decoding zstd (tests/lib/https_receiver.py);
 #   - the host's rsyslogd (Debian's) running conf-examples/50-ctxlog.conf with paths
@@ -218,19 +218,22 @@ start_compute_manager() {
    "OS-EXT-SRV-ATTR:host": "compute-7", "flavor": {"original_name": "m1.small", "vcpus": 2, "ram": 2048}}},
  "/v2.1/servers/{id}/diagnostics": {"cpu_details": [{"id": 0, "time": 5, "utilisation": 12}, {"id": 1, "time": 6, "utilisation": 30}],
    "memory_details": {"maximum": 2048, "used": 700}, "uptime": 3600},
+ "/v2.1/os-hypervisors": {"hypervisors": [{"id": "6a1c2e58-0d3f-4b8e-9a71-2f4c5d6e7f80",
+   "hypervisor_hostname": "compute-7.example.net", "state": "up", "status": "enabled"}]},
  "/v2.1/os-hypervisors/{id}": {"hypervisor": {"host_ip": "192.0.2.7", "vcpus": 32, "vcpus_used": 8, "memory_mb": 65536,
    "memory_mb_used": 16384, "running_vms": $nvms, "state": "up"}},
  "/v2.1/servers/detail": {"servers": [$srv]}}
 EOF
-    echo "demo-token-$RANDOM$RANDOM" >"$DEMO/etc/cm.token"
-    chmod 600 "$DEMO/etc/cm.token"
+    echo "demo-password-$RANDOM$RANDOM" >"$DEMO/etc/cm.password"
+    chmod 600 "$DEMO/etc/cm.password"
     $PY "$top/tests/lib/cmserver.py" serve --port-file "$DEMO/work/cm.port" --routes "$DEMO/work/cm-routes.json" \
-        --tls-cert "$DEMO/pki/server.pem" --tls-key "$DEMO/pki/server.key" --token "$(cat "$DEMO/etc/cm.token")" \
+        --tls-cert "$DEMO/pki/server.pem" --tls-key "$DEMO/pki/server.key" \
+        --keystone "ctxlog:$(cat "$DEMO/etc/cm.password"):admin" \
         --log "$DEMO/log/cm.log" >/dev/null 2>&1 &
     PIDS+=($!)
     wait_file "$DEMO/work/cm.port" "the compute manager"
     CM="https://127.0.0.1:$(cat "$DEMO/work/cm.port")"
-    say "   compute manager (Nova-shaped, HTTPS, token): $CM"
+    say "   compute manager (Keystone- and Nova-shaped, HTTPS): $CM"
 }
 
 start_tenant_servers() {
@@ -274,7 +277,7 @@ configure_host() {
     cp "$DEMO/pki/ca.pem" "$DEMO/etc/cm-ca.pem"
     sed -e "s|module(load=\"\([a-z]*\)\")|module(load=\"$top/plugins/\1/\1.so\")|" \
         -e "s|/etc/ctxlog/|$DEMO/etc/|g" -e "s|/var/log/ctxlog/|$DEMO/log/|g" \
-        -e "s|https://nova.example.net:8774|$CM|g" -e 's|host.diskPaths=\["/"\]|host.diskPaths=["/"] sample.interval="1"|' \
+        -e "s|https://nova.example.net:8774|$CM|g" -e "s|https://keystone.example.net:5000|$CM|g" -e 's|host.diskPaths=\["/"\]|host.diskPaths=["/"] sample.interval="1"|' \
         "$top/conf-examples/50-ctxlog.conf" >"$DEMO/etc/50-ctxlog.conf"
     if [ "$isolate" = 1 ]; then
         local own

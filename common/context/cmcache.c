@@ -149,6 +149,7 @@ struct cmcache {
     cm_request_t *ring;             /* guarded: queue_max slots */
     size_t ring_head, ring_len;     /* guarded */
     struct part bulk;               /* guarded: bulk request state (ctx unused) */
+    int64_t hold_static_until;      /* guarded: cmcache_hold_static() */
     uint64_t rng;                   /* guarded: xorshift64 state */
     atomic_uint_fast64_t st_hits, st_misses, st_stale, st_evictions, st_expired, st_negative;
     atomic_uint_fast64_t st_enqueued, st_coalesced, st_queue_full, st_failures;
@@ -435,7 +436,9 @@ static cm_status_t part_lookup(cmcache_t *c, struct entry *e, int p, int64_t now
     if (pt->ctx != NULL && now - pt->fetched_at < pt->ttl) return CM_OK;
     bool failed = pt->fails > 0 || pt->unknown;
     cm_status_t st = pt->ctx != NULL ? CM_STALE : failed ? CM_UNAVAILABLE : CM_PENDING;
-    if (pt->pending) {
+    if (p == CM_PART_STATIC && pt->ctx == NULL && now < c->hold_static_until) {
+        INC(c, st_coalesced); /* the bulk listing about to come answers it */
+    } else if (pt->pending) {
         INC(c, st_coalesced);
     } else if (now >= pt->retry_at) {
         if (enqueue(c, (cm_req_kind_t)p, e) == CTX_OK) {
@@ -571,6 +574,7 @@ int cmcache_fail(cmcache_t *c, const cm_request_t *req, int http_status, int64_t
     cmctx_t *drop = NULL;
     pthread_mutex_lock(&c->mu);
     struct part *pt = req_part(c, req);
+    if (req->kind == CM_REQ_BULK) c->hold_static_until = 0;
     if (pt != NULL) part_fail(c, pt, http_status, retry_after_ms, now_ms, &drop);
     pthread_mutex_unlock(&c->mu);
     cmctx_unref(drop);
@@ -582,6 +586,7 @@ int cmcache_done(cmcache_t *c, const cm_request_t *req, int64_t now_ms) {
     pthread_mutex_lock(&c->mu);
     struct part *pt = req_part(c, req);
     if (pt != NULL && req->kind == CM_REQ_BULK) {
+        c->hold_static_until = 0;
         pt->pending = false;
         pt->fails = 0;
         pt->retry_at = 0;
@@ -599,6 +604,29 @@ void cmcache_abandon(cmcache_t *c, const cm_request_t *req) {
     pthread_mutex_lock(&c->mu);
     struct part *pt = req_part(c, req);
     if (pt != NULL) pt->pending = false;
+    pthread_mutex_unlock(&c->mu);
+}
+
+size_t cmcache_queue_len(cmcache_t *c) {
+    pthread_mutex_lock(&c->mu);
+    size_t n = c->ring_len;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+cmctx_t *cmcache_peek(cmcache_t *c, const char *uuid, const char *name, cm_part_t part) {
+    const char *key = pick_key(uuid, name);
+    if (key == NULL || (int)part < 0 || part >= CM_NPARTS) return NULL;
+    pthread_mutex_lock(&c->mu);
+    struct entry *e = find(c, key, hash_str(key));
+    cmctx_t *r = e != NULL ? cmctx_ref(e->part[part].ctx) : NULL;
+    pthread_mutex_unlock(&c->mu);
+    return r;
+}
+
+void cmcache_hold_static(cmcache_t *c, int64_t until_ms) {
+    pthread_mutex_lock(&c->mu);
+    c->hold_static_until = until_ms;
     pthread_mutex_unlock(&c->mu);
 }
 

@@ -161,6 +161,19 @@ void cmcache_abandon(cmcache_t *c, const cm_request_t *req);
  * 1 (one already pending), CTX_EAGAIN (in backoff after a failure), CTX_EFULL. */
 int cmcache_request_bulk(cmcache_t *c, int64_t now_ms);
 
+/* Requests in the queue now. */
+size_t cmcache_queue_len(cmcache_t *c);
+
+/* A reference to the data of one part of a VM (fresh or stale), without counting a
+ * lookup, marking the VM seen or queueing anything; NULL if none. For filling URL
+ * placeholders from another part. */
+cmctx_t *cmcache_peek(cmcache_t *c, const char *uuid, const char *name, cm_part_t part);
+
+/* Until until_ms, or until a bulk request completes or fails, a lookup that finds no
+ * static data answers PENDING without queueing a per-VM static request: the bulk
+ * listing about to come will fill it (no per-VM burst at start-up). */
+void cmcache_hold_static(cmcache_t *c, int64_t until_ms);
+
 /* For the fetcher: pops the oldest request into *out. Returns 1, or 0 if none. */
 int cmcache_pop_request(cmcache_t *c, cm_request_t *out);
 /* An eventfd, readable after requests were enqueued; the fetcher polls it and reads it

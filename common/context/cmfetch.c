@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "ctxlog_common.h"
+#include "cmfetch_int.h"
 #include "secretfile.h"
 
 #define URL_MAX 8192
@@ -45,11 +46,21 @@ struct xfer {
     size_t len, cap; /* bytes in body, allocated */
     size_t max;      /* conf max_body */
     bool too_big;    /* aborted past max */
+    bool retried;    /* a second try after a 401 */
+    uint64_t gen;    /* the auth token it was sent with */
+};
+
+/* A request to send again after a 401 and a new login (fetcher thread only). */
+struct retry {
+    struct retry *next;
+    cm_request_t req;
 };
 
 struct cmfetch {
     cmfetch_conf_t conf;          /* read-only; strings point into owned copies below */
-    char *own[8];                 /* owned copies of the conf strings */
+    char *own[9];                 /* owned copies of the conf strings */
+    char **hdrs;                  /* owned copies of conf.headers */
+    cmfetch_resolve_fn resolve;
     cmcache_t *cache;             /* borrowed */
     cmfetch_reply_fn on_reply;
     cmfetch_log_fn log;
@@ -64,13 +75,16 @@ struct cmfetch {
     int64_t tokens_at;            /* fetcher */
     int64_t hold_until;           /* fetcher: no new request before (429 / 503) */
     char *auth;                   /* fetcher: "Authorization: Bearer ..." or NULL */
+    char *session;                /* fetcher: the cmauth header of this launch round, or NULL */
+    uint64_t session_gen;         /* fetcher */
+    struct retry *retries;        /* fetcher: after a 401 */
     struct timespec token_mtime;  /* fetcher */
     int64_t token_checked;        /* fetcher */
     int64_t log_last;             /* fetcher */
     int64_t swept_at;             /* fetcher: last cmcache_sweep() */
     unsigned log_suppressed;      /* fetcher */
     atomic_uint_fast64_t n_requests, n_ok, n_errors, n_timeouts, n_bytes, n_http, n_transport, n_too_big,
-        n_parse, n_rejected, n_throttled, n_inflight;
+        n_parse, n_rejected, n_throttled, n_inflight, n_unauth, n_unresolved, n_retry401;
 };
 
 #define INC(f, c) atomic_fetch_add_explicit(&(f)->c, 1, memory_order_relaxed)
@@ -90,83 +104,6 @@ void cmfetch_conf_defaults(cmfetch_conf_t *conf) {
 
 /* ---- URL templates ------------------------------------------------------------------- */
 
-/* Length of the placeholder at s ("{uuid}" or "{name}"), 0 if none. */
-static size_t placeholder(const char *s, const char **which) {
-    if (strncmp(s, "{uuid}", 6) == 0) { *which = "uuid"; return 6; }
-    if (strncmp(s, "{name}", 6) == 0) { *which = "name"; return 6; }
-    return 0;
-}
-
-static int check_url(const char *key, const char *tmpl, bool allow_ph, bool allow_http, char *err, size_t errlen) {
-    if (tmpl == NULL) return CTX_OK;
-    if (strncasecmp(tmpl, "http://", 7) != 0 && strncasecmp(tmpl, "https://", 8) != 0) {
-        snprintf(err, errlen, "%s: '%s' must start with http:// or https://", key, tmpl);
-        return CTX_EINVAL;
-    }
-    if (!allow_http && strncasecmp(tmpl, "http://", 7) == 0) {
-        snprintf(err, errlen, "%s: '%s' would send the token and the VMs' data in clear: expected https://, or "
-                 "cm.allowInsecure=\"on\"", key, tmpl);
-        return CTX_EINVAL;
-    }
-    for (const char *p = tmpl; *p; p++) {
-        const char *which;
-        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-            snprintf(err, errlen, "%s: control character or space at offset %zu", key, (size_t)(p - tmpl));
-            return CTX_EINVAL;
-        }
-        if (*p != '{') continue;
-        size_t n = placeholder(p, &which);
-        if (n == 0) {
-            const char *e = strchr(p, '}');
-            int show = e != NULL && e - p < 32 ? (int)(e - p + 1) : 1;
-            snprintf(err, errlen, "%s: unknown placeholder '%.*s' at offset %zu (expected {uuid} or {name})", key,
-                     show, p, (size_t)(p - tmpl));
-            return CTX_EINVAL;
-        }
-        if (!allow_ph) {
-            snprintf(err, errlen, "%s: placeholder {%s} not allowed in the bulk URL", key, which);
-            return CTX_EINVAL;
-        }
-        p += n - 1;
-    }
-    return CTX_OK;
-}
-
-static size_t escape_into(const char *s, char *out, size_t room) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    for (; s != NULL && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-            if (n + 1 < room) out[n] = (char)ch;
-            n++;
-        } else {
-            if (n + 3 < room) { out[n] = '%'; out[n + 1] = hex[ch >> 4]; out[n + 2] = hex[ch & 15]; }
-            n += 3;
-        }
-    }
-    return n;
-}
-
-int cmfetch_expand(const char *tmpl, const char *uuid, const char *name, char *out, size_t outlen) {
-    if (tmpl == NULL || out == NULL || outlen == 0) return CTX_EINVAL;
-    size_t n = 0;
-    for (const char *p = tmpl; *p; p++) {
-        const char *which;
-        size_t ph = *p == '{' ? placeholder(p, &which) : 0;
-        if (*p == '{' && ph == 0) { out[0] = '\0'; return CTX_EINVAL; }
-        if (ph) {
-            n += escape_into(*which == 'u' ? uuid : name, n < outlen ? out + n : out, n < outlen ? outlen - n : 0);
-            p += ph - 1;
-        } else {
-            if (n + 1 < outlen) out[n] = *p;
-            n++;
-        }
-    }
-    if (n >= outlen) { out[0] = '\0'; return CTX_EFULL; }
-    out[n] = '\0';
-    return (int)n;
-}
 
 /* ---- configuration ------------------------------------------------------------------ */
 
@@ -179,18 +116,23 @@ static int check_range(const char *key, long long v, long long lo, long long hi,
 int cmfetch_conf_check(const cmfetch_conf_t *c, char *err, size_t errlen) {
     int rc;
     bool http = c->allow_insecure != 0;
-    if ((rc = check_url("cm.url", c->url, true, http, err, errlen)) < 0) return rc;
-    if ((rc = check_url("cm.statsUrl", c->stats_url, true, http, err, errlen)) < 0) return rc;
-    if ((rc = check_url("cm.bulkUrl", c->bulk_url, false, http, err, errlen)) < 0) return rc;
+    if ((rc = cmfetch_check_url("cm.url", c->url, true, http, err, errlen)) < 0) return rc;
+    if ((rc = cmfetch_check_url("cm.statsUrl", c->stats_url, true, http, err, errlen)) < 0) return rc;
+    if ((rc = cmfetch_check_url("cm.bulkUrl", c->bulk_url, false, http, err, errlen)) < 0) return rc;
     if (c->url == NULL && c->stats_url == NULL && c->bulk_url == NULL) {
         snprintf(err, errlen, "cm.url: no compute-manager URL set (need cm.url, cm.statsUrl or cm.bulkUrl)");
+        return CTX_EINVAL;
+    }
+    if (c->auth != NULL && (c->token_file != NULL || c->password != NULL)) {
+        snprintf(err, errlen, "%s: cannot be combined with cm.auth (which logs in for a token or session)",
+                 c->token_file ? "cm.tokenFile" : "cm.password");
         return CTX_EINVAL;
     }
     if (c->token_file != NULL && c->user != NULL) {
         snprintf(err, errlen, "cm.tokenFile: cannot be combined with cm.user (choose bearer or basic auth)");
         return CTX_EINVAL;
     }
-    if ((c->user == NULL) != (c->password == NULL)) {
+    if (c->auth == NULL && (c->user == NULL) != (c->password == NULL)) {
         snprintf(err, errlen, "%s: basic auth needs both cm.user and cm.password", c->user ? "cm.password" : "cm.user");
         return CTX_EINVAL;
     }
@@ -253,13 +195,19 @@ static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAUL
 static int copy_conf(cmfetch_t *f, const cmfetch_conf_t *conf) {
     f->conf = *conf;
     const char **s[] = {&f->conf.url, &f->conf.stats_url, &f->conf.bulk_url, &f->conf.token_file, &f->conf.user,
-                        &f->conf.password, &f->conf.ca_file, &f->conf.user_agent};
+                        &f->conf.password, &f->conf.ca_file, &f->conf.user_agent, &f->conf.host};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
         if (*s[i] == NULL) continue;
         f->own[i] = strdup(*s[i]);
         if (f->own[i] == NULL) return CTX_ENOMEM;
         *s[i] = f->own[i];
     }
+    if (conf->nheaders > 0) {
+        if ((f->hdrs = calloc(conf->nheaders, sizeof *f->hdrs)) == NULL) return CTX_ENOMEM;
+        for (size_t i = 0; i < conf->nheaders; i++)
+            if ((f->hdrs[i] = strdup(conf->headers[i])) == NULL) return CTX_ENOMEM;
+    }
+    f->conf.headers = (const char *const *)f->hdrs;
     return CTX_OK;
 }
 
@@ -372,7 +320,12 @@ static const char *kind_name(cm_req_kind_t k) {
 static int setup_easy(cmfetch_t *f, struct xfer *x) {
     CURL *e = x->easy;
     x->headers = curl_slist_append(NULL, "Accept: application/json");
-    if (x->headers == NULL || (f->auth && curl_slist_append(x->headers, f->auth) == NULL)) return CTX_ENOMEM;
+    if (x->headers == NULL || (f->auth && curl_slist_append(x->headers, f->auth) == NULL) ||
+        (f->session && curl_slist_append(x->headers, f->session) == NULL))
+        return CTX_ENOMEM;
+    for (size_t i = 0; i < f->conf.nheaders; i++)
+        if (curl_slist_append(x->headers, f->conf.headers[i]) == NULL) return CTX_ENOMEM;
+    x->gen = f->session_gen;
     curl_easy_setopt(e, CURLOPT_URL, x->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
@@ -386,7 +339,7 @@ static int setup_easy(cmfetch_t *f, struct xfer *x) {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, f->conf.tls_verify ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, f->conf.tls_verify ? 2L : 0L);
     if (f->conf.ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, f->conf.ca_file);
-    if (f->conf.user) {
+    if (f->conf.user && f->conf.auth == NULL) {
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(e, CURLOPT_USERNAME, f->conf.user);
         curl_easy_setopt(e, CURLOPT_PASSWORD, f->conf.password);
@@ -414,14 +367,46 @@ static void fail_early(cmfetch_t *f, const cm_request_t *req, int64_t now, const
     logf_(f, now, "cm %s request for '%s' failed: %s", kind_name(req->kind), *req->uuid ? req->uuid : req->name, why);
 }
 
-static void start_xfer(cmfetch_t *f, const cm_request_t *req, int64_t now) {
+struct req_values {
+    cmfetch_t *f;
+    const cm_request_t *req;
+    int64_t now;
+};
+
+static int req_value(void *arg, const char *name, size_t n, char *buf, size_t buflen, const char **val) {
+    struct req_values *v = arg;
+    if (cmfetch_is(name, n, "uuid")) { *val = v->req->uuid; return CTX_OK; }
+    if (cmfetch_is(name, n, "name")) { *val = v->req->name; return CTX_OK; }
+    if (cmfetch_is(name, n, "host")) { *val = v->f->conf.host ? v->f->conf.host : ""; return CTX_OK; }
+    if (v->f->resolve == NULL) return CTX_ENOENT;
+    int rc = v->f->resolve(v->f->arg, v->req, name, n, buf, buflen, v->now);
+    if (rc < 0) return rc;
+    *val = buf;
+    return CTX_OK;
+}
+
+void cmfetch_set_resolver(cmfetch_t *f, cmfetch_resolve_fn resolve) { f->resolve = resolve; }
+
+static void start_xfer(cmfetch_t *f, const cm_request_t *req, int64_t now, bool retried) {
     const char *tmpl = kind_template(f, req->kind);
     if (tmpl == NULL) { fail_early(f, req, now, "no URL configured for this kind of request"); return; }
     struct xfer *x = calloc(1, sizeof *x);
     if (x == NULL) { fail_early(f, req, now, "out of memory"); return; }
     x->req = *req;
     x->max = f->conf.max_body;
-    if (cmfetch_expand(tmpl, req->uuid, req->name, x->url, sizeof x->url) < 0) {
+    x->retried = retried;
+    struct req_values v = {f, req, now};
+    int rc = cmfetch_expand_with(tmpl, req_value, &v, x->url, sizeof x->url);
+    if (rc == CTX_ENOENT) {
+        xfer_free(x);
+        INC(f, n_errors);
+        INC(f, n_unresolved);
+        cmcache_fail(f->cache, req, 0, 0, now);
+        logf_(f, now, "cm %s request for '%s' not sent: a placeholder of '%s' has no value yet (its section was not "
+              "fetched, or did not map it)", kind_name(req->kind), *req->uuid ? req->uuid : req->name, tmpl);
+        return;
+    }
+    if (rc < 0) {
         xfer_free(x);
         fail_early(f, req, now, "URL longer than 8191 bytes");
         return;
@@ -440,18 +425,49 @@ static void start_xfer(cmfetch_t *f, const cm_request_t *req, int64_t now) {
     atomic_store_explicit(&f->n_inflight, (uint64_t)f->ninflight, memory_order_relaxed);
 }
 
+/* Fails req without a transfer: no token or session (the login failure is logged by cmauth). */
+static void unauthenticated(cmfetch_t *f, const cm_request_t *req, int64_t now) {
+    INC(f, n_errors);
+    INC(f, n_unauth);
+    cmcache_fail(f->cache, req, 0, 0, now);
+}
+
 static void refill(cmfetch_t *f, int64_t now) {
     f->tokens += (double)(now - f->tokens_at) * f->conf.rate_per_sec / 1000.0;
     if (f->tokens > f->conf.burst) f->tokens = f->conf.burst;
     f->tokens_at = now;
 }
 
+/* The login header for this round: 1 (in f->session, or no login configured), 0 (busy:
+ * another fetcher logs in; try again soon), -1 (down: requests cannot be sent). */
+static int session_header(cmfetch_t *f, int64_t now) {
+    if (f->conf.auth == NULL) return 1;
+    if (f->session == NULL && (f->session = malloc(TOKEN_MAX + 64)) == NULL) return -1;
+    int rc = cmauth_header(f->conf.auth, now, f->session, TOKEN_MAX + 64, &f->session_gen, &f->stop);
+    return rc == CM_AUTH_OK ? 1 : rc == CM_AUTH_BUSY ? 0 : -1;
+}
+
+static bool may_start(const cmfetch_t *f, int64_t now) {
+    return f->ninflight < f->conf.max_inflight && f->tokens >= 1.0 && now >= f->hold_until;
+}
+
 static void launch(cmfetch_t *f, int64_t now) {
     refill(f, now);
     cm_request_t req;
-    while (f->ninflight < f->conf.max_inflight && f->tokens >= 1.0 && now >= f->hold_until &&
-           cmcache_pop_request(f->cache, &req))
-        start_xfer(f, &req, now);
+    if (!may_start(f, now) || (f->retries == NULL && cmcache_queue_len(f->cache) == 0)) return;
+    int auth = session_header(f, now);
+    if (auth == 0) return;
+    while (f->retries != NULL && may_start(f, now)) {
+        struct retry *r = f->retries;
+        f->retries = r->next;
+        if (auth > 0) start_xfer(f, &r->req, now, true);
+        else unauthenticated(f, &r->req, now);
+        free(r);
+    }
+    while (may_start(f, now) && cmcache_pop_request(f->cache, &req)) {
+        if (auth > 0) start_xfer(f, &req, now, false);
+        else unauthenticated(f, &req, now);
+    }
 }
 
 /* ---- fetcher thread: completed transfers ----------------------------------------------- */
@@ -517,6 +533,18 @@ static void finish(cmfetch_t *f, struct xfer *x, CURLcode res) {
         return;
     }
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code == 401 && f->conf.auth != NULL && !x->retried && cmauth_rejected(f->conf.auth, x->gen, now)) {
+        struct retry *r = malloc(sizeof *r);
+        if (r != NULL) {
+            INC(f, n_errors);
+            INC(f, n_http);
+            INC(f, n_retry401);
+            r->req = x->req;
+            r->next = f->retries;
+            f->retries = r;
+            return;
+        }
+    }
     if (code < 200 || code > 299) {
         http_failed(f, x, code, now);
         return;
@@ -571,6 +599,7 @@ static int reap(cmfetch_t *f) {
 
 static int poll_timeout(const cmfetch_t *f, int64_t now) {
     int64_t t = POLL_MAX_MS;
+    if (f->retries != NULL || (f->conf.auth != NULL && cmcache_queue_len(f->cache) > 0)) t = 20;
     if (f->hold_until > now && f->hold_until - now < t) t = f->hold_until - now;
     if (f->tokens < 1.0) {
         int64_t need = (int64_t)((1.0 - f->tokens) * 1000.0 / f->conf.rate_per_sec) + 1;
@@ -605,6 +634,12 @@ static void *run(void *arg) {
         cmcache_abandon(f->cache, &x->req);
         xfer_free(x);
     }
+    while (f->retries != NULL) {
+        struct retry *r = f->retries;
+        f->retries = r->next;
+        cmcache_abandon(f->cache, &r->req);
+        free(r);
+    }
     return NULL;
 }
 
@@ -625,6 +660,15 @@ void cmfetch_free(cmfetch_t *f) {
     }
     if (f->multi) curl_multi_cleanup(f->multi);
     for (size_t i = 0; i < sizeof f->own / sizeof f->own[0]; i++) free(f->own[i]);
+    for (size_t i = 0; f->hdrs != NULL && i < f->conf.nheaders; i++) free(f->hdrs[i]);
+    free(f->hdrs);
+    while (f->retries != NULL) {
+        struct retry *r = f->retries;
+        f->retries = r->next;
+        free(r);
+    }
+    if (f->session) memset(f->session, 0, strlen(f->session));
+    free(f->session);
     free(f->auth);
     free(f);
 }
@@ -643,5 +687,8 @@ void cmfetch_get_stats(cmfetch_t *f, cmfetch_stats_t *out) {
     out->parse_errors = LD(n_parse);
     out->reply_rejected = LD(n_rejected);
     out->throttled = LD(n_throttled);
+    out->unauthenticated = LD(n_unauth);
+    out->unresolved = LD(n_unresolved);
+    out->retried_401 = LD(n_retry401);
     out->inflight = LD(n_inflight);
 }

@@ -12,7 +12,12 @@
  * A 429 or 503 also holds ALL new requests for Retry-After (1 s if absent, max 60 s).
  * Every 10 s the thread also calls cmcache_sweep() (idle entries expire without lookups).
  * The token file is re-read when its mtime changes (checked every 10 s; a bad new
- * token is logged and the previous one kept).
+ * token is logged and the previous one kept). With conf.auth (cmauth.h) each launch
+ * round gets the login header first (logging in if needed; requests wait while another
+ * fetcher logs in, and fail as unauthenticated while logins back off); a 401 drops the
+ * token and the request is sent once more after a new login. Templates may hold {host}
+ * and {section.field} placeholders, the latter filled by the resolver (a request whose
+ * value is not known yet fails as unresolved, without a transfer).
  *
  * Every completed request counts in exactly one of ok / errors / timeouts.
  *
@@ -26,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmauth.h"
 #include "cmcache.h"
 
 struct fjson_object;
@@ -34,7 +40,7 @@ typedef struct cmfetch cmfetch_t;
 /* All strings are borrowed by cmfetch_new() and copied. Keys in error messages are the
  * names in the comments (the module uses them as its parameter names). */
 typedef struct cmfetch_conf {
-    const char *url;          /* cm.url: per-VM template for STATIC requests, {uuid} {name}; NULL = none */
+    const char *url;          /* cm.url: per-VM template for STATIC requests ({uuid} {name} {host} {S.F}); NULL = none */
     const char *stats_url;    /* cm.statsUrl: per-VM template for DYNAMIC requests; NULL = none */
     const char *bulk_url;     /* cm.bulkUrl: all VMs of this host (no placeholders); NULL = none */
     const char *token_file;   /* cm.tokenFile: bearer token, first line, re-read when it changes */
@@ -51,14 +57,26 @@ typedef struct cmfetch_conf {
     int burst;                /* cm.burst: token bucket size, default 10, >= 1 */
     const char *user_agent;   /* default "ctxlog-mmctxenrich" */
     int64_t log_interval_ms;  /* at most one log line per interval (others counted), default 10000 */
+    const char *host;         /* what {host} stands for (cm.hostName); NULL = "" */
+    const char *const *headers; /* extra request headers ("Name: value"), from the mapping file */
+    size_t nheaders;
+    cmauth_t *auth;           /* borrowed, may be shared by fetchers: Keystone / vCenter login (cm.auth) */
 } cmfetch_conf_t;
 
 /* Fills every field with its default. */
 void cmfetch_conf_defaults(cmfetch_conf_t *conf);
 
 /* Pure validation of the values (no file access): 0 or CTX_EINVAL with one line in err,
- * e.g. "cm.url: unknown placeholder '{id}' at offset 27 (expected {uuid} or {name})". */
+ * e.g. "cm.url: unknown placeholder '{id}' at offset 27 (expected {uuid}, {name}, {host} or {section.field})". */
 int cmfetch_conf_check(const cmfetch_conf_t *conf, char *err, size_t errlen);
+
+/* Fills a placeholder {section.field} of a URL template for req (name: "section.field",
+ * not NUL-terminated, namelen bytes) into out (raw; cmfetch escapes it). Returns the
+ * length, or CTX_ENOENT when the value is not known yet (the request then fails without
+ * a transfer, counted in unresolved, and is retried after the cache's backoff), or
+ * CTX_EFULL. Runs on the fetcher thread. */
+typedef int (*cmfetch_resolve_fn)(void *arg, const cm_request_t *req, const char *name, size_t namelen, char *out,
+                                  size_t outlen, int64_t now_ms);
 
 /* Called on the fetcher thread for each 2xx reply that parsed as JSON. reply is
  * borrowed (take fjson_object_get() to keep it). The callback stores the mapped
@@ -76,6 +94,9 @@ typedef void (*cmfetch_log_fn)(void *arg, const char *line);
  * (err: "cm.tokenFile: cannot read '/x': No such file or directory") / CTX_ENOMEM. */
 int cmfetch_new(cmfetch_t **out, const cmfetch_conf_t *conf, cmcache_t *cache, cmfetch_reply_fn on_reply,
                 cmfetch_log_fn log, void *arg, char *err, size_t errlen);
+/* The resolver of {section.field} placeholders (required when a template has one;
+ * without it such a request fails as unresolved). Before cmfetch_start(). */
+void cmfetch_set_resolver(cmfetch_t *f, cmfetch_resolve_fn resolve);
 
 /* Starts the fetcher thread. 0, CTX_EINVAL if already started, CTX_ENOMEM / CTX_EIO. */
 int cmfetch_start(cmfetch_t *f);
@@ -88,7 +109,7 @@ void cmfetch_free(cmfetch_t *f);
 typedef struct cmfetch_stats {
     uint64_t requests;         /* transfers started */
     uint64_t ok;               /* 2xx, parsed, accepted by the callback */
-    uint64_t errors;           /* failed other than by timeout (sum of the five below) */
+    uint64_t errors;           /* failed other than by timeout (sum of the seven below) */
     uint64_t timeouts;         /* connect or total timeout */
     uint64_t bytes;            /* response body bytes received */
     uint64_t http_errors;      /* non-2xx status (incl. 404, 429) */
@@ -96,7 +117,10 @@ typedef struct cmfetch_stats {
     uint64_t too_big;          /* body past max_body */
     uint64_t parse_errors;     /* body not JSON (garbage, HTML, truncated) */
     uint64_t reply_rejected;   /* callback returned < 0 */
+    uint64_t unauthenticated;  /* not sent: no token or session (login failed, in backoff) */
+    uint64_t unresolved;       /* not sent: a {section.field} placeholder had no value yet */
     uint64_t throttled;        /* 429 / 503 replies (also in http_errors) */
+    uint64_t retried_401;      /* 401 replies answered by a new login and one more try (also in http_errors) */
     uint64_t inflight;         /* gauge: transfers now */
 } cmfetch_stats_t;
 
@@ -104,8 +128,14 @@ typedef struct cmfetch_stats {
 void cmfetch_get_stats(cmfetch_t *f, cmfetch_stats_t *out);
 
 /* Expands a URL template ({uuid}, {name}: URL-escaped) into out. Returns the length,
- * CTX_EINVAL (bad template) or CTX_EFULL (out too small). For the module's messages
- * and tests; thread-safe. */
+ * CTX_EINVAL (bad template, or a placeholder other than these two) or CTX_EFULL (out
+ * too small). For the module's messages and tests; thread-safe. */
 int cmfetch_expand(const char *tmpl, const char *uuid, const char *name, char *out, size_t outlen);
+
+/* The placeholders of a template, one at a time: finds the next "{...}" from *pos,
+ * sets *name / *namelen to what is between the braces and *pos past it. Returns 1,
+ * 0 at the end, CTX_EINVAL for a '{' without a valid name and '}' (valid: {word} or
+ * {word.word}, words of [A-Za-z0-9_], at most 64 bytes). For config checks. */
+int cmfetch_next_placeholder(const char *tmpl, size_t *pos, const char **name, size_t *namelen);
 
 #endif

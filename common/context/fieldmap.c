@@ -541,5 +541,29 @@ void ctx_fieldmap_free(ctx_fieldmap *m) {
         fm_jptr_free(&sec->items);
         fm_jptr_free(&sec->key);
     }
+    for (size_t i = 0; i < m->nheaders; i++) free(m->headers[i]);
     free(m);
+}
+
+const char *ctx_fieldmap_section_name(ctx_fm_section s) {
+    return (unsigned)s < CTX_FM_NSECTIONS ? section_names[s] : NULL;
+}
+
+int ctx_fieldmap_section_by_name(const char *name, size_t len) {
+    for (int s = 0; s < CTX_FM_NSECTIONS; s++)
+        if (strlen(section_names[s]) == len && memcmp(section_names[s], name, len) == 0) return s;
+    return -1;
+}
+
+int ctx_fieldmap_field_index(const ctx_fieldmap *m, ctx_fm_section s, const char *name, size_t len) {
+    if (!ctx_fieldmap_has(m, s)) return -1;
+    for (size_t i = 0; i < m->sec[s].nf; i++)
+        if (strlen(m->sec[s].f[i].name) == len && memcmp(m->sec[s].f[i].name, name, len) == 0) return (int)i;
+    return -1;
+}
+
+size_t ctx_fieldmap_nheaders(const ctx_fieldmap *m) { return m != NULL ? m->nheaders : 0; }
+
+const char *const *ctx_fieldmap_headers(const ctx_fieldmap *m) {
+    return m != NULL ? (const char *const *)m->headers : NULL;
 }

@@ -11,6 +11,11 @@
  *   CTX_FM_BULK   one reply listing many VMs (static fields of all VMs at start-up)
  *   CTX_FM_STATS  per-VM reply, refreshed every TTL (avg_vm_cpu_pct, ...)
  *   CTX_FM_HOST   per-host reply, refreshed every TTL (avg_host_cpu_pct, host_ip, ...)
+ *   CTX_FM_HOSTID per-host reply, fetched once per static TTL: this host's ids at the compute
+ *                 manager (hypervisor id, host moid), for URL placeholders {hostid.<field>}
+ *
+ * Besides the sections, a file may name request headers ("headers": {"Name": "value"}) sent
+ * with every request to that compute manager (e.g. Nova's OpenStack-API-Version).
  *
  * Threads: a ctx_fieldmap is immutable after load and may be used from any thread at once. The
  * apply functions only read the reply (they never call libfastjson functions that cache text in
@@ -26,7 +31,14 @@ struct fjson_object;
 
 typedef struct ctx_fieldmap ctx_fieldmap; /* opaque, immutable once loaded */
 
-typedef enum { CTX_FM_VM = 0, CTX_FM_BULK = 1, CTX_FM_STATS = 2, CTX_FM_HOST = 3, CTX_FM_NSECTIONS = 4 } ctx_fm_section;
+typedef enum {
+    CTX_FM_VM = 0,
+    CTX_FM_BULK = 1,
+    CTX_FM_STATS = 2,
+    CTX_FM_HOST = 3,
+    CTX_FM_HOSTID = 4,
+    CTX_FM_NSECTIONS = 5
+} ctx_fm_section;
 
 typedef enum { CTX_FM_STRING = 0, CTX_FM_NUMBER = 1, CTX_FM_INTEGER = 2, CTX_FM_BOOL = 3 } ctx_fm_type;
 
@@ -78,6 +90,17 @@ int ctx_fieldmap_has(const ctx_fieldmap *m, ctx_fm_section s);
 /* The section's optional "path" hint (e.g. "/servers/{uuid}/diagnostics"), borrowed; NULL if
  * absent. Informational: the module's URL parameters decide. */
 const char *ctx_fieldmap_path(const ctx_fieldmap *m, ctx_fm_section s);
+
+/* The section's name in the file ("vm", "bulk", "stats", "host", "hostid"); NULL if s is bad. */
+const char *ctx_fieldmap_section_name(ctx_fm_section s);
+/* The section named by the first len bytes of name; -1 if none. */
+int ctx_fieldmap_section_by_name(const char *name, size_t len);
+/* Index of the field named by the first len bytes of name in section s; -1 if none. */
+int ctx_fieldmap_field_index(const ctx_fieldmap *m, ctx_fm_section s, const char *name, size_t len);
+
+/* The file's request headers, "Name: value" (borrowed), in file order. */
+size_t ctx_fieldmap_nheaders(const ctx_fieldmap *m);
+const char *const *ctx_fieldmap_headers(const ctx_fieldmap *m);
 
 /* Fields of a section, in file order: count, name (borrowed) and type. */
 size_t ctx_fieldmap_nfields(const ctx_fieldmap *m, ctx_fm_section s);

@@ -53,11 +53,16 @@ struct fmsection {
     int key_kind; /* ctx_fm_key_kind */
 };
 
+#define FM_MAX_HEADERS 16
+
 struct ctx_fieldmap {
     struct fmsection sec[CTX_FM_NSECTIONS];
+    char *headers[FM_MAX_HEADERS]; /* "Name: value" */
+    size_t nheaders;
 };
 
-static const char *const section_names[CTX_FM_NSECTIONS] __attribute__((unused)) = {"vm", "bulk", "stats", "host"};
+static const char *const section_names[CTX_FM_NSECTIONS] __attribute__((unused)) = {"vm", "bulk", "stats", "host",
+                                                                                     "hostid"};
 static const char *const type_names[] __attribute__((unused)) = {"string", "number", "integer", "bool"};
 
 /* fieldmap.c */

@@ -321,6 +321,38 @@ static int load_section(struct loader *L, const char *key, struct fjson_object *
     return 0;
 }
 
+/* "headers": {"Name": "value", ...}: RFC 9110 token names, printable values; never the
+ * headers ctxlog sets itself (authentication, Accept) */
+static int load_headers(struct loader *L, const char *key, struct fjson_object *v, ctx_fieldmap *m) {
+    static const char *const reserved[] = {"authorization", "x-auth-token", "vmware-api-session-id", "accept",
+                                           "content-type", "content-length", "host"};
+    char k[KEYLEN];
+    if (fjson_object_get_type(v) != fjson_type_object)
+        return lerr_val(L, key, "an object of request headers {\"Name\": \"value\"}", v);
+    struct fjson_object_iterator it = fjson_object_iter_begin(v), end = fjson_object_iter_end(v);
+    for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it)) {
+        const char *name = fjson_object_iter_peek_name(&it);
+        struct fjson_object *hv = fjson_object_iter_peek_value(&it);
+        keypath(k, key, name);
+        size_t n = strlen(name);
+        if (n == 0 || n > 64 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~") != n)
+            return lerr_name(L, key, "a header name (letters, digits, -, at most 64)", name);
+        for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+            if (strcasecmp(name, reserved[i]) == 0)
+                return lerr_name(L, key, "a header ctxlog does not set itself (not Authorization, X-Auth-Token, "
+                                         "vmware-api-session-id, Accept, Content-Type, Content-Length, Host)", name);
+        if (fjson_object_get_type(hv) != fjson_type_string) return lerr_val(L, k, "a string", hv);
+        const char *val = fjson_object_get_string(hv);
+        for (const char *p = val; *p; p++)
+            if ((unsigned char)*p < ' ' || *p == 0x7f) return lerr_val(L, k, "a value without control characters", hv);
+        if (strlen(val) > 1024) return lerr_val(L, k, "a value of at most 1024 bytes", hv);
+        if (m->nheaders >= FM_MAX_HEADERS) return lerr(L, key, "at most 16 headers", "more");
+        if (asprintf(&m->headers[m->nheaders], "%s: %s", name, val) < 0) return CTX_ENOMEM;
+        m->nheaders++;
+    }
+    return 0;
+}
+
 static int load_root(struct loader *L, struct fjson_object *root, ctx_fieldmap *m) {
     int nsec = 0;
     if (fjson_object_get_type(root) != fjson_type_object) return lerr_val(L, "", "an object", root);
@@ -338,12 +370,14 @@ static int load_root(struct loader *L, struct fjson_object *root, ctx_fieldmap *
             nsec++;
         } else if (strcmp(name, "description") == 0) {
             if (fjson_object_get_type(v) != fjson_type_string) rc = lerr_val(L, k, "a string", v);
+        } else if (strcmp(name, "headers") == 0) {
+            rc = load_headers(L, k, v, m);
         } else {
-            rc = lerr_name(L, k, "a known key (description, vm, bulk, stats, host)", name);
+            rc = lerr_name(L, k, "a known key (description, headers, vm, bulk, stats, host, hostid)", name);
         }
         if (rc < 0) return rc;
     }
-    if (nsec == 0) return lerr(L, "", "at least one section (vm, bulk, stats, host)", "none");
+    if (nsec == 0) return lerr(L, "", "at least one section (vm, bulk, stats, host, hostid)", "none");
     return 0;
 }
 

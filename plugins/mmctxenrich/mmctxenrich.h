@@ -61,6 +61,12 @@ enum mmx_ctr {
     MMX_CTR_CM_TOO_BIG,
     MMX_CTR_CM_REJECTED,
     MMX_CTR_CM_THROTTLED,
+    MMX_CTR_CM_UNAUTH,       /* cm.unauthenticated: not sent, no token / session */
+    MMX_CTR_CM_UNRESOLVED,   /* cm.unresolved: not sent, a {section.field} placeholder had no value */
+    MMX_CTR_CM_RETRY401,     /* cm.auth.retries401: 401 -> new login -> one more try */
+    MMX_CTR_AUTH_REQUESTS,   /* cm.auth.requests / failures / renewals (cmauth_get_stats) */
+    MMX_CTR_AUTH_FAILURES,
+    MMX_CTR_AUTH_RENEWALS,
     MMX_CTR_CM_MAP_PROBLEMS, /* cm.mapping.problems: mapped fields missing / null / wrong type / out of range */
     MMX_CTR_CM_BULK_NAME_CONFLICTS, /* cm.bulk.name_conflicts: bulk items keyed by a name that is no unique key */
     MMX_CTR_CM_NAME_CONFLICTS, /* cm.name_conflicts: messages of a VM without uuid whose name is shared: no lookup */
@@ -105,6 +111,11 @@ typedef struct mmx_inst {
     /* compute manager */
     char *url, *stats_url, *bulk_url, *host_url, *host_name; /* config */
     char *token_file, *user, *password, *ca_file;            /* config */
+    char *hostid_url;          /* config: cm.hostIdUrl */
+    char *auth_type, *auth_url, *user_domain, *project, *project_domain; /* config: cm.auth ... */
+    char *password_file, *appcred_id, *appcred_secret_file; /* config */
+    int64_t start_jitter_ms;   /* config: cm.startJitter */
+    cmauth_t *auth;            /* shared by both fetchers; NULL without cm.auth */
     char *rate_text;           /* config: cm.ratePerSec as written */
     cmfetch_conf_t fetch_conf; /* config: strings point into the fields above */
     cmcache_conf_t cache_conf; /* config */
@@ -188,6 +199,15 @@ int mmx_start(mmx_inst *inst);
 int mmx_cm_on_reply(void *arg, const cm_request_t *req, struct fjson_object *reply, int64_t now_ms);
 int mmx_cm_on_host_reply(void *arg, const cm_request_t *req, struct fjson_object *reply, int64_t now_ms);
 void mmx_cm_on_log(void *arg, const char *line);
+/* fills {section.field} placeholders (cmfetch_resolve_fn) */
+int mmx_cm_resolve(void *arg, const cm_request_t *req, const char *name, size_t n, char *out, size_t outlen,
+                   int64_t now_ms);
+
+/* ---- mmctxenrich_cmconf.c (config-load thread) ---- */
+/* checks the {placeholders} of the cm.*Url parameters and of the mapping's paths (rsRetVal) */
+int mmx_cm_check_templates(mmx_inst *inst);
+/* cm.auth: builds inst->auth and sets fetch_conf.auth; report() prints "key: ..." errors */
+int mmx_cm_make_auth(mmx_inst *inst, void (*report)(const char *err));
 /* The $!ctx!cm object for a message with the given groups (CTX_POLICY_G_*), or NULL when
  * the module has no compute manager. uuid/name may be "" (no identity). */
 struct fjson_object *mmx_cm_object(mmx_wrkr *w, unsigned groups, const char *uuid, const char *name, int64_t now);

@@ -173,6 +173,7 @@ static int on_bulk(mmx_inst *inst, struct fjson_object *reply, int64_t now) {
         return -1;
     }
     dbgprintf("mmctxenrich(%s): bulk listing: %d VMs, %zu skipped\n", inst->name, n, skipped);
+    __atomic_store_n(&inst->next_bulk_ms, now + inst->bulk_period_ms, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -183,10 +184,54 @@ int mmx_cm_on_reply(void *arg, const cm_request_t *req, struct fjson_object *rep
     return map_and_store(inst, inst->cache, s, req, req->uuid, req->name, (cm_part_t)req->kind, reply, now_ms);
 }
 
+/* the host fetcher: "static" = this host's ids (section hostid), "dynamic" = the host part */
 int mmx_cm_on_host_reply(void *arg, const cm_request_t *req, struct fjson_object *reply, int64_t now_ms) {
     mmx_inst *inst = arg;
+    if (req->kind == CM_REQ_STATIC)
+        return map_and_store(inst, inst->hcache, CTX_FM_HOSTID, req, NULL, inst->host_name, CM_PART_STATIC, reply,
+                             now_ms);
     return map_and_store(inst, inst->hcache, CTX_FM_HOST, req, NULL, inst->host_name, CM_PART_DYNAMIC, reply,
                          now_ms);
+}
+
+/* field (first flen bytes of f) of a cached part as text */
+static int field_text(cmctx_t *c, const char *f, size_t flen, char *out, size_t outlen) {
+    char key[128];
+    struct fjson_object *v = NULL;
+    if (c == NULL || flen >= sizeof key) return CTX_ENOENT;
+    memcpy(key, f, flen);
+    key[flen] = '\0';
+    if (!fjson_object_object_get_ex(cmctx_peek(c), key, &v) || v == NULL) return CTX_ENOENT;
+    int n;
+    if (fjson_object_is_type(v, fjson_type_string))
+        n = snprintf(out, outlen, "%s", fjson_object_get_string(v));
+    else if (fjson_object_is_type(v, fjson_type_int))
+        n = snprintf(out, outlen, "%lld", (long long)fjson_object_get_int64(v));
+    else
+        return CTX_ENOENT;
+    return n < 0 ? CTX_ENOENT : (size_t)n >= outlen ? CTX_EFULL : n;
+}
+
+int mmx_cm_resolve(void *arg, const cm_request_t *req, const char *name, size_t n, char *out, size_t outlen,
+                   int64_t now_ms) {
+    mmx_inst *inst = arg;
+    const char *dot = memchr(name, '.', n);
+    if (dot == NULL) return CTX_ENOENT;
+    int s = ctx_fieldmap_section_by_name(name, (size_t)(dot - name));
+    cmctx_t *c = NULL;
+    if (s == CTX_FM_HOSTID && inst->hcache != NULL) {
+        c = cmcache_peek(inst->hcache, NULL, inst->host_name, CM_PART_STATIC);
+        if (c == NULL) { /* not fetched yet: ask for it (coalesced, with the cache's backoff) */
+            cmcache_result_t r;
+            cmcache_lookup(inst->hcache, NULL, inst->host_name, CM_MASK_STATIC, now_ms, &r);
+            cmcache_result_release(&r);
+        }
+    } else if ((s == CTX_FM_BULK || s == CTX_FM_VM) && req->kind != CM_REQ_BULK && inst->cache != NULL) {
+        c = cmcache_peek(inst->cache, req->uuid, req->name, CM_PART_STATIC);
+    }
+    int rc = field_text(c, dot + 1, n - (size_t)(dot - name) - 1, out, outlen);
+    cmctx_unref(c);
+    return rc;
 }
 
 void mmx_cm_on_log(void *arg, const char *line) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -30,6 +31,7 @@
 
 void mmx_set_defaults(mmx_inst *inst) {
     inst->sample_interval = 5;
+    inst->start_jitter_ms = 10000;
     cmfetch_conf_defaults(&inst->fetch_conf);
     cmcache_conf_defaults(&inst->cache_conf);
     pthread_mutex_init(&inst->log_lock, NULL);
@@ -195,6 +197,13 @@ static char **string_field(mmx_inst *inst, const char *name) {
     if (!strcmp(name, "cm.user")) return &inst->user;
     if (!strcmp(name, "cm.password")) return &inst->password;
     if (!strcmp(name, "profiles.libvirt")) return &inst->libvirt_uri;
+    if (!strcmp(name, "cm.hostIdUrl")) return &inst->hostid_url;
+    if (!strcmp(name, "cm.auth")) return &inst->auth_type;
+    if (!strcmp(name, "cm.authUrl")) return &inst->auth_url;
+    if (!strcmp(name, "cm.userDomain")) return &inst->user_domain;
+    if (!strcmp(name, "cm.project")) return &inst->project;
+    if (!strcmp(name, "cm.projectDomain")) return &inst->project_domain;
+    if (!strcmp(name, "cm.appCredId")) return &inst->appcred_id;
     return NULL;
 }
 
@@ -205,6 +214,8 @@ static char **file_field(mmx_inst *inst, const char *name) {
     if (!strcmp(name, "cm.mapping")) return &inst->mapping_path;
     if (!strcmp(name, "cm.tokenFile")) return &inst->token_file;
     if (!strcmp(name, "cm.caFile")) return &inst->ca_file;
+    if (!strcmp(name, "cm.passwordFile")) return &inst->password_file;
+    if (!strcmp(name, "cm.appCredSecretFile")) return &inst->appcred_secret_file;
     return NULL;
 }
 
@@ -228,6 +239,8 @@ int mmx_set_param(mmx_inst *inst, const char *name, struct cnfparamvals *v) {
         CHKiRet(set_rate(inst, v));
     } else if (!strcmp(name, "cache.hostTTL")) {
         CHKiRet(set_host_ttl(inst, v));
+    } else if (!strcmp(name, "cm.startJitter")) {
+        inst->start_jitter_ms = v->val.d.n;
     } else if (!set_cm_int(&inst->fetch_conf, name, v->val.d.n) &&
                !set_cache_param(&inst->cache_conf, name, v->val.d.n)) {
         dbgprintf("mmctxenrich: program error, non-handled param '%s'\n", name);
@@ -325,6 +338,8 @@ static rsRetVal load_mapping(mmx_inst *inst) {
     CHKiRet(need_section(inst, inst->stats_url, "cm.statsUrl", CTX_FM_STATS, "stats"));
     CHKiRet(need_section(inst, inst->bulk_url, "cm.bulkUrl", CTX_FM_BULK, "bulk"));
     CHKiRet(need_section(inst, inst->host_url, "cm.hostUrl", CTX_FM_HOST, "host"));
+    CHKiRet(need_section(inst, inst->hostid_url, "cm.hostIdUrl", CTX_FM_HOSTID, "hostid"));
+    CHKiRet(mmx_cm_check_templates(inst));
 finalize_it:
     RETiRet;
 }
@@ -368,27 +383,33 @@ static void compute_needs(mmx_inst *inst) {
 static rsRetVal make_fetcher(mmx_inst *inst, cmfetch_t **out, const cmfetch_conf_t *fc, cmcache_t *cache,
                              cmfetch_reply_fn fn, int host) {
     char err[CTX_ERRLEN], named[CTX_ERRLEN + 16];
-    static const char stats_key[] = "cm.statsUrl: ";
+    static const char stats_key[] = "cm.statsUrl: ", url_key[] = "cm.url: ";
     if (cmfetch_new(out, fc, cache, fn, mmx_cm_on_log, inst, err, sizeof err) != 0) {
         if (host && strncmp(err, stats_key, sizeof stats_key - 1) == 0) {
             snprintf(named, sizeof named, "cm.hostUrl: %s", err + sizeof stats_key - 1);
+            param_error(named);
+        } else if (host && strncmp(err, url_key, sizeof url_key - 1) == 0) {
+            snprintf(named, sizeof named, "cm.hostIdUrl: %s", err + sizeof url_key - 1);
             param_error(named);
         } else {
             param_error(err);
         }
         return RS_RET_PARAM_ERROR;
     }
+    cmfetch_set_resolver(*out, mmx_cm_resolve);
     return RS_RET_OK;
 }
 
+/* a uniform 64-bit random number (start jitter) */
+static uint64_t mmx_random(void) {
+    uint64_t r;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) r = (uint64_t)cmcache_clock_ms() * 0x9E3779B97F4A7C15ull;
+    return r;
+}
+
 static rsRetVal make_host_part(mmx_inst *inst) {
-    char err[CTX_ERRLEN], hn[256];
+    char err[CTX_ERRLEN];
     DEFiRet;
-    if (inst->host_name == NULL) {
-        if (gethostname(hn, sizeof hn) != 0) snprintf(hn, sizeof hn, "localhost");
-        hn[sizeof hn - 1] = '\0';
-        CHKmalloc(inst->host_name = strdup(hn));
-    }
     cmcache_conf_t hc = inst->cache_conf;
     hc.max_entries = 4;
     hc.queue_max = 4;
@@ -398,9 +419,10 @@ static rsRetVal make_host_part(mmx_inst *inst) {
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
     }
     cmfetch_conf_t fc = inst->fetch_conf;
-    fc.url = NULL;
+    fc.url = inst->hostid_url;      /* the host's ids: the "static" part of one pseudo-VM */
     fc.bulk_url = NULL;
-    fc.stats_url = inst->host_url; /* the host part is fetched as a "dynamic" part of one pseudo-VM */
+    fc.stats_url = inst->host_url; /* the host part is fetched as its "dynamic" part */
+    if (fc.stats_url == NULL) fc.stats_url = fc.url; /* (a placeholder: the module never asks for it) */
     CHKiRet(make_fetcher(inst, &inst->hfetch, &fc, inst->hcache, mmx_cm_on_host_reply, 1));
 finalize_it:
     RETiRet;
@@ -409,7 +431,7 @@ finalize_it:
 static rsRetVal make_cm(mmx_inst *inst) {
     char err[CTX_ERRLEN];
     DEFiRet;
-    if (!inst->url && !inst->stats_url && !inst->bulk_url && !inst->host_url) {
+    if (!inst->url && !inst->stats_url && !inst->bulk_url && !inst->host_url && !inst->hostid_url) {
         if (inst->mapping_path == NULL) FINALIZE; /* no compute manager */
         parser_errmsg("mmctxenrich: parameter 'cm.mapping': set, but no cm.url, cm.statsUrl, cm.bulkUrl or "
                       "cm.hostUrl to use it with");
@@ -423,6 +445,16 @@ static rsRetVal make_cm(mmx_inst *inst) {
     inst->fetch_conf.user = inst->user;
     inst->fetch_conf.password = inst->password;
     inst->fetch_conf.ca_file = inst->ca_file;
+    inst->fetch_conf.headers = ctx_fieldmap_headers(inst->map);
+    inst->fetch_conf.nheaders = ctx_fieldmap_nheaders(inst->map);
+    if (inst->host_name == NULL) {
+        char hn[256];
+        if (gethostname(hn, sizeof hn) != 0) snprintf(hn, sizeof hn, "localhost");
+        hn[sizeof hn - 1] = '\0';
+        CHKmalloc(inst->host_name = strdup(hn));
+    }
+    inst->fetch_conf.host = inst->host_name;
+    CHKiRet(mmx_cm_make_auth(inst, param_error));
     if (cmcache_conf_check(&inst->cache_conf, err, sizeof err) != 0) {
         param_error(err);
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
@@ -434,7 +466,7 @@ static rsRetVal make_cm(mmx_inst *inst) {
         }
         CHKiRet(make_fetcher(inst, &inst->fetch, &inst->fetch_conf, inst->cache, mmx_cm_on_reply, 0));
     }
-    if (inst->host_url) CHKiRet(make_host_part(inst));
+    if (inst->host_url || inst->hostid_url) CHKiRet(make_host_part(inst));
     compute_needs(inst);
 finalize_it:
     RETiRet;
@@ -497,8 +529,18 @@ int mmx_start(mmx_inst *inst) {
             rc = -1;
         }
     }
-    if (inst->cache && inst->bulk_url) cmcache_request_bulk(inst->cache, now);
-    __atomic_store_n(&inst->next_bulk_ms, now + inst->bulk_period_ms, __ATOMIC_RELAXED);
+    /* the first bulk listing: at a random time within cm.startJitter (hosts restarted
+     * together do not all list at once); per-VM static fetches wait for it meanwhile */
+    int64_t first = now;
+    if (inst->cache && inst->bulk_url) {
+        int64_t span = inst->start_jitter_ms < inst->bulk_period_ms ? inst->start_jitter_ms : inst->bulk_period_ms;
+        if (span > 0) first = now + (int64_t)(mmx_random() % (uint64_t)(span + 1));
+        /* held until the listing is answered or fails; at most the time of a login, the
+         * listing and as much again (a listing that never comes must not hold them for ever) */
+        cmcache_hold_static(inst->cache, first + 3 * inst->fetch_conf.timeout_ms);
+        if (first == now) cmcache_request_bulk(inst->cache, now);
+    }
+    __atomic_store_n(&inst->next_bulk_ms, first == now ? now + 1000 : first, __ATOMIC_RELAXED);
     return rc;
 }
 
@@ -506,8 +548,11 @@ void mmx_inst_free(mmx_inst *inst) {
     if (inst == NULL) return;
     /* threads first: they call back into the cache and the mapping */
     ctx_profsrc_unlisten(inst->psrc, inst);
+    if (inst->auth) cmauth_shutdown(inst->auth);
     cmfetch_free(inst->fetch);
     cmfetch_free(inst->hfetch);
+    cmauth_logout(inst->auth);
+    cmauth_free(inst->auth);
     hostsample_free(inst->hs);
     cmcache_free(inst->cache);
     cmcache_free(inst->hcache);
@@ -519,7 +564,9 @@ void mmx_inst_free(mmx_inst *inst) {
     char **strs[] = {&inst->name, &inst->policy_path, &inst->profiles_path, &inst->libvirt_uri, &inst->mapping_path, &inst->proc_root,
                      &inst->cgroup_root, &inst->cgroup_tmpl, &inst->pidfile_tmpl, &inst->url, &inst->stats_url,
                      &inst->bulk_url, &inst->host_url, &inst->host_name, &inst->token_file, &inst->user,
-                     &inst->password, &inst->ca_file, &inst->rate_text};
+                     &inst->password, &inst->ca_file, &inst->rate_text, &inst->hostid_url, &inst->auth_type,
+                     &inst->auth_url, &inst->user_domain, &inst->project, &inst->project_domain,
+                     &inst->password_file, &inst->appcred_id, &inst->appcred_secret_file};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     cnf_list_free(inst->disk_paths);
     pthread_mutex_destroy(&inst->log_lock);

@@ -44,15 +44,15 @@ int mmx_fmt_time_ms(int64_t wall_ms, char *buf, size_t len) {
 /* the worker's policy, re-held only when a HUP swapped it */
 static ctx_policy *worker_policy(mmx_wrkr *w) { return ctx_slot_read(w->inst->policy, &w->pol); }
 
-/* the bulk listing is re-requested every static TTL / 2 (and each second while in backoff) */
+/* the bulk listing is re-requested static TTL / 2 after the last one that succeeded (the
+ * fetcher sets next_bulk_ms then); until one succeeds, a request is tried each second
+ * (coalesced with one pending, held back by the cache's backoff after a failure) */
 static void maybe_request_bulk(mmx_inst *inst, int64_t now) {
     int64_t next = __atomic_load_n(&inst->next_bulk_ms, __ATOMIC_RELAXED);
     if (inst->cache == NULL || inst->bulk_url == NULL || now < next) return;
-    if (!__atomic_compare_exchange_n(&inst->next_bulk_ms, &next, now + inst->bulk_period_ms, 0, __ATOMIC_RELAXED,
-                                     __ATOMIC_RELAXED))
+    if (!__atomic_compare_exchange_n(&inst->next_bulk_ms, &next, now + 1000, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         return;
-    if (cmcache_request_bulk(inst->cache, now) == CTX_EAGAIN)
-        __atomic_store_n(&inst->next_bulk_ms, now + 1000, __ATOMIC_RELAXED);
+    cmcache_request_bulk(inst->cache, now);
 }
 
 static struct fjson_object *member(struct fjson_object *o, const char *k) {

@@ -35,7 +35,9 @@ const char *const mmx_counter_names[MMX_CTR_COUNT] = {
     "cm.status.pending", "cm.status.unavailable", "cache.hits", "cache.misses", "cache.stale", "cache.evictions",
     "cache.expired", "cache.coalesced", "cache.queue.full", "cache.entries", "cm.requests", "cm.ok", "cm.errors",
     "cm.timeouts", "cm.bytes", "cm.http.errors", "cm.transport.errors", "cm.parse.errors", "cm.toolarge",
-    "cm.rejected", "cm.throttled", "cm.mapping.problems", "cm.bulk.name_conflicts", "cm.name_conflicts",
+    "cm.rejected", "cm.throttled", "cm.unauthenticated", "cm.unresolved", "cm.auth.retries401",
+    "cm.auth.requests", "cm.auth.failures", "cm.auth.renewals",
+    "cm.mapping.problems", "cm.bulk.name_conflicts", "cm.name_conflicts",
     "host.vm.errors", "host.errors", "host.passes", "host.name_conflicts",
     "policy.regex.errors", "policy.reloads", "policy.reload.errors", "profiles.reloads",
     "profiles.reload.errors", "profiles.libvirt.events", "profiles.libvirt.updates", "profiles.libvirt.errors",
@@ -100,6 +102,9 @@ static void add_fetch(cmfetch_t *f, cmfetch_stats_t *sum) {
     sum->too_big += s.too_big;
     sum->reply_rejected += s.reply_rejected;
     sum->throttled += s.throttled;
+    sum->unauthenticated += s.unauthenticated;
+    sum->unresolved += s.unresolved;
+    sum->retried_401 += s.retried_401;
 }
 
 static void copy_fetch(mmx_inst *inst) {
@@ -118,6 +123,16 @@ static void copy_fetch(mmx_inst *inst) {
     mmx_set(inst, MMX_CTR_CM_TOO_BIG, s.too_big);
     mmx_set(inst, MMX_CTR_CM_REJECTED, s.reply_rejected);
     mmx_set(inst, MMX_CTR_CM_THROTTLED, s.throttled);
+    mmx_set(inst, MMX_CTR_CM_UNAUTH, s.unauthenticated);
+    mmx_set(inst, MMX_CTR_CM_UNRESOLVED, s.unresolved);
+    mmx_set(inst, MMX_CTR_CM_RETRY401, s.retried_401);
+    if (inst->auth != NULL) {
+        cmauth_stats_t a;
+        cmauth_get_stats(inst->auth, &a);
+        mmx_set(inst, MMX_CTR_AUTH_REQUESTS, a.requests);
+        mmx_set(inst, MMX_CTR_AUTH_FAILURES, a.failures);
+        mmx_set(inst, MMX_CTR_AUTH_RENEWALS, a.renewals);
+    }
 }
 
 /* the first VM with an error in s, for the log line */

@@ -26,11 +26,12 @@ ctx_examples_place() {
     cp "$CTX_WORK/pki/server.pem" "$etc/tls/client.pem"
     cp "$CTX_WORK/pki/server.key" "$etc/tls/client.key"
     echo "token-$RANDOM" >"$etc/cm.token"
+    echo "password-$RANDOM" >"$etc/cm.password"
     echo "token-$RANDOM" >"$etc/secrets/acme.token"
     echo "password-$RANDOM" >"$etc/secrets/globex.password"
     echo "token-$RANDOM" >"$etc/secrets/piedpiper.token"
     echo "password-$RANDOM" >"$etc/secrets/umbrella.password"
     echo "hec-$RANDOM" >"$etc/secrets/wonka.hec-token"
     head -c 32 /dev/urandom >"$etc/redaction.key"
-    chmod 600 "$etc"/cm.token "$etc"/secrets/* "$etc"/tls/client.key "$etc/redaction.key"
+    chmod 600 "$etc"/cm.token "$etc"/cm.password "$etc"/secrets/* "$etc"/tls/client.key "$etc/redaction.key"
 }

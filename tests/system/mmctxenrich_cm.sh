@@ -49,7 +49,7 @@ input(type="imudp" address="127.0.0.1" port="$PORT" rcvbufSize="16m")
 $CTX_CHECK_TEMPLATE
 $MMX_SET_VM
 if \$programname == "bulk" then {
-    action(type="mmctxenrich" name="bulkload" cm.bulkUrl="$MMX_CM/servers/detail" cm.caFile="@WORK@/pki/ca.pem" $common)
+    action(type="mmctxenrich" name="bulkload" cm.bulkUrl="$MMX_CM/servers/detail" cm.startJitter="0" cm.caFile="@WORK@/pki/ca.pem" $common)
     action(type="omfile" file="@WORK@/out-bulk" template="ctxcheck")
     stop
 }

@@ -31,7 +31,8 @@ ctx_validate || { cat "$W/n1.out"; ctx_fail "rsyslogd -N1 rejected the good conf
 mkdir -p "$W/etc"
 cp "$top_srcdir/conf-examples/profiles.json" "$top_srcdir/conf-examples/policy.rules" "$top_srcdir/conf-examples/cm-nova.json" "$W/etc/"
 echo tok >"$W/etc/cm.token"
-chmod 600 "$W/etc/cm.token"
+echo pw >"$W/etc/cm.password"
+chmod 600 "$W/etc/cm.token" "$W/etc/cm.password"
 cp /etc/ssl/certs/ca-certificates.crt "$W/etc/cm-ca.pem"
 sed -e 's|module(load="\([a-z]*\)")|module(load="@MODDIR@/\1/\1.so")|' -e 's|/etc/ctxlog/|@WORK@/etc/|g' \
     -e 's|/var/log/ctxlog/|@WORK@/|g' "$top_srcdir/conf-examples/variants/capture-enrich-local.conf" | ctx_conf
@@ -75,9 +76,9 @@ check_bad "$A"'cm.statsUrl="https://cm/s/{uuid}" cm.mapping="@WORK@/vm-only.json
 check_bad "$A"'cm.url="https://cm/s/{uuid}" cm.mapping="@WORK@/bad-map.json")' \
     "mmctxenrich: parameter 'cm.mapping': $W/bad-map.json: /vm/fields/guest_os/pointer: expected a JSON pointer string"
 check_bad "$A"'cm.url="https://cm/servers/{id}" cm.mapping="@WORK@/vm-only.json")' \
-    "mmctxenrich: parameter 'cm.url': unknown placeholder '{id}' at offset 19 (expected {uuid} or {name})"
+    "mmctxenrich: parameter 'cm.url': unknown placeholder '{id}' at offset 19 (expected {uuid}, {name}, {host} or {section.field})"
 check_bad "$A"'cm.hostUrl="https://cm/hv/{id}" cm.mapping="@TOP@/conf-examples/cm-nova.json")' \
-    "mmctxenrich: parameter 'cm.hostUrl': unknown placeholder '{id}' at offset 14 (expected {uuid} or {name})"
+    "mmctxenrich: parameter 'cm.hostUrl': unknown placeholder '{id}' at offset 14 (expected {uuid}, {name}, {host} or {section.field})"
 check_bad "$A"'cm.url="ftp://cm/{uuid}" cm.mapping="@WORK@/vm-only.json")' \
     "mmctxenrich: parameter 'cm.url': 'ftp://cm/{uuid}' must start with http:// or https://"
 check_bad "$A"'cm.url="http://cm/{uuid}" cm.mapping="@WORK@/vm-only.json")' \
@@ -86,6 +87,36 @@ check_bad "$A"'cm.hostUrl="http://cm/hv/{name}" cm.hostName="h" cm.mapping="@TOP
     "mmctxenrich: parameter 'cm.hostUrl': 'http://cm/hv/{name}' would send the token and the VMs' data in clear: expected https://, or cm.allowInsecure=\"on\""
 check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.tokenFile="@WORK@/token" cm.user="u" cm.password="p")' \
     "mmctxenrich: parameter 'cm.tokenFile': cannot be combined with cm.user (choose bearer or basic auth)"
+# compute-manager logins (cm.auth) and {section.field} placeholders
+printf 'pw\n' >"$W/pw-g"
+chmod 0640 "$W/pw-g"
+printf 'pw\n' >"$W/pw"
+chmod 0600 "$W/pw"
+KS='cm.auth="keystone" cm.user="u" cm.passwordFile="@WORK@/pw" cm.mapping="@TOP@/conf-examples/cm-nova.json" '
+check_bad "$A"'cm.url="https://cm/{uuid}" cm.auth="keystone" cm.authUrl="https://ks/v3/auth/tokens" cm.user="u" cm.passwordFile="@WORK@/pw-g" cm.mapping="@WORK@/vm-only.json")' \
+    "mmctxenrich: parameter 'cm.passwordFile': '$W/pw-g' cannot hold a secret: readable by its group (mode 0640): expected 0600"
+check_bad "$A$KS"'cm.url="https://cm/{uuid}" cm.authUrl="http://ks/v3/auth/tokens")' \
+    "mmctxenrich: parameter 'cm.authUrl': 'http://ks/v3/auth/tokens' would send the credentials in clear: expected https://, or cm.allowInsecure=\"on\""
+check_bad "$A$KS"'cm.url="https://cm/{uuid}")' \
+    "mmctxenrich: parameter 'cm.authUrl': required with cm.auth=\"keystone\""
+check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.auth="ldap")' \
+    "mmctxenrich: parameter 'cm.auth': expected \"keystone\" or \"vcenter\", got 'ldap'"
+check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.passwordFile="@WORK@/pw")' \
+    "mmctxenrich: parameter 'cm.passwordFile': only with cm.auth=\"keystone\" or \"vcenter\""
+check_bad "$A"'cm.statsUrl="https://cm/s/{bulky.x}" cm.mapping="@TOP@/conf-examples/cm-nova.json")' \
+    "mmctxenrich: parameter 'cm.statsUrl': placeholder '{bulky.x}': no section is named \"bulky\" (expected {section.field} with section one of: vm, bulk, hostid)"
+check_bad "$A"'cm.bulkUrl="https://cm/s?x={bulk.vm_state}" cm.mapping="@TOP@/conf-examples/cm-nova.json")' \
+    "mmctxenrich: parameter 'cm.bulkUrl': placeholder '{bulk.vm_state}': cannot take a value from \"bulk\" (expected {section.field} with section one of: hostid)"
+printf '{"stats": {"fields": {"avg_vm_cpu_pct": {"pointer": "/cpu", "type": "number"}}}}\n' >"$W/stats-only.json"
+check_bad "$A"'cm.statsUrl="https://vc/{bulk.vm_moid}/summary" cm.mapping="@WORK@/stats-only.json")' \
+    "mmctxenrich: parameter 'cm.statsUrl': placeholder '{bulk.vm_moid}': the field mapping '$W/stats-only.json' has no \"bulk\" section to take it from"
+check_bad "$A"'cm.statsUrl="https://vc/{bulk.moid}/summary" cm.bulkUrl="https://vc/vms" cm.mapping="@TOP@/conf-examples/cm-vcenter.json")' \
+    "mmctxenrich: parameter 'cm.statsUrl': placeholder '{bulk.moid}': section \"bulk\" of '$top_srcdir/conf-examples/cm-vcenter.json' maps no field \"moid\" (it maps: vm_moid, power_state, vcpus, mem_mb)"
+check_bad "$A"'cm.hostUrl="https://cm/h/{hostid.hypervisor_id}" cm.mapping="@TOP@/conf-examples/cm-nova.json")' \
+    "mmctxenrich: parameter 'cm.hostUrl': placeholder '{hostid.hypervisor_id}' needs cm.hostIdUrl (the request that fetches section \"hostid\")"
+printf '{"stats": {"path": "/x/{bulk.vm}", "fields": {"avg_vm_cpu_pct": {"pointer": "/cpu", "type": "number"}}}}\n' >"$W/bad-path.json"
+check_bad "$A"'cm.statsUrl="https://cm/s/{uuid}" cm.mapping="@WORK@/bad-path.json")' \
+    "mmctxenrich: parameter 'cm.mapping': $W/bad-path.json: /stats/path: placeholder '{bulk.vm}': the field mapping '$W/bad-path.json' has no \"bulk\" section to take it from"
 echo "tok-$RANDOM" >"$W/open-token"
 chmod 0666 "$W/open-token"
 check_bad "$A"'cm.url="https://cm/{uuid}" cm.mapping="@WORK@/vm-only.json" cm.tokenFile="@WORK@/open-token")' \

@@ -2,7 +2,8 @@
 # tests/lib/harness.sh; not a test itself).
 #
 #   mmx_port                          a free loopback port
-#   mmx_cm_start [--tls] [--token T] [--port P]   the test compute manager (tests/lib/cmserver.py)
+#   mmx_cm_start [--tls] [--token T] [--port P] [--keystone U:P[:PROJ]] [--appcred ID:S] [--vcenter U:P]
+#                [--token-ttl S]         the test compute manager (tests/lib/cmserver.py)
 #                                     on $CTX_WORK/routes.json; sets MMX_CM (base URL), MMX_CM_PORT;
 #                                     --tls makes a test CA in $CTX_WORK/pki (ca.pem, other-ca.pem)
 #   mmx_cm_stop / mmx_cm_ctl k=v ... / mmx_cm_n JQ   stop it, change its behaviour, read a counter
@@ -20,12 +21,13 @@ mmx_port() {
 
 MMX_CM_PID=
 mmx_cm_start() {
-    local tls=0 token="" port=0
+    local tls=0 token="" port=0 extra=()
     while [ $# -gt 0 ]; do
         case "$1" in
             --tls) tls=1; shift ;;
             --token) token=$2; shift 2 ;;
             --port) port=$2; shift 2 ;;
+            --keystone | --appcred | --vcenter | --token-ttl) extra+=("$1" "$2"); shift 2 ;;
             *) ctx_fail "mmx_cm_start: unknown option $1" ;;
         esac
     done
@@ -39,6 +41,7 @@ mmx_cm_start() {
         args+=(--tls-cert "$CTX_WORK/pki/server.pem" --tls-key "$CTX_WORK/pki/server.key")
     fi
     [ -n "$token" ] && args+=(--token "$token")
+    args+=("${extra[@]}")
     rm -f "$CTX_WORK/cm.port"
     /usr/bin/python3 "$top_srcdir/tests/lib/cmserver.py" "${args[@]}" &
     MMX_CM_PID=$!

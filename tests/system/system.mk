@@ -26,7 +26,7 @@ SYSTEM_TESTS = \
 	tests/system/profiles_shared_hup.sh \
 	tests/system/imctxcap_guest_rsyslog.sh
 SYSTEM_TESTS += tests/system/mmctxenrich_policy.sh tests/system/mmctxenrich_policy-vg.sh tests/system/mmctxenrich_cm.sh \
-	tests/system/mmctxenrich_cmfail.sh tests/system/mmctxenrich_cm-vg.sh tests/system/mmctxenrich_cgroup.sh \
+	tests/system/mmctxenrich_cmfail.sh tests/system/mmctxenrich_cmauth.sh tests/system/mmctxenrich_cm-vg.sh tests/system/mmctxenrich_cgroup.sh \
 	tests/system/mmctxenrich_config.sh tests/system/mmctxenrich_samename.sh tests/system/ctxshare_mt.sh tests/system/ctxshare_mt-vg.sh
 EXTRA_DIST += tests/system/mmctxenrich_lib.sh
 SYSTEM_TESTS += tests/system/imctxcap_tcp_senders.sh tests/system/imctxcap_tcp_senders-vg.sh \

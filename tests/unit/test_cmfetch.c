@@ -662,7 +662,7 @@ static void conf_errors_name_the_key(void **state) {
     assert_int_equal(cmfetch_conf_check(&c, e2, sizeof e2), 0);
     c = d;
     c.url = "http://cm.example/vms/{id}?x=1";
-    expect_conf_error(&c, CTX_EINVAL, "cm.url: unknown placeholder '{id}' at offset 22 (expected {uuid} or {name})");
+    expect_conf_error(&c, CTX_EINVAL, "cm.url: unknown placeholder '{id}' at offset 22 (expected {uuid}, {name}, {host} or {section.field})");
     c = d;
     c.stats_url = "http://cm/a b";
     expect_conf_error(&c, CTX_EINVAL, "cm.statsUrl: control character or space at offset 11");

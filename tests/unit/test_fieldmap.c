@@ -71,6 +71,9 @@ static void nova_mapping(void **state) {
     char line[256];
     assert_string_equal(ctx_fieldmap_path(m, CTX_FM_VM), "/servers/{uuid}");
     assert_string_equal(ctx_fieldmap_path(m, CTX_FM_STATS), "/servers/{uuid}/diagnostics");
+    assert_string_equal(ctx_fieldmap_path(m, CTX_FM_HOST), "/os-hypervisors/{hostid.hypervisor_id}");
+    assert_int_equal(ctx_fieldmap_nheaders(m), 1);
+    assert_string_equal(ctx_fieldmap_headers(m)[0], "OpenStack-API-Version: compute 2.53");
     assert_int_equal(ctx_fieldmap_nfields(m, CTX_FM_VM), 8);
     assert_string_equal(ctx_fieldmap_field_name(m, CTX_FM_VM, 0), "guest_os");
     assert_int_equal(ctx_fieldmap_field_type(m, CTX_FM_VM, 6), CTX_FM_INTEGER);
@@ -155,15 +158,17 @@ static void vcenter_mapping(void **state) {
     (void)state;
     ctx_fieldmap *m = map_file(CONF "cm-vcenter.json");
     ctx_fm_problems pr;
-    assert_string_equal(
-        apply_file(m, CTX_FM_VM, DATA "vcenter-vm-summary.json", &pr),
-        "{\"guest_os\":\"Ubuntu Linux (64-bit)\",\"instance_uuid\":\"5010b1d5-6f8c-4a2e-8b9f-7d6c5b4a3f2e\","
-        "\"bios_uuid\":\"4210a0c4-5e7b-3f1d-9a8e-6c5b4a3f2e1d\",\"power_state\":\"poweredOn\","
-        "\"host_moid\":\"host-31\",\"vcpus\":2,\"mem_mb\":4096}");
-    assert_int_equal(pr.n, 0);
+    /* no "vm" section: a per-VM request needs the moid only the bulk listing gives */
+    assert_false(ctx_fieldmap_has(m, CTX_FM_VM));
+    assert_string_equal(ctx_fieldmap_path(m, CTX_FM_STATS), "/sdk/vim25/8.0.1.0/VirtualMachine/{bulk.vm_moid}/summary");
+    assert_string_equal(ctx_fieldmap_path(m, CTX_FM_HOSTID), "/api/vcenter/host?names={host}");
+    assert_int_equal(ctx_fieldmap_field_index(m, CTX_FM_BULK, "vm_moid", 7), 0);
+    assert_int_equal(ctx_fieldmap_nheaders(m), 0);
     /* 1250 of 4988 MHz; 1638 of 4096 MB */
     assert_string_equal(apply_file(m, CTX_FM_STATS, DATA "vcenter-vm-summary.json", &pr),
-                        "{\"avg_vm_cpu_pct\":25.1,\"avg_vm_mem_pct\":40}");
+                        "{\"guest_os\":\"Ubuntu Linux (64-bit)\",\"instance_uuid\":\"5010b1d5-6f8c-4a2e-8b9f-7d6c5b4a3f2e\","
+                        "\"avg_vm_cpu_pct\":25.1,\"avg_vm_mem_pct\":40}");
+    assert_int_equal(pr.n, 0);
     /* 9576 MHz of 16 x 2394 MHz; 65536 MB of 128 GiB (bytes) */
     assert_string_equal(apply_file(m, CTX_FM_HOST, DATA "vcenter-host-summary.json", &pr),
                         "{\"host_ip\":\"192.0.2.31\",\"avg_host_cpu_pct\":25,\"avg_host_mem_pct\":50,"
@@ -549,6 +554,10 @@ static void garbage_replies(void **state) {
                     continue;
                 }
                 int n = ctx_fieldmap_apply(maps[k], (ctx_fm_section)s, r, &res, &pr);
+                if (!ctx_fieldmap_has(maps[k], (ctx_fm_section)s)) { /* cm-vcenter.json has no "vm" */
+                    assert_int_equal(n, CTX_ENOENT);
+                    continue;
+                }
                 ASSERT_GE(n, 0);
                 assert_int_equal((size_t)n + pr.n, ctx_fieldmap_nfields(maps[k], (ctx_fm_section)s));
                 assert_int_equal(pr.count[0] + pr.count[1] + pr.count[2] + pr.count[3], pr.n);
@@ -585,16 +594,74 @@ static void json_syntax_errors(void **state) {
     expect_err("{\"vm\": {\"fields\": {\"a\": {\"pointer\": \"\", \"type\": \"string\"}}}}\n\nnext",
                "m.json:3: expected the end of the JSON document, got \"next\"");
     expect_err("[1]", "m.json: (root): expected an object, got [1]");
-    expect_err("{}", "m.json: (root): expected at least one section (vm, bulk, stats, host), got none");
+    expect_err("{}", "m.json: (root): expected at least one section (vm, bulk, stats, host, hostid), got none");
     expect_err("{\"description\": \"only words\"}",
-               "m.json: (root): expected at least one section (vm, bulk, stats, host), got none");
+               "m.json: (root): expected at least one section (vm, bulk, stats, host, hostid), got none");
+}
+
+/* "headers" and the "hostid" section: shapes and hostile values */
+static void headers_and_hostid(void **state) {
+    (void)state;
+    ctx_fieldmap *m = map_text("{\"headers\": {\"OpenStack-API-Version\": \"compute 2.53\", \"X-A\": \"\"},"
+                               " \"hostid\": {\"path\": \"/h?n={host}\", \"fields\": {\"id\": {\"pointer\": \"/0/host\","
+                               " \"type\": \"string\"}}}}");
+    assert_int_equal(ctx_fieldmap_nheaders(m), 2);
+    assert_string_equal(ctx_fieldmap_headers(m)[0], "OpenStack-API-Version: compute 2.53");
+    assert_string_equal(ctx_fieldmap_headers(m)[1], "X-A: ");
+    assert_true(ctx_fieldmap_has(m, CTX_FM_HOSTID));
+    struct fjson_object *reply = fjson_tokener_parse("[{\"host\": \"host-12\", \"name\": \"esx\"}]"), *out = NULL;
+    assert_int_equal(ctx_fieldmap_apply(m, CTX_FM_HOSTID, reply, &out, NULL), 1);
+    assert_string_equal(fjson_object_to_json_string_ext(out, FJSON_TO_STRING_PLAIN), "{\"id\":\"host-12\"}");
+    fjson_object_put(out);
+    fjson_object_put(reply);
+    assert_int_equal(ctx_fieldmap_section_by_name("hostid", 6), CTX_FM_HOSTID);
+    assert_int_equal(ctx_fieldmap_section_by_name("hostidx", 7), -1);
+    assert_int_equal(ctx_fieldmap_field_index(m, CTX_FM_HOSTID, "idx", 2), 0);
+    assert_int_equal(ctx_fieldmap_field_index(m, CTX_FM_HOSTID, "idx", 3), -1);
+    assert_int_equal(ctx_fieldmap_field_index(m, CTX_FM_VM, "id", 2), -1);
+    ctx_fieldmap_free(m);
+    const char *sec = ", \"vm\": {\"fields\": {\"a\": {\"pointer\": \"/a\", \"type\": \"string\"}}}}";
+    char text[4096];
+    static const struct { const char *headers, *msg; } bad[] = {
+        {"[]", "m.json: /headers: expected an object of request headers {\"Name\": \"value\"}, got []"},
+        {"{\"\": \"x\"}", "m.json: /headers: expected a header name (letters, digits, -, at most 64), got \"\""},
+        {"{\"A B\": \"x\"}", "m.json: /headers: expected a header name (letters, digits, -, at most 64), got \"A B\""},
+        {"{\"A:B\": \"x\"}", "m.json: /headers: expected a header name (letters, digits, -, at most 64), got \"A:B\""},
+        {"{\"X-Auth-Token\": \"x\"}", "m.json: /headers: expected a header ctxlog does not set itself (not "
+                                     "Authorization, X-Auth-Token, vmware-api-session-id, Accept, Content-Type, "
+                                     "Content-Length, Host), got \"X-Auth-Token\""},
+        {"{\"authorization\": \"x\"}", NULL},
+        {"{\"A\": 1}", "m.json: /headers/A: expected a string, got 1"},
+        {"{\"A\": \"x\\r\\nEvil: 1\"}", "m.json: /headers/A: expected a value without control characters, got "
+                                          "\"x\\x0d\\x0aEvil: 1\""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "{\"headers\": %s%s", bad[i].headers, sec);
+        char err[CTX_ERRLEN] = "";
+        ctx_fieldmap *x = NULL;
+        assert_int_equal(ctx_fieldmap_parse(text, strlen(text), "m.json", &x, err, sizeof err), CTX_EPARSE);
+        assert_null(x);
+        if (bad[i].msg != NULL) assert_string_equal(err, bad[i].msg);
+    }
+    /* 17 headers: one too many; an oversized value */
+    size_t n = (size_t)snprintf(text, sizeof text, "{\"headers\": {");
+    for (int i = 0; i < 17; i++) n += (size_t)snprintf(text + n, sizeof text - n, "%s\"H%d\": \"v\"", i ? ", " : "", i);
+    snprintf(text + n, sizeof text - n, "}%s", sec);
+    expect_err(text, "m.json: /headers: expected at most 16 headers, got more");
+    n = (size_t)snprintf(text, sizeof text, "{\"headers\": {\"H\": \"");
+    memset(text + n, 'v', 1100);
+    snprintf(text + n + 1100, sizeof text - n - 1100, "\"}%s", sec);
+    char err[CTX_ERRLEN];
+    ctx_fieldmap *x = NULL;
+    assert_int_equal(ctx_fieldmap_parse(text, strlen(text), "m.json", &x, err, sizeof err), CTX_EPARSE);
+    assert_non_null(strstr(err, "expected a value of at most 1024 bytes"));
 }
 
 static void structure_errors(void **state) {
     (void)state;
-    expect_err("{\"vms\": {}}", "m.json: /vms: expected a known key (description, vm, bulk, stats, host), got \"vms\"");
+    expect_err("{\"vms\": {}}", "m.json: /vms: expected a known key (description, headers, vm, bulk, stats, host, hostid), got \"vms\"");
     expect_err("{\"a/b~\": 1}",
-               "m.json: /a~1b~0: expected a known key (description, vm, bulk, stats, host), got \"a/b~\"");
+               "m.json: /a~1b~0: expected a known key (description, headers, vm, bulk, stats, host, hostid), got \"a/b~\"");
     expect_err("{\"description\": 5, \"vm\": {}}", "m.json: /description: expected a string, got 5");
     expect_err("{\"vm\": \"x\"}", "m.json: /vm: expected an object {\"fields\": {...}}, got \"x\"");
     expect_err("{\"bulk\": []}",
@@ -748,7 +815,7 @@ int main(void) {
         cmocka_unit_test(computed_numbers), cmocka_unit_test(problem_strings),
         cmocka_unit_test(garbage_replies),  cmocka_unit_test(json_syntax_errors),
         cmocka_unit_test(structure_errors), cmocka_unit_test(field_errors),
-        cmocka_unit_test(load_errors),
+        cmocka_unit_test(load_errors),      cmocka_unit_test(headers_and_hostid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -274,3 +274,10 @@ tests_unit_test_fmt_SOURCES = tests/unit/test_fmt.c
 tests_unit_test_fmt_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fmt_LDADD = $(UNIT_LDADD)
 tests_unit_test_fmt_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_cmauth
+TESTS += tests/unit/test_cmauth
+tests_unit_test_cmauth_SOURCES = tests/unit/test_cmauth.c
+tests_unit_test_cmauth_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cmauth_LDADD = $(UNIT_LDADD)
+tests_unit_test_cmauth_LDFLAGS = $(UNIT_LINKFLAGS)
