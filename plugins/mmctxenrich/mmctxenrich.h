@@ -68,12 +68,12 @@ enum mmx_ctr {
     MMX_CTR_AUTH_FAILURES,
     MMX_CTR_AUTH_RENEWALS,
     MMX_CTR_CM_MAP_PROBLEMS, /* cm.mapping.problems: mapped fields missing / null / wrong type / out of range */
-    MMX_CTR_CM_BULK_NAME_CONFLICTS, /* cm.bulk.name_conflicts: bulk items keyed by a name that is no unique key */
-    MMX_CTR_CM_NAME_CONFLICTS, /* cm.name_conflicts: messages of a VM without uuid whose name is shared: no lookup */
+    MMX_CTR_CM_BULK_NAME_CONFLICTS, /* cm.bulk.name.conflicts: bulk items keyed by a name that is no unique key */
+    MMX_CTR_CM_NAME_CONFLICTS, /* cm.name.conflicts: messages of a VM without uuid whose name is shared: no lookup */
     MMX_CTR_HOST_VM_ERRORS,  /* host.vm.errors, host.errors: from the latest snapshot */
     MMX_CTR_HOST_ERRORS,
     MMX_CTR_HOST_PASSES,     /* host.passes: sampler passes (snapshot seq) */
-    MMX_CTR_HOST_NAME_CONFLICTS, /* host.name_conflicts: VMs found by no name lookup (name shared) */
+    MMX_CTR_HOST_NAME_CONFLICTS, /* host.name.conflicts: VMs found by no name lookup (name shared) */
     MMX_CTR_POLICY_REGEX_ERR,/* policy.regex.errors */
     MMX_CTR_POLICY_RELOADS,  /* policy.reloads: rulebase re-read on HUP */
     MMX_CTR_POLICY_RELOAD_ERRORS,   /* policy.reload.errors: a HUP found a bad rulebase (old one kept) */

@@ -122,7 +122,7 @@ static int listed_twice(const struct bulk_ctx *b, const char *name) {
 /* A bulk listing keyed by name. A name is a key only within one tenant, and the listing
  * does not say whose VM an item is: so an item is stored only for the one profile with that
  * name, under its uuid (and name), when no other profile of any tenant has that name and the
- * listing has it once; otherwise it is refused and counted (cm.bulk.name_conflicts). An item
+ * listing has it once; otherwise it is refused and counted (cm.bulk.name.conflicts). An item
  * no profile names is not stored (a name without a profile has no tenant). */
 static int bulk_store_by_name(struct bulk_ctx *b, const char *name, cmctx_t *c) {
     const ctx_profile_t *one = NULL;

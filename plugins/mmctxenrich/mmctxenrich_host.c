@@ -95,7 +95,7 @@ int mmx_host_set_vms(mmx_inst *inst, const ctx_profiles_t *p, char *err, size_t 
     __atomic_store_n(&inst->host_tmpl_refused, (uint64_t)refused, __ATOMIC_RELAXED);
     if (refused > 0)
         LogMsg(0, NO_ERRCODE, LOG_WARNING, "mmctxenrich(%s): %zu VM(s) share their name with another VM and have no "
-               "cgroup or pid of their own: not sampled by the {name} template (host.name_conflicts)", inst->name,
+               "cgroup or pid of their own: not sampled by the {name} template (host.name.conflicts)", inst->name,
                refused);
     int rc = hostsample_set_vms(inst->hs, specs, k, err, errlen);
     free(specs);

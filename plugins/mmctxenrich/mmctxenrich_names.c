@@ -3,7 +3,7 @@
  * A VM name is its tenant's choice and need not be unique. The compute-manager cache knows
  * a VM without uuid by its name alone, so two such VMs of one name (two tenants' "web-1")
  * would share one entry: a lookup by a name another profile has too is refused
- * (mmctxenrich_cm.c, cm.name_conflicts). Per message this is one atomic load and a binary
+ * (mmctxenrich_cm.c, cm.name.conflicts). Per message this is one atomic load and a binary
  * search of hashes; the list is rebuilt when the profiles change (a HUP).
  *
  * Concurrency: each worker has its own list (mmx_wrkr.names), built from the profiles

@@ -4,12 +4,12 @@
 # no uuid), each sampled by its own process: one holds 64 MiB, the other almost nothing.
 #  - host figures: each twin's messages carry its own process's memory, never the other's;
 #    a VM named twice in one tenant ("dup") gets no VM figures at all; a tenant without
-#    such a VM gets none; host.name_conflicts counts the two "dup" VMs;
+#    such a VM gets none; host.name.conflicts counts the two "dup" VMs;
 #  - compute-manager bulk listing keyed by name: "twin" listed twice (two different
 #    records) and "pair" (one record, but a VM of that name in two tenants) are refused
-#    and counted (cm.bulk.name_conflicts); "solo" (once, one profile) is stored;
+#    and counted (cm.bulk.name.conflicts); "solo" (once, one profile) is stored;
 #  - per-VM requests by {name}: a VM without uuid whose name another profile has is never
-#    looked up or fetched (cm.name_conflicts); "lone" (one profile, not listed) is.
+#    looked up or fetched (cm.name.conflicts); "lone" (one profile, not listed) is.
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/mmctxenrich_lib.sh"
 ctx_init "mmctxenrich_samename${CTX_SUFFIX:-}"
@@ -85,9 +85,9 @@ ctx_wait_for "the fetch of lone by name" 20 "[ \"\$(mmx_cm_n '.paths[\"/byname/l
 for nm in twin dup pair; do
     ctx_assert_eq "requests by the shared name $nm" 0 "$(mmx_cm_n ".paths[\"/byname/$nm\"] // 0")"
 done
-ctx_assert_eq "cm.name_conflicts (twin x3, dup, pair x2)" 6 "$(stat cm.name_conflicts)"
-ctx_assert_eq "host.name_conflicts (dup twice in one tenant)" 2 "$(stat host.name_conflicts)"
-c=$(stat cm.bulk.name_conflicts)
-[ "$c" -ge 3 ] && [ $((c % 3)) = 0 ] || ctx_fail "cm.bulk.name_conflicts $c, expected 3 per listing (twin twice, pair)"
+ctx_assert_eq "cm.name.conflicts (twin x3, dup, pair x2)" 6 "$(stat cm.name.conflicts)"
+ctx_assert_eq "host.name.conflicts (dup twice in one tenant)" 2 "$(stat host.name.conflicts)"
+c=$(stat cm.bulk.name.conflicts)
+[ "$c" -ge 3 ] && [ $((c % 3)) = 0 ] || ctx_fail "cm.bulk.name.conflicts $c, expected 3 per listing (twin twice, pair)"
 ctx_stop
 ctx_pass "two tenants' VMs named twin: each its own figures, neither the other's bulk data; conflicts counted"
