@@ -278,6 +278,7 @@ configure_host() {
     sed -e "s|module(load=\"\([a-z]*\)\")|module(load=\"$top/plugins/\1/\1.so\")|" \
         -e "s|/etc/ctxlog/|$DEMO/etc/|g" -e "s|/var/log/ctxlog/|$DEMO/log/|g" \
         -e "s|https://nova.example.net:8774|$CM|g" -e "s|https://keystone.example.net:5000|$CM|g" -e 's|host.diskPaths=\["/"\]|host.diskPaths=["/"] sample.interval="1"|' \
+        -e 's|cm.hostName="\([^"]*\)"|cm.hostName="\1" cm.startJitter="0"|' \
         "$top/conf-examples/50-ctxlog.conf" >"$DEMO/etc/50-ctxlog.conf"
     if [ "$isolate" = 1 ]; then
         local own

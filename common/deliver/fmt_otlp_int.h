@@ -16,7 +16,7 @@
 
 #include "fmt.h"
 
-/* Protobuf field numbers, from ../shared/third_party/opentelemetry-proto (opentelemetry-proto
+/* Protobuf field numbers, from third_party/opentelemetry-proto (opentelemetry-proto
  * v1.11.0-16, commit ac2c4b5d). Each line names the .proto file and line of the field. */
 enum {
     OT_REQ_RESOURCE_LOGS = 1,   /* collector/logs/v1/logs_service.proto:40 ExportLogsServiceRequest.resource_logs */

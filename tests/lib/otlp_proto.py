@@ -7,8 +7,8 @@ to read a decoded request.
     req = otlp_proto.parse(pb, body, json_mapping)   # ExportLogsServiceRequest
     for rec in otlp_proto.records(req): ...          # flat dicts, see records()
 
-The protos come from $CTX_OTLP_PROTO, else ../shared/third_party/opentelemetry-proto beside
-the source tree (tests fail, they do not skip, when neither exists).
+The protos come from $CTX_OTLP_PROTO, else the copy in third_party/opentelemetry-proto of
+the source tree (official files, unchanged; tests fail, they do not skip, when neither exists).
 """
 import importlib
 import os
@@ -25,7 +25,7 @@ def proto_dir():
     d = os.environ.get("CTX_OTLP_PROTO")
     if not d:
         src = os.environ.get("top_srcdir") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-        d = os.path.join(src, "..", "shared", "third_party", "opentelemetry-proto")
+        d = os.path.join(src, "third_party", "opentelemetry-proto")
     d = os.path.abspath(d)
     if not os.path.exists(os.path.join(d, PROTOS[-1])):
         sys.exit("otlp_proto: no opentelemetry-proto at %s (set CTX_OTLP_PROTO)" % d)

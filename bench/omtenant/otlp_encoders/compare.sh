@@ -18,7 +18,7 @@ while [ $# -gt 0 ]; do
         *) echo "usage: $0 [--records N] [--rounds R]" >&2; exit 2 ;;
     esac
 done
-proto=${CTX_OTLP_PROTO:-$top/../shared/third_party/opentelemetry-proto}
+proto=${CTX_OTLP_PROTO:-$top/third_party/opentelemetry-proto}
 [ -f "$proto/opentelemetry/proto/logs/v1/logs.proto" ] || { echo "no opentelemetry-proto at $proto" >&2; exit 1; }
 for t in protoc-c protoc gcc size; do command -v $t >/dev/null || { echo "$t missing" >&2; exit 1; }; done
 w="$top/bench/work/otlp_encoders"
