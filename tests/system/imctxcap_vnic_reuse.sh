@@ -16,7 +16,7 @@ profiles() { echo "{\"vms\": [{\"name\": \"$1\", \"tenant\": \"$2\", \"vnic\": \
 profiles old acme
 ctx_conf <<CONF
 module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="reuse" profiles="@WORK@/profiles.json" interface="${V%???}[0-9]*" workers="${CTX_WORKERS:-1}")
+input(type="imctxcap" name="reuse" profiles="@WORK@/profiles.json" interface="$V" workers="${CTX_WORKERS:-1}")
 $CTX_CHECK_TEMPLATE
 action(type="omfile" file="@WORK@/out" template="ctxcheck")
 CONF

@@ -51,7 +51,7 @@ input(type="imudp" address="127.0.0.1" port="$PORT")
 $CTX_CHECK_TEMPLATE
 $MMX_SET_VM
 action(type="mmctxenrich" name="same" profiles="@WORK@/profiles.json" policy="@WORK@/policy.rules"
-       sample.interval="1" cm.bulkUrl="$MMX_CM/list" cm.url="$MMX_CM/byname/{name}" cm.mapping="@WORK@/map.json"
+       sample.interval="1" cm.startJitter="0" cm.bulkUrl="$MMX_CM/list" cm.url="$MMX_CM/byname/{name}" cm.mapping="@WORK@/map.json"
        cm.allowInsecure="on")
 action(type="omfile" file="@WORK@/out" template="ctxcheck")
 CONF
