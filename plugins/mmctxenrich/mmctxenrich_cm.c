@@ -241,15 +241,27 @@ void mmx_cm_on_log(void *arg, const char *line) {
 
 /* ---- worker side ------------------------------------------------------------------ */
 
+/* the oldest fetch time of the parts added, copied: a later part's mmx_flat_get may evict
+ * (free) an earlier part's flattened copy from the worker's memo */
+struct oldest_part {
+    int have;
+    int64_t at;
+    char text[32];
+};
+
 /* Adds a cached part's fields (all, or only the standard group's) to obj, from the
  * worker's flattened copy (mmctxenrich_flat.c). *first: no field is in obj yet. */
 static void add_part(mmx_wrkr *w, struct fjson_object *obj, cmctx_t *c, int64_t fetched_at, int all, int *first,
-                     const struct mmx_flat **oldest) {
+                     struct oldest_part *oldest) {
     const struct mmx_flat *fl = mmx_flat_get(w, c, fetched_at);
     if (fl == NULL) return;
     if (mmx_flat_add(obj, fl, all, !*first && w->inst->cm_overlap) > 0) {
         *first = 0;
-        if (*oldest == NULL || mmx_flat_fetched_at(fl) < mmx_flat_fetched_at(*oldest)) *oldest = fl;
+        if (!oldest->have || mmx_flat_fetched_at(fl) < oldest->at) {
+            oldest->have = 1;
+            oldest->at = mmx_flat_fetched_at(fl);
+            snprintf(oldest->text, sizeof oldest->text, "%s", mmx_flat_fetched_at_text(fl));
+        }
     }
 }
 
@@ -299,7 +311,7 @@ static void add_const(struct fjson_object *o, const char *k, struct fjson_object
 /* a new $!ctx!cm object from the parts */
 static struct fjson_object *cm_build(mmx_wrkr *w, const struct cm_parts *p, int verbose) {
     int first = 1;
-    const struct mmx_flat *oldest = NULL;
+    struct oldest_part oldest = {0, 0, ""};
     struct fjson_object *obj = fjson_object_new_object();
     if (obj == NULL) return NULL;
     if (p->has_vm && p->vm.ctx[CM_PART_STATIC])
@@ -318,7 +330,7 @@ static struct fjson_object *cm_build(mmx_wrkr *w, const struct cm_parts *p, int 
     }
     /* the mapping refuses these two names, so they are new keys */
     add_const(obj, "status", fjson_object_new_string(cm_status_str(p->st)));
-    if (oldest != NULL) add_const(obj, "fetched_at", fjson_object_new_string(mmx_flat_fetched_at_text(oldest)));
+    if (oldest.have) add_const(obj, "fetched_at", fjson_object_new_string(oldest.text));
     return obj;
 }
 
