@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ctxlog_common.h"
+#include "utf8.h"
 #include "fmt_otlp_int.h"
 
 void ot_raw_grow(ot_w_t *w, const void *p, size_t n) {
@@ -44,18 +45,6 @@ void ot_pb_fixed64(ot_w_t *w, unsigned field, uint64_t v) {
     ot_raw(w, t, 8);
 }
 
-/* length of a valid UTF-8 sequence at s (n bytes left), or 0 if invalid (RFC 3629) */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    size_t len = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
-    if (len == 0 || len > n) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    if (len == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))) return 0; /* overlong, surrogate */
-    if (len == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))) return 0; /* overlong, > U+10FFFF */
-    return len;
-}
-
 /* bytes of s once every invalid byte is replaced by U+FFFD (3 bytes) */
 static size_t utf8_fixed_len(const unsigned char *s, size_t n) {
     size_t out = 0;
@@ -64,7 +53,7 @@ static size_t utf8_fixed_len(const unsigned char *s, size_t n) {
             i++, out++;
             continue;
         }
-        size_t q = utf8_seq(s + i, n - i);
+        size_t q = ctx_utf8_seq(s + i, n - i);
         out += q ? q : 3;
         i += q ? q : 1;
     }
@@ -77,7 +66,7 @@ static void put_utf8(ot_w_t *w, const unsigned char *s, size_t n) {
     while (i + run < n) {
         if (s[i + run] < 0x80) {
             run++;
-        } else if ((q = utf8_seq(s + i + run, n - i - run)) > 0) {
+        } else if ((q = ctx_utf8_seq(s + i + run, n - i - run)) > 0) {
             run += q;
         } else {
             ot_raw(w, s + i, run);
@@ -165,7 +154,7 @@ void ot_js_str(ot_w_t *w, const char *p, size_t n) {
             esc[0] = '\\', esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't', en = 2;
         } else if (c < 0x20) {
             memcpy(esc, "\\u00", 4), esc[4] = hex[c >> 4], esc[5] = hex[c & 15], en = 6;
-        } else if ((q = utf8_seq(s + i, n - i)) > 0) {
+        } else if ((q = ctx_utf8_seq(s + i, n - i)) > 0) {
             memcpy(esc, s + i, q), en = q;
         } else {
             memcpy(esc, "\xef\xbf\xbd", 3), en = 3;

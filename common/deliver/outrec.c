@@ -3,6 +3,7 @@
  * Concurrency: a ctx_outrec_t is used by one thread; the tables are constant.
  */
 #include "outrec.h"
+#include "utf8.h"
 
 #include <json.h>
 #include <stdlib.h>
@@ -80,18 +81,6 @@ static int puts_(ctx_outrec_t *b, const char *s) {
     return outrec_put(b, s, strlen(s));
 }
 
-/* length of a valid UTF-8 sequence at s (n bytes left), or 0 if invalid */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    size_t len = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
-    if (len == 0 || len > n) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    if (len == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))) return 0; /* overlong, surrogate */
-    if (len == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))) return 0; /* overlong, > U+10FFFF */
-    return len;
-}
-
 int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
     if (outrec_reserve(buf, used, cap, len + 1) != 0) return CTX_ENOMEM;
@@ -116,7 +105,7 @@ int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s,
             esc[0] = '\\', esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't', en = 2;
         } else if (c < 0x20) {
             memcpy(esc, "\\u00", 4), esc[4] = hex[c >> 4], esc[5] = hex[c & 15], en = 6;
-        } else if ((seq = utf8_seq(p + i, len - i)) > 0) {
+        } else if ((seq = ctx_utf8_seq(p + i, len - i)) > 0) {
             memcpy(esc, p + i, seq), en = seq;
         } else {
             memcpy(esc, "\xef\xbf\xbd", 3), en = 3, seq = 1; /* U+FFFD for an invalid byte */
@@ -135,7 +124,7 @@ int outrec_put_utf8_fixed(ctx_outrec_t *b, const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         size_t run = 0, seq = 0;
-        while (i + run < n && (p[i + run] < 0x80 || (seq = utf8_seq(p + i + run, n - i - run)) > 0))
+        while (i + run < n && (p[i + run] < 0x80 || (seq = ctx_utf8_seq(p + i + run, n - i - run)) > 0))
             run += p[i + run] < 0x80 ? 1 : seq;
         if (run > 0 && outrec_put(b, s + i, run) != 0) return CTX_ENOMEM;
         i += run;
