@@ -171,6 +171,7 @@ static void test_reader_cache(void **state) {
 struct race {
     ctx_slot_t *s;
     int stop;           /* atomic */
+    int started;        /* atomic: readers that have read once (the writer waits for all) */
     uint64_t reads[READERS];
     int bad[READERS];   /* a dead object seen, or versions going backwards */
 };
@@ -197,7 +198,7 @@ static void *reader_main(void *p) {
         struct obj *q = ctx_slot_obj(r);
         if (q != NULL && (q->magic != MAGIC || q->id < last_id)) race->bad[ra->i]++;
         ctx_slot_release(r);
-        race->reads[ra->i]++;
+        if (race->reads[ra->i]++ == 0) __atomic_add_fetch(&race->started, 1, __ATOMIC_RELEASE);
     }
     ctx_slot_reader_drop(&rd);
     return NULL;
@@ -214,6 +215,9 @@ static void test_race(void **state) {
         args[i] = (struct reader_arg){&race, i};
         assert_int_equal(pthread_create(&th[i], NULL, reader_main, &args[i]), 0);
     }
+    /* on a loaded machine a reader may not run before the writer is done: wait for each
+     * to read once, so every one of them races the swaps below */
+    while (__atomic_load_n(&race.started, __ATOMIC_ACQUIRE) < READERS) sched_yield();
     for (uint64_t id = 2; id <= SWAPS + 1; id++) {
         struct obj *o = obj_new(id);
         assert_int_equal(ctx_slot_set(race.s, o), 0);
