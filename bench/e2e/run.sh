@@ -5,7 +5,7 @@
 # ctxlog's whole path vs rsyslog's stock pipeline, in one run, on the same traffic.
 # Two VM namespaces (VM numbers 230, 231) send UDP syslog with syslog-ng's loggen
 # (bench/redact/gen_logmix.py's realistic RFC 3164 mix, each VM half the offered rate) over veths to the host.
-#   ctxlog   imctxcap (one input per vNIC, a profiles file of 1,000 VMs: the two
+#   ctxlog   imctxcap (one input for both vNICs, a profiles file of 1,000 VMs: the two
 #            real ones + 998 generated) -> mmctxenrich (default policy, the same
 #            profiles, no compute manager) -> omtenant, one tenant, transport https,
 #            zstd (level 3, default), NDJSON -> tests/lib/https_receiver.py --count-only.
@@ -158,6 +158,13 @@ echo "{\"tenants\": {\"bench\": {\"transport\": \"https\", \"url\": \"https://12
   \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}}}" >"$W/tenants.json"
 
 # ---------------------------------------------------------------- sender configurations
+# one imctxcap input for every vNIC, as docs/operations.md recommends: one ring per worker,
+# whatever the number of vNICs
+capture_input() {
+    local i ifs=""
+    for i in $IDXS; do ifs="${ifs:+$ifs,}$(ctx_vm_vnic "$i")"; done
+    echo "input(type=\"imctxcap\" name=\"vms\" interface=\"$ifs\" profiles=\"$W/profiles.json\" ruleset=\"r\" vm.maxPacketsPerSecond=\"0\" vm.maxBytesPerSecond=\"0\")"
+}
 Q="queue.type=\"LinkedList\" queue.size=\"${QACT:-500000}\" queue.dequeueBatchSize=\"1024\""
 conf() { # pipeline
     local body
@@ -166,10 +173,8 @@ conf() { # pipeline
             body="module(load=\"$top/plugins/imctxcap/imctxcap.so\")
 module(load=\"$top/plugins/mmctxenrich/mmctxenrich.so\")
 module(load=\"$top/plugins/omtenant/omtenant.so\")"
-            for i in $IDXS; do
-                body="$body
-input(type=\"imctxcap\" name=\"c$i\" interface=\"$(ctx_vm_vnic "$i")\" profiles=\"$W/profiles.json\" ruleset=\"r\" vm.maxPacketsPerSecond=\"0\" vm.maxBytesPerSecond=\"0\")"
-            done
+            body="$body
+$(capture_input)"
             body="$body
 ruleset(name=\"r\" queue.type=\"fixedArray\" queue.size=\"${QRULE:-200000}\" queue.dequeueBatchSize=\"1024\") {
     action(type=\"mmctxenrich\" name=\"e2e\" profiles=\"$W/profiles.json\" $POLARG)
@@ -195,10 +200,8 @@ input(type=\"imudp\" address=\"$(ctx_vm_host_ip4 "$i")\" port=\"514\" rcvbufSize
                 done
             else
                 body="module(load=\"$top/plugins/imctxcap/imctxcap.so\")"
-                for i in $IDXS; do
-                    body="$body
-input(type=\"imctxcap\" name=\"c$i\" interface=\"$(ctx_vm_vnic "$i")\" profiles=\"$W/profiles.json\" ruleset=\"r\" vm.maxPacketsPerSecond=\"0\" vm.maxBytesPerSecond=\"0\")"
-                done
+                body="$body
+$(capture_input)"
             fi
             body="$body
 ruleset(name=\"r\" queue.type=\"fixedArray\" queue.size=\"${QRULE:-200000}\" queue.dequeueBatchSize=\"1024\") {
@@ -351,7 +354,7 @@ report=$(
     echo "- highest offered rate (loggen's measured average) with zero loss at it and every lower rate: stock ${best[stock]} msg/s, ctxlog ${best[ctxlog]} msg/s (ratio $(ratio "${best[ctxlog]}" "${best[stock]}"); target >= 0.8)$([ "${lossy[stock]}" = 0 ] && [ "${lossy[ctxlog]}" = 0 ] && echo '. Neither pipeline lost a message at any rate tried: the ceiling was not reached (loggen on the same 2 cores is the limit), so the ratio only says that both kept up with the traffic offered')"
     echo "- CPU seconds per million messages (at that rate, else the lowest rate): stock ${cpm[stock]}, ctxlog ${cpm[ctxlog]}"
     echo "- wire bytes per message (at that rate, else the lowest rate): stock ${bpm[stock]}, ctxlog ${bpm[ctxlog]} (ratio $(ratio "${bpm[ctxlog]}" "${bpm[stock]}"); target <= 0.3). Stock sends the plain message (omfwd's default template); ctxlog sends it enriched (\$!ctx JSON) and zstd-compressed in HTTPS batches (all ctxlog runs: $zraw NDJSON bytes, $zwire zstd bytes, ratio $(ratio "$zraw" "$zwire"); that is $(ratio "$zraw" "$(( $(cat "$W/https/total") + 0 ))") uncompressed bytes per enriched record)"
-    echo "- RSS: ctxlog rsyslogd $((rssof[ctxlog] / 1024)) MiB at the end of its highest zero-loss case (requested ${last_rate} msg/s; $((rss0of[ctxlog] / 1024)) MiB before that case's traffic), bare rsyslogd $((rssof[bare] / 1024)) MiB after the same traffic ($((rss0of[bare] / 1024)) MiB before): $((rss_over / 1024)) MiB over bare (target <= 32 MiB). For attribution: imctxcap alone (2 inputs, the same profiles, -> omfile) $((rssof[capture] / 1024)) MiB after the same traffic ($((rss0of[capture] / 1024)) MiB before). mmctxenrich's cache held only the 2 VMs that sent (no compute manager)"
+    echo "- RSS: ctxlog rsyslogd $((rssof[ctxlog] / 1024)) MiB at the end of its highest zero-loss case (requested ${last_rate} msg/s; $((rss0of[ctxlog] / 1024)) MiB before that case's traffic), bare rsyslogd $((rssof[bare] / 1024)) MiB after the same traffic ($((rss0of[bare] / 1024)) MiB before): $((rss_over / 1024)) MiB over bare (target <= 32 MiB). For attribution: imctxcap alone (one input for both vNICs, the same profiles, -> omfile) $((rssof[capture] / 1024)) MiB after the same traffic ($((rss0of[capture] / 1024)) MiB before). mmctxenrich's cache held only the 2 VMs that sent (no compute manager)"
 )
 echo "$report"
 if [ "$append" = 1 ]; then
