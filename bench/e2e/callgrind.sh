@@ -34,11 +34,13 @@ while True: s.recv(65535)" &
     fi
     local base0 pid
     base0=$(received "$pl")
+    cm_mark
     valgrind --tool=callgrind --callgrind-out-file="$W/cg.$pl" --dump-instr=no \
         $RSYSLOGD -n -f "$W/send/rsyslog.conf" -i "$W/send/pid" >"$W/send.log" 2>&1 &
     pid=$!
     PIDS+=($pid)
     wait_for 120 "[ -s '$W/send/stats.log' ]"
+    cm_wait "$pl"
     sleep 3
     callgrind_control -z $pid >/dev/null
     local lg=()
@@ -92,9 +94,9 @@ report=$(
     echo
     echo "## Callgrind run of $(date -u +%Y-%m-%dT%H:%MZ): instructions per message, per stage"
     echo
-    echo "- command: \`bench/e2e/run.sh --callgrind $CG --cg-rate $CGRATE --policy $POLICY\` (in \`scripts/in-private-net.sh\`)"
+    echo "- command: \`bench/e2e/run.sh --callgrind $CG --cg-rate $CGRATE --policy $POLICY$([ "$WITHCM" = 1 ] && echo " --cm")\` (in \`scripts/in-private-net.sh\`)"
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (instruction counts do not depend on it)"
-    echo "- rsyslogd $($RSYSLOGD -v | head -1 | awk '{print $2}') (Debian), ctxlog at $(cd "$top" && git rev-parse --short HEAD 2>/dev/null)$(cd "$top" && git diff --quiet HEAD -- plugins common 2>/dev/null || echo ' + working tree changes'); the gen_logmix.py mix; profiles file of $nprof VMs; mmctxenrich policy: $POLICY, no compute manager"
+    echo "- rsyslogd $($RSYSLOGD -v | head -1 | awk '{print $2}') (Debian), ctxlog at $(cd "$top" && git rev-parse --short HEAD 2>/dev/null)$(cd "$top" && git diff --quiet HEAD -- plugins common 2>/dev/null || echo ' + working tree changes'); the gen_logmix.py mix; profiles file of $nprof VMs; mmctxenrich policy: $POLICY, $([ "$WITHCM" = 1 ] && echo "a compute manager listing all $nprof VMs (--cm)" || echo "no compute manager")"
     echo
     cg_report "$cgs" "$cgc"
 )

@@ -1,6 +1,6 @@
 #!/bin/bash
-# bench/e2e/run.sh [--quick] [--rates "10000 20000 ..."] [--seconds S] [--queue-size N] [--no-append]
-# bench/e2e/run.sh --callgrind N [--cg-rate R] [--policy full] [--no-append]
+# bench/e2e/run.sh [--quick] [--rates "10000 20000 ..."] [--seconds S] [--queue-size N] [--policy full] [--cm] [--no-append]
+# bench/e2e/run.sh --callgrind N [--cg-rate R] [--policy full] [--cm] [--no-append]
 #
 # ctxlog's whole path vs rsyslog's stock pipeline, in one run, on the same traffic.
 # Two VM namespaces (VM numbers 230, 231) send UDP syslog with syslog-ng's loggen
@@ -33,9 +33,15 @@
 # inclusive cost of the function that is the stage) and per library (self cost).
 # Instruction counts do not depend on the machine's load. --policy full gives mmctxenrich
 # a policy that gives every message all context (`rule all then verbose`).
+#
+# --cm: mmctxenrich also has a compute manager (tests/lib/cmserver.py, Nova-shaped, plain
+# HTTP on loopback) whose bulk listing names all 1,000 VMs of the profiles file, plus
+# per-VM diagnostics and the hypervisor: the issue's "compute manager answering for 1,000
+# VMs, all cached". Traffic starts once the listing was fetched (the static part of every
+# VM cached); the two sending VMs' dynamic parts are fetched by their first messages.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-quick=0 append=1 rates="20000 40000 80000 120000" secs=3 CG=0 CGRATE=300 POLICY=default
+quick=0 append=1 rates="20000 40000 80000 120000" secs=3 CG=0 CGRATE=300 POLICY=default WITHCM=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1; append=0; rates="4000"; secs=1; shift ;;
@@ -46,6 +52,7 @@ while [ $# -gt 0 ]; do
         --cg-rate) CGRATE=$2; shift 2 ;;
         --policy) POLICY=$2; shift 2 ;;
         --queue-size) QRULE=$2 QACT=$2; shift 2 ;;
+        --cm) WITHCM=1; shift ;;
         *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S] [--no-append]" >&2; exit 2 ;;
     esac
 done
@@ -132,6 +139,43 @@ sed 's/^/<14>/' "$W/mix.raw" >"$W/mix.txt"
 mixavg=$(awk '{s += length($0)} END {printf "%.0f", s / NR}' "$W/mix.txt")
 nprof=$($PY -c "import json; print(len(json.load(open('$W/profiles.json'))['vms']))")
 
+# ---------------------------------------------------------------- the compute manager (--cm)
+# cm_start: routes for every VM of the profiles file (one bulk listing of this host, per-VM
+# diagnostics, the hypervisor), the server, and CMARG for mmctxenrich
+cm_start() {
+    $PY - "$W/profiles.json" "$W/routes.json" <<'PY'
+import json, sys
+vms = json.load(open(sys.argv[1]))["vms"]
+def server(v):
+    return {"id": v["uuid"], "name": v["name"], "tenant_id": v["tenant"], "user_id": v["user"],
+            "metadata": {"os_distro": "debian-12"}, "OS-EXT-STS:vm_state": "active",
+            "OS-EXT-SRV-ATTR:host": "hv-1", "OS-EXT-SRV-ATTR:hypervisor_hostname": "hv-1.example.net",
+            "flavor": {"original_name": "m1.small", "vcpus": 2, "ram": 2048}}
+r = {"/servers/detail?all_tenants=1&host=hv-1": {"servers": [server(v) for v in vms]},
+     "/servers/{id}/diagnostics": {"cpu_details": [{"id": 0, "time": 5, "utilisation": 10}],
+                                   "memory_details": {"maximum": 2048, "used": 512}, "uptime": 3600},
+     "/os-hypervisors/{id}": {"hypervisor": {"id": "{id}", "host_ip": "192.0.2.1", "vcpus": 32, "vcpus_used": 8,
+                                             "memory_mb": 65536, "memory_mb_used": 16384,
+                                             "running_vms": len(vms), "state": "up"}}}
+json.dump(r, open(sys.argv[2], "w"))
+PY
+    $PY "$top/tests/lib/cmserver.py" serve --port-file "$W/cm.port" --routes "$W/routes.json" >"$W/cm.log" 2>&1 &
+    PIDS+=($!)
+    wait_for 30 "[ -s '$W/cm.port' ]"
+    CM="http://127.0.0.1:$(cat "$W/cm.port")"
+    CMARG="cm.mapping=\"$top/conf-examples/cm-nova.json\" cm.hostName=\"hv-1\" cm.allowInsecure=\"on\" cm.startJitter=\"0\"
+        cm.bulkUrl=\"$CM/servers/detail?all_tenants=1&host={host}\" cm.statsUrl=\"$CM/servers/{uuid}/diagnostics\"
+        cm.hostUrl=\"$CM/os-hypervisors/hv-1\""
+}
+# cm_listed: how many bulk listings the compute manager has answered so far
+cm_listed() {
+    $PY "$top/tests/lib/cmserver.py" counts "$CM" | jq '[.paths // {} | to_entries[] | select(.key | startswith("/servers/detail")) | .value] | add // 0'
+}
+# cm_mark / cm_wait PIPELINE: before a case's rsyslogd starts, and once it is up: with --cm,
+# the ctxlog case waits for its own bulk listing (every VM's static part cached)
+cm_mark() { CMSEEN=0; [ "$WITHCM" = 1 ] && CMSEEN=$(cm_listed) || true; }
+cm_wait() { [ "$WITHCM" = 1 ] && [ "$1" = ctxlog ] && wait_for 60 "[ \$(cm_listed) -gt $CMSEEN ]" || true; }
+
 # ---------------------------------------------------------------- receivers
 PR=$(port)
 mkdir -p "$W/recv"
@@ -177,7 +221,7 @@ module(load=\"$top/plugins/omtenant/omtenant.so\")"
 $(capture_input)"
             body="$body
 ruleset(name=\"r\" queue.type=\"fixedArray\" queue.size=\"${QRULE:-200000}\" queue.dequeueBatchSize=\"1024\") {
-    action(type=\"mmctxenrich\" name=\"e2e\" profiles=\"$W/profiles.json\" $POLARG)
+    action(type=\"mmctxenrich\" name=\"e2e\" profiles=\"$W/profiles.json\" $POLARG $CMARG)
     action(type=\"omtenant\" tenants=\"$W/tenants.json\" $Q action.resumeRetryCount=\"-1\")
 }" ;;
         stock)
@@ -243,10 +287,12 @@ while True: s.recv(65535)" &
     fi
     local base0
     base0=$(received "$pl")
+    cm_mark
     $RSYSLOGD -n -f "$W/send/rsyslog.conf" -i "$W/send/pid" >"$W/send.log" 2>&1 &
     local pid=$!
     PIDS+=($pid)
     wait_for 30 "[ -s '$W/send/stats.log' ]"
+    cm_wait "$pl"
     sleep 0.5
     local c0 c1 b0 b1 dport rss0
     rss0=$(rss_kib $pid)
@@ -297,6 +343,8 @@ while True: s.recv(65535)" &
 
 POLARG=""
 if [ "$POLICY" = full ]; then printf 'rule all then verbose\n' >"$W/full.rules"; POLARG="policy=\"$W/full.rules\""; fi
+CMARG="" cmdesc="no compute manager (its cache holds the 2 VMs that send)"
+if [ "$WITHCM" = 1 ]; then cm_start; cmdesc="a compute manager listing all $nprof VMs, every one cached (--cm)"; fi
 [ "$CG" -gt 0 ] && . "$top/bench/e2e/callgrind.sh"
 
 # ---------------------------------------------------------------- runs
@@ -345,7 +393,7 @@ report=$(
     echo "- command: \`bench/e2e/run.sh$([ $quick = 1 ] && echo ' --quick') --rates \"$rates\" --seconds $secs${QACT:+ --queue-size $QACT}\`"
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
     echo "- rsyslogd $($RSYSLOGD -v | head -1 | awk '{print $2}') (Debian), ctxlog at $(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo "${CTXLOG_REV:-a build copy without git}"); loggen from syslog-ng-core, 2 VM namespaces each sending half the rate, UDP, the gen_logmix.py mix (${mixavg} bytes per message on average, $(wc -l <"$W/mix.txt") distinct lines looped); senders, rsyslogd and the receivers share the same cores"
-    echo "- profiles file: $nprof VMs (2 real); mmctxenrich: default policy, no compute manager"
+    echo "- profiles file: $nprof VMs (2 real); mmctxenrich: $POLICY policy, $cmdesc"
     echo
     echo "| pipeline | requested msg/s (loggen -r, both VMs) | offered msg/s (loggen's measured average, both VMs) | sent | received | lost | sender rsyslogd CPU s | CPU s / 1M msgs | wire bytes / msg | sender VmRSS MiB at the end |"
     echo "|---|---|---|---|---|---|---|---|---|---|"
@@ -354,7 +402,7 @@ report=$(
     echo "- highest offered rate (loggen's measured average) with zero loss at it and every lower rate: stock ${best[stock]} msg/s, ctxlog ${best[ctxlog]} msg/s (ratio $(ratio "${best[ctxlog]}" "${best[stock]}"); target >= 0.8)$([ "${lossy[stock]}" = 0 ] && [ "${lossy[ctxlog]}" = 0 ] && echo '. Neither pipeline lost a message at any rate tried: the ceiling was not reached (loggen on the same 2 cores is the limit), so the ratio only says that both kept up with the traffic offered')"
     echo "- CPU seconds per million messages (at that rate, else the lowest rate): stock ${cpm[stock]}, ctxlog ${cpm[ctxlog]}"
     echo "- wire bytes per message (at that rate, else the lowest rate): stock ${bpm[stock]}, ctxlog ${bpm[ctxlog]} (ratio $(ratio "${bpm[ctxlog]}" "${bpm[stock]}"); target <= 0.3). Stock sends the plain message (omfwd's default template); ctxlog sends it enriched (\$!ctx JSON) and zstd-compressed in HTTPS batches (all ctxlog runs: $zraw NDJSON bytes, $zwire zstd bytes, ratio $(ratio "$zraw" "$zwire"); that is $(ratio "$zraw" "$(( $(cat "$W/https/total") + 0 ))") uncompressed bytes per enriched record)"
-    echo "- RSS: ctxlog rsyslogd $((rssof[ctxlog] / 1024)) MiB at the end of its highest zero-loss case (requested ${last_rate} msg/s; $((rss0of[ctxlog] / 1024)) MiB before that case's traffic), bare rsyslogd $((rssof[bare] / 1024)) MiB after the same traffic ($((rss0of[bare] / 1024)) MiB before): $((rss_over / 1024)) MiB over bare (target <= 32 MiB). For attribution: imctxcap alone (one input for both vNICs, the same profiles, -> omfile) $((rssof[capture] / 1024)) MiB after the same traffic ($((rss0of[capture] / 1024)) MiB before). mmctxenrich's cache held only the 2 VMs that sent (no compute manager)"
+    echo "- RSS: ctxlog rsyslogd $((rssof[ctxlog] / 1024)) MiB at the end of its highest zero-loss case (requested ${last_rate} msg/s; $((rss0of[ctxlog] / 1024)) MiB before that case's traffic), bare rsyslogd $((rssof[bare] / 1024)) MiB after the same traffic ($((rss0of[bare] / 1024)) MiB before): $((rss_over / 1024)) MiB over bare (target <= 32 MiB). For attribution: imctxcap alone (one input for both vNICs, the same profiles, -> omfile) $((rssof[capture] / 1024)) MiB after the same traffic ($((rss0of[capture] / 1024)) MiB before). mmctxenrich: $cmdesc"
 )
 echo "$report"
 if [ "$append" = 1 ]; then
