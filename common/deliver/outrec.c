@@ -281,12 +281,12 @@ static int put_ctx(ctx_outrec_t *b, const ctx_outrec_fields_t *f, ctx_redact_ctx
     const char *t;
     size_t n = trim_ws(f->ctx ? f->ctx : "", f->ctx ? f->ctxlen : 0, &t);
     if (n == 0) return 0;
-    if (!b->hostwide && t[0] == '{' && outrec_view_ctx(b, t, n, &t, &n) < 0) return CTX_ENOMEM;
     if (puts_(b, ",\"ctx\":") != 0) return CTX_ENOMEM;
-    if (b->memo != NULL && t[0] == '{') {
+    if (b->memo != NULL && t[0] == '{') { /* the tenant's view inside: only on a miss */
         int rc = outrec_ctx_members(b, t, n, rx, set);
         if (rc != OUTREC_WHOLE) return rc;
     }
+    if (!b->hostwide && t[0] == '{' && outrec_view_ctx(b, t, n, &t, &n) < 0) return CTX_ENOMEM;
     if (t[0] == '{' && outrec_json_clean(rx, set, t, n, &b->scratch, &b->scratch_cap))
         return outrec_put_utf8_fixed(b, t, n) != 0 ? CTX_ENOMEM : 0; /* nothing to redact: as it is */
     struct fjson_object *o = (t[0] == '{') ? outrec_parse_json(b, t, n) : NULL;

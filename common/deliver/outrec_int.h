@@ -48,9 +48,12 @@ struct fjson_object *outrec_parse_json(ctx_outrec_t *b, const char *text, size_t
 int outrec_json_clean(ctx_redact_ctx *rx, const ctx_redact_set *set, const char *text, size_t n, char **scratch,
                       size_t *scratch_cap);
 
-/* Appends the $!ctx object t[0..n) (trimmed, t[0] == '{') redacted member by member, through
- * the memo (outrec_memo.c). Returns the values changed, CTX_E*, or OUTREC_WHOLE when the
- * document must take the whole-document path (then b->len and rx's counters are as before). */
+/* Appends the $!ctx object t[0..n) (trimmed, t[0] == '{', as rendered: before the tenant's
+ * view) redacted member by member, through the memo (outrec_memo.c); the view (outrec_view_ctx,
+ * unless b->hostwide) is applied on a miss, and a hit sets b->withheld as the view did.
+ * Returns the values changed, CTX_E*, or OUTREC_WHOLE when the document must take the
+ * whole-document path (then b->len and rx's counters are as before; the caller applies the
+ * view itself). */
 int outrec_ctx_members(ctx_outrec_t *b, const char *t, size_t n, ctx_redact_ctx *rx, const ctx_redact_set *set);
 
 void outrec_memo_free(ctx_outrec_t *b);

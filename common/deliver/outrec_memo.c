@@ -14,7 +14,8 @@
  *  - a member changes: "{" + each member's plain printing after redaction + "}".
  * A member is its key, ':' and value as the text has them; the key of an entry is the
  * hash, the length and the bytes of that text (compared in full: two VMs' contexts never
- * share an entry, whatever the hash), and the tenant's view (set). The entries hold the
+ * share an entry, whatever the hash), the tenant's rules (set) and the entry's kind (a
+ * member, or a whole document printed with or without host-wide fields: KIND_*). The entries hold the
  * redacted plain printing, the number of values changed and the per-rule match counts,
  * which are added to the redaction context on every hit (the counters count per record).
  * The memo is emptied whenever the rules change (ctx_outrec_memo_set, from omtenant's
@@ -51,8 +52,16 @@ typedef struct {
     char *out;      /* its plain printing after redaction */
     uint32_t inlen, outlen;
     int changed;
-    uint32_t *counts; /* per rule */
+    int kind;          /* KIND_*: what `in` is, part of the key */
+    unsigned withheld; /* a document's: host-wide members its view left out */
+    uint32_t *counts;  /* per rule */
 } ent_t;
+
+/* An entry's kind is part of its key. A document is remembered by its text as rsyslog
+ * rendered it, before the tenant's view (outrec_view.c) left out host-wide members, so a
+ * hit costs neither the view's scan nor the split; the kind says which view its printing
+ * has. A member is remembered by its text after the view (the same text prints the same). */
+enum { KIND_MEMBER, KIND_DOC_HOSTWIDE, KIND_DOC_VIEW };
 
 struct outrec_memo {
     unsigned nslots; /* a power of two, >= WAYS */
@@ -265,10 +274,12 @@ static int redact_member(ctx_outrec_t *b, member_t *x, ctx_redact_ctx *rx, const
     return rc < 0 ? rc : 0;
 }
 
-static ent_t *lookup(struct outrec_memo *m, uint64_t h, const char *p, size_t n, const ctx_redact_set *set) {
+static ent_t *lookup(struct outrec_memo *m, uint64_t h, const char *p, size_t n, const ctx_redact_set *set,
+                     int kind) {
     ent_t *e = &m->ents[(h & (m->nslots / WAYS - 1)) * WAYS];
     for (int w = 0; w < WAYS; w++, e++)
-        if (e->used && e->hash == h && e->inlen == n && e->set == set && memcmp(e->in, p, n) == 0) return e;
+        if (e->used && e->hash == h && e->inlen == n && e->set == set && e->kind == kind && memcmp(e->in, p, n) == 0)
+            return e;
     return NULL;
 }
 
@@ -285,8 +296,9 @@ static int door(struct outrec_memo *m, uint64_t h, size_t n) {
 
 /* a new entry (the least recently used of its set is evicted): in -> out, changed, and the
  * counts after - before (none if a regex run-time error was counted meanwhile) */
-static ent_t *remember(struct outrec_memo *m, uint64_t h, const ctx_redact_set *set, const char *in, size_t inlen,
-                       const char *out, size_t outlen, int changed, const uint64_t *before, const uint64_t *after) {
+static ent_t *remember(struct outrec_memo *m, uint64_t h, const ctx_redact_set *set, int kind, const char *in,
+                       size_t inlen, const char *out, size_t outlen, int changed, const uint64_t *before,
+                       const uint64_t *after) {
     if (after[m->nrules] != before[m->nrules] || inlen > MAX_TEXT || outlen > 2 * MAX_TEXT) return NULL;
     ent_t *e = &m->ents[(h & (m->nslots / WAYS - 1)) * WAYS], *v = e;
     for (int w = 1; w < WAYS; w++)
@@ -308,6 +320,7 @@ static ent_t *remember(struct outrec_memo *m, uint64_t h, const ctx_redact_set *
     v->inlen = (uint32_t)inlen;
     v->outlen = (uint32_t)outlen;
     v->changed = changed;
+    v->kind = kind;
     v->used = ++m->tick;
     m->st.inserts++;
     return v;
@@ -319,7 +332,7 @@ static void admit(ctx_outrec_t *b, member_t *x, const ctx_redact_set *set, const
     struct outrec_memo *m = b->memo;
     if (after[m->nrules] != before[m->nrules] || !door(m, x->hash, x->n)) return;
     if (x->len == 0 && redact_member(b, x, rx, set, 1) != 0) return; /* clean: its printing */
-    x->e = remember(m, x->hash, set, x->p, x->n, m->tmp + x->off, x->len, x->changed, before, after);
+    x->e = remember(m, x->hash, set, KIND_MEMBER, x->p, x->n, m->tmp + x->off, x->len, x->changed, before, after);
 }
 
 /* ---------------------------------------------------------------- the record's $!ctx */
@@ -347,7 +360,7 @@ static int members(ctx_outrec_t *b, const char *t, size_t n, ctx_redact_ctx *rx,
         member_t *x = &mem[i];
         x->hash = hash(x->p, x->n);
         x->len = 0;
-        ent_t *e = lookup(m, x->hash, x->p, x->n, set);
+        ent_t *e = lookup(m, x->hash, x->p, x->n, set, KIND_MEMBER);
         if (e != NULL) {
             m->st.hits++;
             e->used = ++m->tick;
@@ -398,25 +411,31 @@ int outrec_ctx_members(ctx_outrec_t *b, const char *t, size_t n, ctx_redact_ctx 
     struct outrec_memo *m = b->memo;
     if (rx == NULL || set == NULL || n < 2 || t[n - 1] != '}') return OUTREC_WHOLE;
     int probe = m->whole_misses < WHOLE_GIVE_UP || (++m->whole_skipped % WHOLE_RETRY) == 0;
+    int kind = b->hostwide ? KIND_DOC_HOSTWIDE : KIND_DOC_VIEW;
     uint64_t h = 0;
     if (probe) {
-        h = hash(t, n);
-        ent_t *e = lookup(m, h, t, n, set);
+        h = hash(t, n) ^ ((uint64_t)kind << 56);
+        ent_t *e = lookup(m, h, t, n, set, kind);
         if (e != NULL) {
             m->st.doc_hits++;
             m->whole_misses = 0;
             e->used = ++m->tick;
+            b->withheld = e->withheld;
             ctx_redact_ctx_add_counts(rx, e->counts);
             return outrec_put(b, e->out, e->outlen) != 0 ? CTX_ENOMEM : e->changed;
         }
         m->st.doc_misses++;
         m->whole_misses++;
     }
+    const char *vt = t;
+    size_t vn = n;
+    if (kind == KIND_DOC_VIEW && outrec_view_ctx(b, t, n, &vt, &vn) < 0) return CTX_ENOMEM;
     size_t len0 = b->len;
-    int rc = members(b, t, n, rx, set);
+    int rc = members(b, vt, vn, rx, set);
     if (rc < 0 || !probe || !door(m, h, n)) return rc;
     uint64_t now[m->nrules + 1];
     ctx_redact_ctx_save_counters(rx, now);
-    remember(m, h, set, t, n, b->buf + len0, b->len - len0, rc, m->saved, now);
+    ent_t *e = remember(m, h, set, kind, t, n, b->buf + len0, b->len - len0, rc, m->saved, now);
+    if (e != NULL) e->withheld = b->withheld;
     return rc;
 }

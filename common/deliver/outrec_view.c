@@ -11,10 +11,11 @@
  *    (CM_HOST below) wherever a mapping put them.
  * Key names compare without regard to case, as rsyslog's property names do.
  *
- * Cost: one scan of the text (no parse, no allocation once the buffer has grown), done before
- * the $!ctx memo (outrec_memo.c) sees the text, so the memo's key is the text the tenant may
- * see: two views of one $!ctx never share an entry. A text the scan cannot follow (an escaped
- * key, bad syntax) takes the parse path: parsed, members removed, printed.
+ * Cost: one scan of the text (no parse, no allocation once the buffer has grown), only when
+ * the $!ctx memo (outrec_memo.c) misses the whole document: the memo keys a document by its
+ * rendered text and which view it was printed for (two views of one $!ctx never share an
+ * entry), and its members by their text after the view. A text the scan cannot follow (an
+ * escaped key, bad syntax) takes the parse path: parsed, members removed, printed.
  *
  * Concurrency: uses only the ctx_outrec_t of the calling thread.
  */

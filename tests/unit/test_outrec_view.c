@@ -247,9 +247,38 @@ static void random_documents_never_leak(void **state) {
     }
 }
 
+/* the memo (documents remembered before the view, members after it) prints what the plain
+ * path prints, with the same count of members left out, for both views in any order */
+static void memo_matches_plain(void **state) {
+    fx_t *fx = *state;
+    static const char *const docs[] = {
+        DOC,
+        "{\"vm\":{\"name\":\"a\"},\"host\":{\"vm_cpu_pct\":1,\"load1\":2}}",
+        "{\"vm\":{\"name\":\"b\"},\"cm\":{\"host_ip\":\"192.0.2.3\",\"status\":\"ok\"}}",
+        "{\"vm\":{\"name\":\"c\"}}",
+        "{\"vm\":{\"name\":\"d\",\"note\":\"password=hunter2\"},\"host\":{\"load5\":1}}",
+    };
+    const size_t nd = sizeof docs / sizeof docs[0];
+    for (int i = 0; i < 60; i++) {
+        const char *d = docs[(size_t)(i * 7) % nd];
+        int hw = (i / 5) % 2;
+        unsigned wp, wm;
+        char *p = record_ctx(fx, fx->plain, hw, d, &wp);
+        char *m = record_ctx(fx, fx->memo, hw, d, &wm);
+        assert_string_equal(m, p);
+        assert_int_equal(wm, wp);
+        free(p);
+        free(m);
+    }
+    ctx_outrec_memo_stats_t st;
+    ctx_outrec_memo_stats(fx->memo, &st);
+    assert_true(st.doc_hits > 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(vm_only_leaves_out_hostwide),
+        cmocka_unit_test(memo_matches_plain),
         cmocka_unit_test(full_gets_it_as_it_is),
         cmocka_unit_test(memo_never_mixes_views),
         cmocka_unit_test(nothing_to_leave_out),
