@@ -81,6 +81,18 @@ static int puts_(ctx_outrec_t *b, const char *s) {
     return outrec_put(b, s, strlen(s));
 }
 
+#define ROW_PLAIN 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+#define ROW_ESC 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+/* 1: a byte JSON carries as it is (printable ASCII but '"' and '\\'); one lookup per byte */
+static const unsigned char json_plain[256] = {
+    ROW_ESC, ROW_ESC,                                         /* 0x00-0x1f: controls */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,           /* 0x20-0x2f: '"' */
+    ROW_PLAIN, ROW_PLAIN,                                     /* 0x30-0x4f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,           /* 0x50-0x5f: '\\' */
+    ROW_PLAIN, ROW_PLAIN,                                     /* 0x60-0x7f */
+    ROW_ESC, ROW_ESC, ROW_ESC, ROW_ESC, ROW_ESC, ROW_ESC, ROW_ESC, ROW_ESC, /* 0x80-0xff: UTF-8 checked */
+};
+
 int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
     if (outrec_reserve(buf, used, cap, len + 1) != 0) return CTX_ENOMEM;
@@ -88,8 +100,7 @@ int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s,
     for (size_t i = 0; i < len;) {
         unsigned char c = p[i];
         size_t run = 0;
-        while (i + run < len && p[i + run] >= 0x20 && p[i + run] < 0x80 && p[i + run] != '"' && p[i + run] != '\\')
-            run++;
+        while (i + run < len && json_plain[p[i + run]]) run++;
         if (run > 0) {
             if (outrec_reserve(buf, used, cap, run + 1) != 0) return CTX_ENOMEM;
             memcpy(*buf + *used, p + i, run);

@@ -201,6 +201,19 @@ static void escaping_and_invalid_utf8(void **state) {
                         " end\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.";
     assert_int_equal(used, sizeof want - 1);
     assert_memory_equal(b, want, used);
+    /* every byte alone: as it is, a short escape, \u00XX, or U+FFFD (a lone byte >= 0x80) */
+    for (int c = 0; c < 256; c++) {
+        char one = (char)c, exp[8];
+        used = 0;
+        assert_int_equal(ctx_json_escape_append(&b, &used, &cap, &one, 1), 0);
+        if (c == '"' || c == '\\') snprintf(exp, sizeof exp, "\\%c", c);
+        else if (c == '\n' || c == '\r' || c == '\t') snprintf(exp, sizeof exp, "\\%c", c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+        else if (c < 0x20) snprintf(exp, sizeof exp, "\\u%04x", c);
+        else if (c < 0x80) snprintf(exp, sizeof exp, "%c", c);
+        else snprintf(exp, sizeof exp, "\xef\xbf\xbd");
+        assert_int_equal(used, strlen(exp));
+        assert_memory_equal(b, exp, used);
+    }
     free(b);
     assert_string_equal(ctx_facility_name(23), "local7");
     assert_string_equal(ctx_facility_name(24), "?");
