@@ -147,8 +147,13 @@ int ctx_profsrc_rebuild_locked(struct ctx_profsrc *s, char *err, size_t errlen) 
     } else if (empty_store(err, errlen, &p) == NULL) {
         r = CTX_ENOMEM;
     }
-    if (r == 0) ctx_profiles_slot_set(s->slot, p);
-    return r;
+    if (r != 0) return r;
+    ctx_profiles_slot_set(s->slot, p);
+    /* every listener sees every store, in the order they are installed (s->mu): a HUP
+     * and a libvirt event at once cannot leave one the older store */
+    for (int i = 0; i < PROFSRC_LISTENERS; i++)
+        if (s->listeners[i].fn) s->listeners[i].fn(s->listeners[i].arg, p);
+    return 0;
 }
 
 static int src_new(const char *file, const char *uri, struct ctx_profsrc **out, char *err, size_t errlen) {
@@ -279,7 +284,12 @@ int ctx_profsrc_listen(ctx_profsrc_t *s, ctx_profsrc_change_fn fn, void *arg) {
         s->listeners[i].arg = arg;
         r = 0;
     }
+    /* the store in use now: one installed between the caller's last look and here
+     * (another module's watcher started first) is not missed */
+    ctx_profiles_t *p = r == 0 ? ctx_profiles_slot_get(s->slot) : NULL;
+    if (p != NULL) fn(arg, p);
     pthread_mutex_unlock(&s->mu);
+    ctx_profiles_unref(p);
     return r;
 }
 

@@ -376,6 +376,61 @@ static void test_source_shared(void **state) {
     unlink(path);
 }
 
+/* a listener sees the store in use when it listens, then every store installed, in
+ * order: the last it saw is always the one in use (a HUP's reload included) */
+struct seen {
+    int calls;
+    const ctx_profiles_t *last;
+};
+static void on_store(void *arg, const ctx_profiles_t *p) {
+    struct seen *w = arg;
+    w->calls++;
+    w->last = p;
+}
+
+static void test_source_listeners(void **state) {
+    (void)state;
+    char path[] = "/tmp/ctxlog-profsrc-XXXXXX";
+    int fd = mkstemp(path);
+    const char *doc = "{\"vms\": [{\"name\": \"a\", \"tenant\": \"t1\", \"vnic\": \"vnet1\"}]}";
+    assert_int_equal(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
+    close(fd);
+    ctx_profsrc_t *s = NULL;
+    char err[CTX_ERRLEN];
+    assert_int_equal(ctx_profsrc_acquire(path, NULL, &s, err, sizeof err), 0);
+    struct seen w = {0, NULL}, many[16];
+    assert_int_equal(ctx_profsrc_listen(s, on_store, &w), 0);
+    ctx_profiles_t *p = ctx_profsrc_get(s);
+    assert_int_equal(w.calls, 1);
+    assert_ptr_equal(w.last, p);
+    ctx_profiles_unref(p);
+    int changed = -1;
+    assert_int_equal(ctx_profsrc_reload(s, &changed, err, sizeof err), 0);
+    assert_int_equal(changed, 0);
+    assert_int_equal(w.calls, 1); /* the same bytes: no new store */
+    FILE *f = fopen(path, "w");
+    fputs("{\"vms\": [{\"name\": \"a\", \"tenant\": \"t2\", \"vnic\": \"vnet1\"}]}", f);
+    fclose(f);
+    assert_int_equal(ctx_profsrc_reload(s, &changed, err, sizeof err), 0);
+    assert_int_equal(changed, 1);
+    p = ctx_profsrc_get(s);
+    assert_int_equal(w.calls, 2);
+    assert_ptr_equal(w.last, p);
+    assert_string_equal(ctx_profiles_by_vnic(w.last, "vnet1", NULL)->tenant, "t2");
+    ctx_profiles_unref(p);
+    for (int i = 0; i < 15; i++) assert_int_equal(ctx_profsrc_listen(s, on_store, &many[i]), 0);
+    assert_int_equal(ctx_profsrc_listen(s, on_store, &many[15]), CTX_EFULL);
+    for (int i = 0; i < 15; i++) ctx_profsrc_unlisten(s, &many[i]);
+    ctx_profsrc_unlisten(s, &w);
+    f = fopen(path, "w");
+    fputs(doc, f);
+    fclose(f);
+    assert_int_equal(ctx_profsrc_reload(s, &changed, err, sizeof err), 0);
+    assert_int_equal(w.calls, 2); /* no longer listening */
+    ctx_profsrc_release(s);
+    unlink(path);
+}
+
 /* libvirt's test driver in this process: the watcher connects, scans and installs */
 static void test_source_test_driver(void **state) {
     (void)state;
@@ -429,6 +484,7 @@ int main(void) {
         cmocka_unit_test(test_merge_libvirt_only),
         cmocka_unit_test(test_merge_precedence),
         cmocka_unit_test(test_source_shared),
+        cmocka_unit_test(test_source_listeners),
         cmocka_unit_test(test_source_test_driver),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
