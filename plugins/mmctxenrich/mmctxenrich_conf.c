@@ -505,8 +505,8 @@ static void on_profiles(void *arg, const ctx_profiles_t *p) {
     mmx_inst *inst = arg;
     char err[CTX_ERRLEN];
     if (mmx_host_set_vms(inst, p, err, sizeof err) != 0)
-        LogError(0, RS_RET_ERR, "mmctxenrich(%s): profiles from libvirt: host sampling keeps its VM list: %s",
-                 inst->name, err);
+        LogError(0, RS_RET_ERR, "mmctxenrich(%s): new profiles (%s): host sampling keeps its VM list: %s",
+                 inst->name, ctx_profiles_source(p), err);
 }
 
 int mmx_start(mmx_inst *inst) {
