@@ -222,6 +222,24 @@ void ctx_profsrc_release(ctx_profsrc_t *s) {
     src_free(s);
 }
 
+int ctx_profsrc_overlap(ctx_profsrc_t *s, char *msg, size_t len) {
+    struct ctx_profreg *g = ctx_profreg_get();
+    int r = 0;
+    if (s == NULL) return 0;
+    pthread_mutex_lock(&g->mu);
+    for (struct ctx_profsrc *o = g->head; o != NULL && r == 0; o = o->next) {
+        if (o == s || !((s->file && o->file && strcmp(s->file, o->file) == 0) ||
+                         (s->uri && o->uri && strcmp(s->uri, o->uri) == 0)))
+            continue;
+        snprintf(msg, len, "profiles '%s' and '%s' are two sources, read, reloaded and followed apart: the modules "
+                 "using them may see a VM differently; give every ctxlog module the same profiles and "
+                 "profiles.libvirt", s->name, o->name);
+        r = 1;
+    }
+    pthread_mutex_unlock(&g->mu);
+    return r;
+}
+
 ctx_profiles_slot_t *ctx_profsrc_slot(ctx_profsrc_t *s) {
     return s ? s->slot : NULL;
 }

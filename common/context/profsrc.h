@@ -57,6 +57,11 @@ int ctx_profsrc_acquire(const char *file, const char *uri, ctx_profsrc_t **out, 
 /* Drops a reference; the last one stops the watcher (joins it) and frees the source. */
 void ctx_profsrc_release(ctx_profsrc_t *s);
 
+/* 1 with one line in msg when another source shares s's file or s's URI (the modules
+ * were given different profiles / profiles.libvirt pairs: they will not share one
+ * store), else 0. */
+int ctx_profsrc_overlap(ctx_profsrc_t *s, char *msg, size_t len);
+
 /* The slot holding the source's current store (owned by the source). */
 ctx_profiles_slot_t *ctx_profsrc_slot(ctx_profsrc_t *s);
 

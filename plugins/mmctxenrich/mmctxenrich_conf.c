@@ -283,6 +283,8 @@ static rsRetVal load_profiles(mmx_inst *inst) {
         parser_errmsg("mmctxenrich: parameter '%s': %s", param, err);
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
     }
+    if (ctx_profsrc_overlap(inst->psrc, err, sizeof err))
+        cnf_warning("mmctxenrich(%s): warning: %s", inst->name, err);
     inst->profiles = ctx_profsrc_slot(inst->psrc);
     ctx_profiles_t *p = ctx_profsrc_get(inst->psrc);
     int rc = mmx_host_set_vms(inst, p, err, sizeof err);

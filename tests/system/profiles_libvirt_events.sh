@@ -54,6 +54,17 @@ scope() {
 }
 
 lv_start
+# the modules given different pairs get two sources: said at config load
+echo '{"vms": []}' >"$CTX_WORK/profiles.json"
+ctx_conf <<CONF
+module(load="@MODDIR@/imctxcap/imctxcap.so")
+module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
+input(type="imctxcap" name="lve" interface="$T1,$T2" profiles="@WORK@/profiles.json" profiles.libvirt="$URI")
+action(type="mmctxenrich" name="lve" profiles.libvirt="$URI")
+CONF
+ctx_validate || ctx_fail "rsyslogd -N1: $(cat "$CTX_WORK/n1.out")"
+ctx_assert_eq "lines about two sources" 1 "$(grep -c "'$URI' and '$CTX_WORK/profiles.json + $URI' are two sources" "$CTX_WORK/n1.out")"
+
 ctx_conf <<CONF
 module(load="@MODDIR@/imctxcap/imctxcap.so")
 module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
@@ -184,4 +195,5 @@ u=$(ctx_stat "imctxcap(lve)" profiles.libvirt.updates)
 [ "$u" -ge 7 ] && [ "$u" -le 11 ] || ctx_fail "profiles.libvirt.updates: expected 7..11, got $u"
 ctx_assert_eq "updates (mmctxenrich, the same source)" "$u" "$(ctx_stat "mmctxenrich(lve)" profiles.libvirt.updates)"
 ctx_assert_eq "HUPs" 0 "$(grep -c 'HUP' "$CTX_ILOG")"
+ctx_assert_eq "lines about two sources (one pair for both)" 0 "$(grep -c 'are two sources' "$CTX_ILOG")"
 ctx_pass "plug, unplug, migrate away and in (another domain on the freed vNIC, the first back on another): attribution by sequence number, exact event counts, the scope's memory"

@@ -353,6 +353,10 @@ static void test_source_shared(void **state) {
     assert_ptr_equal(s1, s2);
     assert_int_equal(ctx_profsrc_acquire(path, "test:///default", &s3, err, sizeof err), 0);
     assert_ptr_not_equal(s1, s3);
+    char msg[CTX_ERRLEN];
+    assert_int_equal(ctx_profsrc_overlap(s1, msg, sizeof msg), 1); /* the same file, not the same source */
+    assert_non_null(strstr(msg, "are two sources"));
+    assert_non_null(strstr(msg, "test:///default"));
     int changed = -1;
     assert_int_equal(ctx_profsrc_reload(s1, &changed, err, sizeof err), 0);
     assert_int_equal(changed, 0);
@@ -369,6 +373,7 @@ static void test_source_shared(void **state) {
     assert_string_equal(ctx_profiles_by_vnic(p, "vnet1", NULL)->tenant, "t2");
     ctx_profiles_unref(p);
     ctx_profsrc_release(s3);
+    assert_int_equal(ctx_profsrc_overlap(s1, msg, sizeof msg), 0); /* one source left */
     assert_int_equal(ctx_profsrc_acquire(NULL, "no uri", &s3, err, sizeof err), CTX_EINVAL);
     assert_non_null(strstr(err, "expected a libvirt connection URI"));
     ctx_profsrc_release(s1);
