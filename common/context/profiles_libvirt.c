@@ -207,6 +207,11 @@ static int connect_lv(struct ctx_profsrc *s) {
         disconnect(s);
         return -1;
     }
+    static const char *const what[EV_N] = {"lifecycle", "device-added", "device-removed", "metadata-change"};
+    for (int i = EV_LIFECYCLE + 1; i < EV_N; i++)
+        if (w->cb[i] < 0)
+            say(w, 1, "libvirt %s: cannot follow %s events (%s): such changes show at the next lifecycle event",
+                s->uri, what[i], lv_error());
     virConnectRegisterCloseCallback(c, on_close, s, NULL);
     virConnectSetKeepAlive(c, 5, 3);
     atomic_store(&s->connected, 1);

@@ -196,4 +196,7 @@ u=$(ctx_stat "imctxcap(lve)" profiles.libvirt.updates)
 ctx_assert_eq "updates (mmctxenrich, the same source)" "$u" "$(ctx_stat "mmctxenrich(lve)" profiles.libvirt.updates)"
 ctx_assert_eq "HUPs" 0 "$(grep -c 'HUP' "$CTX_ILOG")"
 ctx_assert_eq "lines about two sources (one pair for both)" 0 "$(grep -c 'are two sources' "$CTX_ILOG")"
+# device-added / -removed and metadata callbacks registered (their events cannot be made here)
+ctx_assert_eq "event kinds not followed" 0 "$(grep -c 'cannot follow' "$CTX_ILOG")"
+ctx_assert_eq "connections" 1 "$(grep -c 'connected; following domain events' "$CTX_ILOG")"
 ctx_pass "plug, unplug, migrate away and in (another domain on the freed vNIC, the first back on another): attribution by sequence number, exact event counts, the scope's memory"
