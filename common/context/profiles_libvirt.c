@@ -207,6 +207,11 @@ static int connect_lv(struct ctx_profsrc *s) {
         disconnect(s);
         return -1;
     }
+    static const char *const what[EV_N] = {"lifecycle", "device-added", "device-removed", "metadata-change"};
+    for (int i = EV_LIFECYCLE + 1; i < EV_N; i++)
+        if (w->cb[i] < 0)
+            say(w, 1, "libvirt %s: cannot follow %s events (%s): such changes show at the next lifecycle event",
+                s->uri, what[i], lv_error());
     virConnectRegisterCloseCallback(c, on_close, s, NULL);
     virConnectSetKeepAlive(c, 5, 3);
     atomic_store(&s->connected, 1);
@@ -259,11 +264,7 @@ static void install(struct ctx_profsrc *s, ctx_lvdom_t *v, size_t n, unsigned ba
     s->have_doms = 1;
     int r = ctx_profsrc_rebuild_locked(s, err, sizeof err);
     unsigned no_tenant = s->no_tenant;
-    ctx_profiles_t *p = r == 0 ? ctx_profiles_slot_get(s->slot) : NULL;
-    for (int i = 0; p != NULL && i < PROFSRC_LISTENERS; i++)
-        if (s->listeners[i].fn) s->listeners[i].fn(s->listeners[i].arg, p);
     pthread_mutex_unlock(&s->mu);
-    ctx_profiles_unref(p);
     for (size_t i = 0; i < old_n; i++) ctx_lvdom_clear(&old[i]);
     free(old);
     atomic_store(&s->domains, n);

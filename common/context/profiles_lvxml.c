@@ -334,16 +334,24 @@ static int put_escaped(char *out, size_t outlen, size_t *o, const char *s) {
     return 0;
 }
 
-/* libvirt's virDomainDriverGenerateMachineName for a privileged driver */
+/* libvirt's virDomainDriverGenerateMachineName for a privileged driver (libvirt 9.0,
+ * src/hypervisor/domain_driver.c, virDomainMachineNameAppendValid): of the name, only
+ * [A-Za-z0-9] and '-' / '.' are kept; a '-' or '.' is kept only after a kept other
+ * character (a leading one and the 2nd.. of a run go: "a--b..c" -> "a-b.c"); no more
+ * characters once the whole name has 64 bytes; trailing '-' and '.' are trimmed */
 static void machine_name(const char *driver, long id, const char *name, char m[80]) {
     int o = snprintf(m, 80, "%s-%ld-", driver, id);
     int skip = 1;
     for (; *name && o < 64; name++) {
         char c = *name;
-        if (c == '.' && skip) continue;
-        skip = 0;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) continue;
+        if (c == '.' || c == '-') {
+            if (!skip) m[o++] = c;
+            skip = 1;
+            continue;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) continue;
         m[o++] = c;
+        skip = 0;
     }
     while (o > 0 && (m[o - 1] == '-' || m[o - 1] == '.')) o--;
     m[o] = '\0';

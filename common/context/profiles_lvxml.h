@@ -68,8 +68,10 @@ void ctx_lvdom_clear(ctx_lvdom_t *d);
 /* The cgroup path libvirt gives a running domain through systemd-machined:
  * partition "/machine" -> "/machine.slice/machine-qemu\x2d<id>\x2d<name>.scope",
  * the machine name being "<driver>-<id>-<name>" with characters other than
- * [A-Za-z0-9-] dropped (leading dots too), cut at 64 bytes, trailing '-' and '.'
- * trimmed; systemd escaping (each '-' as \x2d, other non [A-Za-z0-9:_.] as \xNN).
+ * [A-Za-z0-9.-] dropped, a '-' or '.' kept only after another kept character (runs
+ * collapse to their first), cut at 64 bytes, trailing '-' and '.' trimmed (libvirt
+ * 9.0's virDomainDriverGenerateMachineName); systemd escaping (each '-' as \x2d, other
+ * non [A-Za-z0-9:_.] as \xNN), as libvirt's virSystemdMakeScopeName.
  * driver: "qemu" or "lxc"; partition: "/X", X of [A-Za-z0-9_] (one level; NULL = "/machine").
  * Returns 0, or CTX_EINVAL (id < 1, other partition shapes), CTX_EFULL (out too small). */
 int ctx_lv_machine_cgroup(const char *driver, long id, const char *dom_name, const char *partition, char *out,

@@ -147,8 +147,13 @@ int ctx_profsrc_rebuild_locked(struct ctx_profsrc *s, char *err, size_t errlen) 
     } else if (empty_store(err, errlen, &p) == NULL) {
         r = CTX_ENOMEM;
     }
-    if (r == 0) ctx_profiles_slot_set(s->slot, p);
-    return r;
+    if (r != 0) return r;
+    ctx_profiles_slot_set(s->slot, p);
+    /* every listener sees every store, in the order they are installed (s->mu): a HUP
+     * and a libvirt event at once cannot leave one the older store */
+    for (int i = 0; i < PROFSRC_LISTENERS; i++)
+        if (s->listeners[i].fn) s->listeners[i].fn(s->listeners[i].arg, p);
+    return 0;
 }
 
 static int src_new(const char *file, const char *uri, struct ctx_profsrc **out, char *err, size_t errlen) {
@@ -217,6 +222,24 @@ void ctx_profsrc_release(ctx_profsrc_t *s) {
     src_free(s);
 }
 
+int ctx_profsrc_overlap(ctx_profsrc_t *s, char *msg, size_t len) {
+    struct ctx_profreg *g = ctx_profreg_get();
+    int r = 0;
+    if (s == NULL) return 0;
+    pthread_mutex_lock(&g->mu);
+    for (struct ctx_profsrc *o = g->head; o != NULL && r == 0; o = o->next) {
+        if (o == s || !((s->file && o->file && strcmp(s->file, o->file) == 0) ||
+                         (s->uri && o->uri && strcmp(s->uri, o->uri) == 0)))
+            continue;
+        snprintf(msg, len, "profiles '%s' and '%s' are two sources, read, reloaded and followed apart: the modules "
+                 "using them may see a VM differently; give every ctxlog module the same profiles and "
+                 "profiles.libvirt", s->name, o->name);
+        r = 1;
+    }
+    pthread_mutex_unlock(&g->mu);
+    return r;
+}
+
 ctx_profiles_slot_t *ctx_profsrc_slot(ctx_profsrc_t *s) {
     return s ? s->slot : NULL;
 }
@@ -279,7 +302,12 @@ int ctx_profsrc_listen(ctx_profsrc_t *s, ctx_profsrc_change_fn fn, void *arg) {
         s->listeners[i].arg = arg;
         r = 0;
     }
+    /* the store in use now: one installed between the caller's last look and here
+     * (another module's watcher started first) is not missed */
+    ctx_profiles_t *p = r == 0 ? ctx_profiles_slot_get(s->slot) : NULL;
+    if (p != NULL) fn(arg, p);
     pthread_mutex_unlock(&s->mu);
+    ctx_profiles_unref(p);
     return r;
 }
 

@@ -31,7 +31,9 @@ typedef struct ctx_profsrc ctx_profsrc_t;
 
 /* level: 0 info, 1 warning, 2 error; line is one line without "module:" prefix */
 typedef void (*ctx_profsrc_log_fn)(int level, const char *line);
-/* called on the watcher thread with the new store (borrowed) after each libvirt update */
+/* called with each new store (borrowed) as it is installed, whatever installed it (the
+ * libvirt watcher's thread, a HUP's ctx_profsrc_reload), under the source's mutex: in
+ * the order of installation, so the last call is always the store in use */
 typedef void (*ctx_profsrc_change_fn)(void *arg, const ctx_profiles_t *p);
 
 /* Counters of a source (monotonic unless marked gauge). */
@@ -55,6 +57,11 @@ int ctx_profsrc_acquire(const char *file, const char *uri, ctx_profsrc_t **out, 
 /* Drops a reference; the last one stops the watcher (joins it) and frees the source. */
 void ctx_profsrc_release(ctx_profsrc_t *s);
 
+/* 1 with one line in msg when another source shares s's file or s's URI (the modules
+ * were given different profiles / profiles.libvirt pairs: they will not share one
+ * store), else 0. */
+int ctx_profsrc_overlap(ctx_profsrc_t *s, char *msg, size_t len);
+
 /* The slot holding the source's current store (owned by the source). */
 ctx_profiles_slot_t *ctx_profsrc_slot(ctx_profsrc_t *s);
 
@@ -72,7 +79,9 @@ int ctx_profsrc_reload(ctx_profsrc_t *s, int *changed, char *err, size_t errlen)
  * Returns 0 or CTX_ENOMEM / CTX_EIO (thread) with err. */
 int ctx_profsrc_start(ctx_profsrc_t *s, ctx_profsrc_log_fn log, char *err, size_t errlen);
 
-/* Registers fn(arg) for changes from libvirt (one per arg); unlisten before arg goes. */
+/* Registers fn(arg) and calls it at once with the store in use, then for every store
+ * installed (file reload or libvirt update; one per arg); unlisten before arg goes.
+ * Returns 0 or CTX_EFULL (16 listeners already, profsrc_int.h). */
 int ctx_profsrc_listen(ctx_profsrc_t *s, ctx_profsrc_change_fn fn, void *arg);
 void ctx_profsrc_unlisten(ctx_profsrc_t *s, void *arg);
 

@@ -34,6 +34,7 @@
 #include "statsobj.h"
 
 #include "capture.h"
+#include "cnfutil.h"
 #include "ifglob.h"
 #include "imctxcap.h"
 #include "ipfrag.h"
@@ -83,6 +84,7 @@ rsRetVal imctxcap_packet_init(imctxcap_inst_t *inst) {
         parser_errmsg("imctxcap: parameter '%s': %s", inst->profiles_path ? "profiles" : "profiles.libvirt", err);
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
     }
+    if (ctx_profsrc_overlap(st->src, err, sizeof err)) cnf_warning("imctxcap: warning: %s", err);
     st->slot = ctx_profsrc_slot(st->src);
     if (ctx_ifglob_new_array((const char *const *)inst->interfaces, count_list((const char *const *)inst->interfaces),
                              &st->globs, err, sizeof err) != 0) {

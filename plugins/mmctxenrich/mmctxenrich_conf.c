@@ -283,6 +283,8 @@ static rsRetVal load_profiles(mmx_inst *inst) {
         parser_errmsg("mmctxenrich: parameter '%s': %s", param, err);
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
     }
+    if (ctx_profsrc_overlap(inst->psrc, err, sizeof err))
+        cnf_warning("mmctxenrich(%s): warning: %s", inst->name, err);
     inst->profiles = ctx_profsrc_slot(inst->psrc);
     ctx_profiles_t *p = ctx_profsrc_get(inst->psrc);
     int rc = mmx_host_set_vms(inst, p, err, sizeof err);
@@ -499,13 +501,14 @@ static void lv_log(int level, const char *line) {
         LogMsg(0, NO_ERRCODE, level == 1 ? LOG_WARNING : LOG_INFO, "ctxlog profiles: %s", line);
 }
 
-/* the source installed profiles from libvirt (its watcher thread): the sampler follows */
+/* the source installed a store (a HUP's reload or the libvirt watcher's thread; the
+ * source's lock held): the sampler follows */
 static void on_profiles(void *arg, const ctx_profiles_t *p) {
     mmx_inst *inst = arg;
     char err[CTX_ERRLEN];
     if (mmx_host_set_vms(inst, p, err, sizeof err) != 0)
-        LogError(0, RS_RET_ERR, "mmctxenrich(%s): profiles from libvirt: host sampling keeps its VM list: %s",
-                 inst->name, err);
+        LogError(0, RS_RET_ERR, "mmctxenrich(%s): new profiles (%s): host sampling keeps its VM list: %s",
+                 inst->name, ctx_profiles_source(p), err);
 }
 
 int mmx_start(mmx_inst *inst) {
@@ -522,7 +525,11 @@ int mmx_start(mmx_inst *inst) {
         rc = start_failed(inst, "compute-manager fetcher", "no cm context", e);
     if (inst->hfetch && (e = cmfetch_start(inst->hfetch)) != 0)
         rc = start_failed(inst, "compute-manager host fetcher", "no cm host context", e);
-    if (inst->psrc && (e = ctx_profsrc_listen(inst->psrc, on_profiles, inst)) == 0) {
+    if (inst->psrc && (e = ctx_profsrc_listen(inst->psrc, on_profiles, inst)) != 0) {
+        LogError(0, RS_RET_ERR, "mmctxenrich(%s): more actions than a profile source serves (16) share '%s': host "
+                 "sampling keeps the VM list of the start", inst->name, ctx_profsrc_name(inst->psrc));
+        rc = -1;
+    } else if (inst->psrc) {
         char err[CTX_ERRLEN];
         if (ctx_profsrc_start(inst->psrc, lv_log, err, sizeof err) != 0) {
             LogError(0, RS_RET_ERR, "mmctxenrich(%s): profiles.libvirt: %s", inst->name, err);
@@ -601,24 +608,21 @@ static void reload_policy(mmx_inst *inst) {
 }
 
 /* the source is shared with imctxcap: whichever HUP handler runs first installs the
- * new file; the sampler's VM list follows the store in use either way */
+ * new file; the sampler's VM list follows every store the source installs (on_profiles,
+ * called under the source's lock in the order of installation: a libvirt update at the
+ * same time cannot leave the sampler with the older list) */
 static void reload_profiles(mmx_inst *inst) {
     char err[CTX_ERRLEN];
     int changed = 0;
     if (inst->profiles_path == NULL) return;
-    ctx_profiles_t *p = NULL;
     int rc = ctx_profsrc_reload(inst->psrc, &changed, err, sizeof err);
-    if (rc == 0) {
-        p = ctx_profsrc_get(inst->psrc);
-        rc = mmx_host_set_vms(inst, p, err, sizeof err);
-    }
     if (rc != 0) {
-        ctx_profiles_unref(p);
         mmx_inc(inst, MMX_CTR_PROFILES_RELOAD_ERRORS);
         LogError(0, RS_RET_CONF_PARAM_INVLD,
                  "mmctxenrich(%s): HUP: profiles not reloaded, keeping the profiles in use: %s", inst->name, err);
         return;
     }
+    ctx_profiles_t *p = ctx_profsrc_get(inst->psrc);
     size_t n = ctx_profiles_count(p);
     ctx_profiles_unref(p);
     mmx_inc(inst, MMX_CTR_PROFILES_RELOADS);

@@ -10,44 +10,11 @@
 #   follows without HUP;
 # - libvirtd stopped: the last domains stay in use, one line is logged, the source
 #   reconnects when libvirtd is back.
-# Not here: device added / removed events (libvirt 9.0's test driver has no
-# virDomainAttachDeviceFlags) and migration; they take the same path (a rescan).
+# Device changes, migration and the domain's cgroup: profiles_libvirt_events.sh.
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init "profiles_libvirt${CTX_SUFFIX:-}"
-command -v libvirtd >/dev/null && command -v virsh >/dev/null || ctx_fail "libvirtd and virsh are needed (scripts/deps.txt)"
-
-LV="$CTX_WORK/lv"
-mkdir -p "$LV/run" "$LV/nodrivers"
-cat >"$LV/libvirtd.conf" <<CONF
-unix_sock_dir = "$LV/run"
-auth_unix_ro = "none"
-auth_unix_rw = "none"
-log_outputs = "3:file:$LV/libvirtd.log"
-CONF
-URI="test+unix:///default?socket=$LV/run/libvirt-sock"
-LVPID=
-HOLDER=
-# libvirtd without its hypervisor drivers (no KVM here): the test driver is in libvirt itself
-lv_start() {
-    rm -f "$LV/run/libvirt-sock"
-    LIBVIRT_DRIVER_DIR="$LV/nodrivers" libvirtd -f "$LV/libvirtd.conf" -p "$LV/run/pid" >>"$LV/daemon.out" 2>&1 &
-    LVPID=$!
-    ctx_wait_for "libvirtd" 20 "[ -S '$LV/run/libvirt-sock' ] && virsh -q -c '$URI' list >/dev/null 2>&1"
-    # test:///default lives while a connection holds it: keep one open (its event log helps debugging)
-    virsh -c "$URI" event --all --loop >>"$LV/events.log" 2>&1 &
-    HOLDER=$!
-    # held once a domain defined by another connection outlives it
-    ctx_wait_for "the holding connection" 20 "virsh -q -c '$URI' define '$LV/probe.xml' >/dev/null 2>&1 &&
-        virsh -q -c '$URI' domstate probe >/dev/null 2>&1"
-    vsh undefine probe
-}
-lv_stop() {
-    [ -n "$HOLDER" ] && kill "$HOLDER" 2>/dev/null && wait "$HOLDER" 2>/dev/null
-    [ -n "$LVPID" ] && kill "$LVPID" 2>/dev/null && wait "$LVPID" 2>/dev/null
-    HOLDER= LVPID=
-}
-ctx_on_exit lv_stop
-vsh() { virsh -q -c "$URI" "$@" >>"$LV/virsh.out" 2>&1 || ctx_fail "virsh $*: $(tail -n 2 "$LV/virsh.out")"; }
+. "$top_srcdir/tests/lib/libvirtd.sh"
+lv_setup
 
 # libvirt names vnet* devices itself (a defined domain's vnet* target is dropped): tap
 # names as OpenStack's, whose target dev libvirt keeps
@@ -58,26 +25,15 @@ ctx_vm_add lv3 93 --vnic "$V3" || ctx_fail "VM"
 U1=6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e01 U2=6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e02 U3=6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e03
 NOVA=http://openstack.org/xmlns/libvirt/nova/1.1
 CTXNS=urn:ctxlog:libvirt:1
-# domain NAME UUID VNIC MAC METADATA
-domain() {
-    cat <<XML
-<domain type='test'>
-  <name>$1</name><uuid>$2</uuid><memory>65536</memory><os><type>hvm</type></os>
-  <metadata>$5</metadata>
-  <devices><interface type='ethernet'><mac address='$4'/><target dev='$3'/></interface></devices>
-</domain>
-XML
-}
 nova="<nova:instance xmlns:nova='$NOVA'>
   <nova:name>web &lt;1&gt;</nova:name>
   <nova:owner><nova:user uuid='8a2b0000000000000000000000000001'>alice</nova:user>
   <nova:project uuid='3f9e0000000000000000000000000001'>acme</nova:project></nova:owner></nova:instance>"
-domain instance-00000001 $U1 "$V1" "$(ctx_vm_mac 91)" "$nova" >"$CTX_WORK/d1.xml"
-domain instance-00000003 $U3 "$V3" "$(ctx_vm_mac 93)" "$nova" >"$CTX_WORK/d3.xml"
-domain plain-vm $U2 "$V2" "$(ctx_vm_mac 92)" "<ctxlog:vm xmlns:ctxlog='$CTXNS' tenant='globex' user='bob'/>" \
+lv_domain instance-00000001 $U1 "$V1" "$(ctx_vm_mac 91)" "$nova" >"$CTX_WORK/d1.xml"
+lv_domain instance-00000003 $U3 "$V3" "$(ctx_vm_mac 93)" "$nova" >"$CTX_WORK/d3.xml"
+lv_domain plain-vm $U2 "$V2" "$(ctx_vm_mac 92)" "<ctxlog:vm xmlns:ctxlog='$CTXNS' tenant='globex' user='bob'/>" \
     >"$CTX_WORK/d2.xml"
 
-domain probe 6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6eff tap-probe 52:54:00:00:00:01 "" >"$LV/probe.xml"
 lv_start
 vsh define "$CTX_WORK/d1.xml"
 vsh start instance-00000001

@@ -3,7 +3,9 @@
  * entities, wrong shapes, every byte flipped), the machine.slice cgroup name, the
  * merge with a profiles file (precedence, keys the file holds), and a profile source
  * (registry, HUP of identical bytes, libvirt's in-process test driver). */
+#include <dlfcn.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -191,7 +193,9 @@ static void test_cgroup_name(void **state) {
     (void)state;
     char out[256];
     assert_int_equal(ctx_lv_machine_cgroup("qemu", 12, ".a.b_c d-", NULL, out, sizeof out), 0);
-    assert_string_equal(out, "/machine.slice/machine-qemu\\x2d12\\x2dabcd.scope");
+    assert_string_equal(out, "/machine.slice/machine-qemu\\x2d12\\x2da.bcd.scope");
+    assert_int_equal(ctx_lv_machine_cgroup("qemu", 3, "web.prod--01..x-", NULL, out, sizeof out), 0);
+    assert_string_equal(out, "/machine.slice/machine-qemu\\x2d3\\x2dweb.prod\\x2d01.x.scope");
     assert_int_equal(ctx_lv_machine_cgroup("lxc", 1, "x", "/tenants", out, sizeof out), 0);
     assert_string_equal(out, "/tenants.slice/machine-lxc\\x2d1\\x2dx.scope");
     char longname[200];
@@ -204,6 +208,50 @@ static void test_cgroup_name(void **state) {
     assert_int_equal(ctx_lv_machine_cgroup("qemu", 1, "x", "/../x", out, sizeof out), CTX_EINVAL);
     assert_int_equal(ctx_lv_machine_cgroup("qemu", 1, "x", "/a-b", out, sizeof out), CTX_EINVAL);
     assert_int_equal(ctx_lv_machine_cgroup("qemu", 1, "x", NULL, out, 10), CTX_EFULL);
+}
+
+/* The scope name against libvirt itself: the libvirt0 the modules link with exports
+ * (as private symbols) the functions libvirtd names a machine and its scope with;
+ * ours must give the same path for every name (fixed and random ones, every byte
+ * class: kept, dropped, '-' '.' runs, non-ASCII, over 64 bytes). */
+static void test_cgroup_name_libvirt(void **state) {
+    (void)state;
+    void *h = dlopen("libvirt.so.0", RTLD_NOW);
+    assert_non_null(h);
+    void *g = dlsym(h, "virDomainDriverGenerateMachineName"), *sc = dlsym(h, "virSystemdMakeScopeName");
+    if (g == NULL || sc == NULL)
+        fail_msg("libvirt.so.0 has no virDomainDriverGenerateMachineName / virSystemdMakeScopeName (private "
+                 "symbols of libvirt >= 6.1; Debian 12 has 9.0): the scope name cannot be checked");
+    char *(*gen)(const char *, const char *, int, const char *, bool);
+    char *(*scope)(const char *, const char *, bool);
+    memcpy(&gen, &g, sizeof gen);
+    memcpy(&scope, &sc, sizeof scope);
+    static const char *fixed[] = {"instance-0000002a", "web.example.com", ".a.b_c d-", "--x--", "..", "a\\b/c",
+                                  "\xc3\xa4", "x y", "-", "a.-.-b", "A:B_C"};
+    static const char alphabet[] = "aZ9-.-._ /\\:\x01\xc3\xa4";
+    unsigned seed = 18;
+    char name[120], want[512], out[512];
+    for (int i = 0; i < 3000; i++) {
+        const char *n = name;
+        if (i < (int)(sizeof fixed / sizeof fixed[0])) {
+            n = fixed[i];
+        } else {
+            size_t len = (size_t)(rand_r(&seed) % 100);
+            for (size_t k = 0; k < len; k++) name[k] = alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
+            name[len] = '\0';
+        }
+        int id = 1 + rand_r(&seed) % 5000;
+        const char *drv = i % 7 == 0 ? "lxc" : "qemu";
+        char *m = gen(drv, NULL, id, n, true);
+        char *s = m ? scope(m, drv, false) : NULL;
+        assert_non_null(s);
+        snprintf(want, sizeof want, "/machine.slice/%s", s);
+        free(s);
+        free(m);
+        assert_int_equal(ctx_lv_machine_cgroup(drv, id, n, NULL, out, sizeof out), 0);
+        if (strcmp(out, want) != 0) fail_msg("name \"%s\" (id %d): libvirt %s, ours %s", n, id, want, out);
+    }
+    dlclose(h);
 }
 
 /* ---- merge ---- */
@@ -305,6 +353,10 @@ static void test_source_shared(void **state) {
     assert_ptr_equal(s1, s2);
     assert_int_equal(ctx_profsrc_acquire(path, "test:///default", &s3, err, sizeof err), 0);
     assert_ptr_not_equal(s1, s3);
+    char msg[CTX_ERRLEN];
+    assert_int_equal(ctx_profsrc_overlap(s1, msg, sizeof msg), 1); /* the same file, not the same source */
+    assert_non_null(strstr(msg, "are two sources"));
+    assert_non_null(strstr(msg, "test:///default"));
     int changed = -1;
     assert_int_equal(ctx_profsrc_reload(s1, &changed, err, sizeof err), 0);
     assert_int_equal(changed, 0);
@@ -321,10 +373,66 @@ static void test_source_shared(void **state) {
     assert_string_equal(ctx_profiles_by_vnic(p, "vnet1", NULL)->tenant, "t2");
     ctx_profiles_unref(p);
     ctx_profsrc_release(s3);
+    assert_int_equal(ctx_profsrc_overlap(s1, msg, sizeof msg), 0); /* one source left */
     assert_int_equal(ctx_profsrc_acquire(NULL, "no uri", &s3, err, sizeof err), CTX_EINVAL);
     assert_non_null(strstr(err, "expected a libvirt connection URI"));
     ctx_profsrc_release(s1);
     ctx_profsrc_release(s2);
+    unlink(path);
+}
+
+/* a listener sees the store in use when it listens, then every store installed, in
+ * order: the last it saw is always the one in use (a HUP's reload included) */
+struct seen {
+    int calls;
+    const ctx_profiles_t *last;
+};
+static void on_store(void *arg, const ctx_profiles_t *p) {
+    struct seen *w = arg;
+    w->calls++;
+    w->last = p;
+}
+
+static void test_source_listeners(void **state) {
+    (void)state;
+    char path[] = "/tmp/ctxlog-profsrc-XXXXXX";
+    int fd = mkstemp(path);
+    const char *doc = "{\"vms\": [{\"name\": \"a\", \"tenant\": \"t1\", \"vnic\": \"vnet1\"}]}";
+    assert_int_equal(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
+    close(fd);
+    ctx_profsrc_t *s = NULL;
+    char err[CTX_ERRLEN];
+    assert_int_equal(ctx_profsrc_acquire(path, NULL, &s, err, sizeof err), 0);
+    struct seen w = {0, NULL}, many[16];
+    assert_int_equal(ctx_profsrc_listen(s, on_store, &w), 0);
+    ctx_profiles_t *p = ctx_profsrc_get(s);
+    assert_int_equal(w.calls, 1);
+    assert_ptr_equal(w.last, p);
+    ctx_profiles_unref(p);
+    int changed = -1;
+    assert_int_equal(ctx_profsrc_reload(s, &changed, err, sizeof err), 0);
+    assert_int_equal(changed, 0);
+    assert_int_equal(w.calls, 1); /* the same bytes: no new store */
+    FILE *f = fopen(path, "w");
+    fputs("{\"vms\": [{\"name\": \"a\", \"tenant\": \"t2\", \"vnic\": \"vnet1\"}]}", f);
+    fclose(f);
+    assert_int_equal(ctx_profsrc_reload(s, &changed, err, sizeof err), 0);
+    assert_int_equal(changed, 1);
+    p = ctx_profsrc_get(s);
+    assert_int_equal(w.calls, 2);
+    assert_ptr_equal(w.last, p);
+    assert_string_equal(ctx_profiles_by_vnic(w.last, "vnet1", NULL)->tenant, "t2");
+    ctx_profiles_unref(p);
+    for (int i = 0; i < 15; i++) assert_int_equal(ctx_profsrc_listen(s, on_store, &many[i]), 0);
+    assert_int_equal(ctx_profsrc_listen(s, on_store, &many[15]), CTX_EFULL);
+    for (int i = 0; i < 15; i++) ctx_profsrc_unlisten(s, &many[i]);
+    ctx_profsrc_unlisten(s, &w);
+    f = fopen(path, "w");
+    fputs(doc, f);
+    fclose(f);
+    assert_int_equal(ctx_profsrc_reload(s, &changed, err, sizeof err), 0);
+    assert_int_equal(w.calls, 2); /* no longer listening */
+    ctx_profsrc_release(s);
     unlink(path);
 }
 
@@ -377,9 +485,11 @@ int main(void) {
         cmocka_unit_test(test_hostile_ifaces),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_cgroup_name),
+        cmocka_unit_test(test_cgroup_name_libvirt),
         cmocka_unit_test(test_merge_libvirt_only),
         cmocka_unit_test(test_merge_precedence),
         cmocka_unit_test(test_source_shared),
+        cmocka_unit_test(test_source_listeners),
         cmocka_unit_test(test_source_test_driver),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
