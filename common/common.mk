@@ -30,3 +30,4 @@ check_LTLIBRARIES += libctxcommon_san.la
 libctxcommon_san_la_SOURCES = $(COMMON_SOURCES)
 libctxcommon_san_la_CFLAGS = $(COMMON_CFLAGS) $(SAN_CFLAGS) -g -O1
 COMMON_SOURCES += common/context/profiles_lvxml.c common/context/profiles_lvxml.h common/context/profiles_merge.c common/context/profiles_merge.h common/context/profsrc.c common/context/profsrc.h common/context/profsrc_int.h common/context/profiles_libvirt.c
+COMMON_SOURCES += common/base/namereg.c common/base/namereg.h

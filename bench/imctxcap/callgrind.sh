@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/imctxcap/callgrind.sh [--messages "1000 5000"]
+# bench/imctxcap/callgrind.sh [--messages "1000 5000"] [--budget off]
 #
 # CPU per message of imctxcap in instructions (callgrind), which unlike seconds do
 # not depend on what else the machine runs. rsyslogd runs under callgrind with
@@ -9,15 +9,17 @@
 # whole daemon's cost per message (start-up and shutdown cancel out); the inclusive
 # cost of the capture loop's read function (ctx_ring_drain, or pcap_dispatch in
 # builds before the one-ring capture) and of imctxcap_on_packet per message is the
-# capture path. IMCTXCAP_SO=/path/imctxcap.so measures another build. Prints a
+# capture path. imctxcap runs with its defaults (the per-vNIC budget on); --budget off
+# turns the budget off, to see what it costs. IMCTXCAP_SO=/path/imctxcap.so measures another build. Prints a
 # Markdown table; run it as root (namespaces), e.g. inside scripts/in-private-net.sh.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-counts="1000 5000"
+counts="1000 5000" budget=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --messages) counts=$2; shift 2 ;;
-        *) echo "usage: $0 [--messages \"N1 N2\"]" >&2; exit 2 ;;
+        --budget) [ "$2" = off ] && budget=' vm.maxPacketsPerSecond="0" vm.maxBytesPerSecond="0"'; shift 2 ;;
+        *) echo "usage: $0 [--messages \"N1 N2\"] [--budget off]" >&2; exit 2 ;;
     esac
 done
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
@@ -42,7 +44,7 @@ cat >"$W/rsyslog.conf" <<EOF
 global(workDirectory="$W")
 module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$W/stats.log")
 module(load="$SO")
-input(type="imctxcap" name="cg" interface="$VNIC" profiles="$W/profiles.json")
+input(type="imctxcap" name="cg" interface="$VNIC" profiles="$W/profiles.json"$budget)
 action(type="omfile" file="$W/out")
 EOF
 attached() { { grep -F '"name": "imctxcap(cg)"' "$W/stats.log" 2>/dev/null || true; } | tail -1 | sed 's/^[^{]*//' |
@@ -84,4 +86,4 @@ d=$((N2 - N1))
 per() { echo $(( ($(incl "$W/cg.$N2" "$1") - $(incl "$W/cg.$N1" "$1")) / d )); }
 echo "| build | Ir / message, whole rsyslogd | capture read loop (ctx_ring_drain or pcap_dispatch) | imctxcap_on_packet | decode (ctx_pkt_decode) | submit (multiSubmitMsg2 + multiSubmitFlush) |"
 echo "|---|---|---|---|---|---|"
-echo "| $SO | $(( ($(total "$W/cg.$N2") - $(total "$W/cg.$N1")) / d )) | $(( $(per ctx_ring_drain) + $(per pcap_dispatch) )) | $(per imctxcap_on_packet) | $(per ctx_pkt_decode) | $(( $(per multiSubmitMsg2) + $(per multiSubmitFlush) )) |"
+echo "| $SO${budget:+ (budget off)} | $(( ($(total "$W/cg.$N2") - $(total "$W/cg.$N1")) / d )) | $(( $(per ctx_ring_drain) + $(per pcap_dispatch) )) | $(per imctxcap_on_packet) | $(per ctx_pkt_decode) | $(( $(per multiSubmitMsg2) + $(per multiSubmitFlush) )) |"

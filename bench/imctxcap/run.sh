@@ -2,6 +2,7 @@
 # bench/imctxcap/run.sh [--quick] [--rates "50000 100000 ..."] [--seconds S]
 #                        [--size BYTES] [--cap-workers W]
 #                        [--vnics "10 100"] [--workers "1 2"] [--memory-only]
+#                        [--flood "udp syn frag"] [--quiet "RATE N"] [--vm-pps N]
 #
 # imctxcap vs rsyslog's imudp on the same traffic, in one run. A VM namespace sends
 # with syslog-ng's loggen (UDP, 200-byte messages, sequence-numbered) over a veth to
@@ -20,9 +21,16 @@
 # against a bare rsyslogd with the same impstats and output: RSS does not depend on
 # load, so this part is stable on a shared machine. --memory-only skips the
 # throughput runs. IMCTXCAP_SO=/path/imctxcap.so measures another build (e.g. main's).
+#
+# Flood (--flood, instead of the other runs): imctxcap with its defaults (budget on)
+# while a second VM floods (tests/lib/floodgen.py udp, syn or frag) and the bench VM
+# sends --quiet N messages at RATE/s (default "100 1000"): the quiet VM's loss, the
+# flood's counters (its per-VM object) and the capture worker's CPU (bench/imctxcap/flood.sh);
+# --vm-pps sets vm.maxPacketsPerSecond (default: imctxcap's, 100000).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 quick=0 rates="50000 100000 150000 200000" secs=3 vnics="10 100" mworkers="1 2" memonly=0 size=200 cworkers=1
+floods="" quiet_rate=100 quiet_n=1000 vm_pps=
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1; rates="20000"; secs=1; shift ;;
@@ -33,7 +41,10 @@ while [ $# -gt 0 ]; do
         --memory-only) memonly=1; shift ;;
         --size) size=$2; shift 2 ;;
         --cap-workers) cworkers=$2; shift 2 ;;
-        *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S] [--vnics LIST] [--workers LIST] [--memory-only]" >&2
+        --flood) floods=$2; shift 2 ;;
+        --quiet) read -r quiet_rate quiet_n <<<"$2"; shift 2 ;;
+        --vm-pps) vm_pps=$2; shift 2 ;;
+        *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S] [--vnics LIST] [--workers LIST] [--memory-only] [--flood MODES] [--quiet \"RATE N\"] [--vm-pps N]" >&2
            exit 2 ;;
     esac
 done
@@ -170,6 +181,14 @@ input(type=\"imctxcap\" name=\"m\" interface=\"ctxm*\" workers=\"$w\" profiles=\
 
 res="$top/bench/imctxcap/RESULTS.md"
 rm -f "$res.tmp" # a section an aborted run left behind
+if [ -n "$floods" ]; then
+    . "$top/bench/imctxcap/flood.sh"
+    flood_run "$floods"
+    cat "$res.tmp"
+    cat "$res.tmp" >>"$res"
+    rm -f "$res.tmp"
+    exit 0
+fi
 if [ "$memonly" = 1 ]; then
     {
         echo

@@ -23,6 +23,7 @@ struct entry {
 struct ctx_vmbudget {
     uint64_t pps, bps;
     uint64_t ns_per_pkt;        /* 1e9 / pps */
+    uint64_t ns_per_byte_q32;   /* 1e9 / bps in 32.32 fixed point: a multiply per frame, not a 128-bit divide */
     uint64_t burst_ns;
     struct entry *buckets[BUCKETS];
 };
@@ -42,6 +43,7 @@ int ctx_vmbudget_new(uint64_t pps, uint64_t bps, uint32_t burst_ms, ctx_vmbudget
     b->pps = pps;
     b->bps = bps;
     b->ns_per_pkt = pps > 0 ? 1000000000u / pps : 0;
+    b->ns_per_byte_q32 = bps > 0 ? ((uint64_t)1000000000u << 32) / bps : 0; /* < 2^63 for any bps >= 1 */
     b->burst_ns = (uint64_t)burst_ms * 1000000u;
     *out = b;
     return 0;
@@ -91,7 +93,7 @@ int ctx_vmbudget_take(ctx_vmbudget_t *b, const char *ifname, size_t bytes, uint6
     uint64_t tp = e->tat_pkt, tb = e->tat_byte;
     int ok = b->pps == 0 || gcra(tp, b->ns_per_pkt, now_ns, b->burst_ns, &tp);
     if (ok && b->bps > 0) {
-        uint64_t cost = (uint64_t)((unsigned __int128)bytes * 1000000000u / b->bps);
+        uint64_t cost = (uint64_t)(((unsigned __int128)bytes * b->ns_per_byte_q32) >> 32);
         ok = cost <= b->burst_ns && gcra(tb, cost, now_ns, b->burst_ns, &tb);
     }
     if (!ok) {

@@ -81,6 +81,7 @@ static struct cnfparamdescr inppdescr[] = {
     {"workers", eCmdHdlrPositiveInt, 0},
     {"vm.maxpacketspersecond", eCmdHdlrNonNegInt, 0},
     {"vm.maxbytespersecond", eCmdHdlrSize, 0},
+    {"vm.maxstatsobjects", eCmdHdlrNonNegInt, 0},
 };
 static struct cnfparamblk inppblk = {CNFPARAMBLK_VERSION, sizeof(inppdescr) / sizeof(struct cnfparamdescr),
                                      inppdescr};
@@ -96,6 +97,7 @@ static void inst_set_defaults(imctxcap_inst_t *inst) {
     inst->n_workers = 1;
     inst->vm_max_pps = 100000;          /* per vNIC: far above what a VM logs, well below a worker's capacity */
     inst->vm_max_bps = 128u * 1024 * 1024;
+    inst->vm_max_stats = 64;            /* impstats objects of VMs over their budget */
 }
 
 static void inst_free(imctxcap_inst_t *inst) {
@@ -110,6 +112,7 @@ static void inst_free(imctxcap_inst_t *inst) {
     imctxcap_packet_destroy(inst);
     if (inst->stats != NULL) statsobj.Destruct(&inst->stats);
     imctxcap_tcp_free(inst);
+    imctxcap_vmstats_free(inst);
     imctxcap_budget_free(inst);
     free(inst);
 }
@@ -257,6 +260,13 @@ static rsRetVal set_param(imctxcap_inst_t *inst, const char *name, struct cnfpar
             ABORT_FINALIZE(RS_RET_PARAM_ERROR);
         }
         inst->vm_max_bps = (uint64_t)v->val.d.n;
+    } else if (!strcmp(name, "vm.maxstatsobjects")) {
+        if (v->val.d.n < 0 || v->val.d.n > 100000) {
+            parser_errmsg("imctxcap: parameter 'vm.maxStatsObjects': expected 0 (none) .. 100000, got %lld",
+                          (long long)v->val.d.n);
+            ABORT_FINALIZE(RS_RET_PARAM_ERROR);
+        }
+        inst->vm_max_stats = (size_t)v->val.d.n;
     } else if (!strcmp(name, "workers")) {
         if (v->val.d.n < 1 || v->val.d.n > 64) {
             parser_errmsg("imctxcap: parameter 'workers': expected 1..64, got %lld", (long long)v->val.d.n);
@@ -371,6 +381,7 @@ static rsRetVal inst_stats_setup(imctxcap_inst_t *inst) {
     }
     CHKiRet(imctxcap_tcp_stats(inst, &statsobj));
     CHKiRet(statsobj.ConstructFinalize(inst->stats));
+    CHKiRet(imctxcap_vmstats_init(inst, &statsobj));
 finalize_it:
     RETiRet;
 }

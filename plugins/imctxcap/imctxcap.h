@@ -59,6 +59,8 @@ enum {
     IMCTXCAP_CTR_LV_RECONNECTS,   /* profiles.libvirt.reconnects: connections lost (then retried) */
     IMCTXCAP_CTR_LV_CONNECTED,    /* profiles.libvirt.connected: 1 while connected (a gauge) */
     IMCTXCAP_CTR_LV_DOMAINS,      /* profiles.libvirt.domains: domains in the last scan (a gauge) */
+    IMCTXCAP_CTR_OVERBUDGET_UNLISTED, /* packets.overbudget.unlisted: of VMs without an object (vm.maxStatsObjects) */
+    IMCTXCAP_CTR_OVERBUDGET_NOVM, /* packets.overbudget.novm: of vNICs that resolve to no VM */
     IMCTXCAP_CTR_COUNT
 };
 extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];
@@ -91,6 +93,8 @@ struct instanceConf_s {
     struct imctxcap_tcp *tcp;     /* the other tcp.* settings and the TCP counters (imctxcap_tcp.c) */
     uint64_t vm_max_pps;          /* vm.maxPacketsPerSecond per vNIC (0: off) */
     uint64_t vm_max_bps;          /* vm.maxBytesPerSecond per vNIC (0: off) */
+    size_t vm_max_stats;          /* vm.maxStatsObjects: most per-VM impstats objects (imctxcap_vmstats.c) */
+    struct imctxcap_vmstats *vmstats; /* per-VM counters of frames over budget; NULL when the budget is off */
     int share_vm;                 /* 1: $!ctx!vm is shared (imctxcap_vmshare.c); 0 when a template names it */
     struct ctx_vmbudget **budgets; /* one per worker (each its share of the rates), NULL when both are off;
                                     * budgets[i] is used by worker i only */
@@ -123,6 +127,13 @@ static inline void imctxcap_ctr_set(imctxcap_inst_t *inst, int which, uint64_t v
         statsctr_publish(&inst->ctr[which], &inst->ctr_last[which], v);
 }
 
+#define IMCTXCAP_VMCACHE 8 /* per worker: vNICs whose per-VM over-budget cell is remembered */
+struct imctxcap_vmcache {
+    char ifname[IMCTXCAP_IFNAMELEN];
+    uint64_t gen;                 /* profile generation it was resolved with */
+    intctr_t *cell;               /* NULL: empty */
+};
+
 /* One capture worker: owned by its thread (see imctxcap_worker.c). */
 typedef struct imctxcap_worker_s {
     imctxcap_inst_t *inst;        /* borrowed */
@@ -138,6 +149,7 @@ typedef struct imctxcap_worker_s {
     uint64_t cur_gen;
     prop_t *from_prop;            /* last fromhost / fromhost-ip, reused while the source is the same */
     struct imctxcap_vmshare *vmshare; /* this worker's $!ctx!vm memo (imctxcap_vmshare.c), NULL until used */
+    struct imctxcap_vmcache vmcache[IMCTXCAP_VMCACHE]; /* imctxcap_vmstats.c */
     multi_submit_t multi;         /* messages of this poll round, submitted together (one queue lock) */
     smsg_t *msgs[IMCTXCAP_BATCH];
 } imctxcap_worker_t;
@@ -174,6 +186,13 @@ rsRetVal imctxcap_budget_init(imctxcap_inst_t *inst); /* config thread */
 void imctxcap_budget_free(imctxcap_inst_t *inst);
 /* 1 if the frame is within its vNIC's budget, else 0 (counted in packets.overbudget); worker w's thread */
 int imctxcap_within_budget(imctxcap_worker_t *w, const char *ifname, size_t wirelen);
+/* imctxcap_vmstats.c: frames over budget counted per VM (one impstats object each) */
+rsRetVal imctxcap_vmstats_init(imctxcap_inst_t *inst, statsobj_if_t *so); /* activation, after the budgets */
+void imctxcap_vmstats_free(imctxcap_inst_t *inst);
+void imctxcap_vmstats_overbudget(imctxcap_worker_t *w, const char *ifname); /* worker w's thread */
+/* the worker's current profiles (a new set is taken when a HUP installed one); w's thread */
+struct ctx_profiles;
+const struct ctx_profiles *imctxcap_profiles(imctxcap_worker_t *w);
 struct ctx_pkt;
 /* attribute one payload (UDP datagram) to its VM and submit it */
 void imctxcap_deliver(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p);

@@ -10,4 +10,4 @@ plugins_imctxcap_imctxcap_la_LDFLAGS = $(PLUGIN_LINKFLAGS)
 plugins_imctxcap_imctxcap_la_LIBADD = $(PLUGIN_LIBS)
 EXTRA_plugins_imctxcap_imctxcap_la_DEPENDENCIES = plugins/common/module.map
 # TCP capture (imctxcap_tcp.c: reassembly and RFC 6587 framing)
-plugins_imctxcap_imctxcap_la_SOURCES += plugins/imctxcap/imctxcap_tcp.c plugins/imctxcap/imctxcap_budget.c common/capture/tcpreasm.c common/capture/tcpreasm_seg.c common/capture/tcpreasm_pool.c common/capture/tcpreasm_owner.c common/capture/sysframe.c common/capture/vmbudget.c
+plugins_imctxcap_imctxcap_la_SOURCES += plugins/imctxcap/imctxcap_tcp.c plugins/imctxcap/imctxcap_budget.c plugins/imctxcap/imctxcap_vmstats.c common/base/namereg.c common/capture/tcpreasm.c common/capture/tcpreasm_seg.c common/capture/tcpreasm_pool.c common/capture/tcpreasm_owner.c common/capture/sysframe.c common/capture/vmbudget.c

@@ -1,7 +1,7 @@
 /* imctxcap_budget.c: the per-vNIC budget of imctxcap (vm.maxPacketsPerSecond,
  * vm.maxBytesPerSecond): each frame is charged to its vNIC's token buckets
  * (common/capture/vmbudget.c) before it is decoded; frames over the budget are dropped
- * and counted in packets.overbudget. docs/imctxcap.md, docs/threat-model.md.
+ * and counted in packets.overbudget, and per VM (imctxcap_vmstats.c). docs/imctxcap.md, docs/threat-model.md.
  *
  * Concurrency: inst->budgets is built on the config thread; budgets[i] is then used
  * by capture worker i only (each worker its share of the rates: with PACKET_FANOUT a
@@ -49,6 +49,7 @@ int imctxcap_within_budget(imctxcap_worker_t *w, const char *ifname, size_t wire
     if (w->inst->budgets == NULL || ctx_vmbudget_take(w->inst->budgets[w->index], ifname, wirelen, mono_ns()))
         return 1;
     imctxcap_ctr_add(w->inst, IMCTXCAP_CTR_OVERBUDGET, 1);
+    imctxcap_vmstats_overbudget(w, ifname);
     return 0;
 }
 

@@ -51,7 +51,7 @@ const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT] = {
     "fragments.refused.badheader", "fragments.pending", "fragments.memory",
     "msgs.spoofed", "packets.overbudget", "interfaces.attach.errors", "msgs.vm.shared",
     "profiles.libvirt.events", "profiles.libvirt.updates", "profiles.libvirt.errors", "profiles.libvirt.reconnects",
-    "profiles.libvirt.connected", "profiles.libvirt.domains",
+    "profiles.libvirt.connected", "profiles.libvirt.domains", "packets.overbudget.unlisted", "packets.overbudget.novm",
 };
 
 static prop_if_t *p_prop;
@@ -95,7 +95,7 @@ static struct json_object *capture_json(const struct ctx_pkt *pkt, const struct 
 }
 
 /* the current profiles (a new reference only when a HUP installed new ones) */
-static const ctx_profiles_t *current_profiles(imctxcap_worker_t *w) {
+const ctx_profiles_t *imctxcap_profiles(imctxcap_worker_t *w) {
     ctx_profiles_slot_t *slot = w->inst->pkt->slot;
     uint64_t gen = ctx_profiles_slot_generation(slot);
     if (w->cur == NULL || gen != w->cur_gen) {
@@ -199,7 +199,7 @@ ctx_profiles_t *imctxcap_attribute(imctxcap_worker_t *w, const char *ifname, con
                                    ctx_attribution_t *a) {
     uint8_t ip16[16];
     memcpy(ip16, &p->src, 16);
-    ctx_profiles_attribute(current_profiles(w), ifname, p->src_mac, ip16, a);
+    ctx_profiles_attribute(imctxcap_profiles(w), ifname, p->src_mac, ip16, a);
     return ctx_profiles_ref(w->cur);
 }
 
@@ -207,7 +207,7 @@ void imctxcap_deliver(imctxcap_worker_t *w, const char *ifname, const struct tim
     ctx_attribution_t a;
     uint8_t ip16[16];
     memcpy(ip16, &p->src, 16);
-    ctx_profiles_attribute(current_profiles(w), ifname, p->src_mac, ip16, &a);
+    ctx_profiles_attribute(imctxcap_profiles(w), ifname, p->src_mac, ip16, &a);
     imctxcap_deliver_as(w, ifname, ts, p, &a);
 }
 

@@ -11,7 +11,7 @@
  *   is per packet and rare; the shared objects never carry one.
  * - The key holds a profile pointer. Profiles are allocated only when a profile set is
  *   loaded, and a worker empties its memo whenever it takes a new set
- *   (imctxcap_packet.c: current_profiles), before it attributes anything with it; so a
+ *   (imctxcap_packet.c: imctxcap_profiles), before it attributes anything with it; so a
  *   key's pointer is never that of a later profile at a reused address.
  * - Sharing is off (each message builds its own, as before) when a template names
  *   $!ctx!vm itself (plugins/common/tplscan.h); its string members are safe to name.

@@ -50,6 +50,8 @@ check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.jso
     "imctxcap: parameter 'fragment.maxMemory': expected 4096 (4k) .. 1g, got 4095"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" vm.maxPacketsPerSecond="2000000000")' \
     "imctxcap: parameter 'vm.maxPacketsPerSecond': expected 0 (off) .. 1000000000, got 2000000000"
+check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" vm.maxStatsObjects="100001")' \
+    "imctxcap: parameter 'vm.maxStatsObjects': expected 0 (none) .. 100000, got 100001"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" vm.maxBytesPerSecond="2t")' \
     "imctxcap: parameter 'vm.maxBytesPerSecond': expected 0 (off) .. 1t, got 2199023255552"
 check_bad 'input(type="imctxcap" interface="vnet*" profiles="@WORK@/profiles.json" fragment.timeout="100000000")' \

@@ -32,7 +32,7 @@ EXTRA_DIST += tests/system/mmctxenrich_lib.sh
 SYSTEM_TESTS += tests/system/imctxcap_tcp_senders.sh tests/system/imctxcap_tcp_senders-vg.sh \
 	tests/system/imctxcap_tcp_crafted.sh tests/system/imctxcap_tcp_hostile.sh tests/system/imctxcap_tcp_config.sh
 SYSTEM_TESTS += tests/system/stats_reset.sh
-SYSTEM_TESTS += tests/system/imctxcap_spoof.sh tests/system/imctxcap_flood.sh tests/system/imctxcap_vnic_reuse.sh tests/system/imctxcap_flood_syn.sh tests/system/imctxcap_flood_frag.sh tests/system/imctxcap_flood_udp.sh
+SYSTEM_TESTS += tests/system/imctxcap_spoof.sh tests/system/imctxcap_flood.sh tests/system/imctxcap_vnic_reuse.sh tests/system/imctxcap_flood_syn.sh tests/system/imctxcap_flood_frag.sh tests/system/imctxcap_flood_udp.sh tests/system/imctxcap_flood_udp_unlisted.sh
 SYSTEM_TESTS += tests/system/omtenant_formats.sh tests/system/omtenant_syslogng.sh
 SYSTEM_TESTS += tests/system/omtenant_basic.sh tests/system/omtenant_basic-vg.sh tests/system/omtenant_outage.sh \
 	tests/system/omtenant_kill9.sh tests/system/omtenant_spoolfull.sh tests/system/omtenant_deadletter.sh \

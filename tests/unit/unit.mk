@@ -243,6 +243,13 @@ tests_unit_test_vmbudget_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vmbudget_LDADD = $(UNIT_LDADD)
 tests_unit_test_vmbudget_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_namereg
+TESTS += tests/unit/test_namereg
+tests_unit_test_namereg_SOURCES = tests/unit/test_namereg.c
+tests_unit_test_namereg_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_namereg_LDADD = $(UNIT_LDADD)
+tests_unit_test_namereg_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_fmt_otlp
 TESTS += tests/unit/test_fmt_otlp
 tests_unit_test_fmt_otlp_SOURCES = tests/unit/test_fmt_otlp.c
