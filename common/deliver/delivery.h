@@ -80,6 +80,10 @@ typedef struct {
     char err[512];               /* transport's one-line reason when not OK */
     unsigned long retry_after_ms; /* server's hint (HTTP Retry-After), 0 if none */
     int tls_failure;             /* 1 if the failure was a TLS refusal (for the counter) */
+    /* CTX_SEND_OK only: the format defines the 2xx status as delivery but its reply body could not
+     * be read (reply_unread: counted in replies_unread, err says why) or carried a server warning
+     * (err, reply_unread 0); logged as a warning when the text changes */
+    int reply_unread;
     /* CTX_SEND_PARTIAL (the transport fills these; the sender frees them). The batch
      * leaves the queue; its messages are: delivered (the rest), refused (rejects:
      * dead-lettered and counted), or to be retried (retry_body: a new batch of just
@@ -175,6 +179,8 @@ typedef struct {
     uint64_t partial_batches;    /* batches the server took in part (CTX_SEND_PARTIAL) */
     uint64_t partial_retried_msgs; /* their messages queued again in a new batch */
     uint64_t partial_rejected_msgs; /* their messages refused for good (dead-lettered) */
+    uint64_t replies_unread;     /* 2xx replies whose body the format could not read (delivered: the
+                                    format says the status decides; see ctx_send_info_t.reply_unread) */
 } ctx_dest_stats_t;
 
 typedef struct ctx_dest ctx_dest_t;

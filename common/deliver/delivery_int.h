@@ -70,6 +70,7 @@ struct ctx_dest {
     ctx_dest_transport_t tr_next;
     int have_tr_next;
     char last_err[512];      /* the failure last logged ("" while healthy) */
+    char last_warn[512];     /* the reply warning last logged (ctx_send_info_t.err with CTX_SEND_OK) */
     unsigned failures_in_row;
     /* owned by the sender thread (peek / ack), thread-safe otherwise */
     ctx_spool_t *sp;

@@ -256,6 +256,15 @@ static void on_partial(ctx_dest_t *d, const item_t *it, ctx_send_info_t *info, c
     if (d->blocked) dq_write_pending(d);
 }
 
+/* a delivered batch whose reply was not understood, or carried a warning: counted, logged
+ * when its text changes (a server that always answers so logs once) */
+static void reply_note(ctx_dest_t *d, const ctx_send_info_t *info) {
+    if (info->reply_unread) ST_ADD(d, replies_unread, 1);
+    if (info->err[0] == '\0' || strcmp(d->last_warn, info->err) == 0) return;
+    snprintf(d->last_warn, sizeof d->last_warn, "%s", info->err);
+    dest_log(d, CTX_DEST_LOG_WARNING, "tenant '%s': %s", d->tenant, info->err);
+}
+
 void ctx_send_info_clear(ctx_send_info_t *info) {
     for (size_t i = 0; i < info->nrejects; i++) free(info->rejects[i].body);
     free(info->rejects);
@@ -279,6 +288,7 @@ static void handle(ctx_dest_t *d, const item_t *it, ctx_send_result_t r, ctx_sen
             on_retry(d, it, &again);
         }
     } else if (r == CTX_SEND_OK) {
+        reply_note(d, info);
         on_delivered(d, it, rec);
     } else {
         on_retry(d, it, info);

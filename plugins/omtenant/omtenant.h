@@ -64,6 +64,7 @@ enum {
     OMT_TC_PARTIAL_BATCHES,  /* partial.batches: batches the server took in part (per-item failures) */
     OMT_TC_PARTIAL_RETRIED,  /* partial.retried: their messages sent again in a new batch */
     OMT_TC_PARTIAL_REJECTED, /* partial.rejected: their messages refused for good (dead-lettered) */
+    OMT_TC_REPLY_UNREADABLE, /* reply.unreadable: 2xx replies the format could not read (delivered, logged) */
     OMT_TC_COUNT
 };
 extern const char *const omt_tenant_counter_names[OMT_TC_COUNT];
