@@ -101,12 +101,18 @@ void ctx_send_info_clear(ctx_send_info_t *info);
 
 /* A transport. send() is called on the dest's sender thread only, never concurrently;
  * body is borrowed for the call; tag is the batch's CTX_DEST_TAG. free() releases arg
- * (called on the sender thread or in ctx_dest_free; may be NULL). */
+ * (called on the sender thread or in ctx_dest_free; may be NULL).
+ * formats: the batch formats it sends (bit 1 << ctx_batch_format_t), 0 for any. When a
+ * transport for other formats replaces it (ctx_dest_set_transport: a HUP changed the
+ * tenant's format), it is kept for the batches of its own format still queued or spooled,
+ * until none is left; a batch whose format no transport sends (written before a restart
+ * under another format) is dead-lettered with that reason. */
 typedef struct {
     ctx_send_result_t (*send)(void *arg, const void *body, size_t len, uint32_t tag, ctx_send_info_t *info);
     void (*close)(void *arg); /* drop an idle connection (may be NULL) */
     void (*free)(void *arg);
     void *arg;
+    unsigned formats;
 } ctx_dest_transport_t;
 
 /* severities of log lines (syslog's) */

@@ -195,6 +195,7 @@ static omt_tenant_t *tenant_new(instanceData *pData, const ctx_tenant_t *t, char
         return NULL;
     }
     snprintf(ot->id, sizeof ot->id, "%s", t->id);
+    ot->body = t->body;
     if (omt_stamp_before_open(pData, t, spool, ot->stamp, sizeof ot->stamp) != 0) {
         if (o.transport.free) o.transport.free(o.transport.arg);
         snprintf(err, errlen, "tenant '%s': its spool cannot be checked", t->id);

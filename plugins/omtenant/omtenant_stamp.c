@@ -1,7 +1,9 @@
 /* omtenant_stamp.c: each tenant's spool is bound to the tenant and destination it was
  * written for (common/deliver/spool_stamp.h). At start a spool stamped for another destination
  * is moved aside (quarantined, counted, logged), never sent; at HUP a tenant whose
- * destination changed while it still holds batches keeps its running configuration.
+ * destination changed while it still holds batches keeps its running configuration, unless
+ * its format changed too: then those batches keep the transport they were made for
+ * (delivery.h, ctx_dest_transport_t.formats) and go where they were going.
  *
  * Concurrency: rsyslog's activation thread (start) and HUP thread, one at a time.
  */
@@ -62,6 +64,7 @@ int omt_stamp_reload_check(omt_tenant_t *ot, const ctx_tenant_t *t, char *err, s
     char stamp[CTX_SPOOL_STAMP_LEN], dest[4200];
     destination(t, dest, sizeof dest);
     if (ctx_spool_stamp_make(t->id, dest, stamp, sizeof stamp) != 0 || strcmp(stamp, ot->stamp) == 0) return 0;
+    if (t->body != ot->body) return 0; /* a new format: the pending batches keep their own transport */
     ctx_dest_stats_t st;
     ctx_dest_stats(ot->dest, &st);
     if (st.spool_records > 0 || st.held_batches > 0) {
@@ -78,6 +81,7 @@ int omt_stamp_reload_check(omt_tenant_t *ot, const ctx_tenant_t *t, char *err, s
 /* HUP, once the new configuration is taken: the spool stamped for the new destination */
 void omt_stamp_reload_apply(instanceData *pData, omt_tenant_t *ot, const ctx_tenant_t *t) {
     char stamp[CTX_SPOOL_STAMP_LEN], dest[4200], spool[4096], err[CTX_ERRLEN] = "";
+    ot->body = t->body;
     destination(t, dest, sizeof dest);
     if (ctx_spool_stamp_make(t->id, dest, stamp, sizeof stamp) != 0 || strcmp(stamp, ot->stamp) == 0) return;
     snprintf(spool, sizeof spool, "%s/%s", pData->spool_dir, t->id);
