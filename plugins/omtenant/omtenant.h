@@ -99,6 +99,8 @@ typedef struct omt_tenant {
     char id[CTX_TENANT_ID_MAX + 1];
     char stamp[CTX_SPOOL_STAMP_LEN]; /* the tenant and destination its spool is for (omtenant_stamp.c) */
     ctx_batch_format_t body;     /* the batch format its pipeline makes now (set with stamp) */
+    char fmt_stamp[16][CTX_SPOOL_STAMP_LEN]; /* per batch format: the stamp of its last destination in
+                                                this process ("": none), whose batches may be pending */
     ctx_dest_t *dest;
     uint64_t msgs, redactions, refused, invalid; /* atomics */
     uint64_t withheld;           /* atomic: messages whose record left out host-wide $!ctx fields */

@@ -64,15 +64,26 @@ int omt_stamp_reload_check(omt_tenant_t *ot, const ctx_tenant_t *t, char *err, s
     char stamp[CTX_SPOOL_STAMP_LEN], dest[4200];
     destination(t, dest, sizeof dest);
     if (ctx_spool_stamp_make(t->id, dest, stamp, sizeof stamp) != 0 || strcmp(stamp, ot->stamp) == 0) return 0;
-    if (t->body != ot->body) return 0; /* a new format: the pending batches keep their own transport */
     ctx_dest_stats_t st;
     ctx_dest_stats(ot->dest, &st);
-    if (st.spool_records > 0 || st.held_batches > 0) {
+    unsigned long long pending = (unsigned long long)(st.spool_records + st.held_batches);
+    if (t->body != ot->body) { /* a new format: the pending batches keep their own transport, */
+        const char *was = ot->fmt_stamp[t->body & 15];
+        if (pending == 0 || was[0] == '\0' || strcmp(was, stamp) == 0) return 0;
+        /* unless it is one they had, at another destination: its batches would go to the new one */
+        snprintf(err, errlen,
+                 "tenant '%s': its format changes back to one it had at another destination, now %s, while %llu "
+                 "batches are pending, some perhaps for the earlier one; they are never sent elsewhere: restore that "
+                 "destination, or change the format once they are delivered",
+                 t->id, dest, pending);
+        return -1;
+    }
+    if (pending > 0) {
         snprintf(err, errlen,
                  "tenant '%s': its destination changed to %s while %llu batches for the previous one are pending; "
                  "they are never sent elsewhere: restart rsyslogd to move them aside (quarantine), or restore the "
                  "destination",
-                 t->id, dest, (unsigned long long)(st.spool_records + st.held_batches));
+                 t->id, dest, pending);
         return -1;
     }
     return 0;
@@ -84,6 +95,7 @@ void omt_stamp_reload_apply(instanceData *pData, omt_tenant_t *ot, const ctx_ten
     ot->body = t->body;
     destination(t, dest, sizeof dest);
     if (ctx_spool_stamp_make(t->id, dest, stamp, sizeof stamp) != 0 || strcmp(stamp, ot->stamp) == 0) return;
+    snprintf(ot->fmt_stamp[t->body & 15], sizeof ot->fmt_stamp[0], "%s", stamp);
     snprintf(spool, sizeof spool, "%s/%s", pData->spool_dir, t->id);
     if (ctx_spool_stamp_write(spool, stamp, err, sizeof err) != 0)
         LogError(0, RS_RET_ERR, "omtenant: tenant '%s': %s", t->id, err);

@@ -5,7 +5,8 @@
 #  1. ndjson to an https receiver that answers 503: F 1..100 are sealed (5 batches of 20)
 #     and spooled; F 101..110 wait in the open batch;
 #  2. tenants.json says otlp to an OTLP receiver (another URL), HUP: the open batch is
-#     sealed as NDJSON; F 111..200 are sent as OTLP once the NDJSON batches before them
+#     sealed as NDJSON (a HUP back to ndjson at another URL is then refused: the NDJSON
+#     batches would go there); F 111..200 are sent as OTLP once the NDJSON batches before them
 #     went out (the receiver takes them again): every sequence number exactly once, each
 #     in a valid form (NDJSON lines with Content-Type application/x-ndjson at the first
 #     receiver; OTLP decoded with the official protos at the second);
@@ -24,8 +25,8 @@ echo 503 >"$W/nd.mode"
 omt_receiver_start N --cert "$C/server.pem" --key "$C/server.key" --mode-file "$W/nd.mode"
 OMT_RECEIVER=$RCV omt_receiver_start O --cert "$C/server.pem" --key "$C/server.key" --mode-file "$W/ot.mode"
 TLS='"tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}'
-ndjson() {
-    echo "{\"tenants\": {\"F\": {\"transport\": \"https\", \"url\": \"https://127.0.0.1:$(omt_receiver_port N)/ingest\",
+ndjson() { # max_delay_ms [path]
+    echo "{\"tenants\": {\"F\": {\"transport\": \"https\", \"url\": \"https://127.0.0.1:$(omt_receiver_port N)${2:-/ingest}\",
       $TLS, \"batch\": {\"max_messages\": 20, \"max_delay_ms\": $1}}}}" >"$W/tenants.json"
 }
 otlp() {
@@ -43,6 +44,13 @@ ctx_wait_stat "omtenant(F)" retries 1 60
 otlp
 ctx_hup
 ctx_wait_for "the reload" 30 "grep -qF 'omtenant: HUP: reloaded $W/tenants.json (1 tenants)' '$CTX_ILOG'"
+# back to ndjson, but at another URL, while NDJSON batches for /ingest are pending: refused
+ndjson 200 /other
+ctx_hup
+ctx_wait_for "the refusal" 30 "grep -qF \"tenant 'F': its format changes back to one it had at another destination, now https://127.0.0.1:$(omt_receiver_port N)/other, while\" '$CTX_ILOG'"
+otlp
+ctx_hup
+ctx_wait_for "the reload of the running file" 30 "[ \$(grep -c 'omtenant: HUP: reloaded' '$CTX_ILOG') -ge 2 ]"
 omt_send "$PS" F:111:200
 : >"$W/nd.mode"
 ctx_wait_stat "omtenant(F)" delivered.msgs 200 60
@@ -53,7 +61,7 @@ ctx_wait_stat "omtenant(F)" msgs 220 60
 ctx_wait_stat "omtenant(F)" spool.batches 1 60
 ndjson 200
 ctx_hup
-ctx_wait_for "the second reload" 30 "[ \$(grep -c 'omtenant: HUP: reloaded' '$CTX_ILOG') -ge 2 ]"
+ctx_wait_for "the third reload" 30 "[ \$(grep -c 'omtenant: HUP: reloaded' '$CTX_ILOG') -ge 3 ]"
 ctx_stop
 ctx_start
 omt_wait_port "$PS"
