@@ -59,7 +59,7 @@ void omt_stamp_after_open(const ctx_tenant_t *t, const char *spool, const char *
         LogError(0, RS_RET_ERR, "omtenant: tenant '%s': %s", t->id, err);
 }
 
-/* HUP, before anything changes: a new destination is taken only by an empty pipeline */
+/* HUP, before anything changes: a new destination is taken only by an empty pipeline, or with a new format */
 int omt_stamp_reload_check(omt_tenant_t *ot, const ctx_tenant_t *t, char *err, size_t errlen) {
     char stamp[CTX_SPOOL_STAMP_LEN], dest[4200];
     destination(t, dest, sizeof dest);
@@ -67,26 +67,17 @@ int omt_stamp_reload_check(omt_tenant_t *ot, const ctx_tenant_t *t, char *err, s
     ctx_dest_stats_t st;
     ctx_dest_stats(ot->dest, &st);
     unsigned long long pending = (unsigned long long)(st.spool_records + st.held_batches);
-    if (t->body != ot->body) { /* a new format: the pending batches keep their own transport, */
-        const char *was = ot->fmt_stamp[t->body & 15];
-        if (pending == 0 || was[0] == '\0' || strcmp(was, stamp) == 0) return 0;
-        /* unless it is one they had, at another destination: its batches would go to the new one */
-        snprintf(err, errlen,
-                 "tenant '%s': its format changes back to one it had at another destination, now %s, while %llu "
-                 "batches are pending, some perhaps for the earlier one; they are never sent elsewhere: restore that "
-                 "destination, or change the format once they are delivered",
-                 t->id, dest, pending);
-        return -1;
-    }
-    if (pending > 0) {
-        snprintf(err, errlen,
-                 "tenant '%s': its destination changed to %s while %llu batches for the previous one are pending; "
-                 "they are never sent elsewhere: restart rsyslogd to move them aside (quarantine), or restore the "
-                 "destination",
-                 t->id, dest, pending);
-        return -1;
-    }
-    return 0;
+    /* a new format: the pending batches keep their own transport, unless it is one the tenant
+     * had at another destination: batches of it would go to the new one */
+    int back = t->body != ot->body;
+    const char *was = ot->fmt_stamp[t->body & 15];
+    if (pending == 0 || (back && (was[0] == '\0' || strcmp(was, stamp) == 0))) return 0;
+    snprintf(err, errlen, "tenant '%s': %s%s while %llu batches %s are pending; they are never sent elsewhere: %s",
+             t->id, back ? "its format changes back to one it had at another destination, now " :
+             "its destination changed to ", dest, pending, back ? "(some perhaps for the earlier one)" :
+             "for the previous one", back ? "restore that destination, or change the format once they are delivered" :
+             "restart rsyslogd to move them aside (quarantine), or restore the destination");
+    return -1;
 }
 
 /* HUP, once the new configuration is taken: the spool stamped for the new destination */

@@ -47,7 +47,7 @@ ctx_wait_for "the reload" 30 "grep -qF 'omtenant: HUP: reloaded $W/tenants.json 
 # back to ndjson, but at another URL, while NDJSON batches for /ingest are pending: refused
 ndjson 200 /other
 ctx_hup
-ctx_wait_for "the refusal" 30 "grep -qF \"tenant 'F': its format changes back to one it had at another destination, now https://127.0.0.1:$(omt_receiver_port N)/other, while\" '$CTX_ILOG'"
+ctx_wait_for "the refusal" 30 "grep -qF \"tenant 'F': its format changes back to one it had at another destination, now https://127.0.0.1:$(omt_receiver_port N)/other while\" '$CTX_ILOG'"
 otlp
 ctx_hup
 ctx_wait_for "the reload of the running file" 30 "[ \$(grep -c 'omtenant: HUP: reloaded' '$CTX_ILOG') -ge 2 ]"
