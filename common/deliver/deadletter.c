@@ -20,7 +20,7 @@
 #include "outrec.h"
 #include "timefmt.h"
 
-static const char *format_name(ctx_batch_format_t f) {
+const char *ctx_deadletter_format_name(ctx_batch_format_t f) {
     if (f == CTX_BATCH_OCTET_COUNTED) return "octet-counted";
     return ctx_fmt_name(ctx_batch_fmt(f)); /* "ndjson", "elasticsearch", ... */
 }
@@ -48,7 +48,7 @@ static int header(const char *tenant, const char *reason, uint32_t tag, ctx_enco
     gettimeofday(&tv, NULL);
     if (ctx_rfc3339_us(&tv, ts, sizeof ts) < 0) snprintf(ts, sizeof ts, "-");
     snprintf(tail, sizeof tail, "\",\"messages\":%zu,\"format\":\"%s\",\"encoding\":\"%s\",\"bytes\":%zu}}\n",
-             CTX_DEST_TAG_MSGS(tag), format_name(CTX_DEST_TAG_FMT(tag)), ctx_encoding_name(enc), bytes);
+             CTX_DEST_TAG_MSGS(tag), ctx_deadletter_format_name(CTX_DEST_TAG_FMT(tag)), ctx_encoding_name(enc), bytes);
     char *b = NULL;
     size_t used = 0, cap = 0;
     int rc = cat(&b, &used, &cap, "{\"deadletter\":{\"time\":\"", 0);

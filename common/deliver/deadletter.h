@@ -28,10 +28,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "batch.h"
+
 typedef struct {
     uint64_t max_bytes; /* largest size of the file; 0 = unbounded */
     unsigned keep;      /* rotated files kept (FILE.1 .. FILE.<keep>); at most 99 */
 } ctx_deadletter_limits_t;
+
+/* The name a record gives a batch format: "ndjson", "otlp", ..., "octet-counted". */
+const char *ctx_deadletter_format_name(ctx_batch_format_t f);
 
 /* Appends one record. tenant and reason are borrowed strings; body[0..len) is the
  * batch as sent, encoded as the tag (CTX_DEST_TAG) says; lim may be NULL (unbounded).

@@ -332,6 +332,7 @@ static void free_parts(ctx_dest_t *d) {
     }
     if (d->tr.free) d->tr.free(d->tr.arg);
     if (d->have_tr_next && d->tr_next.free) d->tr_next.free(d->tr_next.arg);
+    dest_prev_free(d, ~0u);
     ctx_spool_free(d->sp);
     ctx_backoff_free(d->bo);
     ctx_batch_free(d->open);

@@ -80,6 +80,10 @@ typedef struct {
     char err[512];               /* transport's one-line reason when not OK */
     unsigned long retry_after_ms; /* server's hint (HTTP Retry-After), 0 if none */
     int tls_failure;             /* 1 if the failure was a TLS refusal (for the counter) */
+    /* CTX_SEND_OK only: the format defines the 2xx status as delivery but its reply body could not
+     * be read (reply_unread: counted in replies_unread, err says why) or carried a server warning
+     * (err, reply_unread 0); logged as a warning when the text changes */
+    int reply_unread;
     /* CTX_SEND_PARTIAL (the transport fills these; the sender frees them). The batch
      * leaves the queue; its messages are: delivered (the rest), refused (rejects:
      * dead-lettered and counted), or to be retried (retry_body: a new batch of just
@@ -97,12 +101,18 @@ void ctx_send_info_clear(ctx_send_info_t *info);
 
 /* A transport. send() is called on the dest's sender thread only, never concurrently;
  * body is borrowed for the call; tag is the batch's CTX_DEST_TAG. free() releases arg
- * (called on the sender thread or in ctx_dest_free; may be NULL). */
+ * (called on the sender thread or in ctx_dest_free; may be NULL).
+ * formats: the batch formats it sends (bit 1 << ctx_batch_format_t), 0 for any. When a
+ * transport for other formats replaces it (ctx_dest_set_transport: a HUP changed the
+ * tenant's format), it is kept for the batches of its own format still queued or spooled,
+ * until none is left; a batch whose format no transport sends (written before a restart
+ * under another format) is dead-lettered with that reason. */
 typedef struct {
     ctx_send_result_t (*send)(void *arg, const void *body, size_t len, uint32_t tag, ctx_send_info_t *info);
     void (*close)(void *arg); /* drop an idle connection (may be NULL) */
     void (*free)(void *arg);
     void *arg;
+    unsigned formats;
 } ctx_dest_transport_t;
 
 /* severities of log lines (syslog's) */
@@ -175,6 +185,8 @@ typedef struct {
     uint64_t partial_batches;    /* batches the server took in part (CTX_SEND_PARTIAL) */
     uint64_t partial_retried_msgs; /* their messages queued again in a new batch */
     uint64_t partial_rejected_msgs; /* their messages refused for good (dead-lettered) */
+    uint64_t replies_unread;     /* 2xx replies whose body the format could not read (delivered: the
+                                    format says the status decides; see ctx_send_info_t.reply_unread) */
 } ctx_dest_stats_t;
 
 typedef struct ctx_dest ctx_dest_t;

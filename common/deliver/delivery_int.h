@@ -69,7 +69,10 @@ struct ctx_dest {
     ctx_dest_transport_t tr;
     ctx_dest_transport_t tr_next;
     int have_tr_next;
+    ctx_dest_transport_t tr_prev[16]; /* by batch format: replaced transports kept for their own
+                                         batches (ctx_dest_transport_t.formats); sender thread */
     char last_err[512];      /* the failure last logged ("" while healthy) */
+    char last_warn[512];     /* the reply warning last logged (ctx_send_info_t.err with CTX_SEND_OK) */
     unsigned failures_in_row;
     /* owned by the sender thread (peek / ack), thread-safe otherwise */
     ctx_spool_t *sp;
@@ -96,5 +99,7 @@ void dq_write_pending(ctx_dest_t *d);
 
 /* delivery_sender.c */
 void *dest_sender_main(void *arg);
+/* frees the kept transports (tr_prev) of the formats in mask (bits 1 << format) */
+void dest_prev_free(ctx_dest_t *d, unsigned mask);
 
 #endif

@@ -34,13 +34,69 @@ static void wait_ms(ctx_dest_t *d, uint64_t ms) {
     pthread_cond_timedwait(&d->cv_work, &d->mu, &ts);
 }
 
+/* frees the kept transports of the formats in mask (ctx_dest_free: no sender thread any more) */
+void dest_prev_free(ctx_dest_t *d, unsigned mask) {
+    for (unsigned f = 0; f < 16; f++) {
+        ctx_dest_transport_t *p = &d->tr_prev[f];
+        if (!(mask & (1u << f)) || p->send == NULL) continue;
+        if (p->free) p->free(p->arg);
+        memset(p, 0, sizeof *p);
+    }
+}
+
+/* the new transport in; the old one kept for its own format if the new one does not send
+ * it (a HUP changed the format: its batches still queued or spooled go out as written);
+ * kept ones of the new one's formats are superseded. Freed outside the lock. */
 static void swap_transport(ctx_dest_t *d) {
     if (!d->have_tr_next) return;
-    ctx_dest_transport_t old = d->tr;
+    ctx_dest_transport_t old = d->tr, gone[17];
+    size_t ng = 0;
     d->tr = d->tr_next;
     d->have_tr_next = 0;
+    unsigned superseded = d->tr.formats ? d->tr.formats : ~0u, f = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        if (!(superseded & (1u << i)) || d->tr_prev[i].send == NULL) continue;
+        gone[ng++] = d->tr_prev[i];
+        memset(&d->tr_prev[i], 0, sizeof d->tr_prev[i]);
+    }
+    while (f < 16 && !(old.formats & (1u << f))) f++;
+    if (d->tr.formats != 0 && f < 16 && !(d->tr.formats & (1u << f)))
+        d->tr_prev[f] = old;
+    else
+        gone[ng++] = old;
     pthread_mutex_unlock(&d->mu);
-    if (old.free) old.free(old.arg);
+    for (size_t i = 0; i < ng; i++)
+        if (gone[i].free) gone[i].free(gone[i].arg);
+    pthread_mutex_lock(&d->mu);
+}
+
+/* the transport that sends a batch of this tag, or NULL if none does */
+static const ctx_dest_transport_t *transport_for(const ctx_dest_t *d, uint32_t tag) {
+    unsigned f = (unsigned)CTX_DEST_TAG_FMT(tag);
+    if (d->tr.formats == 0 || (d->tr.formats & (1u << f))) return &d->tr;
+    return d->tr_prev[f].send != NULL ? &d->tr_prev[f] : NULL;
+}
+
+/* idle (nothing queued, spooled or waiting for new settings): the kept transports are done */
+static int prev_idle(const ctx_dest_t *d) {
+    int any = 0;
+    for (unsigned f = 0; f < 16; f++) any |= d->tr_prev[f].send != NULL;
+    return any && d->head == NULL && !d->has_cfg_next; /* (only a pending seal makes old-format batches) */
+}
+
+static void prev_release(ctx_dest_t *d) {
+    if (!prev_idle(d)) return;
+    ctx_spool_stats_t ss;
+    pthread_mutex_unlock(&d->mu);
+    ctx_spool_stats(d->sp, &ss);
+    pthread_mutex_lock(&d->mu);
+    if (ss.records != 0 || !prev_idle(d)) return;
+    ctx_dest_transport_t keep[16]; /* used by the sender thread only: freed outside the lock */
+    memcpy(keep, d->tr_prev, sizeof keep);
+    memset(d->tr_prev, 0, sizeof d->tr_prev);
+    pthread_mutex_unlock(&d->mu);
+    for (unsigned f = 0; f < 16; f++)
+        if (keep[f].send != NULL && keep[f].free) keep[f].free(keep[f].arg);
     pthread_mutex_lock(&d->mu);
 }
 
@@ -256,6 +312,15 @@ static void on_partial(ctx_dest_t *d, const item_t *it, ctx_send_info_t *info, c
     if (d->blocked) dq_write_pending(d);
 }
 
+/* a delivered batch whose reply was not understood, or carried a warning: counted, logged
+ * when its text changes (a server that always answers so logs once) */
+static void reply_note(ctx_dest_t *d, const ctx_send_info_t *info) {
+    if (info->reply_unread) ST_ADD(d, replies_unread, 1);
+    if (info->err[0] == '\0' || strcmp(d->last_warn, info->err) == 0) return;
+    snprintf(d->last_warn, sizeof d->last_warn, "%s", info->err);
+    dest_log(d, CTX_DEST_LOG_WARNING, "tenant '%s': %s", d->tenant, info->err);
+}
+
 void ctx_send_info_clear(ctx_send_info_t *info) {
     for (size_t i = 0; i < info->nrejects; i++) free(info->rejects[i].body);
     free(info->rejects);
@@ -279,6 +344,7 @@ static void handle(ctx_dest_t *d, const item_t *it, ctx_send_result_t r, ctx_sen
             on_retry(d, it, &again);
         }
     } else if (r == CTX_SEND_OK) {
+        reply_note(d, info);
         on_delivered(d, it, rec);
     } else {
         on_retry(d, it, info);
@@ -294,7 +360,15 @@ static int must_stop(ctx_dest_t *d, uint64_t now) {
 static void send_one(ctx_dest_t *d, const item_t *it, ctx_spool_rec_t *rec) {
     ctx_send_info_t info;
     memset(&info, 0, sizeof info);
-    ctx_dest_transport_t tr = d->tr;
+    const ctx_dest_transport_t *trp = transport_for(d, it->tag);
+    if (trp == NULL) { /* written under a format the tenant no longer has, before a restart */
+        snprintf(info.err, sizeof info.err, "a batch written as %s, which the tenant's destination no longer "
+                 "takes (its format changed) and no running destination sends: not sent",
+                 ctx_deadletter_format_name(CTX_DEST_TAG_FMT(it->tag)));
+        handle(d, it, CTX_SEND_REJECT, &info, rec);
+        return;
+    }
+    ctx_dest_transport_t tr = *trp;
     pthread_mutex_unlock(&d->mu);
     ctx_send_result_t r = tr.send(tr.arg, it->body, it->len, it->tag, &info);
     pthread_mutex_lock(&d->mu);
@@ -328,6 +402,7 @@ void *dest_sender_main(void *arg) {
             continue;
         }
         if (d->stopping && !d->writer_active) break;
+        prev_release(d);
         pthread_cond_broadcast(&d->cv_state); /* idle: wake ctx_dest_wait_idle */
         wait_ms(d, 1000);
     }

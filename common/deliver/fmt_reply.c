@@ -117,21 +117,37 @@ static ctx_send_result_t es_reply(const char *reply, size_t rlen, int truncated,
 
 /* OTLP: partial_success names how many records were rejected, not which: the whole batch
  * goes to the dead-letter file with that count and the server's message; nothing is resent
- * (the accepted records must not be duplicated). An unreadable reply to a 2xx: delivered
- * (OTLP says a 2xx without partial_success means all were accepted). */
+ * (the spec: "The client MUST NOT retry the request when it receives a partial success
+ * response"). The 2xx status is OTLP/HTTP's success signal and the body only qualifies it:
+ * a body that is not an ExportLogsServiceResponse leaves the batch delivered (resending could
+ * only duplicate what was accepted), marked reply_unread (counted, logged). A partial_success
+ * with 0 rejected and a message is the server's warning: logged. */
 static ctx_send_result_t otlp_reply(const char *reply, size_t rlen, int truncated, int json, uint32_t tag,
                                     ctx_send_info_t *info) {
     uint64_t rejected = 0;
     char msg[200] = "";
     size_t n = CTX_DEST_TAG_MSGS(tag);
-    if (truncated || ctx_fmt_otlp_reply(reply, rlen, json, &rejected, msg, sizeof msg) != 0) {
-        snprintf(info->err, sizeof info->err, "OTLP export reply not understood%s: counted as delivered",
-                 truncated ? " (larger than its limit)" : "");
+    int rc = truncated ? CTX_EPARSE : ctx_fmt_otlp_reply(reply, rlen, json, &rejected, msg, sizeof msg);
+    if (rc != 0) {
+        info->reply_unread = 1;
+        snprintf(info->err, sizeof info->err, "OTLP export reply to a 2xx not understood (%s, %zu bytes): the batch "
+                 "of %zu records counts as delivered, as the 2xx says; rejected records, if any, are unknown",
+                 truncated ? "larger than its limit" : rc == CTX_ENOMEM ? "out of memory" :
+                 json ? "not an OTLP/JSON ExportLogsServiceResponse" : "not a protobuf ExportLogsServiceResponse",
+                 rlen, n);
         return CTX_SEND_OK;
     }
-    if (rejected == 0) return CTX_SEND_OK;
+    if (rejected == 0) {
+        if (msg[0]) snprintf(info->err, sizeof info->err, "OTLP partial_success warning (0 records rejected): %s", msg);
+        return CTX_SEND_OK;
+    }
     if (rejected > n) rejected = n;
-    if ((info->rejects = calloc(1, sizeof *info->rejects)) == NULL) return CTX_SEND_OK;
+    if ((info->rejects = calloc(1, sizeof *info->rejects)) == NULL) {
+        info->reply_unread = 1;
+        snprintf(info->err, sizeof info->err, "OTLP partial_success: %llu of %zu log records rejected, but out of "
+                 "memory to dead-letter them: counted as delivered", (unsigned long long)rejected, n);
+        return CTX_SEND_OK;
+    }
     info->nrejects = 1;
     info->rejects[0].tag = CTX_DEST_TAG(CTX_DEST_TAG_ENC(tag), CTX_DEST_TAG_FMT(tag), (size_t)rejected);
     snprintf(info->rejects[0].reason, sizeof info->rejects[0].reason,

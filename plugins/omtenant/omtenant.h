@@ -64,6 +64,7 @@ enum {
     OMT_TC_PARTIAL_BATCHES,  /* partial.batches: batches the server took in part (per-item failures) */
     OMT_TC_PARTIAL_RETRIED,  /* partial.retried: their messages sent again in a new batch */
     OMT_TC_PARTIAL_REJECTED, /* partial.rejected: their messages refused for good (dead-lettered) */
+    OMT_TC_REPLY_UNREADABLE, /* reply.unreadable: 2xx replies the format could not read (delivered, logged) */
     OMT_TC_COUNT
 };
 extern const char *const omt_tenant_counter_names[OMT_TC_COUNT];
@@ -97,6 +98,9 @@ typedef struct omt_tenant {
     struct omt_tenant *next;     /* the instance's list (append-only, under inst->mu) */
     char id[CTX_TENANT_ID_MAX + 1];
     char stamp[CTX_SPOOL_STAMP_LEN]; /* the tenant and destination its spool is for (omtenant_stamp.c) */
+    ctx_batch_format_t body;     /* the batch format its pipeline makes now (set with stamp) */
+    char fmt_stamp[16][CTX_SPOOL_STAMP_LEN]; /* per batch format: the stamp of its last destination in
+                                                this process ("": none), whose batches may be pending */
     ctx_dest_t *dest;
     uint64_t msgs, redactions, refused, invalid; /* atomics */
     uint64_t withheld;           /* atomic: messages whose record left out host-wide $!ctx fields */

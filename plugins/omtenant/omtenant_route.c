@@ -195,6 +195,7 @@ static omt_tenant_t *tenant_new(instanceData *pData, const ctx_tenant_t *t, char
         return NULL;
     }
     snprintf(ot->id, sizeof ot->id, "%s", t->id);
+    ot->body = t->body;
     if (omt_stamp_before_open(pData, t, spool, ot->stamp, sizeof ot->stamp) != 0) {
         if (o.transport.free) o.transport.free(o.transport.arg);
         snprintf(err, errlen, "tenant '%s': its spool cannot be checked", t->id);
@@ -220,6 +221,7 @@ static omt_tenant_t *tenant_new(instanceData *pData, const ctx_tenant_t *t, char
         return NULL;
     }
     omt_stamp_after_open(t, spool, ot->stamp);
+    snprintf(ot->fmt_stamp[t->body & 15], sizeof ot->fmt_stamp[0], "%s", ot->stamp);
     if (omt_stats_tenant(pData, ot) != RS_RET_OK)
         LogError(0, RS_RET_ERR, "omtenant: tenant '%s': cannot register its statistics", t->id);
     pthread_mutex_lock(&pData->mu);

@@ -1,7 +1,9 @@
 /* omtenant_stamp.c: each tenant's spool is bound to the tenant and destination it was
  * written for (common/deliver/spool_stamp.h). At start a spool stamped for another destination
  * is moved aside (quarantined, counted, logged), never sent; at HUP a tenant whose
- * destination changed while it still holds batches keeps its running configuration.
+ * destination changed while it still holds batches keeps its running configuration, unless
+ * its format changed too: then those batches keep the transport they were made for
+ * (delivery.h, ctx_dest_transport_t.formats) and go where they were going.
  *
  * Concurrency: rsyslog's activation thread (start) and HUP thread, one at a time.
  */
@@ -57,29 +59,34 @@ void omt_stamp_after_open(const ctx_tenant_t *t, const char *spool, const char *
         LogError(0, RS_RET_ERR, "omtenant: tenant '%s': %s", t->id, err);
 }
 
-/* HUP, before anything changes: a new destination is taken only by an empty pipeline */
+/* HUP, before anything changes: a new destination is taken only by an empty pipeline, or with a new format */
 int omt_stamp_reload_check(omt_tenant_t *ot, const ctx_tenant_t *t, char *err, size_t errlen) {
     char stamp[CTX_SPOOL_STAMP_LEN], dest[4200];
     destination(t, dest, sizeof dest);
     if (ctx_spool_stamp_make(t->id, dest, stamp, sizeof stamp) != 0 || strcmp(stamp, ot->stamp) == 0) return 0;
     ctx_dest_stats_t st;
     ctx_dest_stats(ot->dest, &st);
-    if (st.spool_records > 0 || st.held_batches > 0) {
-        snprintf(err, errlen,
-                 "tenant '%s': its destination changed to %s while %llu batches for the previous one are pending; "
-                 "they are never sent elsewhere: restart rsyslogd to move them aside (quarantine), or restore the "
-                 "destination",
-                 t->id, dest, (unsigned long long)(st.spool_records + st.held_batches));
-        return -1;
-    }
-    return 0;
+    unsigned long long pending = (unsigned long long)(st.spool_records + st.held_batches);
+    /* a new format: the pending batches keep their own transport, unless it is one the tenant
+     * had at another destination: batches of it would go to the new one */
+    int back = t->body != ot->body;
+    const char *was = ot->fmt_stamp[t->body & 15];
+    if (pending == 0 || (back && (was[0] == '\0' || strcmp(was, stamp) == 0))) return 0;
+    snprintf(err, errlen, "tenant '%s': %s%s while %llu batches %s are pending; they are never sent elsewhere: %s",
+             t->id, back ? "its format changes back to one it had at another destination, now " :
+             "its destination changed to ", dest, pending, back ? "(some perhaps for the earlier one)" :
+             "for the previous one", back ? "restore that destination, or change the format once they are delivered" :
+             "restart rsyslogd to move them aside (quarantine), or restore the destination");
+    return -1;
 }
 
 /* HUP, once the new configuration is taken: the spool stamped for the new destination */
 void omt_stamp_reload_apply(instanceData *pData, omt_tenant_t *ot, const ctx_tenant_t *t) {
     char stamp[CTX_SPOOL_STAMP_LEN], dest[4200], spool[4096], err[CTX_ERRLEN] = "";
+    ot->body = t->body;
     destination(t, dest, sizeof dest);
     if (ctx_spool_stamp_make(t->id, dest, stamp, sizeof stamp) != 0 || strcmp(stamp, ot->stamp) == 0) return;
+    snprintf(ot->fmt_stamp[t->body & 15], sizeof ot->fmt_stamp[0], "%s", stamp);
     snprintf(spool, sizeof spool, "%s/%s", pData->spool_dir, t->id);
     if (ctx_spool_stamp_write(spool, stamp, err, sizeof err) != 0)
         LogError(0, RS_RET_ERR, "omtenant: tenant '%s': %s", t->id, err);

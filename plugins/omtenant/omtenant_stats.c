@@ -27,7 +27,8 @@ const char *const omt_tenant_counter_names[OMT_TC_COUNT] = {
     "spool.full",     "spool.errors",    "deadletter.batches", "deadletter.msgs",
     "deadletter.bytes", "deadletter.rotations", "deadletter.dropped", "refused", "dropped.blocked",
     "invalid",        "lost.msgs",       "blocked",           "ctx.withheld",      "reconfig.retries",
-    "reconfig.pending", "partial.batches",  "partial.retried",   "partial.rejected"};
+    "reconfig.pending", "partial.batches",  "partial.retried",   "partial.rejected",
+    "reply.unreadable"};
 
 const char *const omt_module_counter_names[OMT_MC_COUNT] = {
     "msgs",           "dropped.notenant",      "routed.default",    "redact.errors", "tenants.reloads",
@@ -66,7 +67,8 @@ static void tenant_notify(statsobj_t *s, void *arg) {
         st.spool_full,       st.spool_errors,    st.deadletter_batches, st.deadletter_msgs,
         st.deadletter_bytes, st.deadletter_rotations, st.deadletter_dropped_msgs, get(&ot->refused), st.dropped_blocked,
         get(&ot->invalid),   st.lost_msgs,       st.blocked,          get(&ot->withheld),  st.reconfig_retries,
-        st.reconfig_pending, st.partial_batches, st.partial_retried_msgs, st.partial_rejected_msgs};
+        st.reconfig_pending, st.partial_batches, st.partial_retried_msgs, st.partial_rejected_msgs,
+        st.replies_unread};
     for (int i = 0; i < OMT_TC_COUNT; i++) {
         if (tenant_gauge(i))
             statsctr_gauge(&ot->ctr[i], v[i]);

@@ -57,6 +57,7 @@ static int tls_transport(const instanceData *pData, const ctx_tenant_t *t, ctx_d
     out->close = tls_close;
     out->free = tls_free;
     out->arg = c;
+    out->formats = 1u << t->body;
     return 0;
 }
 
@@ -229,6 +230,7 @@ static int https_transport(const instanceData *pData, const ctx_tenant_t *t, ctx
     out->close = NULL;
     out->free = https_free;
     out->arg = tr;
+    out->formats = 1u << t->body; /* batches of an earlier format keep the transport they were made for */
     return 0;
 }
 

@@ -8,6 +8,10 @@
 
 --api elasticsearch|loki|splunk-hec makes it that product's ingest API (api_emul.py):
 its checks, its replies, and messages.log gets the documents / entries / events it took.
+With --api, --reply-file F (read on every request) makes the body of a 2xx answer hostile
+while the product still takes the request: "garbage" (an HTML page), "cut" (the reply cut
+in half), "fewer" (Elasticsearch: the bulk reply without its last item); batches.jsonl's
+"reply" names the mode used.
 serve: answers POSTs with keep-alive; decodes the body by Content-Encoding (zstd,
 gzip, none) and records every request in DIR/batches.jsonl (one JSON object per
 request: n, status, path, encoding, content_type, wire_bytes, bytes, messages,
@@ -86,6 +90,24 @@ class Receiver(http.server.BaseHTTPRequestHandler):
             return [json.dumps(m, separators=(",", ":"), ensure_ascii=False) for m in json.loads(text)]
         return [line for line in text.split("\n") if line != ""]
 
+    def _hostile(self, status, reply):
+        """--reply-file: (mode, the 2xx reply to give instead), or (None, reply)"""
+        try:
+            mode = open(self.server.opts.reply_file).read().strip() if self.server.opts.reply_file else ""
+        except OSError:
+            mode = ""
+        if not mode or not 200 <= status < 300:
+            return None, reply
+        if mode == "garbage":
+            return "reply " + mode, b"<html><body>OK</body></html>"
+        if mode == "cut":
+            return "reply " + mode, reply[:len(reply) // 2]
+        if mode == "fewer":
+            r = json.loads(reply)
+            r["items"] = r["items"][:-1]
+            return "reply " + mode, json.dumps(r).encode()
+        raise ValueError("unknown reply mode " + mode)
+
     def _api(self, raw):
         """--api: the product's own checks and reply (api_emul.py)"""
         status, retry_after = self._mode()
@@ -95,6 +117,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
             enc, body = self._decode(raw)
             if status < 300:
                 status, reply, rtype, msgs = self.server.api.handle(self.path, self.headers, body)
+                note, reply = self._hostile(status, reply)
             else:
                 reply = b"refused by test mode"
         except api_emul.Refuse as e:
@@ -278,6 +301,7 @@ def main():
     s.add_argument("--es-fail")
     s.add_argument("--token")
     s.add_argument("--hec-ack", action="store_true")
+    s.add_argument("--reply-file")
     c = sub.add_parser("check")
     c.add_argument("--out", required=True)
     c.add_argument("--prefix", required=True)

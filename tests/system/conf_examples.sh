@@ -17,6 +17,14 @@ ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected the dr
 ctx_assert_grep "$CTX_WORK/n1.out" "End of config validation run"
 if grep -qiE "error|warning" "$CTX_WORK/n1.out"; then cat "$CTX_WORK/n1.out"; ctx_fail "errors or warnings in the -N1 output"; fi
 
+# one tenant per format the tenants file knows (docs/omtenant.md "Body formats"), and per stream transport
+for f in ndjson json-array otlp otlp-json elasticsearch loki splunk-hec; do
+    [ "$(jq -r --arg f "$f" '[.tenants[] | select(.transport == "https" and (.format // "ndjson") == $f)] | length' \
+        "$top_srcdir/conf-examples/tenants.json")" -ge 1 ] || ctx_fail "conf-examples/tenants.json has no tenant of format $f"
+done
+jq -e '[.tenants[] | select(.transport == "syslog-tls")] | length >= 1' "$top_srcdir/conf-examples/tenants.json" >/dev/null ||
+    ctx_fail "conf-examples/tenants.json has no syslog-tls tenant"
+
 # each variant validates on its own (installed instead of 50-ctxlog.conf), cleanly
 nv=0
 for v in "$etc"/variants/*.conf; do

@@ -2,7 +2,7 @@
 """OTLP/HTTP logs receiver for the tests (a tenant's OpenTelemetry Collector).
 
     otlp_receiver.py serve --out DIR --cert PEM --key PEM [--port N] [--port-file F] [--plain]
-                           [--mode-file F] [--reject-marker TEXT] [--count-only]
+                           [--mode-file F] [--reject-marker TEXT] [--reply-file F] [--count-only]
     otlp_receiver.py check --out DIR --prefix P --first A --last B [--resource-key K]
                            [--max-dup-batches K]
 
@@ -19,7 +19,11 @@ resources, rejected, note); each LogRecord of a 2xx request one line of DIR/reco
 base64 text). The answer is an ExportLogsServiceResponse in the request's encoding: empty,
 or, with --reject-marker, partial_success naming how many records had TEXT in their body
 (those are recorded with "rejected": true). --mode-file works as https_receiver.py's
-("503 1", "sleep 2", ...). --count-only (benchmarks) decodes and counts but keeps no
+("503 1", "sleep 2", ...). --reply-file F, read on every request, makes the body of a 2xx answer
+hostile: "garbage" (an HTML page, as a proxy in front of a collector might give), "cut" (the
+real response cut in half, or one byte that is not a message), or "warning TEXT" (partial_success
+with 0 rejected and TEXT: a server's warning); the records still count as taken (batches.jsonl
+"reply" says which answer was given). --count-only (benchmarks) decodes and counts but keeps no
 records: the running total of records in 2xx requests is DIR/total. Stop it with SIGTERM;
 start it again on the same --port.
 
@@ -86,6 +90,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return json_format.MessageToJson(resp).encode()
         return resp.SerializeToString()
 
+    def _hostile(self, as_json, good):
+        """--reply-file: the 2xx body to give instead of good (None: give good)"""
+        try:
+            mode = open(self.server.opts.reply_file).read().strip() if self.server.opts.reply_file else ""
+        except OSError:
+            mode = ""
+        if mode == "garbage":
+            return mode, b"<html><body>OK</body></html>"
+        if mode == "cut":
+            return mode, good[:len(good) // 2] if len(good) > 1 else (b"{" if as_json else b"\xff")
+        if mode.startswith("warning "):
+            resp = self.server.pb.ExportLogsServiceResponse()
+            resp.partial_success.error_message = mode[8:]
+            if as_json:
+                from google.protobuf import json_format
+                return mode, json_format.MessageToJson(resp).encode()
+            return mode, resp.SerializeToString()
+        return None, good
+
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -114,11 +137,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for r in recs:
             r["rejected"] = bool(marker) and isinstance(r["body"], str) and marker in r["body"]
             rec["rejected"] += r["rejected"]
-        self.server.record(status, rec, recs if 200 <= status < 300 else [])
         if 200 <= status < 300:
             note = "%d records carry the reject marker" % rec["rejected"]
-            self._answer(status, ctype, self._response(CTYPES[ctype], rec["rejected"], note))
+            rec["reply"], body = self._hostile(CTYPES[ctype], self._response(CTYPES[ctype], rec["rejected"], note))
+            self.server.record(status, rec, recs)
+            self._answer(status, ctype, body)
         else:
+            self.server.record(status, rec, [])
             self._answer(status, "text/plain", (rec.get("note") or "refused by test mode").encode(), retry_after)
 
 
@@ -232,6 +257,7 @@ def main():
     s.add_argument("--mode-file")
     s.add_argument("--plain", action="store_true")
     s.add_argument("--reject-marker")
+    s.add_argument("--reply-file")
     s.add_argument("--count-only", action="store_true")
     c = sub.add_parser("check")
     c.add_argument("--out", required=True)

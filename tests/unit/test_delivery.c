@@ -4,7 +4,8 @@
  * destination (overflow into the spool without duplicates), dead-letter records,
  * spool full under "block" (refusal, then recovery without loss) and "drop-oldest"
  * (whole oldest batches dropped and counted), a full disk (ENOSPC), write-ahead, a HUP's
- * settings retried by the timer until the open batch stops filling.
+ * settings retried by the timer until the open batch stops filling, a format change at HUP
+ * (each batch through the transport of its own format; after a restart: dead-lettered).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +35,8 @@ typedef struct {
     unsigned delay_ms;      /* sleep in each send (a slow destination) */
     unsigned long retry_after_ms;
     int calls;
+    unsigned formats;       /* batch formats it may be given (bits), 0: any */
+    int freed;
     char got[8 << 20];      /* decoded bodies of delivered batches, concatenated */
     size_t len;
     int delivered;
@@ -66,6 +69,7 @@ static ctx_send_result_t fake_send(void *arg, const void *body, size_t len, uint
     if (f->delay_ms) usleep(f->delay_ms * 1000);
     pthread_mutex_lock(&f->mu);
     int call = ++f->calls;
+    if (f->formats) assert_true(f->formats & (1u << CTX_DEST_TAG_FMT(tag)));
     ctx_send_result_t r = f->fail_first > 0 ? CTX_SEND_RETRY : f->mode;
     if (f->fail_first > 0) f->fail_first--;
     if (call == f->reject_call) r = CTX_SEND_REJECT;
@@ -566,6 +570,65 @@ static void retry_after_is_honoured(void **state) {
     free(f);
 }
 
+static void fake_free(void *arg) {
+    __atomic_add_fetch(&((fake_t *)arg)->freed, 1, __ATOMIC_RELEASE);
+}
+
+/* a HUP changes the format: batches sealed or spooled before go through the transport of
+ * their own format (kept until none is left, then freed), the new ones through the new one */
+static void format_change_keeps_each_batch_s_transport(void **state) {
+    (void)state;
+    fake_t *a = fake_new(), *b = fake_new();
+    a->mode = CTX_SEND_RETRY, a->formats = 1u << CTX_BATCH_NDJSON;
+    b->mode = CTX_SEND_OK, b->formats = 1u << CTX_BATCH_JSON_ARRAY;
+    ctx_dest_opts_t o = opts("fmtchange", a, 5, CTX_ENC_NONE);
+    o.transport.formats = a->formats, o.transport.free = fake_free;
+    ctx_dest_t *d = dest_new(&o);
+    assert_int_equal(add_range(d, NULL, 1, 12), 0); /* 2 batches sealed, 2 messages open */
+    ctx_dest_config_t c = o.cfg;
+    c.format = CTX_BATCH_JSON_ARRAY;
+    assert_int_equal(ctx_dest_reconfigure(d, NULL, &c), 0); /* the open batch sealed as NDJSON */
+    ctx_dest_transport_t tb = {fake_send, NULL, fake_free, b, b->formats};
+    ctx_dest_set_transport(d, tb);
+    assert_int_equal(add_range(d, NULL, 13, 20), 0);
+    assert_int_equal(ctx_dest_flush(d, NULL), 1);
+    fake_set(a, CTX_SEND_OK, 0);
+    wait_idle(d);
+    check_seq(a, 1, 12);
+    assert_int_equal(a->delivered, 3);
+    for (int i = 0; i < 500 && __atomic_load_n(&a->freed, __ATOMIC_ACQUIRE) == 0; i++) usleep(10000);
+    assert_int_equal(__atomic_load_n(&a->freed, __ATOMIC_ACQUIRE), 1); /* nothing of its format left: closed */
+    assert_int_equal(b->delivered, 2);
+    assert_int_equal(b->got[0], '[');
+    assert_non_null(memmem(b->got, b->len, "msg-000013", 10));
+    assert_non_null(memmem(b->got, b->len, "msg-000020", 10));
+    assert_null(memmem(b->got, b->len, "msg-000012", 10));
+    ctx_dest_free(d, NULL);
+    assert_int_equal(b->freed, 1);
+    /* after a restart nothing sends the old format: dead-lettered, said why */
+    fake_t *x = fake_new(), *y = fake_new();
+    x->mode = CTX_SEND_RETRY, y->formats = 1u << CTX_BATCH_NDJSON;
+    o = opts("fmtrestart", x, 5, CTX_ENC_NONE);
+    o.cfg.format = CTX_BATCH_JSON_ARRAY;
+    o.shutdown_ms = 100;
+    d = dest_new(&o);
+    assert_int_equal(add_range(d, NULL, 1, 5), 0);
+    ctx_dest_free(d, NULL); /* spooled */
+    o = opts("fmtrestart", y, 5, CTX_ENC_NONE);
+    o.transport.formats = y->formats;
+    loglen = 0;
+    d = dest_new(&o);
+    wait_idle(d);
+    ctx_dest_stats_t st;
+    ctx_dest_stats(d, &st);
+    assert_int_equal(st.deadletter_msgs, 5);
+    assert_int_equal(st.msgs_delivered, 0);
+    assert_int_equal(y->calls, 0);
+    assert_non_null(strstr(logs, "a batch written as json-array, which the tenant's destination no longer takes"));
+    ctx_dest_free(d, NULL);
+    free(a), free(b), free(x), free(y);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(batches_by_size_and_age_in_order),
@@ -580,6 +643,7 @@ int main(void) {
         cmocka_unit_test(write_ahead_spools_every_batch),
         cmocka_unit_test(reconfigure_retried_until_applied),
         cmocka_unit_test(retry_after_is_honoured),
+        cmocka_unit_test(format_change_keeps_each_batch_s_transport),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

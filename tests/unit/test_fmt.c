@@ -2,7 +2,9 @@
  * its reply parser (hostile replies: truncated at every length, wrong item counts, items
  * without a status, huge, not JSON) and item selection; what a bulk reply with partial
  * failures turns into (fmt_reply.c); Loki's push body (streams by label set, sorted per
- * stream, metadata without the labels); Splunk HEC events; record batches (one copy of a
+ * stream, metadata without the labels); Splunk HEC events; what every format makes of a
+ * 2xx reply, hostile ones included (OTLP: delivered but counted when unreadable, a warning,
+ * partial_success; the formats whose replies say nothing); record batches (one copy of a
  * shared context, the body built at seal time); RFC 3339 parsing; context lookups. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -203,6 +205,76 @@ static void es_partial_result(void **state) {
     free(body);
     free(raw.buf);
     ctx_batch_encoder_free(enc);
+}
+
+/* OTLP's reply to a 2xx, as a delivery result: the status decides delivery; a body that is
+ * not an ExportLogsServiceResponse is counted (reply_unread), never taken as a rejection nor
+ * resent; partial_success dead-letters the batch with the count (clamped to the batch) */
+static ctx_send_result_t otlp_result(ctx_fmt_t f, const char *reply, size_t len, int truncated, size_t n,
+                                     ctx_send_info_t *info) {
+    ctx_send_info_clear(info);
+    memset(info, 0, sizeof *info);
+    uint32_t tag = CTX_DEST_TAG(CTX_ENC_ZSTD, f == CTX_FMT_OTLP ? CTX_BATCH_OTLP : CTX_BATCH_OTLP_JSON, n);
+    return ctx_fmt_reply(f, reply, len, truncated, "body", 4, tag, NULL, 0, info);
+}
+
+static void otlp_reply_results(void **state) {
+    (void)state;
+    ctx_send_info_t info;
+    memset(&info, 0, sizeof info);
+    /* full success: empty body, {} or an empty protobuf message */
+    assert_int_equal(otlp_result(CTX_FMT_OTLP, "", 0, 0, 10, &info), CTX_SEND_OK);
+    assert_int_equal(info.reply_unread, 0);
+    assert_string_equal(info.err, "");
+    assert_int_equal(otlp_result(CTX_FMT_OTLP_JSON, "{}\n", 3, 0, 10, &info), CTX_SEND_OK);
+    assert_int_equal(info.reply_unread, 0);
+    assert_string_equal(info.err, "");
+    /* hostile bodies: delivered, counted, said why */
+    static const char *const bad_json[] = {"<html>502 Bad Gateway</html>", "ok", "{\"partialSuccess\":[]}",
+                                          "{\"partialSuccess\":{\"rejectedLogRecords\":-1}}",
+                                          "{\"partialSuccess\":{\"rejectedLogRecords\":\"1e3\"}}",
+                                          "{\"partialSuccess\":{\"errorMessage\":7}}", "{\"partialSuccess\":{", "[]"};
+    for (size_t i = 0; i < sizeof bad_json / sizeof *bad_json; i++) {
+        assert_int_equal(otlp_result(CTX_FMT_OTLP_JSON, bad_json[i], strlen(bad_json[i]), 0, 10, &info), CTX_SEND_OK);
+        assert_int_equal(info.reply_unread, 1);
+        assert_non_null(strstr(info.err, "not an OTLP/JSON ExportLogsServiceResponse"));
+        assert_int_equal(info.nrejects, 0);
+    }
+    static const char bad_pb[][4] = {{'\xff', '\xff', '\xff', '\xff'}, {0x0a, 0x05, 0x08, 0x01}, {0x0a, 0x02, 0x08, '\x80'},
+                                     {0x00, 0x00, 0x00, 0x00}, {0x0b, 0x00, 0x00, 0x00}};
+    for (size_t i = 0; i < sizeof bad_pb / sizeof *bad_pb; i++) {
+        assert_int_equal(otlp_result(CTX_FMT_OTLP, bad_pb[i], 4, 0, 10, &info), CTX_SEND_OK);
+        assert_int_equal(info.reply_unread, 1);
+        assert_non_null(strstr(info.err, "not a protobuf ExportLogsServiceResponse"));
+    }
+    assert_int_equal(otlp_result(CTX_FMT_OTLP, "", 0, 1, 10, &info), CTX_SEND_OK); /* cut at the limit */
+    assert_int_equal(info.reply_unread, 1);
+    assert_non_null(strstr(info.err, "larger than its limit"));
+    /* a warning: rejected 0 with a message */
+    const char *warn = "{\"partialSuccess\":{\"errorMessage\":\"attribute cut\"}}";
+    assert_int_equal(otlp_result(CTX_FMT_OTLP_JSON, warn, strlen(warn), 0, 10, &info), CTX_SEND_OK);
+    assert_int_equal(info.reply_unread, 0);
+    assert_string_equal(info.err, "OTLP partial_success warning (0 records rejected): attribute cut");
+    /* partial success, protobuf (rejected 2, message "x") and JSON (more than the batch: clamped) */
+    static const char pb[] = {0x0a, 0x05, 0x08, 0x02, 0x12, 0x01, 'x'};
+    assert_int_equal(otlp_result(CTX_FMT_OTLP, pb, sizeof pb, 0, 10, &info), CTX_SEND_PARTIAL);
+    assert_int_equal(info.nrejects, 1);
+    assert_null(info.rejects[0].body);
+    assert_int_equal(CTX_DEST_TAG_MSGS(info.rejects[0].tag), 2);
+    assert_string_equal(info.rejects[0].reason, "OTLP partial_success: 2 of 10 log records rejected: x");
+    const char *many = "{\"partialSuccess\":{\"rejectedLogRecords\":\"99\"}}";
+    assert_int_equal(otlp_result(CTX_FMT_OTLP_JSON, many, strlen(many), 0, 10, &info), CTX_SEND_PARTIAL);
+    assert_int_equal(CTX_DEST_TAG_MSGS(info.rejects[0].tag), 10);
+    /* formats whose 2xx replies say nothing (the status is the answer): OK whatever the body */
+    static const ctx_fmt_t quiet[] = {CTX_FMT_NDJSON, CTX_FMT_JSON_ARRAY, CTX_FMT_LOKI, CTX_FMT_SPLUNK_HEC};
+    for (size_t i = 0; i < sizeof quiet / sizeof *quiet; i++) {
+        ctx_send_info_clear(&info);
+        memset(&info, 0, sizeof info);
+        assert_int_equal(ctx_fmt_reply(quiet[i], "\xff", 1, 1, "b", 1, CTX_DEST_TAG(0, 0, 1), NULL, 0, &info),
+                         CTX_SEND_OK);
+        assert_int_equal(info.reply_unread, 0);
+    }
+    ctx_send_info_clear(&info);
 }
 
 /* ---------------------------------------------------------------- loki */
@@ -425,6 +497,7 @@ int main(void) {
         cmocka_unit_test(hec_events),          cmocka_unit_test(record_batch_shares_context),
         cmocka_unit_test(hostile_context),    cmocka_unit_test(hec_ack_replies),
         cmocka_unit_test(rfc3339),             cmocka_unit_test(ctx_lookup),
+        cmocka_unit_test(otlp_reply_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
