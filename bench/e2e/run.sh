@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/e2e/run.sh [--quick] [--rates "10000 20000 ..."] [--seconds S] [--queue-size N] [--no-append]
+# bench/e2e/run.sh [--quick] [--rates "10000 20000 ..."] [--seconds S] [--queue-size N] [--smaps DIR] [--no-append]
 # bench/e2e/run.sh --callgrind N [--cg-rate R] [--policy full] [--no-append]
 #
 # ctxlog's whole path vs rsyslog's stock pipeline, in one run, on the same traffic.
@@ -26,6 +26,10 @@
 # (default 200,000 and 500,000): the RSS of a bounded backlog (what an operator should
 # configure: docs/cost-model.md); past it, messages wait in the kernel (and are lost there).
 #
+# --smaps DIR: saves /proc/PID/smaps of each sending rsyslogd before its traffic
+# (DIR/PIPELINE-RATE-idle.smaps) and at the end of the case (...-after.smaps), for
+# bench/lib/smaps_sum.py (where the RSS is: heap, thread arenas, the capture ring, ...).
+#
 # --callgrind N: instead of the rates, each pipeline's sending rsyslogd runs under
 # valgrind --tool=callgrind (counters zeroed once it is up, dumped once the receiver has
 # every message); the VMs send N messages in all at R msg/s (default 300). Reports the
@@ -35,7 +39,7 @@
 # a policy that gives every message all context (`rule all then verbose`).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-quick=0 append=1 rates="20000 40000 80000 120000" secs=3 CG=0 CGRATE=300 POLICY=default
+quick=0 append=1 rates="20000 40000 80000 120000" secs=3 SMAPS="" CG=0 CGRATE=300 POLICY=default
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1; append=0; rates="4000"; secs=1; shift ;;
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
         --cg-rate) CGRATE=$2; shift 2 ;;
         --policy) POLICY=$2; shift 2 ;;
         --queue-size) QRULE=$2 QACT=$2; shift 2 ;;
+        --smaps) SMAPS=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
         *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S] [--no-append]" >&2; exit 2 ;;
     esac
 done
@@ -250,6 +255,7 @@ while True: s.recv(65535)" &
     sleep 0.5
     local c0 c1 b0 b1 dport rss0
     rss0=$(rss_kib $pid)
+    [ -z "$SMAPS" ] || cp "/proc/$pid/smaps" "$SMAPS/$pl-$rate-idle.smaps"
     dport=$(dport_of "$pl")
     c0=$(cpu_ticks $pid)
     thread_ticks $pid >"$W/threads0-$pl-$rate"
@@ -286,6 +292,7 @@ while True: s.recv(65535)" &
     b1=$(wire_bytes "$dport")
     local rss
     rss=$(rss_kib $pid)
+    [ -z "$SMAPS" ] || cp "/proc/$pid/smaps" "$SMAPS/$pl-$rate-after.smaps"
     cp "$W/send/internal.log" "$W/internal-$pl-$rate.log" 2>/dev/null || true
     stop_pid $pid
     for i in "${sinks[@]}"; do kill "$i" 2>/dev/null; wait "$i" 2>/dev/null || true; done
