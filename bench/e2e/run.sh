@@ -376,7 +376,7 @@ report=$(
     echo
     echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ)$([ $quick = 1 ] && echo ' (quick: figures mean nothing)')"
     echo
-    echo "- command: \`bench/e2e/run.sh$([ $quick = 1 ] && echo ' --quick') --rates \"$rates\" --seconds $secs${QACT:+ --queue-size $QACT}\`"
+    echo "- command: \`bench/e2e/run.sh$([ $quick = 1 ] && echo ' --quick') --rates \"$rates\" --seconds $secs${QACT:+ --queue-size $QACT}$([ "$IDLEV" = 0 ] || echo " --idle-vnics $IDLEV")${SMAPS:+ --smaps DIR}\`"
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
     echo "- rsyslogd $($RSYSLOGD -v | head -1 | awk '{print $2}') (Debian), ctxlog at $(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo "${CTXLOG_REV:-a build copy without git}"); loggen from syslog-ng-core, 2 VM namespaces each sending half the rate, UDP, the gen_logmix.py mix (${mixavg} bytes per message on average, $(wc -l <"$W/mix.txt") distinct lines looped); senders, rsyslogd and the receivers share the same cores"
     echo "- profiles file: $nprof VMs (2 real); mmctxenrich: default policy, no compute manager$([ "$IDLEV" = 0 ] || echo "; the capture input also has $IDLEV idle veth vNICs (ctxe*): imctxcap reported $(cat "$W/attached-ctxlog" 2>/dev/null || echo '?') interfaces attached before the ctxlog cases' traffic")"
