@@ -23,11 +23,11 @@ COMMON_SOURCES += common/deliver/spool_stamp.c common/deliver/spool_stamp.h
 COMMON_SOURCES += common/deliver/fmt.c common/deliver/fmt.h common/deliver/fmt_es.c common/deliver/fmt_loki.c common/deliver/fmt_hec.c common/deliver/fmt_hec_ack.c common/deliver/fmt_reply.c common/deliver/fmt_reply.h
 COMMON_SOURCES += common/deliver/fmt_otlp.c common/deliver/fmt_otlp_int.h common/deliver/fmt_otlp_wire.c common/deliver/fmt_otlp_ctx.c common/deliver/fmt_otlp_sd.c common/deliver/fmt_otlp_reply.c
 COMMON_SOURCES += common/deliver/tls_settings.h common/deliver/tls_client.c common/deliver/tls_client.h common/deliver/https_post.c common/deliver/https_post.h common/deliver/outrec.c common/deliver/outrec.h common/deliver/outrec_int.h common/deliver/outrec_json.c common/deliver/outrec_memo.c common/deliver/outrec_view.c common/deliver/deadletter.c common/deliver/deadletter.h common/deliver/delivery.c common/deliver/delivery.h common/deliver/delivery_int.h common/deliver/delivery_queue.c common/deliver/delivery_sender.c
-COMMON_LIBS = $(LIBFASTJSON_LIBS) $(PCRE2_LIBS) $(OPENSSL_LIBS) $(LIBZSTD_LIBS) $(ZLIB_LIBS) $(LIBCURL_LIBS) $(LIBPCAP_LIBS) $(LIBVIRT_LIBS) $(LIBXML2_LIBS) -lpthread
+COMMON_LIBS = $(LIBFASTJSON_LIBS) $(PCRE2_LIBS) $(OPENSSL_LIBS) $(LIBZSTD_LIBS) $(ZLIB_LIBS) $(LIBCURL_LIBS) $(LIBPCAP_LIBS) -lpthread
 COMMON_CFLAGS = $(WARN_CFLAGS) $(LIBFASTJSON_CFLAGS) $(PCRE2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBZSTD_CFLAGS) $(LIBCURL_CFLAGS) $(LIBPCAP_CFLAGS) $(LIBVIRT_CFLAGS) $(LIBXML2_CFLAGS) -D_GNU_SOURCE
 
 check_LTLIBRARIES += libctxcommon_san.la
 libctxcommon_san_la_SOURCES = $(COMMON_SOURCES)
 libctxcommon_san_la_CFLAGS = $(COMMON_CFLAGS) $(SAN_CFLAGS) -g -O1
-COMMON_SOURCES += common/context/profiles_lvxml.c common/context/profiles_lvxml.h common/context/profiles_merge.c common/context/profiles_merge.h common/context/profsrc.c common/context/profsrc.h common/context/profsrc_int.h common/context/profiles_libvirt.c
+COMMON_SOURCES += common/context/profiles_lvxml.c common/context/profiles_lvxml.h common/context/profiles_merge.c common/context/profiles_merge.h common/context/profsrc.c common/context/profsrc.h common/context/profsrc_int.h common/context/profiles_libvirt.c common/context/lvdl.c common/context/lvdl.h
 COMMON_SOURCES += common/base/namereg.c common/base/namereg.h

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/e2e/run.sh [--quick] [--rates "10000 20000 ..."] [--seconds S] [--queue-size N] [--policy full] [--cm] [--no-append]
+# bench/e2e/run.sh [--quick] [--rates "10000 20000 ..."] [--seconds S] [--queue-size N] [--policy full] [--cm] [--idle-vnics N] [--smaps DIR] [--no-append]
 # bench/e2e/run.sh --callgrind N [--cg-rate R] [--policy full] [--cm] [--no-append]
 #
 # ctxlog's whole path vs rsyslog's stock pipeline, in one run, on the same traffic.
@@ -26,6 +26,16 @@
 # (default 200,000 and 500,000): the RSS of a bounded backlog (what an operator should
 # configure: docs/cost-model.md); past it, messages wait in the kernel (and are lost there).
 #
+# --idle-vnics N: N more vNICs on the capture input (plain idle veth pairs ctxeN /
+# ctxfN, the input's interface list gets "ctxe*"): the RSS with many vNICs attached
+# (issue 12: 100); the line under the table gives the count imctxcap attached.
+#
+# --smaps DIR: saves /proc/PID/smaps of each sending rsyslogd before its traffic
+# (DIR/PIPELINE-RATE-idle.smaps), at the end of the case (...-after.smaps) and, with gdb,
+# once more after making it call malloc_trim(0) (...-trimmed.smaps: what of "after" was
+# memory malloc held free), for bench/lib/smaps_sum.py (where the RSS is: heap, thread
+# arenas, the capture ring, each library).
+#
 # --callgrind N: instead of the rates, each pipeline's sending rsyslogd runs under
 # valgrind --tool=callgrind (counters zeroed once it is up, dumped once the receiver has
 # every message); the VMs send N messages in all at R msg/s (default 300). Reports the
@@ -41,7 +51,7 @@
 # VM cached); the two sending VMs' dynamic parts are fetched by their first messages.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-quick=0 append=1 rates="20000 40000 80000 120000" secs=3 CG=0 CGRATE=300 POLICY=default WITHCM=0
+quick=0 append=1 rates="20000 40000 80000 120000" secs=3 SMAPS="" IDLEV=0 CG=0 CGRATE=300 POLICY=default WITHCM=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1; append=0; rates="4000"; secs=1; shift ;;
@@ -53,6 +63,8 @@ while [ $# -gt 0 ]; do
         --policy) POLICY=$2; shift 2 ;;
         --queue-size) QRULE=$2 QACT=$2; shift 2 ;;
         --cm) WITHCM=1; shift ;;
+        --idle-vnics) IDLEV=$2; shift 2 ;;
+        --smaps) SMAPS=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
         *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S] [--no-append]" >&2; exit 2 ;;
     esac
 done
@@ -70,6 +82,7 @@ cleanup() {
     local p
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    for p in $(seq 1 "$IDLEV"); do ip link del "ctxe$p" 2>/dev/null || true; done
     ctx_vm_cleanup_all
     [ "${KEEP:-0}" = 1 ] && echo "kept $W" >&2 || rm -rf "$W"
 }
@@ -77,6 +90,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 IDXS="230 231"
 for i in $IDXS; do ctx_vm_add "e2e$i" "$i" >/dev/null; done
+for i in $(seq 1 "$IDLEV"); do
+    ip link add "ctxe$i" type veth peer name "ctxf$i" && ip link set "ctxe$i" up && ip link set "ctxf$i" up
+done
 HZ=$(getconf CLK_TCK)
 port() { $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 listening() { $PY -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $1)))" 2>/dev/null; }
@@ -93,6 +109,10 @@ stop_pid() { # pid: SIGTERM, then SIGKILL after 10 s; returns when it is gone
     for k in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
+}
+attached() { # interfaces imctxcap(vms) attached, from the sender's last impstats line
+    { grep -F '"name": "imctxcap(vms)"' "$W/send/stats.log" 2>/dev/null || true; } | tail -1 | sed 's/^[^{]*//' |
+        jq -r '."interfaces.attached" // 0' 2>/dev/null
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # per thread of PID: "TID NAME TICKS" (utime + stime), for where the CPU goes
@@ -207,6 +227,7 @@ echo "{\"tenants\": {\"bench\": {\"transport\": \"https\", \"url\": \"https://12
 capture_input() {
     local i ifs=""
     for i in $IDXS; do ifs="${ifs:+$ifs,}$(ctx_vm_vnic "$i")"; done
+    [ "$IDLEV" = 0 ] || ifs="$ifs,ctxe*"
     echo "input(type=\"imctxcap\" name=\"vms\" interface=\"$ifs\" profiles=\"$W/profiles.json\" ruleset=\"r\" vm.maxPacketsPerSecond=\"0\" vm.maxBytesPerSecond=\"0\")"
 }
 Q="queue.type=\"LinkedList\" queue.size=\"${QACT:-500000}\" queue.dequeueBatchSize=\"1024\""
@@ -296,6 +317,13 @@ while True: s.recv(65535)" &
     sleep 0.5
     local c0 c1 b0 b1 dport rss0
     rss0=$(rss_kib $pid)
+    if [ "$IDLEV" != 0 ] && { [ "$pl" = ctxlog ] || [ "$pl" = capture ]; }; then
+        wait_for 30 "[ \"\$(attached)\" = $((IDLEV + 2)) ]"
+        sleep 1.2 # one more impstats round: the workers are past their set-up
+        rss0=$(rss_kib $pid)
+        attached >"$W/attached-$pl"
+    fi
+    [ -z "$SMAPS" ] || cp "/proc/$pid/smaps" "$SMAPS/$pl-$rate-idle.smaps"
     dport=$(dport_of "$pl")
     c0=$(cpu_ticks $pid)
     thread_ticks $pid >"$W/threads0-$pl-$rate"
@@ -332,6 +360,12 @@ while True: s.recv(65535)" &
     b1=$(wire_bytes "$dport")
     local rss
     rss=$(rss_kib $pid)
+    if [ -n "$SMAPS" ]; then
+        cp "/proc/$pid/smaps" "$SMAPS/$pl-$rate-after.smaps"
+        # what of it malloc holds free: the same process after malloc_trim(0) (gdb)
+        gdb -q -batch -p "$pid" -ex 'call (int)malloc_trim(0)' >/dev/null 2>&1 &&
+            cp "/proc/$pid/smaps" "$SMAPS/$pl-$rate-trimmed.smaps" || true
+    fi
     cp "$W/send/internal.log" "$W/internal-$pl-$rate.log" 2>/dev/null || true
     stop_pid $pid
     for i in "${sinks[@]}"; do kill "$i" 2>/dev/null; wait "$i" 2>/dev/null || true; done
@@ -390,10 +424,10 @@ report=$(
     echo
     echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ)$([ $quick = 1 ] && echo ' (quick: figures mean nothing)')"
     echo
-    echo "- command: \`bench/e2e/run.sh$([ $quick = 1 ] && echo ' --quick') --rates \"$rates\" --seconds $secs${QACT:+ --queue-size $QACT}\`"
+    echo "- command: \`bench/e2e/run.sh$([ $quick = 1 ] && echo ' --quick') --rates \"$rates\" --seconds $secs${QACT:+ --queue-size $QACT}$([ "$IDLEV" = 0 ] || echo " --idle-vnics $IDLEV")${SMAPS:+ --smaps DIR}$([ "$POLICY" = default ] || echo " --policy $POLICY")$([ "$WITHCM" = 0 ] || echo " --cm")\`"
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
     echo "- rsyslogd $($RSYSLOGD -v | head -1 | awk '{print $2}') (Debian), ctxlog at $(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo "${CTXLOG_REV:-a build copy without git}"); loggen from syslog-ng-core, 2 VM namespaces each sending half the rate, UDP, the gen_logmix.py mix (${mixavg} bytes per message on average, $(wc -l <"$W/mix.txt") distinct lines looped); senders, rsyslogd and the receivers share the same cores"
-    echo "- profiles file: $nprof VMs (2 real); mmctxenrich: $POLICY policy, $cmdesc"
+    echo "- profiles file: $nprof VMs (2 real); mmctxenrich: $POLICY policy, $cmdesc$([ "$IDLEV" = 0 ] || echo "; the capture input also has $IDLEV idle veth vNICs (ctxe*): imctxcap reported $(cat "$W/attached-ctxlog" 2>/dev/null || echo '?') interfaces attached before the ctxlog cases' traffic")"
     echo
     echo "| pipeline | requested msg/s (loggen -r, both VMs) | offered msg/s (loggen's measured average, both VMs) | sent | received | lost | sender rsyslogd CPU s | CPU s / 1M msgs | wire bytes / msg | sender VmRSS MiB at the end |"
     echo "|---|---|---|---|---|---|---|---|---|---|"

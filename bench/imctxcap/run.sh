@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/imctxcap/run.sh [--quick] [--rates "50000 100000 ..."] [--seconds S]
-#                        [--size BYTES] [--cap-workers W]
+#                        [--size BYTES] [--cap-workers W] [--ring-size SIZE]
 #                        [--vnics "10 100"] [--workers "1 2"] [--memory-only]
 #                        [--flood "udp syn frag"] [--quiet "RATE N"] [--vm-pps N]
 #
@@ -12,14 +12,16 @@
 # seconds per million messages, kernel drops. Then imudp's rate while imctxcap
 # captures the same interface. Appends a section to bench/imctxcap/RESULTS.md.
 # --size sets loggen's message size (default 200; 4000 makes every message an IP
-# fragment train), --cap-workers imctxcap's `workers` (default 1).
+# fragment train), --cap-workers imctxcap's `workers` (default 1), --ring-size its
+# `ringSize` (default: imctxcap's default).
 # imctxcap runs with its per-vNIC budget off (vm.maxPacketsPerSecond="0"): the one sending
 # VM would otherwise meet the budget (100k frames/s), and this measures capacity.
 #
-# Memory: rsyslogd's RSS with imctxcap capturing N idle veth vNICs (VM namespaces
-# named ctxmNNN, --vnics, default "10 100"), for each --workers value (default "1 2"),
-# against a bare rsyslogd with the same impstats and output: RSS does not depend on
-# load, so this part is stable on a shared machine. --memory-only skips the
+# Memory: rsyslogd's RSS with one imctxcap input capturing N idle vNICs (plain veth
+# pairs ctxmN / ctxpN, the input's interface="ctxm*"; --vnics, default "10 100"), for
+# each --workers value (default "1 2"), against a bare rsyslogd with the same impstats
+# and output: RSS does not depend on load, so this part is stable on a shared machine.
+# CTX_BENCH_VM=N: the sending VM's number (default 240). --memory-only skips the
 # throughput runs. IMCTXCAP_SO=/path/imctxcap.so measures another build (e.g. main's).
 #
 # Flood (--flood, instead of the other runs): imctxcap with its defaults (budget on)
@@ -29,7 +31,7 @@
 # --vm-pps sets vm.maxPacketsPerSecond (default: imctxcap's, 100000).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-quick=0 rates="50000 100000 150000 200000" secs=3 vnics="10 100" mworkers="1 2" memonly=0 size=200 cworkers=1
+quick=0 rates="50000 100000 150000 200000" secs=3 vnics="10 100" mworkers="1 2" memonly=0 size=200 cworkers=1 ring=""
 floods="" quiet_rate=100 quiet_n=1000 vm_pps=
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -44,7 +46,8 @@ while [ $# -gt 0 ]; do
         --flood) floods=$2; shift 2 ;;
         --quiet) read -r quiet_rate quiet_n <<<"$2"; shift 2 ;;
         --vm-pps) vm_pps=$2; shift 2 ;;
-        *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S] [--vnics LIST] [--workers LIST] [--memory-only] [--flood MODES] [--quiet \"RATE N\"] [--vm-pps N]" >&2
+        --ring-size) ring=$2; shift 2 ;;
+        *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S] [--vnics LIST] [--workers LIST] [--memory-only] [--ring-size SIZE] [--flood MODES] [--quiet \"RATE N\"] [--vm-pps N]" >&2
            exit 2 ;;
     esac
 done
@@ -54,10 +57,13 @@ SO=${IMCTXCAP_SO:-$top/plugins/imctxcap/imctxcap.so}
 [ "$memonly" = 1 ] || loggen=$("$top/bench/lib/get-loggen.sh" | tail -1)
 . "$top/tests/lib/vm.sh"
 W=$(mktemp -d /tmp/ctxbench-imctxcap.XXXXXX)
-IDX=240
+IDX=${CTX_BENCH_VM:-240} # the sending VM's number (tests/lib/vm.sh)
+MADE=0                   # idle vNICs of the memory part made so far: veth pairs ctxmN / ctxpN
 cleanup() {
     [ -f "$W/pid" ] && kill "$(cat "$W/pid")" 2>/dev/null || true
     [ -n "${SINK:-}" ] && kill "$SINK" 2>/dev/null || true
+    local i
+    for i in $(seq 1 "$MADE"); do ip link del "ctxm$i" 2>/dev/null || true; done
     ctx_vm_cleanup_all
     rm -rf "$W"
 }
@@ -83,7 +89,7 @@ EOF
 IN_IMUDP="module(load=\"imudp\" batchSize=\"128\")
 input(type=\"imudp\" address=\"$HOST\" port=\"514\" rcvbufSize=\"16m\" ruleset=\"out\")"
 IN_CAP="module(load=\"$SO\")
-input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"out\" workers=\"$cworkers\" vm.maxPacketsPerSecond=\"0\" vm.maxBytesPerSecond=\"0\")"
+input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"out\" workers=\"$cworkers\"${ring:+ ringSize=\"$ring\"} vm.maxPacketsPerSecond=\"0\" vm.maxBytesPerSecond=\"0\")"
 IN_BOTH="$IN_IMUDP
 module(load=\"$SO\")
 input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"aside\")"
@@ -159,13 +165,14 @@ rss_of() {
 
 # memory: bare rsyslogd, then imctxcap on N idle veth vNICs for each workers value
 memory_cases() {
-    local n w made=0 bare
+    local n w bare
     bare=$(rss_of "" -)
     echo "| bare rsyslogd (impstats, omfile) | - | - | $((bare / 1024)) | - |"
     for n in $vnics; do
-        while [ $made -lt "$n" ]; do
-            made=$((made + 1))
-            ctx_vm_add "m$made" $((made + 1)) --vnic "ctxm$made" >/dev/null || { echo "VM $made" >&2; exit 1; }
+        while [ $MADE -lt "$n" ]; do
+            MADE=$((MADE + 1))
+            ip link add "ctxm$MADE" type veth peer name "ctxp$MADE" || { echo "veth ctxm$MADE" >&2; exit 1; }
+            ip link set "ctxm$MADE" up && ip link set "ctxp$MADE" up
         done
         { printf '{"vms": ['; for i in $(seq 1 "$n"); do printf '%s{"name": "m%d", "tenant": "bench", "vnic": "ctxm%d"}' \
             "$([ "$i" = 1 ] || echo ,)" "$i" "$i"; done; echo ']}'; } >"$W/mprofiles.json"
@@ -211,7 +218,7 @@ fi
     echo
     echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ)"
     echo
-    echo "- command: \`bench/imctxcap/run.sh${quick:+ $([ $quick = 1 ] && echo --quick)} --rates \"$rates\" --seconds $secs --size $size --cap-workers $cworkers\`"
+    echo "- command: \`bench/imctxcap/run.sh${quick:+ $([ $quick = 1 ] && echo --quick)} --rates \"$rates\" --seconds $secs --size $size --cap-workers $cworkers${ring:+ --ring-size $ring}\`"
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
     echo "- rsyslogd $("$RSYSLOGD" -v | head -1 | awk '{print $2}'), loggen from syslog-ng-core ($size-byte messages, UDP; imctxcap workers=$cworkers), sender in a VM namespace on the same 2 cores"
     echo

@@ -24,11 +24,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-
 #include "backoff.h"
 #include "ctxlog_common.h"
+#include "lvdl.h" /* libvirt, loaded by ctx_lvwatch_start() */
 #include "profsrc_int.h"
 
 #define BACKOFF_MIN_MS 1000
@@ -364,6 +362,7 @@ static void *watch_main(void *arg) {
 
 int ctx_lvwatch_start(struct ctx_profsrc *s, ctx_profsrc_log_fn log, char *err, size_t errlen) {
     if (s->watch != NULL) return 0;
+    if (ctx_lvdl_load(err, errlen) != 0) return CTX_EIO;
     struct ctx_lvwatch *w = calloc(1, sizeof *w);
     if (w == NULL || ctx_backoff_new(BACKOFF_MIN_MS / 2, BACKOFF_MIN_MS, BACKOFF_MAX_MS, NULL, NULL, &w->bo) != 0) {
         free(w);

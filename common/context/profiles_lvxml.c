@@ -14,11 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "ctxlog_common.h"
 #include "ifglob.h"
+#include "lvdl.h" /* libxml2, loaded by ctx_lvdom_parse() */
 #include "profiles.h"
 #include "profiles_int.h"
 
@@ -284,6 +282,7 @@ int ctx_lvdom_parse(const char *xml, size_t len, ctx_lvdom_t *out, char *err, si
     if (err != NULL && errlen > 0) err[0] = '\0';
     if (xml == NULL || out == NULL) return CTX_EINVAL;
     memset(out, 0, sizeof *out);
+    if (ctx_lvdl_load(err, errlen) != 0) return CTX_EIO;
     if (len > CTX_LV_MAX_XML) {
         if (err != NULL && errlen > 0) snprintf(err, errlen, "domain XML larger than %u bytes", CTX_LV_MAX_XML);
         return CTX_EFULL;
