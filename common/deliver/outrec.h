@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "redact.h"
+#include "redact_multi.h"
 
 #define CTX_OUTREC_SEP '\x1f' /* separator of the header fields */
 
@@ -91,6 +92,16 @@ int ctx_outrec_build(ctx_outrec_t *b, ctx_outrec_kind_t kind, ctx_redact_ctx *rx
  * host-wide fields ("context": {"host": "full"}); 0, the default of a new builder, leaves them
  * out of the default record (outrec_view.c; docs/threat-model.md lists them). */
 void ctx_outrec_set_hostwide(ctx_outrec_t *b, int hostwide);
+
+/* Secrets over several messages (common/redact/redact_multi.h) for the next records of b: the
+ * tracker m (shared by the threads of one omtenant action; NULL or kinds 0: off), the kinds the
+ * tenant tracks (CTX_MULTI_PEM when its pem-private-key rule is on, CTX_MULTI_PAIR when a pair is
+ * configured), the tenant's id (borrowed until the next call: the first part of every sender key,
+ * so that no tenant's message opens or closes another's) and the time (monotonic ms). */
+void ctx_outrec_set_multi(ctx_outrec_t *b, ctx_redact_multi *m, unsigned kinds, const char *tenant, uint64_t now_ms);
+
+/* Message parts of the last record the tracker redacted (0 or 1). */
+unsigned ctx_outrec_multi_spans(const ctx_outrec_t *b);
 
 /* The host-wide $!ctx members the last ctx_outrec_build left out. */
 unsigned ctx_outrec_withheld(const ctx_outrec_t *b);

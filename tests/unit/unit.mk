@@ -54,6 +54,13 @@ tests_unit_test_redact_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_redact_LDADD = $(UNIT_LDADD)
 tests_unit_test_redact_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_redact_multi
+TESTS += tests/unit/test_redact_multi
+tests_unit_test_redact_multi_SOURCES = tests/unit/test_redact_multi.c
+tests_unit_test_redact_multi_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_redact_multi_LDADD = $(UNIT_LDADD)
+tests_unit_test_redact_multi_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_redact_errors
 TESTS += tests/unit/test_redact_errors
 tests_unit_test_redact_errors_SOURCES = tests/unit/test_redact_errors.c
