@@ -22,6 +22,7 @@
 #include "errmsg.h"
 #include "module-template.h"
 
+#include "clock.h"
 #include "omtenant.h"
 
 
@@ -65,6 +66,7 @@ static rsRetVal bind_rules(const instanceData *pData, omt_wrk_t *w, omt_rules_t 
     w->rx = rx;
     w->scratch = scratch;
     w->rx_rules = omt_rules_ref(r);
+    w->pem_rule = ctx_redact_rules_find(r->r, "pem-private-key");
     return RS_RET_OK;
 }
 
@@ -93,6 +95,9 @@ static int build(instanceData *pData, omt_wrk_t *w, const omt_route_ent_t *e, ac
         return ctx_outrec_custom(w->rec, w->rx, e->set, TPL(p, OMT_TPL_CUSTOM), out, outlen);
     ctx_outrec_fields_t f = {TPL(p, OMT_TPL_HDR), TPL(p, OMT_TPL_MSG), TPL(p, OMT_TPL_SD), TPL(p, OMT_TPL_CTX)};
     ctx_outrec_set_hostwide(w->rec, e->t->context_host_full); /* the tenant's view (docs/threat-model.md) */
+    unsigned kinds = (w->pem_rule >= 0 && ctx_redact_set_enabled(e->set, w->pem_rule) ? CTX_MULTI_PEM : 0) |
+                     (pData->ml_begin != NULL ? CTX_MULTI_PAIR : 0);
+    ctx_outrec_set_multi(w->rec, pData->multi, kinds, e->t->id, w->now_ms); /* per tenant, VM and app */
     int rc;
     if (e->t->transport == CTX_TRANSPORT_HTTPS && ctx_fmt_grouping(e->t->format)) {
         *rec = 1;
@@ -122,7 +127,7 @@ static void one(instanceData *pData, omt_wrk_t *w, const omt_route_t *rt, const 
         omt_add(&pData->mctr_val[OMT_MC_REDACT_ERRORS], 1);
         return;
     }
-    if (rc > 0) omt_add(&e->ot->redactions, take_counts(pData, w));
+    if (rc > 0) omt_add(&e->ot->redactions, take_counts(pData, w) + ctx_outrec_multi_spans(w->rec));
     rc = is_rec ? ctx_dest_add_rec(e->ot->dest, w->enc, &r) : ctx_dest_add(e->ot->dest, w->enc, out, outlen);
     if (rc == CTX_EFULL) return; /* blocked, hold full: counted by the dest (dropped.blocked) */
     omt_add(rc == 0 ? &e->ot->msgs : &e->ot->invalid, 1);
@@ -196,6 +201,7 @@ rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams
         w->ents[i] = e;
     }
     w->blocked_on = NULL;
+    w->now_ms = ctx_clock_ms();
     for (unsigned i = 0; i < nParams; i++) one(pData, w, rt, w->ents[i], &actParam(pParams, ntpl, i, 0));
     memo_counts(pData, w);
     if (pData->write_ahead) seal_touched(w, nParams);
