@@ -241,7 +241,9 @@ static int redact_msg(ctx_outrec_t *b, const span_t h[H_COUNT], ctx_redact_ctx *
     size_t n = f->msg ? f->msglen : 0;
     int cut = ctx_says_cut(f);
     *out = m, *outn = n;
-    int rc = outrec_msg_multi(b, rx, set, f, h[H_HOST].p, h[H_HOST].n, h[H_APP].p, h[H_APP].n, cut, out, outn);
+    ctx_outrec_sender_t who = {NULL, h[H_HOST].p, h[H_APP].p, 0, h[H_HOST].n, h[H_APP].n};
+    if (b->multi != NULL) (void)outrec_vm_uuid(f->ctx, f->ctx ? f->ctxlen : 0, &who.vm, &who.vmlen);
+    int rc = outrec_msg_multi(b, rx, set, m, n, &who, cut, out, outn);
     if (rc != OUTREC_WHOLE) return rc;
     if (rx == NULL || set == NULL) return 0;
     rc = cut ? ctx_redact_apply_cut(rx, set, m, n, out, outn) : ctx_redact_apply(rx, set, m, n, out, outn);

@@ -64,12 +64,13 @@ int outrec_ctx_members(ctx_outrec_t *b, const char *t, size_t n, ctx_redact_ctx 
 void outrec_memo_free(ctx_outrec_t *b);
 
 /* The redacted message text of f when part of it lies inside a secret that spans several messages
- * of its sender (outrec_multi.c; host / app: the header's, for the sender key; cut: check the
- * tail too). Returns the values changed (*out in b->mtext), CTX_E*, or OUTREC_WHOLE when the
+ * of its sender (outrec_multi.c; who: the sender key's parts; cut: check the tail too). Returns the values changed (*out in b->mtext), CTX_E*, or OUTREC_WHOLE when the
  * tracker has nothing to say (then nothing was written or counted). */
-int outrec_msg_multi(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const ctx_outrec_fields_t *f,
-                     const char *host, size_t hostn, const char *app, size_t appn, int cut, const char **out,
-                     size_t *outn);
+int outrec_msg_multi(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const char *msg, size_t n,
+                     const ctx_outrec_sender_t *who, int cut, const char **out, size_t *outn);
+
+/* the "uuid" string of $!ctx's "vm" member in ctx[0..n): 1 and *u / *un, or 0 */
+int outrec_vm_uuid(const char *ctx, size_t n, const char **u, size_t *un);
 
 /* JSON text scanning (outrec_memo.c), no parse, no allocation. p at an opening quote: returns
  * the position after the closing one, or NULL; sets *esc when a backslash precedes a quote. */

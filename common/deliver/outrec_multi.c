@@ -24,7 +24,7 @@ unsigned ctx_outrec_multi_spans(const ctx_outrec_t *b) {
 }
 
 /* the "uuid" string of $!ctx's "vm" member (rsyslog renders it without escapes in a UUID) */
-static int vm_uuid(const char *ctx, size_t n, const char **u, size_t *un) {
+int outrec_vm_uuid(const char *ctx, size_t n, const char **u, size_t *un) {
     static const char vm[] = "\"vm\"", uuid[] = "\"uuid\"";
     const char *end = ctx + n, *p = ctx ? memmem(ctx, n, vm, sizeof vm - 1) : NULL;
     if (p == NULL || (p = memmem(p, (size_t)(end - p), uuid, sizeof uuid - 1)) == NULL) return 0;
@@ -39,13 +39,10 @@ static int vm_uuid(const char *ctx, size_t n, const char **u, size_t *un) {
     return 1;
 }
 
-static size_t sender_key(const ctx_outrec_t *b, const ctx_outrec_fields_t *f, const char *host, size_t hostn,
-                         const char *app, size_t appn, char *key, size_t cap) {
-    const char *u = NULL;
-    size_t un = 0;
-    int have = vm_uuid(f->ctx, f->ctx ? f->ctxlen : 0, &u, &un);
-    int n = snprintf(key, cap, "%s\x1f%s%.*s\x1f%.*s", b->multi_tenant, have ? "vm:" : "host:",
-                     (int)(have ? un : hostn), have ? u : host, (int)appn, app);
+static size_t sender_key(const ctx_outrec_t *b, const ctx_outrec_sender_t *w, char *key, size_t cap) {
+    int vm = w->vmlen > 0;
+    int n = snprintf(key, cap, "%s\x1f%s%.*s\x1f%.*s", b->multi_tenant, vm ? "vm:" : "host:",
+                     (int)(vm ? w->vmlen : w->hostlen), vm ? w->vm : w->host, (int)w->applen, w->app ? w->app : "");
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
@@ -65,16 +62,15 @@ static int put_redacted(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_se
     return 0;
 }
 
-int outrec_msg_multi(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const ctx_outrec_fields_t *f,
-                     const char *host, size_t hostn, const char *app, size_t appn, int cut, const char **out,
-                     size_t *outn) {
-    const char *m = f->msg ? f->msg : "";
-    size_t n = f->msg ? f->msglen : 0, s, e;
+int outrec_msg_multi(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const char *m, size_t n,
+                     const ctx_outrec_sender_t *who, int cut, const char **out, size_t *outn) {
+    size_t s, e;
     const char *label;
     char key[CTX_MULTI_KEY_MAX + 1], mark[CTX_MULTI_MARKER_MAX + 16];
+    if (m == NULL) m = "", n = 0;
     b->multi_spans = 0;
     if (b->multi == NULL || !ctx_redact_multi_wanted(b->multi, b->multi_kinds, m, n)) return OUTREC_WHOLE;
-    size_t kn = sender_key(b, f, host, hostn, app, appn, key, sizeof key);
+    size_t kn = sender_key(b, who, key, sizeof key);
     if (!ctx_redact_multi_step(b->multi, b->multi_kinds, key, kn, m, n, b->multi_now, &s, &e, &label))
         return OUTREC_WHOLE;
     int changed = 1, rc;

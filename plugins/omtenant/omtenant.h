@@ -204,6 +204,8 @@ enum {
     OMT_TPL_COUNT       /* 5: rsyslog gives an output module at most 5 strings (CONF_OMOD_NUMSTRINGS_MAXSIZE) */
 };
 #define OMT_TPL_CUSTOM 1 /* with template=: the operator's template */
+#define OMT_TPL_TMETA 2  /* with template=: $!ctx!capture!truncated 0x1f $!ctx!vm!uuid 0x1f HOSTNAME 0x1f APP-NAME */
+#define OMT_TPL_TMSG 3   /* with template=: %msg% (found in the output: cut tail, multi-line secrets) */
 
 /* omtenant_conf.c */
 int omt_check_formats(const instanceData *pData, const ctx_tenants_t *set, char *err, size_t errlen);

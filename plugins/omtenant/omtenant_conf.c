@@ -256,7 +256,7 @@ finalize_it:
 }
 
 int omt_num_templates(const instanceData *pData) {
-    return pData->template_name ? OMT_TPL_CUSTOM + 1 : OMT_TPL_COUNT;
+    return pData->template_name ? OMT_TPL_TMSG + 1 : OMT_TPL_COUNT;
 }
 
 /* an internal template: found, or added to conf from its legacy string definition */
@@ -299,6 +299,11 @@ rsRetVal omt_request_templates(instanceData *pData, rsconf_t *conf, omodStringRe
     CHKiRet(request(pOMSR, OMT_TPL_TENANT, tname));
     if (pData->template_name != NULL) {
         CHKiRet(request(pOMSR, OMT_TPL_CUSTOM, pData->template_name));
+        CHKiRet(internal_template(conf, " omtenant.tmeta",
+                                  "\"%$!ctx!capture!truncated%\\31%$!ctx!vm!uuid%\\31%hostname%\\31%app-name%\""));
+        CHKiRet(request(pOMSR, OMT_TPL_TMETA, " omtenant.tmeta"));
+        CHKiRet(internal_template(conf, names[OMT_TPL_MSG], defs[OMT_TPL_MSG]));
+        CHKiRet(request(pOMSR, OMT_TPL_TMSG, names[OMT_TPL_MSG]));
         FINALIZE;
     }
     for (int i = OMT_TPL_HDR; i < OMT_TPL_COUNT; i++) {

@@ -568,6 +568,39 @@ static void multiline_secret_over_records(void **state) {
     ctx_redact_multi_free(m);
 }
 
+/* an operator template: a cut message's tail and a multi-line secret replaced inside its output */
+static void template_cut_and_multiline(void **state) {
+    fx_t *fx = *state;
+    const char *out;
+    size_t n;
+    const char *msg = "using key AKIAIOSFODN";
+    ctx_outrec_tplmsg_t tm = {msg, strlen(msg), {"u-1", "h", "app", 3, 1, 3}, 1};
+    const char *text = "h app: using key AKIAIOSFODN";
+    assert_int_equal(ctx_outrec_custom_msg(fx->b, fx->rx, fx->set, text, strlen(text), &tm, &out, &n), 1);
+    assert_string_equal(out, "h app: using key [REDACTED:aws-access-key]");
+    tm.cut = 0;
+    assert_int_equal(ctx_outrec_custom_msg(fx->b, fx->rx, fx->set, text, strlen(text), &tm, &out, &n), 0);
+    assert_string_equal(out, text);
+    ctx_redact_multi *m = NULL;
+    char err[CTX_ERRLEN];
+    assert_int_equal(ctx_redact_multi_new(&m, NULL, err, sizeof err), 0);
+    ctx_outrec_set_multi(fx->b, m, CTX_MULTI_PEM, "t1", 0);
+    tm.msg = "-----BEGIN PRIVATE KEY-----", tm.msglen = strlen(tm.msg);
+    const char *j1 = "{\"msg\":\"-----BEGIN PRIVATE KEY-----\"}";
+    assert_int_equal(ctx_outrec_custom_msg(fx->b, fx->rx, fx->set, j1, strlen(j1), &tm, &out, &n), 2);
+    assert_string_equal(out, "{\"msg\":\"[REDACTED:pem-private-key]\"}");
+    tm.msg = "MIIEv/QIBADAN\"x", tm.msglen = strlen(tm.msg); /* found JSON-escaped, with "\/" */
+    const char *j2 = "{\"msg\":\"MIIEv\\/QIBADAN\\\"x\",\"n\":1}";
+    assert_int_equal(ctx_outrec_custom_msg(fx->b, fx->rx, fx->set, j2, strlen(j2), &tm, &out, &n), 1);
+    assert_string_equal(out, "{\"msg\":\"[REDACTED:pem-private-key]\",\"n\":1}");
+    assert_int_equal(ctx_outrec_multi_spans(fx->b), 1);
+    const char *j3 = "{\"msg\":\"MIIEv...\"}"; /* the template changed it: not found, withheld */
+    tm.msg = "MIIEvQIBADAN", tm.msglen = strlen(tm.msg);
+    assert_int_equal(ctx_outrec_custom_msg(fx->b, fx->rx, fx->set, j3, strlen(j3), &tm, &out, &n), CTX_EINVAL);
+    ctx_outrec_set_multi(fx->b, NULL, 0, NULL, 0);
+    ctx_redact_multi_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(default_json_object_exact),
@@ -578,6 +611,7 @@ int main(void) {
         cmocka_unit_test(header_fields_redacted),
         cmocka_unit_test(cut_message_tail),
         cmocka_unit_test(multiline_secret_over_records),
+        cmocka_unit_test(template_cut_and_multiline),
         cmocka_unit_test(custom_template_output),
         cmocka_unit_test(escaping_and_invalid_utf8),
         cmocka_unit_test(replays_fuzz_corpus),
