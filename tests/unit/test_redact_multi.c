@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,11 +146,53 @@ static void bad_conf(void **state) {
     ctx_redact_multi_free(m);
 }
 
+/* threads share one tracker (omtenant's workers): each thread is its own sender, opens, continues
+ * and closes its secrets; every line inside is redacted, every line outside is not, counts add up */
+#define THREADS 4
+#define ROUNDS 200
+static void *sender(void *arg) {
+    ctx_redact_multi *m = ((void **)arg)[0];
+    char key[16];
+    snprintf(key, sizeof key, "t\x1fvm%d", (int)(intptr_t)((void **)arg)[1]);
+    long bad = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        size_t s, e;
+        const char *l;
+        const char *msgs[] = {"-----BEGIN PRIVATE KEY-----", "AAAA", "BBBB", "-----END PRIVATE KEY-----", "after"};
+        for (int i = 0; i < 5; i++) {
+            int in = ctx_redact_multi_wanted(m, ALL, msgs[i], strlen(msgs[i])) &&
+                     ctx_redact_multi_step(m, ALL, key, strlen(key), msgs[i], strlen(msgs[i]), 0, &s, &e, &l);
+            bad += in != (i < 4);
+        }
+    }
+    return (void *)bad;
+}
+
+static void threads_share_one_tracker(void **state) {
+    (void)state;
+    ctx_redact_multi *m = mk(0, 0, 0);
+    pthread_t t[THREADS];
+    void *args[THREADS][2];
+    for (int i = 0; i < THREADS; i++) {
+        args[i][0] = m;
+        args[i][1] = (void *)(intptr_t)i;
+        assert_int_equal(pthread_create(&t[i], NULL, sender, args[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        void *bad;
+        pthread_join(t[i], &bad);
+        assert_int_equal((long)bad, 0);
+    }
+    stats_are(m, THREADS * ROUNDS, THREADS * ROUNDS, THREADS * ROUNDS * 3, 0, 0, 0, 0);
+    ctx_redact_multi_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pem_line_by_line),  cmocka_unit_test(senders_and_tenants_apart),
         cmocka_unit_test(configured_pair),   cmocka_unit_test(bounds),
         cmocka_unit_test(bad_conf),
+        cmocka_unit_test(threads_share_one_tracker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
