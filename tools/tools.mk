@@ -6,7 +6,7 @@ REDACT_SOURCES = common/redact/redact.h common/redact/redact_int.h common/redact
 	common/redact/redact_builtin.c common/redact/redact_compile.c common/redact/redact_conf.c common/redact/redact_hmac.c \
 	common/redact/redact_json.c common/redact/redact_output.c common/redact/redact_prefilter.c common/redact/redact_rules.c \
 	common/redact/redact_scan.c common/redact/redact_sd.c common/redact/redact_sets.c common/redact/redact_validate.c \
-	common/redact/redact_card.c common/redact/redact_decode.c common/redact/redact_cut.c
+	common/redact/redact_card.c common/redact/redact_decode.c common/redact/redact_cut.c common/redact/redact_multi.c common/redact/redact_multi.h
 REDACT_SOURCES += common/base/secretfile.c common/base/secretfile.h common/base/cfgfile.c common/base/cfgfile.h
 REDACT_LIBS = $(PCRE2_LIBS) $(OPENSSL_LIBS) $(LIBFASTJSON_LIBS) -lpthread
 

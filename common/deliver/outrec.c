@@ -54,6 +54,7 @@ void ctx_outrec_free(ctx_outrec_t *b) {
     free(b->scratch);
     free(b->hdr);
     free(b->view);
+    free(b->mtext);
     free(b);
 }
 
@@ -244,13 +245,19 @@ static int ctx_says_cut(const ctx_outrec_fields_t *f) {
     return 0;
 }
 
-static int redact_msg(ctx_redact_ctx *rx, const ctx_redact_set *set, const ctx_outrec_fields_t *f, const char **out,
-                      size_t *outn) {
+/* the message text, redacted (a secret that spans messages of its sender: outrec_multi.c) */
+static int redact_msg(ctx_outrec_t *b, const span_t h[H_COUNT], ctx_redact_ctx *rx, const ctx_redact_set *set,
+                      const ctx_outrec_fields_t *f, const char **out, size_t *outn) {
     const char *m = f->msg ? f->msg : "";
     size_t n = f->msg ? f->msglen : 0;
+    int cut = ctx_says_cut(f);
     *out = m, *outn = n;
+    ctx_outrec_sender_t who = {NULL, h[H_HOST].p, h[H_APP].p, 0, h[H_HOST].n, h[H_APP].n};
+    if (b->multi != NULL) (void)outrec_vm_uuid(f->ctx, f->ctx ? f->ctxlen : 0, &who.vm, &who.vmlen);
+    int rc = outrec_msg_multi(b, rx, set, m, n, &who, cut, out, outn);
+    if (rc != OUTREC_WHOLE) return rc;
     if (rx == NULL || set == NULL) return 0;
-    int rc = ctx_says_cut(f) ? ctx_redact_apply_cut(rx, set, m, n, out, outn) : ctx_redact_apply(rx, set, m, n, out, outn);
+    rc = cut ? ctx_redact_apply_cut(rx, set, m, n, out, outn) : ctx_redact_apply(rx, set, m, n, out, outn);
     return rc < 0 ? CTX_EINVAL : rc;
 }
 
@@ -335,7 +342,7 @@ static int put_object(ctx_outrec_t *b, const span_t h[H_COUNT], const ctx_outrec
         changed += rc;
         if (put_member(b, "sd", r, rn) != 0) return CTX_ENOMEM;
     }
-    if ((rc = redact_msg(rx, set, f, &r, &rn)) < 0) return rc;
+    if ((rc = redact_msg(b, h, rx, set, f, &r, &rn)) < 0) return rc;
     changed += rc;
     if (put_member(b, "msg", r, rn) != 0) return CTX_ENOMEM;
     if ((rc = put_ctx(b, f, rx, set)) < 0) return rc;
@@ -447,7 +454,7 @@ int ctx_outrec_fmtrec(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set 
     split_hdr(f, h);
     if ((rc = redact_header(b, h, rx, set)) < 0) return rc;
     changed += rc;
-    if ((rc = redact_msg(rx, set, f, &t, &tn)) < 0 || keep(b, t, tn, &moff) != 0) return rc < 0 ? rc : CTX_ENOMEM;
+    if ((rc = redact_msg(b, h, rx, set, f, &t, &tn)) < 0 || keep(b, t, tn, &moff) != 0) return rc < 0 ? rc : CTX_ENOMEM;
     changed += rc, mn = tn;
     if (!nil(sd)) {
         if ((rc = redact_sd(rx, set, sd.p, sd.n, &t, &tn)) < 0 || keep(b, t, tn, &soff) != 0) return rc < 0 ? rc : CTX_ENOMEM;

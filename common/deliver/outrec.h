@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "redact.h"
+#include "redact_multi.h"
 
 #define CTX_OUTREC_SEP '\x1f' /* separator of the header fields */
 
@@ -92,6 +93,16 @@ int ctx_outrec_build(ctx_outrec_t *b, ctx_outrec_kind_t kind, ctx_redact_ctx *rx
  * out of the default record (outrec_view.c; docs/threat-model.md lists them). */
 void ctx_outrec_set_hostwide(ctx_outrec_t *b, int hostwide);
 
+/* Secrets over several messages (common/redact/redact_multi.h) for the next records of b: the
+ * tracker m (shared by the threads of one omtenant action; NULL or kinds 0: off), the kinds the
+ * tenant tracks (CTX_MULTI_PEM when its pem-private-key rule is on, CTX_MULTI_PAIR when a pair is
+ * configured), the tenant's id (borrowed until the next call: the first part of every sender key,
+ * so that no tenant's message opens or closes another's) and the time (monotonic ms). */
+void ctx_outrec_set_multi(ctx_outrec_t *b, ctx_redact_multi *m, unsigned kinds, const char *tenant, uint64_t now_ms);
+
+/* Message parts of the last record the tracker (or, for a template, the cut check) redacted (0 or 1). */
+unsigned ctx_outrec_multi_spans(const ctx_outrec_t *b);
+
 /* The host-wide $!ctx members the last ctx_outrec_build left out. */
 unsigned ctx_outrec_withheld(const ctx_outrec_t *b);
 
@@ -108,6 +119,26 @@ int ctx_outrec_fmtrec(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set 
 
 /* Redacts the output of an operator's template (in[0..len), borrowed; one trailing
  * "\n" is dropped). Return values as for ctx_outrec_build. */
+typedef struct { /* who sent a message: its sender key is the tenant, vm (or, when empty, host) and app */
+    const char *vm, *host, *app;
+    size_t vmlen, hostlen, applen;
+} ctx_outrec_sender_t;
+
+typedef struct { /* an operator template's message, for the checks beyond single texts */
+    const char *msg;
+    size_t msglen;
+    ctx_outrec_sender_t who;
+    int cut; /* $!ctx!capture!truncated is true */
+} ctx_outrec_tplmsg_t;
+
+/* ctx_outrec_custom, then (tm not NULL) the message's checks beyond single texts: a cut message's
+ * tail, a message inside a secret that spans messages of its sender (ctx_outrec_set_multi). The
+ * message inside the output (as it is, JSON-escaped, or with "\/") is replaced by the message
+ * redacted with them; when it needs them and cannot be found there, CTX_EINVAL (withhold the
+ * record). Return values as for ctx_outrec_build (one more when the message was replaced). */
+int ctx_outrec_custom_msg(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const char *in, size_t len,
+                          const ctx_outrec_tplmsg_t *tm, const char **out, size_t *outlen);
+
 int ctx_outrec_custom(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const char *in, size_t len,
                       const char **out, size_t *outlen);
 

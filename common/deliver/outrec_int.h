@@ -7,6 +7,7 @@
 
 #include "outrec.h"
 #include "redact.h"
+#include "redact_multi.h"
 
 struct fjson_object;
 struct outrec_memo;
@@ -24,6 +25,13 @@ struct ctx_outrec {
     size_t view_len, view_cap;
     int hostwide;             /* the tenant may see host-wide $!ctx fields (ctx_outrec_set_hostwide) */
     unsigned withheld;        /* host-wide members left out of the last record */
+    ctx_redact_multi *multi;  /* secrets over several messages (ctx_outrec_set_multi); NULL: off */
+    unsigned multi_kinds;
+    const char *multi_tenant; /* borrowed: the first part of the sender key */
+    uint64_t multi_now;
+    unsigned multi_spans;     /* message parts the tracker redacted in the last record */
+    char *mtext;              /* the message text of the last record when the tracker redacted part of it */
+    size_t mtext_len, mtext_cap;
 };
 
 /* outrec_ctx_members's "take the whole-document path" (nothing was written, nothing counted) */
@@ -57,6 +65,15 @@ int outrec_json_clean(ctx_redact_ctx *rx, const ctx_redact_set *set, const char 
 int outrec_ctx_members(ctx_outrec_t *b, const char *t, size_t n, ctx_redact_ctx *rx, const ctx_redact_set *set);
 
 void outrec_memo_free(ctx_outrec_t *b);
+
+/* The redacted message text of f when part of it lies inside a secret that spans several messages
+ * of its sender (outrec_multi.c; who: the sender key's parts; cut: check the tail too). Returns the values changed (*out in b->mtext), CTX_E*, or OUTREC_WHOLE when the
+ * tracker has nothing to say (then nothing was written or counted). */
+int outrec_msg_multi(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set *set, const char *msg, size_t n,
+                     const ctx_outrec_sender_t *who, int cut, const char **out, size_t *outn);
+
+/* the "uuid" string of $!ctx's "vm" member in ctx[0..n): 1 and *u / *un, or 0 */
+int outrec_vm_uuid(const char *ctx, size_t n, const char **u, size_t *un);
 
 /* JSON text scanning (outrec_memo.c), no parse, no allocation. p at an opening quote: returns
  * the position after the closing one, or NULL; sets *esc when a backslash precedes a quote. */

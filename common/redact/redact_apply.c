@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ctxlog_common.h"
 #include "redact_int.h"
@@ -22,8 +23,10 @@ ctx_redact_ctx *ctx_redact_ctx_new(const ctx_redact_rules *rules) {
     c->rules = rules;
     uint32_t maxcap = 0;
     for (int i = 0; i < rules->nrules; i++) {
-        uint32_t n = 0;
+        uint32_t n = 0, n2 = 0;
         pcre2_pattern_info(rules->rule[i].code, PCRE2_INFO_CAPTURECOUNT, &n);
+        if (rules->rule[i].code2 != NULL) pcre2_pattern_info(rules->rule[i].code2, PCRE2_INFO_CAPTURECOUNT, &n2);
+        if (n2 > n) n = n2;
         if (n > maxcap) maxcap = n;
     }
     c->md = pcre2_match_data_create(maxcap + 1, NULL);
@@ -122,19 +125,43 @@ static void match_span(const struct rx_rule *r, const PCRE2_SIZE *ov, int rc, si
     }
 }
 
+/* a case-insensitive "mysql" or "mariadb" in p[0..n) */
+static int has_mysql(const char *p, size_t n) {
+    for (size_t i = 0; i + 5 <= n; i++)
+        if ((p[i] | 0x20) == 'm' && (strncasecmp(p + i, "mysql", 5) == 0 ||
+                                     (i + 7 <= n && strncasecmp(p + i, "mariadb", 7) == 0)))
+            return 1;
+    return 0;
+}
+
+/* kv-secret's second pattern may match: an element '<' after off, or a mysql / mariadb command */
+static int extra_wanted(const char *in, size_t len, size_t off) {
+    return memchr(in + off, '<', len - off) != NULL || has_mysql(in, len);
+}
+
+static int run_code(ctx_redact_ctx *c, uint32_t id, const pcre2_code *code, int jit, const char *in, size_t len,
+                    size_t off);
+
 static int run_rule(ctx_redact_ctx *c, uint32_t id, const char *in, size_t len, size_t start) {
     const struct rx_rule *r = &c->rules->rule[id];
-    size_t off = start > r->back ? start - r->back : 0;
     c->cur_group = r->group;
     c->cur_validator = r->validator;
+    int rc = run_code(c, id, r->code, r->jit, in, len, start > r->back ? start - r->back : 0);
+    size_t off2 = start > r->back2 ? start - r->back2 : 0;
+    if (rc == 0 && r->code2 != NULL && extra_wanted(in, len, off2)) rc = run_code(c, id, r->code2, r->jit2, in, len, off2);
+    return rc;
+}
+
+static int run_code(ctx_redact_ctx *c, uint32_t id, const pcre2_code *code, int jit, const char *in, size_t len,
+                    size_t off) {
     while (off <= len) {
-        int rc = r->jit ? pcre2_jit_match(r->code, (PCRE2_SPTR)in, len, off, 0, c->md, c->mctx)
-                        : pcre2_match(r->code, (PCRE2_SPTR)in, len, off, 0, c->md, c->mctx);
+        int rc = jit ? pcre2_jit_match(code, (PCRE2_SPTR)in, len, off, 0, c->md, c->mctx)
+                     : pcre2_match(code, (PCRE2_SPTR)in, len, off, 0, c->md, c->mctx);
         if (rc == PCRE2_ERROR_NOMATCH) return 0;
         if (rc <= 0) return CTX_EINVAL;
         const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
         size_t s, e;
-        match_span(r, ov, rc, &s, &e);
+        match_span(&c->rules->rule[id], ov, rc, &s, &e);
         off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
         if (c->vmap != NULL) { /* decoded view: a match without an escape in it was seen in the original */
             if (c->vmap[ov[1]] - c->vmap[ov[0]] == ov[1] - ov[0] || e > len) continue;

@@ -30,18 +30,20 @@ static const char *const default_keys[] = {
     "secretkey", "private_key", "privatekey", "credential", "credentials", NULL,
 };
 
-/* kv-secret = KV_A KEYS KV_B KEYS KV_C KEYS KV_D VALUE | KV_XML KEYS KV_XML_END | KV_MYSQL:
+/* kv-secret = KV_A KEYS KV_B KEYS KV_C KEYS KV_D VALUE, and its second pattern (code2: run only when the
+ * message has a '<' or a mysql / mariadb command, so the common case pays for neither)
+ * KV_XML KEYS KV_XML_END | KV_MYSQL:
  * "--key value", key=value, key => value, key: value, key:value (not pam's "(passwd:chauthtok)" nor a
  * URL's "//token:80/"), "key": "value", \"key\":\"value\" (JSON inside a string) and URL-encoded %3D / %3A; the value is
  * quoted (with escapes, or unterminated at the end) or bare (up to space, quote, , ; & } ] ) < > or
  * %22 %26 %27 %2C); <key>value</key> (XML; the element name's prefix before the key is at most 30
- * bytes, and the rule starts 32 bytes before its first trigger); and mysql's -pPASSWORD on a mysql /
+ * bytes, and the second pattern starts 32 bytes before the first trigger); and mysql's -pPASSWORD on a mysql /
  * mariadb command line */
 #define KV_A "(?i)(?:(?<=--)(?:"
 #define KV_B ")[ \\t]+(?=[^\\s-])|(?:"
 #define KV_C ")(?:\\\\?[\"']|%2[27])?(?:[ \\t]*=>?[ \\t]*|[ \\t]*:(?=[\\s\"'\\\\])[ \\t]*|%3[ad])|(?<![(])(?:"
 #define KV_D ")(?:\\\\?[\"'])?:(?=[^\\s\"'\\\\:/])(?![0-9]{1,5}/))(?:%2[27])?" /* not host:port/ */
-#define KV_XML "|<[A-Za-z0-9_.:-]{0,30}?(?:"
+#define KV_XML "(?i)<[A-Za-z0-9_.:-]{0,30}?(?:"
 #define KV_XML_END ")(?:[ \\t][^>\\n]*)?>" KV_NOT "([^<\\n]+)"
 /* the command, then only options (--long[=v], -x, -xVALUE, -x VALUE) up to -pPASSWORD: "mysql here: ssh
  * -p2222" is prose, "mysql -u root -p db" asks for the password */
@@ -72,7 +74,7 @@ static const char *const default_keys[] = {
     "(?![0-9A-Za-z_]|[._-][0-9A-Za-z])"
 
 static const struct builtin builtins[] = {
-    {"kv-secret", NULL, RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 32, NULL, NULL}, /* back: <prefix_KEY> */
+    {"kv-secret", NULL, RX_GROUP_ANY, RX_V_NONE, 1, RX_SP_NONE, 0, 0, NULL, NULL},
     {"url-userinfo", "(?<=[A-Za-z0-9])://[^\\s/?#@:\"'<>\\[\\]]*:([^\\s/?#\"'<>]+)@", 1, RX_V_NONE, 1, RX_SP_NONE, 1,
      0, NULL, NULL},
     {"auth-header",
@@ -154,17 +156,27 @@ static char *put_part(char *p, const char *s, char *const *keys, size_t nkeys) {
     return keys != NULL ? keys_alternation(p, keys, nkeys) : p;
 }
 
-static char *kv_pattern(char *const *keys, size_t nkeys) {
-    static const char *const parts[] = {KV_A, KV_B, KV_C, KV_D KV_VALUE KV_XML, KV_XML_END KV_MYSQL};
+/* parts[0] KEYS parts[1] KEYS ... parts[nparts-1] */
+static char *kv_join(const char *const *parts, size_t nparts, char *const *keys, size_t nkeys) {
     size_t klen = 0, n = 1;
     for (size_t i = 0; i < nkeys; i++) klen += 2 * strlen(keys[i]) + 8;
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) n += strlen(parts[i]) + klen;
+    for (size_t i = 0; i < nparts; i++) n += strlen(parts[i]) + klen;
     char *pat = malloc(n), *p = pat;
     if (pat == NULL) return NULL;
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        p = put_part(p, parts[i], i + 1 < sizeof parts / sizeof parts[0] ? keys : NULL, nkeys);
+    for (size_t i = 0; i < nparts; i++) p = put_part(p, parts[i], i + 1 < nparts ? keys : NULL, nkeys);
     *p = '\0';
     return pat;
+}
+
+static char *kv_pattern(char *const *keys, size_t nkeys) {
+    static const char *const parts[] = {KV_A, KV_B, KV_C, KV_D KV_VALUE};
+    return kv_join(parts, sizeof parts / sizeof parts[0], keys, nkeys);
+}
+
+/* the XML element and mysql forms: searched from 32 bytes before the first trigger (<prefix_KEY>) */
+static char *kv_pattern2(char *const *keys, size_t nkeys) {
+    static const char *const parts[] = {KV_XML, KV_XML_END KV_MYSQL};
+    return kv_join(parts, sizeof parts / sizeof parts[0], keys, nkeys);
 }
 
 /* split "a|b|c" into r->trig (appending), with the given case flag */
@@ -223,6 +235,9 @@ int rx_builtin_fill(int i, struct rx_rule *r, char *const *keys, size_t nkeys) {
     r->mode = RX_REDACT;
     r->mask_keep = 4;
     if (b->pattern == NULL) {
+        r->pattern2 = kv_pattern2(keys, nkeys);
+        r->back2 = 32;
+        if (r->pattern2 == NULL) return CTX_ENOMEM;
         int rc = add_key_triggers(r, keys, nkeys);
         return rc < 0 || r->trig == NULL ? rc : add_triggers(r, "mysql|mariadb", 1); /* -pPASSWORD */
     }

@@ -57,6 +57,9 @@ int rx_rule_compile(struct rx_rule *r, int caseless, const char *file, int line,
         if (r->code == NULL) return CTX_EPARSE;
     }
     r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
+    if (r->pattern2 == NULL) return 0;
+    if ((r->code2 = compile(r->pattern2, caseless, at, err, errlen)) == NULL) return CTX_EPARSE;
+    r->jit2 = pcre2_jit_compile(r->code2, PCRE2_JIT_COMPLETE) == 0;
     return 0;
 }
 
@@ -154,6 +157,8 @@ void rx_rule_clear(struct rx_rule *r) {
     free(r->name);
     free(r->pattern);
     pcre2_code_free(r->code);
+    free(r->pattern2);
+    pcre2_code_free(r->code2);
     for (char **t = r->trig; t && *t; t++) free(*t);
     free(r->trig);
     free(r->trig_nocase);

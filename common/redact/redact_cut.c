@@ -13,14 +13,15 @@
 #include "redact_int.h"
 
 /* the start of rule id's first partial match in in[0..len), RX_NONE if none; CTX_EINVAL on error */
-static int partial_start(ctx_redact_ctx *c, uint32_t id, const char *in, size_t len, size_t *start) {
+static int partial_start(ctx_redact_ctx *c, uint32_t id, const pcre2_code *code, const char *in, size_t len,
+                         size_t *start) {
     const struct rx_rule *r = &c->rules->rule[id];
     size_t off = 0;
     c->cur_group = r->group;
     c->cur_validator = r->validator;
     *start = RX_NONE;
     while (off <= len) {
-        int rc = pcre2_match(r->code, (PCRE2_SPTR)in, len, off, PCRE2_PARTIAL_HARD, c->md, c->mctx);
+        int rc = pcre2_match(code, (PCRE2_SPTR)in, len, off, PCRE2_PARTIAL_HARD, c->md, c->mctx);
         if (rc == PCRE2_ERROR_NOMATCH) return 0;
         const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
         if (rc == PCRE2_ERROR_PARTIAL) {
@@ -36,9 +37,12 @@ static int partial_start(ctx_redact_ctx *c, uint32_t id, const char *in, size_t 
 int rx_cut_tail(ctx_redact_ctx *c, const ctx_redact_set *set, const char *in, size_t len) {
     for (size_t i = 0; i < set->nactive; i++) {
         uint32_t id = set->active[i];
-        size_t s;
-        int rc = partial_start(c, id, in, len, &s);
+        size_t s, s2 = RX_NONE;
+        const pcre2_code *code2 = c->rules->rule[id].code2;
+        int rc = partial_start(c, id, c->rules->rule[id].code, in, len, &s);
+        if (rc == 0 && code2 != NULL) rc = partial_start(c, id, code2, in, len, &s2);
         if (rc < 0) return rc;
+        if (s2 < s) s = s2;
         if (s == RX_NONE || len - s < RX_CUT_MIN) continue;
         c->count[id] += !c->uncounted;
         if (rx_add_span(c, s, len, id) < 0) return CTX_ENOMEM;

@@ -49,6 +49,10 @@ struct rx_rule {          /* one rule; read-only after load */
     int special;          /* enum rx_special */
     int need_at;          /* run only if the message holds an '@'; with no trigger: from offset 0 */
     size_t back;          /* start the search this many bytes before the first trigger */
+    char *pattern2;       /* kv-secret's XML element and mysql -p forms: their own pattern, run only when */
+    pcre2_code *code2;    /* the message has a '<' or "mysql" / "mariadb" (rx_extra_wanted), from back2 */
+    int jit2;             /* bytes before the first trigger; NULL / 0 for every other rule */
+    size_t back2;
     char **trig;          /* trigger literals (NULL-terminated list), NULL if none */
     uint8_t *trig_nocase; /* per trigger */
     char **tenants;       /* NULL-terminated; NULL = all tenants */

@@ -75,6 +75,12 @@ static struct cnfparamdescr actpdescr[] = {
     {"timeout.connect", eCmdHdlrInt, 0},
     {"timeout.send", eCmdHdlrInt, 0},
     {"timeout.shutdown", eCmdHdlrInt, 0},
+    {"redaction.multiline.maxsenders", eCmdHdlrInt, 0},
+    {"redaction.multiline.timeout", eCmdHdlrInt, 0},
+    {"redaction.multiline.maxlines", eCmdHdlrInt, 0},
+    {"redaction.multiline.begin", eCmdHdlrString, 0},
+    {"redaction.multiline.end", eCmdHdlrString, 0},
+    {"redaction.multiline.name", eCmdHdlrGetWord, 0},
 };
 static struct cnfparamblk actpblk = {CNFPARAMBLK_VERSION, sizeof(actpdescr) / sizeof(struct cnfparamdescr),
                                      actpdescr};
@@ -109,6 +115,10 @@ BEGINfreeInstance
     free(pData->deadletter_dir);
     free(pData->redact_rules_path);
     free(pData->redact_key_path);
+    free(pData->ml_begin);
+    free(pData->ml_end);
+    free(pData->ml_name);
+    ctx_redact_multi_free(pData->multi);
     pthread_mutex_destroy(&pData->mu);
 ENDfreeInstance
 

@@ -25,6 +25,7 @@
 #include "delivery.h"
 #include "outrec.h"
 #include "redact.h"
+#include "redact_multi.h"
 #include "slot.h"
 #include "spool_stamp.h"
 #include "tenants.h"
@@ -80,6 +81,13 @@ enum {
     OMT_MC_SPOOL_QUARANTINED, /* spool.quarantined: spools of another tenant or destination moved aside */
     OMT_MC_MEMO_HITS,        /* ctxmemo.hits: $!ctx documents and members found in the record builder's memo */
     OMT_MC_MEMO_MISSES,      /* ctxmemo.misses: not found (redacted afresh) */
+    OMT_MC_ML_OPENED,        /* multiline.opened: secrets over several messages opened (redact_multi.h) */
+    OMT_MC_ML_CLOSED,        /* multiline.closed: ... closed by their end marker */
+    OMT_MC_ML_LINES,         /* multiline.lines: messages after a begin redacted because its secret was open */
+    OMT_MC_ML_EVICTED,       /* multiline.evicted: open secrets dropped for a new one (maxSenders reached) */
+    OMT_MC_ML_TIMEOUTS,      /* multiline.timeouts: open secrets forgotten after the timeout without a line */
+    OMT_MC_ML_OVERLONG,      /* multiline.overlong: closed after maxLines lines without an end */
+    OMT_MC_ML_OPEN,          /* multiline.open: open now (gauge) */
     OMT_MC_COUNT
 };
 extern const char *const omt_module_counter_names[OMT_MC_COUNT];
@@ -137,6 +145,9 @@ typedef struct _instanceData {
     char *deadletter_dir;
     char *redact_rules_path;     /* NULL: built-in rules */
     char *redact_key_path;
+    int ml_max_senders, ml_timeout_ms, ml_max_lines; /* redaction.multiline.*: secrets over several messages (0: default) */
+    char *ml_begin, *ml_end, *ml_name;
+    ctx_redact_multi *multi;     /* their open secrets, shared by the workers (made by omt_validate) */
     uint64_t deadletter_max_bytes; /* a tenant's dead-letter file rotates at this size */
     uint64_t hold_max_bytes;     /* blocked.maxMemory: what a blocked tenant may still hold in memory */
     int deadletter_keep;         /* rotated dead-letter files kept */
@@ -178,6 +189,8 @@ typedef struct {
     const omt_route_ent_t **ents; /* the route of each message of the transaction */
     unsigned nents;              /* allocated entries */
     uint64_t memo_hits, memo_misses; /* the record builder's memo counts already added to the counters */
+    int pem_rule;                /* rule number of pem-private-key in rx_rules (CTX_ENOENT: none) */
+    uint64_t now_ms;             /* the transaction's time (clock.h), for the multi-line tracker */
 } omt_wrk_t;
 
 static inline void omt_add(uint64_t *ctr, uint64_t n) {
@@ -195,6 +208,8 @@ enum {
     OMT_TPL_COUNT       /* 5: rsyslog gives an output module at most 5 strings (CONF_OMOD_NUMSTRINGS_MAXSIZE) */
 };
 #define OMT_TPL_CUSTOM 1 /* with template=: the operator's template */
+#define OMT_TPL_TMETA 2  /* with template=: $!ctx!capture!truncated 0x1f $!ctx!vm!uuid 0x1f HOSTNAME 0x1f APP-NAME */
+#define OMT_TPL_TMSG 3   /* with template=: %msg% (found in the output: cut tail, multi-line secrets) */
 
 /* omtenant_conf.c */
 int omt_check_formats(const instanceData *pData, const ctx_tenants_t *set, char *err, size_t errlen);

@@ -22,6 +22,7 @@
 #include "errmsg.h"
 #include "module-template.h"
 
+#include "clock.h"
 #include "omtenant.h"
 
 
@@ -65,6 +66,7 @@ static rsRetVal bind_rules(const instanceData *pData, omt_wrk_t *w, omt_rules_t 
     w->rx = rx;
     w->scratch = scratch;
     w->rx_rules = omt_rules_ref(r);
+    w->pem_rule = ctx_redact_rules_find(r->r, "pem-private-key");
     return RS_RET_OK;
 }
 
@@ -84,13 +86,38 @@ static uint64_t take_counts(instanceData *pData, omt_wrk_t *w) {
 
 #define TPL(p, slot) (const char *)(p)[slot].param, (p)[slot].lenStr
 
+/* an operator template's message and sender (OMT_TPL_TMETA, OMT_TPL_TMSG) */
+static void tpl_msg(actWrkrIParams_t *p, ctx_outrec_tplmsg_t *tm) {
+    const char *f[4] = {"", "", "", ""}, *s = (const char *)p[OMT_TPL_TMETA].param;
+    size_t n[4] = {0, 0, 0, 0}, len = s ? p[OMT_TPL_TMETA].lenStr : 0;
+    for (int i = 0; i < 4 && s != NULL; i++) {
+        const char *q = i < 3 ? memchr(s, CTX_OUTREC_SEP, len) : NULL;
+        f[i] = s;
+        n[i] = q ? (size_t)(q - s) : len;
+        if (q == NULL) break;
+        len -= n[i] + 1;
+        s = q + 1;
+    }
+    memset(tm, 0, sizeof *tm);
+    tm->msg = (const char *)p[OMT_TPL_TMSG].param;
+    tm->msglen = p[OMT_TPL_TMSG].lenStr;
+    tm->cut = n[0] == 4 && memcmp(f[0], "true", 4) == 0;
+    tm->who = (ctx_outrec_sender_t){f[1], f[2], f[3], n[1], n[2], n[3]};
+}
+
 /* the record of message p (its templates' strings); rc as ctx_outrec_build. A record
  * format gets its fields (*r, rec set to 1), the others their text (*out). */
 static int build(instanceData *pData, omt_wrk_t *w, const omt_route_ent_t *e, actWrkrIParams_t *p, const char **out,
                  size_t *outlen, ctx_fmt_rec_t *r, int *rec) {
     *rec = 0;
-    if (pData->template_name != NULL) /* never with a record format (omt_check_formats) */
-        return ctx_outrec_custom(w->rec, w->rx, e->set, TPL(p, OMT_TPL_CUSTOM), out, outlen);
+    unsigned kinds = (w->pem_rule >= 0 && ctx_redact_set_enabled(e->set, w->pem_rule) ? CTX_MULTI_PEM : 0) |
+                     (pData->ml_begin != NULL ? CTX_MULTI_PAIR : 0);
+    ctx_outrec_set_multi(w->rec, pData->multi, kinds, e->t->id, w->now_ms); /* per tenant, VM and app */
+    if (pData->template_name != NULL) { /* never with a record format (omt_check_formats) */
+        ctx_outrec_tplmsg_t tm;
+        tpl_msg(p, &tm);
+        return ctx_outrec_custom_msg(w->rec, w->rx, e->set, TPL(p, OMT_TPL_CUSTOM), &tm, out, outlen);
+    }
     ctx_outrec_fields_t f = {TPL(p, OMT_TPL_HDR), TPL(p, OMT_TPL_MSG), TPL(p, OMT_TPL_SD), TPL(p, OMT_TPL_CTX)};
     ctx_outrec_set_hostwide(w->rec, e->t->context_host_full); /* the tenant's view (docs/threat-model.md) */
     int rc;
@@ -122,7 +149,7 @@ static void one(instanceData *pData, omt_wrk_t *w, const omt_route_t *rt, const 
         omt_add(&pData->mctr_val[OMT_MC_REDACT_ERRORS], 1);
         return;
     }
-    if (rc > 0) omt_add(&e->ot->redactions, take_counts(pData, w));
+    if (rc > 0) omt_add(&e->ot->redactions, take_counts(pData, w) + ctx_outrec_multi_spans(w->rec));
     rc = is_rec ? ctx_dest_add_rec(e->ot->dest, w->enc, &r) : ctx_dest_add(e->ot->dest, w->enc, out, outlen);
     if (rc == CTX_EFULL) return; /* blocked, hold full: counted by the dest (dropped.blocked) */
     omt_add(rc == 0 ? &e->ot->msgs : &e->ot->invalid, 1);
@@ -196,6 +223,7 @@ rsRetVal omt_commit(instanceData *pData, omt_wrk_t *w, actWrkrIParams_t *pParams
         w->ents[i] = e;
     }
     w->blocked_on = NULL;
+    w->now_ms = ctx_clock_ms();
     for (unsigned i = 0; i < nParams; i++) one(pData, w, rt, w->ents[i], &actParam(pParams, ntpl, i, 0));
     memo_counts(pData, w);
     if (pData->write_ahead) seal_touched(w, nParams);

@@ -114,6 +114,12 @@ static rsRetVal set_number(instanceData *pData, const char *name, struct cnfpara
         pData->deadletter_max_bytes = (uint64_t)v->val.d.n;
         return RS_RET_OK;
     }
+    if (!strcmp(name, "redaction.multiline.maxsenders"))
+        return int_param("redaction.multiline.maxSenders", v, 1, 65536, &pData->ml_max_senders);
+    if (!strcmp(name, "redaction.multiline.timeout"))
+        return int_param("redaction.multiline.timeout", v, 100, 86400000, &pData->ml_timeout_ms);
+    if (!strcmp(name, "redaction.multiline.maxlines"))
+        return int_param("redaction.multiline.maxLines", v, 1, 1000000, &pData->ml_max_lines);
     if (!strcmp(name, "spool.writeahead")) {
         pData->write_ahead = (int)v->val.d.n;
         return RS_RET_OK;
@@ -131,6 +137,9 @@ rsRetVal omt_set_param(instanceData *pData, const char *name, struct cnfparamval
     if (!strcmp(name, "deadletter.directory")) return set_string("deadletter.directory", v, &pData->deadletter_dir);
     if (!strcmp(name, "redaction.rules")) return set_string("redaction.rules", v, &pData->redact_rules_path);
     if (!strcmp(name, "redaction.key")) return set_string("redaction.key", v, &pData->redact_key_path);
+    if (!strcmp(name, "redaction.multiline.begin")) return set_string("redaction.multiline.begin", v, &pData->ml_begin);
+    if (!strcmp(name, "redaction.multiline.end")) return set_string("redaction.multiline.end", v, &pData->ml_end);
+    if (!strcmp(name, "redaction.multiline.name")) return set_string("redaction.multiline.name", v, &pData->ml_name);
     return set_number(pData, name, v);
 }
 
@@ -184,6 +193,20 @@ int omt_check_formats(const instanceData *pData, const ctx_tenants_t *set, char 
     return 0;
 }
 
+/* the tracker of secrets over several messages (redaction.multiline.*, docs/omtenant.md) */
+static rsRetVal make_multi(instanceData *pData) {
+    char err[CTX_ERRLEN];
+    ctx_redact_multi_conf c = {(unsigned)pData->ml_max_senders, (unsigned)pData->ml_timeout_ms,
+                               (unsigned)pData->ml_max_lines, pData->ml_begin, pData->ml_end, pData->ml_name};
+    int rc = ctx_redact_multi_new(&pData->multi, &c, err, sizeof err);
+    if (rc == CTX_ENOMEM) return RS_RET_OUT_OF_MEMORY;
+    if (rc != 0) {
+        parser_errmsg("omtenant: parameters 'redaction.multiline.*': %s", err);
+        return RS_RET_PARAM_ERROR;
+    }
+    return RS_RET_OK;
+}
+
 rsRetVal omt_validate(instanceData *pData) {
     DEFiRet;
     if (pData->tenant_property == NULL) CHKmalloc(pData->tenant_property = strdup("$!ctx!vm!tenant"));
@@ -200,6 +223,7 @@ rsRetVal omt_validate(instanceData *pData) {
                       pData->backoff_initial_ms, pData->backoff_max_ms);
         ABORT_FINALIZE(RS_RET_PARAM_ERROR);
     }
+    CHKiRet(make_multi(pData));
     CHKiRet(load_files(pData));
 finalize_it:
     RETiRet;
@@ -232,7 +256,7 @@ finalize_it:
 }
 
 int omt_num_templates(const instanceData *pData) {
-    return pData->template_name ? OMT_TPL_CUSTOM + 1 : OMT_TPL_COUNT;
+    return pData->template_name ? OMT_TPL_TMSG + 1 : OMT_TPL_COUNT;
 }
 
 /* an internal template: found, or added to conf from its legacy string definition */
@@ -275,6 +299,11 @@ rsRetVal omt_request_templates(instanceData *pData, rsconf_t *conf, omodStringRe
     CHKiRet(request(pOMSR, OMT_TPL_TENANT, tname));
     if (pData->template_name != NULL) {
         CHKiRet(request(pOMSR, OMT_TPL_CUSTOM, pData->template_name));
+        CHKiRet(internal_template(conf, " omtenant.tmeta",
+                                  "\"%$!ctx!capture!truncated%\\31%$!ctx!vm!uuid%\\31%hostname%\\31%app-name%\""));
+        CHKiRet(request(pOMSR, OMT_TPL_TMETA, " omtenant.tmeta"));
+        CHKiRet(internal_template(conf, names[OMT_TPL_MSG], defs[OMT_TPL_MSG]));
+        CHKiRet(request(pOMSR, OMT_TPL_TMSG, names[OMT_TPL_MSG]));
         FINALIZE;
     }
     for (int i = OMT_TPL_HDR; i < OMT_TPL_COUNT; i++) {

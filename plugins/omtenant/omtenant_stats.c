@@ -32,7 +32,9 @@ const char *const omt_tenant_counter_names[OMT_TC_COUNT] = {
 
 const char *const omt_module_counter_names[OMT_MC_COUNT] = {
     "msgs",           "dropped.notenant",      "routed.default",    "redact.errors", "tenants.reloads",
-    "tenants.reload.errors", "spool.quarantined", "ctxmemo.hits",   "ctxmemo.misses"};
+    "tenants.reload.errors", "spool.quarantined", "ctxmemo.hits",   "ctxmemo.misses", "multiline.opened",
+    "multiline.closed", "multiline.lines",  "multiline.evicted", "multiline.timeouts", "multiline.overlong",
+    "multiline.open"};
 
 /* deprecated names, emitted until 0.3 (docs/omtenant.md) */
 static const statsctr_alias_t module_aliases[2] = {{"reloads", OMT_MC_RELOADS}, {"reload.errors", OMT_MC_RELOAD_ERRORS}};
@@ -77,10 +79,20 @@ static void tenant_notify(statsobj_t *s, void *arg) {
     }
 }
 
+static int module_gauge(int i) {
+    return i == OMT_MC_ML_OPEN;
+}
+
 static void module_notify(statsobj_t *s, void *arg) {
     (void)s;
     instanceData *pData = arg;
-    for (int i = 0; i < OMT_MC_COUNT; i++) statsctr_publish(&pData->mctr[i], &pData->mctr_last[i], get(&pData->mctr_val[i]));
+    ctx_redact_multi_stats_t ml;
+    ctx_redact_multi_stats(pData->multi, &ml); /* totals of the tracker: copied, not added */
+    const uint64_t mlv[] = {ml.opened, ml.closed, ml.lines, ml.evicted, ml.timeouts, ml.overlong};
+    for (int i = 0; i < 6; i++) __atomic_store_n(&pData->mctr_val[OMT_MC_ML_OPENED + i], mlv[i], __ATOMIC_RELAXED);
+    statsctr_gauge(&pData->mctr[OMT_MC_ML_OPEN], ml.open);
+    for (int i = 0; i < OMT_MC_COUNT; i++)
+        if (!module_gauge(i)) statsctr_publish(&pData->mctr[i], &pData->mctr_last[i], get(&pData->mctr_val[i]));
     for (int i = 0; i < 2; i++)
         statsctr_publish(&pData->mctr_alias[i], &pData->mctr_alias_last[i], get(&pData->mctr_val[module_aliases[i].idx]));
 }
@@ -126,7 +138,7 @@ rsRetVal omt_stats_tenant(instanceData *pData, omt_tenant_t *ot) {
 rsRetVal omt_stats_module(instanceData *pData) {
     char name[256];
     snprintf(name, sizeof name, "omtenant(%s)", pData->name);
-    return make(&pData->stats, name, omt_module_counter_names, OMT_MC_COUNT, pData->mctr, NULL, module_aliases, 2,
+    return make(&pData->stats, name, omt_module_counter_names, OMT_MC_COUNT, pData->mctr, module_gauge, module_aliases, 2,
                 pData->mctr_alias, module_notify, pData);
 }
 

@@ -91,6 +91,10 @@ check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" compression.l
     "omtenant: parameter 'compression.level': expected -5..19, got 99"
 check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" ctxMemo.entries="-1")' \
     "omtenant: parameter 'ctxMemo.entries': expected 0..65536, got -1"
+check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" redaction.multiline.begin="BEGIN DUMP")' \
+    "omtenant: parameters 'redaction.multiline.*': multi-line secrets: begin and end: expected both or neither"
+check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" redaction.multiline.maxSenders="0")' \
+    "omtenant: parameter 'redaction.multiline.maxSenders': expected 1..65536, got 0"
 check_bad 'action(type="omtenant" tenants="@WORK@/one-tenant.json" spool.directory="/x" deadletter.directory="/x")' \
     "omtenant: parameters 'spool.directory' and 'deadletter.directory': expected two different directories, got '/x' for both"
 # the formats of an https tenant (issue 17): zstd where the product takes gzip only, a per-message Loki

@@ -38,7 +38,8 @@ SYSTEM_TESTS += tests/system/omtenant_basic.sh tests/system/omtenant_basic-vg.sh
 	tests/system/omtenant_kill9.sh tests/system/omtenant_spoolfull.sh tests/system/omtenant_deadletter.sh \
 	tests/system/omtenant_tls.sh tests/system/omtenant_hup.sh tests/system/omtenant_deadletter_bound.sh \
 	tests/system/omtenant_dirs.sh tests/system/omtenant_stamp.sh tests/system/omtenant_isolation.sh tests/system/omtenant_visibility.sh \
-	tests/system/omtenant_header.sh tests/system/omtenant_tagless.sh tests/system/omtenant_durable.sh
+	tests/system/omtenant_header.sh tests/system/omtenant_tagless.sh tests/system/omtenant_durable.sh \
+	tests/system/omtenant_multiline.sh
 EXTRA_DIST += tests/system/omtenant_common.sh
 SYSTEM_TESTS += tests/system/otlp_receiver.sh tests/system/omtenant_otlp.sh tests/system/omtenant_replies.sh tests/system/omtenant_fmt_hup.sh tests/system/omtenant_fmt_hup-vg.sh
 EXTRA_DIST += tests/system/otlp_receiver.py

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "ctxlog_common.h"
+#include "fmt.h"
 #include "outrec.h"
 #include "outrec_int.h"
 #include "redact.h"
@@ -540,6 +541,78 @@ static void memo_stops_probing_unique_documents(void **state) {
     assert_int_equal(st.hits, 638); /* "vm": from the third document on */
     memo_close(&mf);
 }
+/* a PEM key one line per message: every line up to END redacted, per tenant, VM and app */
+static void multiline_secret_over_records(void **state) {
+    fx_t *fx = *state;
+    const char *out;
+    size_t n;
+    ctx_redact_multi *m = NULL;
+    char err[CTX_ERRLEN];
+    assert_int_equal(ctx_redact_multi_new(&m, NULL, err, sizeof err), 0);
+    const char *vm1 = "{\"vm\":{\"uuid\":\"u-1\",\"tenant\":\"t1\"}}", *vm2 = "{\"vm\":{\"uuid\":\"u-2\"}}";
+    ctx_outrec_set_multi(fx->b, m, CTX_MULTI_PEM, "t1", 1000);
+    ctx_outrec_fields_t f = fields(HDR("13", "T", "h", "app", "-", "-"), "password=x -----BEGIN PRIVATE KEY-----", "-", vm1);
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 2);
+    assert_non_null(strstr(out, "\"msg\":\"password=[REDACTED:kv-secret] [REDACTED:pem-private-key]\""));
+    assert_int_equal(ctx_outrec_multi_spans(fx->b), 1);
+    f = fields(HDR("13", "T", "h", "app", "-", "-"), "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "-", vm2); /* another VM */
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 0);
+    assert_non_null(strstr(out, "\"msg\":\"MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\""));
+    ctx_outrec_set_multi(fx->b, m, CTX_MULTI_PEM, "t2", 1001); /* another tenant, same VM */
+    f = fields(HDR("13", "T", "h", "app", "-", "-"), "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "-", vm1);
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 0);
+    ctx_outrec_set_multi(fx->b, m, CTX_MULTI_PEM, "t1", 1002);
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 1);
+    assert_non_null(strstr(out, "\"msg\":\"[REDACTED:pem-private-key]\""));
+    struct ctx_fmt_rec r; /* the record formats take the same path */
+    assert_int_equal(ctx_outrec_fmtrec(fx->b, fx->rx, fx->set, &f, &r), 1);
+    f = fields(HDR("13", "T", "h", "app", "-", "-"), "-----END PRIVATE KEY----- token=abc", "-", vm1);
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 2);
+    assert_non_null(strstr(out, "\"msg\":\"[REDACTED:pem-private-key] token=[REDACTED:kv-secret]\""));
+    f = fields(HDR("13", "T", "h", "app", "-", "-"), "after the end", "-", vm1);
+    assert_int_equal(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 0);
+    assert_int_equal(ctx_outrec_multi_spans(fx->b), 0);
+    ctx_redact_multi_stats_t st;
+    ctx_redact_multi_stats(m, &st);
+    assert_int_equal(st.opened, 1);
+    assert_int_equal(st.closed, 1);
+    assert_int_equal(st.lines, 3);
+    ctx_outrec_set_multi(fx->b, NULL, 0, NULL, 0);
+    ctx_redact_multi_free(m);
+}
+
+/* an operator template: a cut message's tail and a multi-line secret replaced inside its output */
+static void template_cut_and_multiline(void **state) {
+    fx_t *fx = *state;
+    const char *out;
+    size_t n;
+    const char *msg = "using key AKIAIOSFODN";
+    ctx_outrec_tplmsg_t tm = {msg, strlen(msg), {"u-1", "h", "app", 3, 1, 3}, 1};
+    const char *text = "h app: using key AKIAIOSFODN";
+    assert_int_equal(ctx_outrec_custom_msg(fx->b, fx->rx, fx->set, text, strlen(text), &tm, &out, &n), 1);
+    assert_string_equal(out, "h app: using key [REDACTED:aws-access-key]");
+    tm.cut = 0;
+    assert_int_equal(ctx_outrec_custom_msg(fx->b, fx->rx, fx->set, text, strlen(text), &tm, &out, &n), 0);
+    assert_string_equal(out, text);
+    ctx_redact_multi *m = NULL;
+    char err[CTX_ERRLEN];
+    assert_int_equal(ctx_redact_multi_new(&m, NULL, err, sizeof err), 0);
+    ctx_outrec_set_multi(fx->b, m, CTX_MULTI_PEM, "t1", 0);
+    tm.msg = "-----BEGIN PRIVATE KEY-----", tm.msglen = strlen(tm.msg);
+    const char *j1 = "{\"msg\":\"-----BEGIN PRIVATE KEY-----\"}";
+    assert_int_equal(ctx_outrec_custom_msg(fx->b, fx->rx, fx->set, j1, strlen(j1), &tm, &out, &n), 2);
+    assert_string_equal(out, "{\"msg\":\"[REDACTED:pem-private-key]\"}");
+    tm.msg = "MIIEv/QIBADAN\"x", tm.msglen = strlen(tm.msg); /* found JSON-escaped, with "\/" */
+    const char *j2 = "{\"msg\":\"MIIEv\\/QIBADAN\\\"x\",\"n\":1}";
+    assert_int_equal(ctx_outrec_custom_msg(fx->b, fx->rx, fx->set, j2, strlen(j2), &tm, &out, &n), 1);
+    assert_string_equal(out, "{\"msg\":\"[REDACTED:pem-private-key]\",\"n\":1}");
+    assert_int_equal(ctx_outrec_multi_spans(fx->b), 1);
+    const char *j3 = "{\"msg\":\"MIIEv...\"}"; /* the template changed it: not found, withheld */
+    tm.msg = "MIIEvQIBADAN", tm.msglen = strlen(tm.msg);
+    assert_int_equal(ctx_outrec_custom_msg(fx->b, fx->rx, fx->set, j3, strlen(j3), &tm, &out, &n), CTX_EINVAL);
+    ctx_outrec_set_multi(fx->b, NULL, 0, NULL, 0);
+    ctx_redact_multi_free(m);
+}
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -550,6 +623,8 @@ int main(void) {
         cmocka_unit_test(syslog_frame_exact),
         cmocka_unit_test(header_fields_redacted),
         cmocka_unit_test(cut_message_tail),
+        cmocka_unit_test(multiline_secret_over_records),
+        cmocka_unit_test(template_cut_and_multiline),
         cmocka_unit_test(custom_template_output),
         cmocka_unit_test(escaping_and_invalid_utf8),
         cmocka_unit_test(replays_fuzz_corpus),

@@ -54,6 +54,21 @@ tests_unit_test_redact_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_redact_LDADD = $(UNIT_LDADD)
 tests_unit_test_redact_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_redact_multi
+TESTS += tests/unit/test_redact_multi
+tests_unit_test_redact_multi_SOURCES = tests/unit/test_redact_multi.c
+tests_unit_test_redact_multi_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_redact_multi_LDADD = $(UNIT_LDADD)
+tests_unit_test_redact_multi_LDFLAGS = $(UNIT_LINKFLAGS)
+
+# the same test under ThreadSanitizer: the tracker's mutex and its lock-free open count
+check_PROGRAMS += tests/unit/test_redact_multi_tsan
+TESTS += tests/unit/test_redact_multi_tsan
+tests_unit_test_redact_multi_tsan_SOURCES = tests/unit/test_redact_multi.c common/redact/redact_multi.c
+tests_unit_test_redact_multi_tsan_CFLAGS = $(COMMON_CFLAGS) $(CMOCKA_CFLAGS) -fsanitize=thread -g -O1
+tests_unit_test_redact_multi_tsan_LDADD = $(CMOCKA_LIBS) -lpthread
+tests_unit_test_redact_multi_tsan_LDFLAGS = -fsanitize=thread
+
 check_PROGRAMS += tests/unit/test_redact_errors
 TESTS += tests/unit/test_redact_errors
 tests_unit_test_redact_errors_SOURCES = tests/unit/test_redact_errors.c
