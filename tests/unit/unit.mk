@@ -105,14 +105,14 @@ tests_unit_test_hostsample_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_pktdecode
 TESTS += tests/unit/test_pktdecode
-tests_unit_test_pktdecode_SOURCES = tests/unit/test_pktdecode.c tests/unit/guardbuf.h tests/unit/pktbuild.h
+tests_unit_test_pktdecode_SOURCES = tests/unit/test_pktdecode.c tests/unit/guardbuf.h tests/unit/pktbuild.h tests/unit/pcapreplay.h
 tests_unit_test_pktdecode_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pktdecode_LDADD = $(UNIT_LDADD)
 tests_unit_test_pktdecode_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_ipfrag
 TESTS += tests/unit/test_ipfrag
-tests_unit_test_ipfrag_SOURCES = tests/unit/test_ipfrag.c tests/unit/guardbuf.h tests/unit/pktbuild.h
+tests_unit_test_ipfrag_SOURCES = tests/unit/test_ipfrag.c tests/unit/guardbuf.h tests/unit/pktbuild.h tests/unit/pcapreplay.h
 tests_unit_test_ipfrag_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ipfrag_LDADD = $(UNIT_LDADD)
 tests_unit_test_ipfrag_LDFLAGS = $(UNIT_LINKFLAGS)
