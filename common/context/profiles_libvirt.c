@@ -259,7 +259,7 @@ static void install(struct ctx_profsrc *s, ctx_lvdom_t *v, size_t n, unsigned ba
     s->have_doms = 1;
     int r = ctx_profsrc_rebuild_locked(s, err, sizeof err);
     unsigned no_tenant = s->no_tenant;
-    ctx_profiles_t *p = r == 0 ? ctx_profiles_slot_get(s->slot) : NULL;
+    ctx_profiles_t *p = r == 0 ? ctx_profiles_current(s->slot) : NULL;
     for (int i = 0; p != NULL && i < PROFSRC_LISTENERS; i++)
         if (s->listeners[i].fn) s->listeners[i].fn(s->listeners[i].arg, p);
     pthread_mutex_unlock(&s->mu);

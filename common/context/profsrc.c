@@ -105,7 +105,7 @@ static int same(const char *a, const char *b) {
 
 static void src_free(struct ctx_profsrc *s) {
     if (s == NULL) return;
-    ctx_profiles_slot_free(s->slot);
+    ctx_slot_free(s->slot);
     ctx_profiles_unref(s->file_store);
     for (size_t i = 0; i < s->n_doms; i++) ctx_lvdom_clear(&s->doms[i]);
     free(s->doms);
@@ -147,7 +147,10 @@ int ctx_profsrc_rebuild_locked(struct ctx_profsrc *s, char *err, size_t errlen) 
     } else if (empty_store(err, errlen, &p) == NULL) {
         r = CTX_ENOMEM;
     }
-    if (r == 0) ctx_profiles_slot_set(s->slot, p);
+    if (r == 0 && ctx_slot_set(s->slot, p) != 0) {
+        ctx_profiles_unref(p);
+        r = CTX_ENOMEM;
+    }
     return r;
 }
 
@@ -217,12 +220,12 @@ void ctx_profsrc_release(ctx_profsrc_t *s) {
     src_free(s);
 }
 
-ctx_profiles_slot_t *ctx_profsrc_slot(ctx_profsrc_t *s) {
+ctx_slot_t *ctx_profsrc_slot(ctx_profsrc_t *s) {
     return s ? s->slot : NULL;
 }
 
 ctx_profiles_t *ctx_profsrc_get(ctx_profsrc_t *s) {
-    return s ? ctx_profiles_slot_get(s->slot) : NULL;
+    return s ? ctx_profiles_current(s->slot) : NULL;
 }
 
 int ctx_profsrc_reload(ctx_profsrc_t *s, int *changed, char *err, size_t errlen) {

@@ -131,8 +131,8 @@ typedef struct mmx_inst {
     cmcache_t *hcache;         /* the host part: one entry, keyed by host_name */
     cmfetch_t *fetch, *hfetch; /* fetcher threads (started by mmx_start) */
     hostsample_t *hs;          /* sampler thread (started by mmx_start) */
-    ctx_profiles_slot_t *profiles; /* current profiles: psrc's slot, or own_profiles (empty) */
-    ctx_profiles_slot_t *own_profiles; /* without a source: an empty slot of our own */
+    ctx_slot_t *profiles;      /* current profiles: psrc's slot, or own_profiles (empty) */
+    ctx_slot_t *own_profiles;  /* without a source: an empty slot of our own */
     ctx_slot_t *policy;        /* current rulebase (a ctx_policy; HUP swaps) */
     int started;               /* threads started (activation thread only) */
     int64_t wall_offset_ms;    /* realtime - cmcache_clock_ms(), fixed at start */

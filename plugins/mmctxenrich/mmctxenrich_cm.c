@@ -155,7 +155,7 @@ static int bulk_one(void *ud, const char *key, struct fjson_object *fields, cons
 
 static int on_bulk(mmx_inst *inst, struct fjson_object *reply, int64_t now) {
     size_t skipped = 0;
-    struct bulk_ctx b = {inst, ctx_profiles_slot_get(inst->profiles),
+    struct bulk_ctx b = {inst, ctx_profiles_current(inst->profiles),
                          ctx_fieldmap_bulk_key_kind(inst->map) == CTX_FM_KEY_NAME, now, NULL, 0, 0, 0};
     int n = 0;
     if (b.by_name) { /* every key first: a name listed twice is refused */

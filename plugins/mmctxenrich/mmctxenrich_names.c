@@ -50,13 +50,12 @@ static struct mmx_names *build(const ctx_profiles_t *p, uint64_t gen) {
 }
 
 int mmx_name_shared(mmx_wrkr *w, const char *name) {
-    ctx_profiles_slot_t *slot = w->inst->profiles;
+    ctx_slot_t *slot = w->inst->profiles;
     if (slot == NULL || name[0] == '\0') return 0;
-    uint64_t gen = ctx_profiles_slot_generation(slot);
-    if (w->names == NULL || w->names->gen != gen) {
-        ctx_profiles_t *p = ctx_profiles_slot_get(slot);
-        struct mmx_names *s = build(p, gen);
-        ctx_profiles_unref(p);
+    if (w->names == NULL || w->names->gen != ctx_slot_generation(slot)) {
+        ctx_slot_ref_t *r = ctx_slot_acquire(slot);
+        struct mmx_names *s = build(ctx_slot_obj(r), ctx_slot_ref_generation(r));
+        ctx_slot_release(r);
         if (s == NULL) return 1; /* no memory: refuse, as for a shared name */
         free(w->names);
         w->names = s;
