@@ -39,19 +39,7 @@ cat >"$CTX_WORK/tenants.json" <<EOF
         "batch": {"max_messages": 10, "max_delay_ms": 200}}
 }}
 EOF
-PS=$(omt_port)
-{
-    echo 'module(load="@MODDIR@/omtenant/omtenant.so")'
-    omt_sender_conf "$PS"
-    cat <<'EOF'
-ruleset(name="out") {
-    action(type="omtenant" tenants="@WORK@/tenants.json" backoff.initial="100" backoff.max="1000"
-           queue.type="LinkedList" queue.dequeueBatchSize="256" action.resumeRetryCount="-1" action.resumeInterval="1")
-}
-EOF
-} | ctx_conf
-ctx_start
-omt_wait_port "$PS"
+omt_run 'backoff.initial="100" backoff.max="1000" queue.dequeueBatchSize="256"'
 omt_send "$PS" "A:1:$N" "B:1:$N" "C:1:$N" "Z:1:5" "S:1:3"
 
 OUTA="$CTX_WORK/srv-A/out"

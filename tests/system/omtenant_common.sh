@@ -228,3 +228,48 @@ omt_https_tenant() {
     printf '"%s": {"transport": "https", "url": "%s", "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": %s, "max_delay_ms": %s}}' \
         "$1" "$2" "$3" "$4"
 }
+
+# omt_pipeline_run NAME VM...: the end-to-end config of the format tests started: imctxcap
+# input NAME on the VMs' vNICs (their numbers) -> mmctxenrich NAME -> omtenant with
+# @WORK@/tenants.json (dead letters in @WORK@/dl, quick backoff); waits until every vNIC
+# is attached
+omt_pipeline_run() {
+    local name=$1 ifs="" i
+    shift
+    for i; do ifs="$ifs,$(ctx_vm_vnic "$i")"; done
+    ctx_conf <<CONF
+module(load="@MODDIR@/imctxcap/imctxcap.so")
+module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
+module(load="@MODDIR@/omtenant/omtenant.so")
+input(type="imctxcap" name="$name" interface="${ifs#,}" profiles="@WORK@/profiles.json" ruleset="vms")
+ruleset(name="vms") {
+    action(type="mmctxenrich" name="$name" profiles="@WORK@/profiles.json")
+    action(type="omtenant" tenants="@WORK@/tenants.json" deadletter.directory="@WORK@/dl" backoff.initial="100"
+           backoff.max="500" queue.type="LinkedList" queue.dequeueBatchSize="64" action.resumeRetryCount="-1")
+}
+CONF
+    ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1"; }
+    ctx_start
+    ctx_wait_stat "imctxcap($name)" interfaces.attached $#
+}
+
+# omt_vms UUIDFN NS:IDX:NAME:TENANT...: adds each VM (namespace NS, number IDX) and writes
+# @WORK@/profiles.json with its name, uuid (the command UUIDFN IDX), tenant and vNIC
+omt_vms() {
+    local uuidfn=$1 v ns idx name tenant sep=""
+    shift
+    for v; do
+        IFS=: read -r ns idx name tenant <<<"$v"
+        ctx_vm_add "$ns" "$idx" || ctx_fail "VM $ns"
+    done
+    {
+        echo '{"vms": ['
+        for v; do
+            IFS=: read -r ns idx name tenant <<<"$v"
+            printf '%s  {"name": "%s", "uuid": "%s", "tenant": "%s", "vnic": "%s"}' "$sep" "$name" "$("$uuidfn" "$idx")" \
+                "$tenant" "$(ctx_vm_vnic "$idx")"
+            sep=$',\n'
+        done
+        printf '\n]}\n'
+    } >"$CTX_WORK/profiles.json"
+}
