@@ -239,6 +239,10 @@ struct rsconf_s;
 void mmx_share_scan_templates(struct rsconf_s *conf, mmx_inst *inst);
 
 /* ---- mmctxenrich_names.c (one worker's list) ---- */
+/* a VM name's 64-bit hash (FNV-1a), and the order of such hashes (qsort, bsearch) */
+uint64_t mmx_name_hash(const char *s);
+int mmx_cmp_u64(const void *a, const void *b);
+
 /* 1 if more than one profile (of any tenant) has this VM name: a name is then no key */
 int mmx_name_shared(mmx_wrkr *w, const char *name);
 void mmx_names_free(mmx_wrkr *w);
