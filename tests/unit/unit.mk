@@ -175,14 +175,14 @@ tests_unit_test_deadletter_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_spool
 TESTS += tests/unit/test_spool
-tests_unit_test_spool_SOURCES = tests/unit/test_spool.c
+tests_unit_test_spool_SOURCES = tests/unit/test_spool.c tests/unit/corpusdir.h
 tests_unit_test_spool_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_test_spool_LDADD = $(UNIT_LDADD)
 tests_unit_test_spool_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_tenants
 TESTS += tests/unit/test_tenants
-tests_unit_test_tenants_SOURCES = tests/unit/test_tenants.c
+tests_unit_test_tenants_SOURCES = tests/unit/test_tenants.c tests/unit/corpusdir.h
 tests_unit_test_tenants_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_test_tenants_LDADD = $(UNIT_LDADD)
 tests_unit_test_tenants_LDFLAGS = $(UNIT_LINKFLAGS)
