@@ -35,7 +35,7 @@ tests_unit_test_slot_tsan_LDFLAGS = -fsanitize=thread
 
 check_PROGRAMS += tests/unit/test_policy
 TESTS += tests/unit/test_policy
-tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c tests/unit/corpusdir.h
 tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_test_policy_LDADD = $(UNIT_LDADD)
 tests_unit_test_policy_LDFLAGS = $(UNIT_LINKFLAGS)
@@ -203,7 +203,7 @@ tests_unit_test_https_post_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_outrec
 TESTS += tests/unit/test_outrec
-tests_unit_test_outrec_SOURCES = tests/unit/test_outrec.c
+tests_unit_test_outrec_SOURCES = tests/unit/test_outrec.c tests/unit/corpusdir.h
 tests_unit_test_outrec_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_test_outrec_LDADD = $(UNIT_LDADD)
 tests_unit_test_outrec_LDFLAGS = $(UNIT_LINKFLAGS)
