@@ -96,6 +96,22 @@ omt_syslog_server() {
     kill -0 "$pid" 2>/dev/null || { cat "$d/rsyslogd.log"; ctx_fail "receiving rsyslogd $name did not start"; }
 }
 
+# omt_raw_server NAME [INPUT-PARAM...]: omt_syslog_server NAME with one TLS input (the
+# test CA's server certificate, omt_certs in $CTX_WORK/certs) on a free port, exported as
+# OMT_PORT, writing each message's raw text to srv-NAME/out; returns once the port listens
+omt_raw_server() {
+    local name=$1 c="$CTX_WORK/certs"
+    shift
+    OMT_PORT=$(omt_port)
+    omt_syslog_server "$name" <<EOF
+input(type="imtcp" port="$OMT_PORT" ruleset="a" $*
+      streamDriver.caFile="$c/ca.pem" streamDriver.certFile="$c/server.pem" streamDriver.keyFile="$c/server.key")
+template(name="raw" type="string" string="%rawmsg%\n")
+ruleset(name="a") { action(type="omfile" file="@D@/out" template="raw") }
+EOF
+    omt_wait_port "$OMT_PORT"
+}
+
 # omt_receiver_start NAME ARGS...: https_receiver.py serve --out $CTX_WORK/rcv-NAME;
 # the first start picks a free port (in $CTX_WORK/rcv-NAME/port), later starts reuse it;
 # OMT_RECEIVER names another receiver with the same options (tests/system/otlp_receiver.py)
