@@ -4,7 +4,7 @@
 # Runs every benchmark under bench/ in turn and writes one results file with the
 # command, the machine, the date and each benchmark's figures as it printed them
 # (default bench/RESULTS-all.md, replaced). Each benchmark also keeps its own
-# history in bench/<name>/RESULTS.md.
+# history in bench/<name>/RESULTS.md (imctxcap's TCP run in RESULTS-tcp.md).
 #
 # --quick: small sizes, a few seconds each, so that the benchmarks keep working
 # (the test suite runs it: tests/system/bench_quick.sh). Quick figures mean
@@ -20,10 +20,12 @@ while [ $# -gt 0 ]; do
         *) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
     esac
 done
-# name | full arguments | quick arguments (a benchmark whose run.sh has no --quick
-# option and no quick arguments here is skipped in quick mode, and the file says so)
+# name | full arguments | quick arguments | folder, when not the name (a benchmark
+# whose run.sh has no --quick option and no quick arguments here is skipped in quick
+# mode, and the file says so)
 benches=(
     "imctxcap||--quick"
+    "imctxcap-tcp|--proto tcp|--proto tcp --quick|imctxcap"
     "redact|16 3|2 1"
     "mmctxenrich||--quick"
     "cm-load|--hosts 40 --seconds 120 --rate 2000|--hosts 3 --seconds 15 --rate 100 --jitter 3000 --static-ttl 10000 --dynamic-ttl 3000 --host-ttl 3000"
@@ -33,7 +35,7 @@ benches=(
 saved=$(mktemp -d)
 trap 'rm -rf "$saved"' EXIT
 if [ "$quick" = 1 ]; then
-    for f in "$top"/bench/*/RESULTS.md; do [ -f "$f" ] && cp "$f" "$saved/$(basename "$(dirname "$f")").md"; done
+    for f in "$top"/bench/*/RESULTS*.md; do [ -f "$f" ] && cp "$f" "$saved/$(basename "$(dirname "$f")")+$(basename "$f")"; done
 fi
 {
     echo "# ctxlog benchmarks: one run of bench/run-all.sh"
@@ -45,19 +47,20 @@ fi
 } >"$out.tmp"
 failed=0
 for b in "${benches[@]}"; do
-    IFS='|' read -r name full quickargs <<<"$b"
-    script="$top/bench/$name/run.sh"
-    [ -x "$script" ] || [ -f "$script" ] || { echo "- $name: no bench/$name/run.sh yet" >>"$out.tmp"; continue; }
+    IFS='|' read -r name full quickargs dir <<<"$b"
+    dir=${dir:-$name}
+    script="$top/bench/$dir/run.sh"
+    [ -x "$script" ] || [ -f "$script" ] || { echo "- $name: no bench/$dir/run.sh yet" >>"$out.tmp"; continue; }
     args=$full
     [ "$quick" = 1 ] && args=$quickargs
     if [ "$quick" = 1 ] && [ "$args" = --quick ] && ! grep -q -- '--quick)' "$script"; then
-        printf '\n## %s: skipped in quick mode (bench/%s/run.sh has no --quick)\n' "$name" "$name" >>"$out.tmp"
+        printf '\n## %s: skipped in quick mode (bench/%s/run.sh has no --quick)\n' "$name" "$dir" >>"$out.tmp"
         continue
     fi
-    echo "==> bench/$name/run.sh $args" >&2
+    echo "==> bench/$dir/run.sh $args" >&2
     {
         echo
-        echo "## $name: \`bench/$name/run.sh $args\`"
+        echo "## $name: \`bench/$dir/run.sh $args\`"
         echo
         echo '```'
     } >>"$out.tmp"
@@ -71,7 +74,7 @@ for b in "${benches[@]}"; do
 done
 mv "$out.tmp" "$out"
 if [ "$quick" = 1 ]; then
-    for f in "$saved"/*.md; do [ -f "$f" ] && cp "$f" "$top/bench/$(basename "$f" .md)/RESULTS.md"; done
+    for f in "$saved"/*+RESULTS*.md; do [ -f "$f" ] && b=$(basename "$f") && cp "$f" "$top/bench/${b%%+*}/${b#*+}"; done
 fi
 echo "results: $out" >&2
 exit $failed

@@ -26,20 +26,11 @@ done
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
 RSYSLOGD=${RSYSLOGD:-/usr/sbin/rsyslogd}
 SO=${IMCTXCAP_SO:-$top/plugins/imctxcap/imctxcap.so}
-. "$top/tests/lib/vm.sh"
 W=$(mktemp -d /tmp/ctxbench-cg.XXXXXX)
 IDX=241
-cleanup() {
-    [ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
-    ctx_vm_cleanup_all
-    rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-ctx_vm_add cg "$IDX" >/dev/null
-HOST=$(ctx_vm_host_ip4 $IDX) VNIC=$(ctx_vm_vnic $IDX)
+. "$top/bench/imctxcap/setup.sh"
+bench_vm cg
 HMAC=$(cat "/sys/class/net/$VNIC/address")
-echo "{\"vms\": [{\"name\": \"cg-vm\", \"tenant\": \"bench\", \"vnic\": \"$VNIC\"}]}" >"$W/profiles.json"
 cat >"$W/rsyslog.conf" <<EOF
 global(workDirectory="$W")
 module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$W/stats.log")

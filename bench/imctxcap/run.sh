@@ -1,27 +1,36 @@
 #!/bin/bash
-# bench/imctxcap/run.sh [--quick] [--rates "50000 100000 ..."] [--seconds S]
+# bench/imctxcap/run.sh [--proto udp|tcp] [--quick] [--rates "50000 100000 ..."] [--seconds S]
 #                        [--size BYTES] [--cap-workers W] [--ring-size SIZE]
 #                        [--vnics "10 100"] [--workers "1 2"] [--memory-only]
 #                        [--flood "udp syn frag"] [--quiet "RATE N"] [--vm-pps N]
 #
-# imctxcap vs rsyslog's imudp on the same traffic, in one run. A VM namespace sends
-# with syslog-ng's loggen (UDP, 200-byte messages, sequence-numbered) over a veth to
-# the host side; a real listener exists in every case, so no ICMP is generated. The
-# pipeline after the input is the same: a fixedArray ruleset queue -> omfile
-# (asyncWriting). For each input and rate: messages received, loss, rsyslogd CPU
-# seconds per million messages, kernel drops. Then imudp's rate while imctxcap
-# captures the same interface. Appends a section to bench/imctxcap/RESULTS.md.
-# --size sets loggen's message size (default 200; 4000 makes every message an IP
-# fragment train), --cap-workers imctxcap's `workers` (default 1), --ring-size its
-# `ringSize` (default: imctxcap's default).
-# imctxcap runs with its per-vNIC budget off (vm.maxPacketsPerSecond="0"): the one sending
-# VM would otherwise meet the budget (100k frames/s), and this measures capacity.
+# imctxcap vs rsyslog's own input on the same traffic, in one run. A VM namespace
+# sends with syslog-ng's loggen (sequence-numbered, --size bytes a message, default
+# 200) over a veth to the host side. The pipeline after the input is the same: a
+# fixedArray ruleset queue -> omfile (asyncWriting). For each input and rate:
+# messages received, loss, rsyslogd CPU seconds per million messages, kernel drops.
+#
+# --proto udp (default; udp.sh): imctxcap vs imudp; a real listener exists in every
+# case, so no ICMP is generated. Then imudp's rate while imctxcap captures the same
+# interface. --size 4000 makes every message an IP fragment train, --cap-workers sets
+# imctxcap's `workers` (default 1), --ring-size its `ringSize` (default:
+# imctxcap's default). imctxcap runs with its per-vNIC budget off
+# (vm.maxPacketsPerSecond="0"): the one sending VM would otherwise meet the budget
+# (100k frames/s), and this measures capacity. Appends to bench/imctxcap/RESULTS.md.
+#
+# --proto tcp (tcp.sh): imctxcap's TCP capture vs imptcp, one loggen connection, LF
+# framing and octet counting. With imptcp, imptcp is the TCP peer; with imctxcap, a
+# plain sink (the kernel discards what it receives: MSG_TRUNC) stands in for the
+# remote server a guest really sends to, and imctxcap captures the vNIC (snapLen
+# 262144, so whole GSO segments are captured; ringSize 64m). Also the rate loggen
+# achieved (TCP flow control slows it down when the receiver cannot keep up) and TCP
+# gaps. Appends to bench/imctxcap/RESULTS-tcp.md (bench/imctxcap-tcp/ before).
 #
 # Memory: rsyslogd's RSS with one imctxcap input capturing N idle vNICs (plain veth
 # pairs ctxmN / ctxpN, the input's interface="ctxm*"; --vnics, default "10 100"), for
 # each --workers value (default "1 2"), against a bare rsyslogd with the same impstats
 # and output: RSS does not depend on load, so this part is stable on a shared machine.
-# CTX_BENCH_VM=N: the sending VM's number (default 240). --memory-only skips the
+# CTX_BENCH_VM=N: the sending VM's number (default 240, 219 with tcp). --memory-only skips the
 # throughput runs. IMCTXCAP_SO=/path/imctxcap.so measures another build (e.g. main's).
 #
 # Flood (--flood, instead of the other runs): imctxcap with its defaults (budget on)
@@ -31,10 +40,17 @@
 # --vm-pps sets vm.maxPacketsPerSecond (default: imctxcap's, 100000).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-quick=0 rates="50000 100000 150000 200000" secs=3 vnics="10 100" mworkers="1 2" memonly=0 size=200 cworkers=1 ring=""
+proto=udp quick=0 rates="50000 100000 150000 200000" secs=3 vnics="10 100" mworkers="1 2" memonly=0 size=200 cworkers=1 ring=""
 floods="" quiet_rate=100 quiet_n=1000 vm_pps=
+usage() {
+    echo "usage: $0 [--proto udp|tcp] [--quick] [--rates LIST] [--seconds S] [--size BYTES] [--cap-workers W]" \
+        "[--ring-size SIZE] [--vnics LIST] [--workers LIST] [--memory-only] [--flood MODES] [--quiet \"RATE N\"]" \
+        "[--vm-pps N]" >&2
+    exit 2
+}
 while [ $# -gt 0 ]; do
     case "$1" in
+        --proto) proto=$2; shift 2 ;;
         --quick) quick=1; rates="20000"; secs=1; shift ;;
         --rates) rates=$2; shift 2 ;;
         --seconds) secs=$2; shift 2 ;;
@@ -47,33 +63,21 @@ while [ $# -gt 0 ]; do
         --quiet) read -r quiet_rate quiet_n <<<"$2"; shift 2 ;;
         --vm-pps) vm_pps=$2; shift 2 ;;
         --ring-size) ring=$2; shift 2 ;;
-        *) echo "usage: $0 [--quick] [--rates LIST] [--seconds S] [--vnics LIST] [--workers LIST] [--memory-only] [--ring-size SIZE] [--flood MODES] [--quiet \"RATE N\"] [--vm-pps N]" >&2
-           exit 2 ;;
+        *) usage ;;
     esac
 done
+case "$proto" in udp | tcp) ;; *) usage ;; esac
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 RSYSLOGD=${RSYSLOGD:-/usr/sbin/rsyslogd}
 SO=${IMCTXCAP_SO:-$top/plugins/imctxcap/imctxcap.so}
 [ "$memonly" = 1 ] || loggen=$("$top/bench/lib/get-loggen.sh" | tail -1)
-. "$top/tests/lib/vm.sh"
-W=$(mktemp -d /tmp/ctxbench-imctxcap.XXXXXX)
-IDX=${CTX_BENCH_VM:-240} # the sending VM's number (tests/lib/vm.sh)
-MADE=0                   # idle vNICs of the memory part made so far: veth pairs ctxmN / ctxpN
-cleanup() {
-    [ -f "$W/pid" ] && kill "$(cat "$W/pid")" 2>/dev/null || true
-    [ -n "${SINK:-}" ] && kill "$SINK" 2>/dev/null || true
-    local i
-    for i in $(seq 1 "$MADE"); do ip link del "ctxm$i" 2>/dev/null || true; done
-    ctx_vm_cleanup_all
-    rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-ctx_vm_add bench "$IDX" >/dev/null
-HOST=$(ctx_vm_host_ip4 $IDX) VNIC=$(ctx_vm_vnic $IDX)
-echo "{\"vms\": [{\"name\": \"bench-vm\", \"tenant\": \"bench\", \"vnic\": \"$VNIC\"}]}" >"$W/profiles.json"
+W=$(mktemp -d "/tmp/ctxbench-imctxcap-$proto.XXXXXX")
+IDX=${CTX_BENCH_VM:-240}
+[ "$proto" = tcp ] && IDX=${CTX_BENCH_VM:-219} # imctxcap's TCP range 210..229
+. "$top/bench/imctxcap/setup.sh"
+bench_vm bench
 
-conf() { # $1: inputs block
+conf() { # $1: inputs block; a second ruleset "aside" for a capture beside the input
     cat >"$W/rsyslog.conf" <<EOF
 global(workDirectory="$W" processInternalMessages="on")
 module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$W/stats.log")
@@ -86,41 +90,39 @@ ruleset(name="aside" queue.type="fixedArray" queue.size="200000" queue.dequeueBa
 }
 EOF
 }
-IN_IMUDP="module(load=\"imudp\" batchSize=\"128\")
-input(type=\"imudp\" address=\"$HOST\" port=\"514\" rcvbufSize=\"16m\" ruleset=\"out\")"
-IN_CAP="module(load=\"$SO\")
-input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"out\" workers=\"$cworkers\"${ring:+ ringSize=\"$ring\"} vm.maxPacketsPerSecond=\"0\" vm.maxBytesPerSecond=\"0\")"
-IN_BOTH="$IN_IMUDP
-module(load=\"$SO\")
-input(type=\"imctxcap\" name=\"b\" interface=\"$VNIC\" profiles=\"$W/profiles.json\" ruleset=\"aside\")"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-lines() { cat "$1" 2>/dev/null | wc -l; }
+lines() { { cat "$1" 2>/dev/null || true; } | wc -l; }
 stat_of() { { grep -F "\"name\": \"$1\"" "$W/stats.log" 2>/dev/null || true; } | tail -1 | sed 's/^[^{]*//' | jq -r ".\"$2\" // 0"; }
 
-# one case: $1 input block, $2 rate, $3 "sink" to run a UDP listener; prints "recv cpu_s kdrops"
-run_case() {
-    local inputs=$1 rate=$2 sink=${3:-}
-    local n=$((rate * secs))
+# a peer on HOST:514 for the captured traffic ($1: udp or tcp); sets SINK
+start_sink() {
+    /usr/bin/python3 -c "
+import socket, sys
+buf = bytearray(1 << 20)
+if sys.argv[1] == 'udp':
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    s.bind(('$HOST', 514))
+    while True: s.recv(65535)
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$HOST', 514)); s.listen(8)
+while True:
+    c, _ = s.accept()
+    while c.recv_into(buf, len(buf), socket.MSG_TRUNC) > 0: pass  # discarded in the kernel, not copied
+    c.close()" "$1" &
+    SINK=$!
+}
+
+# rsyslogd on $W/rsyslog.conf, once impstats writes; sets RPID
+start_rsyslogd() {
     rm -f "$W/out" "$W/aside" "$W/stats.log" "$W/pid"
-    conf "$inputs"
-    SINK=
-    if [ -n "$sink" ]; then
-        /usr/bin/python3 -c "
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-s.bind(('$HOST', 514))
-while True: s.recv(65535)" &
-        SINK=$!
-    fi
     "$RSYSLOGD" -n -f "$W/rsyslog.conf" -i "$W/pid" >"$W/stderr" 2>&1 &
-    local rpid=$!
+    RPID=$!
     for _ in $(seq 1 100); do [ -s "$W/stats.log" ] && break; sleep 0.05; done
-    sleep 0.3
-    local t0
-    t0=$(cpu_ticks $rpid)
-    ctx_vm_exec bench "$loggen" -i -D -r "$rate" -n "$n" -s "$size" -I $((secs + 30)) "$HOST" 514 >"$W/loggen.out" 2>&1 || true
-    # wait until the output stops growing
+    kill -0 $RPID 2>/dev/null && ! grep -q "error\|failed" "$W/stderr" || { cat "$W/stderr" >&2; exit 1; }
+}
+
+wait_output_settles() {
     local last=-1 cur
     for _ in $(seq 1 100); do
         cur=$(lines "$W/out")
@@ -128,132 +130,61 @@ while True: s.recv(65535)" &
         last=$cur
         sleep 0.5
     done
-    local t1
-    t1=$(cpu_ticks $rpid)
-    sleep 1.1
-    local kd
-    kd=$(stat_of "imctxcap(b)" kernel.drops)
-    kill $rpid; wait $rpid 2>/dev/null || true
-    [ -n "$SINK" ] && { kill "$SINK" 2>/dev/null; wait "$SINK" 2>/dev/null || true; SINK=; }
-    local recv
-    recv=$(lines "$W/out")
-    local hz
-    hz=$(getconf CLK_TCK)
-    echo "$n $recv $(echo "scale=3; ($t1 - $t0) / $hz" | bc) $kd"
 }
 
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-
-# rsyslogd with $1 (inputs block), once it has $2 interfaces attached (or, without
-# imctxcap, once impstats runs): prints its RSS in KiB
-rss_of() {
-    local inputs=$1 want=$2
-    rm -f "$W/stats.log" "$W/pid"
+# one case: $1 input block, $2 rate, $3 loggen's transport and framing options, $4 the
+# sink's protocol (empty: none); writes "sent received achieved_rate cpu_s kernel_drops
+# tcp_gaps" to $W/res. Runs in the main shell, so that cleanup knows RPID and SINK.
+run_case() {
+    local inputs=$1 rate=$2 lgopts=$3 sink=${4:-} n=$(($2 * secs)) t0 t1 kd gaps achieved
     conf "$inputs"
-    "$RSYSLOGD" -n -f "$W/rsyslog.conf" -i "$W/pid" >"$W/stderr" 2>&1 &
-    local rpid=$! i
-    for i in $(seq 1 600); do
-        [ -s "$W/stats.log" ] && { [ "$want" = - ] || [ "$(stat_of "imctxcap(m)" interfaces.attached)" = "$want" ]; } && break
-        sleep 0.05
-    done
-    [ "$want" = - ] || [ "$(stat_of "imctxcap(m)" interfaces.attached)" = "$want" ] ||
-        { echo "only $(stat_of "imctxcap(m)" interfaces.attached) of $want vNICs attached" >&2; cat "$W/stderr" >&2; }
-    sleep 1.2 # one more impstats round: the workers are past their set-up
-    rss_kib $rpid
-    kill $rpid; wait $rpid 2>/dev/null || true
+    SINK=
+    [ -z "$sink" ] || start_sink "$sink"
+    start_rsyslogd
+    sleep 0.3
+    t0=$(cpu_ticks $RPID)
+    # shellcheck disable=SC2086
+    ctx_vm_exec bench "$loggen" -i $lgopts -r "$rate" -n "$n" -s "$size" -I $((secs * lg_slack + 30)) "$HOST" 514 \
+        >"$W/loggen.out" 2>&1 || true
+    wait_output_settles
+    t1=$(cpu_ticks $RPID)
+    sleep 1.1
+    kd=$(stat_of "imctxcap(b)" kernel.drops) gaps=$(stat_of "imctxcap(b)" tcp.gaps)
+    kill $RPID; wait $RPID 2>/dev/null || true
+    RPID=
+    [ -z "$SINK" ] || { kill "$SINK" 2>/dev/null; wait "$SINK" 2>/dev/null || true; SINK=; }
+    achieved=$(sed -n 's/.*average rate = \([0-9.]*\) msg\/sec.*/\1/p' "$W/loggen.out" | tail -1)
+    echo "$n $(lines "$W/out") ${achieved%.*} $(echo "scale=3; ($t1 - $t0) / $(getconf CLK_TCK)" | bc) $kd $gaps" >"$W/res"
 }
 
-# memory: bare rsyslogd, then imctxcap on N idle veth vNICs for each workers value
-memory_cases() {
-    local n w bare
-    bare=$(rss_of "" -)
-    echo "| bare rsyslogd (impstats, omfile) | - | - | $((bare / 1024)) | - |"
-    for n in $vnics; do
-        while [ $MADE -lt "$n" ]; do
-            MADE=$((MADE + 1))
-            ip link add "ctxm$MADE" type veth peer name "ctxp$MADE" || { echo "veth ctxm$MADE" >&2; exit 1; }
-            ip link set "ctxm$MADE" up && ip link set "ctxp$MADE" up
-        done
-        { printf '{"vms": ['; for i in $(seq 1 "$n"); do printf '%s{"name": "m%d", "tenant": "bench", "vnic": "ctxm%d"}' \
-            "$([ "$i" = 1 ] || echo ,)" "$i" "$i"; done; echo ']}'; } >"$W/mprofiles.json"
-        for w in $mworkers; do
-            local kib
-            kib=$(rss_of "module(load=\"$SO\")
-input(type=\"imctxcap\" name=\"m\" interface=\"ctxm*\" workers=\"$w\" profiles=\"$W/mprofiles.json\" ruleset=\"out\")" "$n")
-            echo "| imctxcap, $w worker(s) | $n | $(stat_of "imctxcap(m)" interfaces.attached) | $((kib / 1024)) | $(((kib - bare) / 1024)) |"
-            echo "memory vnics=$n workers=$w rss=${kib}KiB over bare $(((kib - bare) / 1024))MiB" >&2
-        done
-    done
+machine() { # the machine line of a section
+    echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)," \
+        "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-res="$top/bench/imctxcap/RESULTS.md"
+# prints $res.tmp and appends it to $res (created with the title $1 if missing)
+append_results() {
+    cat "$res.tmp"
+    [ -f "$res" ] || printf '# %s: measured figures\n\nEach run appends a section; figures are as measured, on a noisy shared machine.\n' "$1" >"$res"
+    cat "$res.tmp" >>"$res"
+    rm -f "$res.tmp"
+}
+
+. "$top/bench/imctxcap/memory.sh"
+. "$top/bench/imctxcap/$proto.sh"
 rm -f "$res.tmp" # a section an aborted run left behind
-if [ -n "$floods" ]; then
+if [ "$memonly" = 1 ]; then # RSS does not depend on the protocol: always in RESULTS.md
+    res="$top/bench/imctxcap/RESULTS.md" title="imctxcap vs imudp"
+    memory_section >>"$res.tmp"
+    append_results "$title"
+    exit 0
+fi
+if [ -n "$floods" ]; then # the flood cases instead of the others (quiet VM and flooder: UDP)
+    res="$top/bench/imctxcap/RESULTS.md" title="imctxcap vs imudp"
     . "$top/bench/imctxcap/flood.sh"
     flood_run "$floods"
-    cat "$res.tmp"
-    cat "$res.tmp" >>"$res"
-    rm -f "$res.tmp"
+    append_results "$title"
     exit 0
 fi
-if [ "$memonly" = 1 ]; then
-    {
-        echo
-        echo "## Memory run of $(date -u +%Y-%m-%dT%H:%MZ)"
-        echo
-        echo "- command: \`bench/imctxcap/run.sh --memory-only --vnics \"$vnics\" --workers \"$mworkers\"\`$([ -n "${IMCTXCAP_SO:-}" ] && echo " with IMCTXCAP_SO=$IMCTXCAP_SO")"
-        echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-        echo
-        echo "| rsyslogd | vNICs | attached | RSS MiB | over bare MiB |"
-        echo "|---|---|---|---|---|"
-        memory_cases
-    } >>"$res.tmp"
-    cat "$res.tmp"
-    [ -f "$res" ] || printf '# imctxcap vs imudp: measured figures\n\nEach run appends a section; figures are as measured, on a noisy shared machine.\n' >"$res"
-    cat "$res.tmp" >>"$res"
-    rm -f "$res.tmp"
-    exit 0
-fi
-{
-    echo
-    echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ)"
-    echo
-    echo "- command: \`bench/imctxcap/run.sh${quick:+ $([ $quick = 1 ] && echo --quick)} --rates \"$rates\" --seconds $secs --size $size --cap-workers $cworkers${ring:+ --ring-size $ring}\`"
-    echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-    echo "- rsyslogd $("$RSYSLOGD" -v | head -1 | awk '{print $2}'), loggen from syslog-ng-core ($size-byte messages, UDP; imctxcap workers=$cworkers), sender in a VM namespace on the same 2 cores"
-    echo
-    echo "| input | offered msg/s | sent | received | lost | rsyslogd CPU s | CPU s / 1M msgs | kernel drops |"
-    echo "|---|---|---|---|---|---|---|---|"
-} >>"$res.tmp"
-declare -A best cpu_pm lossy
-for input in imudp imctxcap; do
-    best[$input]=0 lossy[$input]=0
-    for rate in $rates; do
-        if [ $input = imudp ]; then read -r n recv cpu kd < <(run_case "$IN_IMUDP" "$rate"); kd=-
-        else read -r n recv cpu kd < <(run_case "$IN_CAP" "$rate" sink); fi
-        lost=$((n - recv))
-        pm=$(echo "scale=2; $cpu * 1000000 / ($recv + 1)" | bc)
-        echo "| $input | $rate | $n | $recv | $lost | $cpu | $pm | $kd |" >>"$res.tmp"
-        echo "$input rate=$rate sent=$n received=$recv lost=$lost cpu=${cpu}s cpu/M=$pm kdrops=$kd" >&2
-        # the ceiling: the highest rate at which this and every lower rate lost nothing
-        if [ "$lost" -le 0 ] && [ "${lossy[$input]}" = 0 ]; then best[$input]=$rate; cpu_pm[$input]=$pm; else lossy[$input]=1; fi
-    done
-done
-# imudp while imctxcap captures the same interface
-both_best=0
-for rate in $rates; do
-    read -r n recv cpu kd < <(run_case "$IN_BOTH" "$rate")
-    lost=$((n - recv))
-    echo "| imudp + imctxcap on the same vNIC | $rate | $n | $recv (imudp) | $lost | $cpu | - | $kd |" >>"$res.tmp"
-    echo "both rate=$rate received(imudp)=$recv lost=$lost" >&2
-    if [ "$lost" -le 0 ] && [ "${both_lossy:-0}" = 0 ]; then both_best=$rate; else both_lossy=1; fi
-done
-{
-    echo
-    echo "Highest offered rate with zero loss at it and every lower rate: imudp ${best[imudp]}, imctxcap ${best[imctxcap]}, imudp while imctxcap captures ${both_best}."
-    echo "CPU seconds per million messages at that rate: imudp ${cpu_pm[imudp]:-n/a}, imctxcap ${cpu_pm[imctxcap]:-n/a}."
-} >>"$res.tmp"
-cat "$res.tmp"
-[ -f "$res" ] || printf '# imctxcap vs imudp: measured figures\n\nEach run appends a section; figures are as measured, on a noisy shared machine.\n' >"$res"
-cat "$res.tmp" >>"$res"
-rm -f "$res.tmp"
+throughput_section
+append_results "$title"

@@ -73,3 +73,19 @@ int ctx_cfg_read(const char *path, const char *what, size_t max_bytes, char **bu
     *len = (size_t)n;
     return 0;
 }
+
+int ctx_cfg_load(const char *path, const char *what, size_t max_bytes, ctx_cfg_parse_fn parse, void *out, char *err,
+                 size_t errlen) {
+    char dummy[8];
+    if (err == NULL || errlen == 0) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    err[0] = '\0';
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = ctx_cfg_read(path, what, max_bytes, &buf, &len, err, errlen);
+    if (rc == 0) rc = parse(buf, len, path, out, err, errlen);
+    free(buf);
+    return rc;
+}

@@ -18,4 +18,14 @@
 int ctx_cfg_read(const char *path, const char *what, size_t max_bytes, char **buf, size_t *len, char *err,
                  size_t errlen);
 
+/* A parser of a whole file's text (name: the file's, for messages) into *out, where
+ * out is the loader's result pointer (a T **). */
+typedef int (*ctx_cfg_parse_fn)(const char *buf, size_t len, const char *name, void *out, char *err, size_t errlen);
+
+/* A loader's body: reads path with ctx_cfg_read() and hands the text to parse, then
+ * frees it. err may be NULL (then a private buffer takes the message); it is set to ""
+ * first. Returns ctx_cfg_read()'s error or parse's result. */
+int ctx_cfg_load(const char *path, const char *what, size_t max_bytes, ctx_cfg_parse_fn parse, void *out, char *err,
+                 size_t errlen);
+
 #endif

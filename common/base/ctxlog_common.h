@@ -10,7 +10,9 @@
 #ifndef CTXLOG_COMMON_H
 #define CTXLOG_COMMON_H
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define CTX_OK 0
 #define CTX_ENOMEM (-1)     /* allocation failed */
@@ -25,5 +27,16 @@
 /* each module compiles the common/ units it uses and exports only modInit (version
  * script), so two modules never see each other's copy */
 #define CTX_ERRLEN 512
+
+/* Writes the formatted message into the caller's error buffer (nothing when err is
+ * NULL or errlen 0). */
+static inline void ctx_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static inline void ctx_errf(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    if (err == NULL || errlen == 0) return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
 
 #endif

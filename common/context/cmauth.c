@@ -23,6 +23,7 @@
 
 #include "backoff.h"
 #include "clock.h"
+#include "cmhttp.h"
 #include "ctxlog_common.h"
 #include "secretfile.h"
 
@@ -342,31 +343,12 @@ void cmauth_reason(const char *body, size_t len, char *out, size_t outlen) {
 /* ---- the login transfer ------------------------------------------------------------------- */
 
 struct reply {
-    char *body;
-    size_t len, cap, max;
+    cm_body_t body;
     char token[TOKEN_MAX + 1]; /* X-Subject-Token */
-    bool too_big, token_too_long;
+    bool token_too_long;
     const atomic_bool *stop;
     const atomic_bool *down;
 };
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
-    struct reply *r = ud;
-    size_t add = size * nmemb;
-    if (add > r->max - r->len) { r->too_big = true; return 0; }
-    if (r->len + add + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 4096;
-        while (cap < r->len + add + 1) cap *= 2;
-        char *b = realloc(r->body, cap);
-        if (b == NULL) return 0;
-        r->body = b;
-        r->cap = cap;
-    }
-    memcpy(r->body + r->len, p, add);
-    r->len += add;
-    r->body[r->len] = '\0';
-    return add;
-}
 
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
     struct reply *r = ud;
@@ -435,22 +417,16 @@ static char *keystone_body(const cmauth_t *a, const char *secret) {
 static void setup_login(const cmauth_t *a, CURL *e, struct reply *r, struct curl_slist *h) {
     curl_easy_setopt(e, CURLOPT_URL, a->conf.url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, cm_body_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &r->body);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(e, CURLOPT_XFERINFODATA, r);
     curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, a->conf.connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, a->conf.timeout_ms);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, a->conf.tls_verify ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, a->conf.tls_verify ? 2L : 0L);
-    if (a->conf.ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, a->conf.ca_file);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, a->conf.user_agent);
+    cm_http_conf_t hc = {a->conf.connect_timeout_ms, a->conf.timeout_ms, a->conf.tls_verify, a->conf.ca_file,
+                         a->conf.user_agent};
+    cm_http_setopts(e, &hc);
 }
 
 /* The outcome of one login: a header value and its renewal time, or a reason. */
@@ -465,19 +441,19 @@ static void judge(const cmauth_t *a, CURL *e, CURLcode res, struct reply *r, int
     char why[REASON_MAX + 1];
     const char *w = NULL;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-    if (res != CURLE_OK || r->too_big) {
-        snprintf(o->reason, sizeof o->reason, "%s", r->too_big ? "reply larger than cm.maxResponseBytes"
+    if (res != CURLE_OK || r->body.too_big) {
+        snprintf(o->reason, sizeof o->reason, "%s", r->body.too_big ? "reply larger than cm.maxResponseBytes"
                                                                   : curl_easy_strerror(res));
         return;
     }
     if (code < 200 || code > 299) {
-        cmauth_reason(r->body, r->len, why, sizeof why);
+        cmauth_reason(r->body.data, r->body.len, why, sizeof why);
         snprintf(o->reason, sizeof o->reason, "HTTP %ld%s%s%s", code, *why ? " (" : "", why, *why ? ")" : "");
         return;
     }
     if (a->conf.type == CM_AUTH_VCENTER) {
         char sid[TOKEN_MAX + 1];
-        if (cmauth_vcenter_session(r->body, r->len, sid, sizeof sid, &w) < 0) {
+        if (cmauth_vcenter_session(r->body.data, r->body.len, sid, sizeof sid, &w) < 0) {
             snprintf(o->reason, sizeof o->reason, "HTTP %ld but %s", code, w);
             return;
         }
@@ -493,7 +469,7 @@ static void judge(const cmauth_t *a, CURL *e, CURLcode res, struct reply *r, int
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     int64_t wall = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000;
-    if (cmauth_keystone_expiry(r->body, r->len, &exp, &w) < 0 || exp <= wall) {
+    if (cmauth_keystone_expiry(r->body.data, r->body.len, &exp, &w) < 0 || exp <= wall) {
         /* no usable expiry (or one in the past by our clock): renew after an hour, and on a 401 */
         o->renew_at = now + NO_EXPIRY_MS;
     } else {
@@ -518,7 +494,7 @@ static void login(cmauth_t *a, const atomic_bool *stop, struct outcome *o) {
         (a->conf.type == CM_AUTH_KEYSTONE && (body = keystone_body(a, secret)) == NULL)) {
         snprintf(o->reason, sizeof o->reason, "out of memory");
     } else {
-        r->max = a->conf.max_body;
+        r->body.max = a->conf.max_body;
         r->stop = stop;
         r->down = &a->down;
         setup_login(a, e, r, h);
@@ -537,7 +513,7 @@ static void login(cmauth_t *a, const atomic_bool *stop, struct outcome *o) {
     free(body);
     curl_slist_free_all(h);
     if (e) curl_easy_cleanup(e);
-    if (r) free(r->body);
+    if (r) free(r->body.data);
     free(r);
 }
 
@@ -675,7 +651,7 @@ void cmauth_logout(cmauth_t *a) {
     struct curl_slist *h = curl_slist_append(NULL, hdr);
     memset(hdr, 0, sizeof hdr);
     if (r != NULL && e != NULL && h != NULL) {
-        r->max = 65536;
+        r->body.max = 65536;
         setup_login(a, e, r, h);
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, a->conf.timeout_ms < 2000 ? a->conf.timeout_ms : 2000L);
@@ -684,6 +660,6 @@ void cmauth_logout(cmauth_t *a) {
     }
     curl_slist_free_all(h);
     if (e) curl_easy_cleanup(e);
-    if (r) free(r->body);
+    if (r) free(r->body.data);
     free(r);
 }

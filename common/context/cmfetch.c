@@ -24,8 +24,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctxlog_common.h"
 #include "cmfetch_int.h"
+#include "cmhttp.h"
+#include "ctxlog_common.h"
 #include "secretfile.h"
 
 #define URL_MAX 8192
@@ -42,10 +43,7 @@ struct xfer {
     struct curl_slist *headers;
     cm_request_t req;
     char url[URL_MAX];
-    char *body;      /* received body, NUL-terminated */
-    size_t len, cap; /* bytes in body, allocated */
-    size_t max;      /* conf max_body */
-    bool too_big;    /* aborted past max */
+    cm_body_t body;  /* received body (max: conf max_body) */
     bool retried;    /* a second try after a 401 */
     uint64_t gen;    /* the auth token it was sent with */
 };
@@ -287,28 +285,6 @@ static void maybe_reload_token(cmfetch_t *f, int64_t now) {
 
 /* ---- fetcher thread: starting transfers ------------------------------------------------ */
 
-static size_t on_data(char *p, size_t size, size_t nmemb, void *ud) {
-    struct xfer *x = ud;
-    size_t add = size * nmemb;
-    if (add > x->max - x->len) {
-        x->too_big = true;
-        return 0;
-    }
-    if (x->len + add + 1 > x->cap) {
-        size_t cap = x->cap ? x->cap : 4096;
-        while (cap < x->len + add + 1) cap *= 2;
-        if (cap > x->max + 1) cap = x->max + 1;
-        char *b = realloc(x->body, cap);
-        if (b == NULL) return 0;
-        x->body = b;
-        x->cap = cap;
-    }
-    memcpy(x->body + x->len, p, add);
-    x->len += add;
-    x->body[x->len] = '\0';
-    return add;
-}
-
 static const char *kind_template(const cmfetch_t *f, cm_req_kind_t k) {
     return k == CM_REQ_STATIC ? f->conf.url : k == CM_REQ_DYNAMIC ? f->conf.stats_url : f->conf.bulk_url;
 }
@@ -328,23 +304,17 @@ static int setup_easy(cmfetch_t *f, struct xfer *x) {
     x->gen = f->session_gen;
     curl_easy_setopt(e, CURLOPT_URL, x->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, cm_body_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &x->body);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, f->conf.connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, f->conf.timeout_ms);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, f->conf.tls_verify ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, f->conf.tls_verify ? 2L : 0L);
-    if (f->conf.ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, f->conf.ca_file);
+    cm_http_conf_t hc = {f->conf.connect_timeout_ms, f->conf.timeout_ms, f->conf.tls_verify, f->conf.ca_file,
+                         f->conf.user_agent};
+    cm_http_setopts(e, &hc);
     if (f->conf.user && f->conf.auth == NULL) {
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(e, CURLOPT_USERNAME, f->conf.user);
         curl_easy_setopt(e, CURLOPT_PASSWORD, f->conf.password);
     }
-    curl_easy_setopt(e, CURLOPT_USERAGENT, f->conf.user_agent);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->conf.max_body);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
@@ -355,7 +325,7 @@ static void xfer_free(struct xfer *x) {
     if (x == NULL) return;
     if (x->easy) curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->headers);
-    free(x->body);
+    free(x->body.data);
     free(x);
 }
 
@@ -393,7 +363,7 @@ static void start_xfer(cmfetch_t *f, const cm_request_t *req, int64_t now, bool 
     struct xfer *x = calloc(1, sizeof *x);
     if (x == NULL) { fail_early(f, req, now, "out of memory"); return; }
     x->req = *req;
-    x->max = f->conf.max_body;
+    x->body.max = f->conf.max_body;
     x->retried = retried;
     struct req_values v = {f, req, now};
     int rc = cmfetch_expand_with(tmpl, req_value, &v, x->url, sizeof x->url);
@@ -509,10 +479,10 @@ static void http_failed(cmfetch_t *f, struct xfer *x, long code, int64_t now) {
 }
 
 static void transfer_failed(cmfetch_t *f, struct xfer *x, CURLcode res, int64_t now) {
-    if (x->too_big || res == CURLE_FILESIZE_EXCEEDED) {
+    if (x->body.too_big || res == CURLE_FILESIZE_EXCEEDED) {
         INC(f, n_errors);
         INC(f, n_too_big);
-        logf_(f, now, "cm request %s failed: response larger than cm.maxResponseBytes=%zu", x->url, x->max);
+        logf_(f, now, "cm request %s failed: response larger than cm.maxResponseBytes=%zu", x->url, x->body.max);
     } else if (res == CURLE_OPERATION_TIMEDOUT) {
         INC(f, n_timeouts);
         logf_(f, now, "cm request %s failed: timeout (%s)", x->url, curl_easy_strerror(res));
@@ -527,8 +497,8 @@ static void transfer_failed(cmfetch_t *f, struct xfer *x, CURLcode res, int64_t 
 static void finish(cmfetch_t *f, struct xfer *x, CURLcode res) {
     int64_t now = cmcache_clock_ms();
     long code = 0;
-    atomic_fetch_add_explicit(&f->n_bytes, x->len, memory_order_relaxed);
-    if (res != CURLE_OK || x->too_big) {
+    atomic_fetch_add_explicit(&f->n_bytes, x->body.len, memory_order_relaxed);
+    if (res != CURLE_OK || x->body.too_big) {
         transfer_failed(f, x, res, now);
         return;
     }
@@ -550,12 +520,12 @@ static void finish(cmfetch_t *f, struct xfer *x, CURLcode res) {
         return;
     }
     const char *why;
-    struct fjson_object *reply = parse_body(x->body, x->len, &why);
+    struct fjson_object *reply = parse_body(x->body.data, x->body.len, &why);
     if (reply == NULL) {
         INC(f, n_errors);
         INC(f, n_parse);
         cmcache_fail(f->cache, &x->req, 0, 0, now);
-        logf_(f, now, "cm request %s failed: %s (%zu bytes)", x->url, why, x->len);
+        logf_(f, now, "cm request %s failed: %s (%zu bytes)", x->url, why, x->body.len);
         return;
     }
     int rc = f->on_reply(f->arg, &x->req, reply, now);

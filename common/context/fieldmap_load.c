@@ -461,19 +461,13 @@ int ctx_fieldmap_parse(const char *text, size_t len, const char *name, ctx_field
     return 0;
 }
 
+static int parse_file(const char *buf, size_t len, const char *name, void *out, char *err, size_t errlen) {
+    return ctx_fieldmap_parse(buf, len, name, out, err, errlen);
+}
+
 int ctx_fieldmap_load(const char *path, ctx_fieldmap **out, char *err, size_t errlen) {
-    char dummy[8];
-    if (err == NULL || errlen == 0) {
-        err = dummy;
-        errlen = sizeof dummy;
-    }
-    err[0] = '\0';
+    if (err != NULL && errlen > 0) err[0] = '\0';
     if (out == NULL || path == NULL) return CTX_EINVAL;
     *out = NULL;
-    char *buf = NULL;
-    size_t n = 0;
-    int rc = ctx_cfg_read(path, "field mapping file", CTX_FM_MAX_FILE, &buf, &n, err, errlen);
-    if (rc == 0) rc = ctx_fieldmap_parse(buf, n, path, out, err, errlen);
-    free(buf);
-    return rc;
+    return ctx_cfg_load(path, "field mapping file", CTX_FM_MAX_FILE, parse_file, out, err, errlen);
 }

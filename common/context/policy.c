@@ -35,22 +35,15 @@ ctx_policy *pol_alloc(const char *fname) {
     return p;
 }
 
+static int parse_file(const char *buf, size_t len, const char *name, void *out, char *err, size_t errlen) {
+    return ctx_policy_parse(buf, len, name, out, err, errlen);
+}
+
 int ctx_policy_load(const char *path, ctx_policy **out, char *err, size_t errlen) {
-    char dummy[8];
-    if (err == NULL || errlen == 0) {
-        err = dummy;
-        errlen = sizeof dummy;
-    }
-    err[0] = '\0';
+    if (err != NULL && errlen > 0) err[0] = '\0';
     if (out == NULL || path == NULL) return CTX_EINVAL;
     *out = NULL;
-    char *buf;
-    size_t len;
-    int rc = ctx_cfg_read(path, "policy file", CTX_POLICY_MAX_FILE, &buf, &len, err, errlen);
-    if (rc < 0) return rc;
-    rc = ctx_policy_parse(buf, len, path, out, err, errlen);
-    free(buf);
-    return rc;
+    return ctx_cfg_load(path, "policy file", CTX_POLICY_MAX_FILE, parse_file, out, err, errlen);
 }
 
 int ctx_policy_default(ctx_policy **out) {

@@ -5,13 +5,11 @@
  * allocations and frees in one sweep.
  *
  * Concurrency: a store is immutable after ctx_profiles_load_*() returns; lookups
- * only read it. Its reference count is atomic. A ctx_profiles_slot_t's pointer is
- * guarded by its mutex (held for a few instructions, never across a free); its
- * generation counter is atomic.
+ * only read it. Its reference count is atomic. The current store is kept in a
+ * reload slot (common/base/slot.h), whose contract covers the swap.
  */
 #include "profiles.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 
 #include "ctxlog_common.h"
@@ -202,49 +200,13 @@ const char *ctx_spoof_name(unsigned spoof) {
 
 /* ---- the slot ------------------------------------------------------------------------------------------ */
 
-struct ctx_profiles_slot {
-    pthread_mutex_t mu;     /* guards cur */
-    ctx_profiles_t *cur;    /* the slot's reference, or NULL */
-    _Atomic uint64_t gen;   /* bumped by every set */
-};
+static void slot_drop(void *p) { ctx_profiles_unref(p); }
 
-int ctx_profiles_slot_new(ctx_profiles_slot_t **out) {
-    if (out == NULL) return CTX_EINVAL;
-    *out = calloc(1, sizeof **out);
-    if (*out == NULL) return CTX_ENOMEM;
-    pthread_mutex_init(&(*out)->mu, NULL);
-    atomic_init(&(*out)->gen, 0);
-    return 0;
-}
+int ctx_profiles_slot_new(ctx_slot_t **out) { return ctx_slot_new(slot_drop, out); }
 
-void ctx_profiles_slot_free(ctx_profiles_slot_t *s) {
-    if (s == NULL) return;
-    ctx_profiles_unref(s->cur);
-    pthread_mutex_destroy(&s->mu);
-    free(s);
-}
-
-ctx_profiles_t *ctx_profiles_slot_get(ctx_profiles_slot_t *s) {
-    if (s == NULL) return NULL;
-    pthread_mutex_lock(&s->mu);
-    ctx_profiles_t *p = ctx_profiles_ref(s->cur);
-    pthread_mutex_unlock(&s->mu);
+ctx_profiles_t *ctx_profiles_current(ctx_slot_t *s) {
+    ctx_slot_ref_t *r = ctx_slot_acquire(s);
+    ctx_profiles_t *p = ctx_profiles_ref(ctx_slot_obj(r));
+    ctx_slot_release(r);
     return p;
-}
-
-void ctx_profiles_slot_set(ctx_profiles_slot_t *s, ctx_profiles_t *p) {
-    if (s == NULL) {
-        ctx_profiles_unref(p);
-        return;
-    }
-    pthread_mutex_lock(&s->mu);
-    ctx_profiles_t *old = s->cur;
-    s->cur = p;
-    atomic_fetch_add_explicit(&s->gen, 1, memory_order_release);
-    pthread_mutex_unlock(&s->mu);
-    ctx_profiles_unref(old);
-}
-
-uint64_t ctx_profiles_slot_generation(const ctx_profiles_slot_t *s) {
-    return s ? atomic_load_explicit(&s->gen, memory_order_acquire) : 0;
 }

@@ -7,8 +7,9 @@
  *
  * Threads: a store never changes once loaded. Any number of threads may call the
  * lookups and accessors on a store they hold a reference to. A reload (HUP) loads a
- * new store and swaps it into a ctx_profiles_slot_t; workers that still hold the old
- * one keep using it until they drop their reference, which frees it.
+ * new store and swaps it into a reload slot (common/base/slot.h, made by
+ * ctx_profiles_slot_new()); workers that still hold the old one keep using it until
+ * they drop their reference, which frees it.
  *
  * Addresses: every IP is kept in 16-byte form; an IPv4 address a.b.c.d is the
  * IPv4-mapped IPv6 address ::ffff:a.b.c.d (see ctx_ip_map_v4()).
@@ -19,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "slot.h"
 
 #define CTX_PROFILES_MAX_FILE (64u << 20) /* ctx_profiles_load_file() refuses larger files */
 #define CTX_PROFILES_MAX_VMS 1000000      /* most entries in "vms" */
@@ -184,30 +187,15 @@ static inline void ctx_ip_map_v4(const uint8_t v4[4], uint8_t out[16]) {
 
 /* ---- the current store, swapped on HUP ----------------------------------------- */
 
-/* A slot holding the current store (opaque). The module owns one; workers read it,
- * the HUP handler replaces its content. All functions are thread-safe: get/set take
- * a mutex for a few instructions (never across I/O or a free). */
-typedef struct ctx_profiles_slot ctx_profiles_slot_t;
+/* The current store is kept in a reload slot (common/base/slot.h): ctx_slot_set()
+ * takes over the caller's store reference, the slot's destroy drops it, readers use
+ * ctx_slot_read() / ctx_slot_acquire() or ctx_profiles_current(). */
 
-/* Creates an empty slot. Returns 0, or CTX_ENOMEM (*out NULL), CTX_EINVAL. */
-int ctx_profiles_slot_new(ctx_profiles_slot_t **out);
+/* Creates an empty slot for stores. Returns 0, or CTX_ENOMEM (*out NULL), CTX_EINVAL. */
+int ctx_profiles_slot_new(ctx_slot_t **out);
 
-/* Drops the slot's reference to its store and frees the slot. NULL is a no-op.
- * No thread may use the slot any more (workers' own references stay valid). */
-void ctx_profiles_slot_free(ctx_profiles_slot_t *s);
-
-/* Returns a new reference to the current store (the caller unrefs it), or NULL if
- * the slot is empty. */
-ctx_profiles_t *ctx_profiles_slot_get(ctx_profiles_slot_t *s);
-
-/* Installs p (may be NULL), taking over the caller's reference, and drops the
- * slot's reference to the previous store (outside the lock). The generation goes
- * up by one. */
-void ctx_profiles_slot_set(ctx_profiles_slot_t *s, ctx_profiles_t *p);
-
-/* A counter bumped by every ctx_profiles_slot_set() (atomic read, no lock): a worker
- * keeps its reference and calls ctx_profiles_slot_get() again only when this
- * changed, so the hot path costs one atomic load per batch or packet. */
-uint64_t ctx_profiles_slot_generation(const ctx_profiles_slot_t *s);
+/* A new reference to the store current in s (the caller unrefs it), or NULL when s
+ * is empty or NULL. */
+ctx_profiles_t *ctx_profiles_current(ctx_slot_t *s);
 
 #endif

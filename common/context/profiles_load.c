@@ -597,14 +597,13 @@ int ctx_profiles_load_buffer(const char *buf, size_t len, const char *name, ctx_
 }
 
 
+static int parse_file(const char *buf, size_t len, const char *name, void *out, char *err, size_t errlen) {
+    return ctx_profiles_load_buffer(buf, len, name, out, err, errlen);
+}
+
 int ctx_profiles_load_file(const char *path, ctx_profiles_t **out, char *err, size_t errlen) {
     if (out == NULL || path == NULL) return CTX_EINVAL;
     *out = NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    int r = ctx_cfg_read(path, "profiles file", CTX_PROFILES_MAX_FILE, &buf, &len, err, errlen);
-    if (r == 0) r = ctx_profiles_load_buffer(buf, len, path, out, err, errlen);
-    free(buf);
-    return r;
+    return ctx_cfg_load(path, "profiles file", CTX_PROFILES_MAX_FILE, parse_file, out, err, errlen);
 }
 

@@ -109,7 +109,7 @@ static int same(const char *a, const char *b) {
 
 static void src_free(struct ctx_profsrc *s) {
     if (s == NULL) return;
-    ctx_profiles_slot_free(s->slot);
+    ctx_slot_free(s->slot);
     ctx_profiles_unref(s->file_store);
     for (size_t i = 0; i < s->n_doms; i++) ctx_lvdom_clear(&s->doms[i]);
     free(s->doms);
@@ -159,7 +159,10 @@ int ctx_profsrc_rebuild_locked(struct ctx_profsrc *s, char *err, size_t errlen) 
         r = CTX_ENOMEM;
     }
     if (r != 0) return r;
-    ctx_profiles_slot_set(s->slot, p);
+    if (ctx_slot_set(s->slot, p) != 0) {
+        ctx_profiles_unref(p);
+        return CTX_ENOMEM;
+    }
     /* every listener sees every store, in the order they are installed (s->mu): a HUP
      * and a libvirt event at once cannot leave one the older store */
     for (int i = 0; i < PROFSRC_LISTENERS; i++)
@@ -252,12 +255,12 @@ int ctx_profsrc_overlap(ctx_profsrc_t *s, char *msg, size_t len) {
     return r;
 }
 
-ctx_profiles_slot_t *ctx_profsrc_slot(ctx_profsrc_t *s) {
+ctx_slot_t *ctx_profsrc_slot(ctx_profsrc_t *s) {
     return s ? s->slot : NULL;
 }
 
 ctx_profiles_t *ctx_profsrc_get(ctx_profsrc_t *s) {
-    return s ? ctx_profiles_slot_get(s->slot) : NULL;
+    return s ? ctx_profiles_current(s->slot) : NULL;
 }
 
 int ctx_profsrc_reload(ctx_profsrc_t *s, int *changed, char *err, size_t errlen) {
@@ -316,7 +319,7 @@ int ctx_profsrc_listen(ctx_profsrc_t *s, ctx_profsrc_change_fn fn, void *arg) {
     }
     /* the store in use now: one installed between the caller's last look and here
      * (another module's watcher started first) is not missed */
-    ctx_profiles_t *p = r == 0 ? ctx_profiles_slot_get(s->slot) : NULL;
+    ctx_profiles_t *p = r == 0 ? ctx_profiles_current(s->slot) : NULL;
     if (p != NULL) fn(arg, p);
     pthread_mutex_unlock(&s->mu);
     ctx_profiles_unref(p);

@@ -7,8 +7,8 @@
  * module that looks it up owns it; the others find it through the one symbol the
  * modules export besides modInit (ctxlog_profreg_v1, see profsrc.c).
  *
- * A source's store is in its ctx_profiles_slot_t (profiles.h): readers take the
- * generation-stamped reference as before. It is replaced by
+ * A source's store is in its reload slot (common/base/slot.h; ctx_profsrc_slot()):
+ * readers take a generation-stamped reference to it. It is replaced by
  * - ctx_profsrc_reload() (HUP): the file is read again; identical bytes change
  *   nothing, so the second module's HUP handler finds the work done;
  * - the libvirt watcher (profiles_libvirt.c), after every domain event: define,
@@ -63,7 +63,7 @@ void ctx_profsrc_release(ctx_profsrc_t *s);
 int ctx_profsrc_overlap(ctx_profsrc_t *s, char *msg, size_t len);
 
 /* The slot holding the source's current store (owned by the source). */
-ctx_profiles_slot_t *ctx_profsrc_slot(ctx_profsrc_t *s);
+ctx_slot_t *ctx_profsrc_slot(ctx_profsrc_t *s);
 
 /* A new reference to the current store (the caller unrefs), or NULL. */
 ctx_profiles_t *ctx_profsrc_get(ctx_profsrc_t *s);

@@ -26,7 +26,7 @@ struct ctx_profsrc {
     struct ctx_profsrc *next; /* registry list (registry mutex) */
     unsigned refs;            /* registry mutex */
     char *file, *uri, *name;  /* read-only; file / uri may be NULL */
-    ctx_profiles_slot_t *slot;
+    ctx_slot_t *slot;
     pthread_mutex_t mu;       /* guards everything below except the counters */
     char *file_text;          /* the file's bytes in use, or NULL */
     size_t file_len;

@@ -133,11 +133,10 @@ void ot_pb_close2(ot_w_t *w, size_t mark) {
 }
 
 void ot_js_str(ot_w_t *w, const char *p, size_t n) {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)p;
     ot_raw(w, "\"", 1);
     for (size_t i = 0; i < n;) {
-        size_t run = 0, q = 0;
+        size_t run = 0;
         while (i + run < n && s[i + run] >= 0x20 && s[i + run] < 0x80 && s[i + run] != '"' && s[i + run] != '\\')
             run++;
         if (run > 0) {
@@ -145,22 +144,10 @@ void ot_js_str(ot_w_t *w, const char *p, size_t n) {
             i += run;
             continue;
         }
-        unsigned char c = s[i];
         char esc[8];
-        size_t en;
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\', esc[1] = (char)c, en = 2;
-        } else if (c == '\n' || c == '\r' || c == '\t') {
-            esc[0] = '\\', esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't', en = 2;
-        } else if (c < 0x20) {
-            memcpy(esc, "\\u00", 4), esc[4] = hex[c >> 4], esc[5] = hex[c & 15], en = 6;
-        } else if ((q = ctx_utf8_seq(s + i, n - i)) > 0) {
-            memcpy(esc, s + i, q), en = q;
-        } else {
-            memcpy(esc, "\xef\xbf\xbd", 3), en = 3;
-        }
+        size_t used, en = ctx_json_escape_char(s + i, n - i, esc, &used);
         ot_raw(w, esc, en);
-        i += q ? q : 1;
+        i += used;
     }
     ot_raw(w, "\"", 1);
 }

@@ -41,15 +41,6 @@ struct ctx_https {
     int cert_requested; /* the server asked for a client certificate in this request's handshake */
 };
 
-static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    if (err == NULL || errlen == 0) return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int ctx_https_global_init(void) {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : CTX_EIO;
 }
@@ -74,7 +65,7 @@ ctx_https_failure_t ctx_https_failure(const ctx_https_t *h) {
 static int read_first_line(const char *path, char **out, char *err, size_t errlen) {
     FILE *f = fopen(path, "re");
     if (f == NULL) {
-        fail(err, errlen, "cannot read \"%s\": %s", path, strerror(errno));
+        ctx_errf(err, errlen, "cannot read \"%s\": %s", path, strerror(errno));
         return CTX_EIO;
     }
     char *line = NULL;
@@ -83,14 +74,14 @@ static int read_first_line(const char *path, char **out, char *err, size_t errle
     fclose(f);
     if (n <= 0) {
         free(line);
-        fail(err, errlen, "\"%s\" is empty: expected the credential on its first line", path);
+        ctx_errf(err, errlen, "\"%s\" is empty: expected the credential on its first line", path);
         return CTX_EINVAL;
     }
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
     for (ssize_t i = 0; i < n; i++) {
         if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) {
             free(line);
-            fail(err, errlen, "\"%s\": the credential contains control characters", path);
+            ctx_errf(err, errlen, "\"%s\": the credential contains control characters", path);
             return CTX_EINVAL;
         }
     }
@@ -120,7 +111,7 @@ static int build_headers(ctx_https_t *h, const ctx_https_opts_t *o, char *err, s
     if (rc != 0 || o->auth == CTX_HTTPS_AUTH_NONE) return rc;
     char *secret = NULL;
     if (o->auth_file == NULL || (o->auth == CTX_HTTPS_AUTH_BASIC && o->auth_user == NULL)) {
-        fail(err, errlen, "auth: a credential file (and, for basic, a user) is required");
+        ctx_errf(err, errlen, "auth: a credential file (and, for basic, a user) is required");
         return CTX_EINVAL;
     }
     if ((rc = read_first_line(o->auth_file, &secret, err, errlen)) != 0) return rc;
@@ -150,9 +141,9 @@ static int setup_url(ctx_https_t *h, const ctx_https_opts_t *o, char *err, size_
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-        fail(err, errlen, "url: expected an https:// URL with a host, got \"%s\"", o->url);
+        ctx_errf(err, errlen, "url: expected an https:// URL with a host, got \"%s\"", o->url);
     } else if (strcmp(scheme, "https") != 0 && !(strcmp(scheme, "http") == 0 && o->allow_plaintext)) {
-        fail(err, errlen, "url: expected an https:// URL (http:// only with allow_plaintext), got \"%s\"", o->url);
+        ctx_errf(err, errlen, "url: expected an https:// URL (http:// only with allow_plaintext), got \"%s\"", o->url);
     } else {
         size_t n = strlen(scheme) + strlen(host) + strlen(port) + strlen(path) + 8;
         h->shown = malloc(n);
@@ -169,7 +160,7 @@ static int setup_url(ctx_https_t *h, const ctx_https_opts_t *o, char *err, size_
                 rc = CTX_EINVAL;
             if (newurl != NULL) h->url = strdup(newurl);
             curl_free(newurl);
-            if (rc != 0) fail(err, errlen, "tls.server_name: \"%s\" cannot be used as a host name", sn);
+            if (rc != 0) ctx_errf(err, errlen, "tls.server_name: \"%s\" cannot be used as a host name", sn);
         }
         if (rc == 0 && h->url == NULL && (h->url = strdup(o->url)) == NULL) rc = CTX_ENOMEM;
     }
@@ -260,11 +251,11 @@ int ctx_https_new(const ctx_https_opts_t *o, ctx_https_t **out, char *err, size_
     if (out == NULL) return CTX_EINVAL;
     *out = NULL;
     if (o == NULL || o->url == NULL) {
-        fail(err, errlen, "url: required");
+        ctx_errf(err, errlen, "url: required");
         return CTX_EINVAL;
     }
     if (o->tls.min_version != 0 && o->tls.min_version != 0x0303 && o->tls.min_version != 0x0304) {
-        fail(err, errlen, "min_version: expected TLS 1.2 or 1.3, got 0x%04x", (unsigned)o->tls.min_version);
+        ctx_errf(err, errlen, "min_version: expected TLS 1.2 or 1.3, got 0x%04x", (unsigned)o->tls.min_version);
         return CTX_EINVAL;
     }
     ctx_https_t *h = calloc(1, sizeof *h);
@@ -275,7 +266,7 @@ int ctx_https_new(const ctx_https_opts_t *o, ctx_https_t **out, char *err, size_
     int rc = setup_url(h, o, err, errlen);
     if (rc == 0) rc = build_headers(h, o, err, errlen);
     if (rc == 0) rc = setup_curl(h, o);
-    if (rc == CTX_ENOMEM) fail(err, errlen, "out of memory");
+    if (rc == CTX_ENOMEM) ctx_errf(err, errlen, "out of memory");
     if (rc != 0) {
         ctx_https_free(h);
         return rc;
@@ -332,7 +323,7 @@ static void status_message(ctx_https_t *h, long status, char *err, size_t errlen
     while (n < h->resp_len && h->resp[n] != '\n' && h->resp[n] != '\r') n++;
     for (size_t i = 0; i < n; i++)
         if (!isprint((unsigned char)h->resp[i])) h->resp[i] = '?';
-    fail(err, errlen, "POST to %s: HTTP %ld%s%.*s", h->shown, status, n ? ": " : "", (int)n, h->resp);
+    ctx_errf(err, errlen, "POST to %s: HTTP %ld%s%.*s", h->shown, status, n ? ": " : "", (int)n, h->resp);
 }
 
 int ctx_https_post(ctx_https_t *h, const void *body, size_t len, long *status, unsigned long *retry_after_ms,
@@ -352,7 +343,7 @@ int ctx_https_post(ctx_https_t *h, const void *body, size_t len, long *status, u
     if (cc != CURLE_OK) {
         const char *why = h->curl_err[0] ? h->curl_err : curl_easy_strerror(cc);
         h->failure = h->cert_requested ? CTX_HTTPS_FAIL_TLS : failure_kind(cc, why);
-        fail(err, errlen, "POST to %s failed: %s%s", h->shown, why, hint(h, why));
+        ctx_errf(err, errlen, "POST to %s failed: %s%s", h->shown, why, hint(h, why));
         return cc == CURLE_OUT_OF_MEMORY ? CTX_ENOMEM : CTX_EIO;
     }
     h->failure = CTX_HTTPS_FAIL_NONE;

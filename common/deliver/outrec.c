@@ -95,11 +95,9 @@ static const unsigned char json_plain[256] = {
 };
 
 int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s, size_t len) {
-    static const char hex[] = "0123456789abcdef";
     if (outrec_reserve(buf, used, cap, len + 1) != 0) return CTX_ENOMEM;
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
-        unsigned char c = p[i];
         size_t run = 0;
         while (i + run < len && json_plain[p[i + run]]) run++;
         if (run > 0) {
@@ -110,22 +108,11 @@ int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s,
             continue;
         }
         char esc[8];
-        size_t en = 0, seq = 0;
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\', esc[1] = (char)c, en = 2;
-        } else if (c == '\n' || c == '\r' || c == '\t') {
-            esc[0] = '\\', esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't', en = 2;
-        } else if (c < 0x20) {
-            memcpy(esc, "\\u00", 4), esc[4] = hex[c >> 4], esc[5] = hex[c & 15], en = 6;
-        } else if ((seq = ctx_utf8_seq(p + i, len - i)) > 0) {
-            memcpy(esc, p + i, seq), en = seq;
-        } else {
-            memcpy(esc, "\xef\xbf\xbd", 3), en = 3, seq = 1; /* U+FFFD for an invalid byte */
-        }
+        size_t seq, en = ctx_json_escape_char(p + i, len - i, esc, &seq);
         if (outrec_reserve(buf, used, cap, en + 1) != 0) return CTX_ENOMEM;
         memcpy(*buf + *used, esc, en);
         *used += en;
-        i += seq ? seq : 1;
+        i += seq;
     }
     return 0;
 }

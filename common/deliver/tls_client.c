@@ -50,15 +50,6 @@ struct ctx_tls_client {
     char where[300];        /* "host:port", for messages */
 };
 
-static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    if (err == NULL || errlen == 0) return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 
 /* OpenSSL's reason for the oldest queued error, or dflt; clears the queue */
 static const char *ssl_reason(char *buf, size_t len, const char *dflt) {
@@ -92,30 +83,30 @@ static int ctx_load_files(ctx_tls_client_t *c, const ctx_tls_opts_t *o, char *er
     char why[160];
     if (o->tls.ca_file != NULL) {
         if (SSL_CTX_load_verify_locations(c->ctx, o->tls.ca_file, NULL) != 1) {
-            fail(err, errlen, "cannot load CA file \"%s\": %s", o->tls.ca_file, ssl_reason(why, sizeof why, "error"));
+            ctx_errf(err, errlen, "cannot load CA file \"%s\": %s", o->tls.ca_file, ssl_reason(why, sizeof why, "error"));
             return CTX_EIO;
         }
     } else if (SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
-        fail(err, errlen, "cannot load the system's CA store: %s", ssl_reason(why, sizeof why, "error"));
+        ctx_errf(err, errlen, "cannot load the system's CA store: %s", ssl_reason(why, sizeof why, "error"));
         return CTX_EIO;
     }
     if ((o->tls.cert_file == NULL) != (o->tls.key_file == NULL)) {
-        fail(err, errlen, "a client certificate needs both cert_file and key_file");
+        ctx_errf(err, errlen, "a client certificate needs both cert_file and key_file");
         return CTX_EINVAL;
     }
     if (o->tls.cert_file == NULL) return 0;
     if (SSL_CTX_use_certificate_chain_file(c->ctx, o->tls.cert_file) != 1) {
-        fail(err, errlen, "cannot load client certificate \"%s\": %s", o->tls.cert_file,
+        ctx_errf(err, errlen, "cannot load client certificate \"%s\": %s", o->tls.cert_file,
              ssl_reason(why, sizeof why, "error"));
         return CTX_EIO;
     }
     int loaded = SSL_CTX_use_PrivateKey_file(c->ctx, o->tls.key_file, SSL_FILETYPE_PEM) == 1;
     if (!loaded && ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
-        fail(err, errlen, "cannot load client key \"%s\": %s", o->tls.key_file, ssl_reason(why, sizeof why, "error"));
+        ctx_errf(err, errlen, "cannot load client key \"%s\": %s", o->tls.key_file, ssl_reason(why, sizeof why, "error"));
         return CTX_EIO;
     }
     if (!loaded || SSL_CTX_check_private_key(c->ctx) != 1) {
-        fail(err, errlen, "client key \"%s\" does not match certificate \"%s\"", o->tls.key_file, o->tls.cert_file);
+        ctx_errf(err, errlen, "client key \"%s\" does not match certificate \"%s\"", o->tls.key_file, o->tls.cert_file);
         ERR_clear_error();
         return CTX_EINVAL;
     }
@@ -126,7 +117,7 @@ static int ctx_load_files(ctx_tls_client_t *c, const ctx_tls_opts_t *o, char *er
 static int ctx_build(ctx_tls_client_t *c, const ctx_tls_opts_t *o, char *err, size_t errlen) {
     int minv = o->tls.min_version == 0 ? TLS1_2_VERSION : o->tls.min_version;
     if (minv != TLS1_2_VERSION && minv != TLS1_3_VERSION) {
-        fail(err, errlen, "min_version: expected TLS 1.2 or 1.3, got 0x%04x", (unsigned)minv);
+        ctx_errf(err, errlen, "min_version: expected TLS 1.2 or 1.3, got 0x%04x", (unsigned)minv);
         return CTX_EINVAL;
     }
     if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL) return CTX_ENOMEM;
@@ -135,12 +126,12 @@ static int ctx_build(ctx_tls_client_t *c, const ctx_tls_opts_t *o, char *err, si
     SSL_CTX_set_verify(c->ctx, o->tls.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_cert_cb(c->ctx, on_cert_request, NULL);
     if (o->tls.ciphers != NULL && SSL_CTX_set_cipher_list(c->ctx, o->tls.ciphers) != 1) {
-        fail(err, errlen, "ciphers: OpenSSL knows no cipher in \"%s\"", o->tls.ciphers);
+        ctx_errf(err, errlen, "ciphers: OpenSSL knows no cipher in \"%s\"", o->tls.ciphers);
         ERR_clear_error();
         return CTX_EINVAL;
     }
     if (o->tls.ciphersuites != NULL && SSL_CTX_set_ciphersuites(c->ctx, o->tls.ciphersuites) != 1) {
-        fail(err, errlen, "ciphersuites: OpenSSL knows no cipher suite in \"%s\"", o->tls.ciphersuites);
+        ctx_errf(err, errlen, "ciphersuites: OpenSSL knows no cipher suite in \"%s\"", o->tls.ciphersuites);
         ERR_clear_error();
         return CTX_EINVAL;
     }
@@ -158,7 +149,7 @@ int ctx_tls_client_new(const ctx_tls_opts_t *o, ctx_tls_client_t **out, char *er
     if (out == NULL) return CTX_EINVAL;
     *out = NULL;
     if (o == NULL || o->host == NULL || o->host[0] == '\0' || o->port == 0 || o->port > 65535) {
-        fail(err, errlen, "a destination needs a host and a port 1..65535");
+        ctx_errf(err, errlen, "a destination needs a host and a port 1..65535");
         return CTX_EINVAL;
     }
     ctx_tls_client_t *c = calloc(1, sizeof *c);
@@ -234,7 +225,7 @@ static int tcp_connect(ctx_tls_client_t *c, uint64_t deadline, char *err, size_t
     snprintf(port, sizeof port, "%u", c->port);
     int g = getaddrinfo(c->host, port, &hints, &res);
     if (g != 0) {
-        fail(err, errlen, "cannot resolve %s: %s", c->where, gai_strerror(g));
+        ctx_errf(err, errlen, "cannot resolve %s: %s", c->where, gai_strerror(g));
         return CTX_EIO;
     }
     int saved = 0;
@@ -244,7 +235,7 @@ static int tcp_connect(ctx_tls_client_t *c, uint64_t deadline, char *err, size_t
     }
     freeaddrinfo(res);
     if (c->fd < 0) {
-        fail(err, errlen, "cannot connect to %s: %s", c->where, strerror(saved ? saved : EHOSTUNREACH));
+        ctx_errf(err, errlen, "cannot connect to %s: %s", c->where, strerror(saved ? saved : EHOSTUNREACH));
         return CTX_EIO;
     }
     return 0;
@@ -302,7 +293,7 @@ static void describe_tls_failure(ctx_tls_client_t *c, char *buf, size_t len) {
 static int tls_fail(ctx_tls_client_t *c, const char *what, char *err, size_t errlen) {
     char why[256];
     describe_tls_failure(c, why, sizeof why);
-    fail(err, errlen, "TLS %s with %s failed: %s", what, c->where, why);
+    ctx_errf(err, errlen, "TLS %s with %s failed: %s", what, c->where, why);
     c->failure = CTX_TLS_FAIL_TLS;
     return CTX_EIO;
 }
@@ -317,7 +308,7 @@ static int tls_setup(ctx_tls_client_t *c, char *err, size_t errlen) {
     if (c->verify_peer && c->verify_hostname) {
         int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), name) : SSL_set1_host(c->ssl, name);
         if (ok != 1) {
-            fail(err, errlen, "TLS setup for %s failed: cannot check name \"%s\"", c->where, name);
+            ctx_errf(err, errlen, "TLS setup for %s failed: cannot check name \"%s\"", c->where, name);
             ERR_clear_error();
             return CTX_EINVAL;
         }
@@ -336,7 +327,7 @@ static int check_name_only(ctx_tls_client_t *c, char *err, size_t errlen) {
         ok = is_ip_literal(name) ? X509_check_ip_asc(cert, name, 0) == 1 : X509_check_host(cert, name, 0, 0, NULL) == 1;
     X509_free(cert);
     if (ok) return 0;
-    fail(err, errlen, "TLS handshake with %s failed: certificate verify failed: the server's certificate is not for \"%s\"",
+    ctx_errf(err, errlen, "TLS handshake with %s failed: certificate verify failed: the server's certificate is not for \"%s\"",
          c->where, name);
     c->failure = CTX_TLS_FAIL_TLS;
     return CTX_EIO;
@@ -373,7 +364,7 @@ static int tls_handshake(ctx_tls_client_t *c, uint64_t deadline, char *err, size
         int w = ssl_wait(c, r, deadline);
         if (w == 1) continue;
         if (w == 0) {
-            fail(err, errlen, "TLS handshake with %s failed: timeout after %u ms", c->where, c->connect_ms);
+            ctx_errf(err, errlen, "TLS handshake with %s failed: timeout after %u ms", c->where, c->connect_ms);
             c->failure = CTX_TLS_FAIL_CONNECT;
             return CTX_EIO;
         }
@@ -503,7 +494,7 @@ int ctx_tls_client_send(ctx_tls_client_t *c, const void *buf, size_t len, char *
             ssl_reason(why, sizeof why, "error");
         else
             snprintf(why, sizeof why, "%s", strerror(saved));
-        fail(err, errlen, "write to %s failed: %s", c->where, why);
+        ctx_errf(err, errlen, "write to %s failed: %s", c->where, why);
         ctx_tls_client_close(c);
         c->failure = CTX_TLS_FAIL_IO;
         return CTX_EIO;

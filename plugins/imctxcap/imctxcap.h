@@ -14,6 +14,7 @@
 #include <json.h>
 
 #include "ctxlog_common.h"
+#include "slot.h"
 #include "statsctr.h"
 
 #define IMCTXCAP_IFNAMELEN 16 /* IFNAMSIZ: an interface name and its NUL */
@@ -145,8 +146,8 @@ typedef struct imctxcap_worker_s {
     struct ctx_capture *cap;
     struct ctx_ipfrag *frag;
     struct ctx_tcpreasm *tcp;     /* TCP reassembler; NULL when TCP capture is off (imctxcap_tcp.c) */
-    struct ctx_profiles *cur;     /* this worker's reference to the current profiles */
-    uint64_t cur_gen;
+    ctx_slot_reader_t prof;       /* this worker's reference to the current profiles */
+    uint64_t prof_gen;            /* the generation of the profiles its vmshare memo is of */
     prop_t *from_prop;            /* last fromhost / fromhost-ip, reused while the source is the same */
     struct imctxcap_vmshare *vmshare; /* this worker's $!ctx!vm memo (imctxcap_vmshare.c), NULL until used */
     struct imctxcap_vmcache vmcache[IMCTXCAP_VMCACHE]; /* imctxcap_vmstats.c */
@@ -157,7 +158,7 @@ typedef struct imctxcap_worker_s {
 /* Shared by an input's workers. slot and globs: see imctxcap_worker.c. */
 struct imctxcap_packet_state {
     struct ctx_profsrc *src;          /* the shared profile source (profsrc.h): one reference */
-    struct ctx_profiles_slot *slot;   /* src's slot */
+    ctx_slot_t *slot;             /* src's slot (common/base/slot.h) */
     struct ctx_ifglob *globs;
     int max_line;                 /* rsyslog's maxMessageSize, read at run start */
     int fanout_group;             /* the workers' PACKET_FANOUT group id (chosen by the kernel), -1: none */
@@ -192,7 +193,7 @@ void imctxcap_vmstats_free(imctxcap_inst_t *inst);
 void imctxcap_vmstats_overbudget(imctxcap_worker_t *w, const char *ifname); /* worker w's thread */
 /* the worker's current profiles (a new set is taken when a HUP installed one); w's thread */
 struct ctx_profiles;
-const struct ctx_profiles *imctxcap_profiles(imctxcap_worker_t *w);
+struct ctx_profiles *imctxcap_profiles(imctxcap_worker_t *w);
 struct ctx_pkt;
 /* attribute one payload (UDP datagram) to its VM and submit it */
 void imctxcap_deliver(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p);

@@ -95,16 +95,14 @@ static struct json_object *capture_json(const struct ctx_pkt *pkt, const struct 
 }
 
 /* the current profiles (a new reference only when a HUP installed new ones) */
-const ctx_profiles_t *imctxcap_profiles(imctxcap_worker_t *w) {
-    ctx_profiles_slot_t *slot = w->inst->pkt->slot;
-    uint64_t gen = ctx_profiles_slot_generation(slot);
-    if (w->cur == NULL || gen != w->cur_gen) {
+ctx_profiles_t *imctxcap_profiles(imctxcap_worker_t *w) {
+    ctx_profiles_t *p = ctx_slot_read(w->inst->pkt->slot, &w->prof);
+    uint64_t gen = ctx_slot_reader_generation(&w->prof);
+    if (gen != w->prof_gen) {
         imctxcap_vmshare_clear(w); /* before anything is attributed with the new set */
-        ctx_profiles_unref(w->cur);
-        w->cur = ctx_profiles_slot_get(slot);
-        w->cur_gen = gen;
+        w->prof_gen = gen;
     }
-    return w->cur;
+    return p;
 }
 
 static rsRetVal submit(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *pkt,
@@ -199,8 +197,9 @@ ctx_profiles_t *imctxcap_attribute(imctxcap_worker_t *w, const char *ifname, con
                                    ctx_attribution_t *a) {
     uint8_t ip16[16];
     memcpy(ip16, &p->src, 16);
-    ctx_profiles_attribute(imctxcap_profiles(w), ifname, p->src_mac, ip16, a);
-    return ctx_profiles_ref(w->cur);
+    ctx_profiles_t *prof = imctxcap_profiles(w);
+    ctx_profiles_attribute(prof, ifname, p->src_mac, ip16, a);
+    return ctx_profiles_ref(prof);
 }
 
 void imctxcap_deliver(imctxcap_worker_t *w, const char *ifname, const struct timeval *ts, const struct ctx_pkt *p) {

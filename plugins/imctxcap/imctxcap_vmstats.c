@@ -135,11 +135,11 @@ static unsigned cache_slot(const char *ifname) {
 
 void imctxcap_vmstats_overbudget(imctxcap_worker_t *w, const char *ifname) {
     if (w->inst->vmstats == NULL) return;
-    imctxcap_profiles(w); /* brings w->cur_gen up to date */
+    imctxcap_profiles(w); /* brings w->prof_gen up to date */
     struct imctxcap_vmcache *c = &w->vmcache[cache_slot(ifname)];
-    if (c->cell == NULL || c->gen != w->cur_gen || strncmp(c->ifname, ifname, IMCTXCAP_IFNAMELEN - 1) != 0) {
+    if (c->cell == NULL || c->gen != w->prof_gen || strncmp(c->ifname, ifname, IMCTXCAP_IFNAMELEN - 1) != 0) {
         c->cell = resolve(w, ifname);
-        c->gen = w->cur_gen;
+        c->gen = w->prof_gen;
         snprintf(c->ifname, sizeof c->ifname, "%s", ifname);
     }
     __atomic_fetch_add(c->cell, 1, __ATOMIC_RELAXED);

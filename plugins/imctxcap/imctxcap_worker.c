@@ -110,8 +110,7 @@ static void worker_release(imctxcap_worker_t *w) {
     w->frag = NULL;
     imctxcap_tcp_worker_release(w);
     imctxcap_vmshare_free(w);
-    ctx_profiles_unref(w->cur);
-    w->cur = NULL;
+    ctx_slot_reader_drop(&w->prof);
     if (w->from_prop != NULL) p_prop->Destruct(&w->from_prop);
 }
 

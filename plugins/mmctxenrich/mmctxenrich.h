@@ -131,8 +131,8 @@ typedef struct mmx_inst {
     cmcache_t *hcache;         /* the host part: one entry, keyed by host_name */
     cmfetch_t *fetch, *hfetch; /* fetcher threads (started by mmx_start) */
     hostsample_t *hs;          /* sampler thread (started by mmx_start) */
-    ctx_profiles_slot_t *profiles; /* current profiles: psrc's slot, or own_profiles (empty) */
-    ctx_profiles_slot_t *own_profiles; /* without a source: an empty slot of our own */
+    ctx_slot_t *profiles;      /* current profiles: psrc's slot, or own_profiles (empty) */
+    ctx_slot_t *own_profiles;  /* without a source: an empty slot of our own */
     ctx_slot_t *policy;        /* current rulebase (a ctx_policy; HUP swaps) */
     int started;               /* threads started (activation thread only) */
     int64_t wall_offset_ms;    /* realtime - cmcache_clock_ms(), fixed at start */
@@ -239,6 +239,10 @@ struct rsconf_s;
 void mmx_share_scan_templates(struct rsconf_s *conf, mmx_inst *inst);
 
 /* ---- mmctxenrich_names.c (one worker's list) ---- */
+/* a VM name's 64-bit hash (FNV-1a), and the order of such hashes (qsort, bsearch) */
+uint64_t mmx_name_hash(const char *s);
+int mmx_cmp_u64(const void *a, const void *b);
+
 /* 1 if more than one profile (of any tenant) has this VM name: a name is then no key */
 int mmx_name_shared(mmx_wrkr *w, const char *name);
 void mmx_names_free(mmx_wrkr *w);

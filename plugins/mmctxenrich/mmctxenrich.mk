@@ -1,5 +1,5 @@
 # the common/ units mmctxenrich uses
-MMCTXENRICH_COMMON = common/context/cmauth.c common/context/cmfetch_url.c common/context/cmfetch_int.h \
+MMCTXENRICH_COMMON = common/context/cmauth.c common/context/cmhttp.c common/context/cmhttp.h common/context/cmfetch_url.c common/context/cmfetch_int.h \
 	common/context/cmcache.c common/context/cmfetch.c common/context/hostsample.c common/context/cgstat.c common/context/policy.c common/context/policy_parse.c \
 	common/context/fieldmap.c common/context/fieldmap_load.c common/context/fieldmap_int.h common/context/profiles.c common/context/profiles_load.c common/context/profiles_ld.h common/context/profiles_tables.c common/context/profiles_text.c common/base/ifglob.c common/base/jsonpos.c \
 	common/base/secretfile.c common/base/cfgfile.c common/base/jsonfreeze.c common/base/slot.c \

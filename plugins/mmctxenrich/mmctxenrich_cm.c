@@ -84,17 +84,6 @@ struct bulk_ctx {
     int oom;
 };
 
-static uint64_t key_hash(const char *s) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    return h;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* first pass of a listing keyed by name: remember every key */
 static int bulk_key(void *ud, const char *key, struct fjson_object *fields, const ctx_fm_problems *pr) {
     struct bulk_ctx *b = ud;
@@ -107,14 +96,14 @@ static int bulk_key(void *ud, const char *key, struct fjson_object *fields, cons
         b->keys = k;
         b->cap = cap;
     }
-    b->keys[b->nkeys++] = key_hash(key);
+    b->keys[b->nkeys++] = mmx_name_hash(key);
     return 0;
 }
 
 /* 1 if the listing has name more than once (or two names share a hash: refused alike) */
 static int listed_twice(const struct bulk_ctx *b, const char *name) {
-    uint64_t h = key_hash(name);
-    const uint64_t *k = bsearch(&h, b->keys, b->nkeys, sizeof h, cmp_u64);
+    uint64_t h = mmx_name_hash(name);
+    const uint64_t *k = bsearch(&h, b->keys, b->nkeys, sizeof h, mmx_cmp_u64);
     if (k == NULL) return 0;
     return (k > b->keys && k[-1] == h) || (k + 1 < b->keys + b->nkeys && k[1] == h);
 }
@@ -155,13 +144,13 @@ static int bulk_one(void *ud, const char *key, struct fjson_object *fields, cons
 
 static int on_bulk(mmx_inst *inst, struct fjson_object *reply, int64_t now) {
     size_t skipped = 0;
-    struct bulk_ctx b = {inst, ctx_profiles_slot_get(inst->profiles),
+    struct bulk_ctx b = {inst, ctx_profiles_current(inst->profiles),
                          ctx_fieldmap_bulk_key_kind(inst->map) == CTX_FM_KEY_NAME, now, NULL, 0, 0, 0};
     int n = 0;
     if (b.by_name) { /* every key first: a name listed twice is refused */
         n = ctx_fieldmap_apply_bulk(inst->map, reply, bulk_key, &b, NULL);
         if (b.oom) n = CTX_ENOMEM;
-        qsort(b.keys, b.nkeys, sizeof *b.keys, cmp_u64);
+        qsort(b.keys, b.nkeys, sizeof *b.keys, mmx_cmp_u64);
     }
     if (n >= 0) n = ctx_fieldmap_apply_bulk(inst->map, reply, bulk_one, &b, &skipped);
     ctx_profiles_unref(b.prof);

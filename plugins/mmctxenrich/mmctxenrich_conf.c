@@ -567,7 +567,7 @@ void mmx_inst_free(mmx_inst *inst) {
     ctx_fieldmap_free(inst->map);
     ctx_slot_free(inst->policy);
     ctx_profsrc_release(inst->psrc);
-    ctx_profiles_slot_free(inst->own_profiles);
+    ctx_slot_free(inst->own_profiles);
     char **strs[] = {&inst->name, &inst->policy_path, &inst->profiles_path, &inst->libvirt_uri, &inst->mapping_path, &inst->proc_root,
                      &inst->cgroup_root, &inst->cgroup_tmpl, &inst->pidfile_tmpl, &inst->url, &inst->stats_url,
                      &inst->bulk_url, &inst->host_url, &inst->host_name, &inst->token_file, &inst->user,

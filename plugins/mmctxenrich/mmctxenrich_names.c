@@ -24,13 +24,13 @@ struct mmx_names {
     uint64_t h[]; /* hashes of the shared names, sorted */
 };
 
-static uint64_t name_hash(const char *s) {
+uint64_t mmx_name_hash(const char *s) {
     uint64_t h = 0xcbf29ce484222325ull;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
     return h;
 }
 
-static int cmp_u64(const void *a, const void *b) {
+int mmx_cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
@@ -40,8 +40,8 @@ static struct mmx_names *build(const ctx_profiles_t *p, uint64_t gen) {
     size_t n = p ? ctx_profiles_count(p) : 0, k = 0;
     struct mmx_names *s = malloc(sizeof *s + (n ? n : 1) * sizeof s->h[0]);
     if (s == NULL) return NULL;
-    for (size_t i = 0; i < n; i++) s->h[i] = name_hash(ctx_profiles_at(p, i)->name);
-    qsort(s->h, n, sizeof s->h[0], cmp_u64);
+    for (size_t i = 0; i < n; i++) s->h[i] = mmx_name_hash(ctx_profiles_at(p, i)->name);
+    qsort(s->h, n, sizeof s->h[0], mmx_cmp_u64);
     for (size_t i = 0; i + 1 < n; i++) /* each hash that occurs twice or more, once */
         if (s->h[i] == s->h[i + 1] && (k == 0 || s->h[k - 1] != s->h[i])) s->h[k++] = s->h[i];
     s->n = k;
@@ -50,19 +50,18 @@ static struct mmx_names *build(const ctx_profiles_t *p, uint64_t gen) {
 }
 
 int mmx_name_shared(mmx_wrkr *w, const char *name) {
-    ctx_profiles_slot_t *slot = w->inst->profiles;
+    ctx_slot_t *slot = w->inst->profiles;
     if (slot == NULL || name[0] == '\0') return 0;
-    uint64_t gen = ctx_profiles_slot_generation(slot);
-    if (w->names == NULL || w->names->gen != gen) {
-        ctx_profiles_t *p = ctx_profiles_slot_get(slot);
-        struct mmx_names *s = build(p, gen);
-        ctx_profiles_unref(p);
+    if (w->names == NULL || w->names->gen != ctx_slot_generation(slot)) {
+        ctx_slot_ref_t *r = ctx_slot_acquire(slot);
+        struct mmx_names *s = build(ctx_slot_obj(r), ctx_slot_ref_generation(r));
+        ctx_slot_release(r);
         if (s == NULL) return 1; /* no memory: refuse, as for a shared name */
         free(w->names);
         w->names = s;
     }
-    uint64_t h = name_hash(name); /* a unique name whose hash a shared one has is refused too */
-    return bsearch(&h, w->names->h, w->names->n, sizeof h, cmp_u64) != NULL;
+    uint64_t h = mmx_name_hash(name); /* a unique name whose hash a shared one has is refused too */
+    return bsearch(&h, w->names->h, w->names->n, sizeof h, mmx_cmp_u64) != NULL;
 }
 
 void mmx_names_free(mmx_wrkr *w) {

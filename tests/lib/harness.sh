@@ -213,6 +213,27 @@ PY
 # the output template of system tests, parsed by tests/lib/ctxcheck.py
 CTX_CHECK_TEMPLATE='template(name="ctxcheck" type="string" string="%inputname%|%fromhost-ip%|%hostname%|%programname%|%syslogseverity-text%|%msg:::drop-last-lf%|%$!ctx%\n")'
 
+# ctx_cap_conf NAME KEY=VALUE...: the config of most imctxcap tests: one imctxcap input
+# NAME with these parameters (interface, profiles, ...); every message to @WORK@/out
+# with the ctxcheck template
+ctx_cap_conf() {
+    local name=$1 kv params=""
+    shift
+    for kv; do params="$params ${kv%%=*}=\"${kv#*=}\""; done
+    ctx_conf <<CONF
+module(load="@MODDIR@/imctxcap/imctxcap.so")
+input(type="imctxcap" name="$name"$params)
+$CTX_CHECK_TEMPLATE
+action(type="omfile" file="@WORK@/out" template="ctxcheck")
+CONF
+}
+
+# ctx_cap_start NAME N: rsyslogd started, and imctxcap(NAME) has N interfaces attached
+ctx_cap_start() {
+    ctx_start
+    ctx_wait_stat "imctxcap($1)" interfaces.attached "$2"
+}
+
 # ctx_check OUTFILE EXPECTFILE: every expected message arrived as often as expected,
 # with the expected fields, and nothing else arrived
 ctx_check() {

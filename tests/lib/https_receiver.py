@@ -126,13 +126,16 @@ class Receiver(http.server.BaseHTTPRequestHandler):
             status, note = 400, "undecodable body: %s" % e
             reply = note.encode()
         self.server.record(self, status, enc, ctype, raw, body, msgs, note)
+        self._answer(status, rtype, reply, retry_after)
+
+    def _answer(self, status, ctype, body, retry_after=None):
         self.send_response(status)
         if retry_after is not None:
             self.send_header("Retry-After", retry_after)
-        self.send_header("Content-Type", rtype)
-        self.send_header("Content-Length", str(len(reply)))
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(reply)
+        self.wfile.write(body)
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -161,20 +164,18 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         self.wfile.write(answer)
 
 
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+class ServerBase(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    """The test receivers' server (this one's and tests/system/otlp_receiver.py's): a thread
+    a connection, TLS with ctx (None: plain), batches numbered on from OUT/batches.jsonl."""
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, opts, ctx):
-        self.opts = opts
-        self.ctx = ctx
-        self.api = api_emul.APIS[opts.api](opts) if opts.api else None
-        self.lock = threading.Lock()
-        self.total = 0
+    def __init__(self, opts, ctx, handler):
+        self.opts, self.ctx, self.lock, self.total = opts, ctx, threading.Lock(), 0
         os.makedirs(opts.out, exist_ok=True)
-        self.n = sum(1 for _ in open(os.path.join(opts.out, "batches.jsonl"))) \
-            if os.path.exists(os.path.join(opts.out, "batches.jsonl")) else 0
-        super().__init__(("127.0.0.1", opts.port), Receiver)
+        path = os.path.join(opts.out, "batches.jsonl")
+        self.n = sum(1 for _ in open(path)) if os.path.exists(path) else 0
+        super().__init__(("127.0.0.1", opts.port), handler)
 
     def get_request(self):
         sock, addr = super().get_request()
@@ -185,6 +186,19 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def handle_error(self, request, client_address):  # TLS refusals etc.: not our problem
         pass
+
+    def add_total(self, n):  # --count-only (benchmarks): the running total in OUT/total, no per-message work
+        self.total += n
+        tmp = os.path.join(self.opts.out, "total.tmp")
+        with open(tmp, "w") as f:
+            f.write("%d\n" % self.total)
+        os.rename(tmp, os.path.join(self.opts.out, "total"))
+
+
+class Server(ServerBase):
+    def __init__(self, opts, ctx):
+        self.api = api_emul.APIS[opts.api](opts) if opts.api else None
+        super().__init__(opts, ctx, Receiver)
 
     def record(self, h, status, enc, ctype, raw, body, msgs, note):
         with self.lock:
@@ -198,11 +212,8 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
                 rec["note"] = note
             with open(os.path.join(self.opts.out, "batches.jsonl"), "a") as f:
                 f.write(json.dumps(rec) + "\n")
-            if 200 <= status < 300 and self.opts.count_only:  # benchmarks: no per-message work
-                self.total += nmsgs
-                with open(os.path.join(self.opts.out, "total.tmp"), "w") as f:
-                    f.write("%d\n" % self.total)
-                os.rename(os.path.join(self.opts.out, "total.tmp"), os.path.join(self.opts.out, "total"))
+            if 200 <= status < 300 and self.opts.count_only:
+                self.add_total(nmsgs)
             elif 200 <= status < 300:
                 with open(os.path.join(self.opts.out, "messages.log"), "a") as f:
                     for m in msgs:
@@ -230,8 +241,9 @@ def tls_context(o):
     return ctx
 
 
-def serve(o):
-    srv = Server(o, None if o.plain else tls_context(o))
+def run(srv):
+    """Serves until SIGTERM; with --port-file, writes the port there once listening."""
+    o = srv.opts
     if o.port_file:
         tmp = o.port_file + ".tmp"
         with open(tmp, "w") as f:
@@ -240,6 +252,10 @@ def serve(o):
     signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=srv.shutdown).start())
     srv.serve_forever(poll_interval=0.05)
     srv.server_close()
+
+
+def serve(o):
+    run(Server(o, None if o.plain else tls_context(o)))
 
 
 def check(o):
@@ -281,9 +297,8 @@ def check(o):
     print("%d messages in %d batches, %d duplicated batches" % (len(seen), len(batches), len(dup_batches)))
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    sub = ap.add_subparsers(dest="cmd", required=True)
+def serve_parser(sub):
+    """The "serve" options both receivers have."""
     s = sub.add_parser("serve")
     s.add_argument("--out", required=True)
     s.add_argument("--cert")
@@ -294,20 +309,33 @@ def main():
     s.add_argument("--port", type=int, default=0)
     s.add_argument("--port-file")
     s.add_argument("--mode-file")
-    s.add_argument("--save-bodies", action="store_true")
     s.add_argument("--plain", action="store_true")
     s.add_argument("--count-only", action="store_true")
-    s.add_argument("--api", choices=sorted(api_emul.APIS))
-    s.add_argument("--es-fail")
-    s.add_argument("--token")
-    s.add_argument("--hec-ack", action="store_true")
     s.add_argument("--reply-file")
+    return s
+
+
+def check_parser(sub):
+    """The "check" options both receivers have."""
     c = sub.add_parser("check")
     c.add_argument("--out", required=True)
     c.add_argument("--prefix", required=True)
     c.add_argument("--first", type=int, required=True)
     c.add_argument("--last", type=int, required=True)
     c.add_argument("--max-dup-batches", type=int, default=0)
+    return c
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = serve_parser(sub)
+    s.add_argument("--save-bodies", action="store_true")
+    s.add_argument("--api", choices=sorted(api_emul.APIS))
+    s.add_argument("--es-fail")
+    s.add_argument("--token")
+    s.add_argument("--hec-ack", action="store_true")
+    check_parser(sub)
     o = ap.parse_args()
     serve(o) if o.cmd == "serve" else check(o)
 

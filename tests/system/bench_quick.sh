@@ -8,6 +8,8 @@ bash "$top_srcdir/bench/run-all.sh" --quick --out "$out" >"$CTX_WORK/run.log" 2>
     { cat "$CTX_WORK/run.log" "$out" 2>/dev/null | tail -80; ctx_fail "a benchmark failed"; }
 ctx_assert_grep "$out" "## imctxcap:"
 ctx_assert_grep "$out" "| imctxcap | 20000 |"
+ctx_assert_grep "$out" "## imctxcap-tcp:"
+ctx_assert_grep "$out" "| imctxcap | octet | 20000 |"
 ctx_assert_grep "$out" "## redact:"
 n=$(grep -c '^## ' "$out")
 ctx_pass "$n benchmarks ran in quick mode"

@@ -9,14 +9,8 @@ cat >"$CTX_WORK/profiles.json" <<JSON
 {"vms": [{"name": "late-1", "tenant": "acme", "vnic": "$v1"},
          {"name": "late-2", "tenant": "acme", "vnic": "$v2"}]}
 JSON
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="dyn" interface="${v1%?}[12]" profiles="@WORK@/profiles.json" workers="${CTX_WORKERS:-1}")
-$CTX_CHECK_TEMPLATE
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
-ctx_start
-ctx_wait_stat "imctxcap(dyn)" interfaces.attached 0
+ctx_cap_conf dyn interface="${v1%?}[12]" profiles=@WORK@/profiles.json workers="${CTX_WORKERS:-1}"
+ctx_cap_start dyn 0
 ctx_assert_eq "attached at start" 0 "$(ctx_stat "imctxcap(dyn)" interfaces.attached)"
 
 # VM 1 starts: its vNIC must be attached within a second (the log line says so)

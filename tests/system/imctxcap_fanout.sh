@@ -20,14 +20,8 @@ ctx_on_exit "exec 7>&-; kill $squat"
 ctx_wait_for "the squatter's group ids" 10 "[ -s '$CTX_WORK/squat.ids' ]"
 read -r -a held <"$CTX_WORK/squat.ids"
 [ "${#held[@]}" = 33 ] || ctx_fail "squatter: $(cat "$CTX_WORK/squat.ids")"
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="fo" workers="2" interface="$(ctx_vm_vnic 58)" profiles="@WORK@/profiles.json")
-$CTX_CHECK_TEMPLATE
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
-ctx_start
-ctx_wait_stat "imctxcap(fo)" interfaces.attached 1
+ctx_cap_conf fo workers=2 interface="$(ctx_vm_vnic 58)" profiles=@WORK@/profiles.json
+ctx_cap_start fo 1
 ctx_wait_for "the fanout notice" 10 "grep -q 'share PACKET_FANOUT group' '$CTX_ILOG'"
 gid=$(sed -n 's/.*share PACKET_FANOUT group \([0-9]*\).*/\1/p' "$CTX_ILOG" | head -1)
 for h in "${held[@]}"; do

@@ -7,14 +7,8 @@ ctx_vm_add guest1 91 || ctx_fail "VM"
 cat >"$CTX_WORK/profiles.json" <<JSON
 {"vms": [{"name": "guest-1", "uuid": "22222222-2222-4222-8222-222222222291", "tenant": "acme", "vnic": "vnet91"}]}
 JSON
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="guest" interface="vnet91" profiles="@WORK@/profiles.json")
-$CTX_CHECK_TEMPLATE
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
-ctx_start
-ctx_wait_stat "imctxcap(guest)" interfaces.attached 1
+ctx_cap_conf guest interface=vnet91 profiles=@WORK@/profiles.json
+ctx_cap_start guest 1
 
 # the guest's rsyslogd: local input on the guest's loopback, forwarding everything
 gdir="$CTX_WORK/guest"

@@ -8,14 +8,8 @@ prof="$CTX_WORK/profiles.json"
 cat >"$prof" <<JSON
 {"vms": [{"name": "before", "tenant": "acme", "vnic": "vnet81"}]}
 JSON
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="hup" interface="vnet81" profiles="$prof")
-$CTX_CHECK_TEMPLATE
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
-ctx_start
-ctx_wait_stat "imctxcap(hup)" interfaces.attached 1
+ctx_cap_conf hup interface=vnet81 profiles="$prof"
+ctx_cap_start hup 1
 send() { ctx_vm_exec hup1 logger --udp -n "$(ctx_vm_host_ip4 81)" -P 514 -t app "seq=$1"; }
 
 # 1. messages keep flowing while the file changes and rsyslogd is HUPed

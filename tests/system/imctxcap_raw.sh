@@ -13,15 +13,8 @@ cat >"$CTX_WORK/profiles.json" <<JSON
 {"vms": [{"name": "raw-a", "tenant": "acme", "vnic": "$(ctx_vm_vnic 51)"}]}
 JSON
 CTX_MAXMSG=2k
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="rawtest" interface="$(ctx_vm_vnic 51)" profiles="@WORK@/profiles.json"
-      workers="${CTX_WORKERS:-1}")
-$CTX_CHECK_TEMPLATE
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
-ctx_start
-ctx_wait_stat "imctxcap(rawtest)" interfaces.attached 1
+ctx_cap_conf rawtest interface="$(ctx_vm_vnic 51)" profiles=@WORK@/profiles.json workers="${CTX_WORKERS:-1}"
+ctx_cap_start rawtest 1
 
 hmac=$(cat "/sys/class/net/$(ctx_vm_vnic 51)/address")
 raw() { ctx_vm_exec rawa /usr/bin/python3 "$top_srcdir/tests/lib/rawsend.py" --dst-mac "$hmac" "$@"; }

@@ -17,15 +17,8 @@ cat >"$CTX_WORK/profiles.json" <<JSON
    "ipv4": "$(ctx_vm_ip4 222)"}
 ]}
 JSON
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="spoof" profiles="@WORK@/profiles.json"
-      interface="$(ctx_vm_vnic 221),$(ctx_vm_vnic 222),$(ctx_vm_vnic 223)")
-$CTX_CHECK_TEMPLATE
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
-ctx_start
-ctx_wait_stat "imctxcap(spoof)" interfaces.attached 3
+ctx_cap_conf spoof profiles=@WORK@/profiles.json interface="$(ctx_vm_vnic 221),$(ctx_vm_vnic 222),$(ctx_vm_vnic 223)"
+ctx_cap_start spoof 3
 
 exp="$CTX_WORK/expect"
 : >"$exp"

@@ -14,12 +14,7 @@ ctx_vm_add craft 214 || ctx_fail "VM"
 cat >"$CTX_WORK/profiles.json" <<JSON
 {"vms": [{"name": "crafter", "tenant": "acme", "vnic": "$(ctx_vm_vnic 214)"}]}
 JSON
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="craft" profiles="@WORK@/profiles.json" interface="$(ctx_vm_vnic 214)")
-$CTX_CHECK_TEMPLATE
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
+ctx_cap_conf craft profiles=@WORK@/profiles.json interface="$(ctx_vm_vnic 214)"
 
 cat >"$CTX_WORK/craft.py" <<'PY'
 """craft.py gen PCAP EXPECT COUNTERS SRCMAC DSTMAC SRCIP DSTIP   |   craft.py send PCAP IFACE"""

@@ -16,13 +16,8 @@ vnic=$(ctx_vm_vnic 215)
 cat >"$CTX_WORK/profiles.json" <<JSON
 {"vms": [{"name": "mallory", "tenant": "acme", "vnic": "$vnic"}]}
 JSON
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="hostile" profiles="@WORK@/profiles.json" interface="$vnic"
-      tcp.maxmemory="2m" tcp.flow.maxmemory="256k" tcp.maxflows="20000")
-$CTX_CHECK_TEMPLATE
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
+ctx_cap_conf hostile profiles=@WORK@/profiles.json interface="$vnic" \
+    tcp.maxmemory=2m tcp.flow.maxmemory=256k tcp.maxflows=20000
 
 cat >"$CTX_WORK/hostile.py" <<'PY'
 """hostile.py sink READY ADDR PORT | streams HOST PORT EXPECT | legit HOST PORT FIRST LAST | flood IFACE SMAC DMAC SRC DST"""

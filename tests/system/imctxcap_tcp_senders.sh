@@ -25,13 +25,8 @@ cat >"$CTX_WORK/profiles.json" <<JSON
   {"name": "tcp-d", "tenant": "initech", "vnic": "$(ctx_vm_vnic 213)"}
 ]}
 JSON
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="tcp" profiles="@WORK@/profiles.json" workers="2"
-      interface="$(ctx_vm_vnic 210),$(ctx_vm_vnic 211),$(ctx_vm_vnic 212),$(ctx_vm_vnic 213)")
-$CTX_CHECK_TEMPLATE
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
+ctx_cap_conf tcp profiles=@WORK@/profiles.json workers=2 \
+    interface="$(ctx_vm_vnic 210),$(ctx_vm_vnic 211),$(ctx_vm_vnic 212),$(ctx_vm_vnic 213)"
 
 # the TCP peers: accept, read, discard
 cat >"$CTX_WORK/sink.py" <<'PY'

@@ -18,14 +18,8 @@ cat >"$CTX_WORK/profiles.json" <<JSON
   {"name": "cache-c", "tenant": "globex", "ipv4": "$(ctx_vm_ip4 43)", "ipv6": "$(ctx_vm_ip6 43)"}
 ]}
 JSON
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="udptest" interface="$(ctx_vm_vnic 41),$(ctx_vm_vnic 42),$(ctx_vm_vnic 43)" profiles="@WORK@/profiles.json")
-$CTX_CHECK_TEMPLATE
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
-ctx_start
-ctx_wait_stat "imctxcap(udptest)" interfaces.attached 3
+ctx_cap_conf udptest interface="$(ctx_vm_vnic 41),$(ctx_vm_vnic 42),$(ctx_vm_vnic 43)" profiles=@WORK@/profiles.json
+ctx_cap_start udptest 3
 
 N=${CTX_N:-15}
 exp="$CTX_WORK/expect"

@@ -14,14 +14,8 @@ ctx_vm_add old 226 || ctx_fail "VM old"
 V=$(ctx_vm_vnic 226)
 profiles() { echo "{\"vms\": [{\"name\": \"$1\", \"tenant\": \"$2\", \"vnic\": \"$V\"}]}" >"$CTX_WORK/profiles.json"; }
 profiles old acme
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="reuse" profiles="@WORK@/profiles.json" interface="$V" workers="${CTX_WORKERS:-1}")
-$CTX_CHECK_TEMPLATE
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
-ctx_start
-ctx_wait_stat "imctxcap(reuse)" interfaces.attached 1
+ctx_cap_conf reuse profiles=@WORK@/profiles.json interface="$V" workers="${CTX_WORKERS:-1}"
+ctx_cap_start reuse 1
 raw() { # raw VM MODE ARGS...: hand-made TCP segments from the VM to the host
     local vm=$1 mode=$2
     shift 2

@@ -12,15 +12,8 @@ cat >"$CTX_WORK/profiles.json" <<JSON
 {"vms": [{"name": "wk-1", "tenant": "acme", "vnic": "$(ctx_vm_vnic 56)"},
          {"name": "wk-2", "tenant": "globex", "vnic": "$(ctx_vm_vnic 57)"}]}
 JSON
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-input(type="imctxcap" name="wk" workers="3" interface="$(ctx_vm_vnic 56),$(ctx_vm_vnic 57)"
-      profiles="@WORK@/profiles.json")
-$CTX_CHECK_TEMPLATE
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
-ctx_start
-ctx_wait_stat "imctxcap(wk)" interfaces.attached 2
+ctx_cap_conf wk workers=3 interface="$(ctx_vm_vnic 56),$(ctx_vm_vnic 57)" profiles=@WORK@/profiles.json
+ctx_cap_start wk 2
 exp="$CTX_WORK/expect"
 : >"$exp"
 big=$(head -c 2500 /dev/zero | tr '\0' 'z')

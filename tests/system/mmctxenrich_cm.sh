@@ -18,12 +18,7 @@ uuid() { printf '11111111-2222-4333-8444-0000000001%02d' "$1"; }
 vms=""
 for i in $(seq 0 9); do vms="$vms,cm-vm$i:$(uuid "$i")"; done
 vms=${vms#,}
-server() { # a Nova server object for the routes file
-    printf '{"id": "%s", "name": "cm-vm%s", "tenant_id": "proj-7", "metadata": {"os_distro": "debian-12"},
-      "OS-EXT-STS:vm_state": "active", "OS-EXT-SRV-ATTR:host": "compute-1",
-      "OS-EXT-SRV-ATTR:hypervisor_hostname": "compute-1.example.net",
-      "flavor": {"original_name": "m1.small", "vcpus": 2, "ram": 2048}}' "$1" "$2"
-}
+server() { mmx_nova_server "$1" cm-vm "$2"; } # a Nova server object for the routes file
 {
     echo '{"/servers/{id}": {"server": '"$(server '{id}' x)"'},'
     echo ' "/servers/{id}/diagnostics": {"cpu_details": [{"id": 0, "time": 5, "utilisation": 10},
@@ -43,11 +38,7 @@ host="cm.hostUrl=\"$MMX_CM/os-hypervisors/{name}\" cm.hostName=\"hv-1\" cache.ho
 # err messages ask for the host-wide part too (never by default: docs/threat-model.md)
 echo 'rule ops when severity <= err then hostwide' >"$CTX_WORK/cm.rules"
 ctx_conf <<CONF
-module(load="imudp")
-module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
-input(type="imudp" address="127.0.0.1" port="$PORT" rcvbufSize="16m")
-$CTX_CHECK_TEMPLATE
-$MMX_SET_VM
+$(mmx_udp_head "$PORT")
 if \$programname == "bulk" then {
     action(type="mmctxenrich" name="bulkload" cm.bulkUrl="$MMX_CM/servers/detail" cm.startJitter="0" cm.caFile="@WORK@/pki/ca.pem" $common)
     action(type="omfile" file="@WORK@/out-bulk" template="ctxcheck")

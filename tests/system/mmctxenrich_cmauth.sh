@@ -28,12 +28,7 @@ vms=""
 for i in $(seq 0 9); do vms="$vms,nv-vm$i:$(uuid "$i")"; done
 vms=${vms#,}
 vcvms="vc-vm0:,vc-vm1:,vc-vm2:,vc-vm3:,vc-vm4:"
-server() { # a Nova server (GET /servers/{id} and /servers/detail, compute API reference)
-    printf '{"id": "%s", "name": "nv-vm%s", "tenant_id": "proj-7", "metadata": {"os_distro": "debian-12"},
-      "OS-EXT-STS:vm_state": "active", "OS-EXT-SRV-ATTR:host": "compute-1",
-      "OS-EXT-SRV-ATTR:hypervisor_hostname": "compute-1.example.net",
-      "flavor": {"original_name": "m1.small", "vcpus": 2, "ram": 2048}}' "$1" "$2"
-}
+server() { mmx_nova_server "$1" nv-vm "$2"; } # a Nova server
 {
     echo '{"/servers/{id}": {"server": '"$(server '{id}' x)"'},'
     echo ' "/servers/{id}/diagnostics": {"cpu_details": [{"id": 0, "time": 5, "utilisation": 10},
@@ -98,11 +93,7 @@ JSON
 printf '%s\n' 'rule errors when severity <= err then hostwide' 'rule debugging when severity == debug then debug' \
     'rule rest then standard' >"$CTX_WORK/hostwide.rules"
 ctx_conf <<CONF
-module(load="imudp")
-module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
-input(type="imudp" address="127.0.0.1" port="$PORT" rcvbufSize="16m")
-$CTX_CHECK_TEMPLATE
-$MMX_SET_VM
+$(mmx_udp_head "$PORT")
 if \$programname == "badpw" then {
     action(type="mmctxenrich" name="wrongpw" $ks $nova cm.user="ctxlog" cm.project="admin"
            cm.passwordFile="@WORK@/bad.pw" $tls)

@@ -25,11 +25,7 @@ mmx_cm_start
 mmx_cm_ctl mode=hang
 PORT=$(mmx_port)
 ctx_conf <<CONF
-module(load="imudp")
-module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
-input(type="imudp" address="127.0.0.1" port="$PORT" rcvbufSize="16m")
-$CTX_CHECK_TEMPLATE
-$MMX_SET_VM
+$(mmx_udp_head "$PORT")
 action(type="mmctxenrich" name="f" cm.url="$MMX_CM/servers/{uuid}" cm.statsUrl="$MMX_CM/servers/{uuid}/diagnostics"
        cm.mapping="@TOP@/conf-examples/cm-nova.json" cm.timeout="30000" cm.connectTimeout="2000" cm.logInterval="0"
        cm.maxInFlight="4" cache.dynamicTTL="3000" cache.staticTTL="3000" cache.backoffMin="200" cache.backoffMax="1000"

@@ -110,6 +110,27 @@ MMX_SET_VM='set $!ctx!vm!name = re_extract($msg, "vm=([^ ]+)", 0, 1, "");
 set $!ctx!vm!uuid = re_extract($msg, "uuid=([^ ]+)", 0, 1, "");
 set $!ctx!vm!tenant = re_extract($msg, "tenant=([^ ]+)", 0, 1, "");'
 
+# the head of a compute-manager test's config: imudp on 127.0.0.1 port $1, mmctxenrich
+# loaded, the check template, and $MMX_SET_VM (the VM named in each message)
+mmx_udp_head() {
+    cat <<EOF
+module(load="imudp")
+module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
+input(type="imudp" address="127.0.0.1" port="$1" rcvbufSize="16m")
+$CTX_CHECK_TEMPLATE
+$MMX_SET_VM
+EOF
+}
+
+# a Nova server object (GET /servers/{id} and /servers/detail, compute API reference):
+# id $1, name $2$3 (prefix, number)
+mmx_nova_server() {
+    printf '{"id": "%s", "name": "%s%s", "tenant_id": "proj-7", "metadata": {"os_distro": "debian-12"},
+      "OS-EXT-STS:vm_state": "active", "OS-EXT-SRV-ATTR:host": "compute-1",
+      "OS-EXT-SRV-ATTR:hypervisor_hostname": "compute-1.example.net",
+      "flavor": {"original_name": "m1.small", "vcpus": 2, "ram": 2048}}' "$1" "$2" "$3"
+}
+
 mmx_check() {
     /usr/bin/python3 - "$1" "$2" <<'PY' || ctx_fail "check of $1 failed"
 import json, re, sys

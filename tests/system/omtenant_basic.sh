@@ -12,14 +12,8 @@ N=${CTX_N:-1000}
 omt_certs "$CTX_WORK/certs"
 C="$CTX_WORK/certs"
 
-PA=$(omt_port)
-omt_syslog_server A <<EOF
-input(type="imtcp" port="$PA" ruleset="a" streamDriver.authMode="x509/certvalid"
-      streamDriver.caFile="$C/ca.pem" streamDriver.certFile="$C/server.pem" streamDriver.keyFile="$C/server.key")
-template(name="raw" type="string" string="%rawmsg%\n")
-ruleset(name="a") { action(type="omfile" file="@D@/out" template="raw") }
-EOF
-omt_wait_port "$PA"
+omt_raw_server A 'streamDriver.authMode="x509/certvalid"'
+PA=$OMT_PORT
 omt_receiver_start B --cert "$C/server.pem" --key "$C/server.key"
 PB=$(omt_receiver_port B)
 echo "s3cr3t-token" >"$CTX_WORK/token"
@@ -39,19 +33,7 @@ cat >"$CTX_WORK/tenants.json" <<EOF
         "batch": {"max_messages": 10, "max_delay_ms": 200}}
 }}
 EOF
-PS=$(omt_port)
-{
-    echo 'module(load="@MODDIR@/omtenant/omtenant.so")'
-    omt_sender_conf "$PS"
-    cat <<'EOF'
-ruleset(name="out") {
-    action(type="omtenant" tenants="@WORK@/tenants.json" backoff.initial="100" backoff.max="1000"
-           queue.type="LinkedList" queue.dequeueBatchSize="256" action.resumeRetryCount="-1" action.resumeInterval="1")
-}
-EOF
-} | ctx_conf
-ctx_start
-omt_wait_port "$PS"
+omt_run 'backoff.initial="100" backoff.max="1000" queue.dequeueBatchSize="256"'
 omt_send "$PS" "A:1:$N" "B:1:$N" "C:1:$N" "Z:1:5" "S:1:3"
 
 OUTA="$CTX_WORK/srv-A/out"

@@ -96,6 +96,22 @@ omt_syslog_server() {
     kill -0 "$pid" 2>/dev/null || { cat "$d/rsyslogd.log"; ctx_fail "receiving rsyslogd $name did not start"; }
 }
 
+# omt_raw_server NAME [INPUT-PARAM...]: omt_syslog_server NAME with one TLS input (the
+# test CA's server certificate, omt_certs in $CTX_WORK/certs) on a free port, exported as
+# OMT_PORT, writing each message's raw text to srv-NAME/out; returns once the port listens
+omt_raw_server() {
+    local name=$1 c="$CTX_WORK/certs"
+    shift
+    OMT_PORT=$(omt_port)
+    omt_syslog_server "$name" <<EOF
+input(type="imtcp" port="$OMT_PORT" ruleset="a" $*
+      streamDriver.caFile="$c/ca.pem" streamDriver.certFile="$c/server.pem" streamDriver.keyFile="$c/server.key")
+template(name="raw" type="string" string="%rawmsg%\n")
+ruleset(name="a") { action(type="omfile" file="@D@/out" template="raw") }
+EOF
+    omt_wait_port "$OMT_PORT"
+}
+
 # omt_receiver_start NAME ARGS...: https_receiver.py serve --out $CTX_WORK/rcv-NAME;
 # the first start picks a free port (in $CTX_WORK/rcv-NAME/port), later starts reuse it;
 # OMT_RECEIVER names another receiver with the same options (tests/system/otlp_receiver.py)
@@ -227,4 +243,49 @@ omt_run() {
 omt_https_tenant() {
     printf '"%s": {"transport": "https", "url": "%s", "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": %s, "max_delay_ms": %s}}' \
         "$1" "$2" "$3" "$4"
+}
+
+# omt_pipeline_run NAME VM...: the end-to-end config of the format tests started: imctxcap
+# input NAME on the VMs' vNICs (their numbers) -> mmctxenrich NAME -> omtenant with
+# @WORK@/tenants.json (dead letters in @WORK@/dl, quick backoff); waits until every vNIC
+# is attached
+omt_pipeline_run() {
+    local name=$1 ifs="" i
+    shift
+    for i; do ifs="$ifs,$(ctx_vm_vnic "$i")"; done
+    ctx_conf <<CONF
+module(load="@MODDIR@/imctxcap/imctxcap.so")
+module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
+module(load="@MODDIR@/omtenant/omtenant.so")
+input(type="imctxcap" name="$name" interface="${ifs#,}" profiles="@WORK@/profiles.json" ruleset="vms")
+ruleset(name="vms") {
+    action(type="mmctxenrich" name="$name" profiles="@WORK@/profiles.json")
+    action(type="omtenant" tenants="@WORK@/tenants.json" deadletter.directory="@WORK@/dl" backoff.initial="100"
+           backoff.max="500" queue.type="LinkedList" queue.dequeueBatchSize="64" action.resumeRetryCount="-1")
+}
+CONF
+    ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1"; }
+    ctx_start
+    ctx_wait_stat "imctxcap($name)" interfaces.attached $#
+}
+
+# omt_vms UUIDFN NS:IDX:NAME:TENANT...: adds each VM (namespace NS, number IDX) and writes
+# @WORK@/profiles.json with its name, uuid (the command UUIDFN IDX), tenant and vNIC
+omt_vms() {
+    local uuidfn=$1 v ns idx name tenant sep=""
+    shift
+    for v; do
+        IFS=: read -r ns idx name tenant <<<"$v"
+        ctx_vm_add "$ns" "$idx" || ctx_fail "VM $ns"
+    done
+    {
+        echo '{"vms": ['
+        for v; do
+            IFS=: read -r ns idx name tenant <<<"$v"
+            printf '%s  {"name": "%s", "uuid": "%s", "tenant": "%s", "vnic": "%s"}' "$sep" "$name" "$("$uuidfn" "$idx")" \
+                "$tenant" "$(ctx_vm_vnic "$idx")"
+            sep=$',\n'
+        done
+        printf '\n]}\n'
+    } >"$CTX_WORK/profiles.json"
 }

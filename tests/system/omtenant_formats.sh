@@ -17,17 +17,8 @@
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_formats${CTX_SUFFIX:-}"
 N=${CTX_N:-300}
-ctx_vm_add fmtes 121 || ctx_fail "VM es"
-ctx_vm_add fmtlk 122 || ctx_fail "VM loki"
-ctx_vm_add fmthc 123 || ctx_fail "VM hec"
 uuid() { printf '0f0f0f0f-1111-4222-8333-444444444%03d' "$1"; }
-cat >"$CTX_WORK/profiles.json" <<EOF
-{"vms": [
-  {"name": "es-vm", "uuid": "$(uuid 121)", "tenant": "umbrella", "vnic": "$(ctx_vm_vnic 121)"},
-  {"name": "loki-vm", "uuid": "$(uuid 122)", "tenant": "vandelay", "vnic": "$(ctx_vm_vnic 122)"},
-  {"name": "hec-vm", "uuid": "$(uuid 123)", "tenant": "wonka", "vnic": "$(ctx_vm_vnic 123)"}
-]}
-EOF
+omt_vms uuid fmtes:121:es-vm:umbrella fmtlk:122:loki-vm:vandelay fmthc:123:hec-vm:wonka
 omt_certs "$CTX_WORK/certs"
 C="$CTX_WORK/certs"
 # items the Elasticsearch receiver fails: 429 once (every 37th), 400 always (every 50th)
@@ -57,21 +48,7 @@ cat >"$CTX_WORK/tenants.json" <<EOF
             $TLS}
 }}
 EOF
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
-module(load="@MODDIR@/omtenant/omtenant.so")
-input(type="imctxcap" name="fmt" interface="$(ctx_vm_vnic 121),$(ctx_vm_vnic 122),$(ctx_vm_vnic 123)"
-      profiles="@WORK@/profiles.json" ruleset="vms")
-ruleset(name="vms") {
-    action(type="mmctxenrich" name="fmt" profiles="@WORK@/profiles.json")
-    action(type="omtenant" tenants="@WORK@/tenants.json" deadletter.directory="@WORK@/dl" backoff.initial="100"
-           backoff.max="500" queue.type="LinkedList" queue.dequeueBatchSize="64" action.resumeRetryCount="-1")
-}
-CONF
-ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1"; }
-ctx_start
-ctx_wait_stat "imctxcap(fmt)" interfaces.attached 3
+omt_pipeline_run fmt 121 122 123
 # numbered messages from each VM; message i's time runs backwards within blocks of 10
 SEND='
 import socket, sys, time

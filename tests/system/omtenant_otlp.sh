@@ -17,17 +17,8 @@
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_otlp${CTX_SUFFIX:-}"
 N=${CTX_N:-300}
-ctx_vm_add otla 71 || ctx_fail "VM otla"
-ctx_vm_add otlb 72 || ctx_fail "VM otlb"
-ctx_vm_add otlc 73 || ctx_fail "VM otlc"
 uuid() { printf '7e7e7e7e-1111-4222-8333-4444444444%02d' "$1"; }
-cat >"$CTX_WORK/profiles.json" <<EOF
-{"vms": [
-  {"name": "otl-a", "uuid": "$(uuid 71)", "tenant": "initech", "vnic": "$(ctx_vm_vnic 71)"},
-  {"name": "otl-b", "uuid": "$(uuid 72)", "tenant": "initech", "vnic": "$(ctx_vm_vnic 72)"},
-  {"name": "otl-c", "uuid": "$(uuid 73)", "tenant": "hooli", "vnic": "$(ctx_vm_vnic 73)"}
-]}
-EOF
+omt_vms uuid otla:71:otl-a:initech otlb:72:otl-b:initech otlc:73:otl-c:hooli
 omt_certs "$CTX_WORK/certs"
 C="$CTX_WORK/certs"
 RCV="$top_srcdir/tests/system/otlp_receiver.py"
@@ -43,21 +34,7 @@ cat >"$CTX_WORK/tenants.json" <<EOF
             "content_encoding": "gzip", $TLS, "batch": {"max_messages": 40, "max_delay_ms": 200}}
 }}
 EOF
-ctx_conf <<CONF
-module(load="@MODDIR@/imctxcap/imctxcap.so")
-module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
-module(load="@MODDIR@/omtenant/omtenant.so")
-input(type="imctxcap" name="otlp" interface="$(ctx_vm_vnic 71),$(ctx_vm_vnic 72),$(ctx_vm_vnic 73)"
-      profiles="@WORK@/profiles.json" ruleset="vms")
-ruleset(name="vms") {
-    action(type="mmctxenrich" name="otlp" profiles="@WORK@/profiles.json")
-    action(type="omtenant" tenants="@WORK@/tenants.json" deadletter.directory="@WORK@/dl" backoff.initial="100"
-           backoff.max="500" queue.type="LinkedList" queue.dequeueBatchSize="64" action.resumeRetryCount="-1")
-}
-CONF
-ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1"; }
-ctx_start
-ctx_wait_stat "imctxcap(otlp)" interfaces.attached 3
+omt_pipeline_run otlp 71 72 73
 # numbered messages from each VM; hooli's every 45th carries the receiver's reject marker
 SEND='
 import socket, sys, time

@@ -10,14 +10,8 @@ N=${CTX_N:-6000}
 RATE=${CTX_RATE:-3000}
 omt_certs "$CTX_WORK/certs"
 C="$CTX_WORK/certs"
-PA=$(omt_port)
-omt_syslog_server A <<EOF
-input(type="imtcp" port="$PA" ruleset="a"
-      streamDriver.caFile="$C/ca.pem" streamDriver.certFile="$C/server.pem" streamDriver.keyFile="$C/server.key")
-template(name="raw" type="string" string="%rawmsg%\n")
-ruleset(name="a") { action(type="omfile" file="@D@/out" template="raw") }
-EOF
-omt_wait_port "$PA"
+omt_raw_server A
+PA=$OMT_PORT
 omt_receiver_start B --cert "$C/server.pem" --key "$C/server.key"
 PB=$(omt_receiver_port B)
 cat >"$CTX_WORK/tenants.json" <<EOF

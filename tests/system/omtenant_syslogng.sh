@@ -42,19 +42,7 @@ cat >"$CTX_WORK/tenants.json" <<EOF
         "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": 50, "max_delay_ms": 200}}
 }}
 EOF
-PS=$(omt_port)
-{
-    echo 'module(load="@MODDIR@/omtenant/omtenant.so")'
-    omt_sender_conf "$PS"
-    cat <<'EOF'
-ruleset(name="out") {
-    action(type="omtenant" tenants="@WORK@/tenants.json" backoff.initial="100" backoff.max="500"
-           queue.type="LinkedList" queue.dequeueBatchSize="256" action.resumeRetryCount="-1" action.resumeInterval="1")
-}
-EOF
-} | ctx_conf
-ctx_start
-omt_wait_port "$PS"
+omt_run 'backoff.initial="100" backoff.max="500" queue.dequeueBatchSize="256"'
 omt_send "$PS" "M:1:$N" "X:1:5"
 ctx_wait_lines "$S/out" "$N" 60
 ctx_wait_stat "omtenant(M)" delivered.msgs "$N" 60

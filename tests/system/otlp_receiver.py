@@ -38,11 +38,7 @@ import http.server
 import json
 import os
 import re
-import signal
-import socket
-import socketserver
 import sys
-import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import https_receiver  # noqa: E402  (TLS context, test modes and Content-Encoding, shared)
@@ -70,14 +66,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet
         pass
 
-    def _answer(self, status, ctype, body, retry_after=None):
-        self.send_response(status)
-        if retry_after is not None:
-            self.send_header("Retry-After", retry_after)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    _answer = https_receiver.Receiver._answer
 
     def _response(self, as_json, rejected, note):
         pb = self.server.pb
@@ -147,37 +136,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._answer(status, "text/plain", (rec.get("note") or "refused by test mode").encode(), retry_after)
 
 
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class Server(https_receiver.ServerBase):
     def __init__(self, opts, ctx):
-        self.opts, self.ctx, self.lock, self.total = opts, ctx, threading.Lock(), 0
-        os.makedirs(opts.out, exist_ok=True)
+        super().__init__(opts, ctx, Handler)
         self.pb = otlp_proto.load(opts.out)
-        path = os.path.join(opts.out, "batches.jsonl")
-        self.n = sum(1 for _ in open(path)) if os.path.exists(path) else 0
-        super().__init__(("127.0.0.1", opts.port), Handler)
-
-    def get_request(self):
-        sock, addr = super().get_request()
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.ctx is not None:
-            sock = self.ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return sock, addr
-
-    def handle_error(self, request, client_address):  # TLS refusals etc.
-        pass
 
     def record(self, status, rec, recs):
         with self.lock:
             self.n += 1
             rec = dict(rec, n=self.n, status=status)
             if self.opts.count_only and 200 <= status < 300:
-                self.total += rec["records"]
-                with open(os.path.join(self.opts.out, "total.tmp"), "w") as f:
-                    f.write("%d\n" % self.total)
-                os.rename(os.path.join(self.opts.out, "total.tmp"), os.path.join(self.opts.out, "total"))
+                self.add_total(rec["records"])
             with open(os.path.join(self.opts.out, "records.jsonl"), "a") as f:
                 for r in recs:
                     f.write(json.dumps(jsonable(dict(r, batch=self.n)), ensure_ascii=False) + "\n")
@@ -186,14 +155,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 def serve(o):
-    srv = Server(o, None if o.plain else https_receiver.tls_context(o))
-    if o.port_file:
-        with open(o.port_file + ".tmp", "w") as f:
-            f.write("%d\n" % srv.server_address[1])
-        os.rename(o.port_file + ".tmp", o.port_file)
-    signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=srv.shutdown).start())
-    srv.serve_forever(poll_interval=0.05)
-    srv.server_close()
+    https_receiver.run(Server(o, None if o.plain else https_receiver.tls_context(o)))
 
 
 def check(o):
@@ -245,27 +207,8 @@ def check(o):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("serve")
-    s.add_argument("--out", required=True)
-    s.add_argument("--cert")
-    s.add_argument("--key")
-    s.add_argument("--ca")
-    s.add_argument("--require-client-cert", action="store_true")
-    s.add_argument("--tls-max", choices=["1.1", "1.2", "1.3"])
-    s.add_argument("--port", type=int, default=0)
-    s.add_argument("--port-file")
-    s.add_argument("--mode-file")
-    s.add_argument("--plain", action="store_true")
-    s.add_argument("--reject-marker")
-    s.add_argument("--reply-file")
-    s.add_argument("--count-only", action="store_true")
-    c = sub.add_parser("check")
-    c.add_argument("--out", required=True)
-    c.add_argument("--prefix", required=True)
-    c.add_argument("--first", type=int, required=True)
-    c.add_argument("--last", type=int, required=True)
-    c.add_argument("--resource-key")
-    c.add_argument("--max-dup-batches", type=int, default=0)
+    https_receiver.serve_parser(sub).add_argument("--reject-marker")
+    https_receiver.check_parser(sub).add_argument("--resource-key")
     o = ap.parse_args()
     serve(o) if o.cmd == "serve" else check(o)
 

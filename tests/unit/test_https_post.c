@@ -15,9 +15,8 @@
 #include "https_post.h"
 #include "tlsserver.h"
 
-static char dir[256];
-static tt_id_t ca, srv, srv_other, srv_expired, srv_evil, evil_ca, client;
-static char ca_pem[512], client_pem[512], client_key[512], token_file[512], pw_file[512];
+static tt_pki_t pki;
+static char token_file[512], pw_file[512];
 
 static void write_file(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
@@ -29,31 +28,17 @@ static int setup(void **state) {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
     if (ctx_https_global_init() != 0) return -1;
-    snprintf(dir, sizeof dir, "/tmp/test_https_post.XXXXXX");
-    if (mkdtemp(dir) == NULL) return -1;
-    ca = tt_make("Test CA", NULL, NULL, -1, 365, 1);
-    evil_ca = tt_make("Evil CA", NULL, NULL, -1, 365, 1);
-    srv = tt_make("localhost", "DNS:localhost,IP:127.0.0.1", &ca, -1, 30, 0);
-    srv_other = tt_make("other.example", "DNS:other.example", &ca, -1, 30, 0);
-    srv_expired = tt_make("localhost", "DNS:localhost,IP:127.0.0.1", &ca, -30, -1, 0);
-    srv_evil = tt_make("localhost", "DNS:localhost,IP:127.0.0.1", &evil_ca, -1, 30, 0);
-    client = tt_make("ctxlog-client", NULL, &ca, -1, 30, 0);
-    tt_write(dir, "ca", &ca, ca_pem, NULL);
-    tt_write(dir, "client", &client, client_pem, client_key);
-    snprintf(token_file, sizeof token_file, "%s/token", dir);
+    if (tt_pki_make(&pki, "test_https_post") != 0) return -1;
+    snprintf(token_file, sizeof token_file, "%s/token", pki.dir);
     write_file(token_file, "s3cr3t-token\n");
-    snprintf(pw_file, sizeof pw_file, "%s/pw", dir);
+    snprintf(pw_file, sizeof pw_file, "%s/pw", pki.dir);
     write_file(pw_file, "pa:ss\r\n");
     return 0;
 }
 
 static int teardown(void **state) {
     (void)state;
-    tt_id_t *all[] = {&ca, &evil_ca, &srv, &srv_other, &srv_expired, &srv_evil, &client};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) tt_free(all[i]);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tt_pki_free(&pki);
 }
 
 static char url[256];
@@ -63,7 +48,7 @@ static ctx_https_opts_t opts_for(int port) {
     memset(&o, 0, sizeof o);
     snprintf(url, sizeof url, "https://127.0.0.1:%d/bulk?x=1", port);
     o.url = url;
-    o.tls.ca_file = ca_pem;
+    o.tls.ca_file = pki.ca_pem;
     o.tls.verify_peer = 1;
     o.tls.verify_hostname = 1;
     o.connect_timeout_ms = 3000;
@@ -100,7 +85,7 @@ static int post_once(ctx_https_opts_t *o, const char *body, long *status, unsign
 
 static void posts_body_and_headers_on_one_connection(void **state) {
     (void)state;
-    start(tt_server_ctx(&srv, NULL, NULL, 0, 0), 200, NULL, "ok");
+    start(tt_server_ctx(&pki.srv, NULL, NULL, 0, 0), 200, NULL, "ok");
     ctx_https_opts_t o = opts_for(s.port);
     ctx_https_header_t hdrs[] = {{"X-Scope-OrgID", "acme"}, {"Content-Type", "application/x-custom"}};
     o.headers = hdrs;
@@ -135,7 +120,7 @@ static void posts_body_and_headers_on_one_connection(void **state) {
 
 static void basic_auth_from_file(void **state) {
     (void)state;
-    start(tt_server_ctx(&srv, NULL, NULL, 0, 0), 204, NULL, NULL);
+    start(tt_server_ctx(&pki.srv, NULL, NULL, 0, 0), 204, NULL, NULL);
     ctx_https_opts_t o = opts_for(s.port);
     o.auth = CTX_HTTPS_AUTH_BASIC;
     o.auth_user = "ctxlog";
@@ -154,7 +139,7 @@ static void status_classes_and_messages(void **state) {
     long status;
     unsigned long ra = 7;
     char err[CTX_ERRLEN], want[200];
-    start(tt_server_ctx(&srv, NULL, NULL, 0, 0), 400, NULL, "bad request: field x\nmore");
+    start(tt_server_ctx(&pki.srv, NULL, NULL, 0, 0), 400, NULL, "bad request: field x\nmore");
     ctx_https_opts_t o = opts_for(s.port);
     assert_int_equal(post_once(&o, "x", &status, &ra, err, sizeof err), 0);
     stop();
@@ -163,7 +148,7 @@ static void status_classes_and_messages(void **state) {
     assert_int_equal(ctx_https_classify(status), CTX_HTTPS_REJECTED);
     snprintf(want, sizeof want, "POST to https://127.0.0.1:%d/bulk: HTTP 400: bad request: field x", s.port);
     assert_string_equal(err, want);
-    start(tt_server_ctx(&srv, NULL, NULL, 0, 0), 429, "Retry-After: 3\r\n", NULL);
+    start(tt_server_ctx(&pki.srv, NULL, NULL, 0, 0), 429, "Retry-After: 3\r\n", NULL);
     o = opts_for(s.port);
     assert_int_equal(post_once(&o, "x", &status, &ra, err, sizeof err), 0);
     stop();
@@ -198,23 +183,23 @@ static void expect_tls_refusal(SSL_CTX *ctx, ctx_https_opts_t *o, const char *ex
 static void tls_refusals(void **state) {
     (void)state;
     ctx_https_opts_t o = opts_for(0);
-    expect_tls_refusal(tt_server_ctx(&srv_evil, NULL, NULL, 0, 0), &o, "unable to get local issuer certificate");
-    expect_tls_refusal(tt_server_ctx(&srv_expired, NULL, NULL, 0, 0), &o, "certificate has expired");
-    expect_tls_refusal(tt_server_ctx(&srv_other, NULL, NULL, 0, 0), &o, "127.0.0.1");
-    expect_tls_refusal(tt_server_ctx(&srv, NULL, NULL, TLS1_1_VERSION, TLS1_1_VERSION), &o,
+    expect_tls_refusal(tt_server_ctx(&pki.srv_evil, NULL, NULL, 0, 0), &o, "unable to get local issuer certificate");
+    expect_tls_refusal(tt_server_ctx(&pki.srv_expired, NULL, NULL, 0, 0), &o, "certificate has expired");
+    expect_tls_refusal(tt_server_ctx(&pki.srv_other, NULL, NULL, 0, 0), &o, "127.0.0.1");
+    expect_tls_refusal(tt_server_ctx(&pki.srv, NULL, NULL, TLS1_1_VERSION, TLS1_1_VERSION), &o,
                        "protocol version (the server offers no TLS version this client accepts: minimum TLS 1.2)");
-    expect_tls_refusal(tt_server_ctx(&srv, NULL, &ca, 0, 0), &o,
+    expect_tls_refusal(tt_server_ctx(&pki.srv, NULL, &pki.ca, 0, 0), &o,
                        "(the server requires a client certificate (mutual TLS) and none is configured)");
     o.tls.min_version = 0x0304;
-    expect_tls_refusal(tt_server_ctx(&srv, NULL, NULL, TLS1_2_VERSION, TLS1_2_VERSION), &o, "minimum TLS 1.3)");
+    expect_tls_refusal(tt_server_ctx(&pki.srv, NULL, NULL, TLS1_2_VERSION, TLS1_2_VERSION), &o, "minimum TLS 1.3)");
 }
 
 static void mtls_and_server_name(void **state) {
     (void)state;
-    start(tt_server_ctx(&srv, NULL, &ca, 0, 0), 200, NULL, NULL);
+    start(tt_server_ctx(&pki.srv, NULL, &pki.ca, 0, 0), 200, NULL, NULL);
     ctx_https_opts_t o = opts_for(s.port);
-    o.tls.cert_file = client_pem;
-    o.tls.key_file = client_key;
+    o.tls.cert_file = pki.client_pem;
+    o.tls.key_file = pki.client_key;
     o.tls.server_name = "localhost"; /* connect to 127.0.0.1, verify and send "localhost" */
     long status;
     char err[CTX_ERRLEN];
@@ -265,7 +250,7 @@ static void auth_file_errors(void **state) {
     assert_int_equal(ctx_https_new(&o, &h, err, sizeof err), CTX_EIO);
     assert_string_equal(err, "cannot read \"/nonexistent/token\": No such file or directory");
     char empty[600];
-    snprintf(empty, sizeof empty, "%s/empty", dir);
+    snprintf(empty, sizeof empty, "%s/empty", pki.dir);
     write_file(empty, "");
     o.auth_file = empty;
     assert_int_equal(ctx_https_new(&o, &h, err, sizeof err), CTX_EINVAL);

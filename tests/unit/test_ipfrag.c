@@ -23,6 +23,7 @@
 #include "guardbuf.h"
 #include "ipfrag.h"
 #include "pktbuild.h"
+#include "pcapreplay.h"
 #include "pktdecode.h"
 
 #include "../fuzz/fuzz_ipfrag.c"
@@ -570,69 +571,48 @@ static void error_strings(void **state) {
     assert_string_equal(ctx_ipfrag_strerror(-129), "unknown packet decoder result");
 }
 
-static const char *srcdir(void) {
-    const char *d = getenv("top_srcdir");
-    return d != NULL ? d : ".";
-}
-
 static void fuzz_corpus_replay(void **state) {
     (void)state;
     corpus_replay("ipfrag", 6, sizeof F.b, &G);
 }
 
 static int rc_by_name(const char *name) {
-    static const struct {
-        const char *name;
-        int rc;
-    } t[] = {{"-", 0}, {"FRAGMENT", CTX_PKT_FRAGMENT}, {"EFRAG", CTX_PKT_EFRAG}, {"EUDPLEN", CTX_PKT_EUDPLEN},
-             {"QUEUED", CTX_IPFRAG_QUEUED}, {"COMPLETE", CTX_IPFRAG_COMPLETE}, {"EOVERLAP", CTX_IPFRAG_EOVERLAP},
-             {"EDISCARDED", CTX_IPFRAG_EDISCARDED}, {"ETRUNC", CTX_IPFRAG_ETRUNC}, {"ELIMIT", CTX_IPFRAG_ELIMIT}};
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (strcmp(t[i].name, name) == 0) return t[i].rc;
-    fail_msg("unknown result name %s in the .expect file", name);
-    return 0;
+    static const pcap_replay_rc_t t[] = {
+        {"-", 0}, {"FRAGMENT", CTX_PKT_FRAGMENT}, {"EFRAG", CTX_PKT_EFRAG}, {"EUDPLEN", CTX_PKT_EUDPLEN},
+        {"QUEUED", CTX_IPFRAG_QUEUED}, {"COMPLETE", CTX_IPFRAG_COMPLETE}, {"EOVERLAP", CTX_IPFRAG_EOVERLAP},
+        {"EDISCARDED", CTX_IPFRAG_EDISCARDED}, {"ETRUNC", CTX_IPFRAG_ETRUNC}, {"ELIMIT", CTX_IPFRAG_ELIMIT}};
+    return pcap_replay_rc(t, sizeof t / sizeof t[0], name);
 }
 
 /* tests/data/pcap/hostile_frag.pcap through decoder and reassembler, the clock
  * taken from the pcap timestamps; .expect: DECODE IPFRAG PAYLOAD_LEN per packet. */
 static void hostile_pcap_replay(void **state) {
     (void)state;
-    char path[4096], errbuf[PCAP_ERRBUF_SIZE], line[512];
-    snprintf(path, sizeof path, "%s/tests/data/pcap/hostile_frag.expect", srcdir());
-    FILE *ex = fopen(path, "r");
-    assert_non_null(ex);
-    snprintf(path, sizeof path, "%s/tests/data/pcap/hostile_frag.pcap", srcdir());
-    pcap_t *pc = pcap_open_offline(path, errbuf);
-    assert_non_null(pc);
+    pcap_replay_t r;
+    pcap_replay_open(&r, "hostile_frag");
     struct ctx_ipfrag *f = ctx_ipfrag_new(1 << 20, 64, 30000);
     struct pcap_pkthdr *h;
     const u_char *data;
-    int n = 0, complete = 0;
-    while (pcap_next_ex(pc, &h, &data) == 1) {
+    int complete = 0;
+    while (pcap_replay_next(&r, &h, &data)) {
         char drc[32], frc[32], plen[16];
-        do assert_non_null(fgets(line, sizeof line, ex));
-        while (line[0] == '#');
-        assert_int_equal(sscanf(line, "%31s %31s %15s", drc, frc, plen), 3);
+        assert_int_equal(sscanf(r.line, "%31s %31s %15s", drc, frc, plen), 3);
         struct ctx_pkt p, out;
         int rc = ctx_pkt_decode(guardbuf_place(&G, data, h->caplen), h->caplen, h->len, &p);
-        if (rc != rc_by_name(drc)) fail_msg("packet %d: decoder says %s (%s)", n + 1, ctx_pkt_strerror(rc), line);
-        n++;
+        if (rc != rc_by_name(drc)) fail_msg("packet %d: decoder says %s (%s)", r.n, ctx_pkt_strerror(rc), r.line);
         if (rc != CTX_PKT_FRAGMENT) continue;
         uint64_t now = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
         rc = ctx_ipfrag_add(f, &p, 0, now, &out);
-        if (rc != rc_by_name(frc)) fail_msg("packet %d: ipfrag says %s (%s)", n, ctx_ipfrag_strerror(rc), line);
+        if (rc != rc_by_name(frc)) fail_msg("packet %d: ipfrag says %s (%s)", r.n, ctx_ipfrag_strerror(rc), r.line);
         if (rc == CTX_IPFRAG_COMPLETE) {
             assert_int_equal(out.payload_len, (size_t)atol(plen));
             assert_memory_equal(out.payload, "<13>reassembled message, forty bytes!!!!", 40);
             complete++;
         }
     }
-    pcap_close(pc);
-    assert_null(fgets(line, sizeof line, ex));
-    fclose(ex);
+    ASSERT_GE(pcap_replay_close(&r), 20);
     assert_int_equal(stats(f).reassembled, (uint64_t)complete);
     assert_int_equal(complete, 3);
-    ASSERT_GE(n, 20);
     ctx_ipfrag_free(f);
 }
 

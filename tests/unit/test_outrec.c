@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "ctxlog_common.h"
+#include "corpusdir.h"
 #include "fmt.h"
 #include "outrec.h"
 #include "outrec_int.h"
@@ -287,43 +288,44 @@ static void fast_path_agrees_with_tree(void **state) {
     ctx_redact_ctx_take_counters(fx->rx, sink);
 }
 
-/* the fuzz corpus (tests/fuzz/corpus/outrec: fields separated by 0x00, as fuzz_outrec.c reads
- * them): every record parses as one JSON object and is valid UTF-8 */
-static void replays_fuzz_corpus(void **state) {
-    fx_t *fx = *state;
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/outrec", CTX_SRCDIR);
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int files = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.') continue;
-        char path[1024], buf[65536];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        assert_non_null(f);
-        size_t size = fread(buf, 1, sizeof buf, f), pos = 0;
-        fclose(f);
-        const char *part[4];
-        size_t len[4];
-        for (int i = 0; i < 4; i++) {
-            const char *z = pos < size ? memchr(buf + pos, 0, size - pos) : NULL;
-            size_t end = z ? (size_t)(z - buf) : size;
-            part[i] = buf + (pos < size ? pos : size), len[i] = end - (pos < size ? pos : size);
-            pos = z ? end + 1 : size;
-        }
-        ctx_outrec_fields_t fl = {part[0], len[0], part[1], len[1], part[2], len[2], part[3], len[3]};
-        const char *out;
-        size_t n;
-        ASSERT_GE(ctx_outrec_build(fx->b, CTX_OUTREC_JSON, fx->rx, fx->set, &fl, &out, &n), 0);
-        assert_true(ctx_redact_utf8_valid(out, n));
-        struct fjson_object *o = fjson_tokener_parse(out);
-        if (o == NULL || !fjson_object_is_type(o, fjson_type_object)) fail_msg("%s: not a JSON object: %s", path, out);
-        fjson_object_put(o);
-        files++;
+struct replay {
+    fx_t *fx;
+    int files;
+};
+
+/* one corpus file: fields separated by 0x00, as fuzz_outrec.c reads them */
+static void build_file(const char *path, void *arg) {
+    struct replay *r = arg;
+    char buf[65536];
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t size = fread(buf, 1, sizeof buf, f), pos = 0;
+    fclose(f);
+    const char *part[4];
+    size_t len[4];
+    for (int i = 0; i < 4; i++) {
+        const char *z = pos < size ? memchr(buf + pos, 0, size - pos) : NULL;
+        size_t end = z ? (size_t)(z - buf) : size;
+        part[i] = buf + (pos < size ? pos : size), len[i] = end - (pos < size ? pos : size);
+        pos = z ? end + 1 : size;
     }
-    closedir(d);
-    ASSERT_GE(files, 2);
+    ctx_outrec_fields_t fl = {part[0], len[0], part[1], len[1], part[2], len[2], part[3], len[3]};
+    const char *out;
+    size_t n;
+    ASSERT_GE(ctx_outrec_build(r->fx->b, CTX_OUTREC_JSON, r->fx->rx, r->fx->set, &fl, &out, &n), 0);
+    assert_true(ctx_redact_utf8_valid(out, n));
+    struct fjson_object *o = fjson_tokener_parse(out);
+    if (o == NULL || !fjson_object_is_type(o, fjson_type_object)) fail_msg("%s: not a JSON object: %s", path, out);
+    fjson_object_put(o);
+    r->files++;
+}
+
+/* the fuzz corpus (tests/fuzz/corpus/outrec): every record parses as one JSON object and
+ * is valid UTF-8 */
+static void replays_fuzz_corpus(void **state) {
+    struct replay r = {*state, 0};
+    corpus_each("outrec", build_file, &r);
+    ASSERT_GE(r.files, 2);
 }
 
 

@@ -23,6 +23,7 @@
 #include "ctxlog_common.h"
 #include "corpus.h"
 #include "guardbuf.h"
+#include "pcapreplay.h"
 #include "pktbuild.h"
 #include "pktdecode.h"
 
@@ -593,11 +594,6 @@ static void text_helpers(void **state) {
     assert_int_equal(ctx_pkt_decode_l4(17, NULL, 0, 0, NULL), CTX_PKT_EINVAL);
 }
 
-static const char *srcdir(void) {
-    const char *d = getenv("top_srcdir");
-    return d != NULL ? d : ".";
-}
-
 /* Every file of the fuzzer's corpus goes through the fuzzer's own checks, placed
  * against the guard page. */
 static void fuzz_corpus_replay(void **state) {
@@ -606,18 +602,13 @@ static void fuzz_corpus_replay(void **state) {
 }
 
 static int rc_by_name(const char *name) {
-    static const struct {
-        const char *name;
-        int rc;
-    } t[] = {{"OK", CTX_PKT_OK}, {"FRAGMENT", CTX_PKT_FRAGMENT}, {"ETRUNC", CTX_PKT_ETRUNC},
-             {"EETHERTYPE", CTX_PKT_EETHERTYPE}, {"EVLAN", CTX_PKT_EVLAN}, {"EIPVER", CTX_PKT_EIPVER},
-             {"EIPHDRLEN", CTX_PKT_EIPHDRLEN}, {"EIPLEN", CTX_PKT_EIPLEN}, {"EIPOPT", CTX_PKT_EIPOPT},
-             {"EEXTHDR", CTX_PKT_EEXTHDR}, {"EEXTCHAIN", CTX_PKT_EEXTCHAIN}, {"ENOTL4", CTX_PKT_ENOTL4},
-             {"EUDPLEN", CTX_PKT_EUDPLEN}, {"ETCPHDR", CTX_PKT_ETCPHDR}, {"EFRAG", CTX_PKT_EFRAG}};
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (strcmp(t[i].name, name) == 0) return t[i].rc;
-    fail_msg("unknown result name %s in the .expect file", name);
-    return 0;
+    static const pcap_replay_rc_t t[] = {
+        {"OK", CTX_PKT_OK}, {"FRAGMENT", CTX_PKT_FRAGMENT}, {"ETRUNC", CTX_PKT_ETRUNC},
+        {"EETHERTYPE", CTX_PKT_EETHERTYPE}, {"EVLAN", CTX_PKT_EVLAN}, {"EIPVER", CTX_PKT_EIPVER},
+        {"EIPHDRLEN", CTX_PKT_EIPHDRLEN}, {"EIPLEN", CTX_PKT_EIPLEN}, {"EIPOPT", CTX_PKT_EIPOPT},
+        {"EEXTHDR", CTX_PKT_EEXTHDR}, {"EEXTCHAIN", CTX_PKT_EEXTCHAIN}, {"ENOTL4", CTX_PKT_ENOTL4},
+        {"EUDPLEN", CTX_PKT_EUDPLEN}, {"ETCPHDR", CTX_PKT_ETCPHDR}, {"EFRAG", CTX_PKT_EFRAG}};
+    return pcap_replay_rc(t, sizeof t / sizeof t[0], name);
 }
 
 /* tests/data/pcap/hostile_decode.pcap, read with libpcap's offline mode; its
@@ -625,34 +616,22 @@ static int rc_by_name(const char *name) {
  * when there is none). */
 static void hostile_pcap_replay(void **state) {
     (void)state;
-    char path[4096], errbuf[PCAP_ERRBUF_SIZE], line[512];
-    snprintf(path, sizeof path, "%s/tests/data/pcap/hostile_decode.expect", srcdir());
-    FILE *ex = fopen(path, "r");
-    assert_non_null(ex);
-    snprintf(path, sizeof path, "%s/tests/data/pcap/hostile_decode.pcap", srcdir());
-    pcap_t *pc = pcap_open_offline(path, errbuf);
-    assert_non_null(pc);
-    assert_int_equal(pcap_datalink(pc), DLT_EN10MB);
+    pcap_replay_t r;
+    pcap_replay_open(&r, "hostile_decode");
+    assert_int_equal(pcap_datalink(r.pc), DLT_EN10MB);
     struct pcap_pkthdr *h;
     const u_char *data;
-    int n = 0;
-    while (pcap_next_ex(pc, &h, &data) == 1) {
+    while (pcap_replay_next(&r, &h, &data)) {
         char name[32], plen[16];
-        do assert_non_null(fgets(line, sizeof line, ex));
-        while (line[0] == '#');
-        assert_int_equal(sscanf(line, "%31s %15s", name, plen), 2);
+        assert_int_equal(sscanf(r.line, "%31s %15s", name, plen), 2);
         struct ctx_pkt p;
         base = guardbuf_place(&G, data, h->caplen);
         int rc = ctx_pkt_decode(base, h->caplen, h->len, &p);
         if (rc != rc_by_name(name))
-            fail_msg("packet %d: %s, expected %s (%s)", n + 1, ctx_pkt_strerror(rc), name, line);
+            fail_msg("packet %d: %s, expected %s (%s)", r.n, ctx_pkt_strerror(rc), name, r.line);
         if (strcmp(plen, "-") != 0) assert_int_equal(p.payload_len, (size_t)atol(plen));
-        n++;
     }
-    pcap_close(pc);
-    assert_null(fgets(line, sizeof line, ex)); /* as many expectations as packets */
-    fclose(ex);
-    ASSERT_GE(n, 20);
+    ASSERT_GE(pcap_replay_close(&r), 20);
 }
 
 GUARDBUF_GROUP_FIXTURE(G, PB_CAP)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctxlog_common.h"
+#include "corpusdir.h"
 #include "policy.h"
 
 #define DATA CTX_SRCDIR "/tests/data/policy/"
@@ -544,29 +545,31 @@ static void concurrent_evaluation(void **state) {
     ctx_policy_free(p);
 }
 
+struct replay_count {
+    int n, ok;
+};
+
+static void load_file(const char *path, void *arg) {
+    struct replay_count *c = arg;
+    char err[CTX_ERRLEN];
+    ctx_policy *p = NULL;
+    int rc = ctx_policy_load(path, &p, err, sizeof err);
+    if (rc != 0 && rc != CTX_EPARSE) fail_msg("%s: rc %d (%s)", path, rc, err);
+    if (rc == CTX_EPARSE && strstr(err, strrchr(path, '/') + 1) == NULL)
+        fail_msg("%s: error without the file's name: %s", path, err);
+    if (rc == 0) eval(p, mk(3, 1, "t", "v", "u", "a", "m"));
+    c->ok += rc == 0;
+    c->n++;
+    ctx_policy_free(p);
+}
+
 /* Inputs the fuzzer found (tests/fuzz/corpus/policy/): each must parse or fail cleanly. */
 static void fuzz_corpus_replay(void **state) {
     (void)state;
-    DIR *d = opendir(CTX_SRCDIR "/tests/fuzz/corpus/policy");
-    assert_non_null(d); /* the corpus is committed: a missing one is a failure, not a skip */
-    struct dirent *e;
-    int n = 0, ok = 0;
-    while ((e = readdir(d)) != NULL) {
-        char path[1024], err[CTX_ERRLEN];
-        if (e->d_name[0] == '.') continue;
-        snprintf(path, sizeof path, "%s/%s", CTX_SRCDIR "/tests/fuzz/corpus/policy", e->d_name);
-        ctx_policy *p = NULL;
-        int rc = ctx_policy_load(path, &p, err, sizeof err);
-        if (rc != 0 && rc != CTX_EPARSE) fail_msg("%s: rc %d (%s)", path, rc, err);
-        if (rc == CTX_EPARSE && strstr(err, e->d_name) == NULL) fail_msg("%s: error without the file's name: %s", path, err);
-        if (rc == 0) eval(p, mk(3, 1, "t", "v", "u", "a", "m"));
-        ok += rc == 0;
-        n++;
-        ctx_policy_free(p);
-    }
-    closedir(d);
-    ASSERT_GE(n, 4); /* the seeds at least */
-    ASSERT_GE(ok, 1); /* the example parses */
+    struct replay_count c = {0, 0};
+    corpus_each("policy", load_file, &c);
+    ASSERT_GE(c.n, 4);  /* the seeds at least */
+    ASSERT_GE(c.ok, 1); /* the example parses */
 }
 
 int main(void) {

@@ -596,46 +596,42 @@ static void references_and_slot(void **state) {
     (void)state;
     ctx_profiles_t *a = load_ok("{\"vms\":[{\"name\":\"a\",\"tenant\":\"t\"}]}");
     ctx_profiles_t *b = load_ok("{\"vms\":[{\"name\":\"b\",\"tenant\":\"t\"},{\"name\":\"c\",\"tenant\":\"t\"}]}");
-    ctx_profiles_slot_t *s = NULL;
+    ctx_slot_t *s = NULL;
     assert_int_equal(ctx_profiles_slot_new(&s), 0);
-    assert_null(ctx_profiles_slot_get(s));
-    assert_int_equal(ctx_profiles_slot_generation(s), 0);
-    ctx_profiles_slot_set(s, a); /* the slot owns a's only reference */
-    assert_int_equal(ctx_profiles_slot_generation(s), 1);
-    ctx_profiles_t *held = ctx_profiles_slot_get(s);
+    assert_null(ctx_profiles_current(s));
+    assert_int_equal(ctx_slot_generation(s), 0);
+    assert_int_equal(ctx_slot_set(s, a), 0); /* the slot owns a's only reference */
+    assert_int_equal(ctx_slot_generation(s), 1);
+    ctx_profiles_t *held = ctx_profiles_current(s);
     assert_ptr_equal(held, a);
-    ctx_profiles_slot_set(s, b); /* a lives on through held */
-    assert_int_equal(ctx_profiles_slot_generation(s), 2);
+    assert_int_equal(ctx_slot_set(s, b), 0); /* a lives on through held */
+    assert_int_equal(ctx_slot_generation(s), 2);
     assert_string_equal(ctx_profiles_at(held, 0)->name, "a");
     ctx_profiles_unref(held); /* frees a (ASan reports a leak or a double free otherwise) */
-    held = ctx_profiles_slot_get(s);
+    held = ctx_profiles_current(s);
     assert_int_equal(ctx_profiles_count(held), 2);
     assert_ptr_equal(ctx_profiles_ref(held), held);
     ctx_profiles_unref(held);
     ctx_profiles_unref(held);
-    ctx_profiles_slot_free(s); /* frees b */
-    ctx_profiles_slot_free(NULL);
+    ctx_slot_free(s); /* frees b */
+    assert_null(ctx_profiles_current(NULL));
     ctx_profiles_unref(NULL);
     assert_null(ctx_profiles_ref(NULL));
     assert_int_equal(ctx_profiles_count(NULL), 0);
 }
 
 struct reader {
-    ctx_profiles_slot_t *slot;
+    ctx_slot_t *slot;
     atomic_int *stop;
     unsigned long reads, bad;
 };
 
+/* a worker's way: a ctx_slot_reader_t, re-acquired only when the generation changed */
 static void *reader_main(void *arg) {
     struct reader *r = arg;
-    uint64_t gen = 0;
-    ctx_profiles_t *p = NULL;
+    ctx_slot_reader_t rd = CTX_SLOT_READER_INIT;
     while (!atomic_load(r->stop)) {
-        if (p == NULL || ctx_profiles_slot_generation(r->slot) != gen) {
-            gen = ctx_profiles_slot_generation(r->slot);
-            ctx_profiles_unref(p);
-            p = ctx_profiles_slot_get(r->slot);
-        }
+        const ctx_profiles_t *p = ctx_slot_read(r->slot, &rd);
         /* every store has VMs named after its own size */
         size_t n = ctx_profiles_count(p);
         ctx_match_t how;
@@ -645,7 +641,7 @@ static void *reader_main(void *arg) {
         if (v == NULL || strcmp(v->name, want) != 0 || how != CTX_MATCH_VNIC) r->bad++;
         r->reads++;
     }
-    ctx_profiles_unref(p);
+    ctx_slot_reader_drop(&rd);
     return NULL;
 }
 
@@ -662,18 +658,18 @@ static ctx_profiles_t *store_of_size(size_t n) {
 /* HUP while workers read: 4 readers, 300 swaps; each reader must always see one whole store. */
 static void slot_swaps_under_concurrent_readers(void **state) {
     (void)state;
-    ctx_profiles_slot_t *s = NULL;
+    ctx_slot_t *s = NULL;
     atomic_int stop = 0;
     struct reader rd[4];
     pthread_t th[4];
     assert_int_equal(ctx_profiles_slot_new(&s), 0);
-    ctx_profiles_slot_set(s, store_of_size(1));
+    assert_int_equal(ctx_slot_set(s, store_of_size(1)), 0);
     for (int i = 0; i < 4; i++) {
         rd[i] = (struct reader){s, &stop, 0, 0};
         assert_int_equal(pthread_create(&th[i], NULL, reader_main, &rd[i]), 0);
     }
     for (int k = 0; k < 300; k++) {
-        ctx_profiles_slot_set(s, store_of_size(1 + (size_t)(k % 5)));
+        assert_int_equal(ctx_slot_set(s, store_of_size(1 + (size_t)(k % 5))), 0);
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
@@ -683,8 +679,8 @@ static void slot_swaps_under_concurrent_readers(void **state) {
         assert_int_equal(rd[i].bad, 0);
         ASSERT_GT(rd[i].reads, 0);
     }
-    assert_int_equal(ctx_profiles_slot_generation(s), 301);
-    ctx_profiles_slot_free(s);
+    assert_int_equal(ctx_slot_generation(s), 301);
+    ctx_slot_free(s);
 }
 
 /* 5,000 VMs, each with a uuid, a MAC, an IPv4, an IPv6, an exact vNIC; every 10th also a glob. */

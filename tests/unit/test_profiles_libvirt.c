@@ -363,12 +363,12 @@ static void test_source_shared(void **state) {
     FILE *f = fopen(path, "w");
     fputs("{\"vms\": [{\"name\": \"a\", \"tenant\": \"t2\", \"vnic\": \"vnet1\"}]}", f);
     fclose(f);
-    uint64_t gen = ctx_profiles_slot_generation(ctx_profsrc_slot(s2));
+    uint64_t gen = ctx_slot_generation(ctx_profsrc_slot(s2));
     assert_int_equal(ctx_profsrc_reload(s1, &changed, err, sizeof err), 0);
     assert_int_equal(changed, 1);
     assert_int_equal(ctx_profsrc_reload(s2, &changed, err, sizeof err), 0);
     assert_int_equal(changed, 0); /* the other module's HUP: already installed */
-    assert_int_equal(ctx_profiles_slot_generation(ctx_profsrc_slot(s2)), gen + 1);
+    assert_int_equal(ctx_slot_generation(ctx_profsrc_slot(s2)), gen + 1);
     ctx_profiles_t *p = ctx_profsrc_get(s2);
     assert_string_equal(ctx_profiles_by_vnic(p, "vnet1", NULL)->tenant, "t2");
     ctx_profiles_unref(p);

@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "ctxlog_common.h"
+#include "corpusdir.h"
 #include "spool.h"
 
 /* the documented layout (docs/spool.md) */
@@ -758,27 +759,19 @@ static void replay_one(const unsigned char *data, size_t size) {
     ctx_spool_free(sp);
 }
 
+static void replay_file(const char *path, void *arg) {
+    (void)arg;
+    static unsigned char buf[1 << 16];
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) fail_msg("cannot open %s", path);
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    if (len > 0) replay_one(buf, len);
+}
+
 static void fuzz_corpus_replay(void **state) {
     (void)state;
-    DIR *d = opendir(CTX_SRCDIR "/tests/fuzz/corpus/spool");
-    if (d == NULL) fail_msg("no corpus at %s", CTX_SRCDIR "/tests/fuzz/corpus/spool");
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char p[600];
-        snprintf(p, sizeof p, "%s/tests/fuzz/corpus/spool/%s", CTX_SRCDIR, e->d_name);
-        FILE *f = fopen(p, "rb");
-        static unsigned char buf[1 << 16];
-        size_t len = fread(buf, 1, sizeof buf, f);
-        fclose(f);
-        if (len > 0)
-            replay_one(buf, len);
-        n++;
-    }
-    closedir(d);
-    ASSERT_GT(n, 0);
+    corpus_each("spool", replay_file, NULL);
 }
 
 int main(void) {

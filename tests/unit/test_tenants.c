@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctxlog_common.h"
+#include "corpusdir.h"
 #include "tenants.h"
 
 #ifndef CTX_SRCDIR
@@ -700,27 +701,19 @@ static void references(void **state) {
     ctx_tenants_free(NULL);
 }
 
+static void load_file(const char *path, void *arg) {
+    (void)arg;
+    ctx_tenants_t *t = NULL;
+    int rc = ctx_tenants_load(path, &t, err, sizeof err);
+    assert_true(rc == 0 || rc == CTX_EPARSE || rc == CTX_EIO);
+    assert_true(rc == 0 ? t != NULL : (t == NULL && err[0] != '\0' && strchr(err, '\n') == NULL));
+    ctx_tenants_free(t);
+}
+
 /* inputs the fuzzer found interesting: each must load or fail cleanly */
 static void fuzz_corpus_replay(void **state) {
     (void)state;
-    DIR *d = opendir(CTX_SRCDIR "/tests/fuzz/corpus/tenants");
-    assert_non_null(d); /* committed: a missing corpus fails, it is not skipped */
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char p[600];
-        snprintf(p, sizeof p, "%s/tests/fuzz/corpus/tenants/%s", CTX_SRCDIR, e->d_name);
-        ctx_tenants_t *t = NULL;
-        int rc = ctx_tenants_load(p, &t, err, sizeof err);
-        assert_true(rc == 0 || rc == CTX_EPARSE || rc == CTX_EIO);
-        assert_true(rc == 0 ? t != NULL : (t == NULL && err[0] != '\0' && strchr(err, '\n') == NULL));
-        ctx_tenants_free(t);
-        n++;
-    }
-    closedir(d);
-    ASSERT_GT(n, 0);
+    corpus_each("tenants", load_file, NULL);
 }
 
 int main(void) {

@@ -15,34 +15,18 @@
 #include "tlsserver.h"
 #include "tls_client.h"
 
-static char dir[256];
-static tt_id_t ca, evil_ca, srv, srv_other, srv_expired, srv_evil, client;
-static char ca_pem[512], client_pem[512], client_key[512];
+static tt_pki_t pki;
 
 static int setup(void **state) {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "/tmp/test_tls_client.XXXXXX");
-    if (mkdtemp(dir) == NULL) return -1;
-    ca = tt_make("Test CA", NULL, NULL, -1, 365, 1);
-    evil_ca = tt_make("Evil CA", NULL, NULL, -1, 365, 1);
-    srv = tt_make("localhost", "DNS:localhost,IP:127.0.0.1", &ca, -1, 30, 0);
-    srv_other = tt_make("other.example", "DNS:other.example", &ca, -1, 30, 0);
-    srv_expired = tt_make("localhost", "DNS:localhost,IP:127.0.0.1", &ca, -30, -1, 0);
-    srv_evil = tt_make("localhost", "DNS:localhost,IP:127.0.0.1", &evil_ca, -1, 30, 0);
-    client = tt_make("ctxlog-client", NULL, &ca, -1, 30, 0);
-    tt_write(dir, "ca", &ca, ca_pem, NULL);
-    tt_write(dir, "client", &client, client_pem, client_key);
+    if (tt_pki_make(&pki, "test_tls_client") != 0) return -1;
     return 0;
 }
 
 static int teardown(void **state) {
     (void)state;
-    tt_id_t *all[] = {&ca, &evil_ca, &srv, &srv_other, &srv_expired, &srv_evil, &client};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) tt_free(all[i]);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tt_pki_free(&pki);
 }
 
 static ctx_tls_opts_t opts_for(int port) {
@@ -50,7 +34,7 @@ static ctx_tls_opts_t opts_for(int port) {
     memset(&o, 0, sizeof o);
     o.host = "127.0.0.1";
     o.port = (unsigned)port;
-    o.tls.ca_file = ca_pem;
+    o.tls.ca_file = pki.ca_pem;
     o.tls.server_name = "localhost";
     o.tls.verify_peer = 1;
     o.tls.verify_hostname = 1;
@@ -59,7 +43,7 @@ static ctx_tls_opts_t opts_for(int port) {
     return o;
 }
 
-/* runs one client against a server configured by sctx; returns the send result, err */
+/* runs one pki.client against a server configured by sctx; returns the send result, err */
 static int run(tt_srv_t *s, ctx_tls_opts_t *o, const char *data, char *err, size_t errlen) {
     tt_srv_start(s);
     o->port = (unsigned)s->port;
@@ -77,7 +61,7 @@ static void delivers_exact_bytes_over_tls13(void **state) {
     (void)state;
     static tt_srv_t s;
     memset(&s, 0, sizeof s);
-    s.ctx = tt_server_ctx(&srv, NULL, NULL, 0, 0);
+    s.ctx = tt_server_ctx(&pki.srv, NULL, NULL, 0, 0);
     tt_srv_start(&s);
     ctx_tls_opts_t o = opts_for(s.port);
     ctx_tls_client_t *c;
@@ -101,7 +85,7 @@ static void refuses_untrusted_ca(void **state) {
     (void)state;
     static tt_srv_t s;
     memset(&s, 0, sizeof s);
-    s.ctx = tt_server_ctx(&srv_evil, NULL, NULL, 0, 0);
+    s.ctx = tt_server_ctx(&pki.srv_evil, NULL, NULL, 0, 0);
     ctx_tls_opts_t o = opts_for(0);
     char err[CTX_ERRLEN] = "";
     assert_int_equal(run(&s, &o, "1 a", err, sizeof err), CTX_EIO);
@@ -117,7 +101,7 @@ static void refuses_wrong_host_name(void **state) {
     (void)state;
     static tt_srv_t s;
     memset(&s, 0, sizeof s);
-    s.ctx = tt_server_ctx(&srv_other, NULL, NULL, 0, 0);
+    s.ctx = tt_server_ctx(&pki.srv_other, NULL, NULL, 0, 0);
     ctx_tls_opts_t o = opts_for(0);
     char err[CTX_ERRLEN] = "";
     assert_int_equal(run(&s, &o, "1 a", err, sizeof err), CTX_EIO);
@@ -126,7 +110,7 @@ static void refuses_wrong_host_name(void **state) {
     assert_int_equal(s.len, 0);
     /* the name check alone (verify_peer off) still refuses */
     memset(&s, 0, sizeof s);
-    s.ctx = tt_server_ctx(&srv_other, NULL, NULL, 0, 0);
+    s.ctx = tt_server_ctx(&pki.srv_other, NULL, NULL, 0, 0);
     o = opts_for(0);
     o.tls.verify_peer = 0;
     assert_int_equal(run(&s, &o, "1 a", err, sizeof err), CTX_EIO);
@@ -138,7 +122,7 @@ static void refuses_expired_certificate(void **state) {
     (void)state;
     static tt_srv_t s;
     memset(&s, 0, sizeof s);
-    s.ctx = tt_server_ctx(&srv_expired, NULL, NULL, 0, 0);
+    s.ctx = tt_server_ctx(&pki.srv_expired, NULL, NULL, 0, 0);
     ctx_tls_opts_t o = opts_for(0);
     char err[CTX_ERRLEN] = "";
     assert_int_equal(run(&s, &o, "1 a", err, sizeof err), CTX_EIO);
@@ -150,7 +134,7 @@ static void accepts_untrusted_when_verification_is_off(void **state) {
     (void)state;
     static tt_srv_t s;
     memset(&s, 0, sizeof s);
-    s.ctx = tt_server_ctx(&srv_evil, NULL, NULL, 0, 0);
+    s.ctx = tt_server_ctx(&pki.srv_evil, NULL, NULL, 0, 0);
     ctx_tls_opts_t o = opts_for(0);
     o.tls.verify_peer = 0;
     o.tls.verify_hostname = 0;
@@ -164,7 +148,7 @@ static void refuses_tls11_only_server(void **state) {
     (void)state;
     static tt_srv_t s;
     memset(&s, 0, sizeof s);
-    s.ctx = tt_server_ctx(&srv, NULL, NULL, TLS1_1_VERSION, TLS1_1_VERSION);
+    s.ctx = tt_server_ctx(&pki.srv, NULL, NULL, TLS1_1_VERSION, TLS1_1_VERSION);
     ctx_tls_opts_t o = opts_for(0);
     char err[CTX_ERRLEN] = "";
     assert_int_equal(run(&s, &o, "1 a", err, sizeof err), CTX_EIO);
@@ -172,7 +156,7 @@ static void refuses_tls11_only_server(void **state) {
     assert_non_null(strstr(err, "the server offers no TLS version this client accepts (minimum TLS 1.2)"));
     /* and a TLS 1.2 server when 1.3 is the minimum */
     memset(&s, 0, sizeof s);
-    s.ctx = tt_server_ctx(&srv, NULL, NULL, TLS1_2_VERSION, TLS1_2_VERSION);
+    s.ctx = tt_server_ctx(&pki.srv, NULL, NULL, TLS1_2_VERSION, TLS1_2_VERSION);
     o = opts_for(0);
     o.tls.min_version = 0x0304;
     assert_int_equal(run(&s, &o, "1 a", err, sizeof err), CTX_EIO);
@@ -185,7 +169,7 @@ static void mtls_without_and_with_client_certificate(void **state) {
     static tt_srv_t s;
     for (int v = 0; v < 2; v++) { /* TLS 1.3 (refusal after the handshake) and TLS 1.2 (during it) */
         memset(&s, 0, sizeof s);
-        s.ctx = tt_server_ctx(&srv, NULL, &ca, 0, v ? TLS1_2_VERSION : 0);
+        s.ctx = tt_server_ctx(&pki.srv, NULL, &pki.ca, 0, v ? TLS1_2_VERSION : 0);
         ctx_tls_opts_t o = opts_for(0);
         char err[CTX_ERRLEN] = "";
         assert_int_equal(run(&s, &o, "1 a", err, sizeof err), CTX_EIO);
@@ -194,8 +178,8 @@ static void mtls_without_and_with_client_certificate(void **state) {
         memset(&s.buf, 0, 16);
         int conns = s.conns;
         s.conns = 0, s.len = 0;
-        o.tls.cert_file = client_pem;
-        o.tls.key_file = client_key;
+        o.tls.cert_file = pki.client_pem;
+        o.tls.key_file = pki.client_key;
         assert_int_equal(run(&s, &o, "5 hello", err, sizeof err), 0);
         SSL_CTX_free(s.ctx);
         assert_int_equal(conns, 1);
@@ -208,7 +192,7 @@ static void reconnects_after_server_closed(void **state) {
     (void)state;
     static tt_srv_t s;
     memset(&s, 0, sizeof s);
-    s.ctx = tt_server_ctx(&srv, NULL, NULL, 0, 0);
+    s.ctx = tt_server_ctx(&pki.srv, NULL, NULL, 0, 0);
     s.max_conns = 2;
     s.close_after = 5; /* the server drops each connection after its first 5 bytes */
     tt_srv_start(&s);
@@ -259,12 +243,12 @@ static void bad_files_are_reported_at_creation(void **state) {
     assert_null(c);
     assert_non_null(strstr(err, "cannot load CA file \"/nonexistent/ca.pem\": "));
     o = opts_for(6514);
-    o.tls.cert_file = client_pem;
+    o.tls.cert_file = pki.client_pem;
     assert_int_equal(ctx_tls_client_new(&o, &c, err, sizeof err), CTX_EINVAL);
     assert_string_equal(err, "a client certificate needs both cert_file and key_file");
     tt_id_t other = tt_make("x", NULL, NULL, -1, 1, 0);
     char other_key[512];
-    tt_write(dir, "other", &other, NULL, other_key);
+    tt_write(pki.dir, "other", &other, NULL, other_key);
     tt_free(&other);
     o.tls.key_file = other_key;
     assert_int_equal(ctx_tls_client_new(&o, &c, err, sizeof err), CTX_EINVAL);

@@ -87,6 +87,39 @@ static void tt_write(const char *dir, const char *name, const tt_id_t *id, char 
     if (keypath) strcpy(keypath, p);
 }
 
+/* The identities the TLS client tests use (test_tls_client.c, test_https_post.c): a CA,
+ * another CA, servers for localhost (good, expired, signed by the other CA) and for
+ * another name, and a client; the CA and the client written as PEM files. */
+typedef struct {
+    tt_id_t ca, evil_ca, srv, srv_other, srv_expired, srv_evil, client;
+    char dir[256], ca_pem[512], client_pem[512], client_key[512];
+} tt_pki_t;
+
+/* makes them, in a new directory /tmp/NAME.XXXXXX; 0 or -1 */
+static int tt_pki_make(tt_pki_t *p, const char *name) {
+    snprintf(p->dir, sizeof p->dir, "/tmp/%s.XXXXXX", name);
+    if (mkdtemp(p->dir) == NULL) return -1;
+    p->ca = tt_make("Test CA", NULL, NULL, -1, 365, 1);
+    p->evil_ca = tt_make("Evil CA", NULL, NULL, -1, 365, 1);
+    p->srv = tt_make("localhost", "DNS:localhost,IP:127.0.0.1", &p->ca, -1, 30, 0);
+    p->srv_other = tt_make("other.example", "DNS:other.example", &p->ca, -1, 30, 0);
+    p->srv_expired = tt_make("localhost", "DNS:localhost,IP:127.0.0.1", &p->ca, -30, -1, 0);
+    p->srv_evil = tt_make("localhost", "DNS:localhost,IP:127.0.0.1", &p->evil_ca, -1, 30, 0);
+    p->client = tt_make("ctxlog-client", NULL, &p->ca, -1, 30, 0);
+    tt_write(p->dir, "ca", &p->ca, p->ca_pem, NULL);
+    tt_write(p->dir, "client", &p->client, p->client_pem, p->client_key);
+    return 0;
+}
+
+/* frees them and removes the directory; 0 or -1 */
+static int tt_pki_free(tt_pki_t *p) {
+    tt_id_t *all[] = {&p->ca, &p->evil_ca, &p->srv, &p->srv_other, &p->srv_expired, &p->srv_evil, &p->client};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) tt_free(all[i]);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", p->dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 /* ---------------------------------------------------------------- server */
 
 typedef struct {

@@ -35,7 +35,7 @@ tests_unit_test_slot_tsan_LDFLAGS = -fsanitize=thread
 
 check_PROGRAMS += tests/unit/test_policy
 TESTS += tests/unit/test_policy
-tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c tests/unit/corpusdir.h
 tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_test_policy_LDADD = $(UNIT_LDADD)
 tests_unit_test_policy_LDFLAGS = $(UNIT_LINKFLAGS)
@@ -120,14 +120,14 @@ tests_unit_test_hostsample_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_pktdecode
 TESTS += tests/unit/test_pktdecode
-tests_unit_test_pktdecode_SOURCES = tests/unit/test_pktdecode.c tests/unit/guardbuf.h tests/unit/pktbuild.h
+tests_unit_test_pktdecode_SOURCES = tests/unit/test_pktdecode.c tests/unit/guardbuf.h tests/unit/pktbuild.h tests/unit/pcapreplay.h
 tests_unit_test_pktdecode_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pktdecode_LDADD = $(UNIT_LDADD)
 tests_unit_test_pktdecode_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_ipfrag
 TESTS += tests/unit/test_ipfrag
-tests_unit_test_ipfrag_SOURCES = tests/unit/test_ipfrag.c tests/unit/guardbuf.h tests/unit/pktbuild.h
+tests_unit_test_ipfrag_SOURCES = tests/unit/test_ipfrag.c tests/unit/guardbuf.h tests/unit/pktbuild.h tests/unit/pcapreplay.h
 tests_unit_test_ipfrag_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ipfrag_LDADD = $(UNIT_LDADD)
 tests_unit_test_ipfrag_LDFLAGS = $(UNIT_LINKFLAGS)
@@ -190,14 +190,14 @@ tests_unit_test_deadletter_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_spool
 TESTS += tests/unit/test_spool
-tests_unit_test_spool_SOURCES = tests/unit/test_spool.c
+tests_unit_test_spool_SOURCES = tests/unit/test_spool.c tests/unit/corpusdir.h
 tests_unit_test_spool_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_test_spool_LDADD = $(UNIT_LDADD)
 tests_unit_test_spool_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_tenants
 TESTS += tests/unit/test_tenants
-tests_unit_test_tenants_SOURCES = tests/unit/test_tenants.c
+tests_unit_test_tenants_SOURCES = tests/unit/test_tenants.c tests/unit/corpusdir.h
 tests_unit_test_tenants_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_test_tenants_LDADD = $(UNIT_LDADD)
 tests_unit_test_tenants_LDFLAGS = $(UNIT_LINKFLAGS)
@@ -218,7 +218,7 @@ tests_unit_test_https_post_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_outrec
 TESTS += tests/unit/test_outrec
-tests_unit_test_outrec_SOURCES = tests/unit/test_outrec.c
+tests_unit_test_outrec_SOURCES = tests/unit/test_outrec.c tests/unit/corpusdir.h
 tests_unit_test_outrec_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_test_outrec_LDADD = $(UNIT_LDADD)
 tests_unit_test_outrec_LDFLAGS = $(UNIT_LINKFLAGS)
