@@ -132,6 +132,9 @@ write_control() {
     shlibs=$(cd "$work" && dpkg-shlibdeps -O --warnings=6 "debian/ctxlog/usr/lib/$multiarch/rsyslog/"*.so |
         sed -n 's/^shlibs:Depends=//p')
     [ -n "$shlibs" ] || die "dpkg-shlibdeps found no library dependencies"
+    # Recommends: libvirt and libxml2 are loaded with dlopen, only for profiles.libvirt
+    # (common/context/lvdl.c): dpkg-shlibdeps does not see them, and a host without libvirt
+    # needs neither
     cat >"$root/DEBIAN/control" <<EOF
 Package: ctxlog
 Version: $version
@@ -141,6 +144,7 @@ Architecture: $arch
 Maintainer: $maintainer
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $shlibs, rsyslog (>= $rsyslog_version), rsyslog (<< $rsyslog_version+~)
+Recommends: libvirt0, libxml2
 Description: context-enriched logging for the VMs of a hypervisor host (rsyslog modules)
  ctxlog adds three native modules to the host's rsyslog: imctxcap captures
  the syslog traffic of the VMs on their vNICs without agents in the guests and

@@ -52,8 +52,14 @@ ctx_assert_eq "Priority" optional "$(field Priority)"
 rv=$($RSYSLOGD -v | sed -n 's/^rsyslogd[[:space:]]*\([0-9.]*\).*/\1/p' | head -1)
 depends=$(field Depends)
 case "$depends" in *"rsyslog (>= $rv), rsyslog (<< $rv+~)"*) ;; *) ctx_fail "Depends lacks the rsyslog $rv bounds: $depends" ;; esac
-for lib in libpcap0.8 libcurl4 libzstd1 libssl3 libpcre2-8-0 libfastjson4 libvirt0 libxml2; do
+for lib in libpcap0.8 libcurl4 libzstd1 libssl3 libpcre2-8-0 libfastjson4; do
     case "$depends" in *"$lib "*) ;; *) ctx_fail "Depends lacks $lib (dpkg-shlibdeps): $depends" ;; esac
+done
+# libvirt and libxml2 are loaded on first use, only with profiles.libvirt (common/context/lvdl.c):
+# recommended, not required
+for lib in libvirt0 libxml2; do
+    case "$depends" in *"$lib "* | *"$lib,"* | *"$lib") ctx_fail "Depends has $lib, loaded only with profiles.libvirt: $depends" ;; esac
+    case ", $(field Recommends)," in *", $lib,"*) ;; *) ctx_fail "Recommends lacks $lib: '$(field Recommends)'" ;; esac
 done
 admits() { dpkg --compare-versions "$1" ge "$rv" && dpkg --compare-versions "$1" lt "$rv+~"; }
 IFS=. read -r major minor _ <<<"$rv"
