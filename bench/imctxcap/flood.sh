@@ -78,7 +78,7 @@ flood_run() { # flood_run "udp syn frag"
         echo "## Flood run of $(date -u +%Y-%m-%dT%H:%MZ)"
         echo
         echo "- command: \`bench/imctxcap/run.sh --flood \"$1\" --quiet \"$quiet_rate $quiet_n\"${vm_pps:+ --vm-pps $vm_pps}\`$([ -n "${IMCTXCAP_SO:-}" ] && echo " with IMCTXCAP_SO=$IMCTXCAP_SO")"
-        echo "- machine: $(nproc) cores, $(uname -r); imctxcap with one worker, its budget ${vm_pps:-100000} frames/s$([ -z "$vm_pps" ] && echo " (the default)") and 128 MiB/s per vNIC; the flooder (tests/lib/floodgen.py, one process) and loggen run on the same cores"
+        echo "- machine: $(nproc) cores, $(uname -r); imctxcap with one worker, its budget ${vm_pps:-10000} frames/s$([ -z "$vm_pps" ] && echo " (the default)") and 128 MiB/s per vNIC; the flooder (tests/lib/floodgen.py, one process) and loggen run on the same cores"
         echo "- CPU seconds are measured under the load shown (load average at the flood's start / end): compare them only within a run. The counters do not depend on load; the quiet VM's loss can (kernel.drops: a starved capture worker lets the shared ring fill)"
         echo
         echo "| flood | quiet VM sent | received | lost | flooder frames | packets.seen | packets.overbudget | its VM object | tcp.flows.evicted | fragments.evicted.quota | kernel.drops | capture worker CPU s | rsyslogd CPU s | load avg |"

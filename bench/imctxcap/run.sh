@@ -37,7 +37,7 @@
 # while a second VM floods (tests/lib/floodgen.py udp, syn or frag) and the bench VM
 # sends --quiet N messages at RATE/s (default "100 1000"): the quiet VM's loss, the
 # flood's counters (its per-VM object) and the capture worker's CPU (bench/imctxcap/flood.sh);
-# --vm-pps sets vm.maxPacketsPerSecond (default: imctxcap's, 100000).
+# --vm-pps sets vm.maxPacketsPerSecond (default: imctxcap's, 10000).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 proto=udp quick=0 rates="50000 100000 150000 200000" secs=3 vnics="10 100" mworkers="1 2" memonly=0 size=200 cworkers=1 ring=""

@@ -95,7 +95,8 @@ static void inst_set_defaults(imctxcap_inst_t *inst) {
     inst->frag_timeout_ms = 30000;
     inst->frag_max_bytes = 4 * 1024 * 1024;
     inst->n_workers = 1;
-    inst->vm_max_pps = 100000;          /* per vNIC: far above what a VM logs, well below a worker's capacity */
+    inst->vm_max_pps = 10000;           /* per vNIC: far above what a VM logs, far below a worker's capacity
+                                         * (100000 let one UDP flood fill the ring: bench/imctxcap/RESULTS.md) */
     inst->vm_max_bps = 128u * 1024 * 1024;
     inst->vm_max_stats = 64;            /* impstats objects of VMs over their budget */
 }
