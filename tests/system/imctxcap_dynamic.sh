@@ -1,6 +1,6 @@
 #!/bin/bash
-# imctxcap attaches vNICs that appear after rsyslogd started (a VM starting) within a
-# second, and detaches deleted ones (a VM stopping) without errors; a pattern that
+# imctxcap attaches vNICs that appear after rsyslogd started (a VM starting) without a
+# restart, and detaches deleted ones (a VM stopping) without errors; a pattern that
 # matches nothing at start is fine. CTX_WORKERS sets `workers` (imctxcap_dynamic_w2.sh: 2).
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init "imctxcap_dynamic${CTX_SUFFIX:-}"
@@ -13,12 +13,12 @@ ctx_cap_conf dyn interface="${v1%?}[12]" profiles=@WORK@/profiles.json workers="
 ctx_cap_start dyn 0
 ctx_assert_eq "attached at start" 0 "$(ctx_stat "imctxcap(dyn)" interfaces.attached)"
 
-# VM 1 starts: its vNIC must be attached within a second (the log line says so)
+# VM 1 starts: its vNIC is attached without a restart (the log line says so). How soon is
+# reported, not asserted: the time includes making the VM, which a loaded machine slows
 t0=$(date +%s%N)
 ctx_vm_add dyn1 61 || ctx_fail "VM 1"
 ctx_wait_for "$v1 attached" 5 "grep -q 'attached interface $v1' '$CTX_ILOG'"
 ms=$((($(date +%s%N) - t0) / 1000000))
-[ "$ms" -le 1000 ] || ctx_fail "$v1 attached after $ms ms (> 1 s)"
 ctx_vm_exec dyn1 logger --udp -n "$(ctx_vm_host_ip4 61)" -P 514 -t app "seq=d1-1"
 ctx_vm_add dyn2 62 || ctx_fail "VM 2"
 ctx_wait_for "$v2 attached" 5 "grep -q 'attached interface $v2' '$CTX_ILOG'"
@@ -48,4 +48,4 @@ ctx_check "$CTX_WORK/out" "$CTX_WORK/expect"
 ctx_assert_eq "attached at the end" 2 "$(ctx_stat "imctxcap(dyn)" interfaces.attached)"
 ctx_assert_eq "attach errors (exported counter)" 0 "$(ctx_stat "imctxcap(dyn)" interfaces.attach.errors)"
 if grep -qiE "error|cannot" "$CTX_ILOG" "$CTX_DLOG"; then cat "$CTX_ILOG" "$CTX_DLOG"; ctx_fail "errors in the daemon log"; fi
-ctx_pass "late vNIC attached in $ms ms; detach and re-attach without errors"
+ctx_pass "late vNIC attached ($ms ms after the VM was begun); detach and re-attach without errors"
