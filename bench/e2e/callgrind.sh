@@ -80,11 +80,16 @@ for k in c["incl"]:
     a, b = s["incl"].get(k, 0), c["incl"].get(k, 0)
     if a or b:
         print("| %s | %s | %s |" % (k, a or "-", b or "-"))
+print("| *allocations per message (malloc, calloc, realloc), by the caller's library* | %.1f | %.1f |" % (s["allocs"], c["allocs"]))
+for k in sorted(set(s["allocs_by"]) | set(c["allocs_by"]), key=lambda k: -c["allocs_by"].get(k, 0)):
+    print("| allocations from %s | %s | %s |" % (k, s["allocs_by"].get(k, "-"), c["allocs_by"].get(k, "-")))
 print("| *per library (self; these add up to the total)* | | |")
 for k in sorted(set(s["self"]) | set(c["self"]), key=lambda k: -c["self"].get(k, 0)):
     a, b = s["self"].get(k, 0), c["self"].get(k, 0)
     if a or b:
         print("| %s | %d | %d |" % (k, a, b))
+print()
+print("Functions that allocate most, per message (ctxlog): " + "; ".join("%s %s" % (f, n) for f, n in c["alloc_callers"].items()))
 PY
 }
 

@@ -15,7 +15,9 @@
 #            (imtcp + ossl -> omfile).
 # Per pipeline and requested rate (loggen -r; loggen often sends faster than asked, so the
 # table also has the rate it measured itself, "average rate", summed over the VMs): sent, received at the receiver, loss, sending
-# rsyslogd CPU seconds per million received (/proc/PID/stat utime+stime), TCP payload
+# rsyslogd CPU seconds per million received (/proc/PID/stat utime+stime), its page faults per
+# 1,000 received (minor + major: the allocator handing pages back and faulting them in
+# again costs microseconds each on a virtual machine), TCP payload
 # bytes to the receiver per message (ss bytes_acked: TLS records, HTTP headers
 # included). Then the RSS (VmRSS) of the ctxlog rsyslogd after its highest zero-loss run (1,000
 # profiles loaded in imctxcap and in mmctxenrich; mmctxenrich's cache holds the VMs that
@@ -115,6 +117,9 @@ attached() { # interfaces imctxcap(vms) attached, from the sender's last impstat
         jq -r '."interfaces.attached" // 0' 2>/dev/null
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# minor + major page faults of PID so far (a fault costs microseconds on a virtual machine:
+# the allocator giving pages back and taking them again shows here)
+faults() { awk '{print $10 + $12}' "/proc/$1/stat"; }
 # per thread of PID: "TID NAME TICKS" (utime + stime), for where the CPU goes
 thread_ticks() {
     local t
@@ -315,7 +320,7 @@ while True: s.recv(65535)" &
     wait_for 30 "[ -s '$W/send/stats.log' ]"
     cm_wait "$pl"
     sleep 0.5
-    local c0 c1 b0 b1 dport rss0
+    local c0 c1 f0 f1 b0 b1 dport rss0
     rss0=$(rss_kib $pid)
     if [ "$IDLEV" != 0 ] && { [ "$pl" = ctxlog ] || [ "$pl" = capture ]; }; then
         wait_for 30 "[ \"\$(attached)\" = $((IDLEV + 2)) ]"
@@ -325,7 +330,7 @@ while True: s.recv(65535)" &
     fi
     [ -z "$SMAPS" ] || cp "/proc/$pid/smaps" "$SMAPS/$pl-$rate-idle.smaps"
     dport=$(dport_of "$pl")
-    c0=$(cpu_ticks $pid)
+    c0=$(cpu_ticks $pid) f0=$(faults $pid)
     thread_ticks $pid >"$W/threads0-$pl-$rate"
     b0=$(wire_bytes "$dport")
     local lg=()
@@ -351,7 +356,7 @@ while True: s.recv(65535)" &
         last=$cur
         sleep 0.5
     done
-    c1=$(cpu_ticks $pid)
+    c1=$(cpu_ticks $pid) f1=$(faults $pid)
     thread_ticks $pid >"$W/threads1-$pl-$rate"
     # the busiest threads of the case, in CPU seconds (threads0 - threads1 by TID)
     awk 'NR == FNR {t0[$1] = $3; next} {d = $3 - t0[$1]; if (d > 0) printf "%s %s %.2f\n", $1, $2, d / 100}' \
@@ -372,7 +377,7 @@ while True: s.recv(65535)" &
     local got=$(($(received "$pl") - base0))
     case "$pl" in bare|capture) b1=0 b0=0 ;; esac
     # https: omtenant keeps its connection; a new sender per case, so b0 is 0
-    echo "$((n * 2)) $got $(echo "scale=3; ($c1 - $c0) / $HZ" | bc) $((b1 - b0)) $rss $rss0 $achieved"
+    echo "$((n * 2)) $got $(echo "scale=3; ($c1 - $c0) / $HZ" | bc) $((b1 - b0)) $rss $rss0 $achieved $((f1 - f0))"
 }
 
 POLARG=""
@@ -382,16 +387,18 @@ if [ "$WITHCM" = 1 ]; then cm_start; cmdesc="a compute manager listing all $npro
 [ "$CG" -gt 0 ] && . "$top/bench/e2e/callgrind.sh"
 
 # ---------------------------------------------------------------- runs
+# page faults per 1,000 messages received
+fpm() { echo "scale=1; $1 * 1000 / ($2 + 1)" | bc; }
 ROWS=()
 declare -A best cpm bpm lossy rssof rss0of bestreq
 for pl in stock ctxlog; do
     best[$pl]=0 lossy[$pl]=0
     for rate in $rates; do
-        read -r n got cpu bytes rss rss0 ach < <(run_case "$pl" "$rate")
+        read -r n got cpu bytes rss rss0 ach flt < <(run_case "$pl" "$rate")
         lost=$((n - got))
         pm=$(echo "scale=2; $cpu * 1000000 / ($got + 1)" | bc)
         bm=$(echo "scale=1; $bytes / ($got + 1)" | bc)
-        ROWS+=("| $pl | $rate | $ach | $n | $got | $lost | $cpu | $pm | $bm | $((rss / 1024)) |")
+        ROWS+=("| $pl | $rate | $ach | $n | $got | $lost | $cpu | $pm | $(fpm "$flt" "$got") | $bm | $((rss / 1024)) |")
         echo "${ROWS[-1]}" >&2
         if [ "$lost" -le 0 ] && [ "${lossy[$pl]}" = 0 ]; then best[$pl]=$ach; cpm[$pl]=$pm; bpm[$pl]=$bm; bestreq[$pl]=$rate
             rssof[$pl]=$rss rss0of[$pl]=$rss0
@@ -403,13 +410,13 @@ for pl in stock ctxlog; do
 done
 # the RSS comparison: the same traffic as ctxlog's highest zero-loss case (else the first rate)
 last_rate=${bestreq[ctxlog]:-${rates%% *}}
-read -r n got cpu bytes rss rss0 ach < <(run_case bare "$last_rate")
+read -r n got cpu bytes rss rss0 ach flt < <(run_case bare "$last_rate")
 rssof[bare]=$rss rss0of[bare]=$rss0
-ROWS+=("| bare (imudp -> omfile) | $last_rate | $ach | $n | $got | $((n - got)) | $cpu | $(echo "scale=2; $cpu * 1000000 / ($got + 1)" | bc) | - | $((rss / 1024)) |")
+ROWS+=("| bare (imudp -> omfile) | $last_rate | $ach | $n | $got | $((n - got)) | $cpu | $(echo "scale=2; $cpu * 1000000 / ($got + 1)" | bc) | $(fpm "$flt" "$got") | - | $((rss / 1024)) |")
 echo "${ROWS[-1]}" >&2
-read -r n got cpu bytes rss rss0 ach < <(run_case capture "$last_rate")
+read -r n got cpu bytes rss rss0 ach flt < <(run_case capture "$last_rate")
 rssof[capture]=$rss rss0of[capture]=$rss0
-ROWS+=("| imctxcap only (-> omfile), for the RSS | $last_rate | $ach | $n | $got | $((n - got)) | $cpu | $(echo "scale=2; $cpu * 1000000 / ($got + 1)" | bc) | - | $((rss / 1024)) |")
+ROWS+=("| imctxcap only (-> omfile), for the RSS | $last_rate | $ach | $n | $got | $((n - got)) | $cpu | $(echo "scale=2; $cpu * 1000000 / ($got + 1)" | bc) | $(fpm "$flt" "$got") | - | $((rss / 1024)) |")
 echo "${ROWS[-1]}" >&2
 
 ratio() { [ "$2" != 0 ] && echo "scale=2; $1 / $2" | bc || echo n/a; }
@@ -429,8 +436,8 @@ report=$(
     echo "- rsyslogd $($RSYSLOGD -v | head -1 | awk '{print $2}') (Debian), ctxlog at $(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo "${CTXLOG_REV:-a build copy without git}"); loggen from syslog-ng-core, 2 VM namespaces each sending half the rate, UDP, the gen_logmix.py mix (${mixavg} bytes per message on average, $(wc -l <"$W/mix.txt") distinct lines looped); senders, rsyslogd and the receivers share the same cores"
     echo "- profiles file: $nprof VMs (2 real); mmctxenrich: $POLICY policy, $cmdesc$([ "$IDLEV" = 0 ] || echo "; the capture input also has $IDLEV idle veth vNICs (ctxe*): imctxcap reported $(cat "$W/attached-ctxlog" 2>/dev/null || echo '?') interfaces attached before the ctxlog cases' traffic")"
     echo
-    echo "| pipeline | requested msg/s (loggen -r, both VMs) | offered msg/s (loggen's measured average, both VMs) | sent | received | lost | sender rsyslogd CPU s | CPU s / 1M msgs | wire bytes / msg | sender VmRSS MiB at the end |"
-    echo "|---|---|---|---|---|---|---|---|---|---|"
+    echo "| pipeline | requested msg/s (loggen -r, both VMs) | offered msg/s (loggen's measured average, both VMs) | sent | received | lost | sender rsyslogd CPU s | CPU s / 1M msgs | page faults / 1k msgs | wire bytes / msg | sender VmRSS MiB at the end |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
     printf '%s\n' "${ROWS[@]}"
     echo
     echo "- highest offered rate (loggen's measured average) with zero loss at it and every lower rate: stock ${best[stock]} msg/s, ctxlog ${best[ctxlog]} msg/s (ratio $(ratio "${best[ctxlog]}" "${best[stock]}"); target >= 0.8)$([ "${lossy[stock]}" = 0 ] && [ "${lossy[ctxlog]}" = 0 ] && echo '. Neither pipeline lost a message at any rate tried: the ceiling was not reached (loggen on the same 2 cores is the limit), so the ratio only says that both kept up with the traffic offered')"

@@ -7,7 +7,9 @@ cg_stages.py FILE MESSAGES [FUNC ...]
     FUNC      functions whose inclusive cost is shown (name, or name=label)
 
 Prints JSON: {"total": per-message instructions, "incl": {label: per message},
-"self": {group: per message}}. "self" sums the exclusive cost of every function by
+"self": {group: per message}, "allocs": allocations (malloc, calloc, realloc) per
+message, "allocs_by": per message by the calling function's group, "alloc_callers": the
+functions that allocate most, per message}. "self" sums the exclusive cost of every function by
 where it lives: libfastjson, malloc/free (libc's allocator), zstd, TLS (libssl +
 libcrypto), PCRE2, libc other, rsyslogd, each ctxlog module, other. Inclusive costs
 overlap (a function inside another counts in both); self groups add up to the total.
@@ -35,11 +37,15 @@ def annotate(path, inclusive):
             yield int(m.group(1).replace(",", "")), m.group(3), m.group(4)
 
 
-def self_costs(path):
+ALLOC = {"malloc", "calloc", "realloc", "__libc_malloc", "__libc_calloc", "__libc_realloc"}
+
+
+def self_costs(path, allocs=None):
     """(exclusive cost, function, object) from the callgrind file itself: cost lines that
-    do not follow a calls= line (those are the callee's inclusive cost)."""
+    do not follow a calls= line (those are the callee's inclusive cost). With a dict
+    `allocs`, also counts the calls into the allocator by (caller function, object)."""
     names = {"ob": {}, "fn": {}}
-    ob = fn = None
+    ob = fn = cfn = None
     after_call = False
     costs = {}
     with open(path) as f:
@@ -60,6 +66,11 @@ def self_costs(path):
                         ob = name
                     elif key == "fn":
                         fn = name
+                    elif key == "cfn":
+                        cfn = name
+                if key == "calls" and allocs is not None and cfn in ALLOC and fn not in ALLOC:
+                    k = (fn, ob or "?")
+                    allocs[k] = allocs.get(k, 0) + int(val.split()[0])
                 after_call = key == "calls"
                 continue
             if ln[0] in "0123456789+-*":
@@ -104,16 +115,23 @@ def main():
     for f in sys.argv[3:]:
         name, _, label = f.partition("=")
         wanted[name] = label or name
-    total, incl, selfs = 0, {}, {}
-    for ir, fn, obj in self_costs(path):
+    total, incl, selfs, allocs = 0, {}, {}, {}
+    for ir, fn, obj in self_costs(path, allocs):
         selfs[group(fn, obj)] = selfs.get(group(fn, obj), 0) + ir
         total += ir
     for ir, fn, obj in annotate(path, True):
         if fn in wanted and wanted[fn] not in incl:  # the first (largest: not a recursion) line
             incl[wanted[fn]] = ir
     per = lambda v: round(v / msgs)
+    by = {}
+    for (fn, obj), n in allocs.items():
+        by[group(fn, obj)] = by.get(group(fn, obj), 0) + n
+    top = sorted(allocs.items(), key=lambda kv: -kv[1])[:12]
     print(json.dumps({"messages": msgs, "total": per(total), "incl": {k: per(incl.get(k, 0)) for k in wanted.values()},
-                      "self": {k: per(v) for k, v in sorted(selfs.items(), key=lambda kv: -kv[1])}}))
+                      "self": {k: per(v) for k, v in sorted(selfs.items(), key=lambda kv: -kv[1])},
+                      "allocs": round(sum(allocs.values()) / msgs, 1),
+                      "allocs_by": {k: round(v / msgs, 1) for k, v in sorted(by.items(), key=lambda kv: -kv[1])},
+                      "alloc_callers": {"%s (%s)" % (f, o.rsplit("/", 1)[-1]): round(n / msgs, 2) for (f, o), n in top}}))
 
 
 if __name__ == "__main__":
