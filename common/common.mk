@@ -18,6 +18,7 @@ COMMON_SOURCES += common/deliver/batch_int.h common/deliver/batch_rec.c common/d
 COMMON_SOURCES += common/capture/capture.c common/capture/capture.h common/capture/capture_ring.c common/capture/capture_ring.h common/capture/capture_filter.c common/capture/capture_filter.h
 COMMON_SOURCES += common/base/secretfile.c common/base/secretfile.h common/base/cfgfile.c common/base/cfgfile.h
 COMMON_SOURCES += common/base/jsonfreeze.c common/base/jsonfreeze.h common/base/utf8.h
+COMMON_SOURCES += common/base/jsonintern.c common/base/jsonintern.h
 COMMON_SOURCES += common/base/slot.c common/base/slot.h
 COMMON_SOURCES += common/deliver/spool_stamp.c common/deliver/spool_stamp.h
 COMMON_SOURCES += common/deliver/fmt.c common/deliver/fmt.h common/deliver/fmt_es.c common/deliver/fmt_loki.c common/deliver/fmt_hec.c common/deliver/fmt_hec_ack.c common/deliver/fmt_reply.c common/deliver/fmt_reply.h

@@ -68,6 +68,7 @@ extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];
 
 struct imctxcap_packet_state; /* below */
 #define IMCTXCAP_BATCH 1024        /* most messages submitted to rsyslog at once */
+#define IMCTXCAP_STRS_SLOTS 256    /* per worker: $!ctx!capture strings shared (addresses, protocol) */
 
 /* rsyslog's im-helper.h wants the instance type to be instanceConf_t */
 typedef instanceConf_t imctxcap_inst_t;
@@ -150,6 +151,7 @@ typedef struct imctxcap_worker_s {
     uint64_t prof_gen;            /* the generation of the profiles its vmshare memo is of */
     prop_t *from_prop;            /* last fromhost / fromhost-ip, reused while the source is the same */
     struct imctxcap_vmshare *vmshare; /* this worker's $!ctx!vm memo (imctxcap_vmshare.c), NULL until used */
+    struct ctx_json_intern *strs; /* $!ctx!capture's per-flow strings, shared (jsonintern.h); NULL until used */
     struct imctxcap_vmcache vmcache[IMCTXCAP_VMCACHE]; /* imctxcap_vmstats.c */
     multi_submit_t multi;         /* messages of this poll round, submitted together (one queue lock) */
     smsg_t *msgs[IMCTXCAP_BATCH];

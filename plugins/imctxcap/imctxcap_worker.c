@@ -37,6 +37,7 @@
 #include "cnfutil.h"
 #include "ifglob.h"
 #include "imctxcap.h"
+#include "jsonintern.h"
 #include "ipfrag.h"
 #include "profiles.h"
 #include "profsrc.h"
@@ -110,6 +111,8 @@ static void worker_release(imctxcap_worker_t *w) {
     w->frag = NULL;
     imctxcap_tcp_worker_release(w);
     imctxcap_vmshare_free(w);
+    ctx_json_intern_free(w->strs);
+    w->strs = NULL;
     ctx_slot_reader_drop(&w->prof);
     if (w->from_prop != NULL) p_prop->Destruct(&w->from_prop);
 }

@@ -19,6 +19,13 @@ tests_unit_test_jsonfreeze_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jsonfreeze_LDADD = $(UNIT_LDADD)
 tests_unit_test_jsonfreeze_LDFLAGS = $(UNIT_LINKFLAGS)
 
+check_PROGRAMS += tests/unit/test_jsonintern
+TESTS += tests/unit/test_jsonintern
+tests_unit_test_jsonintern_SOURCES = tests/unit/test_jsonintern.c
+tests_unit_test_jsonintern_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jsonintern_LDADD = $(UNIT_LDADD)
+tests_unit_test_jsonintern_LDFLAGS = $(UNIT_LINKFLAGS)
+
 check_PROGRAMS += tests/unit/test_slot
 TESTS += tests/unit/test_slot
 tests_unit_test_slot_SOURCES = tests/unit/test_slot.c tests/unit/check.h
