@@ -53,7 +53,7 @@
 # VM cached); the two sending VMs' dynamic parts are fetched by their first messages.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-quick=0 append=1 rates="20000 40000 80000 120000" secs=3 SMAPS="" IDLEV=0 CG=0 CGRATE=300 POLICY=default WITHCM=0
+quick=0 append=1 rates="20000 40000 80000 120000" secs=3 SMAPS="" IDLEV=0 CG=0 CGRATE=300 POLICY=default WITHCM=0 DIRECT=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1; append=0; rates="4000"; secs=1; shift ;;
@@ -64,6 +64,7 @@ while [ $# -gt 0 ]; do
         --cg-rate) CGRATE=$2; shift 2 ;;
         --policy) POLICY=$2; shift 2 ;;
         --queue-size) QRULE=$2 QACT=$2; shift 2 ;;
+        --direct) DIRECT=1; shift ;;
         --cm) WITHCM=1; shift ;;
         --idle-vnics) IDLEV=$2; shift 2 ;;
         --smaps) SMAPS=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
@@ -236,6 +237,7 @@ capture_input() {
     echo "input(type=\"imctxcap\" name=\"vms\" interface=\"$ifs\" profiles=\"$W/profiles.json\" ruleset=\"r\" vm.maxPacketsPerSecond=\"0\" vm.maxBytesPerSecond=\"0\")"
 }
 Q="queue.type=\"LinkedList\" queue.size=\"${QACT:-500000}\" queue.dequeueBatchSize=\"1024\""
+[ "$DIRECT" = 0 ] || Q="" # --direct: the delivering action runs in the ruleset queue's worker
 conf() { # pipeline
     local body
     case "$1" in
