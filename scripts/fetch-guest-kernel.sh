@@ -34,4 +34,6 @@ cp "$tmp"/boot/vmlinuz-* "$tmp/out/vmlinuz"
 cp "$(find "$tmp/lib/modules" -name e1000.ko | head -1)" "$tmp/out/e1000.ko"
 rm -rf "$dir"
 mv "$tmp/out" "$dir"
+# kernels of earlier ABIs fetched before
+find "$dest" -mindepth 1 -maxdepth 1 -type d -name 'linux-image-*' ! -name "$pkg" -exec rm -rf {} +
 echo "$dir"

@@ -190,6 +190,13 @@ for m in imctxcap mmctxenrich; do
         ctx_assert_eq "$m($h): profiles.libvirt.reconnects" 0 "$(ctx_stat "$m($h)" profiles.libvirt.reconnects)"
     done
 done
+# a scan per wake-up: the first, at least one per step, at most one per event
+for h in "h1 5 7" "h2 2 3"; do
+    set -- $h
+    u=$(ctx_stat "imctxcap($1)" profiles.libvirt.updates)
+    [ "$u" -ge "$2" ] && [ "$u" -le "$3" ] || ctx_fail "imctxcap($1) profiles.libvirt.updates: expected $2..$3, got $u"
+    ctx_assert_eq "mmctxenrich($1) profiles.libvirt.updates (the same source)" "$u" "$(ctx_stat "mmctxenrich($1)" profiles.libvirt.updates)"
+done
 ctx_assert_eq "HUPs" 0 "$(grep -c 'HUP' "$CTX_ILOG")"
 ctx_assert_eq "event kinds not followed" 0 "$(grep -c 'cannot follow' "$CTX_ILOG")"
 ctx_assert_eq "connections (one per URI)" 2 "$(grep -c 'connected; following domain events' "$CTX_ILOG")"
