@@ -66,7 +66,7 @@ lvq_setup() {
 
 # lvq_start HOST UUID: the host's libvirtd, ready, with an event logger ($LVQ/HOST/events.log)
 lvq_start() {
-    local h=$1 d="$LVQ/$1" sub
+    local h=$1 d="$LVQ/$1"
     mkdir -p "$d/etc" "$d/run" "$d/lib" "$d/cache" "$d/log"
     cat >"$d/etc/libvirtd.conf" <<CONF
 auth_unix_ro = "none"
@@ -83,22 +83,15 @@ cgroup_controllers = [ ]
 stdio_handler = "file"
 remember_owner = 0
 CONF
-    sub=$(printf 'mount --bind %q /run/libvirt && mount --bind %q /var/lib/libvirt && mount --bind %q /var/cache/libvirt && mount --bind %q /var/log/libvirt && mount --bind %q /etc/libvirt' \
-        "$d/run" "$d/lib" "$d/cache" "$d/log" "$d/etc")
     if [ ${#LVQ_HOSTS[@]} = 0 ]; then
-        eval "$sub" || ctx_fail "$h: bind mounts"
-        libvirtd -f /etc/libvirt/libvirtd.conf -p /run/libvirt/libvirtd.pid >>"$d/daemon.out" 2>&1 &
         LVQ_URI[$h]=qemu:///system
+        lvq_binds "$h" || ctx_fail "$h: bind mounts"
     else
-        unshare --mount --propagation private -- /bin/bash -c \
-            "$sub && exec libvirtd -f /etc/libvirt/libvirtd.conf -p /run/libvirt/libvirtd.pid" >>"$d/daemon.out" 2>&1 &
         LVQ_URI[$h]="qemu+unix:///system?socket=$d/run/libvirt-sock"
     fi
-    LVQ_PID[$h]=$!
     LVQ_HOSTS+=("$h")
+    lvq_daemon "$h"
     local uri=${LVQ_URI[$h]}
-    ctx_wait_for "libvirtd $h" 60 "! kill -0 ${LVQ_PID[$h]} 2>/dev/null || virsh -q -c '$uri' list >/dev/null 2>&1"
-    kill -0 "${LVQ_PID[$h]}" 2>/dev/null || ctx_fail "libvirtd $h exited: $(tail -n 5 "$d/libvirtd.log" "$d/daemon.out")"
     # every event the daemon sends, as virsh sees them; following once a probe domain's
     # define and undefine show
     virsh -c "$uri" event --all --loop --timestamp >>"$d/events.log" 2>&1 &
@@ -106,6 +99,37 @@ CONF
     lvq_domain probe 6f1c2a4e-0b7d-4c1e-9a8f-00000000b0b0 "" "" >"$d/probe.xml"
     ctx_wait_for "$h's event logger" 20 "lvq_vsh $h define '$d/probe.xml' && lvq_vsh $h undefine probe &&
         grep -q \"domain 'probe': Undefined\" '$d/events.log'"
+}
+
+# lvq_binds HOST: HOST's directories bind-mounted as libvirt's own
+lvq_binds() {
+    local d="$LVQ/$1"
+    mount --bind "$d/run" /run/libvirt && mount --bind "$d/lib" /var/lib/libvirt &&
+        mount --bind "$d/cache" /var/cache/libvirt && mount --bind "$d/log" /var/log/libvirt &&
+        mount --bind "$d/etc" /etc/libvirt
+}
+# lvq_daemon HOST: HOST's libvirtd (the first host's in this mount namespace, another's
+# in one of its own), answering
+lvq_daemon() {
+    local h=$1 d="$LVQ/$1"
+    if [ "${LVQ_URI[$h]}" = qemu:///system ]; then
+        libvirtd -f /etc/libvirt/libvirtd.conf -p /run/libvirt/libvirtd.pid >>"$d/daemon.out" 2>&1 &
+    else
+        unshare --mount --propagation private -- /bin/bash -c "$(declare -f lvq_binds); LVQ='$LVQ'; lvq_binds $h &&
+            exec libvirtd -f /etc/libvirt/libvirtd.conf -p /run/libvirt/libvirtd.pid" >>"$d/daemon.out" 2>&1 &
+    fi
+    LVQ_PID[$h]=$!
+    ctx_wait_for "libvirtd $h" 60 "! kill -0 ${LVQ_PID[$h]} 2>/dev/null || virsh -q -c '${LVQ_URI[$h]}' list >/dev/null 2>&1"
+    kill -0 "${LVQ_PID[$h]}" 2>/dev/null || ctx_fail "libvirtd $h exited: $(tail -n 5 "$d/libvirtd.log" "$d/daemon.out")"
+}
+# lvq_kill HOST: HOST's libvirtd stopped (its qemus keep running; lvq_daemon HOST starts
+# it again on the same state), and its event logger (the daemon's events between are
+# not logged)
+lvq_kill() {
+    local h=$1
+    kill "${LVQ_EV[$h]}" 2>/dev/null && wait "${LVQ_EV[$h]}" 2>/dev/null
+    LVQ_EV[$h]=
+    kill "${LVQ_PID[$h]}" && wait "${LVQ_PID[$h]}" 2>/dev/null
 }
 
 # lvq_vsh HOST ARGS...: virsh on HOST (output in $LVQ/HOST/virsh.out); returns its status
@@ -151,7 +175,7 @@ lvq_stop() {
                 timeout 20 virsh -q -c "${LVQ_URI[$h]}" destroy "$dom" >/dev/null 2>&1
             done
         fi
-        kill "${LVQ_EV[$h]}" 2>/dev/null && wait "${LVQ_EV[$h]}" 2>/dev/null
+        [ -n "${LVQ_EV[$h]}" ] && kill "${LVQ_EV[$h]}" 2>/dev/null && wait "${LVQ_EV[$h]}" 2>/dev/null
         kill "${LVQ_PID[$h]}" 2>/dev/null && wait "${LVQ_PID[$h]}" 2>/dev/null
     done
     # a qemu its daemon could not end (by the pid libvirt wrote for it)

@@ -19,7 +19,10 @@
 #    the freed vNIC name, with the freed MAC, is nobody's;
 # 4. migrated live to h2 (virsh migrate --live --p2p --tunnelled): h1 loses the domain
 #    (suspended + stopped, migrated), h2 gains it (started + resumed, migrated); the
-#    guest's messages from its tap on h2 carry the domain via h2 and nobody via h1.
+#    guest's messages from its tap on h2 carry the domain via h2 and nobody via h1;
+# 5. h2's libvirtd stopped and started again, the domain running on (qemu survives its
+#    daemon, unlike the test driver's domains): attribution continues meanwhile, one
+#    reconnect, the domain read again, no event.
 # Every step without HUP; per step, until a message shows the new identity every one
 # before shows the old (never a third). Counters exact: profiles.libvirt.events of
 # each module = the lifecycle, device-added, device-removed and metadata-change events
@@ -181,17 +184,40 @@ f1=$(mark h1) f2=$(mark h2)
 host_side "$T3" 248
 follow h2 "$T3" "$f2" "$NOBODY" "$WEB" "migrated to h2 ($T3)"
 nobody h1 "$T3" "$f1" "migrated to h2, seen by h1"
+
+# 5. h2's libvirtd stopped and started again while the domain runs there (its qemu
+#    stays): the last set stays in use meanwhile, one line, one reconnect; then the
+#    same domain is read again; no event
+ctx_log "5. h2's libvirtd restarted"
+u2=$(ctx_stat "imctxcap(h2)" profiles.libvirt.updates)
+f2=$(mark h2)
+lvq_kill h2
+ctx_wait_stat "imctxcap(h2)" profiles.libvirt.reconnects 1
+ctx_wait_stat "mmctxenrich(h2)" profiles.libvirt.reconnects 1
+follow h2 "$T3" "$f2" "$WEB" "$WEB" "while h2's libvirtd is away"
+f2=$(mark h2)
+lvq_daemon h2
+ctx_assert_eq "the domain after h2's restart" running "$(virsh -q -c "$U2" domstate web 2>&1)"
+ctx_wait_for "h2 read again" 60 "[ \"\$(ctx_stat 'imctxcap(h2)' profiles.libvirt.connected)\" = 1 ] &&
+    [ \$(ctx_stat 'imctxcap(h2)' profiles.libvirt.updates) -gt $u2 ]"
+domains h2 1
+follow h2 "$T3" "$f2" "$WEB" "$WEB" "h2's libvirtd back"
+events h2 2 "h2's restart (no event)"
 ctx_stop
 
 for m in imctxcap mmctxenrich; do
     for h in h1 h2; do
         ctx_assert_eq "$m($h): profiles.reloads (no HUP)" 0 "$(ctx_stat "$m($h)" profiles.reloads)"
         ctx_assert_eq "$m($h): profiles.libvirt.errors" 0 "$(ctx_stat "$m($h)" profiles.libvirt.errors)"
-        ctx_assert_eq "$m($h): profiles.libvirt.reconnects" 0 "$(ctx_stat "$m($h)" profiles.libvirt.reconnects)"
     done
+    ctx_assert_eq "$m(h1): profiles.libvirt.reconnects" 0 "$(ctx_stat "$m(h1)" profiles.libvirt.reconnects)"
+    ctx_assert_eq "$m(h2): profiles.libvirt.reconnects" 1 "$(ctx_stat "$m(h2)" profiles.libvirt.reconnects)"
 done
-# a scan per wake-up: the first, at least one per step, at most one per event
-for h in "h1 5 7" "h2 2 3"; do
+ctx_assert_eq "lines about the lost connection (h2's)" 1 "$(grep -c 'connection lost; keeping the last 1 domains' "$CTX_ILOG")"
+ctx_assert_eq "lines about connecting again (h2's)" 1 "$(grep -cF "libvirt $U2: connected again" "$CTX_ILOG")"
+# a scan per wake-up: the first, at least one per step, at most one per event; h2's
+# reconnect one more
+for h in "h1 5 7" "h2 3 4"; do
     set -- $h
     u=$(ctx_stat "imctxcap($1)" profiles.libvirt.updates)
     [ "$u" -ge "$2" ] && [ "$u" -le "$3" ] || ctx_fail "imctxcap($1) profiles.libvirt.updates: expected $2..$3, got $u"
@@ -200,4 +226,4 @@ done
 ctx_assert_eq "HUPs" 0 "$(grep -c 'HUP' "$CTX_ILOG")"
 ctx_assert_eq "event kinds not followed" 0 "$(grep -c 'cannot follow' "$CTX_ILOG")"
 ctx_assert_eq "connections (one per URI)" 2 "$(grep -c 'connected; following domain events' "$CTX_ILOG")"
-ctx_pass "qemu (TCG) domain: attach, detach, live migration h1 -> h2: attribution of the guest's own messages, exact event counts, no HUP"
+ctx_pass "qemu (TCG) domain: attach, detach, live migration h1 -> h2, h2 libvirtd restart: attribution of the guest's own messages, exact event counts, no HUP"
