@@ -75,7 +75,7 @@ ctx_validate || ctx_fail "rsyslogd -N1: $(cat "$CTX_WORK/n1.out")"
 ctx_start
 for h in h1 h2; do ctx_wait_stat "imctxcap($h)" profiles.libvirt.updates 1; done
 
-# vnic HOST: the tap of the domain's interface with MAC of VM IDX on HOST
+# tap HOST IDX: the tap of the domain's interface with the MAC of VM IDX, on HOST
 tap() { virsh -q -c "${LVQ_URI[$1]}" domiflist web 2>/dev/null | awk -v m="$(ctx_vm_mac "$2")" '$5 == m {print $1}'; }
 # host_side TAP IDX: the host's end of the guest's NIC: 10.231.IDX.1/24 (the guest's
 # datagrams go there; without an owner of that address its ARP gets no answer)
@@ -205,6 +205,16 @@ follow h2 "$T3" "$f2" "$WEB" "$WEB" "h2's libvirtd back"
 events h2 2 "h2's restart (no event)"
 ctx_stop
 
+# each datagram of the guest once per input, in the guest's order on each vNIC (the
+# simulated VM's are numbered from 900001)
+for h in h1 h2; do
+    dup=$(grep -o ' seq=[0-9]* nic=' "$CTX_WORK/out.$h" | sort | uniq -d | head -n 1)
+    [ -z "$dup" ] || ctx_fail "$h: a datagram of the guest written twice ($dup)"
+    for v in $(cut -d'|' -f7- "$CTX_WORK/out.$h" | jq -r .vm.vnic | sort -u); do
+        attrs "$h" "$v" 1 | cut -d'|' -f1 | awk '$1 < 900000' | sort -n -c ||
+            ctx_fail "$h: the guest's datagrams on $v out of order"
+    done
+done
 for m in imctxcap mmctxenrich; do
     for h in h1 h2; do
         ctx_assert_eq "$m($h): profiles.reloads (no HUP)" 0 "$(ctx_stat "$m($h)" profiles.reloads)"
