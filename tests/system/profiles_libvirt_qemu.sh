@@ -30,7 +30,7 @@
 # the step should make; profiles.reloads 0.
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/lib/libvirtd_qemu.sh"
-ctx_init "profiles_libvirt_qemu"
+ctx_init "profiles_libvirt_qemu${CTX_SUFFIX:-}"
 ctx_need_root "libvirtd's qemu driver, taps, mount namespaces"
 lvq_own_namespaces "$top_srcdir/tests/system/profiles_libvirt_qemu.sh"
 lvq_setup
