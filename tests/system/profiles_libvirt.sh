@@ -10,7 +10,8 @@
 #   follows without HUP;
 # - libvirtd stopped: the last domains stay in use, one line is logged, the source
 #   reconnects when libvirtd is back.
-# Device changes, migration and the domain's cgroup: profiles_libvirt_events.sh.
+# Device changes, migration and the domain's cgroup: profiles_libvirt_events.sh (test
+# driver) and profiles_libvirt_qemu.sh (qemu driver: real attach, detach, migration).
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init "profiles_libvirt${CTX_SUFFIX:-}"
 . "$top_srcdir/tests/lib/libvirtd.sh"

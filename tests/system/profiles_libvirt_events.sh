@@ -5,7 +5,8 @@
 # libvirt 9.0's test driver has no virDomainAttachDevice(Flags), DetachDevice(Flags),
 # UpdateDeviceFlags nor any virDomainMigrate* (its driver table, src/test/test_driver.c;
 # virsh says "this function is not supported by the connection driver"), so it never
-# sends DEVICE_ADDED / DEVICE_REMOVED. What they leave is shown the nearest way it can:
+# sends DEVICE_ADDED / DEVICE_REMOVED (profiles_libvirt_qemu.sh does both, and a live
+# migration, with libvirt's qemu driver). Here they are shown the nearest way they can:
 # - an interface plugged into / pulled from a running domain: the domain saved, its
 #   saved XML given or relieved of the interface (save-image-define), restored (events:
 #   stopped, started; a hot-plug sends device-added: the same rescan follows either);

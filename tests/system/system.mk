@@ -23,6 +23,7 @@ SYSTEM_TESTS = \
 	tests/system/imctxcap_unattributed.sh \
 	tests/system/imctxcap_hup.sh \
 	tests/system/profiles_libvirt.sh tests/system/profiles_libvirt-vg.sh tests/system/profiles_libvirt_events.sh \
+	tests/system/profiles_libvirt_qemu.sh tests/system/profiles_libvirt_qemu-vg.sh \
 	tests/system/profiles_shared_hup.sh \
 	tests/system/imctxcap_guest_rsyslog.sh
 SYSTEM_TESTS += tests/system/mmctxenrich_policy.sh tests/system/mmctxenrich_policy-vg.sh tests/system/mmctxenrich_cm.sh \
