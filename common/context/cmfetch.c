@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <json.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -494,6 +495,18 @@ static void transfer_failed(cmfetch_t *f, struct xfer *x, CURLcode res, int64_t 
     cmcache_fail(f->cache, &x->req, 0, 0, now);
 }
 
+/* A bulk listing names every VM: its parse tree (~2.5 KiB a VM) is freed once the cache
+ * took the values, and glibc keeps such freed pages resident below the top of the
+ * fetcher's arena (1,000 VMs: ~4 MiB). Hand them back, as the profiles loader does
+ * (profsrc.c): once per listing, every cache.staticTTL / 2, never per message. */
+static void trim_after_bulk(const struct xfer *x) {
+#ifdef __GLIBC__
+    if (x->req.kind == CM_REQ_BULK) malloc_trim(0);
+#else
+    (void)x;
+#endif
+}
+
 static void finish(cmfetch_t *f, struct xfer *x, CURLcode res) {
     int64_t now = cmcache_clock_ms();
     long code = 0;
@@ -530,6 +543,7 @@ static void finish(cmfetch_t *f, struct xfer *x, CURLcode res) {
     }
     int rc = f->on_reply(f->arg, &x->req, reply, now);
     fjson_object_put(reply);
+    trim_after_bulk(x);
     if (rc < 0) {
         INC(f, n_errors);
         INC(f, n_rejected);

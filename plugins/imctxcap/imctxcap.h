@@ -62,6 +62,7 @@ enum {
     IMCTXCAP_CTR_LV_DOMAINS,      /* profiles.libvirt.domains: domains in the last scan (a gauge) */
     IMCTXCAP_CTR_OVERBUDGET_UNLISTED, /* packets.overbudget.unlisted: of VMs without an object (vm.maxStatsObjects) */
     IMCTXCAP_CTR_OVERBUDGET_NOVM, /* packets.overbudget.novm: of vNICs that resolve to no VM */
+    IMCTXCAP_CTR_MEM_TRIMS,       /* memory.trims: freed memory handed back after a burst (imctxcap_worker.c) */
     IMCTXCAP_CTR_COUNT
 };
 extern const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT];
@@ -152,6 +153,9 @@ typedef struct imctxcap_worker_s {
     prop_t *from_prop;            /* last fromhost / fromhost-ip, reused while the source is the same */
     struct imctxcap_vmshare *vmshare; /* this worker's $!ctx!vm memo (imctxcap_vmshare.c), NULL until used */
     struct ctx_json_intern *strs; /* $!ctx!capture's per-flow strings, shared (jsonintern.h); NULL until used */
+    uint64_t trim_pending;        /* messages submitted since the last trim (imctxcap_worker.c: trim_tick) */
+    uint64_t trim_seen;           /* trim_pending at the previous tick */
+    uint64_t quiet_since_ms;      /* when trim_pending last changed */
     struct imctxcap_vmcache vmcache[IMCTXCAP_VMCACHE]; /* imctxcap_vmstats.c */
     multi_submit_t multi;         /* messages of this poll round, submitted together (one queue lock) */
     smsg_t *msgs[IMCTXCAP_BATCH];

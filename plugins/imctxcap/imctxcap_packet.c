@@ -53,6 +53,7 @@ const char *const imctxcap_counter_names[IMCTXCAP_CTR_COUNT] = {
     "msgs.spoofed", "packets.overbudget", "interfaces.attach.errors", "msgs.vm.shared",
     "profiles.libvirt.events", "profiles.libvirt.updates", "profiles.libvirt.errors", "profiles.libvirt.reconnects",
     "profiles.libvirt.connected", "profiles.libvirt.domains", "packets.overbudget.unlisted", "packets.overbudget.novm",
+    "memory.trims",
 };
 
 static prop_if_t *p_prop;
@@ -175,6 +176,7 @@ static rsRetVal submit(imctxcap_worker_t *w, const char *ifname, const struct ti
     pMsg = NULL;
     if (w->multi.nElem == w->multi.maxElem) CHKiRet(multiSubmitMsg2(&w->multi));
     imctxcap_ctr_add(inst, IMCTXCAP_CTR_SUBMITTED, 1);
+    w->trim_pending++;
 finalize_it:
     json_object_put(ctx);
     if (pMsg != NULL) msgDestruct(&pMsg);

@@ -18,6 +18,7 @@
 #include "rsyslog.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -246,8 +247,30 @@ static void publish_fragments(imctxcap_inst_t *inst) {
 }
 
 /* every worker expires its fragments; worker 0 publishes the sums */
+/* After a burst the messages' memory is free again, but glibc keeps the freed pages of
+ * this thread's arena resident (rsyslog itself trims only every 100,000 messages): once
+ * a worker that submitted at least IMCTXCAP_TRIM_MIN_MSGS has been quiet for
+ * IMCTXCAP_TRIM_QUIET_MS, hand them back. Never while messages flow; at most once per
+ * burst. (bench/e2e --smaps: "after" the load case; docs/cost-model.md.) */
+#define IMCTXCAP_TRIM_MIN_MSGS 10000
+#define IMCTXCAP_TRIM_QUIET_MS 1000
+static void trim_tick(imctxcap_worker_t *w, uint64_t now) {
+    if (w->trim_pending != w->trim_seen) {
+        w->trim_seen = w->trim_pending;
+        w->quiet_since_ms = now;
+        return;
+    }
+    if (w->trim_pending < IMCTXCAP_TRIM_MIN_MSGS || now - w->quiet_since_ms < IMCTXCAP_TRIM_QUIET_MS) return;
+    w->trim_pending = w->trim_seen = 0;
+#ifdef __GLIBC__
+    malloc_trim(0);
+    imctxcap_ctr_add(w->inst, IMCTXCAP_CTR_MEM_TRIMS, 1);
+#endif
+}
+
 static void on_tick(void *ud, uint64_t now) {
     imctxcap_worker_t *w = ud;
+    trim_tick(w, now);
     ctx_ipfrag_expire(w->frag, now);
     imctxcap_tcp_tick(w, now);
     if (w->index != 0) return;

@@ -8,6 +8,7 @@ SYSTEM_TESTS = \
 	tests/system/bench_quick.sh \
 	tests/system/imctxcap_workers.sh \
 	tests/system/imctxcap_fanout.sh \
+	tests/system/imctxcap_trim.sh \
 	tests/system/demo_run.sh \
 	tests/system/symbols.sh \
 	tests/system/config_errors.sh \
