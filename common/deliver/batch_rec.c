@@ -94,9 +94,18 @@ static int put(ctx_batch_t *b, ctx_fmt_str_t s, size_t *off, size_t *len) {
     return 0;
 }
 
-static uint64_t fnv(const char *p, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+/* a record's context text, hashed 8 bytes at a time (a lookup key among the batch's
+ * contexts, confirmed by memcmp: speed over quality; FNV-1a byte by byte cost ~3.5
+ * instructions a byte of every record's ~300-byte $!ctx) */
+static uint64_t text_hash(const char *p, size_t n) {
+    uint64_t h = 1469598103934665603ull ^ n, v;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&v, p + i, 8);
+        h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
     return h;
 }
 
@@ -105,7 +114,7 @@ static uint64_t fnv(const char *p, size_t n) {
 static int find_ctx(ctx_batch_t *b, ctx_fmt_str_t c, uint32_t *idx, size_t *added) {
     *idx = UINT32_MAX, *added = 0;
     if (c.n == 0) return 0;
-    uint64_t h = fnv(c.p, c.n);
+    uint64_t h = text_hash(c.p, c.n);
     for (size_t i = b->nctx; i-- > 0;) { /* the latest first: records of one VM come in runs */
         const batch_ctx_t *x = &b->ctxs[i];
         if (x->hash == h && x->len == c.n && memcmp(b->strs + x->off, c.p, c.n) == 0) return *idx = (uint32_t)i, 0;

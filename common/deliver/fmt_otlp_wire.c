@@ -49,6 +49,11 @@ void ot_pb_fixed64(ot_w_t *w, unsigned field, uint64_t v) {
 static size_t utf8_fixed_len(const unsigned char *s, size_t n) {
     size_t out = 0;
     for (size_t i = 0; i < n;) {
+        uint64_t v;
+        if (i + 8 <= n && (memcpy(&v, s + i, 8), (v & 0x8080808080808080ull) == 0)) { /* 8 ASCII bytes */
+            i += 8, out += 8;
+            continue;
+        }
         if (s[i] < 0x80) {
             i++, out++;
             continue;

@@ -94,12 +94,29 @@ static const unsigned char json_plain[256] = {
     ROW_ESC, ROW_ESC, ROW_ESC, ROW_ESC, ROW_ESC, ROW_ESC, ROW_ESC, ROW_ESC, /* 0x80-0xff: UTF-8 checked */
 };
 
+/* 1 if all 8 bytes of v are plain (json_plain): none >= 0x80, < 0x20, '"' or '\\' (SWAR:
+ * a message's text is checked 8 bytes an operation, not one) */
+static inline int word_plain(uint64_t v) {
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    uint64_t bad = v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b);
+    return (bad & high) == 0;
+}
+
+/* the length of the run of plain bytes at p (at most n) */
+static size_t plain_run(const unsigned char *p, size_t n) {
+    size_t run = 0;
+    uint64_t v;
+    while (run + 8 <= n && (memcpy(&v, p + run, 8), word_plain(v))) run += 8;
+    while (run < n && json_plain[p[run]]) run++;
+    return run;
+}
+
 int ctx_json_escape_append(char **buf, size_t *used, size_t *cap, const char *s, size_t len) {
     if (outrec_reserve(buf, used, cap, len + 1) != 0) return CTX_ENOMEM;
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
-        size_t run = 0;
-        while (i + run < len && json_plain[p[i + run]]) run++;
+        size_t run = plain_run(p + i, len - i);
         if (run > 0) {
             if (outrec_reserve(buf, used, cap, run + 1) != 0) return CTX_ENOMEM;
             memcpy(*buf + *used, p + i, run);

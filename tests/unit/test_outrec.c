@@ -215,6 +215,18 @@ static void escaping_and_invalid_utf8(void **state) {
         else snprintf(exp, sizeof exp, "\xef\xbf\xbd");
         assert_int_equal(used, strlen(exp));
         assert_memory_equal(b, exp, used);
+        /* the same byte at every position of plain words (the 8-byte fast path): only it
+         * changes, the 'a's around it are copied as they are */
+        for (size_t pos = 0; pos < 16; pos++) {
+            char in24[24], want24[40];
+            memset(in24, 'a', sizeof in24);
+            in24[pos] = one;
+            int wn = snprintf(want24, sizeof want24, "%.*s%s%.*s", (int)pos, in24, exp, (int)(23 - pos), in24 + pos + 1);
+            used = 0;
+            assert_int_equal(ctx_json_escape_append(&b, &used, &cap, in24, sizeof in24), 0);
+            assert_int_equal(used, (size_t)wn);
+            assert_memory_equal(b, want24, used);
+        }
     }
     free(b);
     assert_string_equal(ctx_facility_name(23), "local7");
