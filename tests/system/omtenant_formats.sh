@@ -19,8 +19,7 @@ ctx_init "omtenant_formats${CTX_SUFFIX:-}"
 N=${CTX_N:-300}
 uuid() { printf '0f0f0f0f-1111-4222-8333-444444444%03d' "$1"; }
 omt_vms uuid fmtes:121:es-vm:umbrella fmtlk:122:loki-vm:vandelay fmthc:123:hec-vm:wonka
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 # items the Elasticsearch receiver fails: 429 once (every 37th), 400 always (every 50th)
 $OMT_PY - "$N" >"$CTX_WORK/es-fail.json" <<'PY'
 import json, sys
@@ -32,9 +31,9 @@ N429=$((N / 37))
 N400=$((N / 50))
 echo "hec-t0ken-0123" >"$CTX_WORK/hec.token"
 chmod 600 "$CTX_WORK/hec.token"
-omt_receiver_start ES --cert "$C/server.pem" --key "$C/server.key" --api elasticsearch --es-fail "$CTX_WORK/es-fail.json"
-omt_receiver_start LK --cert "$C/server.pem" --key "$C/server.key" --api loki
-omt_receiver_start HC --cert "$C/server.pem" --key "$C/server.key" --api splunk-hec --token hec-t0ken-0123 --hec-ack
+omt_receiver_start ES --api elasticsearch --es-fail "$CTX_WORK/es-fail.json"
+omt_receiver_start LK --api loki
+omt_receiver_start HC --api splunk-hec --token hec-t0ken-0123 --hec-ack
 TLS='"tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": 40, "max_delay_ms": 200}'
 cat >"$CTX_WORK/tenants.json" <<EOF
 {"tenants": {

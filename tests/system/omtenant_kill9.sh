@@ -13,8 +13,7 @@
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_kill9${CTX_SUFFIX:-}"
 M=${CTX_N:-2000}
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 mkdir -p "$CTX_WORK/rcv-B"
 omt_port >"$CTX_WORK/rcv-B/port" # B's server is down: nobody listens there yet
 PB=$(omt_receiver_port B)
@@ -33,7 +32,7 @@ kill -KILL "$CTX_RSYSLOG_PID"
 wait "$CTX_RSYSLOG_PID" 2>/dev/null
 CTX_RSYSLOG_PID=
 : >"$CTX_WORK/stats.log"
-omt_receiver_start B --cert "$C/server.pem" --key "$C/server.key"
+omt_receiver_start B
 ctx_start
 RB="$CTX_WORK/rcv-B"
 ctx_wait_for "the spool to drain to B" 60 "[ \$(omt_lines '$RB/messages.log') -ge $M ]"
@@ -49,7 +48,7 @@ cut -f2- "$RB/messages.log" | cmp - "$CTX_WORK/expect-B" || ctx_fail "B's messag
 
 # 2. the default profile (the recommended action, the tenant's default batching) under load
 RATE=${CTX_RATE:-3000}
-omt_receiver_start A --cert "$C/server.pem" --key "$C/server.key"
+omt_receiver_start A
 PA=$(omt_receiver_port A)
 cat >"$CTX_WORK/tenants.json" <<EOF
 {"tenants": {

@@ -19,11 +19,10 @@ ctx_init "omtenant_otlp${CTX_SUFFIX:-}"
 N=${CTX_N:-300}
 uuid() { printf '7e7e7e7e-1111-4222-8333-4444444444%02d' "$1"; }
 omt_vms uuid otla:71:otl-a:initech otlb:72:otl-b:initech otlc:73:otl-c:hooli
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 RCV="$top_srcdir/tests/system/otlp_receiver.py"
-OMT_RECEIVER=$RCV omt_receiver_start I --cert "$C/server.pem" --key "$C/server.key"
-OMT_RECEIVER=$RCV omt_receiver_start H --cert "$C/server.pem" --key "$C/server.key" --reject-marker REJECTME
+OMT_RECEIVER=$RCV omt_receiver_start I
+OMT_RECEIVER=$RCV omt_receiver_start H --reject-marker REJECTME
 M=$((N / 45)) # hooli's messages the receiver rejects
 TLS='"tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}'
 cat >"$CTX_WORK/tenants.json" <<EOF
