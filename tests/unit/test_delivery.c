@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "tmpdir.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -115,15 +116,12 @@ static void on_log(void *arg, int sev, const char *line) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(root, sizeof root, "/tmp/test_delivery.XXXXXX");
-    return mkdtemp(root) ? 0 : -1;
+    return tmpdir_make(root, sizeof root, "test_delivery");
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    return system(cmd) == 0 ? 0 : -1;
+    return tmpdir_remove(root);
 }
 
 static char spooldir[300], dlpath[300];
