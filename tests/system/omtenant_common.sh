@@ -249,6 +249,27 @@ omt_https_tenant() {
         "$1" "$2" "$3" "$4"
 }
 
+# omt_vm_send NS IDX PREFIX N [ORDER [EVERY:TEXT]]: from VM NS (number IDX), N numbered RFC 5424
+# messages over UDP to the host's 514: "... guest-PREFIX appPREFIX ... seq=PREFIX-00000i
+# user=bob password=hunter2", message i's time 07:00:00.i us (ORDER "backwards": running
+# backwards within blocks of 10); every EVERY-th one ends with " TEXT"
+omt_vm_send() {
+    ctx_vm_exec "$1" $OMT_PY - "$(ctx_vm_host_ip4 "$2")" "$3" "$4" "${5:-forward}" "${6:-}" <<'PY' || ctx_fail "sending from VM $1"
+import socket, sys, time
+dst, prefix, n, order, mark = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+every, text = (int(mark.split(":", 1)[0]), " " + mark.split(":", 1)[1]) if mark else (0, "")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(1, n + 1):
+    us = (i - 1) // 10 * 10 + 9 - (i - 1) % 10 if order == "backwards" else i
+    tail = text if every and i % every == 0 else ""
+    m = "<14>1 2026-12-02T07:00:00.%06dZ guest-%s app%s %d m%d [meta seq=\"%d\"] seq=%s-%06d user=bob password=hunter2%s" % (
+        us, prefix, prefix, 1000 + i, i, i, prefix, i, tail)
+    s.sendto(m.encode(), (dst, 514))
+    if i % 50 == 0:
+        time.sleep(0.02)
+PY
+}
+
 # omt_receiver_tenant ID MAX_MESSAGES MAX_DELAY_MS [RECEIVER-ARG...]: receiver ID started
 # (omt_receiver_start) and $CTX_WORK/tenants.json with the one https tenant ID sending
 # to it at OMT_URL=https://127.0.0.1:<port>/bulk
@@ -284,23 +305,3 @@ CONF
     ctx_wait_stat "imctxcap($name)" interfaces.attached $#
 }
 
-# omt_vms UUIDFN NS:IDX:NAME:TENANT...: adds each VM (namespace NS, number IDX) and writes
-# @WORK@/profiles.json with its name, uuid (the command UUIDFN IDX), tenant and vNIC
-omt_vms() {
-    local uuidfn=$1 v ns idx name tenant sep=""
-    shift
-    for v; do
-        IFS=: read -r ns idx name tenant <<<"$v"
-        ctx_vm_add "$ns" "$idx" || ctx_fail "VM $ns"
-    done
-    {
-        echo '{"vms": ['
-        for v; do
-            IFS=: read -r ns idx name tenant <<<"$v"
-            printf '%s  {"name": "%s", "uuid": "%s", "tenant": "%s", "vnic": "%s"}' "$sep" "$name" "$("$uuidfn" "$idx")" \
-                "$tenant" "$(ctx_vm_vnic "$idx")"
-            sep=$',\n'
-        done
-        printf '\n]}\n'
-    } >"$CTX_WORK/profiles.json"
-}
