@@ -458,7 +458,7 @@ static void test_source_test_driver(void **state) {
     ctx_profiles_unref(p0);
     assert_int_equal(ctx_profsrc_start(s, NULL, err, sizeof err), 0);
     ctx_profsrc_stats_t st;
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < 3000; i++) { /* up to 30 s: a loaded host */
         ctx_profsrc_stats(s, &st);
         if (st.lv_updates > 0) break;
         struct timespec ts = {0, 10 * 1000000L};
