@@ -12,7 +12,7 @@
 #                                     fac, app, vms (name:uuid,... cycles), tenant; message text "seq=<PREFIX><i> vm=<name> uuid=<uuid> ..."
 #   mmx_check OUT PYTHON              runs PYTHON with `rows` = the records of OUT (written with
 #                                     $CTX_CHECK_TEMPLATE, read by tests/lib/ctxcheck.py: dicts app,
-#                                     sev, msg, ctx, ..., and seq), by_seq, get(row, "a.b"); the
+#                                     sev, msg, ctx, ..., and seq), by_seq, get(row, "a.b"[, default]) (in ctx); the
 #                                     code calls fail("why") or falls through
 #   MMX_SET_VM                        rainerscript that sets $!ctx!vm from such a message text
 #   mmx_udp_head PORT / mmx_run NAME <<PARAMS  the config's head / a one-action config, started
@@ -162,8 +162,9 @@ def fail(why):
     print("mmx_check: " + why, file=sys.stderr)
     sys.exit(1)
 
-def get(r, path):
-    return ctxcheck.get(r, path)
+def get(r, path, default=None):  # a dotted path into $!ctx only
+    v = ctxcheck.ctx_path(r["ctx"], path)
+    return default if v is None else v
 
 exec(sys.argv[2])
 PY

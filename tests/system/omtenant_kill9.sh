@@ -20,11 +20,17 @@ PB=$(omt_receiver_port B)
 echo "{\"tenants\": {$(omt_https_tenant B "https://127.0.0.1:$PB/bulk" 100 100)}}" >"$CTX_WORK/tenants.json"
 omt_run 'backoff.initial="100" backoff.max="500"'
 omt_send "$PS" "B:1:$M"
-# every message is in a sealed batch, and every sealed batch is in the spool
+# every message is in a sealed batch, and every sealed batch is in the spool: at least
+# M / 100 batches (more when max_delay_ms sealed some early, on a loaded host); B is how
+# many, read from an impstats record taken after the last one was spooled
 B=$(( (M + 99) / 100 ))
 ctx_wait_stat "omtenant(B)" msgs "$M" 60
 ctx_wait_stat "omtenant(B)" batches "$B" 60
 ctx_wait_stat "omtenant(B)" spool.batches "$B" 60
+ctx_stats_round "omtenant(B)"
+ctx_wait_for "every sealed batch spooled" 60 \
+    "[ \"\$(ctx_stat 'omtenant(B)' batches)\" = \"\$(ctx_stat 'omtenant(B)' spool.batches)\" ]"
+B=$(ctx_stat "omtenant(B)" spool.batches)
 ctx_assert_eq "delivered before the kill" 0 "$(ctx_stat "omtenant(B)" delivered.msgs)"
 segs=$(ls "$CTX_WORK/omtenant-spool/B/" | grep -c '\.seg$')
 [ "$segs" -ge 1 ] || ctx_fail "no spool segment on disk"
