@@ -97,8 +97,6 @@ for i in $(seq 1 "$IDLEV"); do
     ip link add "ctxe$i" type veth peer name "ctxf$i" && ip link set "ctxe$i" up && ip link set "ctxf$i" up
 done
 HZ=$(getconf CLK_TCK)
-port() { $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-listening() { $PY -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $1)))" 2>/dev/null; }
 wait_for() { # timeout_s condition
     local deadline=$((SECONDS + $1))
     until eval "$2"; do
@@ -106,6 +104,7 @@ wait_for() { # timeout_s condition
         sleep 0.05
     done
 }
+. "$top/bench/lib/sinks.sh"
 stop_pid() { # pid: SIGTERM, then SIGKILL after 10 s; returns when it is gone
     local k
     kill "$1" 2>/dev/null || true
@@ -134,14 +133,7 @@ wire_bytes() { # dport: sum of bytes_acked of established connections to it
 }
 
 # ---------------------------------------------------------------- certificates, profiles
-(
-    cd "$W"
-    ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
-    openssl req -x509 $ec -keyout ca.key -out ca.pem -days 2 -subj "/CN=bench CA" 2>/dev/null
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >srv.ext
-    openssl req $ec -keyout srv.key -out srv.csr -subj "/CN=localhost" 2>/dev/null
-    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile srv.ext -out srv.pem 2>/dev/null
-)
+bench_certs
 REAL=""
 for i in $IDXS; do REAL="$REAL $i:$(ctx_vm_vnic "$i"):$(ctx_vm_ip4 "$i"):$(ctx_vm_mac "$i")"; done
 $PY - "$W/profiles.json" $REAL <<'PY'
@@ -204,25 +196,12 @@ cm_wait() { [ "$WITHCM" = 1 ] && [ "$1" = ctxlog ] && wait_for 60 "[ \$(cm_liste
 
 # ---------------------------------------------------------------- receivers
 PR=$(port)
-mkdir -p "$W/recv"
-cat >"$W/recv/rsyslog.conf" <<EOF
-global(workDirectory="$W/recv" maxMessageSize="64k")
-module(load="imtcp" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")
-input(type="imtcp" port="$PR" ruleset="r" streamDriver.caFile="$W/ca.pem" streamDriver.certFile="$W/srv.pem"
-      streamDriver.keyFile="$W/srv.key")
-ruleset(name="r" queue.type="LinkedList" queue.size="500000" queue.dequeueBatchSize="1024") {
-    action(type="omfile" file="$W/recv/out" asyncWriting="on" ioBufferSize="1m" flushInterval="1")
-}
-EOF
+bench_recv_conf "$PR"
 $RSYSLOGD -n -f "$W/recv/rsyslog.conf" -i "$W/recv/pid" >"$W/recv.log" 2>&1 &
 PIDS+=($!)
 wait_for 30 "listening $PR"
-mkdir -p "$W/https"
-$PY "$top/tests/lib/https_receiver.py" serve --out "$W/https" --port-file "$W/https/port" --cert "$W/srv.pem" \
-    --key "$W/srv.key" --count-only >"$W/https.log" 2>&1 &
-PIDS+=($!)
-wait_for 30 "[ -s '$W/https/port' ]"
-PH=$(cat "$W/https/port")
+bench_sink https tests/lib/https_receiver.py 30
+PH=$SINK_PORT
 BATCH='"batch": {"max_messages": 1000, "max_bytes": 1048576, "max_delay_ms": 100}'
 echo "{\"tenants\": {\"bench\": {\"transport\": \"https\", \"url\": \"https://127.0.0.1:$PH/bulk\",
   \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}}}" >"$W/tenants.json"

@@ -55,7 +55,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-port() { $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_for() { # timeout_s condition
     local deadline=$((SECONDS + $1))
     until eval "$2"; do
@@ -63,17 +62,10 @@ wait_for() { # timeout_s condition
         sleep 0.02
     done
 }
-listening() { $PY -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $1)))" 2>/dev/null; }
+. "$top/bench/lib/sinks.sh"
 
 # ---------------------------------------------------------------- certificates, stream
-(
-    cd "$W"
-    ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
-    openssl req -x509 $ec -keyout ca.key -out ca.pem -days 2 -subj "/CN=bench CA" 2>/dev/null
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >srv.ext
-    openssl req $ec -keyout srv.key -out srv.csr -subj "/CN=localhost" 2>/dev/null
-    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile srv.ext -out srv.pem 2>/dev/null
-)
+bench_certs
 $PY "$top/bench/redact/gen_logmix.py" "$W/mix.txt" 64 >/dev/null
 $PY - "$W/mix.txt" "$W/stream" "$N" <<'PY'
 import sys
@@ -89,17 +81,7 @@ stream_bytes=$(stat -c %s "$W/stream")
 
 # ---------------------------------------------------------------- receivers
 PR=$(port)
-mkdir -p "$W/recv"
-cat >"$W/recv/rsyslog.conf" <<EOF
-global(workDirectory="$W/recv" maxMessageSize="64k")
-module(load="imtcp" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")
-input(type="imtcp" port="$PR" ruleset="r" streamDriver.caFile="$W/ca.pem" streamDriver.certFile="$W/srv.pem"
-      streamDriver.keyFile="$W/srv.key")
-template(name="rawline" type="string" string="%rawmsg%\n")
-ruleset(name="r" queue.type="LinkedList" queue.size="500000" queue.dequeueBatchSize="1024") {
-    action(type="omfile" file="$W/recv/out" template="rawline" asyncWriting="on" ioBufferSize="1m" flushInterval="1")
-}
-EOF
+bench_recv_conf "$PR" raw
 RECV=
 recv_start() { # a fresh receiving rsyslogd (and output file) for each run
     rm -f "$W/recv/out" "$W/recv/pid"
@@ -109,26 +91,12 @@ recv_start() { # a fresh receiving rsyslogd (and output file) for each run
     wait_for 30 "listening $PR"
 }
 recv_stop() { kill "$RECV" 2>/dev/null || true; wait "$RECV" 2>/dev/null || true; }
-mkdir -p "$W/https"
-$PY "$top/tests/lib/https_receiver.py" serve --out "$W/https" --port-file "$W/https/port" --cert "$W/srv.pem" \
-    --key "$W/srv.key" --count-only >"$W/https/log" 2>&1 &
-PIDS+=($!)
-wait_for 30 "[ -s '$W/https/port' ]"
-PH=$(cat "$W/https/port")
-mkdir -p "$W/otlp"
-$PY "$top/tests/system/otlp_receiver.py" serve --out "$W/otlp" --port-file "$W/otlp/port" --cert "$W/srv.pem" \
-    --key "$W/srv.key" --count-only >"$W/otlp/log" 2>&1 &
-PIDS+=($!)
-wait_for 60 "[ -s '$W/otlp/port' ]"
-PO=$(cat "$W/otlp/port")
+bench_sink https tests/lib/https_receiver.py 30
+PH=$SINK_PORT
+bench_sink otlp tests/system/otlp_receiver.py 60
+PO=$SINK_PORT
 API_FORMATS_ALL="elasticsearch loki splunk-hec"
-for api in $API_FORMATS_ALL; do
-    mkdir -p "$W/$api"
-    $PY "$top/tests/lib/https_receiver.py" serve --out "$W/$api" --port-file "$W/$api/port" --cert "$W/srv.pem" \
-        --key "$W/srv.key" --count-only --api "$api" --token bench-token >"$W/$api/log" 2>&1 &
-    PIDS+=($!)
-done
-for api in $API_FORMATS_ALL; do wait_for 30 "[ -s '$W/$api/port' ]"; done
+for api in $API_FORMATS_ALL; do bench_sink "$api" tests/lib/https_receiver.py 30 --api "$api" --token bench-token; done
 echo bench-token >"$W/hec.token"
 chmod 600 "$W/hec.token"
 
@@ -307,12 +275,8 @@ for name, rs in rows.items():
 # ---------------------------------------------------------------- compression vs the zstd CLI
 # the https run's batches once more, with the receiver keeping every decoded body
 rm -rf "$W/z"
-mkdir -p "$W/z"
-$PY "$top/tests/lib/https_receiver.py" serve --out "$W/z" --port-file "$W/z/port" --cert "$W/srv.pem" --key "$W/srv.key" \
-    --count-only --save-bodies >"$W/z/log" 2>&1 &
-PIDS+=($!)
-wait_for 30 "[ -s '$W/z/port' ]"
-PZ=$(cat "$W/z/port")
+bench_sink z tests/lib/https_receiver.py 30 --save-bodies
+PZ=$SINK_PORT
 tenants "{\"transport\": \"https\", \"url\": \"https://127.0.0.1:$PZ/bulk\", \"tls\": {\"ca_file\": \"$W/ca.pem\", \"server_name\": \"localhost\"}, $BATCH}"
 run_z() {
     rm -rf "$W/send"; mkdir -p "$W/send"

@@ -118,6 +118,21 @@ static void hold(ctx_tcpreasm_t *r, struct flow *f, uint32_t seq, const uint8_t 
     if (was_empty && f->held != NULL) tr_hole_restart(r, f);
 }
 
+/* drops the first n bytes of what is left of a segment (data: cap bytes captured of wire):
+ * framed already, counted as duplicates. 1 if nothing is left of it. */
+static int skip_dup(ctx_tcpreasm_t *r, uint32_t n, const uint8_t **data, uint32_t *cap, uint32_t *wire) {
+    if (n >= *wire) {
+        ST_ADD(r, bytes_dup, *wire);
+        return 1;
+    }
+    ST_ADD(r, bytes_dup, n);
+    uint32_t ds = n < *cap ? n : *cap;
+    *data += ds;
+    *cap -= ds;
+    *wire -= n;
+    return 0;
+}
+
 /* bytes at rcv_next: to the framer, up to the first held piece, which wins over the rest */
 static void deliver(ctx_tcpreasm_t *r, struct flow *f, const uint8_t *data, uint32_t cap, uint32_t wire) {
     while (wire > 0) {
@@ -133,16 +148,7 @@ static void deliver(ctx_tcpreasm_t *r, struct flow *f, const uint8_t *data, uint
         uint32_t before = f->rcv_next;
         drain(r, f);
         uint32_t adv = f->rcv_next - before;
-        if (adv == 0) continue;
-        if (adv >= wire) {
-            ST_ADD(r, bytes_dup, wire);
-            return;
-        }
-        ST_ADD(r, bytes_dup, adv);
-        uint32_t ds = adv < cap ? adv : cap;
-        data += ds;
-        cap -= ds;
-        wire -= adv;
+        if (adv > 0 && skip_dup(r, adv, &data, &cap, &wire)) return;
     }
 }
 
@@ -152,15 +158,7 @@ void tr_segment_in(ctx_tcpreasm_t *r, struct flow *f, uint32_t seq, const uint8_
         int32_t off = (int32_t)(seq - f->rcv_next);
         if (off < 0) { /* (partly) framed already */
             uint32_t behind = (uint32_t)(-(int64_t)off);
-            if (behind >= wire) {
-                ST_ADD(r, bytes_dup, wire);
-                return;
-            }
-            ST_ADD(r, bytes_dup, behind);
-            uint32_t ds = behind < cap ? behind : cap;
-            data += ds;
-            cap -= ds;
-            wire -= behind;
+            if (skip_dup(r, behind, &data, &cap, &wire)) return;
             seq += behind;
             continue;
         }

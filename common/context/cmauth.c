@@ -23,6 +23,7 @@
 
 #include "backoff.h"
 #include "clock.h"
+#include "counters.h"
 #include "cmhttp.h"
 #include "ctxlog_common.h"
 #include "secretfile.h"
@@ -50,20 +51,16 @@ struct cmauth {
     unsigned fails;              /* guarded: consecutive failed logins */
     char last_reason[CTX_ERRLEN];/* guarded: the failure last logged */
     ctx_backoff_t *backoff;      /* guarded */
-    atomic_uint_fast64_t n_requests, n_failures, n_renewals, n_rejected;
+    cmauth_stats_t st;  /* counters.h */
 };
 
-#define INC(a, c) atomic_fetch_add_explicit(&(a)->c, 1, memory_order_relaxed)
+#define INC(a, c) CTX_CTR_INC((a)->st, c)
 
 void cmauth_conf_defaults(cmauth_conf_t *c) {
     memset(c, 0, sizeof *c);
     c->user_domain = "Default";
     c->project_domain = "Default";
-    c->tls_verify = 1;
-    c->connect_timeout_ms = 5000;
-    c->timeout_ms = 10000;
-    c->max_body = 1048576;
-    c->user_agent = "ctxlog-mmctxenrich";
+    CM_HTTP_DEFAULTS(c);
     c->backoff_min_ms = 1000;
     c->backoff_max_ms = 300000;
 }
@@ -504,7 +501,7 @@ static void login(cmauth_t *a, const atomic_bool *stop, struct outcome *o) {
             curl_easy_setopt(e, CURLOPT_USERNAME, a->conf.user);
             curl_easy_setopt(e, CURLOPT_PASSWORD, secret);
         }
-        INC(a, n_requests);
+        INC(a, requests);
         CURLcode res = curl_easy_perform(e);
         judge(a, e, res, r, (int64_t)ctx_clock_ms(), o);
     }
@@ -555,7 +552,7 @@ static void publish(cmauth_t *a, struct outcome *o, int64_t now, char *logbuf, s
         ctx_backoff_reset(a->backoff);
         return;
     }
-    INC(a, n_failures);
+    INC(a, failures);
     a->fails++;
     a->retry_at = now + (int64_t)ctx_backoff_next_ms(a->backoff);
     if (strcmp(a->last_reason, o->reason) != 0) {
@@ -584,7 +581,7 @@ int cmauth_header(cmauth_t *a, int64_t now, char *hdr, size_t hdrlen, uint64_t *
     bool renewal = a->token != NULL;
     a->busy = true;
     pthread_mutex_unlock(&a->mu);
-    if (renewal) INC(a, n_renewals);
+    if (renewal) INC(a, renewals);
     struct outcome o = {0};
     login(a, stop, &o);
     now = (int64_t)ctx_clock_ms(); /* the token's life counts from its reply (a login can take seconds) */
@@ -618,21 +615,14 @@ int cmauth_rejected(cmauth_t *a, uint64_t gen, int64_t now) {
             memset(a->token, 0, strlen(a->token));
             free(a->token);
             a->token = NULL;
-            INC(a, n_rejected);
+            INC(a, rejected);
         }
     }
     pthread_mutex_unlock(&a->mu);
     return retry;
 }
 
-#define LD(c) atomic_load_explicit(&a->c, memory_order_relaxed)
-
-void cmauth_get_stats(cmauth_t *a, cmauth_stats_t *out) {
-    out->requests = LD(n_requests);
-    out->failures = LD(n_failures);
-    out->renewals = LD(n_renewals);
-    out->rejected = LD(n_rejected);
-}
+void cmauth_get_stats(cmauth_t *a, cmauth_stats_t *out) { ctx_counters_read(out, &a->st, sizeof *out); }
 
 /* vCenter limits the sessions a user may hold: end ours rather than leave it to idle out */
 void cmauth_logout(cmauth_t *a) {

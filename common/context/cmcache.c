@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "counters.h"
 #include "ctxlog_common.h"
 
 /* ---- cmctx_t ---------------------------------------------------------------------- */
@@ -151,11 +152,10 @@ struct cmcache {
     struct part bulk;               /* guarded: bulk request state (ctx unused) */
     int64_t hold_static_until;      /* guarded: cmcache_hold_static() */
     uint64_t rng;                   /* guarded: xorshift64 state */
-    atomic_uint_fast64_t st_hits, st_misses, st_stale, st_evictions, st_expired, st_negative;
-    atomic_uint_fast64_t st_enqueued, st_coalesced, st_queue_full, st_failures;
+    cmcache_stats_t st; /* counters.h (entries and queued: read under mu) */
 };
 
-#define INC(c, f) atomic_fetch_add_explicit(&(c)->f, 1, memory_order_relaxed)
+#define INC(c, f) CTX_CTR_INC((c)->st, f)
 
 int64_t cmcache_clock_ms(void) {
     return (int64_t)ctx_clock_ms();
@@ -305,7 +305,7 @@ static int expire_idle(cmcache_t *c, int64_t now, int max, struct entry **dead) 
         *dead = e;
         n++;
     }
-    if (n) atomic_fetch_add_explicit(&c->st_expired, (uint64_t)n, memory_order_relaxed);
+    if (n) CTX_CTR_ADD(c->st, expired, n);
     return n;
 }
 
@@ -347,7 +347,7 @@ static struct entry *get_entry(cmcache_t *c, const char *uuid, const char *name,
         struct entry *victim = remove_entry(c, c->lru_tail);
         victim->hnext = *dead;
         *dead = victim;
-        INC(c, st_evictions);
+        INC(c, evictions);
     }
     size_t b = h & (c->nbuckets - 1);
     e->hnext = c->buckets[b];
@@ -361,7 +361,7 @@ static struct entry *get_entry(cmcache_t *c, const char *uuid, const char *name,
 
 static int enqueue(cmcache_t *c, cm_req_kind_t kind, const struct entry *e) {
     if (c->ring_len >= c->conf.queue_max) {
-        INC(c, st_queue_full);
+        INC(c, queue_full);
         return CTX_EFULL;
     }
     cm_request_t *r = &c->ring[(c->ring_head + c->ring_len) % c->conf.queue_max];
@@ -372,7 +372,7 @@ static int enqueue(cmcache_t *c, cm_req_kind_t kind, const struct entry *e) {
         memcpy(r->name, e->name, sizeof r->name);
     }
     c->ring_len++;
-    INC(c, st_enqueued);
+    INC(c, enqueued);
     return CTX_OK;
 }
 
@@ -437,9 +437,9 @@ static cm_status_t part_lookup(cmcache_t *c, struct entry *e, int p, int64_t now
     bool failed = pt->fails > 0 || pt->unknown;
     cm_status_t st = pt->ctx != NULL ? CM_STALE : failed ? CM_UNAVAILABLE : CM_PENDING;
     if (p == CM_PART_STATIC && pt->ctx == NULL && now < c->hold_static_until) {
-        INC(c, st_coalesced); /* the bulk listing about to come answers it */
+        INC(c, coalesced); /* the bulk listing about to come answers it */
     } else if (pt->pending) {
-        INC(c, st_coalesced);
+        INC(c, coalesced);
     } else if (now >= pt->retry_at) {
         if (enqueue(c, (cm_req_kind_t)p, e) == CTX_OK) {
             pt->pending = true;
@@ -447,7 +447,7 @@ static cm_status_t part_lookup(cmcache_t *c, struct entry *e, int p, int64_t now
             *woke = true;
         }
     } else if (st == CM_UNAVAILABLE) {
-        INC(c, st_negative);
+        INC(c, negative);
     }
     return st;
 }
@@ -462,9 +462,9 @@ static void result_empty(cmcache_result_t *out) {
 }
 
 static void count_status(cmcache_t *c, cm_status_t st) {
-    if (st == CM_OK) INC(c, st_hits);
-    else if (st == CM_STALE) INC(c, st_stale);
-    else INC(c, st_misses);
+    if (st == CM_OK) INC(c, hits);
+    else if (st == CM_STALE) INC(c, stale);
+    else INC(c, misses);
 }
 
 int cmcache_lookup(cmcache_t *c, const char *uuid, const char *name, unsigned mask, int64_t now_ms,
@@ -481,7 +481,7 @@ int cmcache_lookup(cmcache_t *c, const char *uuid, const char *name, unsigned ma
     if (e == NULL) {
         pthread_mutex_unlock(&c->mu);
         free_dead(dead);
-        INC(c, st_misses);
+        INC(c, misses);
         return CTX_ENOMEM;
     }
     e->last_seen = now_ms;
@@ -547,7 +547,7 @@ int cmcache_store(cmcache_t *c, const char *uuid, const char *name, cm_part_t pa
 static void part_fail(cmcache_t *c, struct part *pt, int http_status, int64_t retry_after, int64_t now,
                       cmctx_t **drop) {
     pt->pending = false;
-    INC(c, st_failures);
+    INC(c, failures);
     if (http_status == 404 || http_status == 410) {
         pt->unknown = true;
         pt->fails = 0;
@@ -660,19 +660,8 @@ int cmcache_sweep(cmcache_t *c, int64_t now_ms) {
     return n;
 }
 
-#define LD(f) atomic_load_explicit(&c->f, memory_order_relaxed)
-
 void cmcache_get_stats(cmcache_t *c, cmcache_stats_t *out) {
-    out->hits = LD(st_hits);
-    out->misses = LD(st_misses);
-    out->stale = LD(st_stale);
-    out->evictions = LD(st_evictions);
-    out->expired = LD(st_expired);
-    out->negative = LD(st_negative);
-    out->enqueued = LD(st_enqueued);
-    out->coalesced = LD(st_coalesced);
-    out->queue_full = LD(st_queue_full);
-    out->failures = LD(st_failures);
+    ctx_counters_read(out, &c->st, sizeof *out);
     pthread_mutex_lock(&c->mu);
     out->entries = c->count;
     out->queued = c->ring_len;

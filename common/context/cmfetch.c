@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cmfetch_int.h"
+#include "counters.h"
 #include "cmhttp.h"
 #include "ctxlog_common.h"
 #include "secretfile.h"
@@ -82,22 +83,17 @@ struct cmfetch {
     int64_t log_last;             /* fetcher */
     int64_t swept_at;             /* fetcher: last cmcache_sweep() */
     unsigned log_suppressed;      /* fetcher */
-    atomic_uint_fast64_t n_requests, n_ok, n_errors, n_timeouts, n_bytes, n_http, n_transport, n_too_big,
-        n_parse, n_rejected, n_throttled, n_inflight, n_unauth, n_unresolved, n_retry401;
+    cmfetch_stats_t st;           /* counters.h */
 };
 
-#define INC(f, c) atomic_fetch_add_explicit(&(f)->c, 1, memory_order_relaxed)
+#define INC(f, c) CTX_CTR_INC((f)->st, c)
 
 void cmfetch_conf_defaults(cmfetch_conf_t *conf) {
     memset(conf, 0, sizeof *conf);
-    conf->tls_verify = 1;
-    conf->connect_timeout_ms = 5000;
-    conf->timeout_ms = 10000;
-    conf->max_body = 1048576;
+    CM_HTTP_DEFAULTS(conf);
     conf->max_inflight = 4;
     conf->rate_per_sec = 10;
     conf->burst = 10;
-    conf->user_agent = "ctxlog-mmctxenrich";
     conf->log_interval_ms = 10000;
 }
 
@@ -332,8 +328,8 @@ static void xfer_free(struct xfer *x) {
 
 /* Fails req before any transfer (no URL for the kind, URL too long, no memory). */
 static void fail_early(cmfetch_t *f, const cm_request_t *req, int64_t now, const char *why) {
-    INC(f, n_errors);
-    INC(f, n_transport);
+    INC(f, errors);
+    INC(f, transport_errors);
     cmcache_fail(f->cache, req, 0, 0, now);
     logf_(f, now, "cm %s request for '%s' failed: %s", kind_name(req->kind), *req->uuid ? req->uuid : req->name, why);
 }
@@ -370,8 +366,8 @@ static void start_xfer(cmfetch_t *f, const cm_request_t *req, int64_t now, bool 
     int rc = cmfetch_expand_with(tmpl, req_value, &v, x->url, sizeof x->url);
     if (rc == CTX_ENOENT) {
         xfer_free(x);
-        INC(f, n_errors);
-        INC(f, n_unresolved);
+        INC(f, errors);
+        INC(f, unresolved);
         cmcache_fail(f->cache, req, 0, 0, now);
         logf_(f, now, "cm %s request for '%s' not sent: a placeholder of '%s' has no value yet (its section was not "
               "fetched, or did not map it)", kind_name(req->kind), *req->uuid ? req->uuid : req->name, tmpl);
@@ -392,14 +388,14 @@ static void start_xfer(cmfetch_t *f, const cm_request_t *req, int64_t now, bool 
     f->inflight = x;
     f->ninflight++;
     f->tokens -= 1;
-    INC(f, n_requests);
-    atomic_store_explicit(&f->n_inflight, (uint64_t)f->ninflight, memory_order_relaxed);
+    INC(f, requests);
+    CTX_CTR_SET(f->st, inflight, f->ninflight);
 }
 
 /* Fails req without a transfer: no token or session (the login failure is logged by cmauth). */
 static void unauthenticated(cmfetch_t *f, const cm_request_t *req, int64_t now) {
-    INC(f, n_errors);
-    INC(f, n_unauth);
+    INC(f, errors);
+    INC(f, unauthenticated);
     cmcache_fail(f->cache, req, 0, 0, now);
 }
 
@@ -468,10 +464,10 @@ static void http_failed(cmfetch_t *f, struct xfer *x, long code, int64_t now) {
     curl_off_t ra = -1;
     if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK || ra < 0) ra = 0;
     int64_t ra_ms = ra > 86400 ? 86400000 : (int64_t)ra * 1000;
-    INC(f, n_errors);
-    INC(f, n_http);
+    INC(f, errors);
+    INC(f, http_errors);
     if (code == 429 || code == 503) {
-        INC(f, n_throttled);
+        INC(f, throttled);
         int64_t hold = ra_ms > 0 ? ra_ms : 1000;
         f->hold_until = now + (hold < HOLD_MAX_MS ? hold : HOLD_MAX_MS);
     }
@@ -481,15 +477,15 @@ static void http_failed(cmfetch_t *f, struct xfer *x, long code, int64_t now) {
 
 static void transfer_failed(cmfetch_t *f, struct xfer *x, CURLcode res, int64_t now) {
     if (x->body.too_big || res == CURLE_FILESIZE_EXCEEDED) {
-        INC(f, n_errors);
-        INC(f, n_too_big);
+        INC(f, errors);
+        INC(f, too_big);
         logf_(f, now, "cm request %s failed: response larger than cm.maxResponseBytes=%zu", x->url, x->body.max);
     } else if (res == CURLE_OPERATION_TIMEDOUT) {
-        INC(f, n_timeouts);
+        INC(f, timeouts);
         logf_(f, now, "cm request %s failed: timeout (%s)", x->url, curl_easy_strerror(res));
     } else {
-        INC(f, n_errors);
-        INC(f, n_transport);
+        INC(f, errors);
+        INC(f, transport_errors);
         logf_(f, now, "cm request %s failed: %s", x->url, curl_easy_strerror(res));
     }
     cmcache_fail(f->cache, &x->req, 0, 0, now);
@@ -510,7 +506,7 @@ static void trim_after_bulk(const struct xfer *x) {
 static void finish(cmfetch_t *f, struct xfer *x, CURLcode res) {
     int64_t now = cmcache_clock_ms();
     long code = 0;
-    atomic_fetch_add_explicit(&f->n_bytes, x->body.len, memory_order_relaxed);
+    CTX_CTR_ADD(f->st, bytes, x->body.len);
     if (res != CURLE_OK || x->body.too_big) {
         transfer_failed(f, x, res, now);
         return;
@@ -519,9 +515,9 @@ static void finish(cmfetch_t *f, struct xfer *x, CURLcode res) {
     if (code == 401 && f->conf.auth != NULL && !x->retried && cmauth_rejected(f->conf.auth, x->gen, now)) {
         struct retry *r = malloc(sizeof *r);
         if (r != NULL) {
-            INC(f, n_errors);
-            INC(f, n_http);
-            INC(f, n_retry401);
+            INC(f, errors);
+            INC(f, http_errors);
+            INC(f, retried_401);
             r->req = x->req;
             r->next = f->retries;
             f->retries = r;
@@ -535,8 +531,8 @@ static void finish(cmfetch_t *f, struct xfer *x, CURLcode res) {
     const char *why;
     struct fjson_object *reply = parse_body(x->body.data, x->body.len, &why);
     if (reply == NULL) {
-        INC(f, n_errors);
-        INC(f, n_parse);
+        INC(f, errors);
+        INC(f, parse_errors);
         cmcache_fail(f->cache, &x->req, 0, 0, now);
         logf_(f, now, "cm request %s failed: %s (%zu bytes)", x->url, why, x->body.len);
         return;
@@ -545,13 +541,13 @@ static void finish(cmfetch_t *f, struct xfer *x, CURLcode res) {
     fjson_object_put(reply);
     trim_after_bulk(x);
     if (rc < 0) {
-        INC(f, n_errors);
-        INC(f, n_rejected);
+        INC(f, errors);
+        INC(f, reply_rejected);
         cmcache_fail(f->cache, &x->req, 0, 0, now);
         logf_(f, now, "cm request %s failed: reply rejected by the field mapping", x->url);
         return;
     }
-    INC(f, n_ok);
+    INC(f, ok);
     cmcache_done(f->cache, &x->req, now);
 }
 
@@ -559,7 +555,7 @@ static void unlink_xfer(cmfetch_t *f, struct xfer *x) {
     for (struct xfer **pp = &f->inflight; *pp; pp = &(*pp)->next)
         if (*pp == x) { *pp = x->next; break; }
     f->ninflight--;
-    atomic_store_explicit(&f->n_inflight, (uint64_t)f->ninflight, memory_order_relaxed);
+    CTX_CTR_SET(f->st, inflight, f->ninflight);
     curl_multi_remove_handle(f->multi, x->easy);
 }
 
@@ -657,22 +653,4 @@ void cmfetch_free(cmfetch_t *f) {
     free(f);
 }
 
-#define LD(c) atomic_load_explicit(&f->c, memory_order_relaxed)
-
-void cmfetch_get_stats(cmfetch_t *f, cmfetch_stats_t *out) {
-    out->requests = LD(n_requests);
-    out->ok = LD(n_ok);
-    out->errors = LD(n_errors);
-    out->timeouts = LD(n_timeouts);
-    out->bytes = LD(n_bytes);
-    out->http_errors = LD(n_http);
-    out->transport_errors = LD(n_transport);
-    out->too_big = LD(n_too_big);
-    out->parse_errors = LD(n_parse);
-    out->reply_rejected = LD(n_rejected);
-    out->throttled = LD(n_throttled);
-    out->unauthenticated = LD(n_unauth);
-    out->unresolved = LD(n_unresolved);
-    out->retried_401 = LD(n_retry401);
-    out->inflight = LD(n_inflight);
-}
+void cmfetch_get_stats(cmfetch_t *f, cmfetch_stats_t *out) { ctx_counters_read(out, &f->st, sizeof *out); }

@@ -35,6 +35,12 @@ typedef struct {
     const char *user_agent;
 } cm_http_conf_t;
 
+/* The defaults both clients' settings start from (cm.tlsVerify, cm.connectTimeout, cm.timeout,
+ * cm.maxResponseBytes, the user agent): c is a cmfetch_conf_t or cmauth_conf_t. */
+#define CM_HTTP_DEFAULTS(c)                                                                              \
+    ((c)->tls_verify = 1, (c)->connect_timeout_ms = 5000, (c)->timeout_ms = 10000, (c)->max_body = 1048576, \
+     (c)->user_agent = "ctxlog-mmctxenrich")
+
 /* Sets them on e: no signals, the timeouts, http and https only, no redirects, TLS
  * verification and CA, the user agent. */
 void cm_http_setopts(CURL *e, const cm_http_conf_t *c);

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "ctxlog_common.h"
+#include "grow.h"
 
 /* ------------------------------------------------------------------ names */
 
@@ -518,11 +519,9 @@ static int add_rule(struct parser *ps) {
     ctx_policy *p = ps->pol;
     if (p->nrules == CTX_POLICY_MAX_RULES) return perr(ps, "at most 10000 rules");
     if (p->nrules == p->cap) {
-        size_t ncap = p->cap ? p->cap * 2 : 16;
-        struct rule *nr = realloc(p->rules, ncap * sizeof *nr);
+        struct rule *nr = ctx_grow(p->rules, &p->cap, sizeof *nr, 16);
         if (nr == NULL) return CTX_ENOMEM;
         p->rules = nr;
-        p->cap = ncap;
     }
     struct rule r;
     memset(&r, 0, sizeof r);

@@ -29,6 +29,7 @@
 #include "profiles_int.h"
 #include "profiles_merge.h"
 #include "profsrc_int.h"
+#include "grow.h"
 
 /* ---- the registry ---------------------------------------------------------------- */
 
@@ -57,11 +58,9 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data) {
     (void)size;
     if (info->dlpi_name == NULL || info->dlpi_name[0] == '\0') return 0;
     if (nm->n == nm->cap) {
-        size_t cap = nm->cap ? nm->cap * 2 : 32;
-        char **v = realloc(nm->v, cap * sizeof *v);
+        char **v = ctx_grow(nm->v, &nm->cap, sizeof *v, 32);
         if (v == NULL) return 1;
         nm->v = v;
-        nm->cap = cap;
     }
     if ((nm->v[nm->n] = strdup(info->dlpi_name)) != NULL) nm->n++;
     return 0;

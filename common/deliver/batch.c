@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "batch_int.h"
 #include "ctxlog_common.h"
+#include "grow.h"
 
 #define ZSTD_DEFAULT_LEVEL 3
 #define ZSTD_MIN_LEVEL (-5)
@@ -98,11 +99,10 @@ static int reserve(ctx_batch_t *b, size_t need) {
     size_t cap = b->cap;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = realloc(b->buf, cap);
+    char *p = ctx_resize(b->buf, &b->cap, cap);
     if (p == NULL)
         return CTX_ENOMEM;
     b->buf = p;
-    b->cap = cap;
     return CTX_OK;
 }
 
@@ -218,11 +218,10 @@ void ctx_batch_encoder_free(ctx_batch_encoder_t *e) {
 static int out_reserve(ctx_batch_encoder_t *e, size_t need) {
     if (need <= e->out_cap)
         return CTX_OK;
-    unsigned char *p = realloc(e->out, need);
+    unsigned char *p = ctx_resize(e->out, &e->out_cap, need);
     if (p == NULL)
         return CTX_ENOMEM;
     e->out = p;
-    e->out_cap = need;
     return CTX_OK;
 }
 
@@ -348,11 +347,10 @@ static int dbuf_grow(dbuf_t *d, size_t want) {
         cap = cap > SIZE_MAX / 2 ? limit : cap * 2;
     if (cap > limit)
         cap = limit;
-    unsigned char *p = realloc(d->p, cap);
+    unsigned char *p = ctx_resize(d->p, &d->cap, cap);
     if (p == NULL)
         return CTX_ENOMEM;
     d->p = p;
-    d->cap = cap;
     return CTX_OK;
 }
 

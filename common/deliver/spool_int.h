@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "ctxlog_common.h"
+#include "grow.h"
 
 #define SEG_MAGIC "CTXSPL01"
 #define SEG_VERSION 1u
@@ -168,12 +169,10 @@ static inline int full_pwrite(ctx_spool_pwrite_fn fn, int fd, const void *buf, s
 
 static inline int segs_push(ctx_spool_t *sp, const seg_t *s) {
     if (sp->nsegs == sp->capsegs) {
-        size_t cap = sp->capsegs ? sp->capsegs * 2 : 16;
-        seg_t *p = realloc(sp->segs, cap * sizeof *p);
+        seg_t *p = ctx_grow(sp->segs, &sp->capsegs, sizeof *p, 16);
         if (p == NULL)
             return CTX_ENOMEM;
         sp->segs = p;
-        sp->capsegs = cap;
     }
     sp->segs[sp->nsegs++] = *s;
     return CTX_OK;

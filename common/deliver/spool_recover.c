@@ -2,6 +2,7 @@
  * listed and checked record by record, a torn tail cut off, corrupt files put aside,
  * acknowledged segments reaped (see spool.h, docs/spool.md). */
 #include "spool_int.h"
+#include "grow.h"
 
 /* ---------------------------------------------------------------- ack file */
 
@@ -193,8 +194,7 @@ static int list_segments(ctx_spool_t *sp, uint64_t **ids, size_t *n) {
         if (!parse_seg_name(e->d_name, &id))
             continue;
         if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            uint64_t *p = realloc(*ids, cap * sizeof *p);
+            uint64_t *p = ctx_grow(*ids, &cap, sizeof *p, 16);
             if (p == NULL) {
                 rc = CTX_ENOMEM;
                 break;

@@ -11,6 +11,7 @@
  * its reference count changes (C11 atomics).
  */
 #include "tenants_int.h"
+#include "grow.h"
 
 /* ---------------------------------------------------------------- the set */
 
@@ -18,12 +19,10 @@
 
 void *tn_arena_alloc(arena_t *a, size_t sz) {
     if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 64;
-        void **p = realloc(a->v, cap * sizeof *p);
+        void **p = ctx_grow(a->v, &a->cap, sizeof *p, 64);
         if (p == NULL)
             return NULL;
         a->v = p;
-        a->cap = cap;
     }
     void *m = calloc(1, sz ? sz : 1);
     if (m != NULL)

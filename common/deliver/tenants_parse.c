@@ -2,6 +2,7 @@
  * its messages ("PATH:LINE: key.path: ..."), typed values and file checks (tenants.h,
  * docs/tenants.md). */
 #include "tenants_int.h"
+#include "grow.h"
 
 /* ---------------------------------------------------------------- key locator */
 
@@ -68,12 +69,10 @@ static size_t scan_string(const char *s, size_t len, size_t i, int want_key, cha
 
 static int keyidx_add(keyidx_t *ki, char *key, int parent, int container, int line) {
     if (ki->n == ki->cap) {
-        size_t cap = ki->cap ? ki->cap * 2 : 64;
-        keypos_t *p = realloc(ki->v, cap * sizeof *p);
+        keypos_t *p = ctx_grow(ki->v, &ki->cap, sizeof *p, 64);
         if (p == NULL)
             return CTX_ENOMEM;
         ki->v = p;
-        ki->cap = cap;
     }
     ki->v[ki->n++] = (keypos_t){key, parent, container, line};
     return CTX_OK;
@@ -257,12 +256,10 @@ int tn_pwarn(pctx_t *pc, const char *key, const char *fmt, ...) {
     vformat(pc, key, buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (t->nwarn == t->capwarn) {
-        size_t cap = t->capwarn ? t->capwarn * 2 : 8;
-        char **p = realloc(t->warn, cap * sizeof *p);
+        char **p = ctx_grow(t->warn, &t->capwarn, sizeof *p, 8);
         if (p == NULL)
             return tn_nomem(pc);
         t->warn = p;
-        t->capwarn = cap;
     }
     if ((t->warn[t->nwarn] = tn_arena_strndup(&t->arena, buf, strlen(buf))) == NULL)
         return tn_nomem(pc);

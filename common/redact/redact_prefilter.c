@@ -11,6 +11,7 @@
 
 #include "ctxlog_common.h"
 #include "redact_int.h"
+#include "grow.h"
 
 /* the bitmap key of the three bytes a b c; bytes are OR-ed with 0x20 (ASCII lower case, and a few
  * harmless collisions such as '@' / '`') so that the scan can key a 4-byte load without a table */
@@ -22,11 +23,9 @@ uint16_t rx_hash3(uint8_t a, uint8_t b, uint8_t c) {
 static int add_rule_triggers(struct ctx_redact_set *s, const struct rx_rule *r, uint32_t rule, size_t *cap) {
     for (size_t k = 0; r->trig[k]; k++) {
         if (s->ntrig == *cap) {
-            size_t nc = *cap ? *cap * 2 : 32;
-            struct rx_trigger *t = realloc(s->trig, nc * sizeof *t);
+            struct rx_trigger *t = ctx_grow(s->trig, cap, sizeof *t, 32);
             if (t == NULL) return CTX_ENOMEM;
             s->trig = t;
-            *cap = nc;
         }
         struct rx_trigger *t = &s->trig[s->ntrig++];
         const uint8_t *l = (const uint8_t *)r->trig[k];

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "rsyslog.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "statsobj.h"
 
 #include "mmctxenrich.h"
+#include "counters.h"
 #include "profsrc.h"
 #include "statsctr.h"
 
@@ -73,66 +75,80 @@ static void publish(mmx_inst *inst) {
 
 void mmx_stats_use(void *statsobj_if) { S = statsobj_if; }
 
-static void copy_cache(mmx_inst *inst) {
-    cmcache_stats_t c;
-    if (inst->cache == NULL) return;
-    cmcache_get_stats(inst->cache, &c);
-    mmx_set(inst, MMX_CTR_CACHE_HITS, c.hits);
-    mmx_set(inst, MMX_CTR_CACHE_MISSES, c.misses);
-    mmx_set(inst, MMX_CTR_CACHE_STALE, c.stale);
-    mmx_set(inst, MMX_CTR_CACHE_EVICTIONS, c.evictions);
-    mmx_set(inst, MMX_CTR_CACHE_EXPIRED, c.expired);
-    mmx_set(inst, MMX_CTR_CACHE_COALESCED, c.coalesced);
-    mmx_set(inst, MMX_CTR_CACHE_QFULL, c.queue_full);
-    mmx_set(inst, MMX_CTR_CACHE_ENTRIES, c.entries);
-}
+/* where each copied counter comes from: a snapshot of a common/ unit's statistics (a struct of
+ * uint64_t, counters.h) and the member's index in it; SRC_NONE: kept by the glue */
+enum { SRC_NONE, SRC_CACHE, SRC_FETCH, SRC_AUTH, SRC_PROFSRC, SRC_COUNT };
+#define AT(type, member) (offsetof(type, member) / sizeof(uint64_t))
+static const struct {
+    unsigned char src, at;
+} copied[MMX_CTR_COUNT] = {
+    [MMX_CTR_CACHE_HITS] = {SRC_CACHE, AT(cmcache_stats_t, hits)},
+    [MMX_CTR_CACHE_MISSES] = {SRC_CACHE, AT(cmcache_stats_t, misses)},
+    [MMX_CTR_CACHE_STALE] = {SRC_CACHE, AT(cmcache_stats_t, stale)},
+    [MMX_CTR_CACHE_EVICTIONS] = {SRC_CACHE, AT(cmcache_stats_t, evictions)},
+    [MMX_CTR_CACHE_EXPIRED] = {SRC_CACHE, AT(cmcache_stats_t, expired)},
+    [MMX_CTR_CACHE_COALESCED] = {SRC_CACHE, AT(cmcache_stats_t, coalesced)},
+    [MMX_CTR_CACHE_QFULL] = {SRC_CACHE, AT(cmcache_stats_t, queue_full)},
+    [MMX_CTR_CACHE_ENTRIES] = {SRC_CACHE, AT(cmcache_stats_t, entries)},
+    [MMX_CTR_CM_REQUESTS] = {SRC_FETCH, AT(cmfetch_stats_t, requests)},
+    [MMX_CTR_CM_OK] = {SRC_FETCH, AT(cmfetch_stats_t, ok)},
+    [MMX_CTR_CM_ERRORS] = {SRC_FETCH, AT(cmfetch_stats_t, errors)},
+    [MMX_CTR_CM_TIMEOUTS] = {SRC_FETCH, AT(cmfetch_stats_t, timeouts)},
+    [MMX_CTR_CM_BYTES] = {SRC_FETCH, AT(cmfetch_stats_t, bytes)},
+    [MMX_CTR_CM_HTTP_ERRORS] = {SRC_FETCH, AT(cmfetch_stats_t, http_errors)},
+    [MMX_CTR_CM_TRANSPORT_ERRORS] = {SRC_FETCH, AT(cmfetch_stats_t, transport_errors)},
+    [MMX_CTR_CM_PARSE_ERRORS] = {SRC_FETCH, AT(cmfetch_stats_t, parse_errors)},
+    [MMX_CTR_CM_TOO_BIG] = {SRC_FETCH, AT(cmfetch_stats_t, too_big)},
+    [MMX_CTR_CM_REJECTED] = {SRC_FETCH, AT(cmfetch_stats_t, reply_rejected)},
+    [MMX_CTR_CM_THROTTLED] = {SRC_FETCH, AT(cmfetch_stats_t, throttled)},
+    [MMX_CTR_CM_UNAUTH] = {SRC_FETCH, AT(cmfetch_stats_t, unauthenticated)},
+    [MMX_CTR_CM_UNRESOLVED] = {SRC_FETCH, AT(cmfetch_stats_t, unresolved)},
+    [MMX_CTR_CM_RETRY401] = {SRC_FETCH, AT(cmfetch_stats_t, retried_401)},
+    [MMX_CTR_AUTH_REQUESTS] = {SRC_AUTH, AT(cmauth_stats_t, requests)},
+    [MMX_CTR_AUTH_FAILURES] = {SRC_AUTH, AT(cmauth_stats_t, failures)},
+    [MMX_CTR_AUTH_RENEWALS] = {SRC_AUTH, AT(cmauth_stats_t, renewals)},
+    [MMX_CTR_LV_EVENTS] = {SRC_PROFSRC, AT(ctx_profsrc_stats_t, events)},
+    [MMX_CTR_LV_UPDATES] = {SRC_PROFSRC, AT(ctx_profsrc_stats_t, lv_updates)},
+    [MMX_CTR_LV_ERRORS] = {SRC_PROFSRC, AT(ctx_profsrc_stats_t, lv_errors)},
+    [MMX_CTR_LV_RECONNECTS] = {SRC_PROFSRC, AT(ctx_profsrc_stats_t, reconnects)},
+    [MMX_CTR_LV_CONNECTED] = {SRC_PROFSRC, AT(ctx_profsrc_stats_t, connected)},
+    [MMX_CTR_LV_DOMAINS] = {SRC_PROFSRC, AT(ctx_profsrc_stats_t, domains)},
+};
 
 static void add_fetch(cmfetch_t *f, cmfetch_stats_t *sum) {
     cmfetch_stats_t s;
     if (f == NULL) return;
     cmfetch_get_stats(f, &s);
-    sum->requests += s.requests;
-    sum->ok += s.ok;
-    sum->errors += s.errors;
-    sum->timeouts += s.timeouts;
-    sum->bytes += s.bytes;
-    sum->http_errors += s.http_errors;
-    sum->transport_errors += s.transport_errors;
-    sum->parse_errors += s.parse_errors;
-    sum->too_big += s.too_big;
-    sum->reply_rejected += s.reply_rejected;
-    sum->throttled += s.throttled;
-    sum->unauthenticated += s.unauthenticated;
-    sum->unresolved += s.unresolved;
-    sum->retried_401 += s.retried_401;
+    ctx_counters_sum(sum, &s, sizeof s);
 }
 
-static void copy_fetch(mmx_inst *inst) {
-    cmfetch_stats_t s;
-    memset(&s, 0, sizeof s);
-    add_fetch(inst->fetch, &s);
-    add_fetch(inst->hfetch, &s);
-    mmx_set(inst, MMX_CTR_CM_REQUESTS, s.requests);
-    mmx_set(inst, MMX_CTR_CM_OK, s.ok);
-    mmx_set(inst, MMX_CTR_CM_ERRORS, s.errors);
-    mmx_set(inst, MMX_CTR_CM_TIMEOUTS, s.timeouts);
-    mmx_set(inst, MMX_CTR_CM_BYTES, s.bytes);
-    mmx_set(inst, MMX_CTR_CM_HTTP_ERRORS, s.http_errors);
-    mmx_set(inst, MMX_CTR_CM_TRANSPORT_ERRORS, s.transport_errors);
-    mmx_set(inst, MMX_CTR_CM_PARSE_ERRORS, s.parse_errors);
-    mmx_set(inst, MMX_CTR_CM_TOO_BIG, s.too_big);
-    mmx_set(inst, MMX_CTR_CM_REJECTED, s.reply_rejected);
-    mmx_set(inst, MMX_CTR_CM_THROTTLED, s.throttled);
-    mmx_set(inst, MMX_CTR_CM_UNAUTH, s.unauthenticated);
-    mmx_set(inst, MMX_CTR_CM_UNRESOLVED, s.unresolved);
-    mmx_set(inst, MMX_CTR_CM_RETRY401, s.retried_401);
-    if (inst->auth != NULL) {
-        cmauth_stats_t a;
-        cmauth_get_stats(inst->auth, &a);
-        mmx_set(inst, MMX_CTR_AUTH_REQUESTS, a.requests);
-        mmx_set(inst, MMX_CTR_AUTH_FAILURES, a.failures);
-        mmx_set(inst, MMX_CTR_AUTH_RENEWALS, a.renewals);
+/* the counters the cache, both fetchers, the login and the profile source keep (those that
+ * exist) into ctr[] */
+static void copy_units(mmx_inst *inst) {
+    cmcache_stats_t cache;
+    cmfetch_stats_t fetch;
+    cmauth_stats_t auth;
+    ctx_profsrc_stats_t prof;
+    const uint64_t *snap[SRC_COUNT] = {NULL};
+    if (inst->cache != NULL) {
+        cmcache_get_stats(inst->cache, &cache);
+        snap[SRC_CACHE] = (const uint64_t *)&cache;
     }
+    memset(&fetch, 0, sizeof fetch);
+    add_fetch(inst->fetch, &fetch);
+    add_fetch(inst->hfetch, &fetch);
+    snap[SRC_FETCH] = (const uint64_t *)&fetch;
+    if (inst->auth != NULL) {
+        cmauth_get_stats(inst->auth, &auth);
+        snap[SRC_AUTH] = (const uint64_t *)&auth;
+    }
+    if (inst->psrc != NULL) {
+        ctx_profsrc_stats(inst->psrc, &prof);
+        snap[SRC_PROFSRC] = (const uint64_t *)&prof;
+    }
+    for (int i = 0; i < MMX_CTR_COUNT; i++)
+        if (copied[i].src != SRC_NONE && snap[copied[i].src] != NULL)
+            mmx_set(inst, (enum mmx_ctr)i, snap[copied[i].src][copied[i].at]);
 }
 
 /* the first VM with an error in s, for the log line */
@@ -161,22 +177,8 @@ static void copy_host(mmx_inst *inst) {
     hs_snapshot_release(s);
 }
 
-static void copy_profsrc(mmx_inst *inst) {
-    ctx_profsrc_stats_t ps;
-    if (inst->psrc == NULL) return;
-    ctx_profsrc_stats(inst->psrc, &ps);
-    mmx_set(inst, MMX_CTR_LV_EVENTS, ps.events);
-    mmx_set(inst, MMX_CTR_LV_UPDATES, ps.lv_updates);
-    mmx_set(inst, MMX_CTR_LV_ERRORS, ps.lv_errors);
-    mmx_set(inst, MMX_CTR_LV_RECONNECTS, ps.reconnects);
-    mmx_set(inst, MMX_CTR_LV_CONNECTED, ps.connected);
-    mmx_set(inst, MMX_CTR_LV_DOMAINS, ps.domains);
-}
-
 void mmx_stats_copy(mmx_inst *inst) {
-    copy_profsrc(inst);
-    copy_cache(inst);
-    copy_fetch(inst);
+    copy_units(inst);
     copy_host(inst);
     ctx_slot_ref_t *pol = ctx_slot_acquire(inst->policy);
     mmx_set(inst, MMX_CTR_POLICY_REGEX_ERR, ctx_policy_regex_errors(ctx_slot_obj(pol)));

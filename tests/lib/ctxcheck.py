@@ -34,15 +34,20 @@ def load_out(path):
     return rows
 
 
-def get(row, key):
-    if key in ("input", "fromip", "host", "app", "sev", "msg"):
-        return row[key]
-    cur = row["ctx"]
+def ctx_path(ctx, key):
+    """the value at dotted path key ("cm.host.host_ip") in $!ctx, or None"""
+    cur = ctx
     for p in key.split("."):
         if not isinstance(cur, dict) or p not in cur:
             return None
         cur = cur[p]
     return cur
+
+
+def get(row, key):
+    if key in ("input", "fromip", "host", "app", "sev", "msg"):
+        return row[key]
+    return ctx_path(row["ctx"], key)
 
 
 def main():

@@ -3,6 +3,7 @@
 # (source it after tests/lib/harness.sh, call it after ctx_init).
 #
 #   ctx_examples_place SRCDIR ETC [path|name]
+#   ctx_examples_validate ETC WHAT
 #
 # Copies each file of SRCDIR (conf-examples/, or the package's
 # /usr/share/doc/ctxlog/examples/), subdirectories included, into ETC with /etc/ctxlog/ moved to ETC and
@@ -34,4 +35,12 @@ ctx_examples_place() {
     echo "hec-$RANDOM" >"$etc/secrets/wonka.hec-token"
     head -c 32 /dev/urandom >"$etc/redaction.key"
     chmod 600 "$etc"/cm.token "$etc"/cm.password "$etc"/secrets/* "$etc"/tls/client.key "$etc/redaction.key"
+}
+
+# ctx_examples_validate ETC WHAT: rsyslogd -N1 on a config that includes ETC/50-ctxlog.conf
+# (the drop-in of ctx_examples_place) must accept it ("rsyslogd -N1 rejected WHAT")
+ctx_examples_validate() {
+    echo "include(file=\"$1/50-ctxlog.conf\")" | ctx_conf
+    ctx_validate_ok "$2"
+    ctx_assert_grep "$CTX_WORK/n1.out" "End of config validation run"
 }

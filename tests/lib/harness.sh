@@ -10,6 +10,8 @@
 #   ctx_conf <<'EOF' ... EOF         # config body; @WORK@ @MODDIR@ @TOP@ are substituted
 #   ctx_start                        # rsyslogd -n, waits until it runs
 #   ...; ctx_wait_lines FILE N       # condition wait
+#   ctx_stats_round NAME             # impstats trails by up to a second: before reading counters
+#                                    # that must show what just happened, wait for a later record
 #   ctx_stop                         # SIGTERM, waits for exit (queues drained)
 #   ctx_pass / ctx_fail "why"
 #
@@ -118,6 +120,12 @@ ctx_validate() {
     return $rc
 }
 
+# ctx_validate_ok WHAT: ctx_validate, failing the test with its output if rsyslogd -N1
+# rejects the config ("rsyslogd -N1 rejected WHAT")
+ctx_validate_ok() {
+    ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected $1"; }
+}
+
 ctx_start() {
     if grep -q 'imctxcap\.so' "$CTX_CONF"; then ctx_need_root "imctxcap captures with AF_PACKET"; fi
     # shellcheck disable=SC2046
@@ -171,9 +179,27 @@ ctx_stat() {
         jq -r ".\"$2\" // empty"
 }
 
+# ctx_stats_round NAME [TIMEOUT]: until impstats has written two more records of NAME, so
+# that what ctx_stat reads next was counted after this call (a record may have been taken
+# just before it, and written just after)
+ctx_stats_round() {
+    local n
+    n=$(grep -cF "\"name\": \"$1\"" "$CTX_WORK/stats.log" 2>/dev/null)
+    ctx_wait_for "a new impstats record of $1" "${2:-30}" \
+        "[ \$(grep -cF '\"name\": \"$1\"' '$CTX_WORK/stats.log' 2>/dev/null) -ge $((${n:-0} + 2)) ]"
+}
+
 # ctx_wait_stat NAME COUNTER MIN [TIMEOUT]: until the counter is >= MIN
 ctx_wait_stat() {
     ctx_wait_for "$1 $2 >= $3" "${4:-30}" "[ \"\$(ctx_stat '$1' '$2')\" != '' ] && [ \$(ctx_stat '$1' '$2') -ge $3 ]"
+}
+
+# ctx_assert_stats NAME COUNTER=EXPECTED...: each counter of NAME's latest impstats record
+# equals what it should (ctx_assert_eq, the counter's name as WHAT)
+ctx_assert_stats() {
+    local name=$1 kv
+    shift
+    for kv; do ctx_assert_eq "${kv%%=*}" "${kv#*=}" "$(ctx_stat "$name" "${kv%%=*}")"; done
 }
 
 # ctx_assert_eq WHAT EXPECTED ACTUAL

@@ -258,6 +258,36 @@ def serve(o):
     run(Server(o, None if o.plain else tls_context(o)))
 
 
+def check_sequence(o, order, batches, what):
+    """The delivery checks of both receivers: order = [(batch, seq)] as received, batches =
+    {batch: its items, comparable}. Every seq of o.first..o.last exactly once, no other; a
+    repeat only as a whole earlier batch sent again (at most o.max_dup_batches of them);
+    first arrivals in order. Returns (seen seqs, duplicated batches, errors)."""
+    seen, dup_batches, firsts = set(), set(), []
+    for b, n in order:
+        if n in seen:
+            dup_batches.add(b)
+        else:
+            seen.add(n)
+            firsts.append(n)
+    errors = []
+    for b in sorted(dup_batches):  # a duplicate must be a whole earlier batch sent again
+        if not any(batches[a] == batches[b] for a in batches if a < b):
+            errors.append("batch %d repeats %s but is not a copy of an earlier batch" % (b, what))
+    want = set(range(o.first, o.last + 1))
+    missing, extra = sorted(want - seen), sorted(seen - want)
+    if missing:
+        errors.append("missing %d: %s" % (len(missing), missing[:10]))
+    if extra:
+        errors.append("unexpected %d: %s" % (len(extra), extra[:10]))
+    if firsts != sorted(firsts):
+        bad = next(i for i in range(1, len(firsts)) if firsts[i] < firsts[i - 1])
+        errors.append("out of order at %d: %s" % (bad, firsts[max(0, bad - 3):bad + 2]))
+    if len(dup_batches) > o.max_dup_batches:
+        errors.append("%d duplicated batches, at most %d allowed" % (len(dup_batches), o.max_dup_batches))
+    return seen, dup_batches, errors
+
+
 def check(o):
     pat = re.compile(re.escape(o.prefix) + r"(\d+)")
     batches = {}  # n -> list of message lines
@@ -270,28 +300,7 @@ def check(o):
         if not m:
             sys.exit("foreign message in batch %s: %.120s" % (b, msg))
         order.append((int(b), int(m.group(1))))
-    seen, dup_batches, firsts = set(), set(), []
-    for b, n in order:
-        if n in seen:
-            dup_batches.add(b)
-        else:
-            seen.add(n)
-            firsts.append(n)
-    errors = []
-    for b in sorted(dup_batches):  # a duplicate must be a whole earlier batch sent again
-        if not any(batches[a] == batches[b] for a in batches if a < b):
-            errors.append("batch %d repeats messages but is not a copy of an earlier batch" % b)
-    want = set(range(o.first, o.last + 1))
-    missing, extra = sorted(want - seen), sorted(seen - want)
-    if missing:
-        errors.append("missing %d: %s" % (len(missing), missing[:10]))
-    if extra:
-        errors.append("unexpected %d: %s" % (len(extra), extra[:10]))
-    if firsts != sorted(firsts):
-        bad = next(i for i in range(1, len(firsts)) if firsts[i] < firsts[i - 1])
-        errors.append("out of order at %d: %s" % (bad, firsts[max(0, bad - 3):bad + 2]))
-    if len(dup_batches) > o.max_dup_batches:
-        errors.append("%d duplicated batches, at most %d allowed" % (len(dup_batches), o.max_dup_batches))
+    seen, dup_batches, errors = check_sequence(o, order, batches, "messages")
     if errors:
         sys.exit("%s: %s" % (path, "; ".join(errors)))
     print("%d messages in %d batches, %d duplicated batches" % (len(seen), len(batches), len(dup_batches)))

@@ -35,6 +35,46 @@ ctx_vm_mac() { printf '52:54:00:c7:00:%02x' "$(ctx_vm_i "$1")"; }
 ctx_vm_dead_ip4() { echo "10.231.$(ctx_vm_i "$1").254"; }
 ctx_vm_dead_ip6() { echo "fd42:c7:0:$(ctx_vm_i "$1")::fe"; }
 
+# ctx_vm_profiles [--uuid FN] NS:IDX:NAME:TENANT...: under the test harness, each VM added
+# (ctx_vm_add NS IDX) and $CTX_WORK/profiles.json listing them as {"name": NAME, ("uuid": the
+# output of FN IDX,) "tenant": TENANT, "vnic": its vNIC}
+ctx_vm_profiles() {
+    local uuidfn="" v ns idx name tenant uuid sep=""
+    if [ "$1" = --uuid ]; then uuidfn=$2; shift 2; fi
+    for v; do
+        IFS=: read -r ns idx name tenant <<<"$v"
+        ctx_vm_add "$ns" "$idx" || ctx_fail "VM $ns"
+    done
+    {
+        printf '{"vms": ['
+        for v; do
+            IFS=: read -r ns idx name tenant <<<"$v"
+            uuid=""
+            [ -z "$uuidfn" ] || uuid=", \"uuid\": \"$("$uuidfn" "$idx")\""
+            printf '%s{"name": "%s"%s, "tenant": "%s", "vnic": "%s"}' "$sep" "$name" "$uuid" "$tenant" "$(ctx_vm_vnic "$idx")"
+            sep=$',\n         '
+        done
+        printf ']}\n'
+    } >"$CTX_WORK/profiles.json"
+}
+
+# ctx_vm_rsyslogd NAME <<RULES: under the test harness, a guest rsyslogd in VM NAME, reading
+# local messages on the VM's 127.0.0.1:5140/udp and acting on them by RULES; its directory
+# is $CTX_WORK/guest-NAME; returns once it runs (stopped at the test's end)
+ctx_vm_rsyslogd() {
+    local gdir="$CTX_WORK/guest-$1"
+    mkdir -p "$gdir"
+    {
+        echo "global(workDirectory=\"$gdir\" processInternalMessages=\"on\")"
+        echo 'module(load="imudp")'
+        echo 'input(type="imudp" address="127.0.0.1" port="5140")'
+        cat
+    } >"$gdir/rsyslog.conf"
+    ctx_vm_exec "$1" "$RSYSLOGD" -n -f "$gdir/rsyslog.conf" -i "$gdir/pid" >"$gdir/log" 2>&1 &
+    ctx_on_exit "kill $!"
+    ctx_wait_for "the guest rsyslogd of VM $1" 20 "[ -s '$gdir/pid' ]"
+}
+
 # ctx_vm_add NAME IDX [--vnic IFNAME] [--vlan VID] [--cgroup]
 ctx_vm_add() {
     # under the test harness (not in scripts/demo.sh or the benchmarks, which check for root themselves)

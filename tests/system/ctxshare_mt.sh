@@ -31,8 +31,8 @@ cat >"$CTX_WORK/routes.json" <<'EOF2'
    "memory_details": {"maximum": 2048, "used": 512}, "uptime": 3600}}
 EOF2
 mmx_cm_start
-omt_certs "$CTX_WORK/certs"
-omt_receiver_start R --cert "$CTX_WORK/certs/server.pem" --key "$CTX_WORK/certs/server.key"
+omt_certs
+omt_receiver_start R
 PR=$(omt_receiver_port R)
 cat >"$CTX_WORK/tenants.json" <<EOF2
 {"tenants": {"acme": {"transport": "https", "url": "https://127.0.0.1:$PR/bulk/acme",

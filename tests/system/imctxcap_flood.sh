@@ -18,12 +18,7 @@
 . "$top_srcdir/tests/lib/harness.sh"
 FLOOD=${CTX_FLOOD:-ooo}
 ctx_init "imctxcap_flood${CTX_SUFFIX:-}"
-ctx_vm_add quiet 224 || ctx_fail "VM"
-ctx_vm_add flooder 225 || ctx_fail "VM"
-cat >"$CTX_WORK/profiles.json" <<JSON
-{"vms": [{"name": "quiet", "tenant": "acme", "vnic": "$(ctx_vm_vnic 224)"},
-         {"name": "flooder", "tenant": "globex", "vnic": "$(ctx_vm_vnic 225)"}]}
-JSON
+ctx_vm_profiles quiet:224:quiet:acme flooder:225:flooder:globex
 ctx_conf <<CONF
 module(load="@MODDIR@/imctxcap/imctxcap.so")
 input(type="imctxcap" name="flood" profiles="@WORK@/profiles.json"

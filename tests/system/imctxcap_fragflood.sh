@@ -9,12 +9,7 @@
 # global bound, 5 reassembled.
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init "imctxcap_fragflood${CTX_SUFFIX:-}"
-ctx_vm_add ffa 64 || ctx_fail "VM a"
-ctx_vm_add ffb 65 || ctx_fail "VM b"
-cat >"$CTX_WORK/profiles.json" <<JSON
-{"vms": [{"name": "ff-a", "tenant": "acme", "vnic": "$(ctx_vm_vnic 64)"},
-         {"name": "ff-b", "tenant": "globex", "vnic": "$(ctx_vm_vnic 65)"}]}
-JSON
+ctx_vm_profiles ffa:64:ff-a:acme ffb:65:ff-b:globex
 CTX_MAXMSG=8k
 body=$(head -c 4000 /dev/zero | tr '\0' 'q')
 hmac=$(cat "/sys/class/net/$(ctx_vm_vnic 64)/address")

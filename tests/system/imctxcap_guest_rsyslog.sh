@@ -11,18 +11,9 @@ ctx_cap_conf guest interface=vnet91 profiles=@WORK@/profiles.json
 ctx_cap_start guest 1
 
 # the guest's rsyslogd: local input on the guest's loopback, forwarding everything
-gdir="$CTX_WORK/guest"
-mkdir -p "$gdir"
-cat >"$gdir/rsyslog.conf" <<GCONF
-global(workDirectory="$gdir" processInternalMessages="on")
-module(load="imudp")
-input(type="imudp" address="127.0.0.1" port="5140")
+ctx_vm_rsyslogd guest1 <<GCONF
 *.* @$(ctx_vm_host_ip4 91):514
 GCONF
-ctx_vm_exec guest1 "$RSYSLOGD" -n -f "$gdir/rsyslog.conf" -i "$gdir/pid" >"$gdir/log" 2>&1 &
-gpid=$!
-ctx_on_exit "kill $gpid"
-ctx_wait_for "guest rsyslogd" 20 "[ -s '$gdir/pid' ]"
 N=100
 for i in $(seq 1 $N); do
     ctx_vm_exec guest1 logger --udp -n 127.0.0.1 -P 5140 -t guestapp -p user.notice "seq=g-$i"

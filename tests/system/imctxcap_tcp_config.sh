@@ -16,7 +16,7 @@ for params in '' 'tcp.port="none"' 'tcp.port="514,601,6514" tcp.gap="drop" tcp.n
     'tcp.maxflows="100" tcp.maxmemory="64m" tcp.flow.maxmemory="2m" tcp.window="1m" tcp.gaptimeout="500"
      tcp.idletimeout="60000" tcp.maxframesize="100000"'; do
     conf "$params"
-    ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected: $params"; }
+    ctx_validate_ok "$params"
     ctx_assert_grep "$CTX_WORK/n1.out" "End of config validation run"
 done
 

@@ -71,6 +71,12 @@ exp="$CTX_WORK/expect"
 : >"$exp"
 octet=0 lf=0 conns=0
 common() { echo "input=imctxcap vm.name=$1 vm.tenant=$2 vm.vnic=$(ctx_vm_vnic "$3") capture.proto=tcp capture.dport=$4"; }
+# relay VM IDX PORT APP FACILITY.SEVERITY SEQ DPORT NAME TENANT [KEY=VALUE]: one message to the
+# guest's local relay (127.0.0.1:PORT/udp), which forwards it to DPORT; its expected line
+relay() {
+    ctx_vm_exec "$1" logger --udp --rfc3164 -n 127.0.0.1 -P "$3" -t "$4" -p "$5" "seq=$6"
+    echo "seq=seq=$6 app=$4 sev=${5#*.} fromip=$(ctx_vm_ip4 "$2") ${10:+${10} }$(common "$8" "$9" "$2" "$7")" >>"$exp"
+}
 
 # VM a: logger, octet counting, IPv4 and IPv6
 for i in $(seq 1 "$N"); do
@@ -88,37 +94,27 @@ done
 lf=$((lf + N)) conns=$((conns + N))
 
 # VM c: a guest rsyslogd, @@ (LF) and octet-counted, each one long-lived connection
-gdir="$CTX_WORK/guest"
-mkdir -p "$gdir"
-cat >"$gdir/rsyslog.conf" <<GCONF
-global(workDirectory="$gdir" processInternalMessages="on")
-module(load="imudp")
-input(type="imudp" address="127.0.0.1" port="5140")
+ctx_vm_rsyslogd tcpc <<GCONF
 if \$programname == "guestlf" then @@$(ctx_vm_host_ip4 212):514
 if \$programname == "guestoc" then action(type="omfwd" target="$(ctx_vm_host_ip4 212)" port="601" protocol="tcp"
                                           TCP_Framing="octet-counted")
 GCONF
-ctx_vm_exec tcpc "$RSYSLOGD" -n -f "$gdir/rsyslog.conf" -i "$gdir/pid" >"$gdir/log" 2>&1 &
-ctx_on_exit "kill $!"
-ctx_wait_for "guest rsyslogd" 20 "[ -s '$gdir/pid' ]"
 for i in $(seq 1 "$N"); do
-    ctx_vm_exec tcpc logger --udp --rfc3164 -n 127.0.0.1 -P 5140 -t guestlf -p user.notice "seq=c-lf-$i"
-    ctx_vm_exec tcpc logger --udp --rfc3164 -n 127.0.0.1 -P 5140 -t guestoc -p user.crit "seq=c-oc-$i"
-    echo "seq=seq=c-lf-$i app=guestlf sev=notice fromip=$(ctx_vm_ip4 212) vm.match=ip $(common tcp-c acme 212 514)" >>"$exp"
-    echo "seq=seq=c-oc-$i app=guestoc sev=crit fromip=$(ctx_vm_ip4 212) $(common tcp-c acme 212 601)" >>"$exp"
+    relay tcpc 212 5140 guestlf user.notice "c-lf-$i" 514 tcp-c acme vm.match=ip
+    relay tcpc 212 5140 guestoc user.crit "c-oc-$i" 601 tcp-c acme
 done
 lf=$((lf + N)) octet=$((octet + N)) conns=$((conns + 2))
 
-# VM d: a guest syslog-ng (binaries unpacked from syslog-ng-core, see docs/imctxcap.md)
-sng=""
-if loggen=$("$top_srcdir/bench/lib/get-loggen.sh" 2>/dev/null | tail -1) && [ -x "$loggen" ]; then
-    sroot="$(dirname "$loggen")/root"
-    [ -x "$sroot/usr/sbin/syslog-ng" ] && sng="$sroot/usr/sbin/syslog-ng"
-fi
-if [ -n "$sng" ]; then
-    sdir="$CTX_WORK/sng"
-    mkdir -p "$sdir"
-    cat >"$sdir/sng.conf" <<SCONF
+# VM d: a guest syslog-ng (binaries unpacked from syslog-ng-core, see docs/imctxcap.md); a
+# machine where it cannot be unpacked fails the test rather than skipping VM d silently
+loggen=$("$top_srcdir/bench/lib/get-loggen.sh" 2>"$CTX_WORK/get-loggen.log" | tail -1) ||
+    { cat "$CTX_WORK/get-loggen.log"; ctx_fail "syslog-ng could not be unpacked (bench/lib/get-loggen.sh)"; }
+sroot="$(dirname "$loggen")/root"
+sng="$sroot/usr/sbin/syslog-ng"
+[ -x "$sng" ] || ctx_fail "no $sng"
+sdir="$CTX_WORK/sng"
+mkdir -p "$sdir"
+cat >"$sdir/sng.conf" <<SCONF
 @version: 3.38
 options { keep-hostname(yes); stats-freq(0); };
 source s_in { network(ip(127.0.0.1) port(5141) transport(udp)); };
@@ -129,20 +125,15 @@ filter f_oc { program("sngoc"); };
 log { source(s_in); filter(f_lf); destination(d_lf); };
 log { source(s_in); filter(f_oc); destination(d_oc); };
 SCONF
-    ctx_vm_exec tcpd env LD_LIBRARY_PATH="$sroot/usr/lib/syslog-ng" SYSLOGNG_PREFIX="$sroot/usr" "$sng" -F --no-caps \
-        -f "$sdir/sng.conf" -p "$sdir/pid" -c "$sdir/ctl" -R "$sdir/persist" >"$sdir/log" 2>&1 &
-    ctx_on_exit "kill $!"
-    ctx_wait_for "guest syslog-ng" 20 "[ -s '$sdir/pid' ]"
-    for i in $(seq 1 "$N"); do
-        ctx_vm_exec tcpd logger --udp --rfc3164 -n 127.0.0.1 -P 5141 -t snglf -p mail.err "seq=d-lf-$i"
-        ctx_vm_exec tcpd logger --udp --rfc3164 -n 127.0.0.1 -P 5141 -t sngoc -p user.alert "seq=d-oc-$i"
-        echo "seq=seq=d-lf-$i app=snglf sev=err fromip=$(ctx_vm_ip4 213) $(common tcp-d initech 213 514)" >>"$exp"
-        echo "seq=seq=d-oc-$i app=sngoc sev=alert fromip=$(ctx_vm_ip4 213) $(common tcp-d initech 213 601)" >>"$exp"
-    done
-    lf=$((lf + N)) octet=$((octet + N)) conns=$((conns + 2))
-else
-    echo "NOTE: syslog-ng not available (bench/lib/get-loggen.sh failed): VM d skipped" >&2
-fi
+ctx_vm_exec tcpd env LD_LIBRARY_PATH="$sroot/usr/lib/syslog-ng" SYSLOGNG_PREFIX="$sroot/usr" "$sng" -F --no-caps \
+    -f "$sdir/sng.conf" -p "$sdir/pid" -c "$sdir/ctl" -R "$sdir/persist" >"$sdir/log" 2>&1 &
+ctx_on_exit "kill $!"
+ctx_wait_for "guest syslog-ng" 20 "[ -s '$sdir/pid' ]"
+for i in $(seq 1 "$N"); do
+    relay tcpd 213 5141 snglf mail.err "d-lf-$i" 514 tcp-d initech
+    relay tcpd 213 5141 sngoc user.alert "d-oc-$i" 601 tcp-d initech
+done
+lf=$((lf + N)) octet=$((octet + N)) conns=$((conns + 2))
 
 total=$(wc -l <"$exp")
 ctx_wait_lines "$CTX_WORK/out" "$total"
@@ -152,13 +143,8 @@ ctx_wait_stat "imctxcap(tcp)" tcp.frames.lf "$lf"
 ctx_stop
 ctx_check "$CTX_WORK/out" "$exp"
 st() { ctx_stat "imctxcap(tcp)" "$1"; }
-ctx_assert_eq "msgs.submitted" "$total" "$(st msgs.submitted)"
-ctx_assert_eq "tcp.frames.octet" "$octet" "$(st tcp.frames.octet)"
-ctx_assert_eq "tcp.frames.lf" "$lf" "$(st tcp.frames.lf)"
-for c in tcp.gaps tcp.bytes.lost tcp.frames.partial tcp.frames.truncated tcp.framing.errors tcp.flows.pickedup \
-    tcp.flows.evicted msgs.unattributed; do
-    ctx_assert_eq "$c" 0 "$(st $c)"
-done
-ctx_assert_eq "tcp.flows.opened" "$conns" "$(st tcp.flows.opened)"
+ctx_assert_stats "imctxcap(tcp)" msgs.submitted="$total" tcp.frames.octet="$octet" tcp.frames.lf="$lf" tcp.gaps=0 \
+    tcp.bytes.lost=0 tcp.frames.partial=0 tcp.frames.truncated=0 tcp.framing.errors=0 tcp.flows.pickedup=0 \
+    tcp.flows.evicted=0 msgs.unattributed=0 tcp.flows.opened="$conns"
 [ "$(st tcp.flows.closed)" -ge $((conns - 4)) ] || ctx_fail "tcp.flows.closed: expected >= $((conns - 4)), got $(st tcp.flows.closed)"
 ctx_pass "$total messages over $conns TCP connections ($octet octet-counted, $lf LF), each once, attributed"

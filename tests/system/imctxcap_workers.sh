@@ -6,12 +6,7 @@
 # whole, from every flow.
 . "$top_srcdir/tests/lib/harness.sh"
 ctx_init "imctxcap_workers${CTX_SUFFIX:-}"
-ctx_vm_add wk1 56 || ctx_fail "VM 1"
-ctx_vm_add wk2 57 || ctx_fail "VM 2"
-cat >"$CTX_WORK/profiles.json" <<JSON
-{"vms": [{"name": "wk-1", "tenant": "acme", "vnic": "$(ctx_vm_vnic 56)"},
-         {"name": "wk-2", "tenant": "globex", "vnic": "$(ctx_vm_vnic 57)"}]}
-JSON
+ctx_vm_profiles wk1:56:wk-1:acme wk2:57:wk-2:globex
 ctx_cap_conf wk workers=3 interface="$(ctx_vm_vnic 56),$(ctx_vm_vnic 57)" profiles=@WORK@/profiles.json
 ctx_cap_start wk 2
 exp="$CTX_WORK/expect"

@@ -36,17 +36,9 @@ cat >"$CTX_WORK/profiles.json" <<JSON
 ]}
 JSON
 PORT=$(mmx_port)
-ctx_conf <<CONF
-module(load="imudp")
-module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
-input(type="imudp" address="127.0.0.1" port="$PORT")
-$CTX_CHECK_TEMPLATE
-$MMX_SET_VM
-action(type="mmctxenrich" name="cg" profiles="@WORK@/profiles.json" sample.interval="1"
-       host.cgroupTemplate="ctxlog-test/{name}")
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
-ctx_start
+mmx_run cg <<PARAMS
+profiles="@WORK@/profiles.json" sample.interval="1" host.cgroupTemplate="ctxlog-test/{name}"
+PARAMS
 stat() { ctx_stat "mmctxenrich(cg)" "$1"; }
 passes=$(stat host.passes)
 ctx_wait_stat "mmctxenrich(cg)" host.passes $((passes + 3))

@@ -11,9 +11,11 @@
 #                                     socket takes them or at rate=<msg/s>; keys: sev (a list cycles),
 #                                     fac, app, vms (name:uuid,... cycles), tenant; message text "seq=<PREFIX><i> vm=<name> uuid=<uuid> ..."
 #   mmx_check OUT PYTHON              runs PYTHON with `rows` = the records of OUT (written with
-#                                     $CTX_CHECK_TEMPLATE: dicts app, sev, msg, ctx, seq); the
+#                                     $CTX_CHECK_TEMPLATE, read by tests/lib/ctxcheck.py: dicts app,
+#                                     sev, msg, ctx, ..., and seq), by_seq, get(row, "a.b"[, default]) (in ctx); the
 #                                     code calls fail("why") or falls through
 #   MMX_SET_VM                        rainerscript that sets $!ctx!vm from such a message text
+#   mmx_udp_head PORT / mmx_run NAME <<PARAMS  the config's head / a one-action config, started
 
 mmx_port() {
     /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -122,6 +124,20 @@ $MMX_SET_VM
 EOF
 }
 
+# mmx_run NAME <<PARAMS: the usual test config, started: mmx_udp_head on port $PORT, one
+# action(type="mmctxenrich" name="NAME" PARAMS) (PARAMS read from stdin) and the records to
+# @WORK@/out (template ctxcheck)
+mmx_run() {
+    local params
+    params=$(cat)
+    ctx_conf <<EOF
+$(mmx_udp_head "$PORT")
+action(type="mmctxenrich" name="$1" $params)
+action(type="omfile" file="@WORK@/out" template="ctxcheck")
+EOF
+    ctx_start
+}
+
 # a Nova server object (GET /servers/{id} and /servers/detail, compute API reference):
 # id $1, name $2$3 (prefix, number)
 mmx_nova_server() {
@@ -132,29 +148,23 @@ mmx_nova_server() {
 }
 
 mmx_check() {
-    /usr/bin/python3 - "$1" "$2" <<'PY' || ctx_fail "check of $1 failed"
+    /usr/bin/python3 - "$1" "$2" "$top_srcdir/tests/lib" <<'PY' || ctx_fail "check of $1 failed"
 import json, re, sys
-rows = []
-for n, line in enumerate(open(sys.argv[1], encoding="utf-8", errors="replace"), 1):
-    parts = line.rstrip("\n").split("|", 6)
-    if len(parts) != 7:
-        sys.exit(f"{sys.argv[1]}:{n}: malformed line {line!r}")
-    m = re.search(r"seq=(\S+)", parts[5])
-    rows.append({"app": parts[3], "sev": parts[4], "msg": parts[5], "seq": m.group(1) if m else None,
-                 "ctx": json.loads(parts[6]) if parts[6].strip() else {}})
+sys.path.insert(0, sys.argv[3])
+import ctxcheck  # the records' parser and dotted-path lookup
+rows = ctxcheck.load_out(sys.argv[1])
+for r in rows:
+    m = re.search(r"seq=(\S+)", r["msg"])
+    r["seq"] = m.group(1) if m else None
 by_seq = {r["seq"]: r for r in rows}
 
 def fail(why):
     print("mmx_check: " + why, file=sys.stderr)
     sys.exit(1)
 
-def get(r, path, default=None):
-    cur = r["ctx"]
-    for p in path.split("."):
-        if not isinstance(cur, dict) or p not in cur:
-            return default
-        cur = cur[p]
-    return cur
+def get(r, path, default=None):  # a dotted path into $!ctx only
+    v = ctxcheck.ctx_path(r["ctx"], path)
+    return default if v is None else v
 
 exec(sys.argv[2])
 PY

@@ -44,18 +44,10 @@ JSON
 mmx_cm_start
 printf 'rule all then verbose\n' >"$CTX_WORK/policy.rules"
 PORT=$(mmx_port)
-ctx_conf <<CONF
-module(load="imudp")
-module(load="@MODDIR@/mmctxenrich/mmctxenrich.so")
-input(type="imudp" address="127.0.0.1" port="$PORT")
-$CTX_CHECK_TEMPLATE
-$MMX_SET_VM
-action(type="mmctxenrich" name="same" profiles="@WORK@/profiles.json" policy="@WORK@/policy.rules"
-       sample.interval="1" cm.startJitter="0" cm.bulkUrl="$MMX_CM/list" cm.url="$MMX_CM/byname/{name}" cm.mapping="@WORK@/map.json"
-       cm.allowInsecure="on")
-action(type="omfile" file="@WORK@/out" template="ctxcheck")
-CONF
-ctx_start
+mmx_run same <<PARAMS
+profiles="@WORK@/profiles.json" policy="@WORK@/policy.rules" sample.interval="1" cm.startJitter="0"
+cm.bulkUrl="$MMX_CM/list" cm.url="$MMX_CM/byname/{name}" cm.mapping="@WORK@/map.json" cm.allowInsecure="on"
+PARAMS
 stat() { ctx_stat "mmctxenrich(same)" "$1"; }
 ctx_wait_stat "mmctxenrich(same)" host.passes 2
 ctx_wait_stat "mmctxenrich(same)" cm.ok 1 # the bulk listing

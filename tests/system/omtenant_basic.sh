@@ -9,12 +9,11 @@
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_basic${CTX_SUFFIX:-}"
 N=${CTX_N:-1000}
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 
 omt_raw_server A 'streamDriver.authMode="x509/certvalid"'
 PA=$OMT_PORT
-omt_receiver_start B --cert "$C/server.pem" --key "$C/server.key"
+omt_receiver_start B
 PB=$(omt_receiver_port B)
 echo "s3cr3t-token" >"$CTX_WORK/token"
 chmod 600 "$CTX_WORK/token"

@@ -2,9 +2,10 @@
 # tests/lib/harness.sh; not a test itself).
 #
 #   omt_port                       a free loopback TCP port
-#   omt_certs DIR                  a test CA and certificates (see the function)
+#   omt_certs [DIR]                a test CA and certificates (see the function); C=DIR
 #   omt_syslog_server NAME <<CONF  a second, receiving rsyslogd (Debian's, imtcp + ossl)
-#   omt_receiver_start NAME ARGS   tests/lib/https_receiver.py serve (port in $OMT_DIR_NAME/port)
+#   omt_receiver_start NAME ARGS   tests/lib/https_receiver.py serve (port in $OMT_DIR_NAME/port),
+#                                  with the test server certificate unless ARGS give --cert
 #   omt_receiver_stop NAME
 #   omt_send PORT SPEC...          RFC 5424 lines over TCP to the sending rsyslogd's imtcp
 #   omt_sender_conf PORT           input + ruleset that sets $!ctx from the app name
@@ -25,12 +26,14 @@ omt_wait_port() {
         "$OMT_PY -c 'import socket,sys; s=socket.socket(); sys.exit(s.connect_ex((\"127.0.0.1\", $1)))' 2>/dev/null"
 }
 
-# omt_certs DIR: ca.pem/key (the test CA), evilca.pem/key (a CA nobody trusts), and
-# signed by the test CA unless said otherwise, each NAME.pem + NAME.key:
+# omt_certs [DIR]: in DIR ($CTX_WORK/certs by default, then named $C): ca.pem/key (the
+# test CA), evilca.pem/key (a CA nobody trusts), and signed by the test CA unless said
+# otherwise, each NAME.pem + NAME.key:
 #   server (localhost, 127.0.0.1), other (other.example only), expired (localhost, 2020),
 #   evil (localhost, signed by evilca), client (ctxlog-client, for mutual TLS)
 omt_certs() {
-    local d=$1
+    local d=${1:-$CTX_WORK/certs}
+    C=$d
     mkdir -p "$d"
     (
         cd "$d" || exit 1
@@ -112,19 +115,20 @@ EOF
     omt_wait_port "$OMT_PORT"
 }
 
-# omt_receiver_start NAME ARGS...: https_receiver.py serve --out $CTX_WORK/rcv-NAME;
+# omt_receiver_start NAME ARGS...: https_receiver.py serve --out $CTX_WORK/rcv-NAME,
+# with the server certificate of omt_certs unless ARGS give --cert and --key;
 # the first start picks a free port (in $CTX_WORK/rcv-NAME/port), later starts reuse it;
 # OMT_RECEIVER names another receiver with the same options (tests/system/otlp_receiver.py)
 omt_receiver_start() {
     local name=$1 d="$CTX_WORK/rcv-$1"
     shift
     mkdir -p "$d"
-    local portarg=()
+    local portarg=() certarg=(--cert "$CTX_WORK/certs/server.pem" --key "$CTX_WORK/certs/server.key")
+    [[ " $* " == *" --cert "* ]] && certarg=()
     [ -s "$d/port" ] && portarg=(--port "$(cat "$d/port")")
     rm -f "$d/port.new"
     $OMT_PY "${OMT_RECEIVER:-$top_srcdir/tests/lib/https_receiver.py}" serve --out "$d" --port-file "$d/port.new" \
-        "${portarg[@]}" \
-        "$@" >>"$d/receiver.log" 2>&1 &
+        "${portarg[@]}" "${certarg[@]}" "$@" >>"$d/receiver.log" 2>&1 &
     local pid=$!
     echo "$pid" >"$d/pid"
     ctx_on_exit "kill $pid"
@@ -245,6 +249,38 @@ omt_https_tenant() {
         "$1" "$2" "$3" "$4"
 }
 
+# omt_vm_send NS IDX PREFIX N [ORDER [EVERY:TEXT]]: from VM NS (number IDX), N numbered RFC 5424
+# messages over UDP to the host's 514: "... guest-PREFIX appPREFIX ... seq=PREFIX-00000i
+# user=bob password=hunter2", message i's time 07:00:00.i us (ORDER "backwards": running
+# backwards within blocks of 10); every EVERY-th one ends with " TEXT"
+omt_vm_send() {
+    ctx_vm_exec "$1" $OMT_PY - "$(ctx_vm_host_ip4 "$2")" "$3" "$4" "${5:-forward}" "${6:-}" <<'PY' || ctx_fail "sending from VM $1"
+import socket, sys, time
+dst, prefix, n, order, mark = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+every, text = (int(mark.split(":", 1)[0]), " " + mark.split(":", 1)[1]) if mark else (0, "")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(1, n + 1):
+    us = (i - 1) // 10 * 10 + 9 - (i - 1) % 10 if order == "backwards" else i
+    tail = text if every and i % every == 0 else ""
+    m = "<14>1 2026-12-02T07:00:00.%06dZ guest-%s app%s %d m%d [meta seq=\"%d\"] seq=%s-%06d user=bob password=hunter2%s" % (
+        us, prefix, prefix, 1000 + i, i, i, prefix, i, tail)
+    s.sendto(m.encode(), (dst, 514))
+    if i % 50 == 0:
+        time.sleep(0.02)
+PY
+}
+
+# omt_receiver_tenant ID MAX_MESSAGES MAX_DELAY_MS [RECEIVER-ARG...]: receiver ID started
+# (omt_receiver_start) and $CTX_WORK/tenants.json with the one https tenant ID sending
+# to it at OMT_URL=https://127.0.0.1:<port>/bulk
+omt_receiver_tenant() {
+    local id=$1 max=$2 delay=$3
+    shift 3
+    omt_receiver_start "$id" "$@"
+    OMT_URL="https://127.0.0.1:$(omt_receiver_port "$id")/bulk"
+    echo "{\"tenants\": {$(omt_https_tenant "$id" "$OMT_URL" "$max" "$delay")}}" >"$CTX_WORK/tenants.json"
+}
+
 # omt_pipeline_run NAME VM...: the end-to-end config of the format tests started: imctxcap
 # input NAME on the VMs' vNICs (their numbers) -> mmctxenrich NAME -> omtenant with
 # @WORK@/tenants.json (dead letters in @WORK@/dl, quick backoff); waits until every vNIC
@@ -269,23 +305,3 @@ CONF
     ctx_wait_stat "imctxcap($name)" interfaces.attached $#
 }
 
-# omt_vms UUIDFN NS:IDX:NAME:TENANT...: adds each VM (namespace NS, number IDX) and writes
-# @WORK@/profiles.json with its name, uuid (the command UUIDFN IDX), tenant and vNIC
-omt_vms() {
-    local uuidfn=$1 v ns idx name tenant sep=""
-    shift
-    for v; do
-        IFS=: read -r ns idx name tenant <<<"$v"
-        ctx_vm_add "$ns" "$idx" || ctx_fail "VM $ns"
-    done
-    {
-        echo '{"vms": ['
-        for v; do
-            IFS=: read -r ns idx name tenant <<<"$v"
-            printf '%s  {"name": "%s", "uuid": "%s", "tenant": "%s", "vnic": "%s"}' "$sep" "$name" "$("$uuidfn" "$idx")" \
-                "$tenant" "$(ctx_vm_vnic "$idx")"
-            sep=$',\n'
-        done
-        printf '\n]}\n'
-    } >"$CTX_WORK/profiles.json"
-}

@@ -5,13 +5,10 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_deadletter${CTX_SUFFIX:-}"
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 MODE="$CTX_WORK/mode"
 echo 400 >"$MODE"
-omt_receiver_start B --cert "$C/server.pem" --key "$C/server.key" --mode-file "$MODE"
-PB=$(omt_receiver_port B)
-echo "{\"tenants\": {$(omt_https_tenant B "https://127.0.0.1:$PB/bulk" 50 100)}}" >"$CTX_WORK/tenants.json"
+omt_receiver_tenant B 50 100 --mode-file "$MODE"
 omt_run 'backoff.initial="100" backoff.max="400"'
 RB="$CTX_WORK/rcv-B"
 DL="$CTX_WORK/omtenant-deadletter/B.deadletter"
@@ -21,7 +18,7 @@ omt_send "$PS" "B:1:200"
 ctx_wait_stat "omtenant(B)" deadletter.msgs 200 60
 ctx_assert_eq "deadletter.batches" 4 "$(ctx_stat "omtenant(B)" deadletter.batches)"
 for i in $(seq 1 200); do omt_expect_json B "$i"; done >"$CTX_WORK/expect-dl"
-$OMT_PY - "$DL" "$CTX_WORK/expect-dl" "https://127.0.0.1:$PB/bulk" <<'PY' || ctx_fail "dead-letter records"
+$OMT_PY - "$DL" "$CTX_WORK/expect-dl" "$OMT_URL" <<'PY' || ctx_fail "dead-letter records"
 import json, sys
 data = open(sys.argv[1], "rb").read()
 want = open(sys.argv[2], "rb").read()
@@ -40,7 +37,7 @@ while pos < len(data):
 assert n == 4, n
 assert bodies == want, "bodies differ"
 PY
-ctx_assert_grep "$CTX_ILOG" "omtenant: tenant 'B': a batch of 50 messages was rejected (POST to https://127.0.0.1:$PB/bulk: HTTP 400: refused by test mode): written to $DL"
+ctx_assert_grep "$CTX_ILOG" "omtenant: tenant 'B': a batch of 50 messages was rejected (POST to $OMT_URL: HTTP 400: refused by test mode): written to $DL"
 [ "$(stat -c %a "$DL")" = 600 ] || ctx_fail "the dead-letter file is not mode 600"
 
 # 2. retryable answers: 429 (with Retry-After), then 500; then accepted
@@ -57,7 +54,7 @@ $OMT_PY "$top_srcdir/tests/lib/https_receiver.py" check --out "$RB" --prefix seq
     ctx_fail "retried messages"
 ctx_assert_eq "deadletter.msgs at the end" 200 "$(ctx_stat "omtenant(B)" deadletter.msgs)"
 ctx_assert_eq "dead-letter records at the end" 4 "$(grep -c '^{"deadletter"' "$DL")"
-ctx_assert_grep "$CTX_ILOG" "omtenant: tenant 'B': POST to https://127.0.0.1:$PB/bulk: HTTP 429: refused by test mode; its batches are spooled and retried with backoff"
-ctx_assert_grep "$CTX_ILOG" "omtenant: tenant 'B': POST to https://127.0.0.1:$PB/bulk: HTTP 500: refused by test mode; its batches are spooled and retried with backoff"
+ctx_assert_grep "$CTX_ILOG" "omtenant: tenant 'B': POST to $OMT_URL: HTTP 429: refused by test mode; its batches are spooled and retried with backoff"
+ctx_assert_grep "$CTX_ILOG" "omtenant: tenant 'B': POST to $OMT_URL: HTTP 500: refused by test mode; its batches are spooled and retried with backoff"
 grep -c '"status": 429' "$RB/batches.jsonl" | grep -qv '^0$' || ctx_fail "no 429 answered"
 ctx_pass "4 rejected batches dead-lettered exactly; 429 / 500 retried, then 100 messages delivered once"

@@ -6,12 +6,9 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_deadletter_bound${CTX_SUFFIX:-}"
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 echo 400 >"$CTX_WORK/mode"
-omt_receiver_start B --cert "$C/server.pem" --key "$C/server.key" --mode-file "$CTX_WORK/mode"
-PB=$(omt_receiver_port B)
-echo "{\"tenants\": {$(omt_https_tenant B "https://127.0.0.1:$PB/bulk" 50 100)}}" >"$CTX_WORK/tenants.json"
+omt_receiver_tenant B 50 100 --mode-file "$CTX_WORK/mode"
 omt_run 'backoff.initial="100" backoff.max="400" deadletter.maxSize="64k" deadletter.rotate="1"'
 DL="$CTX_WORK/omtenant-deadletter/B.deadletter"
 N=2000

@@ -11,9 +11,8 @@
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_durable${CTX_SUFFIX:-}"
 ROUNDS=${CTX_ROUNDS:-10}
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
-omt_receiver_start B --cert "$C/server.pem" --key "$C/server.key"
+omt_certs
+omt_receiver_start B
 PB=$(omt_receiver_port B)
 cat >"$CTX_WORK/tenants.json" <<EOF
 {"tenants": {

@@ -17,13 +17,12 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_fmt_hup${CTX_SUFFIX:-}"
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 W=$CTX_WORK
 RCV="$top_srcdir/tests/system/otlp_receiver.py"
 echo 503 >"$W/nd.mode"
-omt_receiver_start N --cert "$C/server.pem" --key "$C/server.key" --mode-file "$W/nd.mode"
-OMT_RECEIVER=$RCV omt_receiver_start O --cert "$C/server.pem" --key "$C/server.key" --mode-file "$W/ot.mode"
+omt_receiver_start N --mode-file "$W/nd.mode"
+OMT_RECEIVER=$RCV omt_receiver_start O --mode-file "$W/ot.mode"
 TLS='"tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}'
 ndjson() { # max_delay_ms [path]
     echo "{\"tenants\": {\"F\": {\"transport\": \"https\", \"url\": \"https://127.0.0.1:$(omt_receiver_port N)${2:-/ingest}\",

@@ -18,9 +18,8 @@
 ctx_init "omtenant_formats${CTX_SUFFIX:-}"
 N=${CTX_N:-300}
 uuid() { printf '0f0f0f0f-1111-4222-8333-444444444%03d' "$1"; }
-omt_vms uuid fmtes:121:es-vm:umbrella fmtlk:122:loki-vm:vandelay fmthc:123:hec-vm:wonka
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+ctx_vm_profiles --uuid uuid fmtes:121:es-vm:umbrella fmtlk:122:loki-vm:vandelay fmthc:123:hec-vm:wonka
+omt_certs
 # items the Elasticsearch receiver fails: 429 once (every 37th), 400 always (every 50th)
 $OMT_PY - "$N" >"$CTX_WORK/es-fail.json" <<'PY'
 import json, sys
@@ -32,9 +31,9 @@ N429=$((N / 37))
 N400=$((N / 50))
 echo "hec-t0ken-0123" >"$CTX_WORK/hec.token"
 chmod 600 "$CTX_WORK/hec.token"
-omt_receiver_start ES --cert "$C/server.pem" --key "$C/server.key" --api elasticsearch --es-fail "$CTX_WORK/es-fail.json"
-omt_receiver_start LK --cert "$C/server.pem" --key "$C/server.key" --api loki
-omt_receiver_start HC --cert "$C/server.pem" --key "$C/server.key" --api splunk-hec --token hec-t0ken-0123 --hec-ack
+omt_receiver_start ES --api elasticsearch --es-fail "$CTX_WORK/es-fail.json"
+omt_receiver_start LK --api loki
+omt_receiver_start HC --api splunk-hec --token hec-t0ken-0123 --hec-ack
 TLS='"tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": 40, "max_delay_ms": 200}'
 cat >"$CTX_WORK/tenants.json" <<EOF
 {"tenants": {
@@ -50,22 +49,9 @@ cat >"$CTX_WORK/tenants.json" <<EOF
 EOF
 omt_pipeline_run fmt 121 122 123
 # numbered messages from each VM; message i's time runs backwards within blocks of 10
-SEND='
-import socket, sys, time
-dst, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(1, n + 1):
-    us = (i - 1) // 10 * 10 + 9 - (i - 1) % 10
-    m = "<14>1 2026-12-02T07:00:00.%06dZ guest-%s app%s %d m%d [meta seq=\"%d\"] seq=%s-%06d user=bob password=hunter2" % (
-        us, prefix, prefix, 1000 + i, i, i, prefix, i)
-    s.sendto(m.encode(), (dst, 514))
-    if i % 50 == 0:
-        time.sleep(0.02)
-'
-for v in "fmtes es 121" "fmtlk lk 122" "fmthc hc 123"; do
-    set -- $v
-    ctx_vm_exec "$1" $OMT_PY -c "$SEND" "$(ctx_vm_host_ip4 "$3")" "$2" "$N" || ctx_fail "sending from VM $1"
-done
+omt_vm_send fmtes 121 es "$N" backwards
+omt_vm_send fmtlk 122 lk "$N" backwards
+omt_vm_send fmthc 123 hc "$N" backwards
 ctx_wait_stat "omtenant(umbrella)" delivered.msgs $((N - N400)) 60
 ctx_wait_stat "omtenant(umbrella)" deadletter.msgs "$N400" 60
 ctx_wait_stat "omtenant(vandelay)" delivered.msgs "$N" 60

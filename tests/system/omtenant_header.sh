@@ -7,9 +7,8 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_header${CTX_SUFFIX:-}"
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
-omt_receiver_start H --cert "$C/server.pem" --key "$C/server.key"
+omt_certs
+omt_receiver_start H
 PH=$(omt_receiver_port H)
 echo "{\"tenants\": {$(omt_https_tenant H "https://127.0.0.1:$PH/bulk/H" 10 200)}}" >"$CTX_WORK/tenants.json"
 PS=$(omt_port)

@@ -5,10 +5,9 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_hup${CTX_SUFFIX:-}"
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
-omt_receiver_start R1 --cert "$C/server.pem" --key "$C/server.key"
-omt_receiver_start R2 --cert "$C/server.pem" --key "$C/server.key"
+omt_certs
+omt_receiver_start R1
+omt_receiver_start R2
 P1=$(omt_receiver_port R1)
 P2=$(omt_receiver_port R2)
 tenant() { omt_https_tenant "$1" "https://127.0.0.1:$2/$1" 20 100; } # id port

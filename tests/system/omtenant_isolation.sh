@@ -8,14 +8,13 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_isolation${CTX_SUFFIX:-}"
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 echo 400 >"$CTX_WORK/mode-refuse"
 echo "sleep 30" >"$CTX_WORK/mode-slow"
-omt_receiver_start ok1 --cert "$C/server.pem" --key "$C/server.key"
-omt_receiver_start ok2 --cert "$C/server.pem" --key "$C/server.key"
-omt_receiver_start refuse --cert "$C/server.pem" --key "$C/server.key" --mode-file "$CTX_WORK/mode-refuse"
-omt_receiver_start slow --cert "$C/server.pem" --key "$C/server.key" --mode-file "$CTX_WORK/mode-slow"
+omt_receiver_start ok1
+omt_receiver_start ok2
+omt_receiver_start refuse --mode-file "$CTX_WORK/mode-refuse"
+omt_receiver_start slow --mode-file "$CTX_WORK/mode-slow"
 dead=$(omt_port) # nobody listens there
 dest() { # id port [spool-json]
     printf '"%s": {"transport": "https", "url": "https://127.0.0.1:%s/%s", "content_encoding": "none",\n' "$1" "$2" "$1"

@@ -17,12 +17,11 @@ cat >"$CTX_WORK/profiles.json" <<JSON
 {"vms": [{"name": "pk", "uuid": "0a0a0a0a-0000-4000-8000-000000000238", "tenant": "acme", "vnic": "$(ctx_vm_vnic 238)"},
          {"name": "ot", "uuid": "0b0b0b0b-0000-4000-8000-000000000239", "tenant": "other", "vnic": "$(ctx_vm_vnic 239)"}]}
 JSON
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
-omt_receiver_start acme --cert "$C/server.pem" --key "$C/server.key"
-omt_receiver_start other --cert "$C/server.pem" --key "$C/server.key"
-omt_receiver_start acmet --cert "$C/server.pem" --key "$C/server.key"
-omt_receiver_start othert --cert "$C/server.pem" --key "$C/server.key"
+omt_certs
+omt_receiver_start acme
+omt_receiver_start other
+omt_receiver_start acmet
+omt_receiver_start othert
 tenant() { # id [receiver]
     echo "\"$1\": {\"transport\": \"https\", \"url\": \"https://127.0.0.1:$(omt_receiver_port "${2:-$1}")/bulk\",
       \"content_encoding\": \"none\", \"tls\": {\"ca_file\": \"certs/ca.pem\", \"server_name\": \"localhost\"},

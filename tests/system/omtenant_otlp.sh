@@ -18,12 +18,11 @@
 ctx_init "omtenant_otlp${CTX_SUFFIX:-}"
 N=${CTX_N:-300}
 uuid() { printf '7e7e7e7e-1111-4222-8333-4444444444%02d' "$1"; }
-omt_vms uuid otla:71:otl-a:initech otlb:72:otl-b:initech otlc:73:otl-c:hooli
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+ctx_vm_profiles --uuid uuid otla:71:otl-a:initech otlb:72:otl-b:initech otlc:73:otl-c:hooli
+omt_certs
 RCV="$top_srcdir/tests/system/otlp_receiver.py"
-OMT_RECEIVER=$RCV omt_receiver_start I --cert "$C/server.pem" --key "$C/server.key"
-OMT_RECEIVER=$RCV omt_receiver_start H --cert "$C/server.pem" --key "$C/server.key" --reject-marker REJECTME
+OMT_RECEIVER=$RCV omt_receiver_start I
+OMT_RECEIVER=$RCV omt_receiver_start H --reject-marker REJECTME
 M=$((N / 45)) # hooli's messages the receiver rejects
 TLS='"tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}'
 cat >"$CTX_WORK/tenants.json" <<EOF
@@ -36,22 +35,9 @@ cat >"$CTX_WORK/tenants.json" <<EOF
 EOF
 omt_pipeline_run otlp 71 72 73
 # numbered messages from each VM; hooli's every 45th carries the receiver's reject marker
-SEND='
-import socket, sys, time
-dst, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(1, n + 1):
-    tail = " REJECTME" if prefix == "c" and i % 45 == 0 else ""
-    m = "<14>1 2026-12-02T07:00:00.%06dZ guest-%s app%s %d m%d [meta seq=\"%d\"] seq=%s-%06d user=bob password=hunter2%s" % (
-        i, prefix, prefix, 1000 + i, i, i, prefix, i, tail)
-    s.sendto(m.encode(), (dst, 514))
-    if i % 50 == 0:
-        time.sleep(0.02)
-'
-for v in "otla a 71" "otlb b 72" "otlc c 73"; do
-    set -- $v
-    ctx_vm_exec "$1" $OMT_PY -c "$SEND" "$(ctx_vm_host_ip4 "$3")" "$2" "$N" || ctx_fail "sending from VM $1"
-done
+omt_vm_send otla 71 a "$N"
+omt_vm_send otlb 72 b "$N"
+omt_vm_send otlc 73 c "$N" forward 45:REJECTME
 ctx_wait_stat "omtenant(initech)" delivered.msgs $((2 * N)) 60
 ctx_wait_stat "omtenant(hooli)" delivered.msgs $((N - M)) 60
 ctx_wait_stat "omtenant(hooli)" deadletter.msgs "$M" 60

@@ -8,11 +8,10 @@
 ctx_init "omtenant_outage${CTX_SUFFIX:-}"
 N=${CTX_N:-6000}
 RATE=${CTX_RATE:-3000}
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 omt_raw_server A
 PA=$OMT_PORT
-omt_receiver_start B --cert "$C/server.pem" --key "$C/server.key"
+omt_receiver_start B
 PB=$(omt_receiver_port B)
 cat >"$CTX_WORK/tenants.json" <<EOF
 {"tenants": {
@@ -38,7 +37,7 @@ ctx_wait_for "A to flow while B is away" 60 "[ \$(omt_lines '$OUTA') -ge $((a_at
 ctx_wait_stat "omtenant(B)" retries $((${retries0:-0} + 2)) 30
 ctx_wait_stat "omtenant(B)" spooled.batches 1 30
 b_while_away=$(omt_lines "$RB/messages.log")
-omt_receiver_start B --cert "$C/server.pem" --key "$C/server.key"
+omt_receiver_start B
 wait "$SENDER" || ctx_fail "the sender failed"
 ctx_wait_lines "$OUTA" "$N" 60
 ctx_wait_stat "omtenant(B)" msgs "$N" 60

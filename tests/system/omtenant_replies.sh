@@ -18,8 +18,7 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_replies${CTX_SUFFIX:-}"
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 W=$CTX_WORK
 RCV="$top_srcdir/tests/system/otlp_receiver.py"
 echo garbage >"$W/o.mode"
@@ -28,10 +27,10 @@ echo garbage >"$W/e.mode"
 echo garbage >"$W/h.mode"
 echo "hec-t0ken-0123" >"$W/hec.token"
 chmod 600 "$W/hec.token"
-OMT_RECEIVER=$RCV omt_receiver_start O --cert "$C/server.pem" --key "$C/server.key" --reply-file "$W/o.mode"
-OMT_RECEIVER=$RCV omt_receiver_start P --cert "$C/server.pem" --key "$C/server.key" --reply-file "$W/p.mode"
-omt_receiver_start E --cert "$C/server.pem" --key "$C/server.key" --api elasticsearch --reply-file "$W/e.mode"
-omt_receiver_start H --cert "$C/server.pem" --key "$C/server.key" --api splunk-hec --token hec-t0ken-0123 --hec-ack \
+OMT_RECEIVER=$RCV omt_receiver_start O --reply-file "$W/o.mode"
+OMT_RECEIVER=$RCV omt_receiver_start P --reply-file "$W/p.mode"
+omt_receiver_start E --api elasticsearch --reply-file "$W/e.mode"
+omt_receiver_start H --api splunk-hec --token hec-t0ken-0123 --hec-ack \
     --reply-file "$W/h.mode"
 TLS='"tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"}, "batch": {"max_messages": 20, "max_delay_ms": 100}'
 cat >"$W/tenants.json" <<EOF

@@ -9,8 +9,7 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_spoolfull${CTX_SUFFIX:-}"
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 mkdir -p "$CTX_WORK/rcv-R" "$CTX_WORK/tmpfs"
 omt_port >"$CTX_WORK/rcv-R/port" # the servers are down: nobody listens there yet
 PR=$(omt_receiver_port R)
@@ -61,7 +60,7 @@ ctx_assert_grep "$CTX_ILOG" "No space left on device; new messages of this tenan
 dropped=$(ctx_stat "omtenant(drop:drop)" spool.dropped)
 
 # the server comes back
-omt_receiver_start R --cert "$C/server.pem" --key "$C/server.key"
+omt_receiver_start R
 RR="$CTX_WORK/rcv-R"
 ctx_wait_stat "omtenant(block:blk)" delivered.msgs 1600 120
 ctx_wait_stat "omtenant(disk:disk)" delivered.msgs 2000 120

@@ -8,11 +8,10 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_stamp${CTX_SUFFIX:-}"
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 echo 500 >"$CTX_WORK/mode-old"
-omt_receiver_start OLD --cert "$C/server.pem" --key "$C/server.key" --mode-file "$CTX_WORK/mode-old"
-omt_receiver_start NEW --cert "$C/server.pem" --key "$C/server.key"
+omt_receiver_start OLD --mode-file "$CTX_WORK/mode-old"
+omt_receiver_start NEW
 tenants() { # URL
     echo "{\"tenants\": {$(omt_https_tenant B "$1" 20 100)}}" >"$CTX_WORK/tenants.json"
 }

@@ -15,8 +15,7 @@ loggen=$("$top_srcdir/bench/lib/get-loggen.sh" 2>"$CTX_WORK/get-loggen.log" | ta
 sroot="$(dirname "$loggen")/root"
 SNG="$sroot/usr/sbin/syslog-ng"
 [ -x "$SNG" ] || ctx_fail "no $SNG"
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 P=$(omt_port)
 S="$CTX_WORK/sng"
 mkdir -p "$S"

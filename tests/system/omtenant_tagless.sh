@@ -13,9 +13,8 @@ ctx_vm_add tagless 227 || ctx_fail "VM"
 cat >"$CTX_WORK/profiles.json" <<JSON
 {"vms": [{"name": "tl", "tenant": "acme", "vnic": "$(ctx_vm_vnic 227)"}]}
 JSON
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
-omt_receiver_start acme --cert "$C/server.pem" --key "$C/server.key"
+omt_certs
+omt_receiver_start acme
 cat >"$CTX_WORK/tenants.json" <<EOF
 {"tenants": {
   "acme": {"transport": "https", "url": "https://127.0.0.1:$(omt_receiver_port acme)/bulk", "content_encoding": "none",

@@ -7,8 +7,7 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "omtenant_tls${CTX_SUFFIX:-}"
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 P1=$(omt_port) P2=$(omt_port) P3=$(omt_port) P4=$(omt_port) P5=$(omt_port)
 tls_input() { # port cert [authmode]
     printf 'input(type="imtcp" port="%s" ruleset="r" streamDriver.authMode="%s" streamDriver.caFile="%s/ca.pem"\n' \
@@ -26,7 +25,7 @@ tls_input() { # port cert [authmode]
 } >"$CTX_WORK/srv-S.conf"
 omt_syslog_server S <"$CTX_WORK/srv-S.conf" # not in a pipe: its clean-up must register in this shell
 for p in $P1 $P2 $P3 $P4 $P5; do omt_wait_port "$p"; done
-omt_receiver_start OLD --cert "$C/server.pem" --key "$C/server.key" --tls-max 1.1
+omt_receiver_start OLD --tls-max 1.1
 PO=$(omt_receiver_port OLD)
 tenant() { # id port [extra tls json]
     printf '  "%s": {"transport": "syslog-tls", "host": "127.0.0.1", "port": %s, "tls": {"ca_file": "certs/ca.pem", "server_name": "localhost"%s},\n' "$1" "$2" "${3:-}"

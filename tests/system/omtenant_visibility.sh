@@ -16,9 +16,9 @@ ctx_init "omtenant_visibility${CTX_SUFFIX:-}"
 N=30 # err messages per VM (and N / 3 warnings)
 ctx_vm_add viso 120 || ctx_fail "VM open"
 ctx_vm_add visc 121 || ctx_fail "VM closed"
-omt_certs "$CTX_WORK/certs"
-omt_receiver_start open --cert "$CTX_WORK/certs/server.pem" --key "$CTX_WORK/certs/server.key"
-omt_receiver_start closed --cert "$CTX_WORK/certs/server.pem" --key "$CTX_WORK/certs/server.key"
+omt_certs
+omt_receiver_start open
+omt_receiver_start closed
 cat >"$CTX_WORK/profiles.json" <<JSON
 {"vms": [
   {"name": "vis-o", "uuid": "0e0e0e0e-0000-4000-8000-000000000120", "tenant": "open", "vnic": "$(ctx_vm_vnic 120)"},

@@ -171,26 +171,9 @@ def check(o):
         if r["rejected"]:
             errors.append("record %s was rejected" % m.group(1))
         order.append((r["batch"], int(m.group(1))))
-    seen, dups, firsts = set(), set(), []
-    for b, n in order:
-        if n in seen:
-            dups.add(b)
-        else:
-            seen.add(n)
-            firsts.append(n)
     bodies = {b: [r["body"] for r in rs] for b, rs in batches.items()}
-    for b in sorted(dups):
-        if not any(bodies[a] == bodies[b] for a in bodies if a < b):
-            errors.append("batch %d repeats records but is not a copy of an earlier batch" % b)
-    want = set(range(o.first, o.last + 1))
-    if want - seen:
-        errors.append("missing %d: %s" % (len(want - seen), sorted(want - seen)[:10]))
-    if seen - want:
-        errors.append("unexpected %d: %s" % (len(seen - want), sorted(seen - want)[:10]))
-    if firsts != sorted(firsts):
-        errors.append("out of order")
-    if len(dups) > o.max_dup_batches:
-        errors.append("%d duplicated batches, at most %d allowed" % (len(dups), o.max_dup_batches))
+    seen, dups, more = https_receiver.check_sequence(o, order, bodies, "records")
+    errors += more
     if o.resource_key:
         for b, rs in batches.items():
             per = {}

@@ -10,13 +10,11 @@
 . "$top_srcdir/tests/lib/harness.sh"
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "otlp_receiver"
-omt_certs "$CTX_WORK/certs"
-C="$CTX_WORK/certs"
+omt_certs
 ENC="$top_builddir/tests/unit/otlp_encode"
 [ -x "$ENC" ] || ctx_fail "$ENC missing (make check builds it)"
 $OMT_PY "$top_srcdir/tests/unit/fmt_otlp_decode.py" "$ENC" "$CTX_WORK/enc" >/dev/null || ctx_fail "encoding the fixture failed"
-OMT_RECEIVER="$top_srcdir/tests/system/otlp_receiver.py" omt_receiver_start O --cert "$C/server.pem" \
-    --key "$C/server.key" --reject-marker "seq=000005 " --mode-file "$CTX_WORK/mode"
+OMT_RECEIVER="$top_srcdir/tests/system/otlp_receiver.py" omt_receiver_start O --reject-marker "seq=000005 " --mode-file "$CTX_WORK/mode"
 URL="https://localhost:$(omt_receiver_port O)"
 R="$CTX_WORK/rcv-O"
 

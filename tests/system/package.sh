@@ -118,11 +118,7 @@ done
 etc="$CTX_WORK/etc"
 ctx_examples_place "$doc/examples" "$etc" name
 grep -q 'module(load="imctxcap")' "$etc/50-ctxlog.conf" || ctx_fail "the installed drop-in does not load imctxcap by name"
-ctx_conf <<CONF
-include(file="$etc/50-ctxlog.conf")
-CONF
-ctx_validate || { cat "$CTX_WORK/n1.out"; ctx_fail "rsyslogd -N1 rejected the installed drop-in with the examples in place"; }
-ctx_assert_grep "$CTX_WORK/n1.out" "End of config validation run"
+ctx_examples_validate "$etc" "the installed drop-in with the examples in place"
 if grep -q "error" "$CTX_WORK/n1.out"; then cat "$CTX_WORK/n1.out"; ctx_fail "errors in the -N1 output"; fi
 
 # ---- logrotate: the installed file parses; a copy on private paths rotates and HUPs

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/system/omtenant_common.sh"
 ctx_init "stats_reset${CTX_SUFFIX:-}"
 CTX_STATS_RESET=on
-omt_certs "$CTX_WORK/certs"
+omt_certs
 DOWN=$(omt_port) # nothing listens there: tenant A's batches go to its spool
 tenants() { echo "{\"tenants\": {$(omt_https_tenant A "https://127.0.0.1:$DOWN/A" "$1" 100)}}"; } # A's max_messages
 tenants 10 >"$CTX_WORK/tenants.json"

@@ -2,31 +2,14 @@
 # (see tests/lib/harness.sh). Add a test: append it to SYSTEM_TESTS. Each test
 # uses its own VM names and numbers (tests/lib/vm.sh), so they can run in parallel.
 # Tests ending in -vg.sh are the valgrind twins (CTXLOG_VALGRIND=1).
-SYSTEM_TESTS = \
-	tests/system/exec_bits.sh \
-	tests/system/conf_examples.sh \
-	tests/system/bench_quick.sh \
-	tests/system/imctxcap_workers.sh \
-	tests/system/imctxcap_fanout.sh \
-	tests/system/imctxcap_trim.sh \
-	tests/system/demo_run.sh \
-	tests/system/symbols.sh \
-	tests/system/config_errors.sh \
-	tests/system/harness_vm_imudp.sh \
-	tests/system/imctxcap_udp.sh \
-	tests/system/imctxcap_udp-vg.sh \
-	tests/system/imctxcap_raw.sh \
-	tests/system/imctxcap_raw-vg.sh \
-	tests/system/imctxcap_raw_w2.sh \
-	tests/system/imctxcap_fragflood.sh \
-	tests/system/imctxcap_dynamic.sh \
-	tests/system/imctxcap_dynamic_w2.sh \
-	tests/system/imctxcap_unattributed.sh \
-	tests/system/imctxcap_hup.sh \
-	tests/system/profiles_libvirt.sh tests/system/profiles_libvirt-vg.sh tests/system/profiles_libvirt_events.sh \
-	tests/system/profiles_libvirt_qemu.sh tests/system/profiles_libvirt_qemu-vg.sh \
-	tests/system/profiles_shared_hup.sh \
-	tests/system/imctxcap_guest_rsyslog.sh
+SYSTEM_TESTS = tests/system/exec_bits.sh tests/system/conf_examples.sh tests/system/bench_quick.sh tests/system/demo_run.sh \
+	tests/system/symbols.sh tests/system/config_errors.sh tests/system/harness_vm_imudp.sh
+SYSTEM_TESTS += tests/system/imctxcap_workers.sh tests/system/imctxcap_fanout.sh tests/system/imctxcap_trim.sh tests/system/imctxcap_udp.sh \
+	tests/system/imctxcap_udp-vg.sh tests/system/imctxcap_raw.sh tests/system/imctxcap_raw-vg.sh tests/system/imctxcap_raw_w2.sh \
+	tests/system/imctxcap_fragflood.sh tests/system/imctxcap_dynamic.sh tests/system/imctxcap_dynamic_w2.sh \
+	tests/system/imctxcap_unattributed.sh tests/system/imctxcap_hup.sh tests/system/imctxcap_guest_rsyslog.sh
+SYSTEM_TESTS += tests/system/profiles_libvirt.sh tests/system/profiles_libvirt-vg.sh tests/system/profiles_libvirt_events.sh \
+	tests/system/profiles_libvirt_qemu.sh tests/system/profiles_libvirt_qemu-vg.sh tests/system/profiles_shared_hup.sh
 SYSTEM_TESTS += tests/system/mmctxenrich_policy.sh tests/system/mmctxenrich_policy-vg.sh tests/system/mmctxenrich_cm.sh \
 	tests/system/mmctxenrich_cmfail.sh tests/system/mmctxenrich_cmauth.sh tests/system/mmctxenrich_cm-vg.sh tests/system/mmctxenrich_cgroup.sh \
 	tests/system/mmctxenrich_config.sh tests/system/mmctxenrich_samename.sh tests/system/ctxshare_mt.sh tests/system/ctxshare_mt-vg.sh

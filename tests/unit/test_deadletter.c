@@ -14,28 +14,26 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "tmpdir.h"
 
 #include "batch.h"
 #include "ctxlog_common.h"
 #include "deadletter.h"
 #include "delivery.h"
 
-static char dir[] = "/tmp/ctx-deadletter-XXXXXX";
+static char dir[64];
 static char path[256];
 
 static int setup(void **state) {
     (void)state;
-    strcpy(dir, "/tmp/ctx-deadletter-XXXXXX");
-    if (mkdtemp(dir) == NULL) return -1;
+    if (tmpdir_make(dir, sizeof dir, "ctx-deadletter") != 0) return -1;
     snprintf(path, sizeof path, "%s/acme.deadletter", dir);
     return 0;
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tmpdir_remove(dir);
 }
 
 static long size_of(const char *p) {

@@ -336,23 +336,31 @@ static void reply_json(void **state) {
         {"{\"partialSuccess\":{\"rejectedLogRecords\":4}}\n", 0, 4, ""},
         {"{\"partial_success\":{\"rejected_log_records\":\"5\",\"error_message\":\"x\\ny\"}}", 0, 5, "x y"},
         {"{\"partialSuccess\":{\"errorMessage\":\"a message longer than the buffer\"}}", 0, 0, "a message longe"},
-        {"{\"partialSuccess\":{\"rejectedLogRecords\":\"-1\"}}", CTX_EPARSE, 0, ""},
-        {"{\"partialSuccess\":{\"rejectedLogRecords\":-1}}", CTX_EPARSE, 0, ""},
-        {"{\"partialSuccess\":{\"rejectedLogRecords\":\"99999999999999999999\"}}", CTX_EPARSE, 0, ""},
-        {"{\"partialSuccess\":{\"rejectedLogRecords\":1.5}}", CTX_EPARSE, 0, ""},
-        {"{\"partialSuccess\":{\"rejectedLogRecords\":\"3x\"}}", CTX_EPARSE, 0, ""},
-        {"{\"partialSuccess\":{\"errorMessage\":7}}", CTX_EPARSE, 0, ""},
-        {"{\"partialSuccess\":[1]}", CTX_EPARSE, 0, ""},
-        {"[]", CTX_EPARSE, 0, ""},
-        {"\"s\"", CTX_EPARSE, 0, ""},
-        {"{} trailing", CTX_EPARSE, 0, ""},
-        {"{\"partialSuccess\":{\"rejectedLogRecords\":", CTX_EPARSE, 0, ""},
-        {"<html>502</html>", CTX_EPARSE, 0, ""},
+    };
+    /* not a reply: refused (CTX_EPARSE), nothing rejected, no message */
+    static const char *const bad[] = {
+        "{\"partialSuccess\":{\"rejectedLogRecords\":\"-1\"}}",
+        "{\"partialSuccess\":{\"rejectedLogRecords\":-1}}",
+        "{\"partialSuccess\":{\"rejectedLogRecords\":\"99999999999999999999\"}}",
+        "{\"partialSuccess\":{\"rejectedLogRecords\":1.5}}",
+        "{\"partialSuccess\":{\"rejectedLogRecords\":\"3x\"}}",
+        "{\"partialSuccess\":{\"errorMessage\":7}}",
+        "{\"partialSuccess\":[1]}",
+        "[]",
+        "\"s\"",
+        "{} trailing",
+        "{\"partialSuccess\":{\"rejectedLogRecords\":",
+        "<html>502</html>",
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int rc = reply(cases[i].body, strlen(cases[i].body), 1, &rej, msg, sizeof(msg));
         if (rc != cases[i].rc || rej != cases[i].rej || strcmp(msg, cases[i].msg) != 0)
             fail_msg("case %zu (%s): rc %d rej %llu msg \"%s\"", i, cases[i].body, rc, (unsigned long long)rej, msg);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = reply(bad[i], strlen(bad[i]), 1, &rej, msg, sizeof(msg));
+        if (rc != CTX_EPARSE || rej != 0 || msg[0] != '\0')
+            fail_msg("bad reply %zu (%s): rc %d rej %llu msg \"%s\"", i, bad[i], rc, (unsigned long long)rej, msg);
     }
     /* deep nesting: refused, no recursion without bound */
     size_t depth = 100000;

@@ -26,31 +26,7 @@
 #include "outrec_int.h"
 #include "redact.h"
 
-typedef struct {
-    ctx_redact_rules *rules;
-    ctx_redact_ctx *rx;
-    const ctx_redact_set *set;
-    ctx_outrec_t *b;
-} fx_t;
-
-static int setup(void **state) {
-    static fx_t fx;
-    char err[CTX_ERRLEN];
-    if (ctx_redact_rules_new(&fx.rules, err, sizeof err) != 0) return -1;
-    fx.rx = ctx_redact_ctx_new(fx.rules);
-    fx.set = ctx_redact_for_tenant(fx.rules, NULL);
-    if (fx.rx == NULL || ctx_outrec_new(&fx.b) != 0) return -1;
-    *state = &fx;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fx_t *fx = *state;
-    ctx_outrec_free(fx->b);
-    ctx_redact_ctx_free(fx->rx);
-    ctx_redact_rules_free(fx->rules);
-    return 0;
-}
+#include "outrec_fx.h"
 
 #define HDR(pri, ts, host, app, pid, mid) pri "\x1f" ts "\x1f" host "\x1f" app "\x1f" pid "\x1f" mid
 
@@ -649,5 +625,5 @@ int main(void) {
         cmocka_unit_test(memo_rules_change_invalidates),
         cmocka_unit_test(memo_stops_probing_unique_documents),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, outrec_fx_setup, outrec_fx_teardown);
 }

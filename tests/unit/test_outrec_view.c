@@ -22,33 +22,7 @@
 #include "outrec_int.h"
 #include "redact.h"
 
-typedef struct {
-    ctx_redact_rules *rules;
-    ctx_redact_ctx *rx;
-    const ctx_redact_set *set;
-    ctx_outrec_t *plain, *memo;
-} fx_t;
-
-static int setup(void **state) {
-    static fx_t fx;
-    char err[CTX_ERRLEN];
-    if (ctx_redact_rules_new(&fx.rules, err, sizeof err) != 0) return -1;
-    fx.rx = ctx_redact_ctx_new(fx.rules);
-    fx.set = ctx_redact_for_tenant(fx.rules, NULL);
-    if (fx.rx == NULL || ctx_outrec_new(&fx.plain) != 0 || ctx_outrec_new(&fx.memo) != 0) return -1;
-    if (ctx_outrec_memo_set(fx.memo, 64, ctx_redact_rules_count(fx.rules)) != 0) return -1;
-    *state = &fx;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fx_t *fx = *state;
-    ctx_outrec_free(fx->plain);
-    ctx_outrec_free(fx->memo);
-    ctx_redact_ctx_free(fx->rx);
-    ctx_redact_rules_free(fx->rules);
-    return 0;
-}
+#include "outrec_fx.h"
 
 #define HDR "13\x1f" "2026-11-27T10:00:00Z\x1f" "h\x1f" "a\x1f" "-\x1f" "-"
 
@@ -90,7 +64,7 @@ static void vm_only_leaves_out_hostwide(void **state) {
     unsigned w;
     for (int memo = 0; memo < 2; memo++) {
         for (int round = 0; round < 3; round++) { /* the memo admits on the second miss, hits on the third */
-            char *c = record_ctx(fx, memo ? fx->memo : fx->plain, 0, DOC, &w);
+            char *c = record_ctx(fx, memo ? fx->memo : fx->b, 0, DOC, &w);
             assert_no_hostwide(c);
             assert_int_equal(w, 8); /* 7 of host, cm.host */
             assert_string_equal(c, "{\"vm\": { \"name\": \"web-1\", \"tenant\": \"acme\" },\"host\": {"
@@ -107,7 +81,7 @@ static void full_gets_it_as_it_is(void **state) {
     unsigned w;
     for (int memo = 0; memo < 2; memo++) {
         for (int round = 0; round < 3; round++) {
-            char *c = record_ctx(fx, memo ? fx->memo : fx->plain, 1, DOC, &w);
+            char *c = record_ctx(fx, memo ? fx->memo : fx->b, 1, DOC, &w);
             assert_string_equal(c, DOC);
             assert_int_equal(w, 0);
             free(c);
@@ -143,7 +117,7 @@ static void nothing_to_leave_out(void **state) {
     };
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
         unsigned w;
-        char *c = record_ctx(fx, fx->plain, 0, docs[i], &w);
+        char *c = record_ctx(fx, fx->b, 0, docs[i], &w);
         assert_string_equal(c, docs[i]);
         assert_int_equal(w, 0);
         free(c);
@@ -165,7 +139,7 @@ static void keys_in_disguise(void **state) {
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
         for (int memo = 0; memo < 2; memo++) {
             unsigned w;
-            char *c = record_ctx(fx, memo ? fx->memo : fx->plain, 0, docs[i], &w);
+            char *c = record_ctx(fx, memo ? fx->memo : fx->b, 0, docs[i], &w);
             assert_no_hostwide(c);
             struct fjson_object *o = fjson_tokener_parse(c); /* still valid JSON */
             assert_non_null(o);
@@ -175,7 +149,7 @@ static void keys_in_disguise(void **state) {
         }
     }
     unsigned w; /* the escaped key is decoded by the parse path: "host" */
-    char *c = record_ctx(fx, fx->plain, 0, "{\"h\\u006fst\":{\"host_cpu_pct\":1}}", &w);
+    char *c = record_ctx(fx, fx->b, 0, "{\"h\\u006fst\":{\"host_cpu_pct\":1}}", &w);
     assert_string_equal(c, "{\"host\":{}}");
     assert_int_equal(w, 1);
     free(c);
@@ -199,7 +173,7 @@ static void hostile_texts(void **state) {
                           deep, many, "[{\"host\":{\"load1\":1}}]", "{\"host\":{\"load1\":1},}"};
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
         for (int memo = 0; memo < 2; memo++) {
-            char *c = record_ctx(fx, memo ? fx->memo : fx->plain, 0, docs[i], NULL);
+            char *c = record_ctx(fx, memo ? fx->memo : fx->b, 0, docs[i], NULL);
             struct fjson_object *o = fjson_tokener_parse(c);
             if (o != NULL && fjson_object_is_type(o, fjson_type_object)) assert_no_hostwide(c);
             if (i == 9) assert_string_equal(c, "{\"host\":{}}"); /* 100 members: every one left out */
@@ -227,7 +201,7 @@ static void random_documents_never_leak(void **state) {
                                   vals[(r / 12) % 8]);
         }
         snprintf(doc + n, sizeof doc - n, " }");
-        char *c = record_ctx(fx, fx->plain, 0, doc, NULL);
+        char *c = record_ctx(fx, fx->b, 0, doc, NULL);
         struct fjson_object *o = fjson_tokener_parse(c);
         if (o == NULL) fail_msg("not JSON: %s -> %s", doc, c);
         struct fjson_object_iterator it = fjson_object_iter_begin(o), end = fjson_object_iter_end(o);
@@ -263,7 +237,7 @@ static void memo_matches_plain(void **state) {
         const char *d = docs[(size_t)(i * 7) % nd];
         int hw = (i / 5) % 2;
         unsigned wp, wm;
-        char *p = record_ctx(fx, fx->plain, hw, d, &wp);
+        char *p = record_ctx(fx, fx->b, hw, d, &wp);
         char *m = record_ctx(fx, fx->memo, hw, d, &wm);
         assert_string_equal(m, p);
         assert_int_equal(wm, wp);
@@ -286,5 +260,5 @@ int main(void) {
         cmocka_unit_test(hostile_texts),
         cmocka_unit_test(random_documents_never_leak),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, outrec_fx_setup, outrec_fx_teardown);
 }

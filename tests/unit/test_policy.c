@@ -66,20 +66,29 @@ static unsigned sev_matches(const char *cond) {
 
 static void severity_comparisons(void **state) {
     (void)state;
-    assert_int_equal(sev_matches("severity <= err"), 0x0f);
-    assert_int_equal(sev_matches("severity < err"), 0x07);
-    assert_int_equal(sev_matches("severity > err"), 0xf0);
-    assert_int_equal(sev_matches("severity >= warning"), 0xf0);
-    assert_int_equal(sev_matches("severity == debug"), 0x80);
-    assert_int_equal(sev_matches("severity != debug"), 0x7f);
-    assert_int_equal(sev_matches("severity == warning,notice , 0"), 0x31);
-    assert_int_equal(sev_matches("severity != emerg,alert"), 0xfc);
-    assert_int_equal(sev_matches("severity<=3"), 0x0f);       /* no blanks needed */
-    assert_int_equal(sev_matches("severity <= ERROR"), 0x0f); /* names: any case, aliases */
-    assert_int_equal(sev_matches("severity == warn,panic"), 0x11);
-    assert_int_equal(sev_matches("severity < emerg"), 0x00);
-    assert_int_equal(sev_matches("severity > debug"), 0x00);
-    assert_int_equal(sev_matches("severity >= 0 and severity <= 7"), 0xff);
+    static const struct {
+        const char *cond;
+        unsigned want; /* bit n: a message of severity n matches */
+    } cases[] = {
+        {"severity <= err", 0x0f},
+        {"severity < err", 0x07},
+        {"severity > err", 0xf0},
+        {"severity >= warning", 0xf0},
+        {"severity == debug", 0x80},
+        {"severity != debug", 0x7f},
+        {"severity == warning,notice , 0", 0x31},
+        {"severity != emerg,alert", 0xfc},
+        {"severity<=3", 0x0f}, /* no blanks needed */
+        {"severity <= ERROR", 0x0f}, /* names: any case, aliases */
+        {"severity == warn,panic", 0x11},
+        {"severity < emerg", 0x00},
+        {"severity > debug", 0x00},
+        {"severity >= 0 and severity <= 7", 0xff},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned got = sev_matches(cases[i].cond);
+        if (got != cases[i].want) fail_msg("'%s': matches 0x%02x, expected 0x%02x", cases[i].cond, got, cases[i].want);
+    }
     /* out-of-range severities never match a severity test, even != */
     ctx_policy *p = parse_ok("rule r when severity != debug then minimal\n");
     assert_int_equal(eval(p, mk(8, 1, NULL, NULL, NULL, NULL, NULL)).rule, -1);

@@ -743,16 +743,24 @@ static void five_thousand_vms(void **state) {
 
 static void helpers(void **state) {
     (void)state;
-    assert_int_equal(ctx_tenant_id_valid("acme"), 1);
-    assert_int_equal(ctx_tenant_id_valid("A.b_c-9"), 1);
-    assert_int_equal(ctx_tenant_id_valid("..."), 1);
-    assert_int_equal(ctx_tenant_id_valid("a234567890123456789012345678901234567890123456789012345678901234"), 1);
-    assert_int_equal(ctx_tenant_id_valid("a2345678901234567890123456789012345678901234567890123456789012345"), 0);
-    assert_int_equal(ctx_tenant_id_valid(""), 0);
-    assert_int_equal(ctx_tenant_id_valid("."), 0);
-    assert_int_equal(ctx_tenant_id_valid(".."), 0);
-    assert_int_equal(ctx_tenant_id_valid("a/b"), 0);
-    assert_int_equal(ctx_tenant_id_valid("a b"), 0);
+    static const struct {
+        const char *id;
+        int valid;
+    } ids[] = {
+        {"acme", 1},
+        {"A.b_c-9", 1},
+        {"...", 1},
+        {"a234567890123456789012345678901234567890123456789012345678901234", 1},
+        {"a2345678901234567890123456789012345678901234567890123456789012345", 0},
+        {"", 0},
+        {".", 0},
+        {"..", 0},
+        {"a/b", 0},
+        {"a b", 0},
+    };
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (ctx_tenant_id_valid(ids[i].id) != ids[i].valid)
+            fail_msg("tenant id '%s': valid %d, expected %d", ids[i].id, ctx_tenant_id_valid(ids[i].id), ids[i].valid);
     assert_int_equal(ctx_tenant_id_valid(NULL), 0);
     assert_string_equal(ctx_match_name(CTX_MATCH_NONE), "none");
     assert_string_equal(ctx_match_name(CTX_MATCH_VNIC), "vnic");

@@ -74,6 +74,9 @@ static void test_nova(void **state) {
     ctx_lvdom_clear(&d);
 }
 
+/* domain "a" (uuid ...6e7f) with metadata meta */
+#define DOM_A(meta) "<domain><name>a</name><uuid>6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f</uuid><metadata>" meta "</metadata></domain>"
+
 static void test_ctxlog_wins(void **state) {
     (void)state;
     const char *xml = "<domain type='test'><name>a</name><uuid>6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f</uuid><metadata>"
@@ -88,8 +91,7 @@ static void test_ctxlog_wins(void **state) {
     assert_null(d.cgroup); /* a test domain has no machine scope */
     ctx_lvdom_clear(&d);
     /* an element of another namespace with the same local name is not ctxlog's */
-    d = parse_ok("<domain><name>a</name><uuid>6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f</uuid><metadata>"
-                 "<c:vm xmlns:c='urn:other' tenant='evil'/></metadata></domain>");
+    d = parse_ok(DOM_A("<c:vm xmlns:c='urn:other' tenant='evil'/>"));
     assert_null(d.tenant);
     assert_string_equal(d.name, "a");
     ctx_lvdom_clear(&d);
@@ -98,10 +100,9 @@ static void test_ctxlog_wins(void **state) {
 /* a tenant-chosen display name or user name that is not text leaves the domain in */
 static void test_tenant_values_dropped(void **state) {
     (void)state;
-    const char *xml = "<domain><name>a</name><uuid>6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f</uuid><metadata>"
-                      "<nova:instance xmlns:nova='http://openstack.org/xmlns/libvirt/nova/1.1'>"
-                      "<nova:name>bad&#x9;[31m</nova:name><nova:owner><nova:user uuid='u1'>x&#x7f;</nova:user>"
-                      "<nova:project uuid='../etc'>p</nova:project></nova:owner></nova:instance></metadata></domain>";
+    const char *xml = DOM_A("<nova:instance xmlns:nova='http://openstack.org/xmlns/libvirt/nova/1.1'>"
+                            "<nova:name>bad&#x9;[31m</nova:name><nova:owner><nova:user uuid='u1'>x&#x7f;</nova:user>"
+                            "<nova:project uuid='../etc'>p</nova:project></nova:owner></nova:instance>");
     ctx_lvdom_t d = parse_ok(xml);
     assert_string_equal(d.name, "a");
     assert_string_equal(d.user, "u1");
@@ -120,9 +121,7 @@ static void test_hostile(void **state) {
     parse_fails("<domain><name>a</name><uuid>zz</uuid></domain>", CTX_EPARSE, "<uuid>: expected a UUID");
     parse_fails("<domain><name>a&#x9;b</name><uuid>6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f</uuid></domain>", CTX_EPARSE,
                 "<name>: expected 1 to 255 bytes");
-    parse_fails("<domain><name>a</name><uuid>6f1c2a4e-0b7d-4c1e-9a8f-2d3b4c5d6e7f</uuid><metadata>"
-                "<c:vm xmlns:c='urn:ctxlog:libvirt:1' tenant='default'/></metadata></domain>",
-                CTX_EPARSE, "ctxlog:vm tenant: expected");
+    parse_fails(DOM_A("<c:vm xmlns:c='urn:ctxlog:libvirt:1' tenant='default'/>"), CTX_EPARSE, "ctxlog:vm tenant: expected");
     /* entities: a DOCTYPE is refused before anything expands; no external fetch */
     parse_fails("<!DOCTYPE d [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>]>"
                 "<domain><name>&b;</name></domain>",
@@ -339,13 +338,24 @@ static void test_merge_precedence(void **state) {
 
 /* ---- the source: registry and HUP of the same bytes ---- */
 
+/* path (a file made from its XXXXXX template the first time) = profiles of one VM "a" on vnet1
+ * of tenant */
+static void write_profiles(char *path, const char *tenant) {
+    if (strstr(path, "XXXXXX") != NULL) {
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"vms\": [{\"name\": \"a\", \"tenant\": \"%s\", \"vnic\": \"vnet1\"}]}", tenant);
+    assert_int_equal(fclose(f), 0);
+}
+
 static void test_source_shared(void **state) {
     (void)state;
     char path[] = "/tmp/ctxlog-profsrc-XXXXXX";
-    int fd = mkstemp(path);
-    const char *doc = "{\"vms\": [{\"name\": \"a\", \"tenant\": \"t1\", \"vnic\": \"vnet1\"}]}";
-    assert_int_equal(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
-    close(fd);
+    write_profiles(path, "t1");
     ctx_profsrc_t *s1 = NULL, *s2 = NULL, *s3 = NULL;
     char err[CTX_ERRLEN];
     assert_int_equal(ctx_profsrc_acquire(path, NULL, &s1, err, sizeof err), 0);
@@ -360,9 +370,7 @@ static void test_source_shared(void **state) {
     int changed = -1;
     assert_int_equal(ctx_profsrc_reload(s1, &changed, err, sizeof err), 0);
     assert_int_equal(changed, 0);
-    FILE *f = fopen(path, "w");
-    fputs("{\"vms\": [{\"name\": \"a\", \"tenant\": \"t2\", \"vnic\": \"vnet1\"}]}", f);
-    fclose(f);
+    write_profiles(path, "t2");
     uint64_t gen = ctx_slot_generation(ctx_profsrc_slot(s2));
     assert_int_equal(ctx_profsrc_reload(s1, &changed, err, sizeof err), 0);
     assert_int_equal(changed, 1);
@@ -396,10 +404,7 @@ static void on_store(void *arg, const ctx_profiles_t *p) {
 static void test_source_listeners(void **state) {
     (void)state;
     char path[] = "/tmp/ctxlog-profsrc-XXXXXX";
-    int fd = mkstemp(path);
-    const char *doc = "{\"vms\": [{\"name\": \"a\", \"tenant\": \"t1\", \"vnic\": \"vnet1\"}]}";
-    assert_int_equal(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
-    close(fd);
+    write_profiles(path, "t1");
     ctx_profsrc_t *s = NULL;
     char err[CTX_ERRLEN];
     assert_int_equal(ctx_profsrc_acquire(path, NULL, &s, err, sizeof err), 0);
@@ -413,9 +418,7 @@ static void test_source_listeners(void **state) {
     assert_int_equal(ctx_profsrc_reload(s, &changed, err, sizeof err), 0);
     assert_int_equal(changed, 0);
     assert_int_equal(w.calls, 1); /* the same bytes: no new store */
-    FILE *f = fopen(path, "w");
-    fputs("{\"vms\": [{\"name\": \"a\", \"tenant\": \"t2\", \"vnic\": \"vnet1\"}]}", f);
-    fclose(f);
+    write_profiles(path, "t2");
     assert_int_equal(ctx_profsrc_reload(s, &changed, err, sizeof err), 0);
     assert_int_equal(changed, 1);
     p = ctx_profsrc_get(s);
@@ -427,9 +430,7 @@ static void test_source_listeners(void **state) {
     assert_int_equal(ctx_profsrc_listen(s, on_store, &many[15]), CTX_EFULL);
     for (int i = 0; i < 15; i++) ctx_profsrc_unlisten(s, &many[i]);
     ctx_profsrc_unlisten(s, &w);
-    f = fopen(path, "w");
-    fputs(doc, f);
-    fclose(f);
+    write_profiles(path, "t1");
     assert_int_equal(ctx_profsrc_reload(s, &changed, err, sizeof err), 0);
     assert_int_equal(w.calls, 2); /* no longer listening */
     ctx_profsrc_release(s);
@@ -457,7 +458,7 @@ static void test_source_test_driver(void **state) {
     ctx_profiles_unref(p0);
     assert_int_equal(ctx_profsrc_start(s, NULL, err, sizeof err), 0);
     ctx_profsrc_stats_t st;
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < 3000; i++) { /* up to 30 s: a loaded host */
         ctx_profsrc_stats(s, &st);
         if (st.lv_updates > 0) break;
         struct timespec ts = {0, 10 * 1000000L};

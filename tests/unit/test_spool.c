@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "tmpdir.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -40,24 +41,14 @@
 static char base[64];
 static char err[CTX_ERRLEN];
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f) {
-    (void)sb, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void rm_rf(const char *p) {
-    nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static int setup(void **state) {
     (void)state;
-    snprintf(base, sizeof base, "/tmp/ctx_spool_XXXXXX");
-    return mkdtemp(base) ? 0 : -1;
+    return tmpdir_make(base, sizeof base, "ctx_spool");
 }
 
 static int teardown(void **state) {
     (void)state;
-    rm_rf(base);
+    tmpdir_remove(base);
     return 0;
 }
 
@@ -316,7 +307,7 @@ static void torn_tail_at_every_offset(void **state) {
     snprintf(seg, sizeof seg, "%s", path("src", SEG1));
     for (off_t cut = 0; cut <= ends[4]; cut++) {
         char *dir = path("t", NULL);
-        rm_rf(dir);
+        tmpdir_remove(dir);
         mkdir(dir, 0700);
         copy_file(seg, path("t", SEG1), cut);
         unsigned whole = 0;
@@ -358,7 +349,7 @@ static void corrupt_tail_at_every_offset(void **state) {
     snprintf(seg, sizeof seg, "%s", path("src2", SEG1));
     for (off_t at = SEG_HDR; at < ends[3]; at++) {
         char *dir = path("u", NULL);
-        rm_rf(dir);
+        tmpdir_remove(dir);
         mkdir(dir, 0700);
         copy_file(seg, path("u", SEG1), ends[3]);
         int fd = open(path("u", SEG1), O_RDWR);
@@ -381,7 +372,7 @@ static void corrupt_tail_at_every_offset(void **state) {
     }
     /* a damaged segment header: the segment is put aside as NAME.bad, counted */
     char *dir = path("u", NULL);
-    rm_rf(dir);
+    tmpdir_remove(dir);
     mkdir(dir, 0700);
     copy_file(seg, path("u", SEG1), ends[3]);
     int fd = open(path("u", SEG1), O_RDWR);
@@ -722,7 +713,7 @@ static void appender_and_reader_threads(void **state) {
  * valid segment header goes first; bit 1: the next 128 bytes are the ack file */
 static void replay_one(const unsigned char *data, size_t size) {
     char *dir = path("fz", NULL);
-    rm_rf(dir);
+    tmpdir_remove(dir);
     mkdir(dir, 0700);
     unsigned flags = data[0];
     data++, size--;

@@ -14,23 +14,21 @@
 
 #include "ctxlog_common.h"
 #include "spool_stamp.h"
+#include "tmpdir.h"
 
-static char top[] = "/tmp/ctx-stamp-XXXXXX";
+static char top[64];
 static char dir[300];
 
 static int setup(void **state) {
     (void)state;
-    strcpy(top, "/tmp/ctx-stamp-XXXXXX");
-    if (mkdtemp(top) == NULL) return -1;
+    if (tmpdir_make(top, sizeof top, "ctx-stamp") != 0) return -1;
     snprintf(dir, sizeof dir, "%s/acme", top);
     return 0;
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
-    return system(cmd) == 0 ? 0 : -1;
+    return tmpdir_remove(top);
 }
 
 static void stamp_text(void **state) {

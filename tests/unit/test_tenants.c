@@ -426,57 +426,56 @@ static void errors_files_from_data_dir(void **state) {
 
 static void errors_transports(void **state) {
     (void)state;
-    expect_error(T1("\"transport\": \"plain-tcp\", \"host\": \"h\""),
-                 "t.json:1: tenants.a.transport: \"plain-tcp\" sends logs unencrypted: set \"allow_plaintext\": true "
-                 "to allow it");
-    expect_error(T1("\"transport\": \"plain-tcp\", \"allow_plaintext\": 1, \"host\": \"h\""),
-                 "t.json:1: tenants.a.allow_plaintext: expected true or false, got a number");
-    expect_error(T1("\"transport\": \"plain-tcp\", \"allow_plaintext\": true, \"host\": \"h\", \"tls\": {}"),
-                 "t.json:1: tenants.a.tls: not valid for transport \"plain-tcp\" (no TLS, no HTTP)");
-    expect_error(T1("\"transport\": \"syslog-tls\""),
-                 "t.json:1: tenants.a: \"host\" is required for transport \"syslog-tls\"");
-    expect_error(TLS_T("\"port\": 0"), "t.json:1: tenants.a.port: expected an integer from 1 to 65535, got 0");
-    expect_error(TLS_T("\"port\": 65536"), "t.json:1: tenants.a.port: expected an integer from 1 to 65535, got 65536");
-    expect_error(TLS_T("\"port\": \"514\""),
-                 "t.json:1: tenants.a.port: expected an integer from 1 to 65535, got a string");
-    expect_error(TLS_T("\"port\": 514.5"),
-                 "t.json:1: tenants.a.port: expected an integer from 1 to 65535, got a number with a fraction or "
-                 "exponent");
-    expect_error(T1("\"transport\": \"syslog-tls\", \"host\": \"a/b\""),
-                 "t.json:1: tenants.a.host: expected a host name or IP address (letters, digits, \".-:_%\")");
-    expect_error(T1("\"transport\": \"syslog-tls\", \"host\": \"\""),
-                 "t.json:1: tenants.a.host: expected a non-empty string");
-    expect_error(TLS_T("\"url\": \"https://x/\""), "t.json:1: tenants.a.url: not valid for transport \"syslog-tls\"");
-    expect_error(TLS_T("\"compression\": \"lz4\""),
-                 "t.json:1: tenants.a.compression: expected \"none\", \"zstd\" or \"gzip\", got \"lz4\"");
-    expect_error(TLS_T("\"colour\": \"blue\""),
-                 "t.json:1: tenants.a.colour: unknown key; expected one of: transport, allow_plaintext, tls, batch, "
-                 "spool, redaction, context, host, port, compression");
-    expect_error(T1("\"transport\": \"https\""), "t.json:1: tenants.a: \"url\" is required for transport \"https\"");
-    expect_error(HTTPS_T("\"host\": \"h\""), "t.json:1: tenants.a.host: not valid for transport \"https\"");
-    expect_error(T1("\"transport\": \"https\", \"url\": \"ftp://x/\""),
-                 "t.json:1: tenants.a.url: expected an https:// URL");
-    expect_error(T1("\"transport\": \"https\", \"url\": \"https:///bulk\""),
-                 "t.json:1: tenants.a.url: expected a URL with a host and no spaces");
-    expect_error(T1("\"transport\": \"https\", \"url\": \"https://a b/\""),
-                 "t.json:1: tenants.a.url: expected a URL with a host and no spaces");
-    expect_error(T1("\"transport\": \"https\", \"url\": \"http://x/\""),
-                 "t.json:1: tenants.a.url: http:// sends logs unencrypted: use https:// or set \"allow_plaintext\": "
-                 "true");
-    expect_error(T1("\"transport\": \"https\", \"allow_plaintext\": true, \"url\": \"http://x/\", \"tls\": {}"),
-                 "t.json:1: tenants.a.tls: not valid with an http:// url");
-    expect_error(HTTPS_T("\"body\": \"xml\""),
-                 "t.json:1: tenants.a.body: expected \"ndjson\" or \"json-array\", got \"xml\"");
-    expect_error(T1("\"transport\": \"syslog-tls\", \"host\": \"h\", \"format\": \"loki\""),
-                 "t.json:1: tenants.a.format: not valid for transport \"syslog-tls\"");
-    expect_error(HTTPS_T("\"content_encoding\": \"br\""),
-                 "t.json:1: tenants.a.content_encoding: expected \"none\", \"zstd\" or \"gzip\", got \"br\"");
-    expect_error(HTTPS_T("\"redaction\": \"a/b\""),
-                 "t.json:1: tenants.a.redaction: expected a rule set name of 1..64 characters A-Z a-z 0-9 . _ -");
-    expect_error(HTTPS_T("\"redaction\": \"a\\u0000b\""),
-                 "t.json:1: tenants.a.redaction: expected a string without NUL characters");
-    expect_error(HTTPS_T("\"redaction\": \"a\\tb\""),
-                 "t.json:1: tenants.a.redaction: expected a string without control characters");
+    /* each transport's keys: a file with tenant "a" as given, and the one error it gets */
+    static const struct {
+        const char *text, *err;
+    } cases[] = {
+        {T1("\"transport\": \"plain-tcp\", \"host\": \"h\""),
+         "t.json:1: tenants.a.transport: \"plain-tcp\" sends logs unencrypted: set \"allow_plaintext\": true "
+          "to allow it"},
+        {T1("\"transport\": \"plain-tcp\", \"allow_plaintext\": 1, \"host\": \"h\""),
+         "t.json:1: tenants.a.allow_plaintext: expected true or false, got a number"},
+        {T1("\"transport\": \"plain-tcp\", \"allow_plaintext\": true, \"host\": \"h\", \"tls\": {}"),
+         "t.json:1: tenants.a.tls: not valid for transport \"plain-tcp\" (no TLS, no HTTP)"},
+        {T1("\"transport\": \"syslog-tls\""), "t.json:1: tenants.a: \"host\" is required for transport \"syslog-tls\""},
+        {TLS_T("\"port\": 0"), "t.json:1: tenants.a.port: expected an integer from 1 to 65535, got 0"},
+        {TLS_T("\"port\": 65536"), "t.json:1: tenants.a.port: expected an integer from 1 to 65535, got 65536"},
+        {TLS_T("\"port\": \"514\""), "t.json:1: tenants.a.port: expected an integer from 1 to 65535, got a string"},
+        {TLS_T("\"port\": 514.5"),
+         "t.json:1: tenants.a.port: expected an integer from 1 to 65535, got a number with a fraction or " "exponent"},
+        {T1("\"transport\": \"syslog-tls\", \"host\": \"a/b\""),
+         "t.json:1: tenants.a.host: expected a host name or IP address (letters, digits, \".-:_%\")"},
+        {T1("\"transport\": \"syslog-tls\", \"host\": \"\""), "t.json:1: tenants.a.host: expected a non-empty string"},
+        {TLS_T("\"url\": \"https://x/\""), "t.json:1: tenants.a.url: not valid for transport \"syslog-tls\""},
+        {TLS_T("\"compression\": \"lz4\""),
+         "t.json:1: tenants.a.compression: expected \"none\", \"zstd\" or \"gzip\", got \"lz4\""},
+        {TLS_T("\"colour\": \"blue\""),
+         "t.json:1: tenants.a.colour: unknown key; expected one of: transport, allow_plaintext, tls, batch, "
+          "spool, redaction, context, host, port, compression"},
+        {T1("\"transport\": \"https\""), "t.json:1: tenants.a: \"url\" is required for transport \"https\""},
+        {HTTPS_T("\"host\": \"h\""), "t.json:1: tenants.a.host: not valid for transport \"https\""},
+        {T1("\"transport\": \"https\", \"url\": \"ftp://x/\""), "t.json:1: tenants.a.url: expected an https:// URL"},
+        {T1("\"transport\": \"https\", \"url\": \"https:///bulk\""),
+         "t.json:1: tenants.a.url: expected a URL with a host and no spaces"},
+        {T1("\"transport\": \"https\", \"url\": \"https://a b/\""),
+         "t.json:1: tenants.a.url: expected a URL with a host and no spaces"},
+        {T1("\"transport\": \"https\", \"url\": \"http://x/\""),
+         "t.json:1: tenants.a.url: http:// sends logs unencrypted: use https:// or set \"allow_plaintext\": " "true"},
+        {T1("\"transport\": \"https\", \"allow_plaintext\": true, \"url\": \"http://x/\", \"tls\": {}"),
+         "t.json:1: tenants.a.tls: not valid with an http:// url"},
+        {HTTPS_T("\"body\": \"xml\""), "t.json:1: tenants.a.body: expected \"ndjson\" or \"json-array\", got \"xml\""},
+        {T1("\"transport\": \"syslog-tls\", \"host\": \"h\", \"format\": \"loki\""),
+         "t.json:1: tenants.a.format: not valid for transport \"syslog-tls\""},
+        {HTTPS_T("\"content_encoding\": \"br\""),
+         "t.json:1: tenants.a.content_encoding: expected \"none\", \"zstd\" or \"gzip\", got \"br\""},
+        {HTTPS_T("\"redaction\": \"a/b\""),
+         "t.json:1: tenants.a.redaction: expected a rule set name of 1..64 characters A-Z a-z 0-9 . _ -"},
+        {HTTPS_T("\"redaction\": \"a\\u0000b\""),
+         "t.json:1: tenants.a.redaction: expected a string without NUL characters"},
+        {HTTPS_T("\"redaction\": \"a\\tb\""),
+         "t.json:1: tenants.a.redaction: expected a string without control characters"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) expect_error(cases[i].text, cases[i].err);
 }
 
 /* "context": {"host": ...}: vm-only unless "full" is written; every wrong shape is an error */

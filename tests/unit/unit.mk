@@ -225,14 +225,14 @@ tests_unit_test_https_post_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_outrec
 TESTS += tests/unit/test_outrec
-tests_unit_test_outrec_SOURCES = tests/unit/test_outrec.c tests/unit/corpusdir.h
+tests_unit_test_outrec_SOURCES = tests/unit/test_outrec.c tests/unit/corpusdir.h tests/unit/outrec_fx.h
 tests_unit_test_outrec_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_test_outrec_LDADD = $(UNIT_LDADD)
 tests_unit_test_outrec_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_outrec_view
 TESTS += tests/unit/test_outrec_view
-tests_unit_test_outrec_view_SOURCES = tests/unit/test_outrec_view.c
+tests_unit_test_outrec_view_SOURCES = tests/unit/test_outrec_view.c tests/unit/outrec_fx.h
 tests_unit_test_outrec_view_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_outrec_view_LDADD = $(UNIT_LDADD)
 tests_unit_test_outrec_view_LDFLAGS = $(UNIT_LINKFLAGS)
