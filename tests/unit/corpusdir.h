@@ -1,6 +1,6 @@
 /* corpusdir.h: every file of a committed corpus, tests/fuzz/corpus/NAME under
  * CTX_SRCDIR, handed to a callback by path, for the unit tests that load a corpus
- * through their unit's own API (test_spool.c, test_tenants.c, test_policy.c,
+ * through their unit's own API (test_spool_corrupt.c, test_tenants.c, test_policy.c,
  * test_outrec.c). A missing or empty directory fails the test: never a silent pass.
  * Header-only; needs check.h.
  */

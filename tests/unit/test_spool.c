@@ -1,6 +1,6 @@
-/* test_spool: ordering, ack, restart, crash recovery at every offset of the tail,
- * corruption, both full policies, ENOSPC (injected, and on a tiny tmpfs when the
- * test may mount one), and an appender and a reader on two threads. */
+/* test_spool: ordering, ack, restart, segments, both full policies, ENOSPC (injected, and
+ * on a tiny tmpfs when the test may mount one), and an appender and a reader on two threads.
+ * Crash recovery, corruption and the fuzz corpus: test_spool_corrupt.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,10 +9,7 @@
 
 #include "check.h"
 #include "tmpdir.h"
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,135 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
 #include "ctxlog_common.h"
-#include "corpusdir.h"
 #include "spool.h"
-
-/* the documented layout (docs/spool.md) */
-#define SEG_HDR 32
-#define REC_HDR 40
-#define SEG1 "0000000000000001.seg"
-
-/* record i (i < 10) is 46 + i bytes on disk ("rec-i-" + i x's + the 40-byte header).
- * Segments of SEGB bytes hold 3 of them (1..3: 176, 4..6: 185, 7..9: 194), and
- * MAXB = 440 holds two segments but not a third. */
-#define SEGB (SEG_HDR + 3 * 55)
-#define MAXB 440
-
-static char base[64];
-static char err[CTX_ERRLEN];
-
-static int setup(void **state) {
-    (void)state;
-    return tmpdir_make(base, sizeof base, "ctx_spool");
-}
-
-static int teardown(void **state) {
-    (void)state;
-    tmpdir_remove(base);
-    return 0;
-}
-
-static char *path(const char *a, const char *b) {
-    static char buf[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s%s%s", base, a, b ? "/" : "", b ? b : "");
-    return buf[k];
-}
-
-static ctx_spool_t *open_spool(const char *dir, uint64_t max, ctx_spool_policy_t pol, uint64_t seg) {
-    ctx_spool_opts_t o = {max, pol, seg, NULL};
-    ctx_spool_t *sp = NULL;
-    int rc = ctx_spool_new(dir, &o, &sp, err, sizeof err);
-    if (rc != 0)
-        print_message("open %s: %d %s\n", dir, rc, err);
-    assert_int_equal(rc, 0);
-    return sp;
-}
-
-/* payload of record i: "rec-<i>-" then i % 50 'x's */
-static size_t payload(unsigned i, char *buf) {
-    int n = sprintf(buf, "rec-%u-", i);
-    memset(buf + n, 'x', i % 50);
-    return (size_t)n + i % 50;
-}
-
-static uint64_t append_n(ctx_spool_t *sp, unsigned from, unsigned to) {
-    char buf[128];
-    uint64_t seq = 0;
-    for (unsigned i = from; i <= to; i++) {
-        size_t n = payload(i, buf);
-        assert_int_equal(ctx_spool_append(sp, buf, n, 1000 + i, i * 3, &seq, err, sizeof err), 0);
-    }
-    return seq;
-}
-
-/* peeks and acks records from..to; each must be record i with seq i */
-static void drain_records(ctx_spool_t *sp, unsigned from, unsigned to) {
-    ctx_spool_rec_t r = {0};
-    char buf[128];
-    for (unsigned i = from; i <= to; i++) {
-        assert_int_equal(ctx_spool_peek(sp, &r), 0);
-        size_t n = payload(i, buf);
-        assert_int_equal(r.seq, i);
-        assert_int_equal(r.len, n);
-        assert_memory_equal(r.data, buf, n);
-        assert_int_equal(r.batch_us, 1000 + i);
-        assert_int_equal(r.tag, i * 3);
-        assert_int_equal(ctx_spool_ack(sp, r.seq, err, sizeof err), 0);
-    }
-    ctx_spool_rec_clear(&r);
-}
-
-/* the same, and then the spool must be empty */
-static void drain_expect(ctx_spool_t *sp, unsigned from, unsigned to) {
-    drain_records(sp, from, to);
-    ctx_spool_rec_t r = {0};
-    assert_int_equal(ctx_spool_peek(sp, &r), CTX_ENOENT);
-    ctx_spool_rec_clear(&r);
-}
-
-static uint64_t recsz(unsigned i) {
-    char b[128];
-    return REC_HDR + payload(i, b);
-}
-
-static off_t fsize(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 ? st.st_size : -1;
-}
-
-static int count_files(const char *dir, const char *suffix) {
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name), s = strlen(suffix);
-        n += l > s && strcmp(e->d_name + l - s, suffix) == 0;
-    }
-    if (d)
-        closedir(d);
-    return n;
-}
-
-static uint64_t seg_bytes(const char *dir) {
-    DIR *d = opendir(dir);
-    uint64_t n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name);
-        char p[600];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (l > 4 && strcmp(e->d_name + l - 4, ".seg") == 0)
-            n += (uint64_t)fsize(p);
-    }
-    if (d)
-        closedir(d);
-    return n;
-}
+#include "spool_fx.h"
 
 /* ---------------------------------------------------------------- basics */
 
@@ -270,188 +141,6 @@ static void segments_roll_and_are_deleted(void **state) {
     assert_int_equal(st.bytes, 0);
     append_n(sp, 21, 25);
     drain_expect(sp, 21, 25);
-    ctx_spool_free(sp);
-}
-
-/* ---------------------------------------------------------------- crash recovery */
-
-static void copy_file(const char *from, const char *to, off_t len) {
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    assert_non_null(in);
-    assert_non_null(out);
-    char buf[4096];
-    size_t n;
-    off_t left = len;
-    while (left > 0 && (n = fread(buf, 1, (size_t)(left < 4096 ? left : 4096), in)) > 0) {
-        fwrite(buf, 1, n, out);
-        left -= (off_t)n;
-    }
-    fclose(in);
-    fclose(out);
-}
-
-/* 4 records in one segment; the segment cut at every offset 0..size, as a crash
- * mid-write leaves it: exactly the whole records before the cut survive */
-static void torn_tail_at_every_offset(void **state) {
-    (void)state;
-    char *src = path("src", NULL);
-    ctx_spool_t *sp = open_spool(src, 0, CTX_SPOOL_BLOCK, 0);
-    off_t ends[5];
-    ends[0] = SEG_HDR;
-    for (unsigned i = 1; i <= 4; i++) {
-        append_n(sp, i, i);
-        ends[i] = fsize(path("src", SEG1));
-    }
-    ctx_spool_free(sp);
-    char seg[256];
-    snprintf(seg, sizeof seg, "%s", path("src", SEG1));
-    for (off_t cut = 0; cut <= ends[4]; cut++) {
-        char *dir = path("t", NULL);
-        tmpdir_remove(dir);
-        mkdir(dir, 0700);
-        copy_file(seg, path("t", SEG1), cut);
-        unsigned whole = 0;
-        while (whole < 4 && ends[whole + 1] <= cut)
-            whole++;
-        sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
-        ctx_spool_stats_t st;
-        ctx_spool_stats(sp, &st);
-        off_t kept = cut < SEG_HDR ? 0 : ends[whole];
-        assert_int_equal(st.torn_bytes, (uint64_t)(cut - kept));
-        assert_int_equal(st.torn_records, cut != kept ? 1 : 0);
-        assert_int_equal(st.records, whole);
-        assert_int_equal(st.corrupt_records, 0);
-        if (cut < SEG_HDR || whole == 0)
-            assert_int_equal(fsize(path("t", SEG1)), -1); /* an empty segment is removed */
-        else
-            assert_int_equal(fsize(path("t", SEG1)), kept); /* the tail is cut off on disk */
-        /* the survivors in order, then a new record continues the sequence */
-        append_n(sp, whole + 1, whole + 1);
-        drain_expect(sp, 1, whole + 1);
-        ctx_spool_free(sp);
-    }
-}
-
-/* a flipped byte anywhere in the last segment's records: the records from the
- * damaged one on are cut off (they cannot be told apart from a torn write) */
-static void corrupt_tail_at_every_offset(void **state) {
-    (void)state;
-    char *src = path("src2", NULL);
-    ctx_spool_t *sp = open_spool(src, 0, CTX_SPOOL_BLOCK, 0);
-    off_t ends[4];
-    ends[0] = SEG_HDR;
-    for (unsigned i = 1; i <= 3; i++) {
-        append_n(sp, i, i);
-        ends[i] = fsize(path("src2", SEG1));
-    }
-    ctx_spool_free(sp);
-    char seg[256];
-    snprintf(seg, sizeof seg, "%s", path("src2", SEG1));
-    for (off_t at = SEG_HDR; at < ends[3]; at++) {
-        char *dir = path("u", NULL);
-        tmpdir_remove(dir);
-        mkdir(dir, 0700);
-        copy_file(seg, path("u", SEG1), ends[3]);
-        int fd = open(path("u", SEG1), O_RDWR);
-        unsigned char c;
-        assert_int_equal(pread(fd, &c, 1, at), 1);
-        c ^= 0x20;
-        assert_int_equal(pwrite(fd, &c, 1, at), 1);
-        close(fd);
-        unsigned good = 0;
-        while (ends[good + 1] <= at)
-            good++;
-        sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
-        ctx_spool_stats_t st;
-        ctx_spool_stats(sp, &st);
-        assert_int_equal(st.records, good);
-        assert_int_equal(st.torn_records, 1);
-        assert_int_equal(st.torn_bytes, (uint64_t)(ends[3] - ends[good]));
-        drain_expect(sp, 1, good);
-        ctx_spool_free(sp);
-    }
-    /* a damaged segment header: the segment is put aside as NAME.bad, counted */
-    char *dir = path("u", NULL);
-    tmpdir_remove(dir);
-    mkdir(dir, 0700);
-    copy_file(seg, path("u", SEG1), ends[3]);
-    int fd = open(path("u", SEG1), O_RDWR);
-    assert_int_equal(pwrite(fd, "X", 1, 3), 1);
-    close(fd);
-    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
-    ctx_spool_stats_t st;
-    ctx_spool_stats(sp, &st);
-    assert_int_equal(st.records, 0);
-    assert_int_equal(st.corrupt_records, 1);
-    assert_int_equal(st.corrupt_bytes, (uint64_t)ends[3]);
-    assert_int_equal(fsize(path("u", SEG1 ".bad")), ends[3]);
-    assert_int_equal(append_n(sp, 1, 1), 1); /* continues in a new segment */
-    assert_int_equal(fsize(path("u", "0000000000000002.seg")), SEG_HDR + REC_HDR + 7);
-    ctx_spool_free(sp);
-}
-
-/* a bad record in an older segment is only found when read: the rest of that
- * segment is skipped and counted, later segments are delivered */
-static void corrupt_older_segment_skipped_on_read(void **state) {
-    (void)state;
-    char *dir = path("v", NULL);
-    ctx_spool_t *sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, SEGB);
-    append_n(sp, 1, 6); /* 3 a segment */
-    ctx_spool_free(sp);
-    assert_int_equal(count_files(dir, ".seg"), 2);
-    int fd = open(path("v", SEG1), O_RDWR);
-    off_t second = SEG_HDR + REC_HDR + 7; /* record 2 starts here */
-    assert_int_equal(pwrite(fd, "Z", 1, second + REC_HDR + 2), 1); /* inside its payload */
-    close(fd);
-    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, SEGB);
-    ctx_spool_stats_t st;
-    ctx_spool_stats(sp, &st);
-    assert_int_equal(st.records, 6); /* not checked at open: it is not the last segment */
-    ctx_spool_rec_t r = {0};
-    assert_int_equal(ctx_spool_peek(sp, &r), 0);
-    assert_int_equal(r.seq, 1);
-    assert_int_equal(ctx_spool_ack(sp, 1, err, sizeof err), 0);
-    assert_int_equal(ctx_spool_peek(sp, &r), 0);
-    assert_int_equal(r.seq, 4); /* 2 and 3 skipped */
-    ctx_spool_stats(sp, &st);
-    assert_int_equal(st.corrupt_records, 2);
-    assert_int_equal(st.corrupt_bytes, (uint64_t)(fsize(path("v", SEG1)) - second));
-    assert_int_equal(ctx_spool_ack(sp, 4, err, sizeof err), 0);
-    assert_int_equal(fsize(path("v", SEG1)), -1); /* the damaged segment is gone once passed */
-    ctx_spool_rec_clear(&r);
-    ctx_spool_free(sp);
-}
-
-/* the ack file: a torn newest slot falls back to the older one (one record is
- * delivered again: at least once); no ack file means everything again */
-static void ack_file_damage(void **state) {
-    (void)state;
-    char *dir = path("w", NULL);
-    ctx_spool_t *sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
-    append_n(sp, 1, 4);
-    ctx_spool_rec_t r = {0};
-    for (int i = 0; i < 2; i++) { /* gen 1 -> slot 1, gen 2 -> slot 0 */
-        assert_int_equal(ctx_spool_peek(sp, &r), 0);
-        assert_int_equal(ctx_spool_ack(sp, r.seq, err, sizeof err), 0);
-    }
-    ctx_spool_free(sp);
-    assert_int_equal(fsize(path("w", "ack")), 128);
-    int fd = open(path("w", "ack"), O_RDWR);
-    assert_int_equal(pwrite(fd, "\xff", 1, 20), 1); /* slot 0 (gen 2) damaged */
-    close(fd);
-    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
-    ctx_spool_stats_t st;
-    ctx_spool_stats(sp, &st);
-    assert_int_equal(st.records, 3);
-    assert_int_equal(ctx_spool_peek(sp, &r), 0);
-    assert_int_equal(r.seq, 2);
-    ctx_spool_free(sp);
-    unlink(path("w", "ack"));
-    sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 0);
-    ctx_spool_stats(sp, &st);
-    assert_int_equal(st.records, 4); /* all of the segment again */
-    drain_expect(sp, 1, 4);
-    ctx_spool_rec_clear(&r);
     ctx_spool_free(sp);
 }
 
@@ -703,84 +392,17 @@ static void appender_and_reader_threads(void **state) {
     ctx_spool_free(sp);
 }
 
-/* ---------------------------------------------------------------- fuzz corpus */
-
-#ifndef CTX_SRCDIR
-#define CTX_SRCDIR "."
-#endif
-
-/* the fuzz target's input format (tests/fuzz/fuzz_spool.c): flags byte; bit 0: a
- * valid segment header goes first; bit 1: the next 128 bytes are the ack file */
-static void replay_one(const unsigned char *data, size_t size) {
-    char *dir = path("fz", NULL);
-    tmpdir_remove(dir);
-    mkdir(dir, 0700);
-    unsigned flags = data[0];
-    data++, size--;
-    if ((flags & 2) && size >= 128) {
-        FILE *f = fopen(path("fz", "ack"), "wb");
-        fwrite(data, 1, 128, f);
-        fclose(f);
-        data += 128, size -= 128;
-    }
-    unsigned char h[32] = "CTXSPL01";
-    h[8] = 1;
-    h[16] = 1;
-    uint32_t c = (uint32_t)crc32(0, h + 16, 16);
-    for (int i = 0; i < 4; i++)
-        h[12 + i] = (unsigned char)(c >> (8 * i));
-    FILE *f = fopen(path("fz", SEG1), "wb");
-    if (flags & 1)
-        fwrite(h, 1, 32, f);
-    fwrite(data, 1, size, f);
-    fclose(f);
-    ctx_spool_t *sp = NULL;
-    if (ctx_spool_new(dir, NULL, &sp, err, sizeof err) != 0)
-        return;
-    ctx_spool_rec_t r = {0};
-    uint64_t last = 0, seq = 0;
-    while (ctx_spool_peek(sp, &r) == 0) {
-        ASSERT_GT(r.len, 0);
-        assert_int_equal(ctx_spool_ack(sp, r.seq, err, sizeof err), 0);
-        last = r.seq;
-    }
-    assert_int_equal(ctx_spool_append(sp, "x", 1, 0, 0, &seq, err, sizeof err), 0);
-    ASSERT_GT(seq, last);
-    ctx_spool_rec_clear(&r);
-    ctx_spool_free(sp);
-}
-
-static void replay_file(const char *path, void *arg) {
-    (void)arg;
-    static unsigned char buf[1 << 16];
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) fail_msg("cannot open %s", path);
-    size_t len = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    if (len > 0) replay_one(buf, len);
-}
-
-static void fuzz_corpus_replay(void **state) {
-    (void)state;
-    corpus_each("spool", replay_file, NULL);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(order_peek_ack),
         cmocka_unit_test(restart_keeps_position_and_sequence),
         cmocka_unit_test(one_open_per_directory),
         cmocka_unit_test(segments_roll_and_are_deleted),
-        cmocka_unit_test(torn_tail_at_every_offset),
-        cmocka_unit_test(corrupt_tail_at_every_offset),
-        cmocka_unit_test(corrupt_older_segment_skipped_on_read),
-        cmocka_unit_test(ack_file_damage),
         cmocka_unit_test(policy_block),
         cmocka_unit_test(policy_drop_oldest),
         cmocka_unit_test(enospc_injected),
         cmocka_unit_test(enospc_tmpfs),
         cmocka_unit_test(appender_and_reader_threads),
-        cmocka_unit_test(fuzz_corpus_replay),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

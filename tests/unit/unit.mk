@@ -197,10 +197,17 @@ tests_unit_test_deadletter_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_spool
 TESTS += tests/unit/test_spool
-tests_unit_test_spool_SOURCES = tests/unit/test_spool.c tests/unit/corpusdir.h
-tests_unit_test_spool_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
+tests_unit_test_spool_SOURCES = tests/unit/test_spool.c tests/unit/spool_fx.h
+tests_unit_test_spool_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_spool_LDADD = $(UNIT_LDADD)
 tests_unit_test_spool_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_spool_corrupt
+TESTS += tests/unit/test_spool_corrupt
+tests_unit_test_spool_corrupt_SOURCES = tests/unit/test_spool_corrupt.c tests/unit/corpusdir.h tests/unit/spool_fx.h
+tests_unit_test_spool_corrupt_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
+tests_unit_test_spool_corrupt_LDADD = $(UNIT_LDADD)
+tests_unit_test_spool_corrupt_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_tenants
 TESTS += tests/unit/test_tenants
