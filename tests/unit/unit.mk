@@ -211,10 +211,17 @@ tests_unit_test_spool_corrupt_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_tenants
 TESTS += tests/unit/test_tenants
-tests_unit_test_tenants_SOURCES = tests/unit/test_tenants.c tests/unit/corpusdir.h
+tests_unit_test_tenants_SOURCES = tests/unit/test_tenants.c tests/unit/corpusdir.h tests/unit/tenants_fx.h
 tests_unit_test_tenants_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_test_tenants_LDADD = $(UNIT_LDADD)
 tests_unit_test_tenants_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_tenants_errors
+TESTS += tests/unit/test_tenants_errors
+tests_unit_test_tenants_errors_SOURCES = tests/unit/test_tenants_errors.c tests/unit/tenants_fx.h
+tests_unit_test_tenants_errors_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
+tests_unit_test_tenants_errors_LDADD = $(UNIT_LDADD)
+tests_unit_test_tenants_errors_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_tls_client
 TESTS += tests/unit/test_tls_client
