@@ -49,10 +49,17 @@ tests_unit_test_policy_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_fieldmap
 TESTS += tests/unit/test_fieldmap
-tests_unit_test_fieldmap_SOURCES = tests/unit/test_fieldmap.c
+tests_unit_test_fieldmap_SOURCES = tests/unit/test_fieldmap.c tests/unit/fieldmap_fx.h
 tests_unit_test_fieldmap_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_test_fieldmap_LDADD = $(UNIT_LDADD)
 tests_unit_test_fieldmap_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_fieldmap_errors
+TESTS += tests/unit/test_fieldmap_errors
+tests_unit_test_fieldmap_errors_SOURCES = tests/unit/test_fieldmap_errors.c tests/unit/fieldmap_fx.h
+tests_unit_test_fieldmap_errors_CFLAGS = $(UNIT_CFLAGS) -DCTX_SRCDIR=\"$(abs_top_srcdir)\"
+tests_unit_test_fieldmap_errors_LDADD = $(UNIT_LDADD)
+tests_unit_test_fieldmap_errors_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_redact
 TESTS += tests/unit/test_redact
