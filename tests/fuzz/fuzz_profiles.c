@@ -6,7 +6,7 @@
  * Glob: the input up to the first '\n' is a pattern, the rest a name; for every
  * pattern ctx_ifglob_check() accepts, ctx_ifglob_match_one() must agree with
  * fnmatch(pattern, name, 0).
- * Crashers go to tests/fuzz/corpus/profiles/ (replayed by tests/unit/test_profiles.c).
+ * Crashers go to tests/fuzz/corpus/profiles/ (replayed by tests/unit/test_profiles_errors.c).
  */
 #include <fnmatch.h>
 #include <stdint.h>

@@ -155,10 +155,17 @@ tests_unit_test_ifglob_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_profiles
 TESTS += tests/unit/test_profiles
-tests_unit_test_profiles_SOURCES = tests/unit/test_profiles.c
+tests_unit_test_profiles_SOURCES = tests/unit/test_profiles.c tests/unit/profiles_fx.h
 tests_unit_test_profiles_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_profiles_LDADD = $(UNIT_LDADD)
 tests_unit_test_profiles_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_profiles_errors
+TESTS += tests/unit/test_profiles_errors
+tests_unit_test_profiles_errors_SOURCES = tests/unit/test_profiles_errors.c tests/unit/profiles_fx.h
+tests_unit_test_profiles_errors_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_profiles_errors_LDADD = $(UNIT_LDADD)
+tests_unit_test_profiles_errors_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_backoff
 TESTS += tests/unit/test_backoff
