@@ -1,12 +1,13 @@
 /* test_tcpreasm.c: unit tests of common/capture/tcpreasm.c (passive TCP reassembly + framing).
  *
  * Segments are struct ctx_pkt records whose payload sits right before a guard page
- * (guardbuf.h); one test goes through real frames and ctx_pkt_decode(). Crafted
- * orders (out of order, duplicated, overlapping with other bytes, missing, cut by
+ * (guardbuf.h, tcpreasm_fx.h); one test goes through real frames and ctx_pkt_decode().
+ * Crafted orders (out of order, duplicated, overlapping with other bytes, missing, cut by
  * the snap length, flows joined in the middle, wrap-around) are checked for exact
  * output; property tests deliver random streams in random segmentations and
  * orders (one byte per segment included) and compare with the original frames.
  * The fuzzer's corpus (tests/fuzz/corpus/tcpreasm) is replayed at the end.
+ * Floods, memory bounds and fairness between interfaces: test_tcpreasm_limits.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,98 +28,9 @@
 #include "pktbuild.h"
 #include "pktdecode.h"
 #include "tcpreasm.h"
+#include "tcpreasm_fx.h"
 
 #include "../fuzz/fuzz_tcpreasm.c"
-
-#define SYN CTX_PKT_TCP_SYN
-#define ACK CTX_PKT_TCP_ACK
-#define FIN (CTX_PKT_TCP_FIN | CTX_PKT_TCP_ACK)
-#define RST CTX_PKT_TCP_RST
-
-static struct guardbuf G;
-static ctx_tcpreasm_t *R;
-static struct ctx_tcpreasm_cfg CFG;
-static uint64_t NOW;
-static char OUT[1 << 20];
-static size_t OUTLEN;
-static const char *IFNAME = "vnet0"; /* the interface seg() sends on */
-
-/* "F:framing[t][p]:bytes" per frame, F = flow number (source port - 40000) */
-static void on_frame(void *ud, const struct ctx_tcp_flow_info *fl, const struct ctx_sysframe_frame *fr) {
-    (void)ud;
-    static const char letters[] = "?OLN";
-    OUTLEN += (size_t)snprintf(OUT + OUTLEN, sizeof OUT - OUTLEN, "%d:%c%s%s:", fl->key->sport - 40000,
-                               letters[fr->framing], fr->truncated ? "t" : "", fr->partial ? "p" : "");
-    for (size_t i = 0; i < fr->len && OUTLEN + 8 < sizeof OUT; i++) {
-        uint8_t b = fr->data[i];
-        if (b == '\n')
-            OUTLEN += (size_t)snprintf(OUT + OUTLEN, sizeof OUT - OUTLEN, "\\n");
-        else
-            OUT[OUTLEN++] = (char)b;
-    }
-    OUT[OUTLEN++] = '\n';
-    OUT[OUTLEN] = '\0';
-}
-
-static void start(void (*tweak)(struct ctx_tcpreasm_cfg *)) {
-    char err[CTX_ERRLEN];
-    ctx_tcpreasm_cfg_defaults(&CFG);
-    CFG.max_frame = 64;
-    CFG.on_frame = on_frame;
-    if (tweak != NULL) tweak(&CFG);
-    OUTLEN = 0;
-    OUT[0] = '\0';
-    NOW = 1000;
-    IFNAME = "vnet0";
-    assert_int_equal(ctx_tcpreasm_new(&CFG, &R, err, sizeof err), 0);
-}
-
-static struct ctx_tcpreasm_stats stop(void) {
-    struct ctx_tcpreasm_stats st;
-    ctx_tcpreasm_flush(R);
-    ctx_tcpreasm_get_stats(R, &st);
-    assert_int_equal(st.flows_in_use, 0);
-    ctx_tcpreasm_free(R);
-    R = NULL;
-    return st;
-}
-
-static struct ctx_tcpreasm_stats stats(void) {
-    struct ctx_tcpreasm_stats st;
-    ctx_tcpreasm_get_stats(R, &st);
-    return st;
-}
-
-/* one segment of flow `flow` (client 10.0.0.<10+flow>:<40000+flow> -> 10.0.0.1:514); wire_extra
- * bytes more on the wire than captured (snap length) */
-static void seg_ex(int flow, uint8_t flags, uint32_t seq, const char *data, size_t len, size_t wire_extra) {
-    struct ctx_pkt p;
-    struct timeval ts = {1700000000, (long)flow};
-    memset(&p, 0, sizeof p);
-    p.ip_version = 4;
-    p.proto = IPPROTO_TCP;
-    p.src.s6_addr[10] = p.src.s6_addr[11] = p.dst.s6_addr[10] = p.dst.s6_addr[11] = 0xff;
-    p.src.s6_addr[12] = p.dst.s6_addr[12] = 10;
-    p.src.s6_addr[15] = (uint8_t)(10 + flow);
-    p.dst.s6_addr[15] = 1;
-    p.sport = (uint16_t)(40000 + flow);
-    p.dport = 514;
-    p.src_mac[5] = (uint8_t)flow;
-    p.tcp.seq = seq;
-    p.tcp.flags = flags;
-    p.payload = guardbuf_place(&G, data, len);
-    p.payload_len = len;
-    p.payload_wire_len = len + wire_extra;
-    p.truncated = wire_extra > 0;
-    assert_int_equal(ctx_tcpreasm_packet(R, IFNAME, &ts, NOW, &p), 0);
-    struct ctx_tcpreasm_stats st = stats();
-    ASSERT_LE(st.bytes_allocated, CFG.max_bytes);
-    ASSERT_LE(st.flows_in_use, CFG.max_flows);
-}
-
-static void seg(int flow, uint8_t flags, uint32_t seq, const char *data) {
-    seg_ex(flow, flags, seq, data, data != NULL ? strlen(data) : 0, 0);
-}
 
 /* ---- in order, out of order, duplicates, overlaps ---- */
 
@@ -341,163 +253,6 @@ static void timeouts(void **state) {
     assert_string_equal(OUT, "1:L:<13>a\n1:Lp:<14>par\n1:L:<15>held\n1:Lp:<16>tail\n");
     st = stop();
     assert_int_equal(st.flows_timed_out, 2);
-}
-
-/* ---- hostile traffic and memory bounds ---- */
-
-static void few_flows(struct ctx_tcpreasm_cfg *c) {
-    c->max_flows = 1000;
-    c->max_bytes = 2u << 20;
-    c->flow_max_bytes = 256u << 10;
-}
-
-static void syn_flood(void **state) {
-    (void)state;
-    start(few_flows);
-    seg(0, SYN, 0, NULL);
-    seg(0, ACK, 1, "<13>before\n");
-    for (int i = 0; i < 10000; i++) {    /* 10,000 half-open flows from other ports */
-        seg(1 + (i % 20000), SYN, (uint32_t)i * 7919u, NULL);
-        NOW += (i % 100) == 0;
-    }
-    seg(0, ACK, 12, "<13>after\n");       /* the flow with data survived */
-    assert_string_equal(OUT, "0:L:<13>before\n0:L:<13>after\n");
-    struct ctx_tcpreasm_stats st = stats();
-    assert_int_equal(st.flows_in_use, 1000);
-    assert_int_equal(st.flows_evicted, 10000 - 999);
-    ASSERT_LE(st.bytes_allocated, CFG.max_bytes);
-    stop();
-}
-
-static void tight_memory(struct ctx_tcpreasm_cfg *c) {
-    c->max_flows = 100000;
-    c->max_bytes = 2u << 20;
-    c->flow_max_bytes = 256u << 10;
-}
-
-static void memory_bound(void **state) {
-    (void)state;
-    start(tight_memory);
-    static char part[40];
-    memset(part, 'x', sizeof part - 1);
-    part[0] = '<';
-    /* 10,000 flows, each with a partial frame and a held segment: memory runs out first */
-    for (int i = 0; i < 10000; i++) {
-        seg(i, SYN, 0, NULL);
-        seg(i, ACK, 1, part);
-        seg(i, ACK, 100, part);
-    }
-    struct ctx_tcpreasm_stats st = stats();
-    ASSERT_GT(st.flows_evicted, 1000);
-    ASSERT_LT(st.flows_in_use, 10000);
-    assert_int_equal(st.flows_in_use + st.flows_evicted, 10000);
-    assert_int_equal(st.bytes_dropped, st.flows_evicted * 39); /* each evicted flow held one piece */
-    ASSERT_LE(st.bytes_allocated, CFG.max_bytes);
-    /* a frame that never ends holds at most max_frame */
-    seg(20000, SYN, 0, NULL);
-    for (uint32_t off = 0; off < 200000; off += 1000) {
-        static char big[1000];
-        memset(big, 'y', sizeof big);
-        seg_ex(20000, ACK, 1 + off, big, sizeof big, 0);
-    }
-    st = stop();
-    assert_int_equal(st.frames.truncated, 1);
-}
-
-/* after a SYN flood, flows with data still get the memory: evicting a SYN-only flow
- * gives its record back to the pool (a regression: records once came from slabs
- * that were never freed, and the flood starved the partial frames) */
-static void flood_then_data(void **state) {
-    (void)state;
-    start(tight_memory);
-    for (int i = 0; i < 10000; i++) seg(i, SYN, 0, NULL);
-    for (int i = 0; i < 1000; i++) {
-        seg(20000 + i, SYN, 0, NULL);
-        seg(20000 + i, ACK, 1, "<13>partial ");
-    }
-    struct ctx_tcpreasm_stats st = stats();
-    ASSERT_GE(st.flows_evicted, 5000);
-    assert_int_equal(st.frames.partial_emitted + st.frames.partial_dropped, 0); /* only SYN-only flows went */
-    for (int i = 0; i < 1000; i++) seg(20000 + i, ACK, 13, "done\n");
-    st = stop();
-    assert_int_equal(st.frames.frames_lf, 1000);
-    assert_int_equal(st.frames.partial_emitted + st.frames.partial_dropped, 0);
-}
-
-
-/* ---- fairness between interfaces (VMs), bounded work per segment ---- */
-
-/* one-byte segments out of order cost at most a walk over 512 held pieces: a flow never
- * holds more (issue 14: 16k pieces made each segment cost ~26 us) */
-static void piece_limit(void **state) {
-    (void)state;
-    start(NULL);
-    seg(0, SYN, 0, NULL);
-    for (uint32_t i = 0; i < 20000; i++) seg(0, ACK, 2 + 2 * i, "x"); /* every other byte: 20,000 holes */
-    for (uint32_t i = 0; i < 20000; i++) seg(0, ACK, 3 + 2 * (i % 5000) + 10000 * (i % 2), "y");
-    size_t flows, bytes;
-    assert_int_equal(ctx_tcpreasm_interface_usage(R, "vnet0", &flows, &bytes), 1);
-    assert_int_equal(flows, 1);
-    /* record + 512 one-byte pieces (64-byte class) + at most one partial frame (max_frame 64: 128) */
-    if (bytes > 1024 + 512 * 64 + 128) fail_msg("vnet0 holds %zu bytes: more than 512 pieces", bytes);
-    struct ctx_tcpreasm_stats st = stats();
-    ASSERT_GT(st.gaps_piecelimit, 0);
-    ASSERT_GE(st.gaps, st.gaps_piecelimit);
-    /* the stream goes on: a message after the flood is framed (the flow's end gives up the holes) */
-    seg(0, ACK, 200000, "\n<13>after\n");
-    stop();
-    assert_non_null(strstr(OUT, "0:L:<13>after\n"));
-}
-
-/* a VM on vnetA opens thousands of connections, each with an unfinished message, while a VM on
- * vnetB has one message half sent: vnetA's flood evicts vnetA's flows, never vnetB's */
-static void flood_evicts_its_own_flows(void **state) {
-    (void)state;
-    start(few_flows);
-    IFNAME = "vnetB";
-    seg(0, SYN, 0, NULL);
-    seg(0, ACK, 1, "<13>quiet ");
-    IFNAME = "vnetA";
-    for (int i = 1; i <= 10000; i++) {
-        seg(i, SYN, 0, NULL);
-        seg(i, ACK, 1, "<13>flood ");
-        NOW += (i % 100) == 0;
-    }
-    IFNAME = "vnetB";
-    seg(0, ACK, 11, "message\n");
-    assert_non_null(strstr(OUT, "0:L:<13>quiet message\n"));
-    assert_null(strstr(OUT, "0:Lp:"));
-    size_t fa, fb;
-    ctx_tcpreasm_interface_usage(R, "vnetA", &fa, NULL);
-    ctx_tcpreasm_interface_usage(R, "vnetB", &fb, NULL);
-    assert_int_equal(fa, CFG.max_flows - 1);
-    assert_int_equal(fb, 1);
-    assert_int_equal(stats().flows_evicted, 10000 - (CFG.max_flows - 1));
-    stop();
-}
-
-/* the same when memory, not the number of connections, runs out */
-static void memory_flood_evicts_its_own_flows(void **state) {
-    (void)state;
-    static char blk[1000];
-    memset(blk, 'z', sizeof blk);
-    start(tight_memory);
-    IFNAME = "vnetB";
-    seg(0, SYN, 0, NULL);
-    seg(0, ACK, 1, "<13>quiet ");
-    IFNAME = "vnetA";
-    for (int i = 1; i <= 100; i++) { /* each flow holds ~150k out of order: 15 MB wanted, 2 MB allowed */
-        seg(i, SYN, 0, NULL);
-        for (uint32_t k = 0; k < 100; k++) seg_ex(i, ACK, 1000 + 1000 * k, blk, sizeof blk, 0);
-    }
-    IFNAME = "vnetB";
-    seg(0, ACK, 11, "message\n");
-    assert_non_null(strstr(OUT, "0:L:<13>quiet message\n"));
-    ASSERT_GT(stats().flows_evicted, 50);
-    size_t fb;
-    ctx_tcpreasm_interface_usage(R, "vnetB", &fb, NULL);
-    assert_int_equal(fb, 1);
-    stop();
 }
 
 /* identity fixed at first sight: the tag of a connection's first segment goes with every frame
@@ -732,17 +487,12 @@ static void fuzz_corpus_replay(void **state) {
     corpus_replay("tcpreasm", 3, 1 << 16, &G);
 }
 
-GUARDBUF_GROUP_FIXTURE(G, 1 << 17)
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(in_order),          cmocka_unit_test(out_of_order),  cmocka_unit_test(duplicates_and_overlaps),
         cmocka_unit_test(sequence_wrap),     cmocka_unit_test(gap_by_timeout), cmocka_unit_test(gap_octet_in_sync),
         cmocka_unit_test(gap_by_window),     cmocka_unit_test(snaplen_cut),   cmocka_unit_test(picked_up),
         cmocka_unit_test(rst_and_fin),       cmocka_unit_test(port_reuse),    cmocka_unit_test(timeouts),
-        cmocka_unit_test(syn_flood),         cmocka_unit_test(memory_bound),  cmocka_unit_test(flood_then_data),
-        cmocka_unit_test(piece_limit),       cmocka_unit_test(flood_evicts_its_own_flows),
-        cmocka_unit_test(memory_flood_evicts_its_own_flows),
         cmocka_unit_test(identity_fixed_at_first_segment),
         cmocka_unit_test(config_errors),
         cmocka_unit_test(real_frames),       cmocka_unit_test(random_orders), cmocka_unit_test(random_losses),

@@ -281,10 +281,17 @@ tests_unit_test_sysframe_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_tcpreasm
 TESTS += tests/unit/test_tcpreasm
-tests_unit_test_tcpreasm_SOURCES = tests/unit/test_tcpreasm.c tests/unit/corpus.h tests/unit/guardbuf.h tests/unit/pktbuild.h
+tests_unit_test_tcpreasm_SOURCES = tests/unit/test_tcpreasm.c tests/unit/corpus.h tests/unit/guardbuf.h tests/unit/pktbuild.h tests/unit/tcpreasm_fx.h
 tests_unit_test_tcpreasm_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tcpreasm_LDADD = $(UNIT_LDADD)
 tests_unit_test_tcpreasm_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_tcpreasm_limits
+TESTS += tests/unit/test_tcpreasm_limits
+tests_unit_test_tcpreasm_limits_SOURCES = tests/unit/test_tcpreasm_limits.c tests/unit/guardbuf.h tests/unit/tcpreasm_fx.h
+tests_unit_test_tcpreasm_limits_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_tcpreasm_limits_LDADD = $(UNIT_LDADD)
+tests_unit_test_tcpreasm_limits_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_vmbudget
 TESTS += tests/unit/test_vmbudget
