@@ -120,10 +120,17 @@ tests_unit_test_cmcache_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_cmfetch
 TESTS += tests/unit/test_cmfetch
-tests_unit_test_cmfetch_SOURCES = tests/unit/test_cmfetch.c
+tests_unit_test_cmfetch_SOURCES = tests/unit/test_cmfetch.c tests/unit/cmfetch_fx.h
 tests_unit_test_cmfetch_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cmfetch_LDADD = $(UNIT_LDADD)
 tests_unit_test_cmfetch_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_cmfetch_limits
+TESTS += tests/unit/test_cmfetch_limits
+tests_unit_test_cmfetch_limits_SOURCES = tests/unit/test_cmfetch_limits.c tests/unit/cmfetch_fx.h
+tests_unit_test_cmfetch_limits_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cmfetch_limits_LDADD = $(UNIT_LDADD)
+tests_unit_test_cmfetch_limits_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_hostsample
 TESTS += tests/unit/test_hostsample
