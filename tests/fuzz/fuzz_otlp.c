@@ -5,7 +5,8 @@
  *   2..255: records: the data split at 0x00 bytes into message, SD and ctx texts (the ctx
  *      shared by two of three records, a second text at another address): both encodings
  *      succeed, the JSON one parses as one JSON object and is valid UTF-8, the protobuf one
- *      walks as a request whose ResourceLogs and ScopeLogs lengths all fit.
+ *      walks as an ExportLogsServiceRequest down to every AnyValue: each field one the
+ *      schema has, of its wire type, each length inside its parent, each string UTF-8.
  */
 #include <json.h>
 #include <stdint.h>
@@ -38,19 +39,44 @@ static int varint(const unsigned char **p, const unsigned char *end, uint64_t *v
     return -1;
 }
 
-/* the LEN fields of [p, end), each inside its parent; depth 0 request, 1 ResourceLogs */
-static int walk(const unsigned char *p, const unsigned char *end, int depth) {
+/* the messages of logs_service.proto / logs.proto / common.proto / resource.proto the
+ * encoder writes, and for each field number the wire type and what a LEN field holds */
+enum { M_REQ, M_RL, M_RES, M_SL, M_SCOPE, M_LR, M_KV, M_AV, M_ARR, M_KVL, M_COUNT };
+enum { F_NONE, F_VARINT, F_I64, F_STR, F_MSG };
+typedef struct {
+    unsigned char kind, sub; /* F_*; for F_MSG the message M_* */
+} field_t;
+static const field_t SCHEMA[M_COUNT][12] = {
+    [M_REQ] = {[1] = {F_MSG, M_RL}},
+    [M_RL] = {[1] = {F_MSG, M_RES}, [2] = {F_MSG, M_SL}},
+    [M_RES] = {[1] = {F_MSG, M_KV}},
+    [M_SL] = {[1] = {F_MSG, M_SCOPE}, [2] = {F_MSG, M_LR}},
+    [M_SCOPE] = {[1] = {F_STR, 0}, [2] = {F_STR, 0}},
+    [M_LR] = {[1] = {F_I64, 0}, [2] = {F_VARINT, 0}, [3] = {F_STR, 0}, [5] = {F_MSG, M_AV}, [6] = {F_MSG, M_KV},
+              [11] = {F_I64, 0}},
+    [M_KV] = {[1] = {F_STR, 0}, [2] = {F_MSG, M_AV}},
+    [M_AV] = {[1] = {F_STR, 0}, [2] = {F_VARINT, 0}, [3] = {F_VARINT, 0}, [4] = {F_I64, 0}, [5] = {F_MSG, M_ARR},
+              [6] = {F_MSG, M_KVL}},
+    [M_ARR] = {[1] = {F_MSG, M_AV}},
+    [M_KVL] = {[1] = {F_MSG, M_KV}},
+};
+
+/* [p, end) as message m: every field known, of its wire type, every length inside its
+ * parent, every string valid UTF-8 (proto3 `string`) */
+static int walk(const unsigned char *p, const unsigned char *end, int m) {
     while (p < end) {
         uint64_t k, v;
-        if (varint(&p, end, &k) != 0) return -1;
-        if ((k & 7) == 0) {
+        if (varint(&p, end, &k) != 0 || (k >> 3) >= 12) return -1;
+        field_t f = SCHEMA[m][k >> 3];
+        unsigned wt = (unsigned)(k & 7);
+        if (f.kind == F_VARINT && wt == 0) {
             if (varint(&p, end, &v) != 0) return -1;
-        } else if ((k & 7) == 1) {
+        } else if (f.kind == F_I64 && wt == 1) {
             if (end - p < 8) return -1;
             p += 8;
-        } else if ((k & 7) == 2) {
+        } else if ((f.kind == F_STR || f.kind == F_MSG) && wt == 2) {
             if (varint(&p, end, &v) != 0 || v > (uint64_t)(end - p)) return -1;
-            if (depth < 2 && (k >> 3) <= 2 && walk(p, p + v, depth + 1) != 0) return -1;
+            if (f.kind == F_STR ? !utf8_ok(p, v) : walk(p, p + v, f.sub) != 0) return -1;
             p += v;
         } else {
             return -1;
@@ -77,10 +103,13 @@ static void records(const uint8_t *d, size_t n) {
         r[i].msg = (ctx_fmt_str_t){part[0], len[0]};
         r[i].sd = (ctx_fmt_str_t){part[1], len[1]};
         r[i].app = r[i].msgid = (ctx_fmt_str_t){part[1], len[1] < 48 ? len[1] : 48};
+        r[i].host = (ctx_fmt_str_t){part[0], len[0] < 64 ? len[0] : 64};
+        r[i].procid = (ctx_fmt_str_t){part[2], len[2] < 16 ? len[2] : 16};
+        r[i].observed_unix_nano = (uint64_t)d[0] << 48 | n;
         r[i].ctx = (ctx_fmt_str_t){i == 1 ? copy : part[2], len[2]};
     }
     ctx_fmt_buf_t b = {0};
-    if (ctx_fmt_otlp_encode(r, 3, 0, &b) != 0 || walk(b.buf, b.buf + b.len, 0) != 0) abort();
+    if (ctx_fmt_otlp_encode(r, 3, 0, &b) != 0 || walk(b.buf, b.buf + b.len, M_REQ) != 0) abort();
     b.len = 0;
     if (ctx_fmt_otlp_encode(r, 3, 1, &b) != 0 || !utf8_ok(b.buf, b.len)) abort();
     struct fjson_tokener *tok = fjson_tokener_new_ex(64);
