@@ -36,6 +36,8 @@ struct ctx_batch {
     size_t strs_len, strs_cap;
     batch_ctx_t *ctxs;
     size_t nctx, ctxs_cap;
+    ctx_fmt_rec_t *view;       /* the records as the encoder takes them (seal), kept for the next */
+    size_t view_cap;
     size_t est;                /* the size the limits count */
 };
 

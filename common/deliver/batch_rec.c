@@ -62,6 +62,7 @@ void batch_rec_free(ctx_batch_t *b) {
     free(b->recs);
     free(b->strs);
     free(b->ctxs);
+    free(b->view);
 }
 
 size_t ctx_batch_size(const ctx_batch_t *b) {
@@ -177,8 +178,9 @@ int ctx_batch_seal(ctx_batch_t *b, const char **body, size_t *len) {
         *body = ctx_batch_body(b, len);
         return 0;
     }
-    ctx_fmt_rec_t *v = malloc(b->count * sizeof *v);
-    if (v == NULL) return CTX_ENOMEM;
+    void *vp = b->view;
+    if (grow(&vp, &b->view_cap, b->count, sizeof *b->view) != 0) return CTX_ENOMEM;
+    ctx_fmt_rec_t *v = b->view = vp;
     for (size_t i = 0; i < b->count; i++) {
         const batch_rec_t *x = &b->recs[i];
         v[i].time_unix_nano = x->time_ns, v[i].observed_unix_nano = x->observed_ns;
@@ -192,7 +194,6 @@ int ctx_batch_seal(ctx_batch_t *b, const char **body, size_t *len) {
     int rc = ctx_fmt_encode(ctx_batch_fmt(b->fmt), &b->opts, v, b->count, &out);
     if (rc == 0) rc = ctx_fmt_buf_append(&out, "", 1); /* a NUL after the body, as batch.c keeps */
     b->buf = (char *)out.buf, b->cap = out.cap;
-    free(v);
     if (rc != 0) return rc;
     b->len = out.len - 1;
     *body = b->buf;

@@ -17,6 +17,13 @@
 
 int ctx_fmt_buf_append(ctx_fmt_buf_t *b, const void *p, size_t n) {
     if (n == 0) return 0;
+    if (ctx_fmt_buf_reserve(b, n) != 0) return CTX_ENOMEM;
+    memcpy(b->buf + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+int ctx_fmt_buf_reserve(ctx_fmt_buf_t *b, size_t n) {
     if (b->cap - b->len < n) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap - b->len < n) {
@@ -28,8 +35,6 @@ int ctx_fmt_buf_append(ctx_fmt_buf_t *b, const void *p, size_t n) {
         b->buf = nb;
         b->cap = cap;
     }
-    memcpy(b->buf + b->len, p, n);
-    b->len += n;
     return 0;
 }
 
@@ -120,40 +125,78 @@ static int digits(const char *s, size_t avail, size_t n, unsigned *v) {
     return 0;
 }
 
-int ctx_fmt_parse_rfc3339(const char *s, size_t n, uint64_t *ns) {
-    unsigned y, mo, d, h, mi, se, oh = 0, om = 0;
-    uint64_t frac = 0;
+/* the fraction at s[*i] (after the seconds, '.' and 1+ digits; none is 0) in ns; 0 or -1 */
+static int frac_ns(const char *s, size_t n, size_t *i, uint64_t *frac) {
+    *frac = 0;
+    if (*i >= n || s[*i] != '.') return 0;
+    size_t j = *i + 1, nd = 0;
+    uint64_t f = 0;
+    for (; j < n && s[j] >= '0' && s[j] <= '9'; j++, nd++)
+        if (nd < 9) f = f * 10 + (uint64_t)(s[j] - '0');
+    if (nd == 0) return -1;
+    static const uint32_t SCALE[10] = {1000000000, 100000000, 10000000, 1000000, 100000, 10000, 1000, 100, 10, 1};
+    *frac = f * SCALE[nd < 9 ? nd : 9];
+    *i = j;
+    return 0;
+}
+
+/* the zone at s[*i..n): 'Z' or +hh:mm / -hh:mm, ending the text; its offset east in s */
+static int zone_secs(const char *s, size_t n, size_t i, int64_t *east) {
+    unsigned oh, om;
+    *east = 0;
+    if (i + 1 == n && (s[i] == 'Z' || s[i] == 'z')) return 0;
+    if (i + 6 != n || (s[i] != '+' && s[i] != '-') || digits(s + i + 1, 2, 2, &oh) || s[i + 3] != ':' ||
+        digits(s + i + 4, 2, 2, &om) || oh > 23 || om > 59)
+        return -1;
+    *east = (s[i] == '+' ? 1 : -1) * (int64_t)(oh * 3600 + om * 60);
+    return 0;
+}
+
+/* the seconds of s (at 17, after the minute) when the rest equals the cached text's: date
+ * and time to the minute, zone */
+static int from_cache(const ctx_fmt_tscache_t *c, const char *s, size_t n, uint64_t *ns) {
+    unsigned se;
+    uint64_t frac;
+    size_t i = 19;
+    if (c == NULL || !c->valid || n < 20 || memcmp(s, c->head, sizeof c->head) != 0 || s[16] != ':' ||
+        digits(s + 17, 2, 2, &se) || se > 60 || frac_ns(s, n, &i, &frac) != 0 || n - i != c->zn ||
+        memcmp(s + i, c->zone, c->zn) != 0)
+        return -1;
+    *ns = (uint64_t)(c->minute + se) * 1000000000u + frac;
+    return 0;
+}
+
+int ctx_fmt_parse_rfc3339_c(ctx_fmt_tscache_t *c, const char *s, size_t n, uint64_t *ns) {
+    unsigned y, mo, d, h, mi, se;
+    uint64_t frac;
+    int64_t east;
     *ns = 0;
-    if (s == NULL || digits(s, n, 4, &y) || n < 19 || s[4] != '-' || digits(s + 5, 2, 2, &mo) || s[7] != '-' ||
+    if (s == NULL) return CTX_EPARSE;
+    if (from_cache(c, s, n, ns) == 0) return 0;
+    if (digits(s, n, 4, &y) || n < 19 || s[4] != '-' || digits(s + 5, 2, 2, &mo) || s[7] != '-' ||
         digits(s + 8, 2, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || digits(s + 11, 2, 2, &h) ||
         s[13] != ':' || digits(s + 14, 2, 2, &mi) || s[16] != ':' || digits(s + 17, 2, 2, &se))
         return CTX_EPARSE;
     if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return CTX_EPARSE;
     size_t i = 19;
-    if (i < n && s[i] == '.') {
-        unsigned nd = 0;
-        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, nd++)
-            if (nd < 9) frac = frac * 10 + (uint64_t)(s[i] - '0');
-        if (nd == 0) return CTX_EPARSE;
-        for (; nd < 9; nd++) frac *= 10;
+    if (frac_ns(s, n, &i, &frac) != 0 || i >= n) return CTX_EPARSE;
+    size_t zi = i;
+    if (zone_secs(s, n, zi, &east) != 0) return CTX_EPARSE;
+    int64_t minute = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 - east;
+    if (minute + se < 0) return CTX_EPARSE;
+    *ns = (uint64_t)(minute + se) * 1000000000u + frac;
+    if (c != NULL && minute >= 0) {
+        memcpy(c->head, s, sizeof c->head);
+        c->zn = (unsigned char)(n - zi);
+        memcpy(c->zone, s + zi, c->zn);
+        c->minute = minute;
+        c->valid = 1;
     }
-    int sign = 0;
-    if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
-        sign = s[i] == '+' ? 1 : -1;
-        if (digits(s + i + 1, n - i - 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' ||
-            digits(s + i + 4, n - i - 4, 2, &om) || oh > 23 || om > 59)
-            return CTX_EPARSE;
-        i += 6;
-    } else {
-        return CTX_EPARSE;
-    }
-    if (i != n) return CTX_EPARSE;
-    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - sign * (int64_t)(oh * 3600 + om * 60);
-    if (t < 0) return CTX_EPARSE;
-    *ns = (uint64_t)t * 1000000000u + frac;
     return 0;
+}
+
+int ctx_fmt_parse_rfc3339(const char *s, size_t n, uint64_t *ns) {
+    return ctx_fmt_parse_rfc3339_c(NULL, s, n, ns);
 }
 
 int ctx_fmt_ctx_get(const char *ctx, size_t n, const char *path, const char **val, size_t *vlen, int *is_str) {

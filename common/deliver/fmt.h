@@ -59,6 +59,9 @@ typedef struct {
 /* Appends n bytes; 0 or CTX_ENOMEM (the buffer is unchanged). */
 int ctx_fmt_buf_append(ctx_fmt_buf_t *b, const void *p, size_t n);
 
+/* Grows the buffer so that n more bytes fit after len; 0 or CTX_ENOMEM. */
+int ctx_fmt_buf_reserve(ctx_fmt_buf_t *b, size_t n);
+
 /* ---------------------------------------------------------------- otlp (fmt_otlp.c) */
 
 /* Encodes n records (n >= 1) as one ExportLogsServiceRequest into out (appended):
@@ -122,6 +125,20 @@ int ctx_fmt_json_time(ctx_fmt_buf_t *b, uint64_t ns);
 /* Parses an RFC 3339 timestamp ("2026-12-02T07:00:51.123456+01:00", 'Z' or an offset,
  * up to 9 fraction digits) into Unix ns. Returns 0, or CTX_EPARSE (then *ns is 0). */
 int ctx_fmt_parse_rfc3339(const char *s, size_t n, uint64_t *ns);
+
+/* The last timestamp's date and time to the minute and its zone, as parsed: the timestamps
+ * of a burst of records share them, so parsing the next one reads only its seconds and
+ * fraction. Zeroed: empty. Belongs to its caller (one per thread). */
+typedef struct {
+    char head[16]; /* "2026-12-02T07:00" */
+    char zone[6];  /* "Z" or "+01:00" */
+    unsigned char zn;
+    int valid;
+    int64_t minute; /* Unix seconds of head in UTC */
+} ctx_fmt_tscache_t;
+
+/* ctx_fmt_parse_rfc3339 with a cache (NULL: none): the same result for every text. */
+int ctx_fmt_parse_rfc3339_c(ctx_fmt_tscache_t *c, const char *s, size_t n, uint64_t *ns);
 
 /* The value of the context key path ("vm.name": members separated by '.') in the JSON
  * object text ctx[0..n): *val / *vlen the value's text (a string without its quotes and

@@ -76,24 +76,29 @@ static uint64_t hash_ptr(const void *p, size_t n) {
 }
 
 static void batch_free(ot_batch_t *b) {
-    free(b->text), free(b->res), free(b->rec_text), free(b->ptab), free(b->ctab), free(b->rtab), free(b->order);
+    free(b->text); /* the one block of every table */
     free(b->rbuf.buf), free(b->mbuf.buf);
 }
 
+/* the tables, in one block: one allocation and one free per batch (a free of several
+ * blocks of tens of kB each made glibc consolidate its fast bins, every time) */
 static int batch_alloc(ot_batch_t *b, const ctx_fmt_rec_t *recs, size_t n, int json) {
     memset(b, 0, sizeof(*b));
     b->recs = recs, b->n = n, b->json = json;
     size_t t = 16;
     while (t < 2 * n) t *= 2;
     b->tmask = t - 1;
-    b->text = calloc(n, sizeof(*b->text));
-    b->res = calloc(n, sizeof(*b->res));
-    b->rec_text = calloc(n, sizeof(*b->rec_text));
-    b->order = calloc(n, sizeof(*b->order));
-    b->ptab = calloc(t, sizeof(*b->ptab));
-    b->ctab = calloc(t, sizeof(uint32_t));
-    b->rtab = calloc(t, sizeof(uint32_t));
-    if (!b->text || !b->res || !b->rec_text || !b->order || !b->ptab || !b->ctab || !b->rtab) return CTX_ENOMEM;
+    size_t sz = n * (sizeof *b->text + sizeof *b->res + sizeof *b->order + sizeof *b->rec_text) +
+                t * (sizeof *b->ptab + 2 * sizeof(uint32_t));
+    unsigned char *p = calloc(1, sz); /* in order of alignment: the uint32_t tables last */
+    if (p == NULL) return CTX_ENOMEM;
+    b->text = (ot_text_t *)p, p += n * sizeof *b->text;
+    b->res = (ot_res_t *)p, p += n * sizeof *b->res;
+    b->order = (size_t *)p, p += n * sizeof *b->order;
+    b->ptab = (ot_addr_t *)p, p += t * sizeof *b->ptab;
+    b->rec_text = (uint32_t *)p, p += n * sizeof *b->rec_text;
+    b->ctab = (uint32_t *)p, p += t * sizeof(uint32_t);
+    b->rtab = (uint32_t *)p;
     return 0;
 }
 
@@ -201,9 +206,7 @@ static void rec_pb(ot_w_t *w, const ctx_fmt_rec_t *r, const ot_text_t *t, const 
         ot_pb_str(w, OT_LR_SEVERITY_TEXT, SEV_TEXT[r->severity], strlen(SEV_TEXT[r->severity]));
     }
     rec_attrs(w, r, t, b);
-    size_t body = ot_pb_open(w, OT_LR_BODY);
-    ot_pb_str(w, OT_AV_STRING, r->msg.p, r->msg.n);
-    ot_pb_close(w, body);
+    ot_pb_anystr(w, OT_LR_BODY, r->msg.p, r->msg.n);
     if (r->time_unix_nano) ot_pb_fixed64(w, OT_LR_TIME, r->time_unix_nano);
     if (r->observed_unix_nano) ot_pb_fixed64(w, OT_LR_OBSERVED_TIME, r->observed_unix_nano);
     ot_pb_close2(w, lr);

@@ -79,6 +79,7 @@ void ot_pb_key(ot_w_t *w, unsigned field, unsigned wt);
 void ot_pb_varint(ot_w_t *w, uint64_t v);
 void ot_pb_fixed64(ot_w_t *w, unsigned field, uint64_t v);
 void ot_pb_str(ot_w_t *w, unsigned field, const char *p, size_t n); /* invalid UTF-8 becomes U+FFFD */
+void ot_pb_anystr(ot_w_t *w, unsigned field, const char *p, size_t n); /* an AnyValue with string_value */
 size_t ot_pb_open(ot_w_t *w, unsigned field);                       /* a length-delimited field */
 void ot_pb_close(ot_w_t *w, size_t mark);
 /* the same with two bytes reserved for the length: for messages usually 128..16383 bytes long */

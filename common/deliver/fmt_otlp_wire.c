@@ -45,17 +45,36 @@ void ot_pb_fixed64(ot_w_t *w, unsigned field, uint64_t v) {
     ot_raw(w, t, 8);
 }
 
+#define HI8 0x8080808080808080ull
+
+/* the length of s's leading ASCII run, found 32 and 8 bytes at a time (most texts are all
+ * ASCII: their last bytes are read as one overlapping word) */
+static size_t ascii_run(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    uint64_t a, b, c, d;
+    for (; i + 32 <= n; i += 32) {
+        memcpy(&a, s + i, 8), memcpy(&b, s + i + 8, 8), memcpy(&c, s + i + 16, 8), memcpy(&d, s + i + 24, 8);
+        if (((a | b | c | d) & HI8) != 0) break;
+    }
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&a, s + i, 8);
+        if ((a & HI8) != 0) break;
+    }
+    if (i < n && n >= 8 && i + 8 > n) { /* the tail as the last word */
+        memcpy(&a, s + n - 8, 8);
+        if ((a & HI8) == 0) return n;
+    }
+    while (i < n && s[i] < 0x80) i++;
+    return i;
+}
+
 /* bytes of s once every invalid byte is replaced by U+FFFD (3 bytes) */
 static size_t utf8_fixed_len(const unsigned char *s, size_t n) {
     size_t out = 0;
     for (size_t i = 0; i < n;) {
-        uint64_t v;
-        if (i + 8 <= n && (memcpy(&v, s + i, 8), (v & 0x8080808080808080ull) == 0)) { /* 8 ASCII bytes */
-            i += 8, out += 8;
-            continue;
-        }
         if (s[i] < 0x80) {
-            i++, out++;
+            size_t r = ascii_run(s + i, n - i);
+            i += r, out += r;
             continue;
         }
         size_t q = ctx_utf8_seq(s + i, n - i);
@@ -82,21 +101,74 @@ static void put_utf8(ot_w_t *w, const unsigned char *s, size_t n) {
     ot_raw(w, s + i, run);
 }
 
-void ot_pb_str(ot_w_t *w, unsigned field, const char *p, size_t n) {
-    const unsigned char *s = (const unsigned char *)p;
-    size_t fixed = utf8_fixed_len(s, n);
-    ot_pb_key(w, field, OT_WT_LEN);
-    ot_pb_varint(w, fixed);
-    if (fixed == n)
-        ot_raw(w, s, n);
-    else
-        put_utf8(w, s, n);
-}
-
 static size_t varint_len(uint64_t v) {
     size_t n = 1;
     while (v >= 0x80) v >>= 7, n++;
     return n;
+}
+
+static unsigned char *put_varint(unsigned char *q, uint64_t v) {
+    for (; v >= 0x80; v >>= 7) *q++ = (unsigned char)(v | 0x80);
+    *q++ = (unsigned char)v;
+    return q;
+}
+
+/* ---- fields whose length is known before their content: header and content written at
+ * once, with no byte reserved and no content moved (strings are measured after their UTF-8
+ * repair first) */
+
+/* a string's content, fixed bytes once repaired */
+static void str_content(ot_w_t *w, const char *p, size_t n, size_t fixed) {
+    if (fixed == n)
+        ot_raw(w, p, n);
+    else
+        put_utf8(w, (const unsigned char *)p, n);
+}
+
+/* room for a header of at most 40 bytes (keys and lengths); NULL on error (sticky) */
+static inline unsigned char *hdr_begin(ot_w_t *w) {
+    if (w->err == 0 && w->b->cap - w->b->len < 40 && ctx_fmt_buf_reserve(w->b, 40) != 0) w->err = CTX_ENOMEM;
+    return w->err ? NULL : w->b->buf + w->b->len;
+}
+
+static void hdr_end(ot_w_t *w, const unsigned char *q) {
+    w->b->len = (size_t)(q - w->b->buf);
+}
+
+void ot_pb_str(ot_w_t *w, unsigned field, const char *p, size_t n) {
+    size_t fixed = utf8_fixed_len((const unsigned char *)p, n);
+    unsigned char *q = hdr_begin(w);
+    if (q == NULL) return;
+    q = put_varint(q, (uint64_t)field << 3 | OT_WT_LEN);
+    hdr_end(w, put_varint(q, fixed));
+    str_content(w, p, n, fixed);
+}
+
+/* field `field` of type AnyValue holding the string p[0..n) */
+void ot_pb_anystr(ot_w_t *w, unsigned field, const char *p, size_t n) {
+    size_t fixed = utf8_fixed_len((const unsigned char *)p, n);
+    unsigned char *q = hdr_begin(w);
+    if (q == NULL) return;
+    q = put_varint(q, (uint64_t)field << 3 | OT_WT_LEN);
+    q = put_varint(q, 1 + varint_len(fixed) + fixed);
+    *q++ = OT_AV_STRING << 3 | OT_WT_LEN;
+    hdr_end(w, put_varint(q, fixed));
+    str_content(w, p, n, fixed);
+}
+
+/* a KeyValue (element of `field`) up to its AnyValue's content of `av` bytes, key written */
+static void kv_head(ot_w_t *w, unsigned field, const char *k, size_t kn, size_t av) {
+    size_t kf = utf8_fixed_len((const unsigned char *)k, kn);
+    unsigned char *q = hdr_begin(w);
+    if (q == NULL) return;
+    q = put_varint(q, (uint64_t)field << 3 | OT_WT_LEN);
+    q = put_varint(q, 1 + varint_len(kf) + kf + 1 + varint_len(av) + av);
+    *q++ = OT_KV_KEY << 3 | OT_WT_LEN;
+    hdr_end(w, put_varint(q, kf));
+    str_content(w, k, kn, kf);
+    if ((q = hdr_begin(w)) == NULL) return;
+    *q++ = OT_KV_VALUE << 3 | OT_WT_LEN;
+    hdr_end(w, put_varint(q, av));
 }
 
 /* writes the length of the content at [mark, len) into the `reserved` bytes before it,
@@ -293,13 +365,31 @@ void ot_elem_end(ot_w_t *w, size_t mark) {
 }
 
 void ot_kv_str(ot_w_t *w, unsigned field, const char *k, const char *v, size_t vn) {
-    ot_mark_t m = ot_kv_begin(w, field, k, strlen(k));
-    ot_av_str(w, v, vn);
-    ot_kv_end(w, m);
+    if (w->json) {
+        ot_mark_t m = ot_kv_begin(w, field, k, strlen(k));
+        ot_av_str(w, v, vn);
+        ot_kv_end(w, m);
+        return;
+    }
+    size_t fixed = utf8_fixed_len((const unsigned char *)v, vn);
+    kv_head(w, field, k, strlen(k), 1 + varint_len(fixed) + fixed);
+    unsigned char *q = hdr_begin(w);
+    if (q == NULL) return;
+    *q++ = OT_AV_STRING << 3 | OT_WT_LEN;
+    hdr_end(w, put_varint(q, fixed));
+    str_content(w, v, vn, fixed);
 }
 
 void ot_kv_int(ot_w_t *w, unsigned field, const char *k, int64_t v) {
-    ot_mark_t m = ot_kv_begin(w, field, k, strlen(k));
-    ot_av_int(w, v);
-    ot_kv_end(w, m);
+    if (w->json) {
+        ot_mark_t m = ot_kv_begin(w, field, k, strlen(k));
+        ot_av_int(w, v);
+        ot_kv_end(w, m);
+        return;
+    }
+    kv_head(w, field, k, strlen(k), 1 + varint_len((uint64_t)v));
+    unsigned char *q = hdr_begin(w);
+    if (q == NULL) return;
+    *q++ = OT_AV_INT << 3 | OT_WT_VARINT;
+    hdr_end(w, put_varint(q, (uint64_t)v)); /* int64: two's complement, 10 bytes when negative */
 }

@@ -422,6 +422,12 @@ static int keep(ctx_outrec_t *b, const char *s, size_t n, size_t *off) {
     return outrec_put(b, s, n);
 }
 
+/* every c in p[0..n) made a space (memchr: a JSON text from rsyslog has none, and is
+ * checked at memchr's speed rather than byte by byte) */
+static void blank_newlines(char *p, size_t n, char c) {
+    for (char *q = p, *e = p + n; q < e && (q = memchr(q, c, (size_t)(e - q))) != NULL;) *q++ = ' ';
+}
+
 /* the $!ctx of a record format: its text in b->buf[*off..+*n), newlines (only blanks between
  * tokens in JSON) made spaces so that line-framed bodies stay framed */
 static int fmt_ctx(ctx_outrec_t *b, const ctx_outrec_fields_t *f, ctx_redact_ctx *rx, const ctx_redact_set *set,
@@ -434,8 +440,8 @@ static int fmt_ctx(ctx_outrec_t *b, const ctx_outrec_fields_t *f, ctx_redact_ctx
     if (b->len == start) return rc;
     *off = start + sizeof prefix - 1;
     *n = b->len - *off;
-    for (size_t i = *off; i < b->len; i++)
-        if (b->buf[i] == '\n' || b->buf[i] == '\r') b->buf[i] = ' ';
+    blank_newlines(b->buf + *off, *n, '\n');
+    blank_newlines(b->buf + *off, *n, '\r');
     return rc;
 }
 
@@ -468,8 +474,8 @@ int ctx_outrec_fmtrec(ctx_outrec_t *b, ctx_redact_ctx *rx, const ctx_redact_set 
     changed += rc;
     int pri = parse_pri(h[H_PRI]);
     r->facility = pri >> 3, r->severity = pri & 7;
-    (void)ctx_fmt_parse_rfc3339(h[H_TS].p, h[H_TS].n, &r->time_unix_nano);
-    (void)ctx_fmt_parse_rfc3339(h[H_RCVD].p, h[H_RCVD].n, &r->observed_unix_nano);
+    (void)ctx_fmt_parse_rfc3339_c(&b->ts_cache[0], h[H_TS].p, h[H_TS].n, &r->time_unix_nano);
+    (void)ctx_fmt_parse_rfc3339_c(&b->ts_cache[1], h[H_RCVD].p, h[H_RCVD].n, &r->observed_unix_nano);
     r->host = hdr_str(h[H_HOST]), r->app = hdr_str(h[H_APP]);
     r->procid = hdr_str(h[H_PROCID]), r->msgid = hdr_str(h[H_MSGID]);
     r->msg.p = b->buf + moff, r->msg.n = mn;

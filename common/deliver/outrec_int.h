@@ -8,6 +8,7 @@
 #include "outrec.h"
 #include "redact.h"
 #include "redact_multi.h"
+#include "fmt.h"
 
 struct fjson_object;
 struct outrec_memo;
@@ -32,6 +33,7 @@ struct ctx_outrec {
     unsigned multi_spans;     /* message parts the tracker redacted in the last record */
     char *mtext;              /* the message text of the last record when the tracker redacted part of it */
     size_t mtext_len, mtext_cap;
+    ctx_fmt_tscache_t ts_cache[2]; /* the record formats' TIMESTAMP and reception time (fmt.h) */
 };
 
 /* outrec_ctx_members's "take the whole-document path" (nothing was written, nothing counted) */

@@ -466,6 +466,31 @@ static void rfc3339(void **state) {
     free(b.buf);
 }
 
+/* through the cache, every text parses as without it, whatever came before */
+static void rfc3339_cached(void **state) {
+    (void)state;
+    static const char *const seq[] = {
+        "2025-12-02T07:00:51.123456789Z", "2025-12-02T07:00:52.5Z", "2025-12-02T07:00:52Z",
+        "2025-12-02T07:00:60.000001Z",    "2025-12-02T07:00:61Z",   "2025-12-02T07:00:5xZ",
+        "2025-12-02T07:00:51.Z",          "2025-12-02T07:00:51Zx",  "2025-12-02T07:00:51+01:00",
+        "2025-12-02T07:00:59.9-00:30",    "2025-12-02T07:00:59.9-00:3", "2025-12-02T07:00:59.9-00:30x",
+        "2025-12-02T07:00:00.1234567891Z", "2025-12-02T07:01:00Z",  "2025-12-02t07:01:00z",
+        "1970-01-01T00:00:30+00:01",      "1970-01-01T00:00:30+00:00", "1970-01-01T00:00:30+00:01",
+        "2025-12-02T07:01",               "",                       "2025-12-02T07:01:00Z"};
+    ctx_fmt_tscache_t c;
+    memset(&c, 0, sizeof c);
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        uint64_t a = 1, b = 2;
+        int ra = ctx_fmt_parse_rfc3339(seq[i], strlen(seq[i]), &a);
+        int rb = ctx_fmt_parse_rfc3339_c(&c, seq[i], strlen(seq[i]), &b);
+        if (ra != rb || a != b) fail_msg("%s: %d %llu without the cache, %d %llu with", seq[i], ra,
+                                         (unsigned long long)a, rb, (unsigned long long)b);
+    }
+    uint64_t ns;
+    assert_int_equal(ctx_fmt_parse_rfc3339_c(&c, "2025-12-02T07:00:52.5Z", 22, &ns), 0);
+    assert_true(ns == 1764658852500000000ull);
+}
+
 static void ctx_lookup(void **state) {
     (void)state;
     const char *v;
@@ -496,7 +521,7 @@ int main(void) {
         cmocka_unit_test(es_partial_result),   cmocka_unit_test(loki_streams_sorted),
         cmocka_unit_test(hec_events),          cmocka_unit_test(record_batch_shares_context),
         cmocka_unit_test(hostile_context),    cmocka_unit_test(hec_ack_replies),
-        cmocka_unit_test(rfc3339),             cmocka_unit_test(ctx_lookup),
+        cmocka_unit_test(rfc3339), cmocka_unit_test(rfc3339_cached),             cmocka_unit_test(ctx_lookup),
         cmocka_unit_test(otlp_reply_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
