@@ -31,14 +31,15 @@
 # batches vs the zstd CLI (-3) on the same batch bytes. Appends to bench/omtenant/RESULTS.md.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-N=300000 ROUNDS=3 append=1
+N=300000 ROUNDS=3 append=1 ONLY=
 while [ $# -gt 0 ]; do
     case "$1" in
         --messages) N=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
         --quick) N=30000; ROUNDS=1; shift ;;
         --no-append) append=0; shift ;;
-        *) echo "usage: $0 [--messages N] [--rounds R] [--quick] [--no-append]" >&2; exit 2 ;;
+        --only) ONLY=$2; shift 2 ;;
+        *) echo "usage: $0 [--messages N] [--rounds R] [--quick] [--no-append] [--only SENDER,...]" >&2; exit 2 ;;
     esac
 done
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
@@ -170,7 +171,7 @@ run() { # name action done-condition dport
     mkdir -p "$W/send"
     [ "$dport" = "$PR" ] && recv_start
     { echo "module(load=\"$MOD\")"; sender_conf "$action"; } >"$W/send/rsyslog.conf"
-    $RSYSLOGD -n -f "$W/send/rsyslog.conf" -i "$W/send/pid" >"$W/send/log" 2>&1 &
+    BENCH_SENDER=$name $RSYSLOGD -n -f "$W/send/rsyslog.conf" -i "$W/send/pid" >"$W/send/log" 2>&1 &
     local pid=$!
     PIDS+=($pid)
     wait_for 30 "listening $PS"
@@ -242,19 +243,26 @@ else
     OTLP_NOTE="omtenant-otlp, omtenant-otlp-json: not run, this omtenant has no \"format\" key: $(grep -m1 -i format "$W/send/check.log" || true)"
     echo "$OTLP_NOTE" >&2
 fi
+want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; } # --only
 for round in $(seq 1 "$ROUNDS"); do
-    run omfwd-ossl "$A_OMFWD" recv_count_tls "$PR"
-    tenants "$T_TLS"
-    run omtenant-tls "$A_OMT" recv_count_tls "$PR"
-    tenants "$T_HTTPS"
-    TOTAL=$W/https/total TBASE=$(cat "$W/https/total" 2>/dev/null || echo 0)
-    run omtenant-https "$A_OMT" recv_count_https "$PH"
+    if want omfwd-ossl; then run omfwd-ossl "$A_OMFWD" recv_count_tls "$PR"; fi
+    if want omtenant-tls; then
+        tenants "$T_TLS"
+        run omtenant-tls "$A_OMT" recv_count_tls "$PR"
+    fi
+    if want omtenant-https; then
+        tenants "$T_HTTPS"
+        TOTAL=$W/https/total TBASE=$(cat "$W/https/total" 2>/dev/null || echo 0)
+        run omtenant-https "$A_OMT" recv_count_https "$PH"
+    fi
     for f in $OTLP_FORMATS; do
+        want "omtenant-$f" || continue
         tenants "$(t_otlp "$f")"
         TOTAL=$W/otlp/total TBASE=$(cat "$W/otlp/total" 2>/dev/null || echo 0)
         run "omtenant-$f" "$A_OMT" recv_count_https "$PO"
     done
     for f in $API_FORMATS; do
+        want "omtenant-$f" || continue
         tenants "$(t_api "$f")"
         TOTAL=$W/$f/total TBASE=$(cat "$W/$f/total" 2>/dev/null || echo 0)
         run "omtenant-$f" "$A_OMT" recv_count_https "$(cat "$W/$f/port")"
@@ -273,6 +281,8 @@ for name, rs in rows.items():
 ')
 
 # ---------------------------------------------------------------- compression vs the zstd CLI
+# (with --only: when omtenant-https is one of them)
+compression() {
 # the https run's batches once more, with the receiver keeping every decoded body
 rm -rf "$W/z"
 bench_sink z tests/lib/https_receiver.py 30 --save-bodies
@@ -305,6 +315,9 @@ PY
 )
 cli=0
 for f in "$W"/z/bodies/*; do cli=$((cli + $(zstd -3 -q -c "$f" | wc -c))); done
+}
+raw=0 ours=0 nb=0 cli=0
+if want omtenant-https; then compression; fi
 
 # ---------------------------------------------------------------- report
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GB, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
@@ -312,7 +325,7 @@ report=$(
     echo
     echo "## $(date -u +%Y-%m-%dT%H:%MZ): $N messages ($((stream_bytes / N)) bytes each on average at the input)"
     echo
-    echo "Command: \`bench/omtenant/run.sh --messages $N\`  "
+    echo "Command: \`bench/omtenant/run.sh --messages $N${ONLY:+ --only $ONLY}\`  "
     echo "Machine: $machine  "
     echo "rsyslogd $($RSYSLOGD -v | head -1 | awk '{print $2}') (Debian), omtenant at $(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo
@@ -322,9 +335,9 @@ report=$(
     echo "$MEDIANS"
     [ -n "$OTLP_NOTE" ] && { echo; echo "$OTLP_NOTE"; }
     echo
-    printf 'Compression, the same %d batches (%d raw bytes, %d messages / batch on average): omtenant zstd %d bytes (ratio %.2f), `zstd -3` CLI on each batch %d bytes (ratio %.2f): omtenant / CLI = %.3f\n' \
+    if [ "$nb" -gt 0 ]; then printf 'Compression, the same %d batches (%d raw bytes, %d messages / batch on average): omtenant zstd %d bytes (ratio %.2f), `zstd -3` CLI on each batch %d bytes (ratio %.2f): omtenant / CLI = %.3f\n' \
         "$nb" "$raw" "$((N / (nb > 0 ? nb : 1)))" "$ours" "$(echo "$raw / $ours" | bc -l)" "$cli" "$(echo "$raw / $cli" | bc -l)" \
-        "$(echo "($raw / $ours) / ($raw / $cli)" | bc -l)"
+        "$(echo "($raw / $ours) / ($raw / $cli)" | bc -l)"; fi
 )
 echo "$report"
 [ "$append" = 1 ] && echo "$report" >>"$top/bench/omtenant/RESULTS.md"
