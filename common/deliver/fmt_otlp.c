@@ -90,8 +90,10 @@ static int batch_alloc(ot_batch_t *b, const ctx_fmt_rec_t *recs, size_t n, int j
     b->tmask = t - 1;
     size_t sz = n * (sizeof *b->text + sizeof *b->res + sizeof *b->order + sizeof *b->rec_text) +
                 t * (sizeof *b->ptab + 2 * sizeof(uint32_t));
-    unsigned char *p = calloc(1, sz); /* in order of alignment: the uint32_t tables last */
+    unsigned char *p = malloc(sz); /* in order of alignment: the uint32_t tables last */
     if (p == NULL) return CTX_ENOMEM;
+    memset(p + n * (sizeof *b->text + sizeof *b->res + sizeof *b->order), 0, t * sizeof *b->ptab); /* the hash */
+    memset(p + sz - 2 * t * sizeof(uint32_t), 0, 2 * t * sizeof(uint32_t));                     /* tables */
     b->text = (ot_text_t *)p, p += n * sizeof *b->text;
     b->res = (ot_res_t *)p, p += n * sizeof *b->res;
     b->order = (size_t *)p, p += n * sizeof *b->order;
@@ -99,6 +101,8 @@ static int batch_alloc(ot_batch_t *b, const ctx_fmt_rec_t *recs, size_t n, int j
     b->rec_text = (uint32_t *)p, p += n * sizeof *b->rec_text;
     b->ctab = (uint32_t *)p, p += t * sizeof(uint32_t);
     b->rtab = (uint32_t *)p;
+    /* never NULL, so that an empty one's offsets are offsets into something */
+    if (ctx_fmt_buf_reserve(&b->rbuf, 256) != 0 || ctx_fmt_buf_reserve(&b->mbuf, 256) != 0) return CTX_ENOMEM;
     return 0;
 }
 
@@ -115,8 +119,7 @@ static uint32_t resource_of(ot_batch_t *b, size_t off) {
             return b->rtab[s] - 1;
         }
     }
-    ot_res_t *r = &b->res[b->nres];
-    r->h = h, r->off = off, r->len = len;
+    b->res[b->nres] = (ot_res_t){.h = h, .off = off, .len = len}; /* count 0: the table is not zeroed */
     b->rtab[s] = (uint32_t)++b->nres;
     return b->rtab[s] - 1;
 }
@@ -187,13 +190,14 @@ static int group(ot_batch_t *b) {
 /* OTel logs data model, appendix B: syslog severity 0..7 -> SeverityNumber */
 static const unsigned SEV_NUMBER[8] = {21, 19, 18, 17, 13, 10, 9, 5};
 static const char *const SEV_TEXT[8] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+static const unsigned char SEV_TEXT_LEN[8] = {5, 5, 4, 3, 7, 6, 4, 5};
 
 static void rec_attrs(ot_w_t *w, const ctx_fmt_rec_t *r, const ot_text_t *t, const ot_batch_t *b) {
-    if (r->app.n) ot_kv_str(w, OT_LR_ATTRIBUTES, "syslog.appname", r->app.p, r->app.n);
-    if (r->procid.n) ot_kv_str(w, OT_LR_ATTRIBUTES, "syslog.procid", r->procid.p, r->procid.n);
-    if (r->msgid.n) ot_kv_str(w, OT_LR_ATTRIBUTES, "syslog.msgid", r->msgid.p, r->msgid.n);
+    if (r->app.n) OT_KV_STR_LIT(w, OT_LR_ATTRIBUTES, "syslog.appname", r->app.p, r->app.n);
+    if (r->procid.n) OT_KV_STR_LIT(w, OT_LR_ATTRIBUTES, "syslog.procid", r->procid.p, r->procid.n);
+    if (r->msgid.n) OT_KV_STR_LIT(w, OT_LR_ATTRIBUTES, "syslog.msgid", r->msgid.p, r->msgid.n);
     if (r->facility >= 0 && r->facility <= 23) ot_kv_int(w, OT_LR_ATTRIBUTES, "syslog.facility", r->facility);
-    if (r->host.n) ot_kv_str(w, OT_LR_ATTRIBUTES, "syslog.hostname", r->host.p, r->host.n);
+    if (r->host.n) OT_KV_STR_LIT(w, OT_LR_ATTRIBUTES, "syslog.hostname", r->host.p, r->host.n);
     if (r->sd.n) ot_sd_attr(w, r->sd.p, r->sd.n);
     ot_raw(w, b->mbuf.buf + t->moff, t->mlen);
 }
@@ -203,7 +207,7 @@ static void rec_pb(ot_w_t *w, const ctx_fmt_rec_t *r, const ot_text_t *t, const 
     if (r->severity >= 0 && r->severity <= 7) {
         ot_pb_key(w, OT_LR_SEVERITY_NUMBER, OT_WT_VARINT);
         ot_pb_varint(w, SEV_NUMBER[r->severity]);
-        ot_pb_str(w, OT_LR_SEVERITY_TEXT, SEV_TEXT[r->severity], strlen(SEV_TEXT[r->severity]));
+        ot_pb_str(w, OT_LR_SEVERITY_TEXT, SEV_TEXT[r->severity], SEV_TEXT_LEN[r->severity]);
     }
     rec_attrs(w, r, t, b);
     ot_pb_anystr(w, OT_LR_BODY, r->msg.p, r->msg.n);

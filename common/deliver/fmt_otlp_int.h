@@ -110,6 +110,9 @@ void ot_elem_end(ot_w_t *w, size_t mark);
 /* shorthand: a KeyValue with a string / int value */
 void ot_kv_str(ot_w_t *w, unsigned field, const char *k, const char *v, size_t vn);
 void ot_kv_int(ot_w_t *w, unsigned field, const char *k, int64_t v);
+/* ot_kv_str with a key known to be ASCII of kn bytes (the encoder's own keys: not checked) */
+void ot_kv_str_ascii(ot_w_t *w, unsigned field, const char *k, size_t kn, const char *v, size_t vn);
+#define OT_KV_STR_LIT(w, field, lit, v, vn) ot_kv_str_ascii((w), (field), lit, sizeof(lit) - 1, (v), (vn))
 
 /* ---- the $!ctx text of a record as attributes (fmt_otlp_ctx.c). Appends to w the resource
  * attributes (KeyValue elements of field res_field) and to m the per-message ones (field

@@ -156,9 +156,9 @@ void ot_pb_anystr(ot_w_t *w, unsigned field, const char *p, size_t n) {
     str_content(w, p, n, fixed);
 }
 
-/* a KeyValue (element of `field`) up to its AnyValue's content of `av` bytes, key written */
-static void kv_head(ot_w_t *w, unsigned field, const char *k, size_t kn, size_t av) {
-    size_t kf = utf8_fixed_len((const unsigned char *)k, kn);
+/* a KeyValue (element of `field`) up to its AnyValue's content of `av` bytes, key written;
+ * kf: the key's length once repaired (kn for the encoder's own ASCII keys) */
+static void kv_head(ot_w_t *w, unsigned field, const char *k, size_t kn, size_t kf, size_t av) {
     unsigned char *q = hdr_begin(w);
     if (q == NULL) return;
     q = put_varint(q, (uint64_t)field << 3 | OT_WT_LEN);
@@ -364,15 +364,15 @@ void ot_elem_end(ot_w_t *w, size_t mark) {
         ot_raw(w, "}", 1);
 }
 
-void ot_kv_str(ot_w_t *w, unsigned field, const char *k, const char *v, size_t vn) {
+static void kv_str(ot_w_t *w, unsigned field, const char *k, size_t kn, size_t kf, const char *v, size_t vn) {
     if (w->json) {
-        ot_mark_t m = ot_kv_begin(w, field, k, strlen(k));
+        ot_mark_t m = ot_kv_begin(w, field, k, kn);
         ot_av_str(w, v, vn);
         ot_kv_end(w, m);
         return;
     }
     size_t fixed = utf8_fixed_len((const unsigned char *)v, vn);
-    kv_head(w, field, k, strlen(k), 1 + varint_len(fixed) + fixed);
+    kv_head(w, field, k, kn, kf, 1 + varint_len(fixed) + fixed);
     unsigned char *q = hdr_begin(w);
     if (q == NULL) return;
     *q++ = OT_AV_STRING << 3 | OT_WT_LEN;
@@ -380,14 +380,24 @@ void ot_kv_str(ot_w_t *w, unsigned field, const char *k, const char *v, size_t v
     str_content(w, v, vn, fixed);
 }
 
+void ot_kv_str(ot_w_t *w, unsigned field, const char *k, const char *v, size_t vn) {
+    size_t kn = strlen(k);
+    kv_str(w, field, k, kn, w->json ? kn : utf8_fixed_len((const unsigned char *)k, kn), v, vn);
+}
+
+void ot_kv_str_ascii(ot_w_t *w, unsigned field, const char *k, size_t kn, const char *v, size_t vn) {
+    kv_str(w, field, k, kn, kn, v, vn);
+}
+
 void ot_kv_int(ot_w_t *w, unsigned field, const char *k, int64_t v) {
+    size_t kn = strlen(k);
     if (w->json) {
-        ot_mark_t m = ot_kv_begin(w, field, k, strlen(k));
+        ot_mark_t m = ot_kv_begin(w, field, k, kn);
         ot_av_int(w, v);
         ot_kv_end(w, m);
         return;
     }
-    kv_head(w, field, k, strlen(k), 1 + varint_len((uint64_t)v));
+    kv_head(w, field, k, kn, utf8_fixed_len((const unsigned char *)k, kn), 1 + varint_len((uint64_t)v));
     unsigned char *q = hdr_begin(w);
     if (q == NULL) return;
     *q++ = OT_AV_INT << 3 | OT_WT_VARINT;

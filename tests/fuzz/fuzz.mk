@@ -12,7 +12,7 @@ FUZZ_TARGETS += redact
 FUZZ_TARGETS += outrec
 FUZZ_TARGETS += otlp
 FUZZ_CC = clang
-FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(COMMON_INCLUDES) $(LIBFASTJSON_CFLAGS) $(PCRE2_CFLAGS) $(LIBXML2_CFLAGS) $(LIBVIRT_CFLAGS)
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE $(COMMON_INCLUDES) $(LIBFASTJSON_CFLAGS) $(PCRE2_CFLAGS) $(LIBXML2_CFLAGS) $(LIBVIRT_CFLAGS)
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "  FUZZ     tests/fuzz/fuzz_$$t"; \
