@@ -40,21 +40,27 @@ static void copy_file(const char *from, const char *to, off_t len) {
     fclose(out);
 }
 
+/* spool `name` with records 1..n in one segment, seg its path: ends[i] the segment's size
+ * after record i (ends[0] its header) */
+static void source_segment(const char *name, unsigned n, off_t *ends, char *seg, size_t segsz) {
+    ctx_spool_t *sp = open_spool(path(name, NULL), 0, CTX_SPOOL_BLOCK, 0);
+    ends[0] = SEG_HDR;
+    for (unsigned i = 1; i <= n; i++) {
+        append_n(sp, i, i);
+        ends[i] = fsize(path(name, SEG1));
+    }
+    ctx_spool_free(sp);
+    snprintf(seg, segsz, "%s", path(name, SEG1));
+}
+
 /* 4 records in one segment; the segment cut at every offset 0..size, as a crash
  * mid-write leaves it: exactly the whole records before the cut survive */
 static void torn_tail_at_every_offset(void **state) {
     (void)state;
-    char *src = path("src", NULL);
-    ctx_spool_t *sp = open_spool(src, 0, CTX_SPOOL_BLOCK, 0);
     off_t ends[5];
-    ends[0] = SEG_HDR;
-    for (unsigned i = 1; i <= 4; i++) {
-        append_n(sp, i, i);
-        ends[i] = fsize(path("src", SEG1));
-    }
-    ctx_spool_free(sp);
     char seg[256];
-    snprintf(seg, sizeof seg, "%s", path("src", SEG1));
+    source_segment("src", 4, ends, seg, sizeof seg);
+    ctx_spool_t *sp;
     for (off_t cut = 0; cut <= ends[4]; cut++) {
         char *dir = path("t", NULL);
         tmpdir_remove(dir);
@@ -86,17 +92,10 @@ static void torn_tail_at_every_offset(void **state) {
  * damaged one on are cut off (they cannot be told apart from a torn write) */
 static void corrupt_tail_at_every_offset(void **state) {
     (void)state;
-    char *src = path("src2", NULL);
-    ctx_spool_t *sp = open_spool(src, 0, CTX_SPOOL_BLOCK, 0);
     off_t ends[4];
-    ends[0] = SEG_HDR;
-    for (unsigned i = 1; i <= 3; i++) {
-        append_n(sp, i, i);
-        ends[i] = fsize(path("src2", SEG1));
-    }
-    ctx_spool_free(sp);
     char seg[256];
-    snprintf(seg, sizeof seg, "%s", path("src2", SEG1));
+    source_segment("src2", 3, ends, seg, sizeof seg);
+    ctx_spool_t *sp;
     for (off_t at = SEG_HDR; at < ends[3]; at++) {
         char *dir = path("u", NULL);
         tmpdir_remove(dir);
