@@ -1,5 +1,11 @@
 #!/bin/bash
-# bench/omtenant/run.sh [--messages N] [--rounds R] [--quick] [--no-append]
+# bench/omtenant/run.sh [--messages N] [--rounds R] [--quick] [--no-append] [--only SENDER,...]
+#                       [--rate MSGS_PER_S]
+#
+# --only: these senders (names as below); --rate: the stream is sent at this many messages
+# a second (the same traffic for every sender: at a rate every receiver keeps up with, the
+# CPU column compares the formats without one receiver's slowness making its sender spool)
+# instead of as fast as the input takes it.
 #
 # omtenant vs rsyslog's omfwd with the ossl TLS driver, in one run, on the same
 # message stream and the same local receivers:
@@ -31,7 +37,7 @@
 # batches vs the zstd CLI (-3) on the same batch bytes. Appends to bench/omtenant/RESULTS.md.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-N=300000 ROUNDS=3 append=1 ONLY=
+N=300000 ROUNDS=3 append=1 ONLY= RATE=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --messages) N=$2; shift 2 ;;
@@ -39,7 +45,8 @@ while [ $# -gt 0 ]; do
         --quick) N=30000; ROUNDS=1; shift ;;
         --no-append) append=0; shift ;;
         --only) ONLY=$2; shift 2 ;;
-        *) echo "usage: $0 [--messages N] [--rounds R] [--quick] [--no-append] [--only SENDER,...]" >&2; exit 2 ;;
+        --rate) RATE=$2; shift 2 ;;
+        *) echo "usage: $0 [--messages N] [--rounds R] [--quick] [--no-append] [--only SENDER,...] [--rate MSGS_PER_S]" >&2; exit 2 ;;
     esac
 done
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
@@ -182,13 +189,25 @@ run() { # name action done-condition dport
     c0=$(cpu_ticks "$pid")
     t0=$(date +%s.%N)
     $PY -c "
-import socket, sys
+import socket, sys, time
 s = socket.create_connection(('127.0.0.1', $PS))
-with open('$W/stream', 'rb') as f:
-    while True:
-        b = f.read(1 << 20)
-        if not b: break
-        s.sendall(b)
+rate = $RATE
+if rate == 0: # as fast as the input takes it
+    with open('$W/stream', 'rb') as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b: break
+            s.sendall(b)
+else: # rate messages a second, in 100 steps a second
+    lines = open('$W/stream', 'rb').read().splitlines(keepends=True)
+    t0, i, k = time.monotonic(), 0, 0
+    while i < len(lines):
+        k += 1
+        j = min(len(lines), k * rate // 100)
+        s.sendall(b''.join(lines[i:j]))
+        i = j
+        d = t0 + k / 100 - time.monotonic()
+        if d > 0: time.sleep(d)
 s.close()"
     wait_for $((120 + N / 2000)) "$cond"
     t1=$(date +%s.%N)
@@ -325,7 +344,7 @@ report=$(
     echo
     echo "## $(date -u +%Y-%m-%dT%H:%MZ): $N messages ($((stream_bytes / N)) bytes each on average at the input)"
     echo
-    echo "Command: \`bench/omtenant/run.sh --messages $N${ONLY:+ --only $ONLY}\`  "
+    echo "Command: \`bench/omtenant/run.sh --messages $N --rounds $ROUNDS${ONLY:+ --only $ONLY}$([ "$RATE" = 0 ] || echo " --rate $RATE")\`  "
     echo "Machine: $machine  "
     echo "rsyslogd $($RSYSLOGD -v | head -1 | awk '{print $2}') (Debian), omtenant at $(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo
