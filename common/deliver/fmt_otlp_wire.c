@@ -1,8 +1,11 @@
 /* fmt_otlp_wire.c: the two encodings of OTLP, protobuf and OTLP/JSON, written by one set of
- * calls (fmt_otlp_int.h). Protobuf is encoded by hand: a length-delimited field reserves one
- * byte for its length and ot_pb_close() moves the content when the length needs more (so a
- * message is written once, without a sizing pass). Strings must be valid UTF-8 in both
- * encodings (proto3 `string`, JSON text): an invalid byte becomes U+FFFD.
+ * calls (fmt_otlp_int.h). Protobuf is encoded by hand. Where the length of a field is known
+ * before its content (a string, a string body, a KeyValue with a string or integer value:
+ * every field of every record but the LogRecord itself) header and content are written once;
+ * a message of unknown length (ot_pb_open: a LogRecord, a kvlist, a resource) reserves one or
+ * two bytes for its length and ot_pb_close() moves the content when the length needs another
+ * number (so nothing takes a sizing pass). Strings must be valid UTF-8 in both encodings
+ * (proto3 `string`, JSON text): an invalid byte becomes U+FFFD.
  *
  * Concurrency: no state; a writer belongs to its caller.
  */
