@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmcache.h"
+#include "conftab.h"
 #include "ctxlog_common.h"
 
 static cmcache_conf_t test_conf(void) {
@@ -463,51 +464,34 @@ static void expect_conf_error(cmcache_conf_t conf, const char *msg) {
     assert_string_equal(err, msg);
 }
 
+/* one bad value per key: the error names the key, the bound and the value given */
+static const conftab_row_t cache_bad[] = {
+    CONFTAB_NUM(cmcache_conf_t, max_entries, 0, CTX_EINVAL, "cache.maxEntries: must be >= 1 (got 0)"),
+    CONFTAB_NUM(cmcache_conf_t, max_entries, 20000000, CTX_EINVAL, "cache.maxEntries: must be <= 16777216 (got 20000000)"),
+    CONFTAB_NUM(cmcache_conf_t, queue_max, 0, CTX_EINVAL, "cache.queueMax: must be >= 1 (got 0)"),
+    CONFTAB_NUM(cmcache_conf_t, static_ttl_ms, 999, CTX_EINVAL, "cache.staticTTL: must be >= 1000 (got 999)"),
+    CONFTAB_NUM(cmcache_conf_t, dynamic_ttl_ms, 5, CTX_EINVAL, "cache.dynamicTTL: must be >= 1000 (got 5)"),
+    CONFTAB_NUM(cmcache_conf_t, unknown_ttl_ms, 0, CTX_EINVAL, "cache.unknownTTL: must be >= 1000 (got 0)"),
+    CONFTAB_NUM(cmcache_conf_t, backoff_min_ms, 1, CTX_EINVAL, "cache.backoffMin: must be >= 10 (got 1)"),
+    CONFTAB_NUM(cmcache_conf_t, backoff_max_ms, 500, CTX_EINVAL, "cache.backoffMax: must be >= 1000 (got 500)"),
+    CONFTAB_NUM(cmcache_conf_t, jitter_pct, 101, CTX_EINVAL, "cache.jitter: must be <= 100 (got 101)"),
+    CONFTAB_NUM(cmcache_conf_t, jitter_pct, -1, CTX_EINVAL, "cache.jitter: must be >= 0 (got -1)"),
+    CONFTAB_NUM(cmcache_conf_t, idle_expire_ms, 10, CTX_EINVAL, "cache.idleExpire: must be >= 1000 (got 10)"),
+    CONFTAB_NUM(cmcache_conf_t, max_stale_ms, -1, CTX_EINVAL, "cache.maxStale: must be >= 0 (got -1)"),
+    CONFTAB_NUM(cmcache_conf_t, pending_timeout_ms, 0, CTX_EINVAL, "cache.pendingTimeout: must be >= 1000 (got 0)"),
+};
+
 static void conf_errors_name_the_key(void **state) {
     (void)state;
     cmcache_conf_t d;
     cmcache_conf_defaults(&d);
     char err[CTX_ERRLEN] = "";
     assert_int_equal(cmcache_conf_check(&d, err, sizeof err), 0);
-    cmcache_conf_t c = d;
-    c.max_entries = 0;
-    expect_conf_error(c, "cache.maxEntries: must be >= 1 (got 0)");
-    c = d;
-    c.max_entries = 20000000;
-    expect_conf_error(c, "cache.maxEntries: must be <= 16777216 (got 20000000)");
-    c = d;
-    c.queue_max = 0;
-    expect_conf_error(c, "cache.queueMax: must be >= 1 (got 0)");
-    c = d;
-    c.static_ttl_ms = 999;
-    expect_conf_error(c, "cache.staticTTL: must be >= 1000 (got 999)");
-    c = d;
-    c.dynamic_ttl_ms = 5;
-    expect_conf_error(c, "cache.dynamicTTL: must be >= 1000 (got 5)");
-    c = d;
-    c.unknown_ttl_ms = 0;
-    expect_conf_error(c, "cache.unknownTTL: must be >= 1000 (got 0)");
-    c = d;
-    c.backoff_min_ms = 1;
-    expect_conf_error(c, "cache.backoffMin: must be >= 10 (got 1)");
-    c = d;
-    c.backoff_max_ms = 500;
-    expect_conf_error(c, "cache.backoffMax: must be >= 1000 (got 500)");
-    c = d;
-    c.jitter_pct = 101;
-    expect_conf_error(c, "cache.jitter: must be <= 100 (got 101)");
-    c = d;
-    c.jitter_pct = -1;
-    expect_conf_error(c, "cache.jitter: must be >= 0 (got -1)");
-    c = d;
-    c.idle_expire_ms = 10;
-    expect_conf_error(c, "cache.idleExpire: must be >= 1000 (got 10)");
-    c = d;
-    c.max_stale_ms = -1;
-    expect_conf_error(c, "cache.maxStale: must be >= 0 (got -1)");
-    c = d;
-    c.pending_timeout_ms = 0;
-    expect_conf_error(c, "cache.pendingTimeout: must be >= 1000 (got 0)");
+    for (size_t i = 0; i < CONFTAB_LEN(cache_bad); i++) {
+        cmcache_conf_t c = d;
+        conftab_set(&c, &cache_bad[i]);
+        expect_conf_error(c, cache_bad[i].msg);
+    }
 }
 
 static void cmctx_copies_are_deep(void **state) {

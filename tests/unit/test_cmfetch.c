@@ -18,6 +18,7 @@
 #include "cmfetch.h"
 #include "ctxlog_common.h"
 #include "cmfetch_fx.h"
+#include "conftab.h"
 
 /* ---- tests ---------------------------------------------------------------------------- */
 
@@ -202,74 +203,62 @@ static void expect_conf_error(const cmfetch_conf_t *c, int rc, const char *msg) 
     cmcache_free(cache);
 }
 
+#define URL_CASE(f, v, msg) CONFTAB_STR(cmfetch_conf_t, f, v, CTX_EINVAL, msg)
+#define NUM_CASE(f, v, msg) CONFTAB_NUM(cmfetch_conf_t, f, v, CTX_EINVAL, msg)
+#define CLEAR "would send the token and the VMs' data in clear: expected https://, or cm.allowInsecure=\"on\""
+/* one bad value per row, from the defaults with cm.url set: the error names the key */
+static const conftab_row_t fetch_bad[] = {
+    URL_CASE(url, "ftp://cm/{uuid}", "cm.url: 'ftp://cm/{uuid}' must start with http:// or https://"),
+    URL_CASE(url, "http://cm.example/vms/{uuid}", "cm.url: 'http://cm.example/vms/{uuid}' " CLEAR),
+    URL_CASE(bulk_url, "HTTP://cm.example/all", "cm.bulkUrl: 'HTTP://cm.example/all' " CLEAR),
+    URL_CASE(url, NULL, "cm.url: no compute-manager URL set (need cm.url, cm.statsUrl or cm.bulkUrl)"),
+    URL_CASE(user, "u", "cm.password: basic auth needs both cm.user and cm.password"),
+    NUM_CASE(timeout_ms, 0, "cm.timeout: must be between 1 and 600000 (got 0)"),
+    NUM_CASE(connect_timeout_ms, 700000, "cm.connectTimeout: must be between 1 and 600000 (got 700000)"),
+    NUM_CASE(max_body, 10, "cm.maxResponseBytes: must be between 64 and 1073741824 (got 10)"),
+    NUM_CASE(max_inflight, 0, "cm.maxInFlight: must be between 1 and 1000 (got 0)"),
+    NUM_CASE(burst, 0, "cm.burst: must be between 1 and 100000 (got 0)"),
+    NUM_CASE(rate_per_sec, 0, "cm.ratePerSec: must be > 0 and <= 100000 (got 0)"),
+    NUM_CASE(tls_verify, 2, "cm.tlsVerify: must be between 0 and 1 (got 2)"),
+    CONFTAB_STR(cmfetch_conf_t, ca_file, "/nonexistent/ca.pem", CTX_EIO,
+                "cm.caFile: cannot read '/nonexistent/ca.pem': No such file or directory"),
+    CONFTAB_STR(cmfetch_conf_t, token_file, "/nonexistent/token", CTX_EIO,
+                "cm.tokenFile: cannot read '/nonexistent/token': No such file or directory"),
+};
+/* the same with cm.allowInsecure="on": what is wrong besides the scheme */
+static const conftab_row_t fetch_bad_insecure[] = {
+    URL_CASE(url, "http://cm.example/vms/{id}?x=1",
+             "cm.url: unknown placeholder '{id}' at offset 22 (expected {uuid}, {name}, {host} or {section.field})"),
+    URL_CASE(stats_url, "http://cm/a b", "cm.statsUrl: control character or space at offset 11"),
+    URL_CASE(bulk_url, "http://cm/all/{name}", "cm.bulkUrl: placeholder {name} not allowed in the bulk URL"),
+};
+
+static void expect_rows(const cmfetch_conf_t *d, const conftab_row_t *rows, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        cmfetch_conf_t c = *d;
+        conftab_set(&c, &rows[i]);
+        expect_conf_error(&c, rows[i].rc, rows[i].msg);
+    }
+}
+
 static void conf_errors_name_the_key(void **state) {
     (void)state;
     cmfetch_conf_t d, c;
     cmfetch_conf_defaults(&d);
     d.url = "https://cm.example/vm/{uuid}";
-    c = d;
-    c.url = "ftp://cm/{uuid}";
-    expect_conf_error(&c, CTX_EINVAL, "cm.url: 'ftp://cm/{uuid}' must start with http:// or https://");
-    c = d;
-    c.url = "http://cm.example/vms/{uuid}";
-    expect_conf_error(&c, CTX_EINVAL, "cm.url: 'http://cm.example/vms/{uuid}' would send the token and the VMs' data "
-                                      "in clear: expected https://, or cm.allowInsecure=\"on\"");
-    c = d;
-    c.bulk_url = "HTTP://cm.example/all";
-    expect_conf_error(&c, CTX_EINVAL, "cm.bulkUrl: 'HTTP://cm.example/all' would send the token and the VMs' data "
-                                      "in clear: expected https://, or cm.allowInsecure=\"on\"");
-    d.allow_insecure = 1;
-    c = d;
-    c.url = "http://cm.example/vms/{uuid}";
-    char e2[CTX_ERRLEN] = "";
-    assert_int_equal(cmfetch_conf_check(&c, e2, sizeof e2), 0);
-    c = d;
-    c.url = "http://cm.example/vms/{id}?x=1";
-    expect_conf_error(&c, CTX_EINVAL, "cm.url: unknown placeholder '{id}' at offset 22 (expected {uuid}, {name}, {host} or {section.field})");
-    c = d;
-    c.stats_url = "http://cm/a b";
-    expect_conf_error(&c, CTX_EINVAL, "cm.statsUrl: control character or space at offset 11");
-    c = d;
-    c.bulk_url = "http://cm/all/{name}";
-    expect_conf_error(&c, CTX_EINVAL, "cm.bulkUrl: placeholder {name} not allowed in the bulk URL");
-    c = d;
-    c.url = NULL;
-    expect_conf_error(&c, CTX_EINVAL, "cm.url: no compute-manager URL set (need cm.url, cm.statsUrl or cm.bulkUrl)");
+    expect_rows(&d, fetch_bad, CONFTAB_LEN(fetch_bad));
     c = d;
     c.token_file = "/x";
     c.user = "u";
     c.password = "p";
     expect_conf_error(&c, CTX_EINVAL, "cm.tokenFile: cannot be combined with cm.user (choose bearer or basic auth)");
+    d.allow_insecure = 1;
     c = d;
-    c.user = "u";
-    expect_conf_error(&c, CTX_EINVAL, "cm.password: basic auth needs both cm.user and cm.password");
+    c.url = "http://cm.example/vms/{uuid}";
+    char e2[CTX_ERRLEN] = "";
+    assert_int_equal(cmfetch_conf_check(&c, e2, sizeof e2), 0);
+    expect_rows(&d, fetch_bad_insecure, CONFTAB_LEN(fetch_bad_insecure));
     c = d;
-    c.timeout_ms = 0;
-    expect_conf_error(&c, CTX_EINVAL, "cm.timeout: must be between 1 and 600000 (got 0)");
-    c = d;
-    c.connect_timeout_ms = 700000;
-    expect_conf_error(&c, CTX_EINVAL, "cm.connectTimeout: must be between 1 and 600000 (got 700000)");
-    c = d;
-    c.max_body = 10;
-    expect_conf_error(&c, CTX_EINVAL, "cm.maxResponseBytes: must be between 64 and 1073741824 (got 10)");
-    c = d;
-    c.max_inflight = 0;
-    expect_conf_error(&c, CTX_EINVAL, "cm.maxInFlight: must be between 1 and 1000 (got 0)");
-    c = d;
-    c.burst = 0;
-    expect_conf_error(&c, CTX_EINVAL, "cm.burst: must be between 1 and 100000 (got 0)");
-    c = d;
-    c.rate_per_sec = 0;
-    expect_conf_error(&c, CTX_EINVAL, "cm.ratePerSec: must be > 0 and <= 100000 (got 0)");
-    c = d;
-    c.tls_verify = 2;
-    expect_conf_error(&c, CTX_EINVAL, "cm.tlsVerify: must be between 0 and 1 (got 2)");
-    c = d;
-    c.ca_file = "/nonexistent/ca.pem";
-    expect_conf_error(&c, CTX_EIO, "cm.caFile: cannot read '/nonexistent/ca.pem': No such file or directory");
-    c = d;
-    c.token_file = "/nonexistent/token";
-    expect_conf_error(&c, CTX_EIO, "cm.tokenFile: cannot read '/nonexistent/token': No such file or directory");
     char tokpath[] = "/tmp/cmfetch_tokXXXXXX";
     int fd = mkstemp(tokpath);
     assert_int_equal(write(fd, " \n", 2), 2);

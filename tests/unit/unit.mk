@@ -113,14 +113,14 @@ tests_unit_test_capture_filter_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_cmcache
 TESTS += tests/unit/test_cmcache
-tests_unit_test_cmcache_SOURCES = tests/unit/test_cmcache.c
+tests_unit_test_cmcache_SOURCES = tests/unit/test_cmcache.c tests/unit/conftab.h
 tests_unit_test_cmcache_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cmcache_LDADD = $(UNIT_LDADD)
 tests_unit_test_cmcache_LDFLAGS = $(UNIT_LINKFLAGS)
 
 check_PROGRAMS += tests/unit/test_cmfetch
 TESTS += tests/unit/test_cmfetch
-tests_unit_test_cmfetch_SOURCES = tests/unit/test_cmfetch.c tests/unit/cmfetch_fx.h
+tests_unit_test_cmfetch_SOURCES = tests/unit/test_cmfetch.c tests/unit/cmfetch_fx.h tests/unit/conftab.h
 tests_unit_test_cmfetch_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cmfetch_LDADD = $(UNIT_LDADD)
 tests_unit_test_cmfetch_LDFLAGS = $(UNIT_LINKFLAGS)
