@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctxlog_common.h"
+#include "gcra.h"
 
 #define NAMSIZ 16
 #define BUCKETS 256 /* chained: interfaces are few and chosen by the host, not by guests */
@@ -78,23 +79,15 @@ static struct entry *entry_get(ctx_vmbudget_t *b, const char *ifname) {
     return e;
 }
 
-/* charge cost ns to a bucket whose arrival time is *tat: 1 (and the new time in *out) if it
- * stays within burst of now, else 0 */
-static int gcra(uint64_t tat, uint64_t cost, uint64_t now, uint64_t burst, uint64_t *out) {
-    uint64_t t = (tat > now ? tat : now) + cost;
-    *out = t;
-    return t - now <= burst;
-}
-
 int ctx_vmbudget_take(ctx_vmbudget_t *b, const char *ifname, size_t bytes, uint64_t now_ns) {
     if (b == NULL || ifname == NULL) return 1;
     struct entry *e = entry_get(b, ifname);
     if (e == NULL) return 1;
     uint64_t tp = e->tat_pkt, tb = e->tat_byte;
-    int ok = b->pps == 0 || gcra(tp, b->ns_per_pkt, now_ns, b->burst_ns, &tp);
+    int ok = b->pps == 0 || ctx_gcra_next(tp, b->ns_per_pkt, now_ns, b->burst_ns, &tp);
     if (ok && b->bps > 0) {
         uint64_t cost = (uint64_t)(((unsigned __int128)bytes * b->ns_per_byte_q32) >> 32);
-        ok = cost <= b->burst_ns && gcra(tb, cost, now_ns, b->burst_ns, &tb);
+        ok = cost <= b->burst_ns && ctx_gcra_next(tb, cost, now_ns, b->burst_ns, &tb);
     }
     if (!ok) {
         e->refused++;

@@ -29,12 +29,14 @@
 #include "counters.h"
 #include "cmhttp.h"
 #include "ctxlog_common.h"
+#include "gcra.h"
 #include "secretfile.h"
 
 #define URL_MAX 8192
 #define TOKEN_MAX 16384
 #define TOKEN_RECHECK_MS 10000
 #define POLL_MAX_MS 200
+#define US(ms) ((uint64_t)(ms) * 1000u) /* the monotonic ms clock in the rate bucket's unit */
 #define HOLD_MAX_MS 60000
 #define SWEEP_MS 10000
 
@@ -71,8 +73,9 @@ struct cmfetch {
     atomic_bool stop;
     struct xfer *inflight;        /* fetcher */
     int ninflight;                /* fetcher */
-    double tokens;                /* fetcher: token bucket */
-    int64_t tokens_at;            /* fetcher */
+    uint64_t rate_tat;            /* fetcher: cm.ratePerSec's bucket (gcra.h, microseconds) */
+    uint64_t rate_cost_us;        /* fetcher: one request, 1e6 / cm.ratePerSec */
+    uint64_t rate_burst_us;       /* fetcher: cm.burst requests */
     int64_t hold_until;           /* fetcher: no new request before (429 / 503) */
     char *auth;                   /* fetcher: "Authorization: Bearer ..." or NULL */
     char *session;                /* fetcher: the cmauth header of this launch round, or NULL */
@@ -240,9 +243,10 @@ int cmfetch_new(cmfetch_t **out, const cmfetch_conf_t *conf, cmcache_t *cache, c
     f->on_reply = on_reply;
     f->log = log;
     f->arg = arg;
-    f->tokens = f->conf.burst;
-    f->tokens_at = cmcache_clock_ms();
-    f->token_checked = f->tokens_at;
+    double cost = 1e6 / f->conf.rate_per_sec; /* rate in (0, 100000]: capped at ~4 months a request */
+    f->rate_cost_us = cost > 1e13 ? (uint64_t)1e13 : cost < 1 ? 1 : (uint64_t)cost;
+    f->rate_burst_us = f->rate_cost_us * (uint64_t)f->conf.burst; /* a full bucket at start */
+    f->token_checked = cmcache_clock_ms();
     atomic_init(&f->stop, false);
     *out = f;
     return CTX_OK;
@@ -387,7 +391,7 @@ static void start_xfer(cmfetch_t *f, const cm_request_t *req, int64_t now, bool 
     x->next = f->inflight;
     f->inflight = x;
     f->ninflight++;
-    f->tokens -= 1;
+    ctx_gcra_take(&f->rate_tat, f->rate_cost_us, US(now), f->rate_burst_us);
     INC(f, requests);
     CTX_CTR_SET(f->st, inflight, f->ninflight);
 }
@@ -397,12 +401,6 @@ static void unauthenticated(cmfetch_t *f, const cm_request_t *req, int64_t now) 
     INC(f, errors);
     INC(f, unauthenticated);
     cmcache_fail(f->cache, req, 0, 0, now);
-}
-
-static void refill(cmfetch_t *f, int64_t now) {
-    f->tokens += (double)(now - f->tokens_at) * f->conf.rate_per_sec / 1000.0;
-    if (f->tokens > f->conf.burst) f->tokens = f->conf.burst;
-    f->tokens_at = now;
 }
 
 /* The login header for this round: 1 (in f->session, or no login configured), 0 (busy:
@@ -415,11 +413,11 @@ static int session_header(cmfetch_t *f, int64_t now) {
 }
 
 static bool may_start(const cmfetch_t *f, int64_t now) {
-    return f->ninflight < f->conf.max_inflight && f->tokens >= 1.0 && now >= f->hold_until;
+    return f->ninflight < f->conf.max_inflight && now >= f->hold_until &&
+           ctx_gcra_wait(f->rate_tat, f->rate_cost_us, US(now), f->rate_burst_us) == 0;
 }
 
 static void launch(cmfetch_t *f, int64_t now) {
-    refill(f, now);
     cm_request_t req;
     if (!may_start(f, now) || (f->retries == NULL && cmcache_queue_len(f->cache) == 0)) return;
     int auth = session_header(f, now);
@@ -581,10 +579,8 @@ static int poll_timeout(const cmfetch_t *f, int64_t now) {
     int64_t t = POLL_MAX_MS;
     if (f->retries != NULL || (f->conf.auth != NULL && cmcache_queue_len(f->cache) > 0)) t = 20;
     if (f->hold_until > now && f->hold_until - now < t) t = f->hold_until - now;
-    if (f->tokens < 1.0) {
-        int64_t need = (int64_t)((1.0 - f->tokens) * 1000.0 / f->conf.rate_per_sec) + 1;
-        if (need < t) t = need;
-    }
+    uint64_t wait_us = ctx_gcra_wait(f->rate_tat, f->rate_cost_us, US(now), f->rate_burst_us);
+    if (wait_us > 0 && (int64_t)(wait_us / 1000 + 1) < t) t = (int64_t)(wait_us / 1000 + 1);
     return t < 1 ? 1 : (int)t;
 }
 

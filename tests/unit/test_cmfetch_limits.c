@@ -81,8 +81,11 @@ static void bounds_request_rate(void **state) {
         if (srv_seen(e.srv, i).at < lo) lo = srv_seen(e.srv, i).at;
         if (srv_seen(e.srv, i).at > hi) hi = srv_seen(e.srv, i).at;
     }
-    ASSERT_GE(hi - lo, 950); /* 5 gaps of 200 ms */
-    ASSERT_LT(hi - lo, 2500);
+    /* 5 gaps of 200 ms: never fewer, as a loaded machine only makes it slower. The upper
+     * bound only catches a stalled fetcher: the schedule itself is checked to the
+     * microsecond on a hand-driven clock in test_gcra (fetcher_schedule). */
+    ASSERT_GE(hi - lo, 950);
+    ASSERT_LT(hi - lo, 10000);
     env_stop(&e);
 }
 

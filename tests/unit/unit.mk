@@ -352,3 +352,10 @@ tests_unit_test_cmauth_SOURCES = tests/unit/test_cmauth.c
 tests_unit_test_cmauth_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cmauth_LDADD = $(UNIT_LDADD)
 tests_unit_test_cmauth_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_gcra
+TESTS += tests/unit/test_gcra
+tests_unit_test_gcra_SOURCES = tests/unit/test_gcra.c
+tests_unit_test_gcra_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_gcra_LDADD = $(UNIT_LDADD)
+tests_unit_test_gcra_LDFLAGS = $(UNIT_LINKFLAGS)
