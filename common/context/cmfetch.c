@@ -246,7 +246,8 @@ int cmfetch_new(cmfetch_t **out, const cmfetch_conf_t *conf, cmcache_t *cache, c
     double cost = 1e6 / f->conf.rate_per_sec; /* rate in (0, 100000]: capped at ~4 months a request */
     f->rate_cost_us = cost > 1e13 ? (uint64_t)1e13 : cost < 1 ? 1 : (uint64_t)cost;
     f->rate_burst_us = f->rate_cost_us * (uint64_t)f->conf.burst; /* a full bucket at start */
-    f->token_checked = cmcache_clock_ms();
+    if (f->conf.clock_ms == NULL) f->conf.clock_ms = cmcache_clock_ms;
+    f->token_checked = f->conf.clock_ms();
     atomic_init(&f->stop, false);
     *out = f;
     return CTX_OK;
@@ -502,7 +503,7 @@ static void trim_after_bulk(const struct xfer *x) {
 }
 
 static void finish(cmfetch_t *f, struct xfer *x, CURLcode res) {
-    int64_t now = cmcache_clock_ms();
+    int64_t now = f->conf.clock_ms();
     long code = 0;
     CTX_CTR_ADD(f->st, bytes, x->body.len);
     if (res != CURLE_OK || x->body.too_big) {
@@ -591,7 +592,7 @@ static void *run(void *arg) {
         uint64_t v;
         ssize_t r = read(efd, &v, sizeof v); /* reset the wake-up; EAGAIN when not set */
         (void)r;
-        int64_t now = cmcache_clock_ms();
+        int64_t now = f->conf.clock_ms();
         maybe_reload_token(f, now);
         if (now - f->swept_at >= SWEEP_MS) {
             cmcache_sweep(f->cache, now);

@@ -61,6 +61,8 @@ typedef struct cmfetch_conf {
     const char *const *headers; /* extra request headers ("Name: value"), from the mapping file */
     size_t nheaders;
     cmauth_t *auth;           /* borrowed, may be shared by fetchers: Keystone / vCenter login (cm.auth) */
+    int64_t (*clock_ms)(void);  /* the fetcher's clock (rate, log interval, timestamps it hands the
+                                   cache); NULL = cmcache_clock_ms(). Tests drive time with it. */
 } cmfetch_conf_t;
 
 /* Fills every field with its default. */

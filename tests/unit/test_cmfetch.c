@@ -165,26 +165,37 @@ static void missing_url_and_refused_connection(void **state) {
     env_stop(&e);
 }
 
+/* the fetcher's clock, driven by the test: the log interval is checked to the millisecond
+ * without sleeping (requests still run on the real network) */
+static _Atomic int64_t fake_now = 1000000;
+static int64_t fake_clock(void) { return fake_now; }
+
 static void log_lines_are_rate_limited(void **state) {
     (void)state;
     struct env e = {.srv = srv_start()};
     char url[256];
     cmfetch_conf_t fc = base_conf(e.srv, url, sizeof url);
     fc.log_interval_ms = 1500;
+    fc.clock_ms = fake_clock;
     env_start(&e, &fc);
     assert_int_equal(look(&e, "err-1", NULL, CM_MASK_STATIC), CM_PENDING);
     wait_completed(e.f, 1);
     assert_int_equal(look(&e, "err-2", NULL, CM_MASK_STATIC), CM_PENDING);
     assert_int_equal(look(&e, "err-3", NULL, CM_MASK_STATIC), CM_PENDING);
     wait_completed(e.f, 3);
-    sleep_ms(1600);
+    fake_now += 1499; /* still within the interval: suppressed too */
     assert_int_equal(look(&e, "err-4", NULL, CM_MASK_STATIC), CM_PENDING);
     wait_completed(e.f, 4);
+    fake_now += 1; /* the interval is over: logged, with the count of those held back */
+    assert_int_equal(look(&e, "err-5", NULL, CM_MASK_STATIC), CM_PENDING);
+    wait_completed(e.f, 5);
     char expect[256];
     pthread_mutex_lock(&e.mu);
     assert_int_equal(e.nlog, 2);
+    snprintf(expect, sizeof expect, "cm request http://127.0.0.1:%d/vm/err-1?name= failed: HTTP 500", e.srv->port);
+    assert_string_equal(e.log[0], expect);
     snprintf(expect, sizeof expect,
-             "cm request http://127.0.0.1:%d/vm/err-4?name= failed: HTTP 500 (2 similar suppressed)", e.srv->port);
+             "cm request http://127.0.0.1:%d/vm/err-5?name= failed: HTTP 500 (3 similar suppressed)", e.srv->port);
     assert_string_equal(e.log[1], expect);
     pthread_mutex_unlock(&e.mu);
     env_stop(&e);
