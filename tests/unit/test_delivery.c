@@ -195,6 +195,20 @@ static void wait_idle(ctx_dest_t *d) {
 
 /* ---------------------------------------------------------------- tests */
 
+/* waits until the destination is idle: its counters then */
+static ctx_dest_stats_t idle_stats(ctx_dest_t *d) {
+    wait_idle(d);
+    ctx_dest_stats_t st;
+    ctx_dest_stats(d, &st);
+    return st;
+}
+
+/* adds messages from..to, then idle_stats() */
+static ctx_dest_stats_t send_range(ctx_dest_t *d, int from, int to) {
+    assert_int_equal(add_range(d, NULL, from, to), 0);
+    return idle_stats(d);
+}
+
 static void batches_by_size_and_age_in_order(void **state) {
     (void)state;
     fake_t *f = fake_new();
@@ -209,9 +223,7 @@ static void batches_by_size_and_age_in_order(void **state) {
     assert_int_equal(ctx_dest_flush_due(d, enc, now), 0); /* msg 10 is not 50 ms old yet */
     assert_int_equal(ctx_dest_flush_due(d, enc, now + 60), 1);
     assert_int_equal(ctx_dest_flush_due(d, enc, now + 60), 0);
-    wait_idle(d);
-    ctx_dest_stats_t st;
-    ctx_dest_stats(d, &st);
+    ctx_dest_stats_t st = idle_stats(d);
     assert_int_equal(st.batches_sealed, 4);
     assert_int_equal(st.batches_delivered, 4);
     assert_int_equal(st.msgs_in, 10);
@@ -234,9 +246,7 @@ static void failures_spool_then_drain_in_order(void **state) {
     ctx_dest_opts_t o = opts("failspool", f, 10, CTX_ENC_GZIP);
     ctx_dest_t *d = dest_new(&o);
     for (int k = 0; k < 20; k++) assert_int_equal(add_range(d, NULL, k * 10 + 1, k * 10 + 10), 0);
-    wait_idle(d);
-    ctx_dest_stats_t st;
-    ctx_dest_stats(d, &st);
+    ctx_dest_stats_t st = idle_stats(d);
     assert_int_equal(st.retries, 6);
     ASSERT_GE(st.spooled_batches, 1);
     assert_int_equal(st.batches_delivered, 20);
@@ -262,9 +272,7 @@ static void restart_drains_what_was_spooled(void **state) {
     fake_t *up = fake_new();
     o = opts("restart", up, 7, CTX_ENC_ZSTD);
     d = dest_new(&o);
-    wait_idle(d);
-    ctx_dest_stats_t st;
-    ctx_dest_stats(d, &st);
+    ctx_dest_stats_t st = idle_stats(d);
     assert_int_equal(st.batches_delivered, 15);
     ctx_dest_free(d, NULL);
     check_seq(up, 1, 100);
@@ -279,10 +287,7 @@ static void slow_destination_overflows_without_duplicates(void **state) {
     ctx_dest_opts_t o = opts("slow", f, 5, CTX_ENC_NONE);
     o.max_pending = 1;
     ctx_dest_t *d = dest_new(&o);
-    assert_int_equal(add_range(d, NULL, 1, 200), 0);
-    wait_idle(d);
-    ctx_dest_stats_t st;
-    ctx_dest_stats(d, &st);
+    ctx_dest_stats_t st = send_range(d, 1, 200);
     ASSERT_GT(st.spooled_batches, 0);
     assert_int_equal(st.batches_delivered, 40);
     ctx_dest_free(d, NULL);
@@ -297,10 +302,7 @@ static void rejection_goes_to_dead_letter(void **state) {
     f->reject_call = 2;
     ctx_dest_opts_t o = opts("reject", f, 2, CTX_ENC_ZSTD);
     ctx_dest_t *d = dest_new(&o);
-    assert_int_equal(add_range(d, NULL, 1, 6), 0);
-    wait_idle(d);
-    ctx_dest_stats_t st;
-    ctx_dest_stats(d, &st);
+    ctx_dest_stats_t st = send_range(d, 1, 6);
     assert_int_equal(st.deadletter_batches, 1);
     assert_int_equal(st.deadletter_msgs, 2);
     assert_int_equal(st.batches_delivered, 2);
@@ -541,10 +543,7 @@ static void write_ahead_spools_every_batch(void **state) {
     ctx_dest_opts_t o = opts("wal", f, 4, CTX_ENC_ZSTD);
     o.write_ahead = 1;
     ctx_dest_t *d = dest_new(&o);
-    assert_int_equal(add_range(d, NULL, 1, 40), 0);
-    wait_idle(d);
-    ctx_dest_stats_t st;
-    ctx_dest_stats(d, &st);
+    ctx_dest_stats_t st = send_range(d, 1, 40);
     assert_int_equal(st.spooled_batches, 10);
     assert_int_equal(st.batches_delivered, 10);
     ctx_dest_free(d, NULL);
@@ -616,9 +615,7 @@ static void format_change_keeps_each_batch_s_transport(void **state) {
     o.transport.formats = y->formats;
     loglen = 0;
     d = dest_new(&o);
-    wait_idle(d);
-    ctx_dest_stats_t st;
-    ctx_dest_stats(d, &st);
+    ctx_dest_stats_t st = idle_stats(d);
     assert_int_equal(st.deadletter_msgs, 5);
     assert_int_equal(st.msgs_delivered, 0);
     assert_int_equal(y->calls, 0);
