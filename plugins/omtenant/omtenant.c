@@ -182,9 +182,12 @@ ENDcheckCnf
 
 BEGINactivateCnf
     CODESTARTactivateCnf;
-    for (instanceData *p = pModConf->insts; p != NULL; p = p->next_loaded)
-        if (p->spool_dir == NULL || omt_start(p) != RS_RET_OK)
-            LogError(0, RS_RET_ERR, "omtenant: the action could not start; its messages are held back");
+    for (instanceData *p = pModConf->insts; p != NULL; p = p->next_loaded) {
+        char why[CTX_ERRLEN] = "no spool.directory and no global(workDirectory=...) (above)";
+        if (p->spool_dir == NULL || omt_start(p, why, sizeof why) != RS_RET_OK)
+            LogError(0, RS_RET_ERR, "omtenant(%s): the action could not start: %s; its messages are held back", p->name,
+                     why);
+    }
 ENDactivateCnf
 
 BEGINfreeCnf

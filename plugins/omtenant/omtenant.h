@@ -233,7 +233,9 @@ void omt_rules_check_views(const instanceData *pData, const ctx_tenants_t *set, 
  * filtered per tenant: docs/omtenant.md, "The record"); else 0 */
 int omt_template_view_warning(const instanceData *pData, const ctx_tenants_t *set, char *buf, size_t len);
 void omt_rules_release(omt_rules_t *r);
-rsRetVal omt_start(instanceData *pData);
+/* Starts the action (directories, counters, routing, timer). On failure, why says what
+ * failed in a few words (details were logged). */
+rsRetVal omt_start(instanceData *pData, char *why, size_t whylen);
 void omt_stop(instanceData *pData);
 void omt_reload(instanceData *pData);
 const omt_route_ent_t *omt_route_find(const omt_route_t *rt, const char *id, size_t len, int *used_default);

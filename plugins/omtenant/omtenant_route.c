@@ -350,20 +350,29 @@ static int make_dir(const char *param, const char *dir) {
     return 0;
 }
 
-rsRetVal omt_start(instanceData *pData) {
+rsRetVal omt_start(instanceData *pData, char *why, size_t whylen) {
     char err[CTX_ERRLEN] = "";
     DEFiRet;
     if (pData->started) FINALIZE;
-    if (make_dir("spool.directory", pData->spool_dir) != 0 || make_dir("deadletter.directory", pData->deadletter_dir) != 0)
+    if (make_dir("spool.directory", pData->spool_dir) != 0) {
+        ctx_errf(why, whylen, "spool.directory '%s' refused (above)", pData->spool_dir);
         ABORT_FINALIZE(RS_RET_ERR);
-    CHKiRet(omt_stats_module(pData));
-    CHKiRet(omt_stats_rules(pData, pData->loaded_rules));
+    }
+    if (make_dir("deadletter.directory", pData->deadletter_dir) != 0) {
+        ctx_errf(why, whylen, "deadletter.directory '%s' refused (above)", pData->deadletter_dir);
+        ABORT_FINALIZE(RS_RET_ERR);
+    }
+    if (omt_stats_module(pData) != RS_RET_OK || omt_stats_rules(pData, pData->loaded_rules) != RS_RET_OK) {
+        ctx_errf(why, whylen, "cannot register its impstats counters");
+        ABORT_FINALIZE(RS_RET_ERR);
+    }
     if (pData->route == NULL && ctx_slot_new(route_free, &pData->route) != 0) {
-        LogError(0, RS_RET_OUT_OF_MEMORY, "omtenant(%s): out of memory", pData->name);
+        ctx_errf(why, whylen, "out of memory");
         ABORT_FINALIZE(RS_RET_OUT_OF_MEMORY);
     }
     if (install(pData, pData->loaded, pData->loaded_rules, err, sizeof err) != 0) {
         LogError(0, RS_RET_ERR, "omtenant: %s", err);
+        ctx_errf(why, whylen, "cannot set up its tenants (above)");
         ABORT_FINALIZE(RS_RET_ERR);
     }
     pData->started = 1;

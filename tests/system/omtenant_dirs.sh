@@ -26,6 +26,11 @@ W=$CTX_WORK
 ctx_wait_for "the refusal of the symbolic link" 30 "grep -qF \"omtenant: parameter 'spool.directory': '$W/spool-link' cannot hold tenants' data: a symbolic link: expected a directory\" '$CTX_ILOG' 2>/dev/null"
 ctx_wait_for "the refusal of the open directory" 30 "grep -qF \"omtenant: parameter 'deadletter.directory': '$W/open-dl' cannot hold tenants' data: writable by every user (mode 0777): expected 0700\" '$CTX_ILOG' 2>/dev/null"
 ctx_wait_for "the warning" 30 "grep -qF \"omtenant: warning: parameter 'spool.directory': '$W/wide-spool' is open to every user (mode 0755): expected 0700\" '$CTX_ILOG' 2>/dev/null"
+# each refused action says once, by name, that it did not start and why; the warned one starts
+ctx_wait_for "action link's summary" 30 "grep -qF \"omtenant(link): the action could not start: spool.directory '$W/spool-link' refused (above); its messages are held back\" '$CTX_ILOG'"
+ctx_wait_for "action open's summary" 30 "grep -qF \"omtenant(open): the action could not start: deadletter.directory '$W/open-dl' refused (above); its messages are held back\" '$CTX_ILOG'"
+n=$(grep -c "the action could not start" "$CTX_ILOG")
+[ "$n" = 2 ] || ctx_fail "expected 2 actions that could not start, the log says $n"
 ctx_stop
 [ -z "$(ls -A "$W/real-spool")" ] || ctx_fail "something was written through the refused symbolic link: $(ls "$W/real-spool")"
 [ -d "$W/wide-spool/a" ] || ctx_fail "the action with a warning did not start (no spool for tenant a)"
