@@ -144,7 +144,8 @@ static void delay_and_due(void **state) {
     uint64_t before = ctx_batch_now_ms();
     assert_int_equal(APPEND(b, "x"), 0);
     uint64_t opened = ctx_batch_opened_ms(b);
-    assert_true(opened >= before && opened <= ctx_batch_now_ms());
+    ASSERT_GE(opened, before);
+    ASSERT_LE(opened, ctx_batch_now_ms());
     assert_int_equal(ctx_batch_due(b, opened + 499), 0);
     assert_int_equal(ctx_batch_due(b, opened + 500), 1);
     assert_int_equal(APPEND(b, "y"), 0);

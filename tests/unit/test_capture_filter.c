@@ -228,7 +228,8 @@ static void bounds_and_errors(void **state) {
     while (ctx_capfilter_size(fit + 1, port_len) <= CTX_CAPFILTER_MAX_INSNS) ++fit;
     ASSERT_GE(fit, 2048); /* capture.c attaches up to 2048 interfaces */
     int len = ctx_capfilter_build(idx, fit, port, port_len, prog, CTX_CAPFILTER_MAX_INSNS);
-    assert_true(len > 0 && len <= CTX_CAPFILTER_MAX_INSNS);
+    ASSERT_GT(len, 0);
+    ASSERT_LE(len, CTX_CAPFILTER_MAX_INSNS);
     kernel_accepts(prog, (size_t)len);
     assert_int_equal(ctx_capfilter_build(idx, fit + 1, port, port_len, prog, CTX_CAPFILTER_MAX_INSNS), CTX_EINVAL);
     /* unsorted or duplicate indexes, a short buffer */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "check.h"
 #include <json.h>
 
 #include "batch.h"
@@ -114,7 +115,7 @@ static void es_reply_hostile(void **state) {
         int rc = ctx_fmt_es_reply(bad[i], strlen(bad[i]), 2, it, err, sizeof err);
         if (rc != CTX_EPARSE) print_message("accepted: %s\n", bad[i]);
         assert_int_equal(rc, CTX_EPARSE);
-        assert_true(err[0] != '\0');
+        ASSERT_GT(strlen(err), 0);
     }
     /* huge: 200,000 items for a request of 2, and deep nesting */
     size_t n = 200000, cap = n * 30 + 64, len = 0;
@@ -360,7 +361,8 @@ static void hostile_context(void **state) {
         fjson_object_put(parse(body_of(&b)));
         b.len = 0;
         assert_int_equal(ctx_fmt_hec_encode(&o, &r, 1, &b), 0);
-        assert_true(b.len > 0 && b.buf[b.len - 1] == '\n');
+        ASSERT_GT(b.len, 0);
+        assert_int_equal(b.buf[b.len - 1], '\n');
         b.buf[b.len - 1] = '\0';
         fjson_object_put(parse((char *)b.buf));
         free(b.buf);
@@ -384,7 +386,7 @@ static void hec_ack_replies(void **state) {
     uint64_t id = 99;
     const char *r = "{\"text\":\"Success\",\"code\":0,\"ackId\":7}";
     assert_int_equal(ctx_fmt_hec_ack_id(r, strlen(r), &id), 1);
-    assert_true(id == 7);
+    assert_int_equal(id, 7);
     r = "{\"text\":\"Success\",\"code\":0}";
     assert_int_equal(ctx_fmt_hec_ack_id(r, strlen(r), &id), 0);
     static const char *const bad_id[] = {"", "[]", "{\"ackId\":\"7\"}", "{\"ackId\":-1}", "{\"ackId\":null}", "{\"ackId\":7",
@@ -448,17 +450,17 @@ static void rfc3339(void **state) {
     (void)state;
     uint64_t ns;
     assert_int_equal(ctx_fmt_parse_rfc3339("2025-12-02T07:00:51.123456789Z", 30, &ns), 0);
-    assert_true(ns == T0);
+    assert_int_equal(ns, T0);
     assert_int_equal(ctx_fmt_parse_rfc3339("2025-12-02T08:00:51.123456+01:00", 32, &ns), 0);
-    assert_true(ns == T0 - 789);
+    assert_int_equal(ns, T0 - 789);
     assert_int_equal(ctx_fmt_parse_rfc3339("1970-01-01T00:00:00Z", 20, &ns), 0);
-    assert_true(ns == 0);
+    assert_int_equal(ns, 0);
     static const char *const bad[] = {"", "2025-12-02", "2025-12-02T07:00:51", "2025-13-02T07:00:51Z",
                                       "2025-12-02T07:00:51.Z", "2025-12-02T07:00:51+0100", "Dec  2 07:00:51",
                                       "2025-12-02T07:00:51Zx", "1969-12-31T23:59:59Z"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(ctx_fmt_parse_rfc3339(bad[i], strlen(bad[i]), &ns), CTX_EPARSE);
-        assert_true(ns == 0);
+        assert_int_equal(ns, 0);
     }
     ctx_fmt_buf_t b = {0};
     assert_int_equal(ctx_fmt_json_time(&b, T0), 0);
@@ -488,7 +490,7 @@ static void rfc3339_cached(void **state) {
     }
     uint64_t ns;
     assert_int_equal(ctx_fmt_parse_rfc3339_c(&c, "2025-12-02T07:00:52.5Z", 22, &ns), 0);
-    assert_true(ns == 1764658852500000000ull);
+    assert_int_equal(ns, 1764658852500000000ull);
 }
 
 static void ctx_lookup(void **state) {

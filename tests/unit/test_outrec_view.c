@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static char *record_ctx(fx_t *fx, ctx_outrec_t *b, int hostwide, const char *ctx
     const char *out;
     size_t n;
     ctx_outrec_set_hostwide(b, hostwide);
-    assert_true(ctx_outrec_build(b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n) >= 0);
+    ASSERT_GE(ctx_outrec_build(b, CTX_OUTREC_JSON, fx->rx, fx->set, &f, &out, &n), 0);
     ctx_redact_ctx_take_counters(fx->rx, NULL);
     if (withheld) *withheld = ctx_outrec_withheld(b);
     const char *c = strstr(out, ",\"ctx\":");
@@ -103,7 +104,7 @@ static void memo_never_mixes_views(void **state) {
     }
     ctx_outrec_memo_stats_t st;
     ctx_outrec_memo_stats(fx->memo, &st);
-    assert_true(st.doc_hits > 0);
+    ASSERT_GT(st.doc_hits, 0);
 }
 
 /* a $!ctx without host-wide members is the same text, not a copy with changes */
@@ -143,7 +144,7 @@ static void keys_in_disguise(void **state) {
             assert_no_hostwide(c);
             struct fjson_object *o = fjson_tokener_parse(c); /* still valid JSON */
             assert_non_null(o);
-            assert_true(w > 0);
+            ASSERT_GT(w, 0);
             fjson_object_put(o);
             free(c);
         }
@@ -246,7 +247,7 @@ static void memo_matches_plain(void **state) {
     }
     ctx_outrec_memo_stats_t st;
     ctx_outrec_memo_stats(fx->memo, &st);
-    assert_true(st.doc_hits > 0);
+    ASSERT_GT(st.doc_hits, 0);
 }
 
 int main(void) {

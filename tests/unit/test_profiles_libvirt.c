@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,7 +344,7 @@ static void test_merge_precedence(void **state) {
 static void write_profiles(char *path, const char *tenant) {
     if (strstr(path, "XXXXXX") != NULL) {
         int fd = mkstemp(path);
-        assert_true(fd >= 0);
+        ASSERT_GE(fd, 0);
         close(fd);
     }
     FILE *f = fopen(path, "w");

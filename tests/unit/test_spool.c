@@ -323,7 +323,8 @@ static void enospc_tmpfs(void **state) {
     assert_int_equal(rc, CTX_EIO);
     assert_int_equal(e, ENOSPC);
     assert_non_null(strstr(err, "No space left on device"));
-    assert_true(ok >= 10 && ok < 17);
+    ASSERT_GE(ok, 10);
+    ASSERT_LT(ok, 17);
     ctx_spool_free(sp);
     sp = open_spool(dir, 0, CTX_SPOOL_BLOCK, 1 << 20);
     ctx_spool_stats_t st;
