@@ -15,7 +15,7 @@
 # Prints one line per sender; keeps the callgrind files in $CG_DIR (default a temp dir).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-ONLY=omfwd-ossl,omtenant-tls,omtenant-https,omtenant-otlp,omtenant-otlp-json,omtenant-elasticsearch,omtenant-loki,omtenant-splunk-hec
+ONLY=omfwd-ossl,omtenant-tls,omtenant-https,omtenant-json-array,omtenant-otlp,omtenant-otlp-json,omtenant-elasticsearch,omtenant-loki,omtenant-splunk-hec
 SMALL=5000 LARGE=25000 TOPK=0
 while [ $# -gt 0 ]; do
     case "$1" in

@@ -14,6 +14,7 @@
 #                     unredacted), LF-framed, action queue with 1024-message batches
 #   omtenant-tls      omtenant, tenant transport syslog-tls (no compression: RFC 5425)
 #   omtenant-https    omtenant, tenant transport https, zstd -3, NDJSON
+#   omtenant-json-array  the same, format json-array (one JSON array per batch)
 #   omtenant-otlp     omtenant, https, zstd -3, format otlp (OTLP/HTTP protobuf, one
 #                     ResourceLogs per VM per batch; issue 17)
 #   omtenant-otlp-json  the same, format otlp-json
@@ -273,6 +274,11 @@ for round in $(seq 1 "$ROUNDS"); do
         tenants "$T_HTTPS"
         TOTAL=$W/https/total TBASE=$(cat "$W/https/total" 2>/dev/null || echo 0)
         run omtenant-https "$A_OMT" recv_count_https "$PH"
+    fi
+    if want omtenant-json-array; then
+        tenants "${T_HTTPS%\}}, \"format\": \"json-array\"}"
+        TOTAL=$W/https/total TBASE=$(cat "$W/https/total" 2>/dev/null || echo 0)
+        run omtenant-json-array "$A_OMT" recv_count_https "$PH"
     fi
     for f in $OTLP_FORMATS; do
         want "omtenant-$f" || continue

@@ -23,8 +23,8 @@ The answer is 200 unless --mode-file names a file holding "CODE" or
 "CODE RETRY_AFTER_SECONDS" (e.g. "400", "429 1", "500"), or "sleep SECONDS" (a slow
 server: each answer, 200, comes that late): read on every request.
 A body that cannot be decoded is answered with 400 and recorded as such.
---count-only (benchmarks) keeps no messages: NDJSON lines are counted and the running
-total of 2xx messages is kept in DIR/total.
+--count-only (benchmarks) keeps no messages: NDJSON lines (or a JSON array's elements)
+are counted and the running total of 2xx messages is kept in DIR/total.
 Stop it with SIGTERM; start it again on the same --port.
 
 check: every message containing PREFIX<n> for n in FIRST..LAST arrived (in 2xx
@@ -147,8 +147,8 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         enc, body, msgs, note = None, b"", [], None
         try:
             enc, body = self._decode(raw)
-            if self.server.opts.count_only:
-                msgs = body.count(b"\n")
+            if self.server.opts.count_only:  # NDJSON: lines; a JSON array: its elements
+                msgs = len(json.loads(body)) if body[:1] == b"[" else body.count(b"\n")
             else:
                 msgs = self._messages(ctype, body)
         except Exception as e:  # noqa: BLE001 - any decoding problem is a 400
