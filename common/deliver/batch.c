@@ -32,6 +32,7 @@ struct ctx_batch_encoder {
     int zs_level;      /* level zs was made with */
     unsigned char *out; /* output buffer, reused */
     size_t out_cap;
+    ctx_fmt_scratch_t *fmt; /* the record formats' working memory (ctx_batch_seal), reused */
     uint64_t bytes_in, bytes_out, batches; /* counters */
 };
 
@@ -212,7 +213,12 @@ void ctx_batch_encoder_free(ctx_batch_encoder_t *e) {
     if (e->zs_ready)
         deflateEnd(&e->zs);
     free(e->out);
+    ctx_fmt_scratch_free(e->fmt);
     free(e);
+}
+
+ctx_fmt_scratch_t **batch_encoder_scratch(ctx_batch_encoder_t *e) {
+    return e != NULL ? &e->fmt : NULL;
 }
 
 static int out_reserve(ctx_batch_encoder_t *e, size_t need) {

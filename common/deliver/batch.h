@@ -124,10 +124,11 @@ void ctx_batch_set_opts(ctx_batch_t *b, const ctx_fmt_opts_t *opts);
 int ctx_batch_append_rec(ctx_batch_t *b, const ctx_fmt_rec_t *r);
 
 /* The complete body of a non-empty batch, for sealing: for a record format it is
- * encoded now (ctx_fmt_encode) into the batch's buffer; otherwise as ctx_batch_body.
+ * encoded now (ctx_fmt_encode) into the batch's buffer, with the encoder's working memory
+ * from enc (NULL: allocated for this call); otherwise as ctx_batch_body.
  * Returns 0 (*body borrowed until the next append / reset / free), CTX_ENOMEM or
  * CTX_EINVAL (empty batch, encoder error). */
-int ctx_batch_seal(ctx_batch_t *b, const char **body, size_t *len);
+int ctx_batch_seal(ctx_batch_t *b, ctx_batch_encoder_t *enc, const char **body, size_t *len);
 
 /* Bytes the batch holds: the body for the message formats, the estimate of the limits
  * for the record formats (what ctx_dest counts against a blocked tenant's hold). */

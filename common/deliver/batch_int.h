@@ -43,5 +43,7 @@ struct ctx_batch {
 
 void batch_rec_reset(ctx_batch_t *b);
 void batch_rec_free(ctx_batch_t *b);
+/* the encoder's working memory for ctx_fmt_encode (batch.c); NULL when e is NULL */
+ctx_fmt_scratch_t **batch_encoder_scratch(ctx_batch_encoder_t *e);
 
 #endif

@@ -176,7 +176,7 @@ static ctx_fmt_str_t at(const ctx_batch_t *b, size_t off, size_t len) {
     return s;
 }
 
-int ctx_batch_seal(ctx_batch_t *b, const char **body, size_t *len) {
+int ctx_batch_seal(ctx_batch_t *b, ctx_batch_encoder_t *enc, const char **body, size_t *len) {
     if (b == NULL || body == NULL || len == NULL || b->count == 0) return CTX_EINVAL;
     if (!ctx_batch_is_records(b->fmt)) {
         *body = ctx_batch_body(b, len);
@@ -195,7 +195,7 @@ int ctx_batch_seal(ctx_batch_t *b, const char **body, size_t *len) {
         v[i].ctx = x->ctx == UINT32_MAX ? at(b, 0, 0) : at(b, b->ctxs[x->ctx].off, b->ctxs[x->ctx].len);
     }
     ctx_fmt_buf_t out = {(unsigned char *)b->buf, 0, b->cap};
-    int rc = ctx_fmt_encode(ctx_batch_fmt(b->fmt), &b->opts, v, b->count, &out);
+    int rc = ctx_fmt_encode(ctx_batch_fmt(b->fmt), &b->opts, v, b->count, &out, batch_encoder_scratch(enc));
     if (rc == 0) rc = ctx_fmt_buf_append(&out, "", 1); /* a NUL after the body, as batch.c keeps */
     b->buf = (char *)out.buf, b->cap = out.cap;
     if (rc != 0) return rc;

@@ -70,7 +70,7 @@ static int seal_locked(ctx_dest_t *d, ctx_batch_encoder_t *enc) {
     const char *raw = NULL;
     const void *out;
     size_t outlen;
-    int rc = ctx_batch_seal(d->open, &raw, &rawlen); /* a record format builds its body now */
+    int rc = ctx_batch_seal(d->open, enc, &raw, &rawlen); /* a record format builds its body now */
     if (rc == 0) rc = ctx_batch_encode(enc, d->cfg.encoding, d->cfg.level, raw, rawlen, &out, &outlen);
     dnode_t *n = NULL;
     if (rc == 0) rc = make_node(d, out, outlen, nmsgs, &n);

@@ -58,13 +58,13 @@ int ctx_fmt_grouping(ctx_fmt_t f) {
 }
 
 int ctx_fmt_encode(ctx_fmt_t f, const ctx_fmt_opts_t *opts, const ctx_fmt_rec_t *recs, size_t n,
-                   ctx_fmt_buf_t *out) {
+                   ctx_fmt_buf_t *out, ctx_fmt_scratch_t **scratch) {
     static const ctx_fmt_opts_t none;
     if (recs == NULL || n == 0 || out == NULL) return CTX_EINVAL;
     if (opts == NULL) opts = &none;
     switch (f) {
-    case CTX_FMT_OTLP: return ctx_fmt_otlp_encode(recs, n, 0, out);
-    case CTX_FMT_OTLP_JSON: return ctx_fmt_otlp_encode(recs, n, 1, out);
+    case CTX_FMT_OTLP: return ctx_fmt_otlp_encode_s(recs, n, 0, out, scratch);
+    case CTX_FMT_OTLP_JSON: return ctx_fmt_otlp_encode_s(recs, n, 1, out, scratch);
     case CTX_FMT_ELASTICSEARCH: return ctx_fmt_es_encode(recs, n, out);
     case CTX_FMT_LOKI: return ctx_fmt_loki_encode(opts, recs, n, out);
     case CTX_FMT_SPLUNK_HEC: return ctx_fmt_hec_encode(opts, recs, n, out);

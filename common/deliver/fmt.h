@@ -72,6 +72,19 @@ int ctx_fmt_buf_reserve(ctx_fmt_buf_t *b, size_t n);
  * CTX_ENOMEM, or CTX_EINVAL (n == 0, NULL arguments). */
 int ctx_fmt_otlp_encode(const ctx_fmt_rec_t *recs, size_t n, int json, ctx_fmt_buf_t *out);
 
+/* Working memory of the grouping encoders (today otlp's tables and attribute buffers),
+ * kept between batches by whoever seals them, one per sealing thread: once it has grown
+ * to the largest batch, a batch costs no allocation (a malloc and free of tens of kB per
+ * batch made glibc consolidate its fast bins every time). Start from a NULL pointer;
+ * the encoder makes it on first use. Not thread-safe: one thread at a time. */
+typedef struct ctx_fmt_scratch ctx_fmt_scratch_t;
+void ctx_fmt_scratch_free(ctx_fmt_scratch_t *s);
+
+/* ctx_fmt_otlp_encode with the working memory in *scratch (made when NULL; scratch
+ * itself NULL: allocated and freed in the call, as ctx_fmt_otlp_encode does). */
+int ctx_fmt_otlp_encode_s(const ctx_fmt_rec_t *recs, size_t n, int json, ctx_fmt_buf_t *out,
+                          ctx_fmt_scratch_t **scratch);
+
 /* Reads an OTLP/HTTP export reply body (protobuf when json == 0, else JSON) of a 2xx
  * response: *rejected is partial_success.rejected_log_records (0 when absent or the body
  * is empty), msg its error_message (NUL-terminated, truncated; "" when absent). Returns 0,
@@ -110,9 +123,10 @@ const char *ctx_fmt_content_type(ctx_fmt_t f);
 int ctx_fmt_grouping(ctx_fmt_t f);
 
 /* Encodes n records (n >= 1) of a grouping format into out (appended). opts may be NULL
- * for otlp / elasticsearch. Returns 0, CTX_ENOMEM or CTX_EINVAL. */
+ * for otlp / elasticsearch; scratch may be NULL (see ctx_fmt_scratch_t). Returns 0,
+ * CTX_ENOMEM or CTX_EINVAL. */
 int ctx_fmt_encode(ctx_fmt_t f, const ctx_fmt_opts_t *opts, const ctx_fmt_rec_t *recs, size_t n,
-                   ctx_fmt_buf_t *out);
+                   ctx_fmt_buf_t *out, ctx_fmt_scratch_t **scratch);
 
 /* Appends s[0..n) as a JSON string with its quotes ('"', '\\', controls escaped; invalid
  * UTF-8 becomes U+FFFD). 0 or CTX_ENOMEM. */

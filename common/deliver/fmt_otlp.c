@@ -11,7 +11,10 @@
  * - the records are then written group by group, in order of first appearance, each copying
  *   its text's encoded per-message attributes.
  *
- * Concurrency: no state; everything lives in the call.
+ * Memory: the tables and the attribute buffers live in a ctx_fmt_scratch_t the caller keeps
+ * between batches (one per sealing thread), or in the call when it has none.
+ *
+ * Concurrency: no state of its own; a scratch is used by one thread at a time.
  */
 #include "fmt.h"
 
@@ -75,14 +78,44 @@ static uint64_t hash_ptr(const void *p, size_t n) {
     return h ^ (h >> 29);
 }
 
-static void batch_free(ot_batch_t *b) {
+struct ctx_fmt_scratch {
+    unsigned char *block; /* the tables of the largest batch so far */
+    size_t cap;
+    ctx_fmt_buf_t rbuf, mbuf;
+};
+
+void ctx_fmt_scratch_free(ctx_fmt_scratch_t *s) {
+    if (s == NULL) return;
+    free(s->block);
+    free(s->rbuf.buf), free(s->mbuf.buf);
+    free(s);
+}
+
+/* hands the buffers back to the scratch (they may have grown), or frees them without one */
+static void batch_free(ot_batch_t *b, ctx_fmt_scratch_t *s) {
+    if (s != NULL) {
+        s->rbuf = b->rbuf, s->mbuf = b->mbuf;
+        return;
+    }
     free(b->text); /* the one block of every table */
     free(b->rbuf.buf), free(b->mbuf.buf);
 }
 
-/* the tables, in one block: one allocation and one free per batch (a free of several
- * blocks of tens of kB each made glibc consolidate its fast bins, every time) */
-static int batch_alloc(ot_batch_t *b, const ctx_fmt_rec_t *recs, size_t n, int json) {
+/* a block of sz bytes: the scratch's (grown when too small: its old content is not
+ * needed, so free and malloc rather than realloc's copy) or a new one */
+static unsigned char *block_of(ctx_fmt_scratch_t *s, size_t sz) {
+    if (s == NULL) return malloc(sz);
+    if (s->cap < sz) {
+        free(s->block);
+        s->cap = 0;
+        if ((s->block = malloc(sz)) == NULL) return NULL;
+        s->cap = sz;
+    }
+    return s->block;
+}
+
+/* the tables, in one block (one allocation, or none with a grown scratch) */
+static int batch_alloc(ot_batch_t *b, const ctx_fmt_rec_t *recs, size_t n, int json, ctx_fmt_scratch_t *s) {
     memset(b, 0, sizeof(*b));
     b->recs = recs, b->n = n, b->json = json;
     size_t t = 16;
@@ -90,7 +123,12 @@ static int batch_alloc(ot_batch_t *b, const ctx_fmt_rec_t *recs, size_t n, int j
     b->tmask = t - 1;
     size_t sz = n * (sizeof *b->text + sizeof *b->res + sizeof *b->order + sizeof *b->rec_text) +
                 t * (sizeof *b->ptab + 2 * sizeof(uint32_t));
-    unsigned char *p = malloc(sz); /* in order of alignment: the uint32_t tables last */
+    if (s != NULL) {
+        b->rbuf = s->rbuf, b->mbuf = s->mbuf;
+        b->rbuf.len = b->mbuf.len = 0;
+        s->rbuf = s->mbuf = (ctx_fmt_buf_t){0}; /* the batch holds them until batch_free */
+    }
+    unsigned char *p = block_of(s, sz); /* in order of alignment: the uint32_t tables last */
     if (p == NULL) return CTX_ENOMEM;
     memset(p + n * (sizeof *b->text + sizeof *b->res + sizeof *b->order), 0, t * sizeof *b->ptab); /* the hash */
     memset(p + sz - 2 * t * sizeof(uint32_t), 0, 2 * t * sizeof(uint32_t));                     /* tables */
@@ -280,12 +318,19 @@ static void resource_json(ot_w_t *w, const ot_batch_t *b, const ot_res_t *res) {
 }
 
 int ctx_fmt_otlp_encode(const ctx_fmt_rec_t *recs, size_t n, int json, ctx_fmt_buf_t *out) {
+    return ctx_fmt_otlp_encode_s(recs, n, json, out, NULL);
+}
+
+int ctx_fmt_otlp_encode_s(const ctx_fmt_rec_t *recs, size_t n, int json, ctx_fmt_buf_t *out,
+                          ctx_fmt_scratch_t **scratch) {
     if (recs == NULL || n == 0 || out == NULL || n >= UINT32_MAX / 2) return CTX_EINVAL;
+    if (scratch != NULL && *scratch == NULL) *scratch = calloc(1, sizeof **scratch); /* NULL: as without */
+    ctx_fmt_scratch_t *s = scratch != NULL ? *scratch : NULL;
     ot_batch_t b;
-    int rc = batch_alloc(&b, recs, n, json ? 1 : 0);
+    int rc = batch_alloc(&b, recs, n, json ? 1 : 0, s);
     if (rc == 0) rc = group(&b);
     if (rc != 0) {
-        batch_free(&b);
+        batch_free(&b, s);
         return rc;
     }
     size_t start = out->len;
@@ -305,7 +350,7 @@ int ctx_fmt_otlp_encode(const ctx_fmt_rec_t *recs, size_t n, int json, ctx_fmt_b
         ot_jlist_close(&w, l);
         ot_lit(&w, "}");
     }
-    batch_free(&b);
+    batch_free(&b, s);
     if (w.err) out->len = start;
     return w.err;
 }

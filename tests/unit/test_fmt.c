@@ -424,7 +424,7 @@ static void record_batch_shares_context(void **state) {
     assert_int_equal(est, 3 * 64 + 3 * 6 + 3 + 3 + 5 + strlen(CTX_A) + strlen(CTX_B)); /* CTX_A once */
     const char *body;
     size_t len;
-    assert_int_equal(ctx_batch_seal(b, &body, &len), 0);
+    assert_int_equal(ctx_batch_seal(b, NULL, &body, &len), 0);
     ctx_fmt_buf_t direct = {0};
     assert_int_equal(ctx_fmt_es_encode(r, 3, &direct), 0);
     assert_int_equal(len, direct.len);
@@ -440,7 +440,7 @@ static void record_batch_shares_context(void **state) {
     ctx_batch_reset(b);
     assert_int_equal(ctx_batch_count(b), 0);
     assert_int_equal(ctx_batch_size(b), 0);
-    assert_int_equal(ctx_batch_seal(b, &body, &len), CTX_EINVAL);
+    assert_int_equal(ctx_batch_seal(b, NULL, &body, &len), CTX_EINVAL);
     ctx_batch_free(b);
 }
 

@@ -239,6 +239,40 @@ static void large_interleaved_batch(void **state) {
     free(r);
 }
 
+/* one scratch kept over batches that grow, shrink and regrow, both encodings: every
+ * body is byte for byte what an encode without a scratch gives */
+static void scratch_kept_between_batches(void **state) {
+    (void)state;
+    enum { VMS = 7, N = 600 };
+    static char ctx[VMS][96];
+    static char msgs[N][12];
+    ctx_fmt_rec_t *r = calloc(N, sizeof(*r));
+    assert_non_null(r);
+    for (int v = 0; v < VMS; v++)
+        snprintf(ctx[v], sizeof(ctx[v]), "{\"vm\":{\"name\":\"vm-%d\",\"uuid\":\"u-%d\"}}", v, v);
+    for (int i = 0; i < N; i++) {
+        snprintf(msgs[i], sizeof(msgs[i]), "m%d", i);
+        r[i] = rec(msgs[i], ctx[(i * 3) % VMS]);
+    }
+    static const size_t sizes[] = {5, N, 1, 40, N, 3};
+    ctx_fmt_scratch_t *s = NULL;
+    for (int json = 0; json <= 1; json++)
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            const ctx_fmt_rec_t *part = r + (k * 11) % 7; /* other records each time */
+            size_t n = sizes[k] > (size_t)N - 6 ? (size_t)N - 6 : sizes[k];
+            ctx_fmt_buf_t with = {0}, without = {0};
+            assert_int_equal(ctx_fmt_otlp_encode_s(part, n, json, &with, &s), 0);
+            assert_non_null(s);
+            assert_int_equal(ctx_fmt_otlp_encode(part, n, json, &without), 0);
+            assert_int_equal(with.len, without.len);
+            assert_memory_equal(with.buf, without.buf, with.len);
+            free(with.buf), free(without.buf);
+        }
+    ctx_fmt_scratch_free(s);
+    ctx_fmt_scratch_free(NULL);
+    free(r);
+}
+
 static void arguments(void **state) {
     (void)state;
     ctx_fmt_rec_t r = rec("x", "");
@@ -377,6 +411,7 @@ int main(void) {
         cmocka_unit_test(escaping_and_utf8),
         cmocka_unit_test(empty_fields),
         cmocka_unit_test(large_interleaved_batch),
+        cmocka_unit_test(scratch_kept_between_batches),
         cmocka_unit_test(arguments),
         cmocka_unit_test(reply_protobuf),
         cmocka_unit_test(reply_json),
