@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "ctxlog_common.h"
 #include "lvdl.h" /* libvirt, loaded by ctx_lvwatch_start() */
 #include "profsrc_int.h"
@@ -299,10 +300,7 @@ static void rescan(struct ctx_profsrc *s) {
 
 static void wait_ms(struct ctx_profsrc *s, uint64_t ms) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    ctx_clock_deadline(&ts, ms); /* the cv waits on CLOCK_MONOTONIC (ctx_lvwatch_start) */
     pthread_cond_timedwait(&s->watch->cv, &s->mu, &ts);
 }
 

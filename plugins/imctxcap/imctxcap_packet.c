@@ -34,6 +34,7 @@
 #include "statsobj.h"
 
 #include "capture.h"
+#include "clock.h"
 #include "ifglob.h"
 #include "imctxcap.h"
 #include "jsonintern.h"
@@ -62,12 +63,6 @@ static datetime_if_t *p_datetime;
 void imctxcap_packet_set_objs(void *prop_if, void *datetime_if) {
     p_prop = prop_if;
     p_datetime = datetime_if;
-}
-
-static uint64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static int port_wanted(const imctxcap_inst_t *inst, uint16_t port) {
@@ -187,7 +182,7 @@ finalize_it:
  * interface index keeps the vNICs' fragments apart (and is the unit of the quota). */
 static int reassemble(imctxcap_worker_t *w, unsigned ifindex, const struct ctx_pkt *frag, struct ctx_pkt *whole) {
     imctxcap_inst_t *inst = w->inst;
-    int rc = ctx_ipfrag_add(w->frag, frag, ifindex, mono_ms(), whole);
+    int rc = ctx_ipfrag_add(w->frag, frag, ifindex, ctx_clock_ms(), whole);
     if (rc == CTX_IPFRAG_COMPLETE) return 1;
     if (rc < 0) imctxcap_ctr_add(inst, IMCTXCAP_CTR_FRAG_DROPPED, 1);
     return 0;

@@ -31,6 +31,7 @@
 #include "rsconf.h"
 #include "statsobj.h"
 
+#include "clock.h"
 #include "cnfutil.h"
 #include "imctxcap.h"
 #include "pktdecode.h"
@@ -230,12 +231,6 @@ void imctxcap_tcp_free(imctxcap_inst_t *inst) {
 
 /* ---- run time (capture workers) ---- */
 
-static uint64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* who a connection is, fixed at its first segment (the flow's tag) */
 struct tcp_ident {
     ctx_profiles_t *store; /* a reference: keeps a.vm valid across HUPs */
@@ -320,7 +315,7 @@ void imctxcap_tcp_packet(imctxcap_worker_t *w, const char *ifname, const struct 
     if (w->tcp == NULL) return;
     for (size_t i = 0; i < inst->n_tcp_ports; ++i) {
         if (inst->tcp_ports[i] == p->dport) {
-            ctx_tcpreasm_packet(w->tcp, ifname, ts, mono_ms(), p);
+            ctx_tcpreasm_packet(w->tcp, ifname, ts, ctx_clock_ms(), p);
             return;
         }
     }
