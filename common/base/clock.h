@@ -15,6 +15,13 @@ static inline uint64_t ctx_clock_ms(void) {
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* CLOCK_MONOTONIC now, in nanoseconds (rate budgets that charge per frame) */
+static inline uint64_t ctx_clock_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* the CLOCK_MONOTONIC time ms milliseconds from now, for pthread_cond_timedwait */
 static inline void ctx_clock_deadline(struct timespec *ts, uint64_t ms) {
     clock_gettime(CLOCK_MONOTONIC, ts);

@@ -16,14 +16,9 @@
 #include "msg.h"
 #include "statsobj.h"
 
+#include "clock.h"
 #include "imctxcap.h"
 #include "vmbudget.h"
-
-static uint64_t mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 rsRetVal imctxcap_budget_init(imctxcap_inst_t *inst) {
     DEFiRet;
@@ -46,7 +41,7 @@ void imctxcap_budget_free(imctxcap_inst_t *inst) {
 
 /* the vNIC's packets/s and bytes/s budget: a flood is dropped here, before any work on it */
 int imctxcap_within_budget(imctxcap_worker_t *w, const char *ifname, size_t wirelen) {
-    if (w->inst->budgets == NULL || ctx_vmbudget_take(w->inst->budgets[w->index], ifname, wirelen, mono_ns()))
+    if (w->inst->budgets == NULL || ctx_vmbudget_take(w->inst->budgets[w->index], ifname, wirelen, ctx_clock_ns()))
         return 1;
     imctxcap_ctr_add(w->inst, IMCTXCAP_CTR_OVERBUDGET, 1);
     imctxcap_vmstats_overbudget(w, ifname);
