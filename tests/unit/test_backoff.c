@@ -93,12 +93,8 @@ static void default_random_is_jittered_and_bounded(void **state) {
     ctx_backoff_free(b);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(delay_bounds_and_doubling),
-        cmocka_unit_test(object_counts_attempts_and_resets),
-        cmocka_unit_test(rejects_bad_bounds),
-        cmocka_unit_test(default_random_is_jittered_and_bounded),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(delay_bounds_and_doubling),
+    cmocka_unit_test(object_counts_attempts_and_resets),
+    cmocka_unit_test(rejects_bad_bounds),
+    cmocka_unit_test(default_random_is_jittered_and_bounded))

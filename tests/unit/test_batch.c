@@ -352,13 +352,9 @@ static void decode_rejects_bad_input(void **state) {
     ctx_batch_encoder_free(e);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ndjson_framing),        cmocka_unit_test(json_array_framing),
-        cmocka_unit_test(octet_counted_framing), cmocka_unit_test(limits_messages_and_bytes),
-        cmocka_unit_test(delay_and_due),         cmocka_unit_test(encode_decode_roundtrip),
-        cmocka_unit_test(levels),                cmocka_unit_test(cli_tools_decode),
-        cmocka_unit_test(decode_rejects_bad_input),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(ndjson_framing),        cmocka_unit_test(json_array_framing),
+    cmocka_unit_test(octet_counted_framing), cmocka_unit_test(limits_messages_and_bytes),
+    cmocka_unit_test(delay_and_due),         cmocka_unit_test(encode_decode_roundtrip),
+    cmocka_unit_test(levels),                cmocka_unit_test(cli_tools_decode),
+    cmocka_unit_test(decode_rejects_bad_input))

@@ -119,11 +119,7 @@ static void new_errors(void **state) {
     ctx_ifglob_free(g);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(filter_text_and_matches),
-        cmocka_unit_test(filter_errors),
-        cmocka_unit_test(new_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(filter_text_and_matches),
+    cmocka_unit_test(filter_errors),
+    cmocka_unit_test(new_errors))

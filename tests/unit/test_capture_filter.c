@@ -247,11 +247,7 @@ static void bounds_and_errors(void **state) {
     free(port);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sets_of_every_size),
-        cmocka_unit_test(empty_set_rejects_everything),
-        cmocka_unit_test(bounds_and_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(sets_of_every_size),
+    cmocka_unit_test(empty_set_rejects_everything),
+    cmocka_unit_test(bounds_and_errors))

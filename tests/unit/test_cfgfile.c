@@ -61,10 +61,6 @@ static void errors(void **state) {
     assert_int_equal(ctx_cfg_read(NULL, "test file", 10, &buf, &len, err, sizeof err), CTX_EINVAL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reads_whole_and_bounds),
-        cmocka_unit_test(errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(reads_whole_and_bounds),
+    cmocka_unit_test(errors))

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,13 +213,9 @@ static void placeholders_have_a_grammar(void **state) {
     assert_string_equal(out, "/vm/n%2F2/u%201");
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(keystone_expiry_parses_and_refuses),
-        cmocka_unit_test(vcenter_session_parses_and_refuses),
-        cmocka_unit_test(reasons_are_extracted_and_cleaned),
-        cmocka_unit_test(conf_and_secret_files_are_checked),
-        cmocka_unit_test(placeholders_have_a_grammar),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(keystone_expiry_parses_and_refuses),
+    cmocka_unit_test(vcenter_session_parses_and_refuses),
+    cmocka_unit_test(reasons_are_extracted_and_cleaned),
+    cmocka_unit_test(conf_and_secret_files_are_checked),
+    cmocka_unit_test(placeholders_have_a_grammar))

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 #include <json.h>
 #include <poll.h>
 #include <pthread.h>
@@ -592,25 +593,21 @@ static void concurrent_lookups_make_one_request_per_vm(void **state) {
     cmcache_free(c);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(miss_coalesces_into_one_request),
-        cmocka_unit_test(store_then_ttl_then_stale_refresh),
-        cmocka_unit_test(parts_have_own_ttl_and_worst_wins),
-        cmocka_unit_test(failure_backs_off_exponentially),
-        cmocka_unit_test(jitter_stays_within_bounds),
-        cmocka_unit_test(not_found_marks_unknown_for_ttl),
-        cmocka_unit_test(stale_served_through_failures_until_max_stale),
-        cmocka_unit_test(lru_evicts_least_recently_seen),
-        cmocka_unit_test(idle_entries_expire),
-        cmocka_unit_test(queue_bound_and_retry_when_room),
-        cmocka_unit_test(done_without_store_is_a_failure),
-        cmocka_unit_test(pending_request_times_out),
-        cmocka_unit_test(bulk_requests_coalesce_and_back_off),
-        cmocka_unit_test(name_keys_and_bad_identities),
-        cmocka_unit_test(conf_errors_name_the_key),
-        cmocka_unit_test(cmctx_copies_are_deep),
-        cmocka_unit_test(concurrent_lookups_make_one_request_per_vm),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(miss_coalesces_into_one_request),
+    cmocka_unit_test(store_then_ttl_then_stale_refresh),
+    cmocka_unit_test(parts_have_own_ttl_and_worst_wins),
+    cmocka_unit_test(failure_backs_off_exponentially),
+    cmocka_unit_test(jitter_stays_within_bounds),
+    cmocka_unit_test(not_found_marks_unknown_for_ttl),
+    cmocka_unit_test(stale_served_through_failures_until_max_stale),
+    cmocka_unit_test(lru_evicts_least_recently_seen),
+    cmocka_unit_test(idle_entries_expire),
+    cmocka_unit_test(queue_bound_and_retry_when_room),
+    cmocka_unit_test(done_without_store_is_a_failure),
+    cmocka_unit_test(pending_request_times_out),
+    cmocka_unit_test(bulk_requests_coalesce_and_back_off),
+    cmocka_unit_test(name_keys_and_bad_identities),
+    cmocka_unit_test(conf_errors_name_the_key),
+    cmocka_unit_test(cmctx_copies_are_deep),
+    cmocka_unit_test(concurrent_lookups_make_one_request_per_vm))

@@ -296,15 +296,11 @@ static void expand_escapes_and_bounds(void **state) {
     assert_int_equal(cmfetch_expand("http://h/{uuid}", "   ", NULL, out, 18), CTX_EFULL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fetches_once_and_stores),
-        cmocka_unit_test(bad_replies_are_counted_and_cached_negatively),
-        cmocka_unit_test(basic_auth_bulk_and_stats),
-        cmocka_unit_test(missing_url_and_refused_connection),
-        cmocka_unit_test(log_lines_are_rate_limited),
-        cmocka_unit_test(conf_errors_name_the_key),
-        cmocka_unit_test(expand_escapes_and_bounds),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(fetches_once_and_stores),
+    cmocka_unit_test(bad_replies_are_counted_and_cached_negatively),
+    cmocka_unit_test(basic_auth_bulk_and_stats),
+    cmocka_unit_test(missing_url_and_refused_connection),
+    cmocka_unit_test(log_lines_are_rate_limited),
+    cmocka_unit_test(conf_errors_name_the_key),
+    cmocka_unit_test(expand_escapes_and_bounds))

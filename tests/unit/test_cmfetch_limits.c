@@ -135,13 +135,9 @@ static void shutdown_with_hanging_server_is_prompt(void **state) {
     env_stop(&e);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(throttle_holds_all_requests),
-        cmocka_unit_test(bounds_requests_in_flight),
-        cmocka_unit_test(bounds_request_rate),
-        cmocka_unit_test(timeout_is_counted),
-        cmocka_unit_test(shutdown_with_hanging_server_is_prompt),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(throttle_holds_all_requests),
+    cmocka_unit_test(bounds_requests_in_flight),
+    cmocka_unit_test(bounds_request_rate),
+    cmocka_unit_test(timeout_is_counted),
+    cmocka_unit_test(shutdown_with_hanging_server_is_prompt))

@@ -124,12 +124,8 @@ static void keep_zero_deletes(void **state) {
     assert_int_equal(size_of(p1), -1);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(record_format, setup, teardown),
-        cmocka_unit_test_setup_teardown(rotates_at_bound_and_keeps_two, setup, teardown),
-        cmocka_unit_test_setup_teardown(too_large_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(keep_zero_deletes, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test_setup_teardown(record_format, setup, teardown),
+    cmocka_unit_test_setup_teardown(rotates_at_bound_and_keeps_two, setup, teardown),
+    cmocka_unit_test_setup_teardown(too_large_is_refused, setup, teardown),
+    cmocka_unit_test_setup_teardown(keep_zero_deletes, setup, teardown))

@@ -625,21 +625,17 @@ static void format_change_keeps_each_batch_s_transport(void **state) {
     free(a), free(b), free(x), free(y);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(batches_by_size_and_age_in_order),
-        cmocka_unit_test(failures_spool_then_drain_in_order),
-        cmocka_unit_test(restart_drains_what_was_spooled),
-        cmocka_unit_test(slow_destination_overflows_without_duplicates),
-        cmocka_unit_test(rejection_goes_to_dead_letter),
-        cmocka_unit_test(partial_result_splits_the_batch),
-        cmocka_unit_test(spool_full_block_refuses_then_recovers),
-        cmocka_unit_test(spool_full_drop_oldest_counts),
-        cmocka_unit_test(disk_full_blocks_and_delivers_from_memory),
-        cmocka_unit_test(write_ahead_spools_every_batch),
-        cmocka_unit_test(reconfigure_retried_until_applied),
-        cmocka_unit_test(retry_after_is_honoured),
-        cmocka_unit_test(format_change_keeps_each_batch_s_transport),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CTX_TEST_MAIN(setup, teardown,
+    cmocka_unit_test(batches_by_size_and_age_in_order),
+    cmocka_unit_test(failures_spool_then_drain_in_order),
+    cmocka_unit_test(restart_drains_what_was_spooled),
+    cmocka_unit_test(slow_destination_overflows_without_duplicates),
+    cmocka_unit_test(rejection_goes_to_dead_letter),
+    cmocka_unit_test(partial_result_splits_the_batch),
+    cmocka_unit_test(spool_full_block_refuses_then_recovers),
+    cmocka_unit_test(spool_full_drop_oldest_counts),
+    cmocka_unit_test(disk_full_blocks_and_delivers_from_memory),
+    cmocka_unit_test(write_ahead_spools_every_batch),
+    cmocka_unit_test(reconfigure_retried_until_applied),
+    cmocka_unit_test(retry_after_is_honoured),
+    cmocka_unit_test(format_change_keeps_each_batch_s_transport))

@@ -551,13 +551,9 @@ static void garbage_replies(void **state) {
     ctx_fieldmap_free(maps[1]);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(nova_mapping),     cmocka_unit_test(nova_bulk),
-        cmocka_unit_test(vcenter_mapping),  cmocka_unit_test(bulk_object_items_and_bad_items),
-        cmocka_unit_test(rfc6901_pointers), cmocka_unit_test(type_conversions),
-        cmocka_unit_test(computed_numbers), cmocka_unit_test(problem_strings),
-        cmocka_unit_test(garbage_replies),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(nova_mapping),     cmocka_unit_test(nova_bulk),
+    cmocka_unit_test(vcenter_mapping),  cmocka_unit_test(bulk_object_items_and_bad_items),
+    cmocka_unit_test(rfc6901_pointers), cmocka_unit_test(type_conversions),
+    cmocka_unit_test(computed_numbers), cmocka_unit_test(problem_strings),
+    cmocka_unit_test(garbage_replies))

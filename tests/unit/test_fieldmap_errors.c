@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 
 #include <libfastjson/json.h>
 #include <stdio.h>
@@ -251,11 +252,7 @@ static void load_errors(void **state) {
     assert_int_equal(ctx_fieldmap_load(NULL, &m, err, sizeof err), CTX_EINVAL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(duplicate_keys),     cmocka_unit_test(json_syntax_errors),
-        cmocka_unit_test(structure_errors),   cmocka_unit_test(field_errors),
-        cmocka_unit_test(load_errors),        cmocka_unit_test(headers_and_hostid),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(duplicate_keys),     cmocka_unit_test(json_syntax_errors),
+    cmocka_unit_test(structure_errors),   cmocka_unit_test(field_errors),
+    cmocka_unit_test(load_errors),        cmocka_unit_test(headers_and_hostid))

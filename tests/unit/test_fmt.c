@@ -516,15 +516,11 @@ static void ctx_lookup(void **state) {
     assert_string_equal(ctx_fmt_content_type(CTX_FMT_LOKI), "application/json");
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(es_body_exact),       cmocka_unit_test(es_reply_good_and_partial),
-        cmocka_unit_test(es_reply_hostile),    cmocka_unit_test(es_select),
-        cmocka_unit_test(es_partial_result),   cmocka_unit_test(loki_streams_sorted),
-        cmocka_unit_test(hec_events),          cmocka_unit_test(record_batch_shares_context),
-        cmocka_unit_test(hostile_context),    cmocka_unit_test(hec_ack_replies),
-        cmocka_unit_test(rfc3339), cmocka_unit_test(rfc3339_cached),             cmocka_unit_test(ctx_lookup),
-        cmocka_unit_test(otlp_reply_results),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(es_body_exact),       cmocka_unit_test(es_reply_good_and_partial),
+    cmocka_unit_test(es_reply_hostile),    cmocka_unit_test(es_select),
+    cmocka_unit_test(es_partial_result),   cmocka_unit_test(loki_streams_sorted),
+    cmocka_unit_test(hec_events),          cmocka_unit_test(record_batch_shares_context),
+    cmocka_unit_test(hostile_context),    cmocka_unit_test(hec_ack_replies),
+    cmocka_unit_test(rfc3339), cmocka_unit_test(rfc3339_cached),             cmocka_unit_test(ctx_lookup),
+    cmocka_unit_test(otlp_reply_results))

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 #include <json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,17 +405,13 @@ static void reply_json(void **state) {
     free(deep);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(grouping_and_order),
-        cmocka_unit_test(per_message_members_share_the_resource),
-        cmocka_unit_test(escaping_and_utf8),
-        cmocka_unit_test(empty_fields),
-        cmocka_unit_test(large_interleaved_batch),
-        cmocka_unit_test(scratch_kept_between_batches),
-        cmocka_unit_test(arguments),
-        cmocka_unit_test(reply_protobuf),
-        cmocka_unit_test(reply_json),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(grouping_and_order),
+    cmocka_unit_test(per_message_members_share_the_resource),
+    cmocka_unit_test(escaping_and_utf8),
+    cmocka_unit_test(empty_fields),
+    cmocka_unit_test(large_interleaved_batch),
+    cmocka_unit_test(scratch_kept_between_batches),
+    cmocka_unit_test(arguments),
+    cmocka_unit_test(reply_protobuf),
+    cmocka_unit_test(reply_json))

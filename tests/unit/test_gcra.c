@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 
 #include "gcra.h"
 
@@ -67,12 +68,8 @@ static void fetcher_schedule(void **state) {
     assert_int_equal(sent[0], T0);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(burst_then_one_per_cost),
-        cmocka_unit_test(next_commits_only_when_asked),
-        cmocka_unit_test(cost_over_burst_never_passes),
-        cmocka_unit_test(fetcher_schedule),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(burst_then_one_per_cost),
+    cmocka_unit_test(next_commits_only_when_asked),
+    cmocka_unit_test(cost_over_burst_never_passes),
+    cmocka_unit_test(fetcher_schedule))

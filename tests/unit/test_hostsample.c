@@ -499,16 +499,12 @@ static void cgstat_helpers(void **state) {
     assert_int_equal(cg_read_pid(proc_link, 4242, 0, 4096, &u), CTX_EINVAL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(host_and_vm_figures_from_two_passes),
-        cmocka_unit_test(names_are_keys_only_within_a_tenant),
-        cmocka_unit_test(missing_and_bad_files_set_errors),
-        cmocka_unit_test(vm_list_changes_keep_state_of_kept_vms),
-        cmocka_unit_test(vm_spec_errors_name_the_vm),
-        cmocka_unit_test(conf_errors_name_the_key),
-        cmocka_unit_test(thread_publishes_every_interval),
-        cmocka_unit_test(cgstat_helpers),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CTX_TEST_MAIN(setup, teardown,
+    cmocka_unit_test(host_and_vm_figures_from_two_passes),
+    cmocka_unit_test(names_are_keys_only_within_a_tenant),
+    cmocka_unit_test(missing_and_bad_files_set_errors),
+    cmocka_unit_test(vm_list_changes_keep_state_of_kept_vms),
+    cmocka_unit_test(vm_spec_errors_name_the_vm),
+    cmocka_unit_test(conf_errors_name_the_key),
+    cmocka_unit_test(thread_publishes_every_interval),
+    cmocka_unit_test(cgstat_helpers))

@@ -185,15 +185,11 @@ static void array_list(void **state) {
                              "blanks or control characters)");
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(check_classifies_names_and_globs),
-        cmocka_unit_test(check_rejects_with_reason),
-        cmocka_unit_test(match_one_agrees_with_fnmatch),
-        cmocka_unit_test(match_one_is_safe_on_unchecked_patterns),
-        cmocka_unit_test(csv_list_matches_in_order),
-        cmocka_unit_test(csv_errors_name_the_pattern),
-        cmocka_unit_test(array_list),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(check_classifies_names_and_globs),
+    cmocka_unit_test(check_rejects_with_reason),
+    cmocka_unit_test(match_one_agrees_with_fnmatch),
+    cmocka_unit_test(match_one_is_safe_on_unchecked_patterns),
+    cmocka_unit_test(csv_list_matches_in_order),
+    cmocka_unit_test(csv_errors_name_the_pattern),
+    cmocka_unit_test(array_list))

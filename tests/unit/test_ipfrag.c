@@ -619,26 +619,22 @@ static void hostile_pcap_replay(void **state) {
 
 GUARDBUF_GROUP_FIXTURE(G, PB_CAP)
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ipv4_in_order),
-        cmocka_unit_test(every_order),
-        cmocka_unit_test(ipv6_with_options),
-        cmocka_unit_test(tcp_and_vlan),
-        cmocka_unit_test(scopes_and_vlans_kept_apart),
-        cmocka_unit_test(quota_keeps_a_flood_to_its_scope),
-        cmocka_unit_test(full_table_evicts_the_largest_scope),
-        cmocka_unit_test(refusals_by_reason),
-        cmocka_unit_test(duplicates_ignored),
-        cmocka_unit_test(overlaps_discard_the_datagram),
-        cmocka_unit_test(timeouts),
-        cmocka_unit_test(flood_stays_bounded),
-        cmocka_unit_test(too_big_for_the_bound),
-        cmocka_unit_test(largest_datagram),
-        cmocka_unit_test(refused_inputs),
-        cmocka_unit_test(error_strings),
-        cmocka_unit_test(fuzz_corpus_replay),
-        cmocka_unit_test(hostile_pcap_replay),
-    };
-    return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown);
-}
+CTX_TEST_MAIN(guardbuf_setup, guardbuf_teardown,
+    cmocka_unit_test(ipv4_in_order),
+    cmocka_unit_test(every_order),
+    cmocka_unit_test(ipv6_with_options),
+    cmocka_unit_test(tcp_and_vlan),
+    cmocka_unit_test(scopes_and_vlans_kept_apart),
+    cmocka_unit_test(quota_keeps_a_flood_to_its_scope),
+    cmocka_unit_test(full_table_evicts_the_largest_scope),
+    cmocka_unit_test(refusals_by_reason),
+    cmocka_unit_test(duplicates_ignored),
+    cmocka_unit_test(overlaps_discard_the_datagram),
+    cmocka_unit_test(timeouts),
+    cmocka_unit_test(flood_stays_bounded),
+    cmocka_unit_test(too_big_for_the_bound),
+    cmocka_unit_test(largest_datagram),
+    cmocka_unit_test(refused_inputs),
+    cmocka_unit_test(error_strings),
+    cmocka_unit_test(fuzz_corpus_replay),
+    cmocka_unit_test(hostile_pcap_replay))

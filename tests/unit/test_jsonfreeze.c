@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 #include <json.h>
 #include <json_object_private.h>
 #include <pthread.h>
@@ -171,13 +172,9 @@ static void frozen_by_another_module(void **state) {
     fjson_object_put(plain);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(same_text_as_unfrozen),
-        cmocka_unit_test(frozen_text_and_arrays),
-        cmocka_unit_test(scalars_and_null_refused),
-        cmocka_unit_test(many_threads_share_groups),
-        cmocka_unit_test(frozen_by_another_module),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(same_text_as_unfrozen),
+    cmocka_unit_test(frozen_text_and_arrays),
+    cmocka_unit_test(scalars_and_null_refused),
+    cmocka_unit_test(many_threads_share_groups),
+    cmocka_unit_test(frozen_by_another_module))

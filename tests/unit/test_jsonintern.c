@@ -120,11 +120,7 @@ static void shared_across_threads(void **state) {
     }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(same_text_same_object),   cmocka_unit_test(replaced_slot_keeps_held_objects),
-        cmocka_unit_test(long_text_not_shared),    cmocka_unit_test(bad_sizes),
-        cmocka_unit_test(shared_across_threads),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(same_text_same_object),   cmocka_unit_test(replaced_slot_keeps_held_objects),
+    cmocka_unit_test(long_text_not_shared),    cmocka_unit_test(bad_sizes),
+    cmocka_unit_test(shared_across_threads))

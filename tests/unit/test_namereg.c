@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 #include <pthread.h>
 #include <stdio.h>
 
@@ -95,11 +96,7 @@ static void threads_agree(void **state) {
     ctx_namereg_free(r);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(slots_in_order),
-        cmocka_unit_test(zero_bound_and_arguments),
-        cmocka_unit_test(threads_agree),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(slots_in_order),
+    cmocka_unit_test(zero_bound_and_arguments),
+    cmocka_unit_test(threads_agree))

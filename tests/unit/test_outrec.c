@@ -604,26 +604,22 @@ static void template_cut_and_multiline(void **state) {
     ctx_redact_multi_free(m);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(default_json_object_exact),
-        cmocka_unit_test(ctx_secret_counted_once),
-        cmocka_unit_test(nil_fields_are_left_out),
-        cmocka_unit_test(redacts_text_sd_and_every_ctx_value),
-        cmocka_unit_test(syslog_frame_exact),
-        cmocka_unit_test(header_fields_redacted),
-        cmocka_unit_test(cut_message_tail),
-        cmocka_unit_test(multiline_secret_over_records),
-        cmocka_unit_test(template_cut_and_multiline),
-        cmocka_unit_test(custom_template_output),
-        cmocka_unit_test(escaping_and_invalid_utf8),
-        cmocka_unit_test(replays_fuzz_corpus),
-        cmocka_unit_test(fast_path_agrees_with_tree),
-        cmocka_unit_test(memo_identical_to_uncached),
-        cmocka_unit_test(memo_never_shares_contexts),
-        cmocka_unit_test(memo_evicts_under_pressure),
-        cmocka_unit_test(memo_rules_change_invalidates),
-        cmocka_unit_test(memo_stops_probing_unique_documents),
-    };
-    return cmocka_run_group_tests(tests, outrec_fx_setup, outrec_fx_teardown);
-}
+CTX_TEST_MAIN(outrec_fx_setup, outrec_fx_teardown,
+    cmocka_unit_test(default_json_object_exact),
+    cmocka_unit_test(ctx_secret_counted_once),
+    cmocka_unit_test(nil_fields_are_left_out),
+    cmocka_unit_test(redacts_text_sd_and_every_ctx_value),
+    cmocka_unit_test(syslog_frame_exact),
+    cmocka_unit_test(header_fields_redacted),
+    cmocka_unit_test(cut_message_tail),
+    cmocka_unit_test(multiline_secret_over_records),
+    cmocka_unit_test(template_cut_and_multiline),
+    cmocka_unit_test(custom_template_output),
+    cmocka_unit_test(escaping_and_invalid_utf8),
+    cmocka_unit_test(replays_fuzz_corpus),
+    cmocka_unit_test(fast_path_agrees_with_tree),
+    cmocka_unit_test(memo_identical_to_uncached),
+    cmocka_unit_test(memo_never_shares_contexts),
+    cmocka_unit_test(memo_evicts_under_pressure),
+    cmocka_unit_test(memo_rules_change_invalidates),
+    cmocka_unit_test(memo_stops_probing_unique_documents))

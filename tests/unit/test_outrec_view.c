@@ -250,16 +250,12 @@ static void memo_matches_plain(void **state) {
     ASSERT_GT(st.doc_hits, 0);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(vm_only_leaves_out_hostwide),
-        cmocka_unit_test(memo_matches_plain),
-        cmocka_unit_test(full_gets_it_as_it_is),
-        cmocka_unit_test(memo_never_mixes_views),
-        cmocka_unit_test(nothing_to_leave_out),
-        cmocka_unit_test(keys_in_disguise),
-        cmocka_unit_test(hostile_texts),
-        cmocka_unit_test(random_documents_never_leak),
-    };
-    return cmocka_run_group_tests(tests, outrec_fx_setup, outrec_fx_teardown);
-}
+CTX_TEST_MAIN(outrec_fx_setup, outrec_fx_teardown,
+    cmocka_unit_test(vm_only_leaves_out_hostwide),
+    cmocka_unit_test(memo_matches_plain),
+    cmocka_unit_test(full_gets_it_as_it_is),
+    cmocka_unit_test(memo_never_mixes_views),
+    cmocka_unit_test(nothing_to_leave_out),
+    cmocka_unit_test(keys_in_disguise),
+    cmocka_unit_test(hostile_texts),
+    cmocka_unit_test(random_documents_never_leak))

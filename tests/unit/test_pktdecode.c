@@ -636,27 +636,23 @@ static void hostile_pcap_replay(void **state) {
 
 GUARDBUF_GROUP_FIXTURE(G, PB_CAP)
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(guard_page_faults),
-        cmocka_unit_test(udp4_plain),
-        cmocka_unit_test(udp6_plain),
-        cmocka_unit_test(vlan_tags),
-        cmocka_unit_test(ethertypes),
-        cmocka_unit_test(ipv4_options),
-        cmocka_unit_test(ipv4_lengths),
-        cmocka_unit_test(udp_lengths),
-        cmocka_unit_test(tcp_segments),
-        cmocka_unit_test(not_udp_or_tcp),
-        cmocka_unit_test(ipv6_extension_headers),
-        cmocka_unit_test(ipv6_atomic_fragment),
-        cmocka_unit_test(ipv4_fragments),
-        cmocka_unit_test(ipv6_fragments),
-        cmocka_unit_test(truncation_at_every_offset),
-        cmocka_unit_test(error_strings),
-        cmocka_unit_test(text_helpers),
-        cmocka_unit_test(fuzz_corpus_replay),
-        cmocka_unit_test(hostile_pcap_replay),
-    };
-    return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown);
-}
+CTX_TEST_MAIN(guardbuf_setup, guardbuf_teardown,
+    cmocka_unit_test(guard_page_faults),
+    cmocka_unit_test(udp4_plain),
+    cmocka_unit_test(udp6_plain),
+    cmocka_unit_test(vlan_tags),
+    cmocka_unit_test(ethertypes),
+    cmocka_unit_test(ipv4_options),
+    cmocka_unit_test(ipv4_lengths),
+    cmocka_unit_test(udp_lengths),
+    cmocka_unit_test(tcp_segments),
+    cmocka_unit_test(not_udp_or_tcp),
+    cmocka_unit_test(ipv6_extension_headers),
+    cmocka_unit_test(ipv6_atomic_fragment),
+    cmocka_unit_test(ipv4_fragments),
+    cmocka_unit_test(ipv6_fragments),
+    cmocka_unit_test(truncation_at_every_offset),
+    cmocka_unit_test(error_strings),
+    cmocka_unit_test(text_helpers),
+    cmocka_unit_test(fuzz_corpus_replay),
+    cmocka_unit_test(hostile_pcap_replay))

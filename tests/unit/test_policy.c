@@ -581,25 +581,21 @@ static void fuzz_corpus_replay(void **state) {
     ASSERT_GE(c.ok, 1); /* the example parses */
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(severity_comparisons),
-        cmocka_unit_test(facility_lists),
-        cmocka_unit_test(string_matches),
-        cmocka_unit_test(msg_regex_uses_length),
-        cmocka_unit_test(first_match_continue_tags_drop),
-        cmocka_unit_test(defaults_and_empty),
-        cmocka_unit_test(hostwide_only_when_named),
-        cmocka_unit_test(lexing_details),
-        cmocka_unit_test(error_messages),
-        cmocka_unit_test(too_many_rules_and_long_values),
-        cmocka_unit_test(load_files),
-        cmocka_unit_test(too_big_file),
-        cmocka_unit_test(regex_limits_count_errors),
-        cmocka_unit_test(eval_without_scratch_and_bad_args),
-        cmocka_unit_test(refcount_and_carry),
-        cmocka_unit_test(concurrent_evaluation),
-        cmocka_unit_test(fuzz_corpus_replay),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(severity_comparisons),
+    cmocka_unit_test(facility_lists),
+    cmocka_unit_test(string_matches),
+    cmocka_unit_test(msg_regex_uses_length),
+    cmocka_unit_test(first_match_continue_tags_drop),
+    cmocka_unit_test(defaults_and_empty),
+    cmocka_unit_test(hostwide_only_when_named),
+    cmocka_unit_test(lexing_details),
+    cmocka_unit_test(error_messages),
+    cmocka_unit_test(too_many_rules_and_long_values),
+    cmocka_unit_test(load_files),
+    cmocka_unit_test(too_big_file),
+    cmocka_unit_test(regex_limits_count_errors),
+    cmocka_unit_test(eval_without_scratch_and_bad_args),
+    cmocka_unit_test(refcount_and_carry),
+    cmocka_unit_test(concurrent_evaluation),
+    cmocka_unit_test(fuzz_corpus_replay))

@@ -536,19 +536,15 @@ static void helpers(void **state) {
     assert_memory_equal(out, want, 16);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(loads_every_field),
-        cmocka_unit_test(lookups_by_each_key),
-        cmocka_unit_test(attribution_order_is_vnic_mac_ip),
-        cmocka_unit_test(attribution_cannot_be_steered_by_the_guest),
-        cmocka_unit_test(exact_vnic_beats_glob_and_globs_go_in_file_order),
-        cmocka_unit_test(minimal_documents),
-        cmocka_unit_test(conf_example_loads),
-        cmocka_unit_test(references_and_slot),
-        cmocka_unit_test(slot_swaps_under_concurrent_readers),
-        cmocka_unit_test(five_thousand_vms),
-        cmocka_unit_test(helpers),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(loads_every_field),
+    cmocka_unit_test(lookups_by_each_key),
+    cmocka_unit_test(attribution_order_is_vnic_mac_ip),
+    cmocka_unit_test(attribution_cannot_be_steered_by_the_guest),
+    cmocka_unit_test(exact_vnic_beats_glob_and_globs_go_in_file_order),
+    cmocka_unit_test(minimal_documents),
+    cmocka_unit_test(conf_example_loads),
+    cmocka_unit_test(references_and_slot),
+    cmocka_unit_test(slot_swaps_under_concurrent_readers),
+    cmocka_unit_test(five_thousand_vms),
+    cmocka_unit_test(helpers))

@@ -274,13 +274,9 @@ static void fuzz_corpus_replay(void **state) {
     ASSERT_GT(files, 0);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(rejects_with_one_exact_line),
-        cmocka_unit_test(nul_byte_and_odd_arguments),
-        cmocka_unit_test(bad_sample_files),
-        cmocka_unit_test(file_errors),
-        cmocka_unit_test(fuzz_corpus_replay),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(rejects_with_one_exact_line),
+    cmocka_unit_test(nul_byte_and_odd_arguments),
+    cmocka_unit_test(bad_sample_files),
+    cmocka_unit_test(file_errors),
+    cmocka_unit_test(fuzz_corpus_replay))

@@ -478,21 +478,17 @@ static void test_source_test_driver(void **state) {
     rmdir(dir);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nova),
-        cmocka_unit_test(test_ctxlog_wins),
-        cmocka_unit_test(test_tenant_values_dropped),
-        cmocka_unit_test(test_hostile),
-        cmocka_unit_test(test_hostile_ifaces),
-        cmocka_unit_test(test_mutations),
-        cmocka_unit_test(test_cgroup_name),
-        cmocka_unit_test(test_cgroup_name_libvirt),
-        cmocka_unit_test(test_merge_libvirt_only),
-        cmocka_unit_test(test_merge_precedence),
-        cmocka_unit_test(test_source_shared),
-        cmocka_unit_test(test_source_listeners),
-        cmocka_unit_test(test_source_test_driver),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(test_nova),
+    cmocka_unit_test(test_ctxlog_wins),
+    cmocka_unit_test(test_tenant_values_dropped),
+    cmocka_unit_test(test_hostile),
+    cmocka_unit_test(test_hostile_ifaces),
+    cmocka_unit_test(test_mutations),
+    cmocka_unit_test(test_cgroup_name),
+    cmocka_unit_test(test_cgroup_name_libvirt),
+    cmocka_unit_test(test_merge_libvirt_only),
+    cmocka_unit_test(test_merge_precedence),
+    cmocka_unit_test(test_source_shared),
+    cmocka_unit_test(test_source_listeners),
+    cmocka_unit_test(test_source_test_driver))

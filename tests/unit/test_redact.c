@@ -642,29 +642,25 @@ static void prefilter_simd_equals_scalar(void **state) {
     ctx_redact_rules_free(r);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(names_and_defaults),
-        cmocka_unit_test(kv_shapes),
-        cmocka_unit_test(secret_keys_extend_and_replace),
-        cmocka_unit_test(token_rules),
-        cmocka_unit_test(cards_luhn),
-        cmocka_unit_test(cards_issuers),
-        cmocka_unit_test(keys_object_dumps),
-        cmocka_unit_test(bypass_forms),
-        cmocka_unit_test(decoded_view),
-        cmocka_unit_test(cut_tail),
-        cmocka_unit_test(optional_rules),
-        cmocka_unit_test(modes_mask_and_redact),
-        cmocka_unit_test(hmac_stable_and_keyed),
-        cmocka_unit_test(key_file_warnings_and_relative_path),
-        cmocka_unit_test(custom_rules_and_tenants),
-        cmocka_unit_test(utf8_cut_points),
-        cmocka_unit_test(json_tree),
-        cmocka_unit_test(structured_data),
-        cmocka_unit_test(counters_and_errors),
-        cmocka_unit_test(threads_share_rules),
-        cmocka_unit_test(prefilter_simd_equals_scalar),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(names_and_defaults),
+    cmocka_unit_test(kv_shapes),
+    cmocka_unit_test(secret_keys_extend_and_replace),
+    cmocka_unit_test(token_rules),
+    cmocka_unit_test(cards_luhn),
+    cmocka_unit_test(cards_issuers),
+    cmocka_unit_test(keys_object_dumps),
+    cmocka_unit_test(bypass_forms),
+    cmocka_unit_test(decoded_view),
+    cmocka_unit_test(cut_tail),
+    cmocka_unit_test(optional_rules),
+    cmocka_unit_test(modes_mask_and_redact),
+    cmocka_unit_test(hmac_stable_and_keyed),
+    cmocka_unit_test(key_file_warnings_and_relative_path),
+    cmocka_unit_test(custom_rules_and_tenants),
+    cmocka_unit_test(utf8_cut_points),
+    cmocka_unit_test(json_tree),
+    cmocka_unit_test(structured_data),
+    cmocka_unit_test(counters_and_errors),
+    cmocka_unit_test(threads_share_rules),
+    cmocka_unit_test(prefilter_simd_equals_scalar))

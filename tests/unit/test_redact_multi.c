@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,12 +188,8 @@ static void threads_share_one_tracker(void **state) {
     ctx_redact_multi_free(m);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(pem_line_by_line),  cmocka_unit_test(senders_and_tenants_apart),
-        cmocka_unit_test(configured_pair),   cmocka_unit_test(bounds),
-        cmocka_unit_test(bad_conf),
-        cmocka_unit_test(threads_share_one_tracker),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(pem_line_by_line),  cmocka_unit_test(senders_and_tenants_apart),
+    cmocka_unit_test(configured_pair),   cmocka_unit_test(bounds),
+    cmocka_unit_test(bad_conf),
+    cmocka_unit_test(threads_share_one_tracker))

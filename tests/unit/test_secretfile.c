@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include "check.h"
 
 #include "secretfile.h"
 
@@ -77,12 +78,8 @@ static void private_dirs(void **state) {
     assert_string_equal(m, "owned by uid 1000, neither root nor the user rsyslogd runs as (uid 0)");
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(modes),
-        cmocka_unit_test(owners),
-        cmocka_unit_test(not_regular),
-        cmocka_unit_test(private_dirs),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(modes),
+    cmocka_unit_test(owners),
+    cmocka_unit_test(not_regular),
+    cmocka_unit_test(private_dirs))

@@ -237,14 +237,10 @@ static void test_race(void **state) {
     assert_int_equal(made, SWAPS + 1);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_args, reset),
-        cmocka_unit_test_setup(test_empty, reset),
-        cmocka_unit_test_setup(test_swap_and_last_reference, reset),
-        cmocka_unit_test_setup(test_free_with_readers, reset),
-        cmocka_unit_test_setup(test_reader_cache, reset),
-        cmocka_unit_test_setup(test_race, reset),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test_setup(test_args, reset),
+    cmocka_unit_test_setup(test_empty, reset),
+    cmocka_unit_test_setup(test_swap_and_last_reference, reset),
+    cmocka_unit_test_setup(test_free_with_readers, reset),
+    cmocka_unit_test_setup(test_reader_cache, reset),
+    cmocka_unit_test_setup(test_race, reset))

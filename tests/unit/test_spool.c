@@ -393,17 +393,13 @@ static void appender_and_reader_threads(void **state) {
     ctx_spool_free(sp);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(order_peek_ack),
-        cmocka_unit_test(restart_keeps_position_and_sequence),
-        cmocka_unit_test(one_open_per_directory),
-        cmocka_unit_test(segments_roll_and_are_deleted),
-        cmocka_unit_test(policy_block),
-        cmocka_unit_test(policy_drop_oldest),
-        cmocka_unit_test(enospc_injected),
-        cmocka_unit_test(enospc_tmpfs),
-        cmocka_unit_test(appender_and_reader_threads),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CTX_TEST_MAIN(setup, teardown,
+    cmocka_unit_test(order_peek_ack),
+    cmocka_unit_test(restart_keeps_position_and_sequence),
+    cmocka_unit_test(one_open_per_directory),
+    cmocka_unit_test(segments_roll_and_are_deleted),
+    cmocka_unit_test(policy_block),
+    cmocka_unit_test(policy_drop_oldest),
+    cmocka_unit_test(enospc_injected),
+    cmocka_unit_test(enospc_tmpfs),
+    cmocka_unit_test(appender_and_reader_threads))

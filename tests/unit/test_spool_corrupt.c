@@ -266,13 +266,9 @@ static void fuzz_corpus_replay(void **state) {
     corpus_each("spool", replay_file, NULL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(torn_tail_at_every_offset),
-        cmocka_unit_test(corrupt_tail_at_every_offset),
-        cmocka_unit_test(corrupt_older_segment_skipped_on_read),
-        cmocka_unit_test(ack_file_damage),
-        cmocka_unit_test(fuzz_corpus_replay),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CTX_TEST_MAIN(setup, teardown,
+    cmocka_unit_test(torn_tail_at_every_offset),
+    cmocka_unit_test(corrupt_tail_at_every_offset),
+    cmocka_unit_test(corrupt_older_segment_skipped_on_read),
+    cmocka_unit_test(ack_file_damage),
+    cmocka_unit_test(fuzz_corpus_replay))

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "check.h"
 
 #include "ctxlog_common.h"
 #include "spool_stamp.h"
@@ -73,10 +74,6 @@ static void lifecycle(void **state) {
     assert_int_equal(stat(path, &st), 0);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(stamp_text),
-        cmocka_unit_test_setup_teardown(lifecycle, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(stamp_text),
+    cmocka_unit_test_setup_teardown(lifecycle, setup, teardown))

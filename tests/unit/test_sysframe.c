@@ -431,12 +431,8 @@ static void fuzz_corpus_replay(void **state) {
 
 GUARDBUF_GROUP_FIXTURE(G, 1 << 19)
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(lf_framing),    cmocka_unit_test(octet_framing),  cmocka_unit_test(truncation),
-        cmocka_unit_test(hostile_counts), cmocka_unit_test(gaps_octet),    cmocka_unit_test(gaps_lf),
-        cmocka_unit_test(midstream),     cmocka_unit_test(stream_end),     cmocka_unit_test(alloc_failure),
-        cmocka_unit_test(config_errors), cmocka_unit_test(random_streams), cmocka_unit_test(fuzz_corpus_replay),
-    };
-    return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown);
-}
+CTX_TEST_MAIN(guardbuf_setup, guardbuf_teardown,
+    cmocka_unit_test(lf_framing),    cmocka_unit_test(octet_framing),  cmocka_unit_test(truncation),
+    cmocka_unit_test(hostile_counts), cmocka_unit_test(gaps_octet),    cmocka_unit_test(gaps_lf),
+    cmocka_unit_test(midstream),     cmocka_unit_test(stream_end),     cmocka_unit_test(alloc_failure),
+    cmocka_unit_test(config_errors), cmocka_unit_test(random_streams), cmocka_unit_test(fuzz_corpus_replay))

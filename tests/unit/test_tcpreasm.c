@@ -487,16 +487,12 @@ static void fuzz_corpus_replay(void **state) {
     corpus_replay("tcpreasm", 3, 1 << 16, &G);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(in_order),          cmocka_unit_test(out_of_order),  cmocka_unit_test(duplicates_and_overlaps),
-        cmocka_unit_test(sequence_wrap),     cmocka_unit_test(gap_by_timeout), cmocka_unit_test(gap_octet_in_sync),
-        cmocka_unit_test(gap_by_window),     cmocka_unit_test(snaplen_cut),   cmocka_unit_test(picked_up),
-        cmocka_unit_test(rst_and_fin),       cmocka_unit_test(port_reuse),    cmocka_unit_test(timeouts),
-        cmocka_unit_test(identity_fixed_at_first_segment),
-        cmocka_unit_test(config_errors),
-        cmocka_unit_test(real_frames),       cmocka_unit_test(random_orders), cmocka_unit_test(random_losses),
-        cmocka_unit_test(fuzz_corpus_replay),
-    };
-    return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown);
-}
+CTX_TEST_MAIN(guardbuf_setup, guardbuf_teardown,
+    cmocka_unit_test(in_order),          cmocka_unit_test(out_of_order),  cmocka_unit_test(duplicates_and_overlaps),
+    cmocka_unit_test(sequence_wrap),     cmocka_unit_test(gap_by_timeout), cmocka_unit_test(gap_octet_in_sync),
+    cmocka_unit_test(gap_by_window),     cmocka_unit_test(snaplen_cut),   cmocka_unit_test(picked_up),
+    cmocka_unit_test(rst_and_fin),       cmocka_unit_test(port_reuse),    cmocka_unit_test(timeouts),
+    cmocka_unit_test(identity_fixed_at_first_segment),
+    cmocka_unit_test(config_errors),
+    cmocka_unit_test(real_frames),       cmocka_unit_test(random_orders), cmocka_unit_test(random_losses),
+    cmocka_unit_test(fuzz_corpus_replay))

@@ -176,11 +176,7 @@ static void memory_flood_evicts_its_own_flows(void **state) {
     stop();
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(syn_flood),         cmocka_unit_test(memory_bound),  cmocka_unit_test(flood_then_data),
-        cmocka_unit_test(piece_limit),       cmocka_unit_test(flood_evicts_its_own_flows),
-        cmocka_unit_test(memory_flood_evicts_its_own_flows),
-    };
-    return cmocka_run_group_tests(tests, guardbuf_setup, guardbuf_teardown);
-}
+CTX_TEST_MAIN(guardbuf_setup, guardbuf_teardown,
+    cmocka_unit_test(syn_flood),         cmocka_unit_test(memory_bound),  cmocka_unit_test(flood_then_data),
+    cmocka_unit_test(piece_limit),       cmocka_unit_test(flood_evicts_its_own_flows),
+    cmocka_unit_test(memory_flood_evicts_its_own_flows))

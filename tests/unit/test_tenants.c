@@ -315,17 +315,13 @@ static void fuzz_corpus_replay(void **state) {
     corpus_each("tenants", load_file, NULL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(full_example_fields),
-        cmocka_unit_test(full_example_warnings),
-        cmocka_unit_test(lookup),
-        cmocka_unit_test(many_tenants_hash),
-        cmocka_unit_test(tenant_ids),
-        cmocka_unit_test(warnings_verify_off_and_empty),
-        cmocka_unit_test(conf_example_is_valid),
-        cmocka_unit_test(references),
-        cmocka_unit_test(fuzz_corpus_replay),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CTX_TEST_MAIN(setup, teardown,
+    cmocka_unit_test(full_example_fields),
+    cmocka_unit_test(full_example_warnings),
+    cmocka_unit_test(lookup),
+    cmocka_unit_test(many_tenants_hash),
+    cmocka_unit_test(tenant_ids),
+    cmocka_unit_test(warnings_verify_off_and_empty),
+    cmocka_unit_test(conf_example_is_valid),
+    cmocka_unit_test(references),
+    cmocka_unit_test(fuzz_corpus_replay))

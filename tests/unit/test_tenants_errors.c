@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,16 +359,12 @@ static void errors_name_the_right_line(void **state) {
     ctx_tenants_free(t);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(errors_structure_and_ids),
-        cmocka_unit_test(format_keys),
-        cmocka_unit_test(errors_files_from_data_dir),
-        cmocka_unit_test(errors_transports),
-        cmocka_unit_test(errors_headers_auth),
-        cmocka_unit_test(context_host),
-        cmocka_unit_test(errors_tls_batch_spool),
-        cmocka_unit_test(errors_name_the_right_line),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CTX_TEST_MAIN(setup, teardown,
+    cmocka_unit_test(errors_structure_and_ids),
+    cmocka_unit_test(format_keys),
+    cmocka_unit_test(errors_files_from_data_dir),
+    cmocka_unit_test(errors_transports),
+    cmocka_unit_test(errors_headers_auth),
+    cmocka_unit_test(context_host),
+    cmocka_unit_test(errors_tls_batch_spool),
+    cmocka_unit_test(errors_name_the_right_line))

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 #include <string.h>
 
 #include "ctxlog_common.h"
@@ -38,10 +39,6 @@ static void rejects_small_buffer_and_bad_usec(void **state) {
     assert_int_equal(ctx_rfc3339_us(&tv, buf, sizeof buf), CTX_EINVAL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(formats_epoch_and_micros),
-        cmocka_unit_test(rejects_small_buffer_and_bad_usec),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(formats_epoch_and_micros),
+    cmocka_unit_test(rejects_small_buffer_and_bad_usec))

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 
 #include "ctxlog_common.h"
 #include "tlsserver.h"
@@ -262,18 +263,14 @@ static void bad_files_are_reported_at_creation(void **state) {
     ctx_tls_client_free(NULL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(delivers_exact_bytes_over_tls13),
-        cmocka_unit_test(refuses_untrusted_ca),
-        cmocka_unit_test(refuses_wrong_host_name),
-        cmocka_unit_test(refuses_expired_certificate),
-        cmocka_unit_test(accepts_untrusted_when_verification_is_off),
-        cmocka_unit_test(refuses_tls11_only_server),
-        cmocka_unit_test(mtls_without_and_with_client_certificate),
-        cmocka_unit_test(reconnects_after_server_closed),
-        cmocka_unit_test(plain_tcp_and_connect_refused),
-        cmocka_unit_test(bad_files_are_reported_at_creation),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+CTX_TEST_MAIN(setup, teardown,
+    cmocka_unit_test(delivers_exact_bytes_over_tls13),
+    cmocka_unit_test(refuses_untrusted_ca),
+    cmocka_unit_test(refuses_wrong_host_name),
+    cmocka_unit_test(refuses_expired_certificate),
+    cmocka_unit_test(accepts_untrusted_when_verification_is_off),
+    cmocka_unit_test(refuses_tls11_only_server),
+    cmocka_unit_test(mtls_without_and_with_client_certificate),
+    cmocka_unit_test(reconnects_after_server_closed),
+    cmocka_unit_test(plain_tcp_and_connect_refused),
+    cmocka_unit_test(bad_files_are_reported_at_creation))

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "check.h"
 #include <stdio.h>
 
 #include "ctxlog_common.h"
@@ -90,12 +91,8 @@ static void arguments(void **state) {
     assert_int_equal(ctx_vmbudget_new(1, 0, 1000, NULL), CTX_EINVAL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(packets_per_second),
-        cmocka_unit_test(bytes_per_second),
-        cmocka_unit_test(forget_and_names),
-        cmocka_unit_test(arguments),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+CTX_TEST_MAIN(NULL, NULL,
+    cmocka_unit_test(packets_per_second),
+    cmocka_unit_test(bytes_per_second),
+    cmocka_unit_test(forget_and_names),
+    cmocka_unit_test(arguments))
