@@ -21,6 +21,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,37 +214,40 @@ static void publish_capture(imctxcap_inst_t *inst) {
     imctxcap_ctr_set(inst, IMCTXCAP_CTR_IF_DETACH_EVENTS, cs0.detach_events);
 }
 
-/* the fragment tables' counters, summed over the workers */
+/* the fragment tables' counters, summed over the workers: which field feeds which counter
+ * (bytes_in_use and datagrams_in_use are size_t, the rest uint64_t) */
+#define FRAG_U64(field, ctr) {offsetof(struct ctx_ipfrag_stats, field), ctr}
+static const struct {
+    size_t off;
+    int ctr;
+} FRAG_CTRS[] = {
+    FRAG_U64(reassembled, IMCTXCAP_CTR_FRAG_REASM),         FRAG_U64(timed_out, IMCTXCAP_CTR_FRAG_TIMEOUT),
+    FRAG_U64(evicted, IMCTXCAP_CTR_FRAG_EVICTED),           FRAG_U64(evicted_quota, IMCTXCAP_CTR_FRAG_EVICTED_QUOTA),
+    FRAG_U64(overlaps, IMCTXCAP_CTR_FRAG_OVERLAP),          FRAG_U64(refused_truncated, IMCTXCAP_CTR_FRAG_TRUNCATED),
+    FRAG_U64(refused_too_large, IMCTXCAP_CTR_FRAG_TOOLARGE), FRAG_U64(refused_discarded, IMCTXCAP_CTR_FRAG_DISCARDED),
+    FRAG_U64(bad_l4, IMCTXCAP_CTR_FRAG_BADL4),
+};
+#undef FRAG_U64
+
 static void publish_fragments(imctxcap_inst_t *inst) {
-    struct ctx_ipfrag_stats sum = {0};
+    uint64_t sum[sizeof FRAG_CTRS / sizeof FRAG_CTRS[0]] = {0};
+    uint64_t pending = 0, memory = 0;
     for (int i = 0; i < inst->n_workers; ++i) {
         imctxcap_worker_t *x = &inst->pkt->workers[i];
         struct ctx_ipfrag_stats fs;
         if (__atomic_load_n(&x->ready, __ATOMIC_ACQUIRE) == 0) continue;
         ctx_ipfrag_get_stats(x->frag, &fs);
-        sum.reassembled += fs.reassembled;
-        sum.timed_out += fs.timed_out;
-        sum.evicted += fs.evicted;
-        sum.evicted_quota += fs.evicted_quota;
-        sum.overlaps += fs.overlaps;
-        sum.refused_truncated += fs.refused_truncated;
-        sum.refused_too_large += fs.refused_too_large;
-        sum.refused_discarded += fs.refused_discarded;
-        sum.bad_l4 += fs.bad_l4;
-        sum.datagrams_in_use += fs.datagrams_in_use;
-        sum.bytes_in_use += fs.bytes_in_use;
+        for (size_t k = 0; k < sizeof FRAG_CTRS / sizeof FRAG_CTRS[0]; k++) {
+            uint64_t v;
+            memcpy(&v, (const char *)&fs + FRAG_CTRS[k].off, sizeof v);
+            sum[k] += v;
+        }
+        pending += fs.datagrams_in_use;
+        memory += fs.bytes_in_use;
     }
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_REASM, sum.reassembled);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_TIMEOUT, sum.timed_out);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_EVICTED, sum.evicted);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_EVICTED_QUOTA, sum.evicted_quota);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_OVERLAP, sum.overlaps);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_TRUNCATED, sum.refused_truncated);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_TOOLARGE, sum.refused_too_large);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_DISCARDED, sum.refused_discarded);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_BADL4, sum.bad_l4);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_PENDING, sum.datagrams_in_use);
-    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_MEMORY, sum.bytes_in_use);
+    for (size_t k = 0; k < sizeof FRAG_CTRS / sizeof FRAG_CTRS[0]; k++) imctxcap_ctr_set(inst, FRAG_CTRS[k].ctr, sum[k]);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_PENDING, pending);
+    imctxcap_ctr_set(inst, IMCTXCAP_CTR_FRAG_MEMORY, memory);
 }
 
 /* every worker expires its fragments; worker 0 publishes the sums */
