@@ -53,6 +53,16 @@ static void source_segment(const char *name, unsigned n, off_t *ends, char *seg,
     snprintf(seg, segsz, "%s", path(name, SEG1));
 }
 
+/* an empty spool directory NAME (what an earlier case left there removed), holding the
+ * first len bytes of the segment file seg unless seg is NULL; its path (path()'s) */
+static char *fresh_dir(const char *name, const char *seg, off_t len) {
+    char *dir = path(name, NULL);
+    tmpdir_remove(dir);
+    mkdir(dir, 0700);
+    if (seg != NULL) copy_file(seg, path(name, SEG1), len);
+    return dir;
+}
+
 /* 4 records in one segment; the segment cut at every offset 0..size, as a crash
  * mid-write leaves it: exactly the whole records before the cut survive */
 static void torn_tail_at_every_offset(void **state) {
@@ -62,10 +72,7 @@ static void torn_tail_at_every_offset(void **state) {
     source_segment("src", 4, ends, seg, sizeof seg);
     ctx_spool_t *sp;
     for (off_t cut = 0; cut <= ends[4]; cut++) {
-        char *dir = path("t", NULL);
-        tmpdir_remove(dir);
-        mkdir(dir, 0700);
-        copy_file(seg, path("t", SEG1), cut);
+        char *dir = fresh_dir("t", seg, cut);
         unsigned whole = 0;
         while (whole < 4 && ends[whole + 1] <= cut)
             whole++;
@@ -97,10 +104,7 @@ static void corrupt_tail_at_every_offset(void **state) {
     source_segment("src2", 3, ends, seg, sizeof seg);
     ctx_spool_t *sp;
     for (off_t at = SEG_HDR; at < ends[3]; at++) {
-        char *dir = path("u", NULL);
-        tmpdir_remove(dir);
-        mkdir(dir, 0700);
-        copy_file(seg, path("u", SEG1), ends[3]);
+        char *dir = fresh_dir("u", seg, ends[3]);
         int fd = open(path("u", SEG1), O_RDWR);
         unsigned char c;
         assert_int_equal(pread(fd, &c, 1, at), 1);
@@ -120,10 +124,7 @@ static void corrupt_tail_at_every_offset(void **state) {
         ctx_spool_free(sp);
     }
     /* a damaged segment header: the segment is put aside as NAME.bad, counted */
-    char *dir = path("u", NULL);
-    tmpdir_remove(dir);
-    mkdir(dir, 0700);
-    copy_file(seg, path("u", SEG1), ends[3]);
+    char *dir = fresh_dir("u", seg, ends[3]);
     int fd = open(path("u", SEG1), O_RDWR);
     assert_int_equal(pwrite(fd, "X", 1, 3), 1);
     close(fd);
@@ -213,9 +214,7 @@ static void ack_file_damage(void **state) {
 /* the fuzz target's input format (tests/fuzz/fuzz_spool.c): flags byte; bit 0: a
  * valid segment header goes first; bit 1: the next 128 bytes are the ack file */
 static void replay_one(const unsigned char *data, size_t size) {
-    char *dir = path("fz", NULL);
-    tmpdir_remove(dir);
-    mkdir(dir, 0700);
+    char *dir = fresh_dir("fz", NULL, 0);
     unsigned flags = data[0];
     data++, size--;
     if ((flags & 2) && size >= 128) {
