@@ -54,6 +54,7 @@ struct ctx_capture {
     int nl_fd;
     int wake_fd;
     volatile int stop;
+    uint64_t round_ns; /* when the current round of frames began (capture thread) */
     struct ctx_capture_stats st;  /* atomics */
 };
 
@@ -340,6 +341,7 @@ int ctx_capture_run(ctx_capture_t *c, int (*should_stop)(void), char *err, size_
         int r = poll(pfd, 3, c->cfg.idle_ms);
         if (r > 0 && (pfd[1].revents & POLLIN)) read_netlink(c);
         /* a ready block is seen by its status word; poll() only saves the spinning */
+        c->round_ns = ctx_clock_ns();
         if (ctx_ring_drain(c->ring, CAP_DRAIN_BLOCKS, on_frame, c) > 0 && c->cfg.on_round) c->cfg.on_round(c->cfg.ud);
         uint64_t now = ctx_clock_ms();
         if (now >= next_tick) {
@@ -348,6 +350,10 @@ int ctx_capture_run(ctx_capture_t *c, int (*should_stop)(void), char *err, size_
         }
     }
     return 0;
+}
+
+uint64_t ctx_capture_round_ns(const ctx_capture_t *c) {
+    return c != NULL ? c->round_ns : 0;
 }
 
 void ctx_capture_stop(ctx_capture_t *c) {

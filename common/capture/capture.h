@@ -97,6 +97,11 @@ int ctx_capture_run(ctx_capture_t *c, int (*should_stop)(void), char *err, size_
 /* Asks a running loop to return (any thread; async-signal-safe). */
 void ctx_capture_stop(ctx_capture_t *c);
 
+/* The monotonic time (clock.h, ns) read once when the current round of frames began: the
+ * "now" of every frame that round delivers (budgets, reassembly timeouts), so that a frame
+ * costs no clock read. For the capture thread's callbacks; 0 before the first round. */
+uint64_t ctx_capture_round_ns(const ctx_capture_t *c);
+
 /* A consistent-enough snapshot of the counters (any thread). */
 void ctx_capture_get_stats(ctx_capture_t *c, struct ctx_capture_stats *st);
 

@@ -16,7 +16,7 @@
 #include "msg.h"
 #include "statsobj.h"
 
-#include "clock.h"
+#include "capture.h"
 #include "imctxcap.h"
 #include "vmbudget.h"
 
@@ -41,7 +41,7 @@ void imctxcap_budget_free(imctxcap_inst_t *inst) {
 
 /* the vNIC's packets/s and bytes/s budget: a flood is dropped here, before any work on it */
 int imctxcap_within_budget(imctxcap_worker_t *w, const char *ifname, size_t wirelen) {
-    if (w->inst->budgets == NULL || ctx_vmbudget_take(w->inst->budgets[w->index], ifname, wirelen, ctx_clock_ns()))
+    if (w->inst->budgets == NULL || ctx_vmbudget_take(w->inst->budgets[w->index], ifname, wirelen, ctx_capture_round_ns(w->cap)))
         return 1;
     imctxcap_ctr_add(w->inst, IMCTXCAP_CTR_OVERBUDGET, 1);
     imctxcap_vmstats_overbudget(w, ifname);

@@ -34,7 +34,6 @@
 #include "statsobj.h"
 
 #include "capture.h"
-#include "clock.h"
 #include "ifglob.h"
 #include "imctxcap.h"
 #include "jsonintern.h"
@@ -182,7 +181,7 @@ finalize_it:
  * interface index keeps the vNICs' fragments apart (and is the unit of the quota). */
 static int reassemble(imctxcap_worker_t *w, unsigned ifindex, const struct ctx_pkt *frag, struct ctx_pkt *whole) {
     imctxcap_inst_t *inst = w->inst;
-    int rc = ctx_ipfrag_add(w->frag, frag, ifindex, ctx_clock_ms(), whole);
+    int rc = ctx_ipfrag_add(w->frag, frag, ifindex, ctx_capture_round_ns(w->cap) / 1000000u, whole);
     if (rc == CTX_IPFRAG_COMPLETE) return 1;
     if (rc < 0) imctxcap_ctr_add(inst, IMCTXCAP_CTR_FRAG_DROPPED, 1);
     return 0;

@@ -31,7 +31,7 @@
 #include "rsconf.h"
 #include "statsobj.h"
 
-#include "clock.h"
+#include "capture.h"
 #include "cnfutil.h"
 #include "imctxcap.h"
 #include "pktdecode.h"
@@ -315,7 +315,7 @@ void imctxcap_tcp_packet(imctxcap_worker_t *w, const char *ifname, const struct 
     if (w->tcp == NULL) return;
     for (size_t i = 0; i < inst->n_tcp_ports; ++i) {
         if (inst->tcp_ports[i] == p->dport) {
-            ctx_tcpreasm_packet(w->tcp, ifname, ts, ctx_clock_ms(), p);
+            ctx_tcpreasm_packet(w->tcp, ifname, ts, ctx_capture_round_ns(w->cap) / 1000000u, p);
             return;
         }
     }
