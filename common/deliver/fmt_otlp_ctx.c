@@ -1,13 +1,15 @@
 /* fmt_otlp_ctx.c: a record's $!ctx as OTLP attributes (docs/omtenant.md#otlp).
  *
  * The context splits in two:
- * - what describes the VM, its host and its compute-manager data (the same for every message
- *   of the VM until it changes) becomes the ResourceLogs' resource attributes;
- * - what differs per message or per packet becomes LogRecord attributes, so that it never
- *   splits a VM's records into several resources: $!ctx!capture (the packet),
- *   $!ctx!vm!ip / mac / vnic / match / spoof (what the packet was sent from and how it was
- *   attributed: a VM with two vNICs or two addresses is still one VM), $!ctx!vm!process
- *   (the sending process), $!ctx!tags (what the policy rules added), $!ctx!drop.
+ * - what describes the source, the same for every message of a VM until it changes, becomes
+ *   the ResourceLogs' resource attributes: $!ctx!vm (with the address, MAC and vNIC the VM
+ *   sends from and how it was found: a VM's messages from a second vNIC or address are a
+ *   second resource, as they are a second source), $!ctx!cm, $!ctx!host, and the policy's
+ *   $!ctx!tags (like its levels, which already give each level's context its own resource);
+ * - what differs per message becomes LogRecord attributes: $!ctx!capture (the packet's
+ *   addresses, ports and times), $!ctx!vm!process (the sending process), $!ctx!drop.
+ * So a record carries only its message's own fields: nothing proportional to the context's
+ * size is written per record.
  * Members with an OpenTelemetry semantic-convention name get it (table SEMCONV); the others
  * keep their $!ctx path under "ctxlog.": $!ctx!cm!vcpus is ctxlog.cm.vcpus. Nested objects
  * are flattened into dotted keys (backends index flat attributes best); arrays stay arrays,
@@ -16,6 +18,7 @@
  * Called once per distinct context text of a batch, never per record.
  * Concurrency: no state.
  */
+#include <arpa/inet.h>
 #include <json.h>
 #include <string.h>
 
@@ -25,18 +28,19 @@
 #define CTX_DEPTH_MAX 32
 #define KEY_MAX 512
 
-enum { K_STR, K_OSTYPE };
+enum { K_STR, K_OSTYPE, K_IP, K_MAC };
 
 /* semantic-convention names (OpenTelemetry semantic conventions: resource attributes host.*,
- * os.*, cloud.*; client.address, a LogRecord attribute) for string members of $!ctx!vm and
- * $!ctx!cm; other types keep ctxlog.* */
+ * os.*, cloud.*) for string members of $!ctx!vm and $!ctx!cm; other types, and values not
+ * of the form the convention asks for, keep ctxlog.* */
 static const struct {
     const char *group, *member, *attr;
     int kind;
 } SEMCONV[] = {
     {"vm", "name", "host.name", K_STR},                /* the VM is the host its logs come from */
     {"vm", "uuid", "host.id", K_STR},                  /* "for cloud: the instance id" */
-    {"vm", "ip", "client.address", K_STR},             /* per packet: the data model's syslog origin ip */
+    {"vm", "ip", "host.ip", K_IP},                     /* string[]: the address the VM sends from */
+    {"vm", "mac", "host.mac", K_MAC},                  /* string[], IEEE RA form: AC-DE-48-23-45-67 */
     {"cm", "flavor", "host.type", K_STR},              /* "for cloud: the machine type" */
     {"cm", "guest_os", "os.description", K_STR},       /* free text such as debian-12 */
     {"cm", "os_type", "os.type", K_OSTYPE},            /* only a value of the enum */
@@ -49,12 +53,8 @@ static const char *const OS_TYPES[] = {"windows", "linux", "darwin", "freebsd", 
                                        "dragonflybsd", "hpux", "aix", "solaris", "zos"};
 
 static int is_per_message(const char *group, const char *member) {
-    if (group == NULL)
-        return strcmp(member, "capture") == 0 || strcmp(member, "tags") == 0 || strcmp(member, "drop") == 0;
-    static const char *const VM_PER_MESSAGE[] = {"process", "ip", "mac", "vnic", "match", "spoof"};
-    for (size_t i = 0; strcmp(group, "vm") == 0 && i < sizeof(VM_PER_MESSAGE) / sizeof(VM_PER_MESSAGE[0]); i++)
-        if (strcmp(member, VM_PER_MESSAGE[i]) == 0) return 1;
-    return 0;
+    if (group == NULL) return strcmp(member, "capture") == 0 || strcmp(member, "drop") == 0;
+    return strcmp(group, "vm") == 0 && strcmp(member, "process") == 0;
 }
 
 static void put_value(ot_w_t *w, struct fjson_object *v, int depth);
@@ -136,6 +136,46 @@ static void put_flat(ot_w_t *w, unsigned field, char *key, size_t klen, struct f
     ot_kv_end(w, m);
 }
 
+/* a MAC address of six octets (':' or '-' between them, any case) in the IEEE RA form the
+ * convention asks for, into out[18]; 0, or -1 if s is not one */
+static int mac_ieee_ra(const char *s, size_t n, char out[18]) {
+    static const char HEXU[] = "0123456789ABCDEF";
+    if (n != 17) return -1;
+    for (size_t i = 0; i < 17; i++) {
+        char c = s[i];
+        if (i % 3 == 2) {
+            if (c != ':' && c != '-') return -1;
+            out[i] = '-';
+            continue;
+        }
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (v < 0) return -1;
+        out[i] = HEXU[v];
+    }
+    out[17] = '\0';
+    return 0;
+}
+
+static int is_ip(const char *s, size_t n) {
+    char buf[INET6_ADDRSTRLEN];
+    unsigned char a[sizeof(struct in6_addr)];
+    if (n == 0 || n >= sizeof buf || memchr(s, '\0', n) != NULL) return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return inet_pton(AF_INET, buf, a) == 1 || inet_pton(AF_INET6, buf, a) == 1;
+}
+
+/* the KeyValue key = [v]: an array of one string (host.ip, host.mac are string[]) */
+static void kv_str_array1(ot_w_t *w, unsigned field, const char *key, const char *v, size_t vn) {
+    ot_mark_t m = ot_kv_begin(w, field, key, strlen(key));
+    size_t a = ot_av_array_open(w);
+    size_t e = ot_elem_begin(w);
+    ot_av_str(w, v, vn);
+    ot_elem_end(w, e);
+    ot_av_array_close(w, a);
+    ot_kv_end(w, m);
+}
+
 /* the member as its semantic-convention attribute; 0 if it has none (or its value does not fit) */
 static int put_semconv(ot_w_t *w, unsigned field, const char *group, const char *member, struct fjson_object *v) {
     if (fjson_object_get_type(v) != fjson_type_string) return 0;
@@ -143,10 +183,24 @@ static int put_semconv(ot_w_t *w, unsigned field, const char *group, const char 
     size_t n = (size_t)fjson_object_get_string_len(v);
     for (size_t i = 0; i < sizeof(SEMCONV) / sizeof(SEMCONV[0]); i++) {
         if (strcmp(SEMCONV[i].group, group) != 0 || strcmp(SEMCONV[i].member, member) != 0) continue;
-        if (SEMCONV[i].kind == K_OSTYPE) {
-            size_t j = 0;
-            while (j < sizeof(OS_TYPES) / sizeof(OS_TYPES[0]) && strcmp(OS_TYPES[j], s) != 0) j++;
-            if (j == sizeof(OS_TYPES) / sizeof(OS_TYPES[0]) || strlen(s) != n) return 0;
+        char mac[18];
+        switch (SEMCONV[i].kind) {
+            case K_OSTYPE: {
+                size_t j = 0;
+                while (j < sizeof(OS_TYPES) / sizeof(OS_TYPES[0]) && strcmp(OS_TYPES[j], s) != 0) j++;
+                if (j == sizeof(OS_TYPES) / sizeof(OS_TYPES[0]) || strlen(s) != n) return 0;
+                break;
+            }
+            case K_IP:
+                if (!is_ip(s, n)) return 0;
+                kv_str_array1(w, field, SEMCONV[i].attr, s, n);
+                return 1;
+            case K_MAC:
+                if (mac_ieee_ra(s, n, mac) != 0) return 0;
+                kv_str_array1(w, field, SEMCONV[i].attr, mac, 17);
+                return 1;
+            default:
+                break;
         }
         ot_kv_str(w, field, SEMCONV[i].attr, s, n);
         return 1;

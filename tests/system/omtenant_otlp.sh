@@ -65,16 +65,16 @@ def check(rec):
     p, i = mm.group(1), int(mm.group(2))
     name, tenant, k = VMS[p]
     assert bool(mm.group(3)) == (p == "c" and i % 45 == 0) and rec["rejected"] == bool(mm.group(3)), rec
-    assert rec["resource"] == {"host.name": name, "host.id": uuids[k], "ctxlog.vm.tenant": tenant}, rec
+    assert rec["resource"] == {"host.name": name, "host.id": uuids[k], "ctxlog.vm.tenant": tenant,
+                               "host.ip": [ips[k]], "host.mac": [macs[k].upper().replace(":", "-")],
+                               "ctxlog.vm.vnic": vnics[k], "ctxlog.vm.match": "vnic"}, rec
     assert rec["scope"][0] == "ctxlog" and rec["scope"][1], rec
     assert rec["time"] == T0 + i * 1000, rec
     assert abs(rec["observed"] - time.time() * 1e9) < 3600e9, rec
     assert rec["severity_number"] == 9 and rec["severity_text"] == "info", rec
     assert rec["attributes"] == {
         "syslog.appname": "app" + p, "syslog.procid": str(1000 + i), "syslog.msgid": "m%d" % i,
-        "syslog.facility": 1, "syslog.hostname": "guest-" + p, "syslog.structured_data": '[meta seq="%d"]' % i,
-        "client.address": ips[k], "ctxlog.vm.mac": macs[k], "ctxlog.vm.vnic": vnics[k],
-        "ctxlog.vm.match": "vnic"}, rec
+        "syslog.facility": 1, "syslog.hostname": "guest-" + p, "syslog.structured_data": '[meta seq="%d"]' % i}, rec
     return p, i
 
 def once(seen, want, what):

@@ -1,7 +1,7 @@
 #!/bin/bash
 # otlp_receiver.sh: the OTLP test receiver (tests/system/otlp_receiver.py) takes what a
 # collector's otlphttp receiver takes and refuses what it refuses, over HTTPS with the test
-# CA: ctxlog's encoder output (tests/unit/otlp_encode, a fixed batch of 63 records in 5
+# CA: ctxlog's encoder output (tests/unit/otlp_encode, a fixed batch of 63 records in 20
 # ResourceLogs) as protobuf, as JSON gzip and as protobuf zstd is accepted and every record
 # recorded with its resource; an unsupported Content-Type (415), another path (404), a body
 # that is not a request and a string that is not UTF-8 (400, as the official classes refuse
@@ -50,7 +50,7 @@ $OMT_PY - "$R" <<'PY' || ctx_fail "receiver records wrong"
 import json, sys
 d = sys.argv[1]
 batches = [json.loads(l) for l in open(d + "/batches.jsonl")]
-want = [(200, 63, 5, 1), (200, 63, 5, 1), (200, 63, 5, 1), (415, 0, 0, 0), (404, 0, 0, 0), (400, 0, 0, 0),
+want = [(200, 63, 20, 1), (200, 63, 20, 1), (200, 63, 20, 1), (415, 0, 0, 0), (404, 0, 0, 0), (400, 0, 0, 0),
         (400, 0, 0, 0), (503, 0, 0, 0)]
 got = [(b["status"], b["records"], b["resources"], b["rejected"]) for b in batches]
 if got != want:
@@ -68,8 +68,13 @@ rej = [r for r in first if r["rejected"]]
 if len(rej) != 1 or not rej[0]["body"].startswith("seq=000005 "):
     sys.exit("rejected: %s" % rej)
 vm1 = [r for r in first if r["resource"].get("host.name") == "vm-1"]
-if len(vm1) != 30 or len({r["resource_index"] for r in vm1}) != 1 or vm1[0]["attributes"]["client.address"] != "192.0.2.11":
-    sys.exit("vm-1: %d records, resources %s" % (len(vm1), {r["resource_index"] for r in vm1}))
+by_res = {}  # vm-1's records: one ResourceLogs for each distinct resource (vNIC, address, tags), no more
+for r in vm1:
+    by_res.setdefault(json.dumps(r["resource"], sort_keys=True), set()).add(r["resource_index"])
+if (len(vm1) != 30 or any(len(ix) != 1 for ix in by_res.values())
+        or len(set().union(*by_res.values())) != len(by_res)
+        or ["192.0.2.11"] not in [json.loads(k).get("host.ip") for k in by_res]):
+    sys.exit("vm-1: %d records, resources %s" % (len(vm1), by_res))
 print("receiver: 8 requests answered as a collector would, 3 x 63 records recorded")
 PY
 ctx_pass

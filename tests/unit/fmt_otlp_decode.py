@@ -10,8 +10,10 @@ protobuf message.
 
     fmt_otlp_decode.py ENCODER WORKDIR
 """
+import ipaddress
 import json
 import os
+import re
 import random
 import subprocess
 import sys
@@ -69,15 +71,17 @@ def batch():
     for i in range(60):
         k = [1, 2, 1, 3, 2, 1][i % 6]
         extra = None
-        if i % 5 == 0:  # per-message members: the same VM's resource
+        if i % 5 == 0:  # per-message members: the same VM's resource; tags: a resource of their own
             extra = {"capture": {"ts": "2026-11-27T06:26:15.%06dZ" % i, "sport": 40000 + i, "proto": "udp",
                                  "reassembled": True},
                      "process": {"app": "app%d" % i, "pid": str(100 + i)}, "tags": {"team": "t%d" % (i % 3)}}
         c = vm_ctx(k, rnd, extra)
-        if i % 7 == 3:  # another vNIC and address of the same VM, or a spoofed packet
+        if i % 7 == 3:  # another vNIC and address of the same VM, or a spoofed packet: another resource
             c["vm"].update({"ip": "2001:db8::%d" % k, "mac": "52:54:00:ff:00:%02x" % k, "vnic": "tap%d" % k})
             if i % 2:
                 c["vm"].update({"spoof": "ip", "match": "mac"})
+        if i % 11 == 5:  # an address and a MAC not of the convention's form: ctxlog.vm.ip / .mac
+            c["vm"].update({"ip": "192.0.2.300", "mac": "52:54:00:ab:cd"})
         ctx = json.dumps(c, ensure_ascii=False).encode()
         recs.append({"time": 1764226800000000000 + i * 1000, "observed": 1764226800000500000 + i * 1000,
                      "facility": i % 24, "severity": i % 8, "host": b"host-%d" % k, "app": b"app%d" % (i % 4),
@@ -107,12 +111,11 @@ def write_records(recs, path):
                 f.write(b"%d:" % len(r[k]) + r[k] + b"\n")
 
 
-SEMCONV = {("vm", "name"): "host.name", ("vm", "uuid"): "host.id", ("vm", "ip"): "client.address",
+SEMCONV = {("vm", "name"): "host.name", ("vm", "uuid"): "host.id", ("vm", "ip"): "host.ip", ("vm", "mac"): "host.mac",
            ("cm", "flavor"): "host.type", ("cm", "guest_os"): "os.description",
            ("cm", "os_type"): "os.type", ("cm", "project_id"): "cloud.account.id",
            ("cm", "region"): "cloud.region", ("cm", "availability_zone"): "cloud.availability_zone"}
-PER_MESSAGE = {("capture",), ("tags",), ("drop",), ("vm", "process"), ("vm", "ip"), ("vm", "mac"), ("vm", "vnic"),
-               ("vm", "match"), ("vm", "spoof")}
+PER_MESSAGE = {("capture",), ("drop",), ("vm", "process")}
 OS_TYPES = {"windows", "linux", "darwin", "freebsd", "netbsd", "openbsd", "dragonflybsd", "hpux", "aix",
             "solaris", "zos"}
 
@@ -141,6 +144,16 @@ def semconv(path, v):
         return None
     if name == "os.type" and v not in OS_TYPES:
         return None
+    if name == "host.ip":  # string[], a valid address
+        try:
+            ipaddress.ip_address(v)
+        except ValueError:
+            return None
+        return name, [v]
+    if name == "host.mac":  # string[], IEEE RA form
+        if not re.fullmatch(r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}", v):
+            return None
+        return name, [v.upper().replace(":", "-")]
     return name, v
 
 

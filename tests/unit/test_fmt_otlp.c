@@ -1,5 +1,6 @@
 /* test_fmt_otlp.c: the OTLP encoder and reply reader (fmt.h, fmt_otlp*.c) under ASan/UBSan:
- * grouping by context (by address and by content, per-message members not splitting a VM),
+ * grouping by context (by address and by content, per-message members not splitting a VM; the
+ * VM's address, MAC, vNIC and tags as resource attributes, host.ip / host.mac by the convention),
  * order, escaping and UTF-8 repair, empty fields, a large interleaved batch (protobuf walked
  * field by field: every length must match), arguments; hostile reply bodies (every prefix,
  * every byte flipped, random bytes, wrong JSON types, deep nesting). tests/unit/
@@ -148,19 +149,70 @@ static void per_message_members_share_the_resource(void **state) {
     (void)state;
     const char *c1 = "{\"vm\":{\"name\":\"vm-a\",\"process\":{\"app\":\"sshd\"}},\"capture\":{\"sport\":1}}";
     const char *c2 = "{\"vm\":{\"name\":\"vm-a\",\"process\":{\"app\":\"cron\"}},\"capture\":{\"sport\":2}}";
-    const char *c3 = "{\"vm\":{\"name\":\"vm-a\"},\"tags\":{\"t\":\"x\"}}";
-    ctx_fmt_rec_t r[3] = {rec("a", c1), rec("b", c2), rec("c", c3)};
-    struct fjson_object *o = encode_json(r, 3);
+    ctx_fmt_rec_t r[2] = {rec("a", c1), rec("b", c2)};
+    struct fjson_object *o = encode_json(r, 2);
     assert_int_equal(fjson_object_array_length(P(o, "resourceLogs")), 1);
     struct fjson_object *recs = P(o, "resourceLogs", "0", "scopeLogs", "0", "logRecords");
-    assert_int_equal(fjson_object_array_length(recs), 3);
+    assert_int_equal(fjson_object_array_length(recs), 2);
     /* attributes: syslog.appname, syslog.facility, then the per-message members */
     assert_string_equal(fjson_object_get_string(P(recs, "1", "attributes", "2", "key")), "ctxlog.vm.process.app");
     assert_string_equal(fjson_object_get_string(P(recs, "1", "attributes", "2", "value", "stringValue")), "cron");
     assert_string_equal(fjson_object_get_string(P(recs, "1", "attributes", "3", "key")), "ctxlog.capture.sport");
     assert_string_equal(fjson_object_get_string(P(recs, "1", "attributes", "3", "value", "intValue")), "2");
-    assert_string_equal(fjson_object_get_string(P(recs, "2", "attributes", "2", "key")), "ctxlog.tags.t");
+    assert_int_equal(fjson_object_array_length(P(recs, "0", "attributes")), 4);
     assert_int_equal(fjson_object_array_length(P(o, "resourceLogs", "0", "resource", "attributes")), 1);
+    fjson_object_put(o);
+}
+
+/* the VM's address, MAC, vNIC and how it was found, and the policy's tags, are the resource's:
+ * a record carries none of them; another vNIC or other tags are another resource */
+#define NET(ip, mac, vnic, tags)                                                                               \
+    "{\"vm\":{\"name\":\"vm-a\",\"ip\":\"" ip "\",\"mac\":\"" mac "\",\"vnic\":\"" vnic "\",\"match\":\"vnic\"}" tags "}"
+static void source_members_are_resource_attributes(void **state) {
+    (void)state;
+    ctx_fmt_rec_t r[5] = {
+        rec("0", NET("10.0.0.2", "52:54:00:c7:00:0b", "vnet1", ",\"tags\":{\"team\":\"pay\"}")),
+        rec("1", NET("10.0.0.2", "52:54:00:c7:00:0b", "vnet1", ",\"tags\":{\"team\":\"pay\"}")),
+        rec("2", NET("fd00::2", "52-54-00-C7-00-0C", "vnet2", ",\"tags\":{\"team\":\"pay\"}")),
+        rec("3", NET("10.0.0.2", "52:54:00:c7:00:0b", "vnet1", ",\"tags\":{\"team\":\"ops\"}")),
+        rec("4", NET("not-an-ip", "52:54:00:c7:00", "vnet1", "")),
+    };
+    struct fjson_object *o = encode_json(r, 5);
+    assert_int_equal(fjson_object_array_length(P(o, "resourceLogs")), 4);
+    assert_int_equal(fjson_object_array_length(P(o, "resourceLogs", "0", "scopeLogs", "0", "logRecords")), 2);
+    for (int k = 0; k < 4; k++) { /* records: syslog.appname and syslog.facility only */
+        char ks[2] = {(char)('0' + k), 0};
+        assert_int_equal(
+            fjson_object_array_length(P(o, "resourceLogs", ks, "scopeLogs", "0", "logRecords", "0", "attributes")), 2);
+    }
+    static const char *const want[4][7] = {
+        {"host.name=vm-a", "host.ip=[10.0.0.2]", "host.mac=[52-54-00-C7-00-0B]", "ctxlog.vm.vnic=vnet1",
+         "ctxlog.vm.match=vnic", "ctxlog.tags.team=pay", NULL},
+        {"host.name=vm-a", "host.ip=[fd00::2]", "host.mac=[52-54-00-C7-00-0C]", "ctxlog.vm.vnic=vnet2",
+         "ctxlog.vm.match=vnic", "ctxlog.tags.team=pay", NULL},
+        {"host.name=vm-a", "host.ip=[10.0.0.2]", "host.mac=[52-54-00-C7-00-0B]", "ctxlog.vm.vnic=vnet1",
+         "ctxlog.vm.match=vnic", "ctxlog.tags.team=ops", NULL},
+        /* not of the convention's form: kept under ctxlog.* as they came */
+        {"host.name=vm-a", "ctxlog.vm.ip=not-an-ip", "ctxlog.vm.mac=52:54:00:c7:00", "ctxlog.vm.vnic=vnet1",
+         "ctxlog.vm.match=vnic", NULL},
+    };
+    for (int k = 0; k < 4; k++) {
+        char ks[2] = {(char)('0' + k), 0};
+        struct fjson_object *attrs = P(o, "resourceLogs", ks, "resource", "attributes");
+        int n = 0;
+        while (want[k][n] != NULL) n++;
+        assert_int_equal(fjson_object_array_length(attrs), n);
+        for (int i = 0; i < n; i++) {
+            struct fjson_object *kv = fjson_object_array_get_idx(attrs, i), *v = P(kv, "value", "stringValue");
+            char got[128];
+            if (v != NULL)
+                snprintf(got, sizeof got, "%s=%s", fjson_object_get_string(P(kv, "key")), fjson_object_get_string(v));
+            else
+                snprintf(got, sizeof got, "%s=[%s]", fjson_object_get_string(P(kv, "key")),
+                         fjson_object_get_string(P(kv, "value", "arrayValue", "values", "0", "stringValue")));
+            assert_string_equal(got, want[k][i]);
+        }
+    }
     fjson_object_put(o);
 }
 
@@ -408,6 +460,7 @@ static void reply_json(void **state) {
 CTX_TEST_MAIN(NULL, NULL,
     cmocka_unit_test(grouping_and_order),
     cmocka_unit_test(per_message_members_share_the_resource),
+    cmocka_unit_test(source_members_are_resource_attributes),
     cmocka_unit_test(escaping_and_utf8),
     cmocka_unit_test(empty_fields),
     cmocka_unit_test(large_interleaved_batch),
