@@ -9,21 +9,27 @@
 # (I(LARGE) - I(SMALL)) / (LARGE - SMALL), so that start-up and shutdown cancel out.
 #
 # usage: bench/omtenant/instructions.sh [--only SENDER,...] [--small N] [--large N] [--top K]
+#                                       [--ctx standard|small]
 #   --only   senders as run.sh names them (default: omfwd-ossl, omtenant-https and the
 #            record formats); --top K: also the K functions whose instructions per message
-#            differ most between the first two senders listed.
-# Prints one line per sender; keeps the callgrind files in $CG_DIR (default a temp dir).
+#            differ most between the first two senders listed; --ctx: run.sh's --ctx (the
+#            `$!ctx` of every message; default standard).
+# Prints one line per sender: the whole sending rsyslogd's instructions per message, and
+# omtenant's own (its functions and what they call, in every thread: the action without
+# rsyslog's input, parsing and `set` statements, which all senders share); keeps the
+# callgrind files in $CG_DIR (default a temp dir).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ONLY=omfwd-ossl,omtenant-tls,omtenant-https,omtenant-json-array,omtenant-otlp,omtenant-otlp-json,omtenant-elasticsearch,omtenant-loki,omtenant-splunk-hec
-SMALL=5000 LARGE=25000 TOPK=0
+SMALL=5000 LARGE=25000 TOPK=0 CTX=standard
 while [ $# -gt 0 ]; do
     case "$1" in
         --only) ONLY=$2; shift 2 ;;
         --small) SMALL=$2; shift 2 ;;
         --large) LARGE=$2; shift 2 ;;
         --top) TOPK=$2; shift 2 ;;
-        *) echo "usage: $0 [--only SENDER,...] [--small N] [--large N] [--top K]" >&2; exit 2 ;;
+        --ctx) CTX=$2; shift 2 ;;
+        *) echo "usage: $0 [--only SENDER,...] [--small N] [--large N] [--top K] [--ctx standard|small]" >&2; exit 2 ;;
     esac
 done
 [ "$LARGE" -gt "$SMALL" ] || { echo "--large must be above --small" >&2; exit 2; }
@@ -43,18 +49,28 @@ esac
 EOF
 chmod +x "$wrapper"
 for n in "$SMALL" "$LARGE"; do
-    CG_N=$n RSYSLOGD=$wrapper "$top/bench/omtenant/run.sh" --messages "$n" --rounds 1 --no-append \
+    CG_N=$n RSYSLOGD=$wrapper "$top/bench/omtenant/run.sh" --messages "$n" --rounds 1 --no-append --ctx "$CTX" \
         --only "$ONLY" >"$CG_DIR/run-$n.log" 2>&1 || { cat "$CG_DIR/run-$n.log" >&2; exit 1; }
 done
 totals() { # callgrind file -> its total instructions
     sed -n 's/^totals: *\([0-9]*\).*/\1/p; s/^summary: *\([0-9]*\).*/\1/p' "$1" | head -1
 }
-echo "instructions per message, (I($LARGE) - I($SMALL)) / $((LARGE - SMALL)); load $(cut -d' ' -f1-3 /proc/loadavg)"
+# omtenant's own instructions: inclusive, of the three places its threads enter it (rsyslog's
+# worker: omt_commit; the batch timer: timer_main; each tenant's sender: dest_sender_main)
+own() { # callgrind file -> their sum
+    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null | grep -v '=>' |
+        awk '/omtenant_commit.c:omt_commit |omtenant_route.c:timer_main |delivery_sender.c:dest_sender_main / {
+                 c=$1; gsub(",","",c); s+=c } END {print s+0}'
+}
+echo "instructions per message, (I($LARGE) - I($SMALL)) / $((LARGE - SMALL)), --ctx $CTX; load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-26s %8s %8s\n' sender whole omtenant
 IFS=, read -r -a senders <<<"$ONLY"
 for s in "${senders[@]}"; do
     a=$CG_DIR/$SMALL-$s.cg b=$CG_DIR/$LARGE-$s.cg
     [ -s "$a" ] && [ -s "$b" ] || { echo "$s: no callgrind output (see $CG_DIR/run-*.log)" >&2; exit 1; }
-    printf '%-26s %8.0f\n' "$s" "$(echo "($(totals "$b") - $(totals "$a")) / ($LARGE - $SMALL)" | bc -l)"
+    mine=-
+    case "$s" in omtenant-*) mine=$(printf '%.0f' "$(echo "($(own "$b") - $(own "$a")) / ($LARGE - $SMALL)" | bc -l)") ;; esac
+    printf '%-26s %8.0f %8s\n' "$s" "$(echo "($(totals "$b") - $(totals "$a")) / ($LARGE - $SMALL)" | bc -l)" "$mine"
 done
 if [ "$TOPK" -gt 0 ] && [ "${#senders[@]}" -ge 2 ]; then
     s1=${senders[0]} s2=${senders[1]}

@@ -1,7 +1,13 @@
 #!/bin/bash
 # bench/omtenant/run.sh [--messages N] [--rounds R] [--quick] [--no-append] [--only SENDER,...]
-#                       [--rate MSGS_PER_S]
+#                       [--rate MSGS_PER_S] [--ctx standard|small]
 #
+# --ctx: the `$!ctx` the sending rsyslogd sets on each message. `standard` (the default) has
+# the shape imctxcap and mmctxenrich give a message at the default policy's level standard
+# (as the demo's log/vms.json shows it): vm {name, uuid, tenant, user, ip, mac, vnic, match},
+# cm {guest_os, compute_host, flavor, vcpus, ram_mb, status, fetched_at}, tags {team,
+# cost_center}; ~420 bytes of JSON. `small` is the shape of runs before 2026-12-03 (vm
+# {tenant, name, uuid, user}, capture {src}; ~150 bytes), for comparing with their figures.
 # --only: these senders (names as below); --rate: the stream is sent at this many messages
 # a second (the same traffic for every sender: at a rate every receiver keeps up with, the
 # CPU column compares the formats without one receiver's slowness making its sender spool)
@@ -38,7 +44,7 @@
 # batches vs the zstd CLI (-3) on the same batch bytes. Appends to bench/omtenant/RESULTS.md.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-N=300000 ROUNDS=3 append=1 ONLY= RATE=0
+N=300000 ROUNDS=3 append=1 ONLY= RATE=0 CTX=standard
 while [ $# -gt 0 ]; do
     case "$1" in
         --messages) N=$2; shift 2 ;;
@@ -47,9 +53,11 @@ while [ $# -gt 0 ]; do
         --no-append) append=0; shift ;;
         --only) ONLY=$2; shift 2 ;;
         --rate) RATE=$2; shift 2 ;;
-        *) echo "usage: $0 [--messages N] [--rounds R] [--quick] [--no-append] [--only SENDER,...] [--rate MSGS_PER_S]" >&2; exit 2 ;;
+        --ctx) CTX=$2; shift 2 ;;
+        *) echo "usage: $0 [--messages N] [--rounds R] [--quick] [--no-append] [--only SENDER,...] [--rate MSGS_PER_S] [--ctx standard|small]" >&2; exit 2 ;;
     esac
 done
+case "$CTX" in standard | small) ;; *) echo "--ctx: standard or small, not '$CTX'" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 RSYSLOGD=${RSYSLOGD:-/usr/sbin/rsyslogd}
 PY=/usr/bin/python3
@@ -111,6 +119,39 @@ chmod 600 "$W/hec.token"
 
 # ---------------------------------------------------------------- the sending rsyslogd
 PS=$(port)
+ctx_statements() { # the `set $!ctx` statements of --ctx (the VMs are web-0 .. web-6)
+    case "$CTX" in
+    small) cat <<'EOF'
+    set $!ctx!vm!tenant = "bench";
+    set $!ctx!vm!name = $hostname;
+    set $!ctx!vm!uuid = "8f14e45f-ceea-467e-a9f1-62ad0c3a9b21";
+    set $!ctx!vm!user = "alice";
+    set $!ctx!capture!src = "10.1.2.3";
+EOF
+    ;;
+    standard) cat <<'EOF'
+    set $.n = field($hostname, 45, 2);
+    set $!ctx!vm!name = $hostname;
+    set $!ctx!vm!uuid = "5eb1c0de-0000-4000-8000-00000000001" & $.n;
+    set $!ctx!vm!tenant = "bench";
+    set $!ctx!vm!user = "owner-bench";
+    set $!ctx!vm!ip = "10.231.1" & $.n & ".2";
+    set $!ctx!vm!mac = "52:54:00:c7:00:1" & $.n;
+    set $!ctx!vm!vnic = "vnet1" & $.n;
+    set $!ctx!vm!match = "vnic";
+    set $!ctx!cm!guest_os = "debian-12";
+    set $!ctx!cm!compute_host = "compute-7";
+    set $!ctx!cm!flavor = "m1.small";
+    set $!ctx!cm!vcpus = 2;
+    set $!ctx!cm!ram_mb = 2048;
+    set $!ctx!cm!status = "ok";
+    set $!ctx!cm!fetched_at = "2026-12-03T08:17:14.391Z";
+    set $!ctx!tags!team = "payments";
+    set $!ctx!tags!cost_center = "CC 4711";
+EOF
+    ;;
+    esac
+}
 sender_conf() { # action
     cat <<EOF
 global(workDirectory="$W/send" maxMessageSize="64k" defaultNetstreamDriverCAFile="$W/ca.pem")
@@ -118,11 +159,7 @@ module(load="impstats" interval="1" format="json" log.syslog="off" log.file="$W/
 module(load="imtcp")
 input(type="imtcp" port="$PS" ruleset="in")
 ruleset(name="in") {
-    set \$!ctx!vm!tenant = "bench";
-    set \$!ctx!vm!name = \$hostname;
-    set \$!ctx!vm!uuid = "8f14e45f-ceea-467e-a9f1-62ad0c3a9b21";
-    set \$!ctx!vm!user = "alice";
-    set \$!ctx!capture!src = "10.1.2.3";
+$(ctx_statements)
     call out
 }
 if \$inputname == "rsyslogd" then action(type="omfile" file="$W/send/internal.log")
@@ -348,9 +385,9 @@ if want omtenant-https; then compression; fi
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GB, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 report=$(
     echo
-    echo "## $(date -u +%Y-%m-%dT%H:%MZ): $N messages ($((stream_bytes / N)) bytes each on average at the input)"
+    echo "## $(date -u +%Y-%m-%dT%H:%MZ): $N messages ($((stream_bytes / N)) bytes each on average at the input), \`--ctx $CTX\`"
     echo
-    echo "Command: \`bench/omtenant/run.sh --messages $N --rounds $ROUNDS${ONLY:+ --only $ONLY}$([ "$RATE" = 0 ] || echo " --rate $RATE")\`  "
+    echo "Command: \`bench/omtenant/run.sh --messages $N --rounds $ROUNDS${ONLY:+ --only $ONLY}$([ "$RATE" = 0 ] || echo " --rate $RATE") --ctx $CTX\`  "
     echo "Machine: $machine  "
     echo "rsyslogd $($RSYSLOGD -v | head -1 | awk '{print $2}') (Debian), omtenant at $(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo
