@@ -126,6 +126,8 @@ MIX = [(nginx, 22), (jsonapp, 18), (auth, 12), (system, 10), (k8s, 10), (haproxy
 
 
 def main():
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-"):  # not a file name: say how, write nothing
+        sys.exit(__doc__.strip())
     out = sys.argv[1]
     mb = float(sys.argv[2]) if len(sys.argv) > 2 else 16
     gens = [g for g, w in MIX for _ in range(w)]
