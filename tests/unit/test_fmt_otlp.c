@@ -258,18 +258,25 @@ static void empty_fields(void **state) {
     free(b.buf);
 }
 
+/* n records, message "i", over `vms` VMs' contexts: record i has VM (i * step) % vms; the
+ * texts in ctx[vms], the messages in msgs[n] (the caller's, alive as long as the records) */
+static ctx_fmt_rec_t *records_over_vms(int n, int vms, int step, char (*ctx)[96], char (*msgs)[12]) {
+    ctx_fmt_rec_t *r = calloc((size_t)n, sizeof(*r));
+    assert_non_null(r);
+    for (int v = 0; v < vms; v++) snprintf(ctx[v], 96, "{\"vm\":{\"name\":\"vm-%03d\",\"uuid\":\"u-%03d\"}}", v, v);
+    for (int i = 0; i < n; i++) {
+        snprintf(msgs[i], 12, "%d", i);
+        r[i] = rec(msgs[i], ctx[(i * step) % vms]);
+    }
+    return r;
+}
+
 static void large_interleaved_batch(void **state) {
     (void)state;
     enum { VMS = 100, N = 20000 };
     static char ctx[VMS][96];
     static char msgs[N][12];
-    ctx_fmt_rec_t *r = calloc(N, sizeof(*r));
-    assert_non_null(r);
-    for (int v = 0; v < VMS; v++) snprintf(ctx[v], sizeof(ctx[v]), "{\"vm\":{\"name\":\"vm-%03d\"}}", v);
-    for (int i = 0; i < N; i++) {
-        snprintf(msgs[i], sizeof(msgs[i]), "%d", i);
-        r[i] = rec(msgs[i], ctx[(i * 7) % VMS]);
-    }
+    ctx_fmt_rec_t *r = records_over_vms(N, VMS, 7, ctx, msgs);
     for (int json = 0; json <= 1; json++) {
         ctx_fmt_buf_t b = {.len = 3, .cap = 0};
         b.buf = malloc(3), b.cap = 3;
@@ -299,14 +306,7 @@ static void scratch_kept_between_batches(void **state) {
     enum { VMS = 7, N = 600 };
     static char ctx[VMS][96];
     static char msgs[N][12];
-    ctx_fmt_rec_t *r = calloc(N, sizeof(*r));
-    assert_non_null(r);
-    for (int v = 0; v < VMS; v++)
-        snprintf(ctx[v], sizeof(ctx[v]), "{\"vm\":{\"name\":\"vm-%d\",\"uuid\":\"u-%d\"}}", v, v);
-    for (int i = 0; i < N; i++) {
-        snprintf(msgs[i], sizeof(msgs[i]), "m%d", i);
-        r[i] = rec(msgs[i], ctx[(i * 3) % VMS]);
-    }
+    ctx_fmt_rec_t *r = records_over_vms(N, VMS, 3, ctx, msgs);
     static const size_t sizes[] = {5, N, 1, 40, N, 3};
     ctx_fmt_scratch_t *s = NULL;
     for (int json = 0; json <= 1; json++)
