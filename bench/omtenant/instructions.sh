@@ -60,7 +60,7 @@ totals() { # callgrind file -> its total instructions
 own() { # callgrind file -> their sum
     callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null | grep -v '=>' |
         awk '/omtenant_commit.c:omt_commit |omtenant_route.c:timer_main |delivery_sender.c:dest_sender_main / {
-                 c=$1; gsub(",","",c); s+=c } END {print s+0}'
+                 c=$1; gsub(",","",c); s+=c } END {printf "%.0f\n", s}'
 }
 echo "instructions per message, (I($LARGE) - I($SMALL)) / $((LARGE - SMALL)), --ctx $CTX; load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-26s %8s %8s\n' sender whole omtenant
