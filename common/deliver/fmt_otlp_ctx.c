@@ -176,8 +176,11 @@ static void kv_str_array1(ot_w_t *w, unsigned field, const char *key, const char
     ot_kv_end(w, m);
 }
 
-/* the member as its semantic-convention attribute; 0 if it has none (or its value does not fit) */
-static int put_semconv(ot_w_t *w, unsigned field, const char *group, const char *member, struct fjson_object *v) {
+/* the member as its semantic-convention attribute; 0 if it has none (or its value does not fit).
+ * spoofed: the packet's address or MAC belongs to another VM (imctxcap's $!ctx!vm!spoof), so
+ * neither is this host's: they keep ctxlog.vm.ip / ctxlog.vm.mac, never host.ip / host.mac */
+static int put_semconv(ot_w_t *w, unsigned field, const char *group, const char *member, struct fjson_object *v,
+                       int spoofed) {
     if (fjson_object_get_type(v) != fjson_type_string) return 0;
     const char *s = fjson_object_get_string(v);
     size_t n = (size_t)fjson_object_get_string_len(v);
@@ -192,11 +195,11 @@ static int put_semconv(ot_w_t *w, unsigned field, const char *group, const char 
                 break;
             }
             case K_IP:
-                if (!is_ip(s, n)) return 0;
+                if (spoofed || !is_ip(s, n)) return 0;
                 kv_str_array1(w, field, SEMCONV[i].attr, s, n);
                 return 1;
             case K_MAC:
-                if (mac_ieee_ra(s, n, mac) != 0) return 0;
+                if (spoofed || mac_ieee_ra(s, n, mac) != 0) return 0;
                 kv_str_array1(w, field, SEMCONV[i].attr, mac, 17);
                 return 1;
             default:
@@ -212,13 +215,14 @@ static int put_semconv(ot_w_t *w, unsigned field, const char *group, const char 
 static void put_group(ot_w_t *w, unsigned res_field, ot_w_t *m, const char *group, struct fjson_object *o,
                       char *key) {
     size_t glen = strlen(group);
+    int spoofed = strcmp(group, "vm") == 0 && fjson_object_object_get_ex(o, "spoof", NULL);
     struct fjson_object_iterator it = fjson_object_iter_begin(o), end = fjson_object_iter_end(o);
     for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it)) {
         const char *k = fjson_object_iter_peek_name(&it);
         struct fjson_object *v = fjson_object_iter_peek_value(&it);
         size_t kn = strlen(k);
         int per = is_per_message(group, k);
-        if (v == NULL || put_semconv(per ? m : w, per ? OT_LR_ATTRIBUTES : res_field, group, k, v)) continue;
+        if (v == NULL || put_semconv(per ? m : w, per ? OT_LR_ATTRIBUTES : res_field, group, k, v, spoofed)) continue;
         if (7 + glen + 1 + kn >= KEY_MAX) continue; /* a key no backend would take */
         memcpy(key, "ctxlog.", 7);
         memcpy(key + 7, group, glen);

@@ -138,8 +138,10 @@ def flat(prefix, v, out):
         out[prefix] = any_value(v)
 
 
-def semconv(path, v):
+def semconv(path, v, spoofed=False):
     name = SEMCONV.get(path)
+    if spoofed and name in ("host.ip", "host.mac"):  # another VM's: not this host's
+        return None
     if name is None or not isinstance(v, str):
         return None
     if name == "os.type" and v not in OS_TYPES:
@@ -168,8 +170,9 @@ def expected_attrs(ctx):
         return {"ctxlog.ctx": ctx.decode("utf-8", "replace")}, per
     for k, v in c.items():
         if k in ("vm", "cm") and isinstance(v, dict):
+            spoofed = k == "vm" and "spoof" in v
             for k2, v2 in v.items():
-                sc, into = semconv((k, k2), v2), per if (k, k2) in PER_MESSAGE else res
+                sc, into = semconv((k, k2), v2, spoofed), per if (k, k2) in PER_MESSAGE else res
                 if sc:
                     into[sc[0]] = sc[1]
                 else:

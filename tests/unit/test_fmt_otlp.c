@@ -165,27 +165,29 @@ static void per_message_members_share_the_resource(void **state) {
 }
 
 /* the VM's address, MAC, vNIC and how it was found, and the policy's tags, are the resource's:
- * a record carries none of them; another vNIC or other tags are another resource */
+ * a record carries none of them; another vNIC or other tags are another resource; a spoofed
+ * packet's address and MAC are not host.ip / host.mac */
 #define NET(ip, mac, vnic, tags)                                                                               \
     "{\"vm\":{\"name\":\"vm-a\",\"ip\":\"" ip "\",\"mac\":\"" mac "\",\"vnic\":\"" vnic "\",\"match\":\"vnic\"}" tags "}"
 static void source_members_are_resource_attributes(void **state) {
     (void)state;
-    ctx_fmt_rec_t r[5] = {
+    ctx_fmt_rec_t r[6] = {
         rec("0", NET("10.0.0.2", "52:54:00:c7:00:0b", "vnet1", ",\"tags\":{\"team\":\"pay\"}")),
         rec("1", NET("10.0.0.2", "52:54:00:c7:00:0b", "vnet1", ",\"tags\":{\"team\":\"pay\"}")),
         rec("2", NET("fd00::2", "52-54-00-C7-00-0C", "vnet2", ",\"tags\":{\"team\":\"pay\"}")),
         rec("3", NET("10.0.0.2", "52:54:00:c7:00:0b", "vnet1", ",\"tags\":{\"team\":\"ops\"}")),
         rec("4", NET("not-an-ip", "52:54:00:c7:00", "vnet1", "")),
+        rec("5", "{\"vm\":{\"name\":\"vm-a\",\"ip\":\"10.0.0.9\",\"mac\":\"52:54:00:c7:00:09\",\"spoof\":\"both\"}}"),
     };
-    struct fjson_object *o = encode_json(r, 5);
-    assert_int_equal(fjson_object_array_length(P(o, "resourceLogs")), 4);
+    struct fjson_object *o = encode_json(r, 6);
+    assert_int_equal(fjson_object_array_length(P(o, "resourceLogs")), 5);
     assert_int_equal(fjson_object_array_length(P(o, "resourceLogs", "0", "scopeLogs", "0", "logRecords")), 2);
-    for (int k = 0; k < 4; k++) { /* records: syslog.appname and syslog.facility only */
+    for (int k = 0; k < 5; k++) { /* records: syslog.appname and syslog.facility only */
         char ks[2] = {(char)('0' + k), 0};
         assert_int_equal(
             fjson_object_array_length(P(o, "resourceLogs", ks, "scopeLogs", "0", "logRecords", "0", "attributes")), 2);
     }
-    static const char *const want[4][7] = {
+    static const char *const want[5][7] = {
         {"host.name=vm-a", "host.ip=[10.0.0.2]", "host.mac=[52-54-00-C7-00-0B]", "ctxlog.vm.vnic=vnet1",
          "ctxlog.vm.match=vnic", "ctxlog.tags.team=pay", NULL},
         {"host.name=vm-a", "host.ip=[fd00::2]", "host.mac=[52-54-00-C7-00-0C]", "ctxlog.vm.vnic=vnet2",
@@ -195,8 +197,10 @@ static void source_members_are_resource_attributes(void **state) {
         /* not of the convention's form: kept under ctxlog.* as they came */
         {"host.name=vm-a", "ctxlog.vm.ip=not-an-ip", "ctxlog.vm.mac=52:54:00:c7:00", "ctxlog.vm.vnic=vnet1",
          "ctxlog.vm.match=vnic", NULL},
+        /* spoofed: another VM's address and MAC are not this host's */
+        {"host.name=vm-a", "ctxlog.vm.ip=10.0.0.9", "ctxlog.vm.mac=52:54:00:c7:00:09", "ctxlog.vm.spoof=both", NULL},
     };
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         char ks[2] = {(char)('0' + k), 0};
         struct fjson_object *attrs = P(o, "resourceLogs", ks, "resource", "attributes");
         int n = 0;
