@@ -3,7 +3,7 @@
 # the units it uses itself (its SOURCES in plugins/<mod>/<mod>.mk): no module carries
 # code, or needs libraries, of units it does not use.
 # Add a unit by appending its files to COMMON_SOURCES (one line per unit).
-COMMON_SOURCES = common/base/ctxlog_common.h common/base/clock.h common/base/gcra.h common/base/counters.h common/base/grow.h
+COMMON_SOURCES = common/base/ctxlog_common.h common/base/clock.h common/base/gcra.h common/base/textcheck.h common/base/counters.h common/base/grow.h
 COMMON_SOURCES += common/base/timefmt.c common/base/timefmt.h
 COMMON_SOURCES += common/context/policy.c common/context/policy_parse.c common/context/policy.h common/context/policy_int.h
 COMMON_SOURCES += common/context/fieldmap.c common/context/fieldmap.h common/context/fieldmap_int.h common/context/fieldmap_load.c

@@ -18,12 +18,12 @@
  * Called once per distinct context text of a batch, never per record.
  * Concurrency: no state.
  */
-#include <arpa/inet.h>
 #include <json.h>
 #include <string.h>
 
 #include "ctxlog_common.h"
 #include "fmt_otlp_int.h"
+#include "textcheck.h"
 
 #define CTX_DEPTH_MAX 32
 #define KEY_MAX 512
@@ -148,21 +148,12 @@ static int mac_ieee_ra(const char *s, size_t n, char out[18]) {
             out[i] = '-';
             continue;
         }
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int v = ctx_hexval((unsigned char)c);
         if (v < 0) return -1;
         out[i] = HEXU[v];
     }
     out[17] = '\0';
     return 0;
-}
-
-static int is_ip(const char *s, size_t n) {
-    char buf[INET6_ADDRSTRLEN];
-    unsigned char a[sizeof(struct in6_addr)];
-    if (n == 0 || n >= sizeof buf || memchr(s, '\0', n) != NULL) return 0;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    return inet_pton(AF_INET, buf, a) == 1 || inet_pton(AF_INET6, buf, a) == 1;
 }
 
 /* the KeyValue key = [v]: an array of one string (host.ip, host.mac are string[]) */
@@ -195,7 +186,7 @@ static int put_semconv(ot_w_t *w, unsigned field, const char *group, const char 
                 break;
             }
             case K_IP:
-                if (spoofed || !is_ip(s, n)) return 0;
+                if (spoofed || !ctx_inet_text(AF_UNSPEC, s, n)) return 0;
                 kv_str_array1(w, field, SEMCONV[i].attr, s, n);
                 return 1;
             case K_MAC:

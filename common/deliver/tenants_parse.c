@@ -3,6 +3,7 @@
  * docs/tenants.md). */
 #include "tenants_int.h"
 #include "grow.h"
+#include "textcheck.h"
 
 /* ---------------------------------------------------------------- key locator */
 
@@ -12,14 +13,6 @@ void tn_keyidx_free(keyidx_t *ki) {
     for (size_t i = 0; i < ki->n; i++)
         free(ki->v[i].key);
     free(ki->v);
-}
-
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
 /* decodes one escape at s[i] (after the backslash) into out; returns chars consumed */
@@ -33,7 +26,7 @@ static size_t unescape(const char *s, size_t len, size_t i, char *out, size_t *o
     if (i + 4 < len && s[i] == 'u') {
         int v = 0, ok = 1;
         for (size_t k = 1; k <= 4; k++) {
-            int h = hexval((unsigned char)s[i + k]);
+            int h = ctx_hexval((unsigned char)s[i + k]);
             ok = ok && h >= 0;
             v = v * 16 + (h < 0 ? 0 : h);
         }

@@ -31,6 +31,7 @@
 
 #include "clock.h"
 #include "ctxlog_common.h"
+#include "textcheck.h"
 
 struct ctx_tls_client {
     char *host;
@@ -58,11 +59,6 @@ static const char *ssl_reason(char *buf, size_t len, const char *dflt) {
     snprintf(buf, len, "%s", r ? r : dflt);
     ERR_clear_error();
     return buf;
-}
-
-static int is_ip_literal(const char *s) {
-    unsigned char tmp[sizeof(struct in6_addr)];
-    return inet_pton(AF_INET, s, tmp) == 1 || inet_pton(AF_INET6, s, tmp) == 1;
 }
 
 static const char *peer_name(const ctx_tls_client_t *c) {
@@ -303,7 +299,7 @@ static int tls_setup(ctx_tls_client_t *c, char *err, size_t errlen) {
     if ((c->ssl = SSL_new(c->ctx)) == NULL) return CTX_ENOMEM;
     SSL_set_app_data(c->ssl, c);
     if (SSL_set_fd(c->ssl, c->fd) != 1) return CTX_ENOMEM;
-    int ip = is_ip_literal(name);
+    int ip = ctx_inet_text(AF_UNSPEC, name, strlen(name));
     if (!ip) SSL_set_tlsext_host_name(c->ssl, name);
     if (c->verify_peer && c->verify_hostname) {
         int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), name) : SSL_set1_host(c->ssl, name);
@@ -324,7 +320,7 @@ static int check_name_only(ctx_tls_client_t *c, char *err, size_t errlen) {
     X509 *cert = SSL_get1_peer_certificate(c->ssl);
     int ok = 0;
     if (cert != NULL)
-        ok = is_ip_literal(name) ? X509_check_ip_asc(cert, name, 0) == 1 : X509_check_host(cert, name, 0, 0, NULL) == 1;
+        ok = ctx_inet_text(AF_UNSPEC, name, strlen(name)) ? X509_check_ip_asc(cert, name, 0) == 1 : X509_check_host(cert, name, 0, 0, NULL) == 1;
     X509_free(cert);
     if (ok) return 0;
     ctx_errf(err, errlen, "TLS handshake with %s failed: certificate verify failed: the server's certificate is not for \"%s\"",

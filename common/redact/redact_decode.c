@@ -17,24 +17,19 @@
 
 #include "ctxlog_common.h"
 #include "redact_int.h"
-
-static int hexval(unsigned char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c |= 32;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
+#include "textcheck.h"
 
 /* the escape at in[i] (a '%' or '\\'): its length in the original, and its byte in *b; 0 if none */
 static size_t escape_at(const unsigned char *in, size_t len, size_t i, unsigned char *b) {
     if (in[i] == '%') {
-        if (i + 2 >= len || hexval(in[i + 1]) < 0 || hexval(in[i + 2]) < 0) return 0;
-        *b = (unsigned char)(hexval(in[i + 1]) << 4 | hexval(in[i + 2]));
+        if (i + 2 >= len || ctx_hexval(in[i + 1]) < 0 || ctx_hexval(in[i + 2]) < 0) return 0;
+        *b = (unsigned char)(ctx_hexval(in[i + 1]) << 4 | ctx_hexval(in[i + 2]));
         return 3;
     }
     size_t k = i;
     while (k < len && in[k] == '\\') k++;
     if (k + 5 > len || in[k] != 'u' || in[k + 1] != '0' || in[k + 2] != '0') return 0;
-    int hi = hexval(in[k + 3]), lo = hexval(in[k + 4]);
+    int hi = ctx_hexval(in[k + 3]), lo = ctx_hexval(in[k + 4]);
     if (hi < 0 || hi > 7 || lo < 0) return 0;
     *b = (unsigned char)(hi << 4 | lo);
     return k + 5 - i;

@@ -4,11 +4,11 @@
  *
  * Concurrency: pure functions of their arguments; the callout reads the per-thread ctx it is given.
  */
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "ctxlog_common.h"
 #include "redact_int.h"
+#include "textcheck.h"
 
 int rx_luhn_ok(const char *s, size_t len) {
     int digits[32], n = 0;
@@ -30,15 +30,6 @@ int rx_luhn_ok(const char *s, size_t len) {
     return sum % 10 == 0;
 }
 
-static int inet_ok(int af, const char *s, size_t len) {
-    char buf[64];
-    unsigned char addr[16];
-    if (len == 0 || len >= sizeof buf) return 0;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    return inet_pton(af, buf, addr) == 1;
-}
-
 int rx_callout(pcre2_callout_block *cb, void *data) {
     const struct ctx_redact_ctx *ctx = data;
     const char *subj = (const char *)cb->subject;
@@ -54,9 +45,9 @@ int rx_callout(pcre2_callout_block *cb, void *data) {
         case RX_V_CARD:
             return rx_card_ok(subj, s, e) ? 0 : 1;
         case RX_V_IPV4:
-            return inet_ok(AF_INET, subj + s, e - s) ? 0 : 1;
+            return ctx_inet_text(AF_INET, subj + s, e - s) ? 0 : 1;
         case RX_V_IPV6:
-            return inet_ok(AF_INET6, subj + s, e - s) ? 0 : 1;
+            return ctx_inet_text(AF_INET6, subj + s, e - s) ? 0 : 1;
         default:
             return 0;
     }

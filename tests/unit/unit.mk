@@ -359,3 +359,10 @@ tests_unit_test_gcra_SOURCES = tests/unit/test_gcra.c
 tests_unit_test_gcra_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_gcra_LDADD = $(UNIT_LDADD)
 tests_unit_test_gcra_LDFLAGS = $(UNIT_LINKFLAGS)
+
+check_PROGRAMS += tests/unit/test_textcheck
+TESTS += tests/unit/test_textcheck
+tests_unit_test_textcheck_SOURCES = tests/unit/test_textcheck.c
+tests_unit_test_textcheck_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_textcheck_LDADD = $(UNIT_LDADD)
+tests_unit_test_textcheck_LDFLAGS = $(UNIT_LINKFLAGS)
